@@ -1,0 +1,246 @@
+//! Turns a manifest into a running [`App`]: resolves variables and stores,
+//! composes dependencies, compiles each component once and pre-instantiates
+//! it, failing at start with the component's name when anything is missing.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use crm_host_compose::{Dependency as ComposeDependency, InheritConfiguration};
+use wasmtime::Engine;
+use wasmtime::component::{Component, Linker};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+
+use crate::capabilities::key_value::{self, KeyValueGrants, KeyValueStore, SqliteKeyValue};
+use crate::capabilities::outbound_http::AllowedHosts;
+use crate::capabilities::sqlite::{self, SqliteDatabase, SqliteFile, SqliteGrants};
+use crate::capabilities::variables::{self, AppVariables, ComponentVariables};
+use crate::capabilities::wasi::WasiTemplate;
+use crate::manifest::{self, Dependency, InheritSetting, LoadedManifest, RouteSpec};
+use crate::routing::Router;
+use crate::runtime_config::RuntimeConfig;
+use crate::state::HostState;
+use crate::trigger_http::{App, Limits, ServedComponent};
+
+/// What `crm-host up` was asked to serve.
+pub struct Options {
+    pub manifest: LoadedManifest,
+    pub state_dir: PathBuf,
+    pub cache_dir: PathBuf,
+    pub runtime_config: RuntimeConfig,
+    pub component_ids: Vec<String>,
+    pub variables: HashMap<String, String>,
+    pub sqlite_statements: Vec<(String, String)>,
+    pub limits: Limits,
+}
+
+pub fn load(options: Options) -> Result<Arc<App>> {
+    let LoadedManifest { manifest, dir, .. } = &options.manifest;
+    for id in &options.component_ids {
+        if !manifest.component.contains_key(id) {
+            bail!("--component-id `{id}`: the manifest has no such component");
+        }
+    }
+    let selected = |id: &str| {
+        options.component_ids.is_empty() || options.component_ids.iter().any(|c| c == id)
+    };
+
+    let app_variables = AppVariables::resolve(&manifest.variables, &options.variables)?;
+    let engine = crate::engine::new_engine(&options.cache_dir, options.limits.max_memory_bytes)?;
+    let linker = host_linker(&engine)?;
+    let mut stores = Stores::new(&options);
+    for (label, statement) in &options.sqlite_statements {
+        stores
+            .sqlite_file(label)?
+            .connect_raw()?
+            .execute_batch(statement)
+            .with_context(|| format!("--sqlite statement on database `{label}`"))?;
+    }
+
+    let mut routes = Vec::new();
+    for trigger in manifest.trigger.get("http").into_iter().flatten() {
+        if let RouteSpec::Path(route) = &trigger.route
+            && selected(&trigger.component)
+        {
+            routes.push((route.as_str(), trigger.component.as_str()));
+        }
+    }
+    let router = Router::new(routes)?;
+
+    let triggered: BTreeSet<&str> = manifest
+        .trigger
+        .get("http")
+        .into_iter()
+        .flatten()
+        .map(|t| t.component.as_str())
+        .filter(|id| selected(id))
+        .collect();
+    let mut components = HashMap::new();
+    for id in triggered {
+        let component = &manifest.component[id];
+        let served = (|| -> Result<ServedComponent> {
+            let bytes = composed_source(dir, id, component, manifest)?;
+            let compiled = Component::new(&engine, &bytes).map_err(anyhow::Error::from)?;
+            let instance_pre = linker
+                .instantiate_pre(&compiled)
+                .map_err(anyhow::Error::from)
+                .context("it imports something neither the host nor its dependencies provide")?;
+            let pre = ProxyPre::new(instance_pre)
+                .map_err(anyhow::Error::from)
+                .context("it is not an HTTP component (no wasi:http/incoming-handler export)")?;
+            let allowed = component
+                .allowed_outbound_hosts
+                .iter()
+                .map(|h| app_variables.expand(h))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(ServedComponent {
+                pre,
+                wasi: WasiTemplate::new(id, &component.environment, &component.files, dir)?,
+                key_value: stores.key_value_grants(&component.key_value_stores)?,
+                sqlite: stores.sqlite_grants(&component.sqlite_databases)?,
+                variables: ComponentVariables::new(&component.variables, &app_variables)?,
+                allowed_hosts: Arc::new(AllowedHosts::parse(allowed.iter().map(String::as_str))?),
+            })
+        })()
+        .with_context(|| format!("component `{id}`"))?;
+        components.insert(id.to_string(), served);
+    }
+    crate::engine::start_epoch_ticker(&engine);
+    Ok(Arc::new(App {
+        name: manifest.application.name.clone(),
+        engine,
+        router,
+        components,
+        limits: options.limits,
+        epoch_tick: crate::engine::EPOCH_TICK,
+    }))
+}
+
+fn host_linker(engine: &Engine) -> Result<Linker<HostState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    key_value::add_to_linker(&mut linker)?;
+    sqlite::add_to_linker(&mut linker)?;
+    variables::add_to_linker(&mut linker)?;
+    Ok(linker)
+}
+
+/// The component's Wasm with its dependencies plugged in.
+fn composed_source(
+    dir: &Path,
+    id: &str,
+    component: &manifest::Component,
+    manifest: &manifest::Manifest,
+) -> Result<Vec<u8>> {
+    let source = read_wasm(dir, &component.source)?;
+    if component.dependencies.is_empty() {
+        return Ok(source);
+    }
+    let mut dependencies = Vec::new();
+    for (name, dependency) in &component.dependencies {
+        let (path, export, inherit) = match dependency {
+            Dependency::Path {
+                path,
+                export,
+                inherit_configuration,
+            } => (path, export, inherit_configuration),
+            Dependency::Component {
+                component: other,
+                export,
+                inherit_configuration,
+            } => (
+                &manifest.component[other].source,
+                export,
+                inherit_configuration,
+            ),
+            Dependency::Registry { .. } | Dependency::Url { .. } => {
+                unreachable!("refused by manifest validation")
+            }
+        };
+        let inherit = match inherit {
+            _ if component.dependencies_inherit_configuration => InheritConfiguration::All,
+            None | Some(InheritSetting::All(false)) => InheritConfiguration::None,
+            Some(InheritSetting::All(true)) => InheritConfiguration::All,
+            Some(InheritSetting::Some(sets)) => InheritConfiguration::Some(sets.clone()),
+        };
+        dependencies.push(ComposeDependency {
+            name: name.clone(),
+            export: export.clone(),
+            source: read_wasm(dir, path).with_context(|| format!("dependency `{name}`"))?,
+            inherit,
+        });
+    }
+    crm_host_compose::compose(&source, &dependencies)
+        .with_context(|| format!("composing the dependencies of `{id}`"))
+}
+
+fn read_wasm(dir: &Path, source: &str) -> Result<Vec<u8>> {
+    let path = dir.join(source);
+    std::fs::read(&path).with_context(|| {
+        format!(
+            "cannot read Wasm file {} (build the app first: `crm-host build`)",
+            path.display()
+        )
+    })
+}
+
+/// Opens each labelled store once and shares it among the components granted it.
+struct Stores<'a> {
+    options: &'a Options,
+    key_value: HashMap<String, Arc<dyn KeyValueStore>>,
+    sqlite: HashMap<String, Arc<SqliteFile>>,
+}
+
+impl<'a> Stores<'a> {
+    fn new(options: &'a Options) -> Self {
+        Self {
+            options,
+            key_value: HashMap::new(),
+            sqlite: HashMap::new(),
+        }
+    }
+
+    fn key_value_grants(&mut self, labels: &[String]) -> Result<KeyValueGrants> {
+        let mut grants = HashMap::new();
+        for label in labels {
+            if !self.key_value.contains_key(label) {
+                let path = RuntimeConfig::file_for(
+                    &self.options.runtime_config.key_value_store,
+                    label,
+                    &self.options.state_dir,
+                    "sqlite_key_value.db",
+                )
+                .with_context(|| format!("key_value_stores: label `{label}`"))?;
+                let store: Arc<dyn KeyValueStore> = Arc::new(SqliteKeyValue::open(&path, label)?);
+                self.key_value.insert(label.clone(), store);
+            }
+            grants.insert(label.clone(), Arc::clone(&self.key_value[label]));
+        }
+        Ok(KeyValueGrants::new(grants))
+    }
+
+    fn sqlite_file(&mut self, label: &str) -> Result<Arc<SqliteFile>> {
+        if !self.sqlite.contains_key(label) {
+            let path = RuntimeConfig::file_for(
+                &self.options.runtime_config.sqlite_database,
+                label,
+                &self.options.state_dir,
+                "sqlite_db.db",
+            )
+            .with_context(|| format!("sqlite_databases: label `{label}`"))?;
+            self.sqlite
+                .insert(label.to_string(), SqliteFile::open(&path)?);
+        }
+        Ok(Arc::clone(&self.sqlite[label]))
+    }
+
+    fn sqlite_grants(&mut self, labels: &[String]) -> Result<SqliteGrants> {
+        let mut grants: HashMap<String, Arc<dyn SqliteDatabase>> = HashMap::new();
+        for label in labels {
+            grants.insert(label.clone(), self.sqlite_file(label)?);
+        }
+        Ok(SqliteGrants::new(grants))
+    }
+}

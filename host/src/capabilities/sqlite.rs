@@ -1,0 +1,350 @@
+//! SQLite databases (`fermyon:spin/sqlite@2.0.0` and `spin:sqlite/sqlite@3.0.0`):
+//! the manifest's `sqlite_databases` grants, runtime-config
+//! `[sqlite_database.<label>]`, and the [`SqliteDatabase`] backend trait with a
+//! local-file implementation (WAL, `synchronous=FULL`: an acknowledged write
+//! is durable). A libSQL backend is one more implementation of the trait.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use wasmtime::component::{HasSelf, Linker, Resource};
+
+use crate::state::HostState;
+
+mod v2 {
+    wasmtime::component::bindgen!({
+        path: "../wit/deps/spin@2.0.0",
+        inline: "package crm-host:sqlite-v2; world host { import fermyon:spin/sqlite@2.0.0; }",
+        imports: { default: async | trappable },
+        with: { "fermyon:spin/sqlite.connection": super::ConnectionHandle },
+    });
+}
+
+mod v3 {
+    wasmtime::component::bindgen!({
+        path: "../wit/deps/spin-sqlite@3.0.0",
+        inline: "package crm-host:sqlite-v3; world host { import spin:sqlite/sqlite@3.0.0; }",
+        imports: { default: async | trappable },
+        with: { "spin:sqlite/sqlite.connection": super::ConnectionHandle },
+    });
+}
+
+/// A value in or out of a statement, independent of the WIT version.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+    Null,
+}
+
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<SqlValue>>,
+}
+
+/// A database a label resolves to.
+pub trait SqliteDatabase: Send + Sync {
+    fn connect(self: Arc<Self>) -> Result<Box<dyn SqliteConnection>>;
+}
+
+/// One guest connection: statements on it share its transaction state.
+pub trait SqliteConnection: Send {
+    fn execute(&mut self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult>;
+    fn last_insert_rowid(&self) -> i64;
+    fn changes(&self) -> u64;
+}
+
+/// Opens a database file the way both stores need it.
+pub fn open_file(path: &Path) -> Result<rusqlite::Connection> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let connection = rusqlite::Connection::open(path)
+        .with_context(|| format!("opening SQLite database {}", path.display()))?;
+    connection.busy_timeout(Duration::from_secs(5))?;
+    connection
+        .pragma_update(None, "journal_mode", "WAL")
+        .and_then(|()| connection.pragma_update(None, "synchronous", "FULL"))
+        .with_context(|| format!("setting WAL mode on {}", path.display()))?;
+    Ok(connection)
+}
+
+/// A local SQLite file with a pool of idle connections, so a request does
+/// not pay for opening the file.
+pub struct SqliteFile {
+    path: PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// Idle connections kept per file; more are opened under load and closed after.
+const MAX_IDLE: usize = 32;
+
+impl SqliteFile {
+    pub fn open(path: &Path) -> Result<Arc<Self>> {
+        // Open once now so a bad path fails at start, not on the first request.
+        let first = open_file(path)?;
+        Ok(Arc::new(Self {
+            path: path.to_path_buf(),
+            idle: Mutex::new(vec![first]),
+        }))
+    }
+
+    /// A connection outside the guest pool, for start-up statements.
+    pub fn connect_raw(&self) -> Result<rusqlite::Connection> {
+        open_file(&self.path)
+    }
+}
+
+impl SqliteDatabase for SqliteFile {
+    fn connect(self: Arc<Self>) -> Result<Box<dyn SqliteConnection>> {
+        let idle = self.idle.lock().expect("sqlite pool poisoned").pop();
+        let connection = match idle {
+            Some(c) => c,
+            None => open_file(&self.path)?,
+        };
+        Ok(Box::new(PooledConnection {
+            connection: Some(connection),
+            file: self,
+        }))
+    }
+}
+
+struct PooledConnection {
+    connection: Option<rusqlite::Connection>,
+    file: Arc<SqliteFile>,
+}
+
+impl PooledConnection {
+    fn connection(&self) -> &rusqlite::Connection {
+        self.connection
+            .as_ref()
+            .expect("connection present until drop")
+    }
+}
+
+impl Drop for PooledConnection {
+    fn drop(&mut self) {
+        let Some(connection) = self.connection.take() else {
+            return;
+        };
+        // A guest that left a transaction open must not leak it to the next.
+        if !connection.is_autocommit() && connection.execute_batch("ROLLBACK").is_err() {
+            return;
+        }
+        let mut idle = self.file.idle.lock().expect("sqlite pool poisoned");
+        if idle.len() < MAX_IDLE {
+            idle.push(connection);
+        }
+    }
+}
+
+impl SqliteConnection for PooledConnection {
+    fn execute(&mut self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult> {
+        use rusqlite::types::{Value, ValueRef};
+        let connection = self.connection();
+        let mut prepared = connection.prepare_cached(statement)?;
+        let columns: Vec<String> = prepared
+            .column_names()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let parameters = parameters.into_iter().map(|p| match p {
+            SqlValue::Integer(i) => Value::Integer(i),
+            SqlValue::Real(r) => Value::Real(r),
+            SqlValue::Text(t) => Value::Text(t),
+            SqlValue::Blob(b) => Value::Blob(b),
+            SqlValue::Null => Value::Null,
+        });
+        let mut rows = prepared.query(rusqlite::params_from_iter(parameters))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let values = (0..columns.len())
+                .map(|i| {
+                    Ok(match row.get_ref(i)? {
+                        ValueRef::Integer(i) => SqlValue::Integer(i),
+                        ValueRef::Real(r) => SqlValue::Real(r),
+                        ValueRef::Text(t) => {
+                            SqlValue::Text(String::from_utf8_lossy(t).into_owned())
+                        }
+                        ValueRef::Blob(b) => SqlValue::Blob(b.to_vec()),
+                        ValueRef::Null => SqlValue::Null,
+                    })
+                })
+                .collect::<rusqlite::Result<_>>()?;
+            out.push(values);
+        }
+        Ok(QueryResult { columns, rows: out })
+    }
+
+    fn last_insert_rowid(&self) -> i64 {
+        self.connection().last_insert_rowid()
+    }
+
+    fn changes(&self) -> u64 {
+        self.connection().changes()
+    }
+}
+
+/// The databases one component was granted, by label.
+#[derive(Clone, Default)]
+pub struct SqliteGrants(Arc<HashMap<String, Arc<dyn SqliteDatabase>>>);
+
+impl SqliteGrants {
+    pub fn new(grants: HashMap<String, Arc<dyn SqliteDatabase>>) -> Self {
+        Self(Arc::new(grants))
+    }
+}
+
+/// The guest's `connection` resource, shared by both WIT versions.
+pub struct ConnectionHandle(Box<dyn SqliteConnection>);
+
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
+    v2::fermyon::spin::sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    v3::spin::sqlite::sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+    Ok(())
+}
+
+/// Both WIT versions have the same `open`/`execute` and value shapes; one
+/// macro implements them for each generated module.
+macro_rules! sqlite_host {
+    ($wit:path) => {
+        use $wit as wit;
+
+        fn to_wit(value: SqlValue) -> wit::Value {
+            match value {
+                SqlValue::Integer(i) => wit::Value::Integer(i),
+                SqlValue::Real(r) => wit::Value::Real(r),
+                SqlValue::Text(t) => wit::Value::Text(t),
+                SqlValue::Blob(b) => wit::Value::Blob(b),
+                SqlValue::Null => wit::Value::Null,
+            }
+        }
+
+        fn from_wit(value: wit::Value) -> SqlValue {
+            match value {
+                wit::Value::Integer(i) => SqlValue::Integer(i),
+                wit::Value::Real(r) => SqlValue::Real(r),
+                wit::Value::Text(t) => SqlValue::Text(t),
+                wit::Value::Blob(b) => SqlValue::Blob(b),
+                wit::Value::Null => SqlValue::Null,
+            }
+        }
+
+        pub(super) async fn open(
+            state: &mut HostState,
+            database: String,
+        ) -> wasmtime::Result<Result<Resource<ConnectionHandle>, wit::Error>> {
+            let Some(db) = state.sqlite.0.get(&database) else {
+                return Ok(Err(wit::Error::AccessDenied));
+            };
+            match Arc::clone(db).connect() {
+                Ok(c) => Ok(Ok(state.table.push(ConnectionHandle(c))?)),
+                Err(e) => Ok(Err(wit::Error::Io(format!("{e:#}")))),
+            }
+        }
+
+        pub(super) async fn execute(
+            state: &mut HostState,
+            connection: Resource<ConnectionHandle>,
+            statement: String,
+            parameters: Vec<wit::Value>,
+        ) -> wasmtime::Result<Result<wit::QueryResult, wit::Error>> {
+            let connection = &mut state.table.get_mut(&connection)?.0;
+            let parameters = parameters.into_iter().map(from_wit).collect();
+            Ok(connection
+                .execute(&statement, parameters)
+                .map(|result| wit::QueryResult {
+                    columns: result.columns,
+                    rows: result
+                        .rows
+                        .into_iter()
+                        .map(|values| wit::RowResult {
+                            values: values.into_iter().map(to_wit).collect(),
+                        })
+                        .collect(),
+                })
+                .map_err(|e| wit::Error::Io(format!("{e:#}"))))
+        }
+    };
+}
+
+mod host_v2 {
+    use super::*;
+    sqlite_host!(super::v2::fermyon::spin::sqlite);
+}
+
+mod host_v3 {
+    use super::*;
+    sqlite_host!(super::v3::spin::sqlite::sqlite);
+}
+
+impl v2::fermyon::spin::sqlite::Host for HostState {}
+
+impl v2::fermyon::spin::sqlite::HostConnection for HostState {
+    async fn open(
+        &mut self,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<ConnectionHandle>, v2::fermyon::spin::sqlite::Error>>
+    {
+        host_v2::open(self, database).await
+    }
+
+    async fn execute(
+        &mut self,
+        connection: Resource<ConnectionHandle>,
+        statement: String,
+        parameters: Vec<v2::fermyon::spin::sqlite::Value>,
+    ) -> wasmtime::Result<
+        Result<v2::fermyon::spin::sqlite::QueryResult, v2::fermyon::spin::sqlite::Error>,
+    > {
+        host_v2::execute(self, connection, statement, parameters).await
+    }
+
+    async fn drop(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
+        self.table.delete(connection)?;
+        Ok(())
+    }
+}
+
+impl v3::spin::sqlite::sqlite::Host for HostState {}
+
+impl v3::spin::sqlite::sqlite::HostConnection for HostState {
+    async fn open(
+        &mut self,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<ConnectionHandle>, v3::spin::sqlite::sqlite::Error>> {
+        host_v3::open(self, database).await
+    }
+
+    async fn execute(
+        &mut self,
+        connection: Resource<ConnectionHandle>,
+        statement: String,
+        parameters: Vec<v3::spin::sqlite::sqlite::Value>,
+    ) -> wasmtime::Result<
+        Result<v3::spin::sqlite::sqlite::QueryResult, v3::spin::sqlite::sqlite::Error>,
+    > {
+        host_v3::execute(self, connection, statement, parameters).await
+    }
+
+    async fn last_insert_rowid(
+        &mut self,
+        connection: Resource<ConnectionHandle>,
+    ) -> wasmtime::Result<i64> {
+        Ok(self.table.get(&connection)?.0.last_insert_rowid())
+    }
+
+    async fn changes(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<u64> {
+        Ok(self.table.get(&connection)?.0.changes())
+    }
+
+    async fn drop(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
+        self.table.delete(connection)?;
+        Ok(())
+    }
+}

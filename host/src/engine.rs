@@ -1,0 +1,73 @@
+//! The wasmtime engine: pooling allocator sized like Spin's, epoch-based
+//! request timeouts, and a compiled-code cache that survives restarts.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+};
+
+/// How often the epoch advances; request deadlines are whole ticks of this.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Instances that may be alive at once (as Spin's default).
+const MAX_INSTANCES: u32 = 1_000;
+
+pub fn new_engine(cache_dir: &Path, max_memory_bytes: usize) -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true).epoch_interruption(true);
+    std::fs::create_dir_all(cache_dir)
+        .with_context(|| format!("creating {}", cache_dir.display()))?;
+    let cache_dir = std::path::absolute(cache_dir)?;
+    let mut cache_config = CacheConfig::new();
+    cache_config.with_directory(&cache_dir);
+    config.cache(Some(
+        Cache::new(cache_config)
+            .map_err(anyhow::Error::from)
+            .context("compiled-code cache")?,
+    ));
+
+    let mut pooled = config.clone();
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(MAX_INSTANCES)
+        .total_memories(MAX_INSTANCES)
+        .total_tables(2 * MAX_INSTANCES)
+        .total_stacks(MAX_INSTANCES)
+        .total_core_instances(4 * MAX_INSTANCES)
+        .max_component_instance_size(10 << 20)
+        .max_core_instance_size(10 << 20)
+        .max_core_instances_per_component(200)
+        .max_tables_per_component(64)
+        .max_memories_per_component(32)
+        .max_tables_per_module(2)
+        .max_memories_per_module(2)
+        .max_memory_size(max_memory_bytes.max(1 << 20));
+    pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    match Engine::new(&pooled) {
+        Ok(engine) => Ok(engine),
+        Err(e) => {
+            // Too little address space for the pool (some containers): fall
+            // back to allocating per instance, as Spin does.
+            eprintln!(
+                "{}",
+                serde_json::json!({"level": "warn", "msg": "pooling allocator unavailable; allocating on demand", "error": format!("{e:#}")})
+            );
+            Ok(Engine::new(&config)?)
+        }
+    }
+}
+
+/// Advances the epoch forever, on a plain thread so a busy runtime cannot stall it.
+pub fn start_epoch_ticker(engine: &Engine) {
+    let engine = engine.weak();
+    std::thread::spawn(move || {
+        while let Some(engine) = engine.upgrade() {
+            engine.increment_epoch();
+            drop(engine);
+            std::thread::sleep(EPOCH_TICK);
+        }
+    });
+}

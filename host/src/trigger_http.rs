@@ -1,0 +1,492 @@
+//! The HTTP trigger: accepts connections, routes each request to a
+//! component, gives it Spin's `spin-*` headers, runs a fresh instance, and
+//! turns every failure (trap, timeout, memory cap, oversized body) into a
+//! response for that request alone.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use wasmtime::{Engine, Store, Trap};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::{Error as HttpError, WasiBody, WasiHttpCtx, WasiHttpView};
+
+use crate::capabilities::key_value::KeyValueGrants;
+use crate::capabilities::outbound_http::{AllowedHosts, OutboundHooks};
+use crate::capabilities::sqlite::SqliteGrants;
+use crate::capabilities::variables::ComponentVariables;
+use crate::capabilities::wasi::WasiTemplate;
+use crate::routing::Router;
+use crate::state::{HostState, MemoryLimit};
+
+/// One served component, ready to instantiate.
+pub struct ServedComponent {
+    pub pre: ProxyPre<HostState>,
+    pub wasi: WasiTemplate,
+    pub key_value: KeyValueGrants,
+    pub sqlite: SqliteGrants,
+    pub variables: ComponentVariables,
+    pub allowed_hosts: Arc<AllowedHosts>,
+}
+
+/// Per-request limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub request_timeout: Duration,
+    pub max_memory_bytes: usize,
+    pub max_request_body_bytes: usize,
+}
+
+/// The running application.
+pub struct App {
+    pub name: String,
+    pub engine: Engine,
+    pub router: Router,
+    pub components: HashMap<String, ServedComponent>,
+    pub limits: Limits,
+    /// How often the epoch ticker advances; deadlines are counted in ticks.
+    pub epoch_tick: Duration,
+}
+
+/// How a chained (outbound, in-process) request is addressed.
+pub enum Chained {
+    /// `http://self/...`: through the router.
+    Router,
+    /// `http://<id>.spin.internal/...`: straight to a component.
+    Component(String),
+}
+
+enum Origin {
+    Client(SocketAddr),
+    Chained(Chained),
+}
+
+static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl App {
+    /// Handles a request made by a guest to `self` or `*.spin.internal`.
+    pub async fn dispatch(
+        self: Arc<Self>,
+        request: Request<WasiBody>,
+        chained: Chained,
+    ) -> Response<WasiBody> {
+        self.handle(request, Origin::Chained(chained)).await
+    }
+
+    async fn handle(
+        self: Arc<Self>,
+        request: Request<WasiBody>,
+        origin: Origin,
+    ) -> Response<WasiBody> {
+        let started = Instant::now();
+        let request_id = format!(
+            "{:08x}{:08x}",
+            std::process::id(),
+            REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let method = request.method().clone();
+        let path = request.uri().path().to_string();
+        let (component, response, instantiate_us) = self.route_and_run(request, origin).await;
+        log_request(
+            &request_id,
+            method.as_str(),
+            &path,
+            component.as_deref(),
+            response.status(),
+            started.elapsed(),
+            instantiate_us,
+        );
+        response
+    }
+
+    async fn route_and_run(
+        self: &Arc<Self>,
+        request: Request<WasiBody>,
+        origin: Origin,
+    ) -> (Option<String>, Response<WasiBody>, Option<f64>) {
+        let path = request.uri().path().to_string();
+        if matches!(origin, Origin::Client(_)) {
+            match path.as_str() {
+                "/.well-known/spin/health" => return (None, text(StatusCode::OK, "OK"), None),
+                "/.well-known/spin/info" => return (None, self.info(), None),
+                _ => {}
+            }
+        }
+        let (component_id, raw_route, component_route, path_info) = match &origin {
+            Origin::Chained(Chained::Component(id)) if self.components.contains_key(id) => {
+                (id.clone(), "/...".to_string(), String::new(), path.clone())
+            }
+            Origin::Chained(Chained::Component(id)) => {
+                let detail = format!("no component `{id}` is served by this host");
+                return (
+                    None,
+                    problem(StatusCode::NOT_FOUND, "not-found", &detail),
+                    None,
+                );
+            }
+            _ => match self.router.route(&path) {
+                Some(m) => (
+                    m.component.to_string(),
+                    m.raw_route.to_string(),
+                    m.component_route.to_string(),
+                    m.path_info,
+                ),
+                None => {
+                    let detail = format!("no route matches {path}");
+                    return (
+                        None,
+                        problem(StatusCode::NOT_FOUND, "not-found", &detail),
+                        None,
+                    );
+                }
+            },
+        };
+        let request = match self.limit_body(request, &origin).await {
+            Ok(request) => request,
+            Err(response) => return (Some(component_id), response, None),
+        };
+        let request = with_spin_headers(request, &origin, &raw_route, &component_route, &path_info);
+        let (response, instantiate_us) = self.run(&component_id, request).await;
+        (Some(component_id), response, instantiate_us)
+    }
+
+    /// Refuses a body over the limit with 413 before any guest runs: by its
+    /// `content-length`, or by reading it when the length is not declared.
+    async fn limit_body(
+        &self,
+        request: Request<WasiBody>,
+        origin: &Origin,
+    ) -> Result<Request<WasiBody>, Response<WasiBody>> {
+        let max = self.limits.max_request_body_bytes;
+        if matches!(origin, Origin::Chained(_)) {
+            return Ok(request);
+        }
+        let too_large = || {
+            problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                &format!("the request body is larger than {max} bytes"),
+            )
+        };
+        let declared = request
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        match declared {
+            Some(length) if length > max as u64 => Err(too_large()),
+            Some(_) => Ok(request),
+            None => {
+                let (parts, body) = request.into_parts();
+                match Limited::new(body, max).collect().await {
+                    Ok(collected) => Ok(Request::from_parts(parts, full(collected.to_bytes()))),
+                    Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+                    Err(e) => Err(problem(
+                        StatusCode::BAD_REQUEST,
+                        "bad-request",
+                        &format!("reading the request body: {e}"),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Runs one fresh instance of the component on the request.
+    async fn run(
+        self: &Arc<Self>,
+        component_id: &str,
+        request: Request<WasiBody>,
+    ) -> (Response<WasiBody>, Option<f64>) {
+        let component = &self.components[component_id];
+        let wasi = match component.wasi.build() {
+            Ok(wasi) => wasi,
+            Err(e) => return (internal_error(&format!("{e:#}")), None),
+        };
+        let state = HostState {
+            wasi,
+            http: WasiHttpCtx::new(),
+            table: Default::default(),
+            hooks: OutboundHooks {
+                app: Arc::clone(self),
+                allowed: Arc::clone(&component.allowed_hosts),
+            },
+            limits: MemoryLimit {
+                max_bytes: self.limits.max_memory_bytes,
+                exceeded: false,
+            },
+            key_value: component.key_value.clone(),
+            sqlite: component.sqlite.clone(),
+            variables: component.variables.clone(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limits);
+        let ticks =
+            (self.limits.request_timeout.as_millis() / self.epoch_tick.as_millis().max(1)).max(1);
+        store.set_epoch_deadline(ticks as u64);
+        store.epoch_deadline_trap();
+
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let prepared: wasmtime::Result<_> = (|| {
+            let incoming = store
+                .data_mut()
+                .http()
+                .new_incoming_request(Scheme::Http, request)?;
+            let outparam = store.data_mut().http().new_response_outparam(sender)?;
+            Ok((incoming, outparam))
+        })();
+        let (incoming, outparam) = match prepared {
+            Ok(resources) => resources,
+            Err(e) => {
+                return (
+                    problem(StatusCode::BAD_REQUEST, "bad-request", &format!("{e:#}")),
+                    None,
+                );
+            }
+        };
+
+        let pre = component.pre.clone();
+        let instantiate_ns = Arc::new(AtomicU64::new(u64::MAX));
+        let instantiate_clock = Arc::clone(&instantiate_ns);
+        let task = tokio::spawn(async move {
+            let started = Instant::now();
+            let outcome = async {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                instantiate_clock.store(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, incoming, outparam)
+                    .await
+            }
+            .await;
+            outcome.map_err(|error| GuestFailure {
+                error,
+                memory_exceeded: store.data().limits.exceeded,
+            })
+        });
+
+        let response = match receiver.await {
+            Ok(Ok(response)) => response,
+            Ok(Err(code)) => problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "guest-error",
+                &format!("the component answered with an error: {code:?}"),
+            ),
+            Err(_) => match task.await {
+                Ok(Ok(())) => internal_error("the component returned without setting a response"),
+                Ok(Err(failure)) => failure.response(component_id),
+                Err(join) => internal_error(&format!("the request task failed: {join}")),
+            },
+        };
+        let instantiate = instantiate_ns.load(Ordering::Relaxed);
+        let instantiate_us = (instantiate != u64::MAX).then(|| instantiate as f64 / 1000.0);
+        (response, instantiate_us)
+    }
+
+    fn info(&self) -> Response<WasiBody> {
+        let mut components: Vec<&String> = self.components.keys().collect();
+        components.sort();
+        let body = serde_json::json!({
+            "name": self.name,
+            "host": "crm-host",
+            "version": env!("CARGO_PKG_VERSION"),
+            "components": components,
+        });
+        json(StatusCode::OK, body.to_string())
+    }
+}
+
+struct GuestFailure {
+    error: wasmtime::Error,
+    memory_exceeded: bool,
+}
+
+impl GuestFailure {
+    fn response(&self, component_id: &str) -> Response<WasiBody> {
+        if self.error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            eprintln!("[{component_id}] request timed out: {:#}", self.error);
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "the component did not finish within the request timeout",
+            );
+        }
+        eprintln!("[{component_id}] guest failed: {:#}", self.error);
+        let detail = if self.memory_exceeded {
+            "the component exceeded its memory limit".to_string()
+        } else {
+            format!("the component trapped: {}", self.error.root_cause())
+        };
+        problem(StatusCode::INTERNAL_SERVER_ERROR, "guest-trap", &detail)
+    }
+}
+
+fn with_spin_headers(
+    request: Request<WasiBody>,
+    origin: &Origin,
+    raw_route: &str,
+    component_route: &str,
+    path_info: &str,
+) -> Request<WasiBody> {
+    let (mut parts, body) = request.into_parts();
+    let authority = parts
+        .uri
+        .authority()
+        .map(|a| a.to_string())
+        .or_else(|| {
+            parts
+                .headers
+                .get(http::header::HOST)?
+                .to_str()
+                .ok()
+                .map(String::from)
+        })
+        .unwrap_or_else(|| "localhost".to_string());
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let full_url = format!("http://{authority}{path_and_query}");
+    let client = match origin {
+        Origin::Client(addr) => addr.to_string(),
+        Origin::Chained(_) => "127.0.0.1:0".to_string(),
+    };
+    let headers = &mut parts.headers;
+    for (name, value) in [
+        ("spin-full-url", full_url.as_str()),
+        ("spin-path-info", path_info),
+        ("spin-matched-route", raw_route),
+        ("spin-base-path", "/"),
+        ("spin-component-route", component_route),
+        ("spin-raw-component-route", raw_route),
+        ("spin-client-addr", client.as_str()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
+    if parts.uri.authority().is_none() && !headers.contains_key(http::header::HOST) {
+        headers.insert(http::header::HOST, HeaderValue::from_static("localhost"));
+    }
+    Request::from_parts(parts, body)
+}
+
+fn log_request(
+    request_id: &str,
+    method: &str,
+    path: &str,
+    component: Option<&str>,
+    status: StatusCode,
+    duration: Duration,
+    instantiate_us: Option<f64>,
+) {
+    let line = serde_json::json!({
+        "level": "info",
+        "msg": "request",
+        "request_id": request_id,
+        "method": method,
+        "path": path,
+        "component": component,
+        "status": status.as_u16(),
+        "duration_ms": (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
+        "instantiate_us": instantiate_us.map(|us| (us * 10.0).round() / 10.0),
+    });
+    eprintln!("{line}");
+}
+
+fn full(bytes: impl Into<Bytes>) -> WasiBody {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<WasiBody> {
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "text/plain")
+        .body(full(body))
+        .expect("static response")
+}
+
+fn json(status: StatusCode, body: String) -> Response<WasiBody> {
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(full(body))
+        .expect("static response")
+}
+
+/// An RFC 9457 problem made by the host itself.
+fn problem(status: StatusCode, kind: &str, detail: &str) -> Response<WasiBody> {
+    let body = serde_json::json!({
+        "type": format!("urn:crm-host:problem:{kind}"),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, "application/problem+json")
+        .body(full(body.to_string()))
+        .expect("static response")
+}
+
+fn internal_error(detail: &str) -> Response<WasiBody> {
+    problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail)
+}
+
+/// Serves the app until SIGINT or SIGTERM, then drains in-flight requests.
+pub async fn serve(app: Arc<App>, listener: TcpListener, drain_timeout: Duration) -> Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    loop {
+        let (stream, client) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    eprintln!("{}", serde_json::json!({"level": "warn", "msg": "accept failed", "error": e.to_string()}));
+                    continue;
+                }
+            },
+            _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = Arc::clone(&app);
+        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+            let app = Arc::clone(&app);
+            async move {
+                let request = request.map(|body| body.map_err(HttpError::from).boxed_unsync());
+                Ok::<_, Infallible>(app.handle(request, Origin::Client(client)).await)
+            }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    eprintln!(
+        "{}",
+        serde_json::json!({"level": "info", "msg": "shutting down: draining in-flight requests"})
+    );
+    if tokio::time::timeout(drain_timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "{}",
+            serde_json::json!({"level": "warn", "msg": "drain timed out; closing remaining connections"})
+        );
+    }
+    Ok(())
+}
