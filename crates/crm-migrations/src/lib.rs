@@ -1,1 +1,229 @@
+//! The schema migrations in `migrations/`, compiled into every component that
+//! uses the database, and applied exactly once, in order, in one
+//! `BEGIN IMMEDIATE` transaction, so racing first requests serialise and the
+//! schema reaches the database on unmodified Spin with no extra flags.
+//!
+//! Statement rule: statements are separated by `;` outside quotes and
+//! comments (no triggers, whose bodies contain `;`).
 
+use thiserror::Error;
+
+/// One migration: its number, name and SQL.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, in order. A new file is one new line here.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_initial",
+    sql: include_str!("../../../migrations/0001_initial.sql"),
+}];
+
+/// What the migrator needs from a database connection.
+pub trait SqlExecutor {
+    /// Runs one statement, discarding any rows.
+    fn execute(&self, sql: &str) -> Result<(), String>;
+    /// Runs a query whose first row's first column is an integer (or NULL).
+    fn query_i64(&self, sql: &str) -> Result<Option<i64>, String>;
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum MigrationError {
+    #[error("migration {version} ({name}) failed: {message}")]
+    Failed { version: i64, name: &'static str, message: String },
+    #[error("database stayed locked while migrating: {0}")]
+    Locked(String),
+    #[error("migration bookkeeping failed: {0}")]
+    Database(String),
+}
+
+/// The newest version this build knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Brings the schema up to date; returns how many migrations it applied.
+/// When the schema is current it costs one query.
+pub fn migrate(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
+    if current_version(db) >= latest_version() {
+        return Ok(0);
+    }
+    let mut attempt = 0;
+    loop {
+        match db.execute("BEGIN IMMEDIATE") {
+            Ok(()) => break,
+            Err(e) if is_busy(&e) && attempt < 100 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) if is_busy(&e) => return Err(MigrationError::Locked(e)),
+            Err(e) => return Err(MigrationError::Database(e)),
+        }
+    }
+    match apply_pending(db) {
+        Ok(applied) => db.execute("COMMIT").map(|()| applied).map_err(MigrationError::Database),
+        Err(e) => {
+            let _ = db.execute("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn current_version(db: &impl SqlExecutor) -> i64 {
+    // A missing table reads as version 0; the transaction creates it.
+    db.query_i64("SELECT MAX(version) FROM schema_migrations")
+        .ok()
+        .flatten()
+        .unwrap_or(0)
+}
+
+fn apply_pending(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .map_err(MigrationError::Database)?;
+    // Read again inside the lock: another instance may have just migrated.
+    let current = current_version(db);
+    let mut applied = 0;
+    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let failed = |message| MigrationError::Failed { version: migration.version, name: migration.name, message };
+        for statement in split_statements(migration.sql) {
+            db.execute(statement).map_err(failed)?;
+        }
+        db.execute(&format!(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ({}, '{}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            migration.version, migration.name
+        ))
+        .map_err(failed)?;
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+fn is_busy(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    message.contains("locked") || message.contains("busy")
+}
+
+/// Splits SQL on `;` that are outside quotes and comments; drops empty pieces.
+pub fn split_statements(sql: &str) -> Vec<&str> {
+    let bytes = sql.as_bytes();
+    let mut statements = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += 1;
+                }
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b';' => {
+                statements.push(&sql[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    statements.push(&sql[start.min(sql.len())..]);
+    statements
+        .into_iter()
+        .filter(|s| !strip_comments(s).trim().is_empty())
+        .map(str::trim)
+        .collect()
+}
+
+fn strip_comments(statement: &str) -> String {
+    statement
+        .lines()
+        .map(|l| l.split("--").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    struct Sqlite(rusqlite::Connection);
+
+    impl Sqlite {
+        fn open(path: &Path) -> Self {
+            let c = rusqlite::Connection::open(path).unwrap();
+            c.pragma_update(None, "journal_mode", "WAL").unwrap();
+            Self(c)
+        }
+    }
+
+    impl SqlExecutor for Sqlite {
+        fn execute(&self, sql: &str) -> Result<(), String> {
+            self.0.execute_batch(sql).map_err(|e| e.to_string())
+        }
+        fn query_i64(&self, sql: &str) -> Result<Option<i64>, String> {
+            self.0.query_row(sql, [], |r| r.get(0)).map_err(|e| e.to_string())
+        }
+    }
+
+    #[test]
+    fn splitting_respects_quotes_and_comments() {
+        let sql = "CREATE TABLE a (x TEXT DEFAULT ';'); -- a comment; here\nINSERT INTO a VALUES ('b;c');\n/* ; */ SELECT 1;\n-- only a comment\n";
+        assert_eq!(
+            split_statements(sql),
+            vec!["CREATE TABLE a (x TEXT DEFAULT ';')", "-- a comment; here\nINSERT INTO a VALUES ('b;c')", "/* ; */ SELECT 1"]
+        );
+    }
+
+    #[test]
+    fn migrations_apply_once_and_are_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Sqlite::open(&dir.path().join("db.sqlite"));
+        assert_eq!(migrate(&db), Ok(MIGRATIONS.len()));
+        assert_eq!(migrate(&db), Ok(0));
+        assert_eq!(db.query_i64("SELECT COUNT(*) FROM schema_migrations"), Ok(Some(MIGRATIONS.len() as i64)));
+        assert_eq!(db.query_i64("SELECT MAX(version) FROM schema_migrations"), Ok(Some(latest_version())));
+    }
+
+    #[test]
+    fn racing_first_requests_apply_each_migration_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let applied: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..6)
+                .map(|_| s.spawn(|| migrate(&Sqlite::open(&path)).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(applied, MIGRATIONS.len());
+        let db = Sqlite::open(&path);
+        assert_eq!(db.query_i64("SELECT COUNT(*) FROM schema_migrations"), Ok(Some(MIGRATIONS.len() as i64)));
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Sqlite::open(&dir.path().join("db.sqlite"));
+        // Occupy a name the first migration creates, so it fails part-way.
+        db.execute("CREATE TABLE notifications (x INTEGER)").unwrap();
+        assert!(matches!(migrate(&db), Err(MigrationError::Failed { version: 1, .. })));
+        assert_eq!(db.query_i64("SELECT COUNT(*) FROM sqlite_master WHERE name = 'contacts'"), Ok(Some(0)));
+        assert_eq!(db.query_i64("SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'"), Ok(Some(0)));
+    }
+}

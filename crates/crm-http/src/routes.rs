@@ -1,0 +1,149 @@
+//! Every component's routes, as data: the component dispatches on the
+//! operation id it gets back, and a test holds `openapi.yaml` to the same
+//! tables, so a route cannot be served without being documented.
+
+/// One operation: a method on a path template such as `/api/contacts/{id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub operation_id: &'static str,
+}
+
+const fn route(method: &'static str, path: &'static str, operation_id: &'static str) -> Route {
+    Route { method, path, operation_id }
+}
+
+pub const CONTACT_INTAKE: &[Route] = &[
+    route("POST", "/api/contacts", "createContact"),
+    route("GET", "/api/contacts/{id}", "getContact"),
+];
+
+pub const CONSENT: &[Route] = &[
+    route("POST", "/api/consents", "recordConsent"),
+    route("GET", "/api/consents", "listConsents"),
+    route("GET", "/api/privacy-notices", "listPrivacyNotices"),
+];
+
+pub const INTERACTION_LOG: &[Route] = &[
+    route("POST", "/api/interactions", "appendInteraction"),
+    route("GET", "/api/interactions/{id}", "getInteraction"),
+];
+
+pub const NOTIFICATION: &[Route] = &[
+    route("POST", "/api/notifications", "sendNotification"),
+    route("GET", "/api/notifications/{id}", "getNotification"),
+];
+
+pub const AUDIT: &[Route] = &[
+    route("GET", "/api/audit/entries", "listAuditEntries"),
+    route("GET", "/api/audit/verify", "verifyAuditChain"),
+];
+
+/// Every component's table, by component id.
+pub const ALL: &[(&str, &[Route])] = &[
+    ("contact-intake", CONTACT_INTAKE),
+    ("consent", CONSENT),
+    ("interaction-log", INTERACTION_LOG),
+    ("notification", NOTIFICATION),
+    ("audit", AUDIT),
+];
+
+/// What a request matched in a table.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Matched {
+    Operation {
+        operation_id: &'static str,
+        /// `{name}` segments of the template, in order.
+        params: Vec<(&'static str, String)>,
+    },
+    /// The path exists but not for this method; `allow` lists the methods.
+    MethodNotAllowed { allow: Vec<&'static str> },
+    NotFound,
+}
+
+pub fn match_route(table: &[Route], method: &str, path: &str) -> Matched {
+    let mut allow = Vec::new();
+    for route in table {
+        if let Some(params) = match_template(route.path, path) {
+            if route.method.eq_ignore_ascii_case(method) {
+                return Matched::Operation { operation_id: route.operation_id, params };
+            }
+            allow.push(route.method);
+        }
+    }
+    if allow.is_empty() {
+        Matched::NotFound
+    } else {
+        Matched::MethodNotAllowed { allow }
+    }
+}
+
+fn match_template(template: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
+    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let mut want = template.split('/');
+    let mut got = path.split('/');
+    let mut params = Vec::new();
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return Some(params),
+            (Some(w), Some(g)) => match w.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+                Some(name) if !g.is_empty() => params.push((name, g.to_string())),
+                Some(_) => return None,
+                None if w == g => {}
+                None => return None,
+            },
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn templates_match_with_parameters() {
+        assert_eq!(
+            match_route(CONTACT_INTAKE, "GET", "/api/contacts/c-1"),
+            Matched::Operation { operation_id: "getContact", params: vec![("id", "c-1".into())] }
+        );
+        assert_eq!(
+            match_route(CONTACT_INTAKE, "DELETE", "/api/contacts/c-1"),
+            Matched::MethodNotAllowed { allow: vec!["GET"] }
+        );
+        assert_eq!(match_route(CONTACT_INTAKE, "GET", "/api/contacts/c-1/x"), Matched::NotFound);
+        assert_eq!(match_route(CONTACT_INTAKE, "GET", "/api/contacts/"), Matched::MethodNotAllowed { allow: vec!["POST"] });
+    }
+
+    /// Every served operation is documented in openapi.yaml and every
+    /// documented operation is served, with the same operation id.
+    #[test]
+    fn openapi_documents_exactly_the_route_tables() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml")).unwrap();
+        let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+        assert_eq!(doc["openapi"].as_str().unwrap().get(..3), Some("3.1"));
+        let mut documented = BTreeSet::new();
+        for (path, item) in doc["paths"].as_mapping().unwrap() {
+            let path = path.as_str().unwrap();
+            if path.starts_with("/.well-known/") {
+                continue; // served by the host, not a component
+            }
+            for (method, operation) in item.as_mapping().unwrap() {
+                let method = method.as_str().unwrap().to_ascii_uppercase();
+                let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+                documented.insert((method, path.to_string(), id.to_string()));
+            }
+        }
+        let served: BTreeSet<_> = ALL
+            .iter()
+            .flat_map(|(_, table)| table.iter())
+            .map(|r| (r.method.to_string(), r.path.to_string(), r.operation_id.to_string()))
+            .collect();
+        let undocumented: Vec<_> = served.difference(&documented).collect();
+        let unserved: Vec<_> = documented.difference(&served).collect();
+        assert!(undocumented.is_empty(), "served but not in openapi.yaml: {undocumented:?}");
+        assert!(unserved.is_empty(), "in openapi.yaml but not served: {unserved:?}");
+    }
+}
