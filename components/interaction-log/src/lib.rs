@@ -1,0 +1,169 @@
+//! `interaction-log`: appends touchpoints through the interactions leaf and
+//! reads them back (`/api/interactions/...`).
+
+use crm_component_support::{
+    FieldError, created, integer, json, json_body, now_ms, open_db, problem, query, request_id,
+    route, text,
+};
+use crm_domain::ShortText;
+use crm_http::Problem;
+use serde::{Deserialize, Serialize};
+use spin_sdk::http::{Request, Response};
+use spin_sdk::http_component;
+use spin_sdk::sqlite::Value;
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "crm:components/interaction-log",
+    generate_all,
+});
+
+use crm::audit::trail::Outcome;
+use crm::interactions::log::{Direction, NewInteraction};
+use crm::types::types::{Actor, Channel, RequestContext};
+
+crm_component_support::audit_helper!();
+crm_component_support::channel_names!(Channel);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    contact_id: String,
+    channel: String,
+    direction: String,
+    occurred_at: Option<i64>,
+    subject: String,
+    notes: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Interaction {
+    id: String,
+    contact_id: String,
+    channel: String,
+    direction: String,
+    occurred_at: i64,
+    recorded_at: i64,
+    subject: String,
+    notes: Option<String>,
+    notification_id: Option<String>,
+}
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    let (operation, params) = match route(crm_http::routes::INTERACTION_LOG, &req) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let request_id = request_id(&req);
+    let result = match operation {
+        "appendInteraction" => append(&req, &request_id),
+        "getInteraction" => read(&params[0].1, &request_id),
+        _ => Err(Problem::not_found(operation)),
+    };
+    result.unwrap_or_else(|p| problem(&p))
+}
+
+fn append(req: &Request, request_id: &str) -> Result<Response, Problem> {
+    let body: Body = json_body(req)?;
+    let mut errors = Vec::new();
+    if body.contact_id.trim().is_empty() {
+        errors.push(FieldError::new("contact_id", "must not be empty"));
+    }
+    let channel = parse_channel(&body.channel);
+    if channel.is_none() {
+        errors.push(FieldError::new(
+            "channel",
+            format!(
+                "must be one of {}",
+                crm_component_support::CHANNEL_NAMES.join(", ")
+            ),
+        ));
+    }
+    let direction = match body.direction.as_str() {
+        "inbound" => Some(Direction::Inbound),
+        "outbound" => Some(Direction::Outbound),
+        _ => {
+            errors.push(FieldError::new("direction", "must be inbound or outbound"));
+            None
+        }
+    };
+    let now = now_ms();
+    if body.occurred_at.is_some_and(|t| t > now) {
+        errors.push(FieldError::new("occurred_at", "must not be in the future"));
+    }
+    let subject = ShortText::parse(&body.subject, 300)
+        .map_err(|e| errors.push(FieldError::new("subject", e.0)));
+    let (Some(channel), Some(direction), Ok(subject)) = (channel, direction, subject) else {
+        return Err(Problem::validation(errors));
+    };
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let id = crm::interactions::log::append(&NewInteraction {
+        context: RequestContext {
+            request_id: request_id.to_string(),
+            actor: Actor {
+                id: crm_component_support::UNAUTHENTICATED_ACTOR.to_string(),
+                role: crm_component_support::UNAUTHENTICATED_ROLE.to_string(),
+            },
+            purpose: None,
+        },
+        contact_id: body.contact_id.clone(),
+        channel,
+        direction,
+        occurred_at: body.occurred_at.unwrap_or(now),
+        subject: subject.into_string(),
+        notes: body.notes,
+        notification_id: None,
+    })
+    .map_err(Problem::internal)?;
+    audit(
+        request_id,
+        "interaction.append",
+        &format!("contact/{}/interaction/{id}", body.contact_id),
+        Outcome::Allowed,
+    );
+    let location = format!("/api/interactions/{id}");
+    let interaction =
+        load(&id)?.ok_or_else(|| Problem::internal("the appended interaction is missing"))?;
+    Ok(created(&location, &interaction))
+}
+
+fn read(id: &str, request_id: &str) -> Result<Response, Problem> {
+    let interaction = load(id)?;
+    let resource = format!("interaction/{id}");
+    match interaction {
+        Some(interaction) => {
+            audit(request_id, "interaction.read", &resource, Outcome::Allowed);
+            Ok(json(200, &interaction))
+        }
+        None => {
+            audit(request_id, "interaction.read", &resource, Outcome::Failed);
+            Err(Problem::not_found(format!("no interaction {id}")))
+        }
+    }
+}
+
+fn load(id: &str) -> Result<Option<Interaction>, Problem> {
+    let db = open_db()?;
+    let found = query(
+        &db,
+        "SELECT id, contact_id, channel, direction, occurred_at, recorded_at, subject, notes, notification_id FROM interactions WHERE id = ?",
+        &[Value::Text(id.to_string())],
+    )?;
+    Ok(found.rows.first().map(|row| {
+        let v = &row.values;
+        Interaction {
+            id: text(&v[0]).unwrap_or_default(),
+            contact_id: text(&v[1]).unwrap_or_default(),
+            channel: text(&v[2]).unwrap_or_default(),
+            direction: text(&v[3]).unwrap_or_default(),
+            occurred_at: integer(&v[4]).unwrap_or_default(),
+            recorded_at: integer(&v[5]).unwrap_or_default(),
+            subject: text(&v[6]).unwrap_or_default(),
+            notes: text(&v[7]),
+            notification_id: text(&v[8]),
+        }
+    }))
+}

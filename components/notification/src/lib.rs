@@ -1,0 +1,190 @@
+//! `notification`: sends a message to a contact only when the consent leaf
+//! permits it, and records each send as an outbound interaction
+//! (`/api/notifications/...`).
+
+use crm_component_support::{
+    FieldError, created, integer, json, json_body, new_id, now_ms, open_db, problem, query,
+    request_id, route, text,
+};
+use crm_domain::ShortText;
+use crm_http::Problem;
+use serde::{Deserialize, Serialize};
+use spin_sdk::http::{Request, Response};
+use spin_sdk::http_component;
+use spin_sdk::sqlite::Value;
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "crm:components/notification",
+    generate_all,
+});
+
+use crm::audit::trail::Outcome;
+use crm::interactions::log::{Direction, NewInteraction};
+use crm::types::types::{Actor, Channel, RequestContext};
+
+crm_component_support::audit_helper!();
+crm_component_support::channel_names!(Channel);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    contact_id: String,
+    channel: String,
+    purpose: String,
+    body: String,
+}
+
+#[derive(Serialize)]
+struct Notification {
+    id: String,
+    contact_id: String,
+    channel: String,
+    purpose: String,
+    body: String,
+    status: String,
+    consent_id: Option<String>,
+    created_at: i64,
+}
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    let (operation, params) = match route(crm_http::routes::NOTIFICATION, &req) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let request_id = request_id(&req);
+    let result = match operation {
+        "sendNotification" => send(&req, &request_id),
+        "getNotification" => read(&params[0].1, &request_id),
+        _ => Err(Problem::not_found(operation)),
+    };
+    result.unwrap_or_else(|p| problem(&p))
+}
+
+fn send(req: &Request, request_id: &str) -> Result<Response, Problem> {
+    let body: Body = json_body(req)?;
+    let mut errors = Vec::new();
+    if body.contact_id.trim().is_empty() {
+        errors.push(FieldError::new("contact_id", "must not be empty"));
+    }
+    if body.purpose.trim().is_empty() {
+        errors.push(FieldError::new("purpose", "must not be empty"));
+    }
+    let channel = parse_channel(&body.channel);
+    if !matches!(
+        channel,
+        Some(Channel::Portal | Channel::Email | Channel::Sms | Channel::Letter)
+    ) {
+        errors.push(FieldError::new(
+            "channel",
+            "must be one of portal, email, sms, letter",
+        ));
+    }
+    let text_body =
+        ShortText::parse(&body.body, 10_000).map_err(|e| errors.push(FieldError::new("body", e.0)));
+    let (Some(channel), Ok(text_body), true) = (channel, text_body, errors.is_empty()) else {
+        return Err(Problem::validation(errors));
+    };
+
+    let now = now_ms();
+    let resource = format!("contact/{}/notification", body.contact_id);
+    let decision = crm::consent::decisions::check(&body.contact_id, &body.purpose, channel, now)
+        .map_err(Problem::internal)?;
+    if !decision.permitted {
+        audit(request_id, "notification.send", &resource, Outcome::Denied);
+        return Err(Problem::refused(
+            "consent-refused",
+            format!(
+                "no consent to contact {} for `{}` by {}: {}",
+                body.contact_id, body.purpose, body.channel, decision.reason
+            ),
+        ));
+    }
+
+    let notification = Notification {
+        id: new_id("ntf"),
+        contact_id: body.contact_id,
+        channel: body.channel,
+        purpose: body.purpose,
+        body: text_body.into_string(),
+        status: "created".to_string(),
+        consent_id: decision.consent_id,
+        created_at: now,
+    };
+    let db = open_db()?;
+    query(
+        &db,
+        "INSERT INTO notifications (id, contact_id, channel, purpose, body, status, consent_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            Value::Text(notification.id.clone()),
+            Value::Text(notification.contact_id.clone()),
+            Value::Text(notification.channel.clone()),
+            Value::Text(notification.purpose.clone()),
+            Value::Text(notification.body.clone()),
+            Value::Text(notification.status.clone()),
+            notification
+                .consent_id
+                .clone()
+                .map_or(Value::Null, Value::Text),
+            Value::Integer(notification.created_at),
+        ],
+    )?;
+    let interaction_id = crm::interactions::log::append(&NewInteraction {
+        context: RequestContext {
+            request_id: request_id.to_string(),
+            actor: Actor {
+                id: crm_component_support::UNAUTHENTICATED_ACTOR.to_string(),
+                role: crm_component_support::UNAUTHENTICATED_ROLE.to_string(),
+            },
+            purpose: Some(notification.purpose.clone()),
+        },
+        contact_id: notification.contact_id.clone(),
+        channel,
+        direction: Direction::Outbound,
+        occurred_at: now,
+        subject: format!("Notification ({})", notification.purpose),
+        notes: None,
+        notification_id: Some(notification.id.clone()),
+    })
+    .map_err(Problem::internal)?;
+    audit(
+        request_id,
+        "notification.send",
+        &format!("{resource}/{}", notification.id),
+        Outcome::Allowed,
+    );
+    Ok(created(
+        &format!("/api/notifications/{}", notification.id),
+        &serde_json::json!({ "notification": notification, "interaction_id": interaction_id }),
+    ))
+}
+
+fn read(id: &str, request_id: &str) -> Result<Response, Problem> {
+    let db = open_db()?;
+    let found = query(
+        &db,
+        "SELECT id, contact_id, channel, purpose, body, status, consent_id, created_at FROM notifications WHERE id = ?",
+        &[Value::Text(id.to_string())],
+    )?;
+    let resource = format!("notification/{id}");
+    let Some(row) = found.rows.first() else {
+        audit(request_id, "notification.read", &resource, Outcome::Failed);
+        return Err(Problem::not_found(format!("no notification {id}")));
+    };
+    audit(request_id, "notification.read", &resource, Outcome::Allowed);
+    let v = &row.values;
+    Ok(json(
+        200,
+        &Notification {
+            id: text(&v[0]).unwrap_or_default(),
+            contact_id: text(&v[1]).unwrap_or_default(),
+            channel: text(&v[2]).unwrap_or_default(),
+            purpose: text(&v[3]).unwrap_or_default(),
+            body: text(&v[4]).unwrap_or_default(),
+            status: text(&v[5]).unwrap_or_default(),
+            consent_id: text(&v[6]),
+            created_at: integer(&v[7]).unwrap_or_default(),
+        },
+    ))
+}

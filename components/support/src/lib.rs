@@ -1,0 +1,271 @@
+//! Glue every CRM component shares on Spin: the migrated database, routing by
+//! the `crm-http` tables, and JSON / problem+json responses. Handlers stay
+//! thin; rules live in the plain crates under `crates/`.
+
+use crm_http::Problem;
+use crm_http::routes::{Matched, Route, match_route};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use spin_sdk::http::{Request, Response};
+use spin_sdk::sqlite::{Connection, Value};
+
+pub use crm_http::FieldError;
+
+/// The default database, brought up to the current schema.
+pub fn open_db() -> Result<Connection, Problem> {
+    let db = Connection::open_default()
+        .map_err(|e| Problem::internal(format!("opening the database: {e}")))?;
+    crm_migrations::migrate(&Migrator(&db)).map_err(|e| Problem::internal(e.to_string()))?;
+    Ok(db)
+}
+
+struct Migrator<'a>(&'a Connection);
+
+impl crm_migrations::SqlExecutor for Migrator<'_> {
+    fn execute(&self, sql: &str) -> Result<(), String> {
+        self.0
+            .execute(sql, &[])
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    fn query_i64(&self, sql: &str) -> Result<Option<i64>, String> {
+        let result = self.0.execute(sql, &[]).map_err(|e| e.to_string())?;
+        Ok(result
+            .rows
+            .first()
+            .and_then(|row| match row.values.first() {
+                Some(Value::Integer(i)) => Some(*i),
+                _ => None,
+            }))
+    }
+}
+
+/// Runs a statement, turning a database error into a 500 problem.
+pub fn query(
+    db: &Connection,
+    sql: &str,
+    params: &[Value],
+) -> Result<spin_sdk::sqlite::QueryResult, Problem> {
+    db.execute(sql, params)
+        .map_err(|e| Problem::internal(format!("database: {e}")))
+}
+
+/// Runs `f` in a `BEGIN IMMEDIATE` transaction: all of it is written or none.
+pub fn transaction<T>(
+    db: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, Problem>,
+) -> Result<T, Problem> {
+    query(db, "BEGIN IMMEDIATE", &[])?;
+    match f(db) {
+        Ok(value) => query(db, "COMMIT", &[]).map(|_| value),
+        Err(problem) => {
+            let _ = db.execute("ROLLBACK", &[]);
+            Err(problem)
+        }
+    }
+}
+
+/// The operation a request names in `table`, or the 404/405 answer.
+pub fn route(
+    table: &[Route],
+    req: &Request,
+) -> Result<(&'static str, Vec<(&'static str, String)>), Response> {
+    let method = req.method().to_string();
+    match match_route(table, &method, req.path()) {
+        Matched::Operation {
+            operation_id,
+            params,
+        } => Ok((operation_id, params)),
+        Matched::MethodNotAllowed { allow } => {
+            let mut response = problem(&Problem::method_not_allowed(format!(
+                "{method} is not allowed on {}",
+                req.path()
+            )));
+            response.set_header("allow", allow.join(", "));
+            Err(response)
+        }
+        Matched::NotFound => Err(problem(&Problem::not_found(format!(
+            "no operation at {}",
+            req.path()
+        )))),
+    }
+}
+
+/// The request's JSON body as `T`, or a 400 problem saying what is wrong.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
+    serde_json::from_slice(req.body()).map_err(|e| Problem::invalid_json(e.to_string()))
+}
+
+/// A query-string parameter, percent-decoded.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    form_pairs(req.query()).find_map(|(k, v)| (k == name).then_some(v))
+}
+
+fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(k), percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn json<T: Serialize>(status: u16, body: &T) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(body).expect("responses serialise"))
+        .build()
+}
+
+pub fn created<T: Serialize>(location: &str, body: &T) -> Response {
+    let mut response = json(201, body);
+    response.set_header("location", location);
+    response
+}
+
+pub fn problem(problem: &Problem) -> Response {
+    Response::builder()
+        .status(problem.status)
+        .header("content-type", "application/problem+json")
+        .body(problem.to_json())
+        .build()
+}
+
+/// A new opaque id such as `con_5f0c…`.
+pub fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The caller's correlation id, or a new one.
+pub fn request_id(req: &Request) -> String {
+    req.header("x-request-id")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| new_id("req"))
+}
+
+pub fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::Text(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+pub fn integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Integer(i) => Some(*i),
+        _ => None,
+    }
+}
+
+/// The names of `crm:types/types.channel`, in the WIT's order.
+pub const CHANNEL_NAMES: [&str; 9] = [
+    "portal",
+    "email",
+    "sms",
+    "letter",
+    "phone",
+    "counter",
+    "video",
+    "social",
+    "field-visit",
+];
+
+/// Defines `channel_name` and `parse_channel` for a component's generated
+/// `Channel` enum (each component's bindings have their own copy of the type).
+#[macro_export]
+macro_rules! channel_names {
+    ($channel:ident) => {
+        const CHANNELS: [$channel; 9] = [
+            $channel::Portal,
+            $channel::Email,
+            $channel::Sms,
+            $channel::Letter,
+            $channel::Phone,
+            $channel::Counter,
+            $channel::Video,
+            $channel::Social,
+            $channel::FieldVisit,
+        ];
+
+        #[allow(dead_code)]
+        fn channel_name(channel: $channel) -> &'static str {
+            $crate::CHANNEL_NAMES[channel as usize]
+        }
+
+        #[allow(dead_code)]
+        fn parse_channel(name: &str) -> Option<$channel> {
+            $crate::CHANNEL_NAMES
+                .iter()
+                .position(|n| *n == name)
+                .map(|i| CHANNELS[i])
+        }
+    };
+}
+
+/// Who the audit trail records until callers are authenticated (the security
+/// issue replaces this with the verified caller).
+pub const UNAUTHENTICATED_ACTOR: &str = "unauthenticated";
+pub const UNAUTHENTICATED_ROLE: &str = "none";
+
+/// Defines `audit(request_id, action, resource, outcome)` over the
+/// component's generated `crm:audit/trail` import.
+#[macro_export]
+macro_rules! audit_helper {
+    () => {
+        /// Records one action; a failure to record is logged, not hidden.
+        fn audit(
+            request_id: &str,
+            action: &str,
+            resource: &str,
+            outcome: crm::audit::trail::Outcome,
+        ) {
+            let event = crm::audit::trail::Event {
+                context: crm::types::types::RequestContext {
+                    request_id: request_id.to_string(),
+                    actor: crm::types::types::Actor {
+                        id: $crate::UNAUTHENTICATED_ACTOR.to_string(),
+                        role: $crate::UNAUTHENTICATED_ROLE.to_string(),
+                    },
+                    purpose: None,
+                },
+                action: action.to_string(),
+                resource: resource.to_string(),
+                outcome,
+            };
+            if let Err(e) = crm::audit::trail::append(&event) {
+                eprintln!("audit append failed for {action} on {resource}: {e}");
+            }
+        }
+    };
+}
