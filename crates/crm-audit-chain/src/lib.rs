@@ -27,8 +27,18 @@ impl Entry<'_> {
         let mut out = Vec::new();
         out.extend_from_slice(&self.sequence.to_be_bytes());
         out.extend_from_slice(&self.recorded_at.to_be_bytes());
-        let purpose = self.purpose.map_or(String::from("\u{0}"), |p| format!("={p}"));
-        for field in [self.request_id, self.actor_id, self.role, &purpose, self.action, self.resource, self.outcome] {
+        let purpose = self
+            .purpose
+            .map_or(String::from("\u{0}"), |p| format!("={p}"));
+        for field in [
+            self.request_id,
+            self.actor_id,
+            self.role,
+            &purpose,
+            self.action,
+            self.resource,
+            self.outcome,
+        ] {
             out.extend_from_slice(&(field.len() as u64).to_be_bytes());
             out.extend_from_slice(field.as_bytes());
         }
@@ -71,13 +81,22 @@ pub fn verify<'a>(entries: impl IntoIterator<Item = Stored<'a>>) -> Result<u64, 
     for stored in entries {
         let sequence = stored.entry.sequence;
         if sequence != expected_sequence {
-            return Err(BrokenLink { sequence, reason: "an entry is missing before this one" });
+            return Err(BrokenLink {
+                sequence,
+                reason: "an entry is missing before this one",
+            });
         }
         if stored.prev_hash != expected_prev {
-            return Err(BrokenLink { sequence, reason: "prev_hash does not match the previous entry" });
+            return Err(BrokenLink {
+                sequence,
+                reason: "prev_hash does not match the previous entry",
+            });
         }
         if stored.entry.hash(stored.prev_hash) != stored.hash {
-            return Err(BrokenLink { sequence, reason: "the entry's content does not match its hash" });
+            return Err(BrokenLink {
+                sequence,
+                reason: "the entry's content does not match its hash",
+            });
         }
         expected_prev = stored.hash.to_string();
         expected_sequence += 1;
@@ -120,7 +139,14 @@ mod tests {
     }
 
     fn stored<'a>(items: &'a [(Entry<'static>, String, String)]) -> Vec<Stored<'a>> {
-        items.iter().map(|(e, p, h)| Stored { entry: e.clone(), prev_hash: p, hash: h }).collect()
+        items
+            .iter()
+            .map(|(e, p, h)| Stored {
+                entry: e.clone(),
+                prev_hash: p,
+                hash: h,
+            })
+            .collect()
     }
 
     #[test]

@@ -98,6 +98,11 @@ mod tests {
         assert_eq!(json["type"], "https://crm.gov.au/problems/validation");
         assert_eq!(json["status"], 400);
         assert_eq!(json["errors"][0]["field"], "email");
-        assert!(json["detail"].as_str().unwrap().contains("email: must contain @"));
+        assert!(
+            json["detail"]
+                .as_str()
+                .unwrap()
+                .contains("email: must contain @")
+        );
     }
 }

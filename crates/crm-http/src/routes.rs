@@ -11,7 +11,11 @@ pub struct Route {
 }
 
 const fn route(method: &'static str, path: &'static str, operation_id: &'static str) -> Route {
-    Route { method, path, operation_id }
+    Route {
+        method,
+        path,
+        operation_id,
+    }
 }
 
 pub const CONTACT_INTAKE: &[Route] = &[
@@ -58,7 +62,9 @@ pub enum Matched {
         params: Vec<(&'static str, String)>,
     },
     /// The path exists but not for this method; `allow` lists the methods.
-    MethodNotAllowed { allow: Vec<&'static str> },
+    MethodNotAllowed {
+        allow: Vec<&'static str>,
+    },
     NotFound,
 }
 
@@ -67,7 +73,10 @@ pub fn match_route(table: &[Route], method: &str, path: &str) -> Matched {
     for route in table {
         if let Some(params) = match_template(route.path, path) {
             if route.method.eq_ignore_ascii_case(method) {
-                return Matched::Operation { operation_id: route.operation_id, params };
+                return Matched::Operation {
+                    operation_id: route.operation_id,
+                    params,
+                };
             }
             allow.push(route.method);
         }
@@ -80,7 +89,10 @@ pub fn match_route(table: &[Route], method: &str, path: &str) -> Matched {
 }
 
 fn match_template(template: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
-    let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+    let path = path
+        .strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path);
     let mut want = template.split('/');
     let mut got = path.split('/');
     let mut params = Vec::new();
@@ -107,21 +119,34 @@ mod tests {
     fn templates_match_with_parameters() {
         assert_eq!(
             match_route(CONTACT_INTAKE, "GET", "/api/contacts/c-1"),
-            Matched::Operation { operation_id: "getContact", params: vec![("id", "c-1".into())] }
+            Matched::Operation {
+                operation_id: "getContact",
+                params: vec![("id", "c-1".into())]
+            }
         );
         assert_eq!(
             match_route(CONTACT_INTAKE, "DELETE", "/api/contacts/c-1"),
             Matched::MethodNotAllowed { allow: vec!["GET"] }
         );
-        assert_eq!(match_route(CONTACT_INTAKE, "GET", "/api/contacts/c-1/x"), Matched::NotFound);
-        assert_eq!(match_route(CONTACT_INTAKE, "GET", "/api/contacts/"), Matched::MethodNotAllowed { allow: vec!["POST"] });
+        assert_eq!(
+            match_route(CONTACT_INTAKE, "GET", "/api/contacts/c-1/x"),
+            Matched::NotFound
+        );
+        assert_eq!(
+            match_route(CONTACT_INTAKE, "GET", "/api/contacts/"),
+            Matched::MethodNotAllowed {
+                allow: vec!["POST"]
+            }
+        );
     }
 
     /// Every served operation is documented in openapi.yaml and every
     /// documented operation is served, with the same operation id.
     #[test]
     fn openapi_documents_exactly_the_route_tables() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml")).unwrap();
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.yaml"))
+                .unwrap();
         let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
         assert_eq!(doc["openapi"].as_str().unwrap().get(..3), Some("3.1"));
         let mut documented = BTreeSet::new();
@@ -132,18 +157,32 @@ mod tests {
             }
             for (method, operation) in item.as_mapping().unwrap() {
                 let method = method.as_str().unwrap().to_ascii_uppercase();
-                let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+                let id = operation["operationId"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
                 documented.insert((method, path.to_string(), id.to_string()));
             }
         }
         let served: BTreeSet<_> = ALL
             .iter()
             .flat_map(|(_, table)| table.iter())
-            .map(|r| (r.method.to_string(), r.path.to_string(), r.operation_id.to_string()))
+            .map(|r| {
+                (
+                    r.method.to_string(),
+                    r.path.to_string(),
+                    r.operation_id.to_string(),
+                )
+            })
             .collect();
         let undocumented: Vec<_> = served.difference(&documented).collect();
         let unserved: Vec<_> = documented.difference(&served).collect();
-        assert!(undocumented.is_empty(), "served but not in openapi.yaml: {undocumented:?}");
-        assert!(unserved.is_empty(), "in openapi.yaml but not served: {unserved:?}");
+        assert!(
+            undocumented.is_empty(),
+            "served but not in openapi.yaml: {undocumented:?}"
+        );
+        assert!(
+            unserved.is_empty(),
+            "in openapi.yaml but not served: {unserved:?}"
+        );
     }
 }

@@ -33,7 +33,11 @@ pub trait SqlExecutor {
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum MigrationError {
     #[error("migration {version} ({name}) failed: {message}")]
-    Failed { version: i64, name: &'static str, message: String },
+    Failed {
+        version: i64,
+        name: &'static str,
+        message: String,
+    },
     #[error("database stayed locked while migrating: {0}")]
     Locked(String),
     #[error("migration bookkeeping failed: {0}")]
@@ -64,7 +68,10 @@ pub fn migrate(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
         }
     }
     match apply_pending(db) {
-        Ok(applied) => db.execute("COMMIT").map(|()| applied).map_err(MigrationError::Database),
+        Ok(applied) => db
+            .execute("COMMIT")
+            .map(|()| applied)
+            .map_err(MigrationError::Database),
         Err(e) => {
             let _ = db.execute("ROLLBACK");
             Err(e)
@@ -90,7 +97,11 @@ fn apply_pending(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
     let current = current_version(db);
     let mut applied = 0;
     for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
-        let failed = |message| MigrationError::Failed { version: migration.version, name: migration.name, message };
+        let failed = |message| MigrationError::Failed {
+            version: migration.version,
+            name: migration.name,
+            message,
+        };
         for statement in split_statements(migration.sql) {
             db.execute(statement).map_err(failed)?;
         }
@@ -178,7 +189,9 @@ mod tests {
             self.0.execute_batch(sql).map_err(|e| e.to_string())
         }
         fn query_i64(&self, sql: &str) -> Result<Option<i64>, String> {
-            self.0.query_row(sql, [], |r| r.get(0)).map_err(|e| e.to_string())
+            self.0
+                .query_row(sql, [], |r| r.get(0))
+                .map_err(|e| e.to_string())
         }
     }
 
@@ -187,7 +200,11 @@ mod tests {
         let sql = "CREATE TABLE a (x TEXT DEFAULT ';'); -- a comment; here\nINSERT INTO a VALUES ('b;c');\n/* ; */ SELECT 1;\n-- only a comment\n";
         assert_eq!(
             split_statements(sql),
-            vec!["CREATE TABLE a (x TEXT DEFAULT ';')", "-- a comment; here\nINSERT INTO a VALUES ('b;c')", "/* ; */ SELECT 1"]
+            vec![
+                "CREATE TABLE a (x TEXT DEFAULT ';')",
+                "-- a comment; here\nINSERT INTO a VALUES ('b;c')",
+                "/* ; */ SELECT 1"
+            ]
         );
     }
 
@@ -197,8 +214,14 @@ mod tests {
         let db = Sqlite::open(&dir.path().join("db.sqlite"));
         assert_eq!(migrate(&db), Ok(MIGRATIONS.len()));
         assert_eq!(migrate(&db), Ok(0));
-        assert_eq!(db.query_i64("SELECT COUNT(*) FROM schema_migrations"), Ok(Some(MIGRATIONS.len() as i64)));
-        assert_eq!(db.query_i64("SELECT MAX(version) FROM schema_migrations"), Ok(Some(latest_version())));
+        assert_eq!(
+            db.query_i64("SELECT COUNT(*) FROM schema_migrations"),
+            Ok(Some(MIGRATIONS.len() as i64))
+        );
+        assert_eq!(
+            db.query_i64("SELECT MAX(version) FROM schema_migrations"),
+            Ok(Some(latest_version()))
+        );
     }
 
     #[test]
@@ -213,7 +236,10 @@ mod tests {
         });
         assert_eq!(applied, MIGRATIONS.len());
         let db = Sqlite::open(&path);
-        assert_eq!(db.query_i64("SELECT COUNT(*) FROM schema_migrations"), Ok(Some(MIGRATIONS.len() as i64)));
+        assert_eq!(
+            db.query_i64("SELECT COUNT(*) FROM schema_migrations"),
+            Ok(Some(MIGRATIONS.len() as i64))
+        );
     }
 
     #[test]
@@ -221,9 +247,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Sqlite::open(&dir.path().join("db.sqlite"));
         // Occupy a name the first migration creates, so it fails part-way.
-        db.execute("CREATE TABLE notifications (x INTEGER)").unwrap();
-        assert!(matches!(migrate(&db), Err(MigrationError::Failed { version: 1, .. })));
-        assert_eq!(db.query_i64("SELECT COUNT(*) FROM sqlite_master WHERE name = 'contacts'"), Ok(Some(0)));
-        assert_eq!(db.query_i64("SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'"), Ok(Some(0)));
+        db.execute("CREATE TABLE notifications (x INTEGER)")
+            .unwrap();
+        assert!(matches!(
+            migrate(&db),
+            Err(MigrationError::Failed { version: 1, .. })
+        ));
+        assert_eq!(
+            db.query_i64("SELECT COUNT(*) FROM sqlite_master WHERE name = 'contacts'"),
+            Ok(Some(0))
+        );
+        assert_eq!(
+            db.query_i64("SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'"),
+            Ok(Some(0))
+        );
     }
 }

@@ -14,7 +14,9 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             let db = Connection::open_default()?;
             db.execute(
                 "INSERT INTO bench_rows (body) VALUES (?)",
-                &[Value::Text(String::from_utf8_lossy(req.body()).into_owned())],
+                &[Value::Text(
+                    String::from_utf8_lossy(req.body()).into_owned(),
+                )],
             )?;
             Ok(Response::new(201, ""))
         }
