@@ -73,6 +73,7 @@ enum Origin {
 }
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
+static PROCESS_ID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
 
 impl App {
     /// Handles a request made by a guest to `self` or `*.spin.internal`.
@@ -92,7 +93,7 @@ impl App {
         let started = Instant::now();
         let request_id = format!(
             "{:08x}{:08x}",
-            std::process::id(),
+            *PROCESS_ID.get_or_init(std::process::id),
             REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let method = request.method().clone();
@@ -397,7 +398,10 @@ fn log_request(
         "duration_ms": (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
         "instantiate_us": instantiate_us.map(|us| (us * 10.0).round() / 10.0),
     });
-    eprintln!("{line}");
+    // One write per line: stderr is unbuffered and `Value`'s Display writes piecewise.
+    let mut line = line.to_string();
+    line.push('\n');
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
 }
 
 fn full(bytes: impl Into<Bytes>) -> WasiBody {

@@ -1,1 +1,337 @@
+//! The end-to-end test harness: starts a real `crm-host` process on a free
+//! loopback port with a manifest written into a fresh directory, captures its
+//! output, talks HTTP to it, and stops it with SIGTERM.
+//!
+//! Nothing is built here: `scripts/test` builds `crm-host`, the app's
+//! components and `tests/guests/*` first.
 
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use serde_json::{Value, json};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// The host binary under test.
+pub fn host_bin() -> PathBuf {
+    let path = std::env::var_os("CRM_HOST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/debug/crm-host"));
+    assert!(path.exists(), "{} is missing: run `cargo build -p crm-host` (scripts/test does)", path.display());
+    path
+}
+
+/// A built Wasm file: `name` is the crate name with underscores.
+pub fn wasm(name: &str) -> PathBuf {
+    let path = workspace().join(format!("target/wasm32-wasip2/release/{name}.wasm"));
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --target wasm32-wasip2 --release -p {}` (scripts/test does)",
+        path.display(),
+        name.replace('_', "-")
+    );
+    path
+}
+
+/// A directory holding one app: its manifest, state and any files it needs.
+pub struct AppDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl AppDir {
+    /// Writes `spin.toml`; `{wasm:NAME}` in the text becomes that file's absolute path.
+    pub fn new(manifest: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let app = Self { dir };
+        app.write("spin.toml", &expand_wasm(manifest));
+        app
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path().join(name), text).expect("write app file");
+    }
+
+    pub fn manifest(&self) -> PathBuf {
+        self.path().join("spin.toml")
+    }
+
+    /// Starts a host on this app; panics with the host's output if it fails.
+    pub fn start(&self, args: &[&str]) -> Host {
+        Host::start(&self.manifest(), args, &[])
+    }
+
+    /// Starts a host that is expected to refuse to start.
+    pub fn start_failure(&self, args: &[&str]) -> Failure {
+        start_failure(&self.manifest(), args)
+    }
+}
+
+fn expand_wasm(manifest: &str) -> String {
+    let mut out = String::new();
+    let mut rest = manifest;
+    while let Some(start) = rest.find("{wasm:") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').expect("closing brace") + start;
+        out.push_str(&wasm(&rest[start + 6..end]).display().to_string());
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Output captured from a host, line by line.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<String>>>);
+
+impl Captured {
+    fn follow(&self, stream: impl Read + Send + 'static) {
+        let lines = Arc::clone(&self.0);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                lines.lock().expect("capture").push(line);
+            }
+        });
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().expect("capture").clone()
+    }
+
+    /// Waits up to five seconds for a line containing `needle`.
+    pub fn wait_for(&self, needle: &str) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(line) = self.lines().into_iter().find(|l| l.contains(needle)) {
+                return Some(line);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A running `crm-host up`.
+pub struct Host {
+    child: Child,
+    pub base: String,
+    pub stdout: Captured,
+    pub stderr: Captured,
+    agent: ureq::Agent,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+impl Host {
+    pub fn start(manifest: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut child = Command::new(host_bin())
+            .args(["up", "-f"])
+            .arg(manifest)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn crm-host");
+        let stdout = Captured::default();
+        let stderr = Captured::default();
+        stdout.follow(child.stdout.take().expect("stdout"));
+        stderr.follow(child.stderr.take().expect("stderr"));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let base = loop {
+            if let Some(line) = stdout.lines().iter().find_map(|l| l.strip_prefix("Serving ")) {
+                break line.to_string();
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("crm-host exited ({status}) before serving:\n{}", stderr.lines().join("\n"));
+            }
+            assert!(Instant::now() < deadline, "crm-host did not start:\n{}", stderr.lines().join("\n"));
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Self { child, base, stdout, stderr, agent }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], None)
+    }
+
+    pub fn post(&self, path: &str, body: &str) -> Reply {
+        self.request("POST", path, &[("content-type", "application/json")], Some(body.as_bytes()))
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.post(path, &body.to_string())
+    }
+
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+        let request = http_request(method, &self.url(path), headers);
+        let result = match body {
+            Some(body) => self.agent.run(request.body(body.to_vec()).expect("request")),
+            None => self.agent.run(request.body(()).expect("request")),
+        };
+        let mut response = result.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_string()))
+            .collect();
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_string()
+            .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
+        Reply { status, headers, body }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    pub fn stop(mut self) -> ExitStatus {
+        self.terminate();
+        wait_with_timeout(&mut self.child, Duration::from_secs(40)).expect("crm-host did not exit after SIGTERM")
+    }
+
+    fn terminate(&self) {
+        // SAFETY: plain kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+    }
+}
+
+fn http_request(method: &str, url: &str, headers: &[(&str, &str)]) -> ureq::http::request::Builder {
+    let mut builder = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A host that refused to start: its exit status and everything it printed.
+pub struct Failure {
+    pub status: ExitStatus,
+    pub stderr: String,
+}
+
+pub fn start_failure(manifest: &Path, args: &[&str]) -> Failure {
+    let mut child = Command::new(host_bin())
+        .args(["up", "-f"])
+        .arg(manifest)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn crm-host");
+    let stderr = Captured::default();
+    stderr.follow(child.stderr.take().expect("stderr"));
+    let stdout = Captured::default();
+    stdout.follow(child.stdout.take().expect("stdout"));
+    let status = match wait_with_timeout(&mut child, Duration::from_secs(60)) {
+        Some(status) => status,
+        None => {
+            let _ = child.kill();
+            panic!("crm-host kept running; it printed:\n{}", stdout.lines().join("\n"));
+        }
+    };
+    std::thread::sleep(Duration::from_millis(50));
+    Failure { status, stderr: stderr.lines().join("\n") }
+}
+
+/// A one-shot local HTTP server standing in for an outside service: answers
+/// every request with `body` and counts the requests it saw.
+pub struct LocalServer {
+    pub port: u16,
+    pub hits: Arc<Mutex<u32>>,
+}
+
+impl LocalServer {
+    pub fn start(body: &'static str) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let hits = Arc::new(Mutex::new(0));
+        let counter = Arc::clone(&hits);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let mut stream = stream;
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                // Read the request head; the stand-in ignores any body.
+                while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                    if line == "\r\n" {
+                        break;
+                    }
+                    line.clear();
+                }
+                *counter.lock().expect("hits") += 1;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = std::io::Write::write_all(&mut stream, response.as_bytes());
+            }
+        });
+        Self { port, hits }
+    }
+}
