@@ -149,16 +149,50 @@ impl Reply {
     }
 }
 
+/// `crm-host up` with the manifest and arguments, dying with the thread that
+/// spawned it (so no host outlives its test binary).
+fn host_command(manifest: &Path, args: &[&str]) -> Command {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(host_bin());
+    command
+        .args(["up", "-f"])
+        .arg(manifest)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: prctl is async-signal-safe and touches only the child.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    command
+}
+
 impl Host {
+    /// A host for the rest of the test process, for tests that share one: it
+    /// is spawned from a thread that lives until the process ends.
+    pub fn start_shared(manifest: &Path, args: &[&str]) -> Self {
+        let (manifest, args): (PathBuf, Vec<String>) = (manifest.to_path_buf(), args.iter().map(|a| a.to_string()).collect());
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let _ = sender.send(std::panic::catch_unwind(|| Host::start(&manifest, &args, &[])));
+            loop {
+                std::thread::park();
+            }
+        });
+        match receiver.recv().expect("host spawner") {
+            Ok(host) => host,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
     pub fn start(manifest: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(host_bin())
-            .args(["up", "-f"])
-            .arg(manifest)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
+        let mut child = host_command(manifest, args)
             .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn crm-host");
         let stdout = Captured::default();
@@ -275,15 +309,7 @@ pub struct Failure {
 }
 
 pub fn start_failure(manifest: &Path, args: &[&str]) -> Failure {
-    let mut child = Command::new(host_bin())
-        .args(["up", "-f"])
-        .arg(manifest)
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn crm-host");
+    let mut child = host_command(manifest, args).spawn().expect("spawn crm-host");
     let stderr = Captured::default();
     stderr.follow(child.stderr.take().expect("stderr"));
     let stdout = Captured::default();
