@@ -15,7 +15,10 @@ pub use serde_json::{Value, json};
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// The host binary under test.
@@ -23,7 +26,11 @@ pub fn host_bin() -> PathBuf {
     let path = std::env::var_os("CRM_HOST_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("target/debug/crm-host"));
-    assert!(path.exists(), "{} is missing: run `cargo build -p crm-host` (scripts/test does)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p crm-host` (scripts/test does)",
+        path.display()
+    );
     path
 }
 
@@ -145,7 +152,10 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -175,11 +185,16 @@ impl Host {
     /// A host for the rest of the test process, for tests that share one: it
     /// is spawned from a thread that lives until the process ends.
     pub fn start_shared(manifest: &Path, args: &[&str]) -> Self {
-        let (manifest, args): (PathBuf, Vec<String>) = (manifest.to_path_buf(), args.iter().map(|a| a.to_string()).collect());
+        let (manifest, args): (PathBuf, Vec<String>) = (
+            manifest.to_path_buf(),
+            args.iter().map(|a| a.to_string()).collect(),
+        );
         let (sender, receiver) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let _ = sender.send(std::panic::catch_unwind(|| Host::start(&manifest, &args, &[])));
+            let _ = sender.send(std::panic::catch_unwind(|| {
+                Host::start(&manifest, &args, &[])
+            }));
             loop {
                 std::thread::park();
             }
@@ -201,13 +216,24 @@ impl Host {
         stderr.follow(child.stderr.take().expect("stderr"));
         let deadline = Instant::now() + Duration::from_secs(60);
         let base = loop {
-            if let Some(line) = stdout.lines().iter().find_map(|l| l.strip_prefix("Serving ")) {
+            if let Some(line) = stdout
+                .lines()
+                .iter()
+                .find_map(|l| l.strip_prefix("Serving "))
+            {
                 break line.to_string();
             }
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("crm-host exited ({status}) before serving:\n{}", stderr.lines().join("\n"));
+                panic!(
+                    "crm-host exited ({status}) before serving:\n{}",
+                    stderr.lines().join("\n")
+                );
             }
-            assert!(Instant::now() < deadline, "crm-host did not start:\n{}", stderr.lines().join("\n"));
+            assert!(
+                Instant::now() < deadline,
+                "crm-host did not start:\n{}",
+                stderr.lines().join("\n")
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
         let agent = ureq::Agent::config_builder()
@@ -215,7 +241,13 @@ impl Host {
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
-        Self { child, base, stdout, stderr, agent }
+        Self {
+            child,
+            base,
+            stdout,
+            stderr,
+            agent,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -227,17 +259,30 @@ impl Host {
     }
 
     pub fn post(&self, path: &str, body: &str) -> Reply {
-        self.request("POST", path, &[("content-type", "application/json")], Some(body.as_bytes()))
+        self.request(
+            "POST",
+            path,
+            &[("content-type", "application/json")],
+            Some(body.as_bytes()),
+        )
     }
 
     pub fn post_json(&self, path: &str, body: &Value) -> Reply {
         self.post(path, &body.to_string())
     }
 
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
         let request = http_request(method, &self.url(path), headers);
         let result = match body {
-            Some(body) => self.agent.run(request.body(body.to_vec()).expect("request")),
+            Some(body) => self
+                .agent
+                .run(request.body(body.to_vec()).expect("request")),
             None => self.agent.run(request.body(()).expect("request")),
         };
         let mut response = result.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
@@ -253,7 +298,11 @@ impl Host {
             .limit(64 << 20)
             .read_to_string()
             .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -263,7 +312,8 @@ impl Host {
     /// Sends SIGTERM and waits for the exit status.
     pub fn stop(mut self) -> ExitStatus {
         self.terminate();
-        wait_with_timeout(&mut self.child, Duration::from_secs(40)).expect("crm-host did not exit after SIGTERM")
+        wait_with_timeout(&mut self.child, Duration::from_secs(40))
+            .expect("crm-host did not exit after SIGTERM")
     }
 
     fn terminate(&self) {
@@ -309,7 +359,9 @@ pub struct Failure {
 }
 
 pub fn start_failure(manifest: &Path, args: &[&str]) -> Failure {
-    let mut child = host_command(manifest, args).spawn().expect("spawn crm-host");
+    let mut child = host_command(manifest, args)
+        .spawn()
+        .expect("spawn crm-host");
     let stderr = Captured::default();
     stderr.follow(child.stderr.take().expect("stderr"));
     let stdout = Captured::default();
@@ -318,11 +370,17 @@ pub fn start_failure(manifest: &Path, args: &[&str]) -> Failure {
         Some(status) => status,
         None => {
             let _ = child.kill();
-            panic!("crm-host kept running; it printed:\n{}", stdout.lines().join("\n"));
+            panic!(
+                "crm-host kept running; it printed:\n{}",
+                stdout.lines().join("\n")
+            );
         }
     };
     std::thread::sleep(Duration::from_millis(50));
-    Failure { status, stderr: stderr.lines().join("\n") }
+    Failure {
+        status,
+        stderr: stderr.lines().join("\n"),
+    }
 }
 
 /// A one-shot local HTTP server standing in for an outside service: answers

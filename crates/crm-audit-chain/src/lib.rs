@@ -76,9 +76,8 @@ pub struct BrokenLink {
 /// Walks stored entries in sequence order; returns how many were verified.
 pub fn verify<'a>(entries: impl IntoIterator<Item = Stored<'a>>) -> Result<u64, BrokenLink> {
     let mut expected_prev = GENESIS.to_string();
-    let mut expected_sequence = 1;
     let mut count = 0;
-    for stored in entries {
+    for (expected_sequence, stored) in (1u64..).zip(entries) {
         let sequence = stored.entry.sequence;
         if sequence != expected_sequence {
             return Err(BrokenLink {
@@ -99,8 +98,7 @@ pub fn verify<'a>(entries: impl IntoIterator<Item = Stored<'a>>) -> Result<u64, 
             });
         }
         expected_prev = stored.hash.to_string();
-        expected_sequence += 1;
-        count += 1;
+        count = expected_sequence;
     }
     Ok(count)
 }

@@ -15,7 +15,7 @@
 //! | `trap` | | panics |
 //! | `loop` | | never returns |
 //! | `alloc` | `mib` | allocates and touches that many MiB |
-//! | `sleep` | `ms` | sleeps, then answers |
+//! | `sleep` | `ms`, `tag` | prints `sleep-start <tag>`, sleeps, then answers |
 
 use serde_json::{Value as Json, json};
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
@@ -28,7 +28,9 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let answer = match op.as_str() {
         "headers" => headers(&req),
         "status" => {
-            let code = param(&req, "code").and_then(|c| c.parse().ok()).unwrap_or(200);
+            let code = param(&req, "code")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(200);
             return Ok(Response::new(code, ()));
         }
         "kv" => kv(&req),
@@ -62,7 +64,11 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             json!({ "ok": touched })
         }
         "sleep" => {
-            let ms: u64 = param(&req, "ms").and_then(|m| m.parse().ok()).unwrap_or(100);
+            let ms: u64 = param(&req, "ms")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(100);
+            // Tells a test (polling the host's output) that the request is in flight.
+            println!("sleep-start {}", param(&req, "tag").unwrap_or_default());
             std::thread::sleep(std::time::Duration::from_millis(ms));
             json!({ "ok": ms })
         }
@@ -289,7 +295,11 @@ async fn fetch(req: &Request) -> Json {
             "status": resp.status(),
             "body": String::from_utf8_lossy(resp.body()),
         }),
-        Err(spin_sdk::http::SendError::Http(code)) => json!({ "error": format!("{code:?}") }),
+        Err(spin_sdk::http::SendError::Http(code)) => {
+            // `ErrorCode::HttpRequestDenied` → `HttpRequestDenied`.
+            let code = format!("{code:?}");
+            json!({ "error": code.trim_start_matches("ErrorCode::") })
+        }
         Err(e) => json!({ "error": format!("{e}") }),
     }
 }

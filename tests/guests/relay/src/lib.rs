@@ -22,11 +22,19 @@ use exports::crm::consent::decisions::{Decision, Guest};
 struct Relay;
 
 impl Guest for Relay {
-    fn check(contact: String, purpose: String, _channel: Channel, _at: i64) -> Result<Decision, String> {
+    fn check(
+        contact: String,
+        purpose: String,
+        _channel: Channel,
+        _at: i64,
+    ) -> Result<Decision, String> {
         let event = Event {
             context: RequestContext {
                 request_id: "relay".into(),
-                actor: Actor { id: "relay".into(), role: "test".into() },
+                actor: Actor {
+                    id: "relay".into(),
+                    role: "test".into(),
+                },
                 purpose: Some(purpose),
             },
             action: "consent.check".into(),
@@ -34,7 +42,11 @@ impl Guest for Relay {
             outcome: Outcome::Allowed,
         };
         append(&event)?;
-        Ok(Decision { permitted: true, consent_id: None, reason: "relayed".into() })
+        Ok(Decision {
+            permitted: true,
+            consent_id: None,
+            reason: "relayed".into(),
+        })
     }
 }
 
