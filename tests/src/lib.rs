@@ -98,20 +98,31 @@ fn expand_wasm(manifest: &str) -> String {
 
 /// Output captured from a host, line by line.
 #[derive(Clone, Default)]
-pub struct Captured(Arc<Mutex<Vec<String>>>);
+pub struct Captured(Arc<Mutex<Vec<String>>>, Arc<std::sync::atomic::AtomicBool>);
 
 impl Captured {
     fn follow(&self, stream: impl Read + Send + 'static) {
         let lines = Arc::clone(&self.0);
+        let closed = Arc::clone(&self.1);
         std::thread::spawn(move || {
             for line in BufReader::new(stream).lines().map_while(Result::ok) {
                 lines.lock().expect("capture").push(line);
             }
+            closed.store(true, std::sync::atomic::Ordering::SeqCst);
         });
     }
 
     pub fn lines(&self) -> Vec<String> {
         self.0.lock().expect("capture").clone()
+    }
+
+    /// Everything, once the stream has closed (waiting at most five seconds).
+    pub fn all_lines(&self) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.1.load(std::sync::atomic::Ordering::SeqCst) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.lines()
     }
 
     /// Waits up to five seconds for a line containing `needle`.
@@ -226,7 +237,7 @@ impl Host {
             if let Ok(Some(status)) = child.try_wait() {
                 panic!(
                     "crm-host exited ({status}) before serving:\n{}",
-                    stderr.lines().join("\n")
+                    stderr.all_lines().join("\n")
                 );
             }
             assert!(
@@ -310,15 +321,16 @@ impl Host {
     }
 
     /// Sends SIGTERM and waits for the exit status.
-    pub fn stop(mut self) -> ExitStatus {
-        self.terminate();
-        wait_with_timeout(&mut self.child, Duration::from_secs(40))
-            .expect("crm-host did not exit after SIGTERM")
+    pub fn stop(self) -> ExitStatus {
+        self.stop_with(libc::SIGTERM)
     }
 
-    fn terminate(&self) {
+    /// Sends `signal` (e.g. `libc::SIGINT`) and waits for the exit status.
+    pub fn stop_with(mut self, signal: libc::c_int) -> ExitStatus {
         // SAFETY: plain kill(2) on our own child's pid.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+        wait_with_timeout(&mut self.child, Duration::from_secs(40))
+            .unwrap_or_else(|| panic!("crm-host did not exit after signal {signal}"))
     }
 }
 
@@ -362,24 +374,35 @@ pub fn start_failure(manifest: &Path, args: &[&str]) -> Failure {
     let mut child = host_command(manifest, args)
         .spawn()
         .expect("spawn crm-host");
-    let stderr = Captured::default();
-    stderr.follow(child.stderr.take().expect("stderr"));
+    let mut stderr_pipe = child.stderr.take().expect("stderr");
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr_pipe.read_to_string(&mut text);
+        text
+    });
     let stdout = Captured::default();
     stdout.follow(child.stdout.take().expect("stdout"));
-    let status = match wait_with_timeout(&mut child, Duration::from_secs(60)) {
-        Some(status) => status,
-        None => {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break status;
+        }
+        // A host that started serving will not refuse any more: fail fast.
+        if Instant::now() > deadline || stdout.lines().iter().any(|l| l.starts_with("Serving ")) {
             let _ = child.kill();
+            let _ = child.wait();
             panic!(
-                "crm-host kept running; it printed:\n{}",
-                stdout.lines().join("\n")
+                "crm-host started instead of refusing; it printed:\n{}\n{}",
+                stdout.lines().join("\n"),
+                stderr.join().unwrap_or_default()
             );
         }
+        std::thread::sleep(Duration::from_millis(20));
     };
-    std::thread::sleep(Duration::from_millis(50));
     Failure {
         status,
-        stderr: stderr.lines().join("\n"),
+        // The pipe closes when the host exits.
+        stderr: stderr.join().unwrap_or_default(),
     }
 }
 
@@ -417,5 +440,21 @@ impl LocalServer {
             }
         });
         Self { port, hits }
+    }
+}
+
+/// Starts `crm-host up` on `listen` (instead of a free port), expecting it
+/// to refuse to start.
+pub fn start_failure_listen(manifest: &Path, listen: &str) -> Failure {
+    let output = Command::new(host_bin())
+        .args(["up", "-f"])
+        .arg(manifest)
+        .args(["--listen", listen])
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn crm-host");
+    Failure {
+        status: output.status,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }

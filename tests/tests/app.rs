@@ -23,14 +23,24 @@ fn host() -> &'static Host {
 
 fn assert_problem(reply: &Reply, status: u16, kind: &str) {
     assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json")
+    );
     let body = reply.json();
-    assert_eq!(body["type"], format!("https://crm.gov.au/problems/{kind}"), "{body}");
+    assert_eq!(
+        body["type"],
+        format!("https://crm.gov.au/problems/{kind}"),
+        "{body}"
+    );
     assert_eq!(body["status"], status);
 }
 
 fn new_contact(name: &str) -> String {
-    let reply = host().post_json("/api/contacts", &json!({"archetype": "individual", "display_name": name}));
+    let reply = host().post_json(
+        "/api/contacts",
+        &json!({"archetype": "individual", "display_name": name}),
+    );
     assert_eq!(reply.status, 201, "{}", reply.body);
     reply.json()["id"].as_str().expect("id").to_string()
 }
@@ -44,7 +54,10 @@ fn contacts_are_validated_created_and_read_back() {
     assert_eq!(reply.status, 201, "{}", reply.body);
     let created = reply.json();
     let location = reply.header("location").expect("location").to_string();
-    assert_eq!(location, format!("/api/contacts/{}", created["id"].as_str().unwrap()));
+    assert_eq!(
+        location,
+        format!("/api/contacts/{}", created["id"].as_str().unwrap())
+    );
     assert_eq!(created["display_name"], "Zoë Ngô");
     assert_eq!(created["email"], "Zoe@example.gov.au");
     let read = host().get(&location);
@@ -54,7 +67,12 @@ fn contacts_are_validated_created_and_read_back() {
 
 #[test]
 fn bad_contacts_are_refused_per_field_and_nothing_is_written() {
-    let reply = host().post_json("/api/contacts", &json!({"archetype": "person", "display_name": "", "email": "nope"}));
+    // A good intake first, so the schema exists whatever order tests run in.
+    new_contact("Schema Maker");
+    let reply = host().post_json(
+        "/api/contacts",
+        &json!({"archetype": "person", "display_name": "", "email": "nope"}),
+    );
     assert_problem(&reply, 400, "validation");
     let fields: Vec<String> = reply.json()["errors"]
         .as_array()
@@ -63,18 +81,37 @@ fn bad_contacts_are_refused_per_field_and_nothing_is_written() {
         .map(|e| e["field"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(fields, ["archetype", "display_name", "email"]);
-    assert_problem(&host().post("/api/contacts", "{not json"), 400, "invalid-json");
-    assert_problem(&host().post_json("/api/contacts", &json!({"archetype": "individual", "display_name": "A", "shoe_size": 9})), 400, "invalid-json");
+    assert_problem(
+        &host().post("/api/contacts", "{not json"),
+        400,
+        "invalid-json",
+    );
+    assert_problem(
+        &host().post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "display_name": "A", "shoe_size": 9}),
+        ),
+        400,
+        "invalid-json",
+    );
     let db = rusqlite::Connection::open(app().1.path().join("sqlite_db.db")).unwrap();
     let written: i64 = db
-        .query_row("SELECT COUNT(*) FROM contacts WHERE email = 'nope' OR display_name IN ('', 'A')", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM contacts WHERE email = 'nope' OR display_name IN ('', 'A')",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(written, 0, "refused intakes must not write contacts");
 }
 
 #[test]
 fn unknown_routes_and_methods_are_problems() {
-    assert_problem(&host().get("/api/contacts/does-not-exist"), 404, "not-found");
+    assert_problem(
+        &host().get("/api/contacts/does-not-exist"),
+        404,
+        "not-found",
+    );
     let reply = host().request("DELETE", "/api/contacts/x", &[], None);
     assert_problem(&reply, 405, "method-not-allowed");
     assert_eq!(reply.header("allow"), Some("GET"));
@@ -94,7 +131,12 @@ fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
     };
     let refused = send();
     assert_problem(&refused, 400, "consent-refused");
-    assert!(refused.json()["detail"].as_str().unwrap().contains("no-consent"));
+    assert!(
+        refused.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no-consent")
+    );
 
     let consent = json!({"contact_id": contact, "purpose": "status-updates", "channel": "email",
         "decision": "given", "notice_id": "general", "notice_version": 1});
@@ -103,21 +145,45 @@ fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
     assert_eq!(sent.status, 201, "{}", sent.body);
     let body = sent.json();
     let notification_id = body["notification"]["id"].as_str().unwrap();
-    let interaction = host().get(&format!("/api/interactions/{}", body["interaction_id"].as_str().unwrap()));
+    let interaction = host().get(&format!(
+        "/api/interactions/{}",
+        body["interaction_id"].as_str().unwrap()
+    ));
     assert_eq!(interaction.status, 200);
     assert_eq!(interaction.json()["direction"], "outbound");
     assert_eq!(interaction.json()["notification_id"], notification_id);
-    assert_eq!(host().get(&format!("/api/notifications/{notification_id}")).json()["status"], "created");
+    assert_eq!(
+        host()
+            .get(&format!("/api/notifications/{notification_id}"))
+            .json()["status"],
+        "created"
+    );
 
     let mut withdrawal = consent.clone();
     withdrawal["decision"] = json!("withdrawn");
     assert_eq!(host().post_json("/api/consents", &withdrawal).status, 201);
     let after = send();
     assert_problem(&after, 400, "consent-refused");
-    assert!(after.json()["detail"].as_str().unwrap().contains("withdrawn"));
-    let history = host().get(&format!("/api/consents?contact_id={contact}")).json();
-    let decisions: Vec<&str> = history["consents"].as_array().unwrap().iter().map(|c| c["decision"].as_str().unwrap()).collect();
-    assert_eq!(decisions, ["withdrawn", "given"], "newest first, nothing overwritten");
+    assert!(
+        after.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("withdrawn")
+    );
+    let history = host()
+        .get(&format!("/api/consents?contact_id={contact}"))
+        .json();
+    let decisions: Vec<&str> = history["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        decisions,
+        ["withdrawn", "given"],
+        "newest first, nothing overwritten"
+    );
 }
 
 #[test]
@@ -127,7 +193,12 @@ fn consent_records_are_validated() {
         &json!({"contact_id": "", "purpose": "x", "channel": "pigeon", "decision": "maybe", "notice_id": "general", "notice_version": 9}),
     );
     assert_problem(&reply, 400, "validation");
-    let fields: Vec<String> = reply.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
+    let fields: Vec<String> = reply.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(fields, ["contact_id", "channel", "decision", "notice_id"]);
     assert_problem(&host().get("/api/consents"), 400, "validation");
     let notices = host().get("/api/privacy-notices").json();
@@ -162,7 +233,12 @@ fn every_action_is_audited_in_an_intact_chain_with_a_cursor() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["action"].as_str().unwrap().to_string(), e["resource"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["resource"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let resource = format!("contact/{contact}");
     assert!(actions.contains(&("contact.create".into(), resource.clone())));
@@ -173,7 +249,10 @@ fn every_action_is_audited_in_an_intact_chain_with_a_cursor() {
     let first = host().get("/api/audit/entries?limit=1").json();
     let next = first["next"].as_str().expect("a next page");
     let second = host().get(next).json();
-    assert_eq!(second["entries"][0]["sequence"], first["entries"][0]["sequence"].as_i64().unwrap() + 1);
+    assert_eq!(
+        second["entries"][0]["sequence"],
+        first["entries"][0]["sequence"].as_i64().unwrap() + 1
+    );
     assert_problem(&host().get("/api/audit/entries?limit=0"), 400, "validation");
 }
 
@@ -183,18 +262,37 @@ fn every_action_is_audited_in_an_intact_chain_with_a_cursor() {
 fn tampering_with_the_audit_table_is_detected() {
     let state = tempfile::tempdir().unwrap();
     let state_dir = state.path().to_str().unwrap();
-    let host = Host::start(&workspace().join("spin.toml"), &["--state-dir", state_dir], &[]);
+    let host = Host::start(
+        &workspace().join("spin.toml"),
+        &["--state-dir", state_dir],
+        &[],
+    );
     for name in ["One", "Two", "Three"] {
-        assert_eq!(host.post_json("/api/contacts", &json!({"archetype": "business", "display_name": name})).status, 201);
+        assert_eq!(
+            host.post_json(
+                "/api/contacts",
+                &json!({"archetype": "business", "display_name": name})
+            )
+            .status,
+            201
+        );
     }
     assert_eq!(host.get("/api/audit/verify").json()["valid"], true);
     let db = rusqlite::Connection::open(state.path().join("sqlite_db.db")).unwrap();
-    db.execute("UPDATE audit_entries SET actor_id = 'someone-else' WHERE sequence = 2", []).unwrap();
+    db.execute(
+        "UPDATE audit_entries SET actor_id = 'someone-else' WHERE sequence = 2",
+        [],
+    )
+    .unwrap();
     let verdict = host.get("/api/audit/verify").json();
     assert_eq!(verdict["valid"], false);
     assert_eq!(verdict["first_broken_sequence"], 2);
-    db.execute("DELETE FROM audit_entries WHERE sequence = 2", []).unwrap();
-    assert_eq!(host.get("/api/audit/verify").json()["first_broken_sequence"], 3);
+    db.execute("DELETE FROM audit_entries WHERE sequence = 2", [])
+        .unwrap();
+    assert_eq!(
+        host.get("/api/audit/verify").json()["first_broken_sequence"],
+        3
+    );
     assert!(host.stop().success());
 }
 
@@ -214,10 +312,25 @@ fn every_documented_operation_is_served() {
                 continue;
             }
             let body = (method == "POST").then_some(b"{}".as_slice());
-            let reply = host().request(&method, &path, &[("content-type", "application/json")], body);
-            let kind = serde_json::from_str::<serde_json::Value>(&reply.body).ok().and_then(|b| b["type"].as_str().map(String::from));
-            assert_ne!(kind.as_deref(), Some("urn:crm-host:problem:not-found"), "{method} {path} is not routed");
-            assert_ne!(kind.as_deref(), Some("https://crm.gov.au/problems/method-not-allowed"), "{method} {path}");
+            let reply = host().request(
+                &method,
+                &path,
+                &[("content-type", "application/json")],
+                body,
+            );
+            let kind = serde_json::from_str::<serde_json::Value>(&reply.body)
+                .ok()
+                .and_then(|b| b["type"].as_str().map(String::from));
+            assert_ne!(
+                kind.as_deref(),
+                Some("urn:crm-host:problem:not-found"),
+                "{method} {path} is not routed"
+            );
+            assert_ne!(
+                kind.as_deref(),
+                Some("https://crm.gov.au/problems/method-not-allowed"),
+                "{method} {path}"
+            );
             let unknown_operation = reply.status == 404 && !path.contains("unknown-id");
             assert!(!unknown_operation, "{method} {path}: {}", reply.body);
             checked += 1;

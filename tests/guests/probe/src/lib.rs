@@ -11,9 +11,11 @@
 //! | `sql2`, `sql3` | `label`; body = one SQL statement | `{"columns","rows"}` or `{"error"}` |
 //! | `var` | `name` | `{"ok": value}` or `{"error": kind}` |
 //! | `fetch` | `url` | `{"status","body"}` or `{"error"}` |
+//! | `file` | `path` | `{"ok": contents}` or `{"error"}` |
+//! | `env` | | `{"ok": {name: value}}` of the guest's environment |
 //! | `print` | `msg` | prints `msg` to stdout and stderr |
 //! | `trap` | | panics |
-//! | `loop` | | never returns |
+//! | `loop` | `tag` | prints `loop-start <tag>`, then never returns |
 //! | `alloc` | `mib` | allocates and touches that many MiB |
 //! | `sleep` | `ms`, `tag` | prints `sleep-start <tag>`, sleeps, then answers |
 
@@ -41,6 +43,11 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             Err(e) => json!({ "error": var_error(&e) }),
         },
         "fetch" => fetch(&req).await,
+        "file" => match std::fs::read_to_string(param(&req, "path").unwrap_or_default()) {
+            Ok(text) => json!({ "ok": text }),
+            Err(e) => json!({ "error": e.kind().to_string() }),
+        },
+        "env" => json!({ "ok": std::env::vars().collect::<std::collections::BTreeMap<_, _>>() }),
         "print" => {
             let msg = param(&req, "msg").unwrap_or_default();
             println!("{msg}");
@@ -49,6 +56,7 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         }
         "trap" => panic!("probe asked to trap"),
         "loop" => {
+            println!("loop-start {}", param(&req, "tag").unwrap_or_default());
             let mut n: u64 = 0;
             loop {
                 n = std::hint::black_box(n.wrapping_add(1));

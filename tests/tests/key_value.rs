@@ -1,0 +1,167 @@
+//! `fermyon:spin/key-value@2.0.0` on crm-host: every operation, stores kept
+//! apart by label, the default store's file in the state directory, and a
+//! runtime-config store's file where the runtime config says.
+
+mod common;
+use common::*;
+use std::sync::OnceLock;
+
+struct App {
+    host: Host,
+    app: AppDir,
+    state: tempfile::TempDir,
+}
+
+fn app() -> &'static App {
+    static APP: OnceLock<App> = OnceLock::new();
+    APP.get_or_init(|| {
+        let mut manifest = HEADER.to_string();
+        manifest += &trigger("/kv/...", "kv");
+        manifest += &probe("kv", r#"key_value_stores = ["default", "extra"]"#);
+        let app = AppDir::new(&manifest);
+        std::fs::create_dir(app.path().join("rc")).unwrap();
+        app.write(
+            "rc/runtime-config.toml",
+            "[key_value_store.extra]\ntype = \"spin\"\npath = \"stores/extra.db\"\n",
+        );
+        std::fs::create_dir(app.path().join("rc/stores")).unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let rc = app.path().join("rc/runtime-config.toml");
+        let host = start_shared(
+            &app,
+            &[
+                "--runtime-config-file",
+                rc.to_str().unwrap(),
+                "--state-dir",
+                state.path().to_str().unwrap(),
+            ],
+        );
+        App { host, app, state }
+    })
+}
+
+/// One key-value operation through the probe.
+fn kv(label: &str, action: &str, key: &str, value: Option<&str>) -> Value {
+    let path = format!("/kv?op=kv&label={label}&action={action}&key={}", enc(key));
+    let reply = match value {
+        Some(v) => app().host.request("POST", &path, &[], Some(v.as_bytes())),
+        None => app().host.get(&path),
+    };
+    assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    reply.json()
+}
+
+#[test]
+fn set_get_exists_delete() {
+    assert_eq!(kv("default", "get", "sgd", None), json!({"ok": null}));
+    assert_eq!(kv("default", "exists", "sgd", None), json!({"ok": false}));
+    assert_eq!(kv("default", "set", "sgd", Some("v1")), json!({"ok": true}));
+    assert_eq!(kv("default", "get", "sgd", None), json!({"ok": "v1"}));
+    assert_eq!(kv("default", "exists", "sgd", None), json!({"ok": true}));
+    assert_eq!(kv("default", "set", "sgd", Some("v2")), json!({"ok": true}));
+    assert_eq!(
+        kv("default", "get", "sgd", None),
+        json!({"ok": "v2"}),
+        "set overwrites"
+    );
+    assert_eq!(kv("default", "delete", "sgd", None), json!({"ok": true}));
+    assert_eq!(kv("default", "get", "sgd", None), json!({"ok": null}));
+    assert_eq!(kv("default", "exists", "sgd", None), json!({"ok": false}));
+    // Deleting a missing key is not an error.
+    assert_eq!(kv("default", "delete", "sgd", None), json!({"ok": true}));
+}
+
+#[test]
+fn values_are_bytes_and_keys_any_string() {
+    let key = "odd key/ü?&=";
+    let value = "line1\nline2 ✓";
+    assert_eq!(kv("default", "set", key, Some(value)), json!({"ok": true}));
+    assert_eq!(kv("default", "get", key, None), json!({"ok": value}));
+    assert_eq!(
+        kv("default", "set", "empty-value", Some("")),
+        json!({"ok": true})
+    );
+    assert_eq!(kv("default", "get", "empty-value", None), json!({"ok": ""}));
+}
+
+#[test]
+fn get_keys_lists_this_stores_keys() {
+    // Only the `extra` store is used here, so no other test's keys appear.
+    for key in ["k-b", "k-a", "k-c"] {
+        assert_eq!(kv("extra", "set", key, Some("x")), json!({"ok": true}));
+    }
+    assert_eq!(kv("extra", "delete", "k-c", None), json!({"ok": true}));
+    assert_eq!(kv("extra", "keys", "", None), json!({"ok": ["k-a", "k-b"]}));
+}
+
+#[test]
+fn labels_are_separate_stores() {
+    assert_eq!(
+        kv("default", "set", "shared-name", Some("in-default")),
+        json!({"ok": true})
+    );
+    assert_eq!(kv("extra", "get", "shared-name", None), json!({"ok": null}));
+    assert_eq!(
+        kv("extra", "set", "shared-name2", Some("in-extra")),
+        json!({"ok": true})
+    );
+    assert_eq!(
+        kv("default", "get", "shared-name2", None),
+        json!({"ok": null})
+    );
+    assert_eq!(
+        kv("default", "get", "shared-name", None),
+        json!({"ok": "in-default"})
+    );
+}
+
+#[test]
+fn store_files_are_where_spin_puts_them() {
+    assert_eq!(
+        kv("default", "set", "file-check", Some("1")),
+        json!({"ok": true})
+    );
+    assert_eq!(
+        kv("extra", "set", "file-check", Some("1")),
+        json!({"ok": true})
+    );
+    let default = app().state.path().join("sqlite_key_value.db");
+    assert!(default.is_file(), "{} missing", default.display());
+    // Relative runtime-config paths are relative to the runtime-config file.
+    let extra = app().app.path().join("rc/stores/extra.db");
+    assert!(extra.is_file(), "{} missing", extra.display());
+    // Nothing next to the manifest when --state-dir is given.
+    assert!(!app().app.path().join(".spin/sqlite_key_value.db").exists());
+}
+
+#[test]
+fn concurrent_writers_do_not_lose_updates() {
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                for i in 0..10 {
+                    let key = format!("conc-{t}-{i}");
+                    assert_eq!(kv("default", "set", &key, Some(&key)), json!({"ok": true}));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    for t in 0..8 {
+        for i in 0..10 {
+            let key = format!("conc-{t}-{i}");
+            assert_eq!(kv("default", "get", &key, None), json!({"ok": key}));
+        }
+    }
+}
+
+#[test]
+fn a_granted_label_without_runtime_config_fails_at_start() {
+    let mut manifest = HEADER.to_string();
+    manifest += &trigger("/...", "kv");
+    manifest += &probe("kv", r#"key_value_stores = ["default", "unmapped"]"#);
+    let app = AppDir::new(&manifest);
+    assert_refused(&start_failure(&app, &[]), &["unmapped"]);
+}
