@@ -109,6 +109,7 @@ pub fn load(options: Options) -> Result<Arc<App>> {
     crate::engine::start_epoch_ticker(&engine);
     Ok(Arc::new(App {
         name: manifest.application.name.clone(),
+        app_version: manifest.application.version.clone(),
         engine,
         router,
         components,
@@ -160,7 +161,9 @@ fn composed_source(
             }
         };
         let inherit = match inherit {
-            _ if component.dependencies_inherit_configuration => InheritConfiguration::All,
+            _ if component.dependencies_inherit_configuration == Some(true) => {
+                InheritConfiguration::All
+            }
             None | Some(InheritSetting::All(false)) => InheritConfiguration::None,
             Some(InheritSetting::All(true)) => InheritConfiguration::All,
             Some(InheritSetting::Some(sets)) => InheritConfiguration::Some(sets.clone()),

@@ -40,7 +40,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the application (like `spin up`).
-    Up(UpArgs),
+    Up(Box<UpArgs>),
     /// Run every component's build command (like `spin build`).
     Build {
         /// The manifest, or a directory holding `spin.toml`.
@@ -91,7 +91,7 @@ struct UpArgs {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Up(args) => up(args),
+        Command::Up(args) => up(*args),
         Command::Build { manifest } => manifest::load(&manifest).and_then(|m| build(&m)),
     };
     match result {
@@ -137,7 +137,7 @@ fn up(args: UpArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let app = app::load(options)?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -152,7 +152,10 @@ fn up(args: UpArgs) -> Result<()> {
         out.flush()?;
         drop(out);
         trigger_http::serve(app, listener, DRAIN_TIMEOUT).await
-    })
+    });
+    // Idle blocking-pool threads (SQLite statements) need not be waited for.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    result
 }
 
 /// `name=value` pairs, or `@file` holding one per line.

@@ -51,6 +51,7 @@ pub struct Limits {
 /// The running application.
 pub struct App {
     pub name: String,
+    pub app_version: String,
     pub engine: Engine,
     pub router: Router,
     pub components: HashMap<String, ServedComponent>,
@@ -275,8 +276,19 @@ impl App {
             })
         });
 
+        let mut task = task;
         let response = match receiver.await {
-            Ok(Ok(response)) => response,
+            // Most guests finish right after writing the body: then send it in
+            // one piece with a content-length (one write instead of a chunked
+            // stream). A guest still running after a moment is streamed.
+            Ok(Ok(response)) => {
+                match tokio::time::timeout(Duration::from_millis(1), &mut task).await {
+                    Ok(Ok(Ok(()))) => buffered(response).await,
+                    Ok(Ok(Err(failure))) => failure.response(component_id),
+                    Ok(Err(join)) => internal_error(&format!("the request task failed: {join}")),
+                    Err(_still_running) => response,
+                }
+            }
             Ok(Err(code)) => problem(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "guest-error",
@@ -300,9 +312,30 @@ impl App {
             "name": self.name,
             "host": "crm-host",
             "version": env!("CARGO_PKG_VERSION"),
+            "build_info": {
+                "name": "crm-host",
+                "version": env!("CARGO_PKG_VERSION"),
+                "app_version": self.app_version,
+            },
             "components": components,
         });
         json(StatusCode::OK, body.to_string())
+    }
+}
+
+/// The response with its (already complete) body collected.
+async fn buffered(response: Response<WasiBody>) -> Response<WasiBody> {
+    let (mut parts, body) = response.into_parts();
+    match body.collect().await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            parts.headers.remove(http::header::TRANSFER_ENCODING);
+            parts
+                .headers
+                .insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            Response::from_parts(parts, full(bytes))
+        }
+        Err(e) => internal_error(&format!("reading the component's response body: {e}")),
     }
 }
 
@@ -398,10 +431,42 @@ fn log_request(
         "duration_ms": (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
         "instantiate_us": instantiate_us.map(|us| (us * 10.0).round() / 10.0),
     });
-    // One write per line: stderr is unbuffered and `Value`'s Display writes piecewise.
     let mut line = line.to_string();
     line.push('\n');
-    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
+    log_line(line);
+}
+
+/// Request log lines waiting for the writer thread.
+static LOG_BUFFER: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+static LOG_WRITER: std::sync::Once = std::sync::Once::new();
+
+/// How long a log line may wait before it reaches stderr.
+const LOG_FLUSH_INTERVAL: Duration = Duration::from_millis(5);
+
+/// Queues one request log line for stderr. A background thread writes what
+/// has accumulated every few milliseconds, so a busy server makes one write
+/// per interval instead of one syscall (and thread wake-up) per request.
+fn log_line(line: String) {
+    LOG_WRITER.call_once(|| {
+        std::thread::spawn(|| {
+            loop {
+                std::thread::sleep(LOG_FLUSH_INTERVAL);
+                flush_log();
+            }
+        });
+    });
+    LOG_BUFFER
+        .lock()
+        .expect("log buffer poisoned")
+        .extend_from_slice(line.as_bytes());
+}
+
+/// Writes every queued log line to stderr.
+pub fn flush_log() {
+    let pending = std::mem::take(&mut *LOG_BUFFER.lock().expect("log buffer poisoned"));
+    if !pending.is_empty() {
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), &pending);
+    }
 }
 
 fn full(bytes: impl Into<Bytes>) -> WasiBody {
@@ -492,5 +557,6 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, drain_timeout: Duration
             serde_json::json!({"level": "warn", "msg": "drain timed out; closing remaining connections"})
         );
     }
+    flush_log();
     Ok(())
 }

@@ -79,6 +79,53 @@ pub fn open_file(path: &Path) -> Result<rusqlite::Connection> {
 pub struct SqliteFile {
     path: PathBuf,
     idle: Mutex<Vec<rusqlite::Connection>>,
+    /// One writer at a time, queued in-process: SQLite's own busy handler
+    /// sleeps in coarse steps, which wastes most of the fsync budget.
+    writer: WriteGate,
+}
+
+/// A binary semaphore held by the connection that is writing (for a whole
+/// transaction when the guest opened one).
+#[derive(Default)]
+struct WriteGate {
+    taken: Mutex<bool>,
+    freed: std::sync::Condvar,
+}
+
+impl WriteGate {
+    fn acquire(&self) {
+        let mut taken = self.taken.lock().expect("write gate poisoned");
+        while *taken {
+            taken = self.freed.wait(taken).expect("write gate poisoned");
+        }
+        *taken = true;
+    }
+
+    fn release(&self) {
+        *self.taken.lock().expect("write gate poisoned") = false;
+        self.freed.notify_one();
+    }
+}
+
+/// Whether a statement can only read (so it needs no write turn): its first
+/// keyword, after comments, is `SELECT`, `VALUES` or `EXPLAIN`.
+fn is_read_only(statement: &str) -> bool {
+    let mut s = statement.trim_start();
+    loop {
+        if let Some(rest) = s.strip_prefix("--") {
+            s = rest.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if let Some(rest) = s.strip_prefix("/*") {
+            s = rest.split_once("*/").map_or("", |(_, r)| r).trim_start();
+        } else {
+            break;
+        }
+    }
+    let word: String = s
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    matches!(word.as_str(), "SELECT" | "VALUES" | "EXPLAIN")
 }
 
 /// Idle connections kept per file; more are opened under load and closed after.
@@ -91,6 +138,7 @@ impl SqliteFile {
         Ok(Arc::new(Self {
             path: path.to_path_buf(),
             idle: Mutex::new(vec![first]),
+            writer: WriteGate::default(),
         }))
     }
 
@@ -110,6 +158,7 @@ impl SqliteDatabase for SqliteFile {
         Ok(Box::new(PooledConnection {
             connection: Some(connection),
             file: self,
+            writing: false,
         }))
     }
 }
@@ -117,6 +166,8 @@ impl SqliteDatabase for SqliteFile {
 struct PooledConnection {
     connection: Option<rusqlite::Connection>,
     file: Arc<SqliteFile>,
+    /// Holds the file's write gate.
+    writing: bool,
 }
 
 impl PooledConnection {
@@ -133,7 +184,13 @@ impl Drop for PooledConnection {
             return;
         };
         // A guest that left a transaction open must not leak it to the next.
-        if !connection.is_autocommit() && connection.execute_batch("ROLLBACK").is_err() {
+        let rolled_back =
+            connection.is_autocommit() || connection.execute_batch("ROLLBACK").is_ok();
+        if self.writing {
+            self.writing = false;
+            self.file.writer.release();
+        }
+        if !rolled_back {
             return;
         }
         let mut idle = self.file.idle.lock().expect("sqlite pool poisoned");
@@ -145,6 +202,29 @@ impl Drop for PooledConnection {
 
 impl SqliteConnection for PooledConnection {
     fn execute(&mut self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult> {
+        if !self.writing && !is_read_only(statement) {
+            self.file.writer.acquire();
+            self.writing = true;
+        }
+        let result = self.run(statement, parameters);
+        if self.writing && self.connection().is_autocommit() {
+            self.writing = false;
+            self.file.writer.release();
+        }
+        result
+    }
+
+    fn last_insert_rowid(&self) -> i64 {
+        self.connection().last_insert_rowid()
+    }
+
+    fn changes(&self) -> u64 {
+        self.connection().changes()
+    }
+}
+
+impl PooledConnection {
+    fn run(&mut self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult> {
         use rusqlite::types::{Value, ValueRef};
         let connection = self.connection();
         let mut prepared = connection.prepare_cached(statement)?;
@@ -180,14 +260,6 @@ impl SqliteConnection for PooledConnection {
         }
         Ok(QueryResult { columns, rows: out })
     }
-
-    fn last_insert_rowid(&self) -> i64 {
-        self.connection().last_insert_rowid()
-    }
-
-    fn changes(&self) -> u64 {
-        self.connection().changes()
-    }
 }
 
 /// The databases one component was granted, by label.
@@ -201,7 +273,7 @@ impl SqliteGrants {
 }
 
 /// The guest's `connection` resource, shared by both WIT versions.
-pub struct ConnectionHandle(Box<dyn SqliteConnection>);
+pub struct ConnectionHandle(Arc<Mutex<Box<dyn SqliteConnection>>>);
 
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
     v2::fermyon::spin::sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
@@ -243,7 +315,9 @@ macro_rules! sqlite_host {
                 return Ok(Err(wit::Error::AccessDenied));
             };
             match Arc::clone(db).connect() {
-                Ok(c) => Ok(Ok(state.table.push(ConnectionHandle(c))?)),
+                Ok(c) => Ok(Ok(state
+                    .table
+                    .push(ConnectionHandle(Arc::new(Mutex::new(c))))?)),
                 Err(e) => Ok(Err(wit::Error::Io(format!("{e:#}")))),
             }
         }
@@ -254,10 +328,19 @@ macro_rules! sqlite_host {
             statement: String,
             parameters: Vec<wit::Value>,
         ) -> wasmtime::Result<Result<wit::QueryResult, wit::Error>> {
-            let connection = &mut state.table.get_mut(&connection)?.0;
+            let connection = Arc::clone(&state.table.get(&connection)?.0);
             let parameters = parameters.into_iter().map(from_wit).collect();
-            Ok(connection
-                .execute(&statement, parameters)
+            // Statements may wait for the write turn and fsync: off the runtime's workers.
+            let result = tokio::task::spawn_blocking(move || {
+                connection
+                    .lock()
+                    .expect("sqlite connection poisoned")
+                    .execute(&statement, parameters)
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("sqlite task failed: {e}"))
+            .and_then(|r| r);
+            Ok(result
                 .map(|result| wit::QueryResult {
                     columns: result.columns,
                     rows: result
@@ -336,15 +419,60 @@ impl v3::spin::sqlite::sqlite::HostConnection for HostState {
         &mut self,
         connection: Resource<ConnectionHandle>,
     ) -> wasmtime::Result<i64> {
-        Ok(self.table.get(&connection)?.0.last_insert_rowid())
+        Ok(self
+            .table
+            .get(&connection)?
+            .0
+            .lock()
+            .expect("sqlite connection poisoned")
+            .last_insert_rowid())
     }
 
     async fn changes(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<u64> {
-        Ok(self.table.get(&connection)?.0.changes())
+        Ok(self
+            .table
+            .get(&connection)?
+            .0
+            .lock()
+            .expect("sqlite connection poisoned")
+            .changes())
     }
 
     async fn drop(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
         self.table.delete(connection)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_statements_are_recognised() {
+        assert!(is_read_only("SELECT 1"));
+        assert!(is_read_only("  -- note\n select * from t"));
+        assert!(is_read_only("/* c */ VALUES (1)"));
+        assert!(!is_read_only("INSERT INTO t VALUES (1)"));
+        assert!(!is_read_only("BEGIN"));
+        assert!(!is_read_only("WITH x AS (SELECT 1) DELETE FROM t"));
+    }
+
+    #[test]
+    fn transactions_hold_the_write_turn() {
+        let dir = std::env::temp_dir().join(format!("crm-host-sqlite-{}", std::process::id()));
+        let file = SqliteFile::open(&dir.join("t.db")).unwrap();
+        let mut a = Arc::clone(&file).connect().unwrap();
+        a.execute("CREATE TABLE IF NOT EXISTS t (x)", vec![])
+            .unwrap();
+        a.execute("BEGIN", vec![]).unwrap();
+        a.execute("INSERT INTO t VALUES (1)", vec![]).unwrap();
+        assert!(*file.writer.taken.lock().unwrap());
+        a.execute("COMMIT", vec![]).unwrap();
+        assert!(!*file.writer.taken.lock().unwrap());
+        a.execute("BEGIN", vec![]).unwrap();
+        drop(a); // rolls back and frees the turn
+        assert!(!*file.writer.taken.lock().unwrap());
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

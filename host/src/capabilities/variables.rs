@@ -23,6 +23,7 @@ mod bindings {
 use bindings::fermyon::spin::variables::{self as wit, Error};
 
 /// Resolved app variable values.
+#[derive(Debug)]
 pub struct AppVariables(HashMap<String, String>);
 
 impl AppVariables {
