@@ -13,7 +13,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::capabilities::key_value::{self, KeyValueGrants, KeyValueStore, SqliteKeyValue};
-use crate::capabilities::outbound_http::AllowedHosts;
+use crate::capabilities::outbound_http::{AllowedHosts, chained_component};
 use crate::capabilities::sqlite::{self, SqliteDatabase, SqliteFile, SqliteGrants};
 use crate::capabilities::variables::{self, AppVariables, ComponentVariables};
 use crate::capabilities::wasi::WasiTemplate;
@@ -42,6 +42,11 @@ pub fn load(options: Options) -> Result<Arc<App>> {
             bail!("--component-id `{id}`: the manifest has no such component");
         }
     }
+    let some_left_out = !options.component_ids.is_empty()
+        && manifest
+            .component
+            .keys()
+            .any(|c| !options.component_ids.contains(c));
     let selected = |id: &str| {
         options.component_ids.is_empty() || options.component_ids.iter().any(|c| c == id)
     };
@@ -94,6 +99,9 @@ pub fn load(options: Options) -> Result<Arc<App>> {
                 .iter()
                 .map(|h| app_variables.expand(h))
                 .collect::<Result<Vec<_>>>()?;
+            if some_left_out {
+                refuse_chaining_to_unselected(&allowed, &selected)?;
+            }
             Ok(ServedComponent {
                 pre,
                 wasi: WasiTemplate::new(id, &component.environment, &component.files, dir)?,
@@ -116,6 +124,26 @@ pub fn load(options: Options) -> Result<Arc<App>> {
         limits: options.limits,
         epoch_tick: crate::engine::EPOCH_TICK,
     }))
+}
+
+/// As on Spin, a selected component may not chain to one left out by
+/// `--component-id`, nor to any component through `*.spin.internal`.
+fn refuse_chaining_to_unselected(
+    allowed: &[String],
+    selected: &dyn Fn(&str) -> bool,
+) -> Result<()> {
+    for pattern in allowed {
+        match chained_component(pattern) {
+            Some("*") => bail!(
+                "`{pattern}` may chain to any component, but --component-id leaves some out; list the selected components' `<id>.spin.internal` hosts instead"
+            ),
+            Some(target) if !selected(target) => {
+                bail!("`{pattern}` chains to component `{target}`, which --component-id leaves out")
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn host_linker(engine: &Engine) -> Result<Linker<HostState>> {

@@ -38,6 +38,14 @@ impl Router {
     pub fn new<'a>(routes: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self> {
         let mut entries: Vec<Entry> = Vec::new();
         for (route, component) in routes {
+            // Like Spin, a route written without its leading `/` is absolute.
+            let absolute;
+            let route = if route.starts_with('/') {
+                route
+            } else {
+                absolute = format!("/{route}");
+                absolute.as_str()
+            };
             let (base, wildcard) = match route.strip_suffix("/...") {
                 Some(base) => (base.to_string(), true),
                 None if route == "/..." => (String::new(), true),

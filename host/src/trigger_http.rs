@@ -175,11 +175,16 @@ impl App {
             return Ok(request);
         }
         let too_large = || {
-            problem(
+            let mut response = problem(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 &format!("the request body is larger than {max} bytes"),
-            )
+            );
+            // The unread body leaves the connection unusable: say so.
+            response
+                .headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            response
         };
         let declared = request
             .headers()
@@ -234,8 +239,17 @@ impl App {
         store.limiter(|state| &mut state.limits);
         let ticks =
             (self.limits.request_timeout.as_millis() / self.epoch_tick.as_millis().max(1)).max(1);
-        store.set_epoch_deadline(ticks as u64);
-        store.epoch_deadline_trap();
+        // Yield to the runtime at every tick, so a busy guest cannot hold a
+        // worker thread from other requests, and trap once the time is up.
+        let mut remaining_ticks = ticks as u64;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            remaining_ticks = remaining_ticks.saturating_sub(1);
+            if remaining_ticks == 0 {
+                return Err(Trap::Interrupt.into());
+            }
+            Ok(wasmtime::UpdateDeadline::Yield(1))
+        });
 
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared: wasmtime::Result<_> = (|| {

@@ -80,19 +80,3 @@ fn nothing_else_is_visible() {
         "no files for `bare`"
     );
 }
-
-#[test]
-fn glob_file_patterns_are_mounted_at_their_relative_path() {
-    // Spin's `files = ["static/*.txt"]` form.
-    let mut manifest = HEADER.to_string();
-    manifest += &trigger("/...", "globbed");
-    manifest += &probe("globbed", r#"files = ["static/*.txt"]"#);
-    let app = AppDir::new(&manifest);
-    std::fs::create_dir_all(app.path().join("static")).unwrap();
-    app.write("static/a.txt", "text a");
-    app.write("static/skip.md", "not matched");
-    let host = start(&app, &[]);
-    let reply = host.get("/?op=file&path=/static/a.txt").json();
-    assert_eq!(reply, json!({"ok": "text a"}));
-    assert!(host.get("/?op=file&path=/static/skip.md").json()["error"].is_string());
-}

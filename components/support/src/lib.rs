@@ -66,11 +66,11 @@ pub fn transaction<T>(
     }
 }
 
+/// An operation id and the path parameters it was matched with.
+pub type Operation = (&'static str, Vec<(&'static str, String)>);
+
 /// The operation a request names in `table`, or the 404/405 answer.
-pub fn route(
-    table: &[Route],
-    req: &Request,
-) -> Result<(&'static str, Vec<(&'static str, String)>), Response> {
+pub fn route(table: &[Route], req: &Request) -> Result<Operation, Response> {
     let method = req.method().to_string();
     match match_route(table, &method, req.path()) {
         Matched::Operation {

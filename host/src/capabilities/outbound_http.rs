@@ -144,6 +144,14 @@ impl AllowedHosts {
     }
 }
 
+/// The component an allow-list entry chains to in-process: `Some("*")` for
+/// `*.spin.internal`, `Some(id)` for `<id>.spin.internal`, `None` otherwise.
+pub fn chained_component(pattern: &str) -> Option<&str> {
+    let rest = pattern.split_once("://").map_or(pattern, |(_, rest)| rest);
+    let host = rest.split([':', '/']).next().unwrap_or(rest);
+    host.strip_suffix(".spin.internal")
+}
+
 /// Where an allowed request goes.
 enum Destination {
     /// Back into this app's router (`http://self`).
@@ -260,6 +268,17 @@ mod tests {
             &["http://*.spin.internal"],
             "http://audit.spin.internal/"
         ));
+    }
+
+    #[test]
+    fn chaining_targets() {
+        assert_eq!(
+            chained_component("http://audit.spin.internal"),
+            Some("audit")
+        );
+        assert_eq!(chained_component("http://*.spin.internal:80"), Some("*"));
+        assert_eq!(chained_component("https://example.com"), None);
+        assert_eq!(chained_component("http://self"), None);
     }
 
     #[test]
