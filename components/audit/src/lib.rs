@@ -2,9 +2,7 @@
 //! cursor and walks the hash chain to find the first broken link.
 
 use crm_audit_chain::{Entry, Stored};
-use crm_component_support::{
-    FieldError, integer, json, open_db, problem, query, query_param, route, text,
-};
+use crm_component_support::{FieldError, integer, json, open_db, query, query_param, serve, text};
 use crm_http::Problem;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
@@ -15,16 +13,15 @@ const MAX_PAGE: i64 = 500;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let (operation, _) = match route(crm_http::routes::AUDIT, &req) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let result = match operation {
-        "listAuditEntries" => list(&req),
-        "verifyAuditChain" => verify(),
-        _ => Err(Problem::not_found(operation)),
-    };
-    result.unwrap_or_else(|p| problem(&p))
+    serve(
+        crm_http::routes::AUDIT,
+        &req,
+        |operation, _, _| match operation {
+            "listAuditEntries" => list(&req),
+            "verifyAuditChain" => verify(),
+            _ => Err(Problem::not_found(operation)),
+        },
+    )
 }
 
 fn number_param(

@@ -3,8 +3,8 @@
 //! overwritten: a new decision is a new record, and the newest one rules.
 
 use crm_component_support::{
-    FieldError, created, integer, json, json_body, new_id, now_ms, open_db, problem, query,
-    query_param, request_id, route, text,
+    FieldError, created, integer, json, json_body, new_id, now_ms, open_db, query, query_param,
+    serve, text,
 };
 use crm_http::Problem;
 use serde::{Deserialize, Serialize};
@@ -59,18 +59,16 @@ struct Notice {
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let (operation, _) = match route(crm_http::routes::CONSENT, &req) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let request_id = request_id(&req);
-    let result = match operation {
-        "recordConsent" => record(&req, &request_id),
-        "listConsents" => list(&req, &request_id),
-        "listPrivacyNotices" => notices(),
-        _ => Err(Problem::not_found(operation)),
-    };
-    result.unwrap_or_else(|p| problem(&p))
+    serve(
+        crm_http::routes::CONSENT,
+        &req,
+        |operation, _, request_id| match operation {
+            "recordConsent" => record(&req, request_id),
+            "listConsents" => list(&req, request_id),
+            "listPrivacyNotices" => notices(),
+            _ => Err(Problem::not_found(operation)),
+        },
+    )
 }
 
 fn record(req: &Request, request_id: &str) -> Result<Response, Problem> {

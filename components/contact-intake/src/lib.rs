@@ -1,8 +1,6 @@
 //! `contact-intake`: creates and reads contact records (`/api/contacts/...`).
 
-use crm_component_support::{
-    FieldError, created, json, json_body, open_db, problem, query, request_id, route, text,
-};
+use crm_component_support::{FieldError, created, json, json_body, open_db, query, serve, text};
 use crm_domain::{Archetype, Email, ShortText};
 use crm_http::Problem;
 use serde::{Deserialize, Serialize};
@@ -39,17 +37,15 @@ struct Contact {
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let (operation, params) = match route(crm_http::routes::CONTACT_INTAKE, &req) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let request_id = request_id(&req);
-    let result = match operation {
-        "createContact" => create(&req, &request_id),
-        "getContact" => read(&params[0].1, &request_id),
-        _ => Err(Problem::not_found(operation)),
-    };
-    result.unwrap_or_else(|p| problem(&p))
+    serve(
+        crm_http::routes::CONTACT_INTAKE,
+        &req,
+        |operation, params, request_id| match operation {
+            "createContact" => create(&req, request_id),
+            "getContact" => read(&params[0].1, request_id),
+            _ => Err(Problem::not_found(operation)),
+        },
+    )
 }
 
 fn create(req: &Request, request_id: &str) -> Result<Response, Problem> {

@@ -2,8 +2,7 @@
 //! reads them back (`/api/interactions/...`).
 
 use crm_component_support::{
-    FieldError, created, integer, json, json_body, now_ms, open_db, problem, query, request_id,
-    route, text,
+    FieldError, created, integer, json, json_body, now_ms, open_db, query, serve, text,
 };
 use crm_domain::ShortText;
 use crm_http::Problem;
@@ -51,17 +50,15 @@ struct Interaction {
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let (operation, params) = match route(crm_http::routes::INTERACTION_LOG, &req) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let request_id = request_id(&req);
-    let result = match operation {
-        "appendInteraction" => append(&req, &request_id),
-        "getInteraction" => read(&params[0].1, &request_id),
-        _ => Err(Problem::not_found(operation)),
-    };
-    result.unwrap_or_else(|p| problem(&p))
+    serve(
+        crm_http::routes::INTERACTION_LOG,
+        &req,
+        |operation, params, request_id| match operation {
+            "appendInteraction" => append(&req, request_id),
+            "getInteraction" => read(&params[0].1, request_id),
+            _ => Err(Problem::not_found(operation)),
+        },
+    )
 }
 
 fn append(req: &Request, request_id: &str) -> Result<Response, Problem> {

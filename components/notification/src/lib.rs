@@ -3,8 +3,7 @@
 //! (`/api/notifications/...`).
 
 use crm_component_support::{
-    FieldError, created, integer, json, json_body, new_id, now_ms, open_db, problem, query,
-    request_id, route, text,
+    FieldError, created, integer, json, json_body, new_id, now_ms, open_db, query, serve, text,
 };
 use crm_domain::ShortText;
 use crm_http::Problem;
@@ -49,17 +48,15 @@ struct Notification {
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    let (operation, params) = match route(crm_http::routes::NOTIFICATION, &req) {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let request_id = request_id(&req);
-    let result = match operation {
-        "sendNotification" => send(&req, &request_id),
-        "getNotification" => read(&params[0].1, &request_id),
-        _ => Err(Problem::not_found(operation)),
-    };
-    result.unwrap_or_else(|p| problem(&p))
+    serve(
+        crm_http::routes::NOTIFICATION,
+        &req,
+        |operation, params, request_id| match operation {
+            "sendNotification" => send(&req, request_id),
+            "getNotification" => read(&params[0].1, request_id),
+            _ => Err(Problem::not_found(operation)),
+        },
+    )
 }
 
 fn send(req: &Request, request_id: &str) -> Result<Response, Problem> {

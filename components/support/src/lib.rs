@@ -92,6 +92,20 @@ pub fn route(table: &[Route], req: &Request) -> Result<Operation, Response> {
     }
 }
 
+/// Routes `req` by `table` and runs `handler` with the operation id, the path
+/// parameters and the request id; a problem becomes a problem+json response.
+pub fn serve(
+    table: &[Route],
+    req: &Request,
+    handler: impl FnOnce(&'static str, &[(&'static str, String)], &str) -> Result<Response, Problem>,
+) -> Response {
+    let (operation, params) = match route(table, req) {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    handler(operation, &params, &request_id(req)).unwrap_or_else(|p| problem(&p))
+}
+
 /// The request's JSON body as `T`, or a 400 problem saying what is wrong.
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
     serde_json::from_slice(req.body()).map_err(|e| Problem::invalid_json(e.to_string()))
