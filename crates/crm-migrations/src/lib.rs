@@ -4,7 +4,7 @@
 //! schema reaches the database on unmodified Spin with no extra flags.
 //!
 //! Statement rule: statements are separated by `;` outside quotes and
-//! comments (no triggers, whose bodies contain `;`).
+//! comments; a `CREATE TRIGGER` runs to its `END;`.
 
 use thiserror::Error;
 
@@ -15,12 +15,8 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-/// Every migration, in order. A new file is one new line here.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial",
-    sql: include_str!("../../../migrations/0001_initial.sql"),
-}];
+/// Every file in `migrations/`, in order (listed by `build.rs`).
+pub const MIGRATIONS: &[Migration] = include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
 /// What the migrator needs from a database connection.
 pub trait SqlExecutor {
@@ -145,7 +141,7 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
                 }
                 i += 1;
             }
-            b';' => {
+            b';' if !inside_trigger_body(&sql[start..i]) => {
                 statements.push(&sql[start..i]);
                 start = i + 1;
             }
@@ -159,6 +155,17 @@ pub fn split_statements(sql: &str) -> Vec<&str> {
         .filter(|s| !strip_comments(s).trim().is_empty())
         .map(str::trim)
         .collect()
+}
+
+/// Whether `so_far` is a `CREATE TRIGGER` whose body has not reached `END`.
+fn inside_trigger_body(so_far: &str) -> bool {
+    let text = strip_comments(so_far).to_ascii_uppercase();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let is_trigger = matches!(
+        words.as_slice(),
+        ["CREATE", "TRIGGER", ..] | ["CREATE", "TEMP" | "TEMPORARY", "TRIGGER", ..]
+    );
+    is_trigger && words.last() != Some(&"END")
 }
 
 fn strip_comments(statement: &str) -> String {
@@ -206,6 +213,20 @@ mod tests {
                 "/* ; */ SELECT 1"
             ]
         );
+        let trigger = "CREATE TRIGGER t BEFORE UPDATE ON a BEGIN SELECT RAISE(ABORT, 'no; never'); SELECT 2; END;\nSELECT 3;";
+        assert_eq!(
+            split_statements(trigger),
+            vec![
+                "CREATE TRIGGER t BEFORE UPDATE ON a BEGIN SELECT RAISE(ABORT, 'no; never'); SELECT 2; END",
+                "SELECT 3"
+            ]
+        );
+    }
+
+    #[test]
+    fn migrations_are_numbered_in_order_from_one() {
+        let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert_eq!(versions, (1..=MIGRATIONS.len() as i64).collect::<Vec<_>>());
     }
 
     #[test]
