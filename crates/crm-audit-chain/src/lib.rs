@@ -4,6 +4,9 @@
 
 use sha2::{Digest, Sha256};
 
+#[cfg(feature = "checkpoints")]
+pub mod checkpoint;
+
 /// The hash a chain starts from.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -19,6 +22,10 @@ pub struct Entry<'a> {
     pub action: &'a str,
     pub resource: &'a str,
     pub outcome: &'a str,
+    /// The contact whose personal information the entry is about.
+    pub subject_contact_id: Option<&'a str>,
+    /// Why an attempt was denied or failed.
+    pub detail: Option<&'a str>,
 }
 
 impl Entry<'_> {
@@ -27,9 +34,13 @@ impl Entry<'_> {
         let mut out = Vec::new();
         out.extend_from_slice(&self.sequence.to_be_bytes());
         out.extend_from_slice(&self.recorded_at.to_be_bytes());
-        let purpose = self
-            .purpose
-            .map_or(String::from("\u{0}"), |p| format!("={p}"));
+        // An absent optional field and an empty one must differ.
+        let optional = |v: Option<&str>| v.map_or(String::from("\u{0}"), |p| format!("={p}"));
+        let (purpose, subject, detail) = (
+            optional(self.purpose),
+            optional(self.subject_contact_id),
+            optional(self.detail),
+        );
         for field in [
             self.request_id,
             self.actor_id,
@@ -38,6 +49,8 @@ impl Entry<'_> {
             self.action,
             self.resource,
             self.outcome,
+            &subject,
+            &detail,
         ] {
             out.extend_from_slice(&(field.len() as u64).to_be_bytes());
             out.extend_from_slice(field.as_bytes());
@@ -73,19 +86,34 @@ pub struct BrokenLink {
     pub reason: &'static str,
 }
 
-/// Walks stored entries in sequence order; returns how many were verified.
-pub fn verify<'a>(entries: impl IntoIterator<Item = Stored<'a>>) -> Result<u64, BrokenLink> {
-    let mut expected_prev = GENESIS.to_string();
-    let mut count = 0;
-    for (expected_sequence, stored) in (1u64..).zip(entries) {
+/// Checks a chain entry by entry, so a long trail is verified page by page
+/// without holding it in memory.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    expected_prev: String,
+    verified: u64,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        Self {
+            expected_prev: GENESIS.to_string(),
+            verified: 0,
+        }
+    }
+}
+
+impl ChainVerifier {
+    /// Checks the next stored entry, in sequence order.
+    pub fn push(&mut self, stored: &Stored<'_>) -> Result<(), BrokenLink> {
         let sequence = stored.entry.sequence;
-        if sequence != expected_sequence {
+        if sequence != self.verified + 1 {
             return Err(BrokenLink {
                 sequence,
                 reason: "an entry is missing before this one",
             });
         }
-        if stored.prev_hash != expected_prev {
+        if stored.prev_hash != self.expected_prev {
             return Err(BrokenLink {
                 sequence,
                 reason: "prev_hash does not match the previous entry",
@@ -97,10 +125,29 @@ pub fn verify<'a>(entries: impl IntoIterator<Item = Stored<'a>>) -> Result<u64, 
                 reason: "the entry's content does not match its hash",
             });
         }
-        expected_prev = stored.hash.to_string();
-        count = expected_sequence;
+        self.expected_prev = stored.hash.to_string();
+        self.verified = sequence;
+        Ok(())
     }
-    Ok(count)
+
+    /// How many entries have verified.
+    pub fn verified(&self) -> u64 {
+        self.verified
+    }
+
+    /// The hash of the last verified entry (the genesis hash before any).
+    pub fn head(&self) -> &str {
+        &self.expected_prev
+    }
+}
+
+/// Walks stored entries in sequence order; returns how many were verified.
+pub fn verify<'a>(entries: impl IntoIterator<Item = Stored<'a>>) -> Result<u64, BrokenLink> {
+    let mut verifier = ChainVerifier::default();
+    for stored in entries {
+        verifier.push(&stored)?;
+    }
+    Ok(verifier.verified())
 }
 
 #[cfg(test)]
@@ -118,6 +165,8 @@ mod tests {
             action,
             resource: "contact/1",
             outcome: "allowed",
+            subject_contact_id: Some("1"),
+            detail: None,
         }
     }
 
@@ -174,5 +223,20 @@ mod tests {
         let mut b = entry(1, "x");
         b.purpose = Some("");
         assert_ne!(a.hash(GENESIS), b.hash(GENESIS));
+        let mut c = entry(1, "x");
+        c.detail = Some("");
+        assert_ne!(entry(1, "x").hash(GENESIS), c.hash(GENESIS));
+    }
+
+    #[test]
+    fn the_verifier_reports_the_head_as_it_goes() {
+        let items = chain(&["a", "b"]);
+        let mut verifier = ChainVerifier::default();
+        assert_eq!(verifier.head(), GENESIS);
+        for s in stored(&items) {
+            verifier.push(&s).unwrap();
+        }
+        assert_eq!(verifier.head(), items[1].2);
+        assert_eq!(verifier.verified(), 2);
     }
 }
