@@ -44,12 +44,14 @@ impl Guest for AuditCore {
                 action: &event.action,
                 resource: &event.resource,
                 outcome,
+                subject_contact_id: event.subject_contact.as_deref(),
+                detail: event.detail.as_deref(),
             };
             let hash = entry.hash(&prev_hash);
             query(
                 db,
-                "INSERT INTO audit_entries (sequence, recorded_at, request_id, actor_id, role, purpose, action, resource, outcome, prev_hash, hash)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO audit_entries (sequence, recorded_at, request_id, actor_id, role, purpose, action, resource, outcome, subject_contact_id, detail, prev_hash, hash)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 &[
                     Value::Integer(sequence as i64),
                     Value::Integer(entry.recorded_at),
@@ -60,6 +62,8 @@ impl Guest for AuditCore {
                     Value::Text(event.action.clone()),
                     Value::Text(event.resource.clone()),
                     Value::Text(outcome.to_string()),
+                    event.subject_contact.clone().map_or(Value::Null, Value::Text),
+                    event.detail.clone().map_or(Value::Null, Value::Text),
                     Value::Text(prev_hash.clone()),
                     Value::Text(hash.clone()),
                 ],

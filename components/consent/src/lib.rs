@@ -3,8 +3,8 @@
 //! overwritten: a new decision is a new record, and the newest one rules.
 
 use crm_component_support::{
-    FieldError, created, integer, json, json_body, new_id, now_ms, open_db, query, query_param,
-    serve, text,
+    Action, Ctx, FieldError, Target, created, integer, json, json_body, new_id, now_ms, query,
+    query_param, serve, text,
 };
 use crm_http::Problem;
 use serde::{Deserialize, Serialize};
@@ -18,9 +18,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use crm::audit::trail::Outcome;
-
-crm_component_support::audit_helper!();
+crm_component_support::audit_sink!();
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,17 +60,24 @@ fn handle(req: Request) -> Response {
     serve(
         crm_http::routes::CONSENT,
         &req,
-        |operation, _, request_id| match operation {
-            "recordConsent" => record(&req, request_id),
-            "listConsents" => list(&req, request_id),
-            "listPrivacyNotices" => notices(),
+        &AuditTrail,
+        |ctx, operation, _| match operation {
+            "recordConsent" => record(ctx, &req),
+            "listConsents" => list(ctx, &req),
+            "listPrivacyNotices" => notices(ctx),
             _ => Err(Problem::not_found(operation)),
         },
     )
 }
 
-fn record(req: &Request, request_id: &str) -> Result<Response, Problem> {
+fn record(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let body: NewConsent = json_body(req)?;
+    let id = new_id("cns");
+    ctx.require(
+        Action::ConsentRecord,
+        Target::Contact(&body.contact_id),
+        &format!("contact/{}/consent/{id}", body.contact_id),
+    )?;
     let mut errors = Vec::new();
     if body.contact_id.trim().is_empty() {
         errors.push(FieldError::new("contact_id", "must not be empty"));
@@ -99,9 +104,9 @@ fn record(req: &Request, request_id: &str) -> Result<Response, Problem> {
     if body.expires_at.is_some_and(|e| e <= recorded_at) {
         errors.push(FieldError::new("expires_at", "must be in the future"));
     }
-    let db = open_db()?;
+    let db = ctx.db()?;
     let notice = query(
-        &db,
+        db,
         "SELECT 1 FROM privacy_notices WHERE id = ? AND version = ?",
         &[
             Value::Text(body.notice_id.clone()),
@@ -118,7 +123,7 @@ fn record(req: &Request, request_id: &str) -> Result<Response, Problem> {
         return Err(Problem::validation(errors));
     }
     let consent = Consent {
-        id: new_id("cns"),
+        id,
         contact_id: body.contact_id,
         purpose: body.purpose,
         channel: body.channel,
@@ -129,7 +134,7 @@ fn record(req: &Request, request_id: &str) -> Result<Response, Problem> {
         expires_at: body.expires_at,
     };
     query(
-        &db,
+        db,
         "INSERT INTO consents (id, contact_id, purpose, channel, decision, notice_id, notice_version, recorded_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
@@ -144,28 +149,30 @@ fn record(req: &Request, request_id: &str) -> Result<Response, Problem> {
             consent.expires_at.map_or(Value::Null, Value::Integer),
         ],
     )?;
-    audit(
-        request_id,
-        &format!("consent.{}", consent.decision),
-        &format!("contact/{}/consent/{}", consent.contact_id, consent.id),
-        Outcome::Allowed,
-    );
     Ok(created(
         &format!("/api/consents?contact_id={}", consent.contact_id),
         &consent,
     ))
 }
 
-fn list(req: &Request, request_id: &str) -> Result<Response, Problem> {
-    let Some(contact_id) = query_param(req, "contact_id").filter(|c| !c.is_empty()) else {
+fn list(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
+    // A citizen lists their own consents without naming themself.
+    let contact_id = query_param(req, "contact_id")
+        .filter(|c| !c.is_empty())
+        .or_else(|| ctx.own_contact().map(str::to_string));
+    let Some(contact_id) = contact_id else {
         return Err(Problem::validation(vec![FieldError::new(
             "contact_id",
             "query parameter is required",
         )]));
     };
-    let db = open_db()?;
+    ctx.require(
+        Action::ConsentRead,
+        Target::Contact(&contact_id),
+        &format!("contact/{contact_id}/consents"),
+    )?;
     let rows = query(
-        &db,
+        ctx.db()?,
         "SELECT id, contact_id, purpose, channel, decision, notice_id, notice_version, recorded_at, expires_at
          FROM consents WHERE contact_id = ? ORDER BY recorded_at DESC, rowid DESC",
         &[Value::Text(contact_id.clone())],
@@ -188,19 +195,14 @@ fn list(req: &Request, request_id: &str) -> Result<Response, Problem> {
             }
         })
         .collect();
-    audit(
-        request_id,
-        "consent.list",
-        &format!("contact/{contact_id}/consents"),
-        Outcome::Allowed,
-    );
     Ok(json(200, &serde_json::json!({ "consents": consents })))
 }
 
-fn notices() -> Result<Response, Problem> {
-    let db = open_db()?;
+/// Privacy notices are public statements: any authenticated caller may
+/// read them, and reading them touches no personal information.
+fn notices(ctx: &Ctx) -> Result<Response, Problem> {
     let rows = query(
-        &db,
+        ctx.db()?,
         "SELECT id, version, language, title, url, published_at FROM privacy_notices ORDER BY id, version",
         &[],
     )?;

@@ -1,6 +1,8 @@
 //! `contact-intake`: creates and reads contact records (`/api/contacts/...`).
 
-use crm_component_support::{FieldError, created, json, json_body, open_db, query, serve, text};
+use crm_component_support::{
+    Action, Ctx, FieldError, RecordKind, Target, created, json, json_body, query, serve, text,
+};
 use crm_domain::{Archetype, Email, ShortText};
 use crm_http::Problem;
 use serde::{Deserialize, Serialize};
@@ -14,9 +16,7 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use crm::audit::trail::Outcome;
-
-crm_component_support::audit_helper!();
+crm_component_support::audit_sink!();
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,15 +40,19 @@ fn handle(req: Request) -> Response {
     serve(
         crm_http::routes::CONTACT_INTAKE,
         &req,
-        |operation, params, request_id| match operation {
-            "createContact" => create(&req, request_id),
-            "getContact" => read(&params[0].1, request_id),
+        &AuditTrail,
+        |ctx, operation, params| match operation {
+            "createContact" => create(ctx, &req),
+            "getContact" => read(ctx, &params[0].1),
             _ => Err(Problem::not_found(operation)),
         },
     )
 }
 
-fn create(req: &Request, request_id: &str) -> Result<Response, Problem> {
+fn create(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
+    // The id comes first so the audit entry names the record it creates.
+    let id = crm_component_support::new_id("con");
+    ctx.require_new_contact(Action::ContactCreate, &id, &format!("contact/{id}"))?;
     let body: NewContact = json_body(req)?;
     let mut errors = Vec::new();
     let archetype = Archetype::parse(&body.archetype)
@@ -65,15 +69,14 @@ fn create(req: &Request, request_id: &str) -> Result<Response, Problem> {
         return Err(Problem::validation(errors));
     };
     let contact = Contact {
-        id: crm_component_support::new_id("con"),
+        id,
         archetype: archetype.as_str().to_string(),
         display_name: name.into_string(),
         email: email.map(|e| e.as_str().to_string()),
         created_at: crm_domain::rfc3339_utc(crm_component_support::now_ms()),
     };
-    let db = open_db()?;
     query(
-        &db,
+        ctx.db()?,
         "INSERT INTO contacts (id, archetype, display_name, email, created_at) VALUES (?, ?, ?, ?, ?)",
         &[
             Value::Text(contact.id.clone()),
@@ -83,37 +86,29 @@ fn create(req: &Request, request_id: &str) -> Result<Response, Problem> {
             Value::Text(contact.created_at.clone()),
         ],
     )?;
-    audit(
-        request_id,
-        "contact.create",
-        &format!("contact/{}", contact.id),
-        Outcome::Allowed,
-    );
     Ok(created(&format!("/api/contacts/{}", contact.id), &contact))
 }
 
-fn read(id: &str, request_id: &str) -> Result<Response, Problem> {
-    let db = open_db()?;
+fn read(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
+    let resource = format!("contact/{id}");
+    ctx.require(Action::ContactRead, Target::Contact(id), &resource)?;
     let found = query(
-        &db,
+        ctx.db()?,
         "SELECT id, archetype, display_name, email, created_at FROM contacts WHERE id = ?",
         &[Value::Text(id.to_string())],
     )?;
-    let resource = format!("contact/{id}");
     let Some(row) = found.rows.first() else {
-        audit(request_id, "contact.read", &resource, Outcome::Failed);
-        return Err(Problem::not_found(format!("no contact {id}")));
+        return Err(Problem::not_found(format!("no {resource}")));
     };
-    audit(request_id, "contact.read", &resource, Outcome::Allowed);
     let v = &row.values;
-    Ok(json(
-        200,
-        &Contact {
-            id: text(&v[0]).unwrap_or_default(),
-            archetype: text(&v[1]).unwrap_or_default(),
-            display_name: text(&v[2]).unwrap_or_default(),
-            email: text(&v[3]),
-            created_at: text(&v[4]).unwrap_or_default(),
-        },
-    ))
+    let mut body = serde_json::to_value(Contact {
+        id: text(&v[0]).unwrap_or_default(),
+        archetype: text(&v[1]).unwrap_or_default(),
+        display_name: text(&v[2]).unwrap_or_default(),
+        email: text(&v[3]),
+        created_at: text(&v[4]).unwrap_or_default(),
+    })
+    .map_err(|e| Problem::internal(e.to_string()))?;
+    ctx.redact(&mut body, RecordKind::Contact, Target::Contact(id));
+    Ok(json(200, &body))
 }

@@ -2,7 +2,7 @@
 //! reads them back (`/api/interactions/...`).
 
 use crm_component_support::{
-    FieldError, created, integer, json, json_body, now_ms, open_db, query, serve, text,
+    Action, Ctx, FieldError, Target, created, integer, json, json_body, now_ms, query, serve, text,
 };
 use crm_domain::ShortText;
 use crm_http::Problem;
@@ -17,11 +17,10 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use crm::audit::trail::Outcome;
 use crm::interactions::log::{Direction, NewInteraction};
-use crm::types::types::{Actor, Channel, RequestContext};
+use crm::types::types::Channel;
 
-crm_component_support::audit_helper!();
+crm_component_support::audit_sink!();
 crm_component_support::channel_names!(Channel);
 
 #[derive(Deserialize)]
@@ -53,16 +52,22 @@ fn handle(req: Request) -> Response {
     serve(
         crm_http::routes::INTERACTION_LOG,
         &req,
-        |operation, params, request_id| match operation {
-            "appendInteraction" => append(&req, request_id),
-            "getInteraction" => read(&params[0].1, request_id),
+        &AuditTrail,
+        |ctx, operation, params| match operation {
+            "appendInteraction" => append(ctx, &req),
+            "getInteraction" => read(ctx, &params[0].1),
             _ => Err(Problem::not_found(operation)),
         },
     )
 }
 
-fn append(req: &Request, request_id: &str) -> Result<Response, Problem> {
+fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let body: Body = json_body(req)?;
+    ctx.require(
+        Action::InteractionAppend,
+        Target::Contact(&body.contact_id),
+        &format!("contact/{}/interactions", body.contact_id),
+    )?;
     let mut errors = Vec::new();
     if body.contact_id.trim().is_empty() {
         errors.push(FieldError::new("contact_id", "must not be empty"));
@@ -98,14 +103,7 @@ fn append(req: &Request, request_id: &str) -> Result<Response, Problem> {
         return Err(Problem::validation(errors));
     }
     let id = crm::interactions::log::append(&NewInteraction {
-        context: RequestContext {
-            request_id: request_id.to_string(),
-            actor: Actor {
-                id: crm_component_support::UNAUTHENTICATED_ACTOR.to_string(),
-                role: crm_component_support::UNAUTHENTICATED_ROLE.to_string(),
-            },
-            purpose: None,
-        },
+        context: crm_component_support::request_context!(ctx),
         contact_id: body.contact_id.clone(),
         channel,
         direction,
@@ -115,37 +113,30 @@ fn append(req: &Request, request_id: &str) -> Result<Response, Problem> {
         notification_id: None,
     })
     .map_err(Problem::internal)?;
-    audit(
-        request_id,
-        "interaction.append",
-        &format!("contact/{}/interaction/{id}", body.contact_id),
-        Outcome::Allowed,
-    );
     let location = format!("/api/interactions/{id}");
     let interaction =
-        load(&id)?.ok_or_else(|| Problem::internal("the appended interaction is missing"))?;
+        load(ctx, &id)?.ok_or_else(|| Problem::internal("the appended interaction is missing"))?;
     Ok(created(&location, &interaction))
 }
 
-fn read(id: &str, request_id: &str) -> Result<Response, Problem> {
-    let interaction = load(id)?;
+fn read(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
+    // Whose record it is decides who may see it; a missing one is answered
+    // after the same check, so the answer reveals nothing more.
+    let interaction = load(ctx, id)?;
+    let target = interaction
+        .as_ref()
+        .map_or(Target::General, |i| Target::Contact(&i.contact_id));
     let resource = format!("interaction/{id}");
+    ctx.require(Action::InteractionRead, target, &resource)?;
     match interaction {
-        Some(interaction) => {
-            audit(request_id, "interaction.read", &resource, Outcome::Allowed);
-            Ok(json(200, &interaction))
-        }
-        None => {
-            audit(request_id, "interaction.read", &resource, Outcome::Failed);
-            Err(Problem::not_found(format!("no interaction {id}")))
-        }
+        Some(interaction) => Ok(json(200, &interaction)),
+        None => Err(Problem::not_found(format!("no {resource}"))),
     }
 }
 
-fn load(id: &str) -> Result<Option<Interaction>, Problem> {
-    let db = open_db()?;
+fn load(ctx: &Ctx, id: &str) -> Result<Option<Interaction>, Problem> {
     let found = query(
-        &db,
+        ctx.db()?,
         "SELECT id, contact_id, channel, direction, occurred_at, recorded_at, subject, notes, notification_id FROM interactions WHERE id = ?",
         &[Value::Text(id.to_string())],
     )?;

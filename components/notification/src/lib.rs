@@ -3,7 +3,8 @@
 //! (`/api/notifications/...`).
 
 use crm_component_support::{
-    FieldError, created, integer, json, json_body, new_id, now_ms, open_db, query, serve, text,
+    Action, Ctx, FieldError, Target, created, integer, json, json_body, new_id, now_ms, query,
+    serve, text,
 };
 use crm_domain::ShortText;
 use crm_http::Problem;
@@ -18,11 +19,10 @@ wit_bindgen::generate!({
     generate_all,
 });
 
-use crm::audit::trail::Outcome;
 use crm::interactions::log::{Direction, NewInteraction};
-use crm::types::types::{Actor, Channel, RequestContext};
+use crm::types::types::Channel;
 
-crm_component_support::audit_helper!();
+crm_component_support::audit_sink!();
 crm_component_support::channel_names!(Channel);
 
 #[derive(Deserialize)]
@@ -51,16 +51,24 @@ fn handle(req: Request) -> Response {
     serve(
         crm_http::routes::NOTIFICATION,
         &req,
-        |operation, params, request_id| match operation {
-            "sendNotification" => send(&req, request_id),
-            "getNotification" => read(&params[0].1, request_id),
+        &AuditTrail,
+        |ctx, operation, params| match operation {
+            "sendNotification" => send(ctx, &req),
+            "getNotification" => read(ctx, &params[0].1),
             _ => Err(Problem::not_found(operation)),
         },
     )
 }
 
-fn send(req: &Request, request_id: &str) -> Result<Response, Problem> {
+fn send(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let body: Body = json_body(req)?;
+    let id = new_id("ntf");
+    let resource = format!("contact/{}/notification/{id}", body.contact_id);
+    ctx.require(
+        Action::NotificationSend,
+        Target::Contact(&body.contact_id),
+        &resource,
+    )?;
     let mut errors = Vec::new();
     if body.contact_id.trim().is_empty() {
         errors.push(FieldError::new("contact_id", "must not be empty"));
@@ -85,11 +93,9 @@ fn send(req: &Request, request_id: &str) -> Result<Response, Problem> {
     };
 
     let now = now_ms();
-    let resource = format!("contact/{}/notification", body.contact_id);
     let decision = crm::consent::decisions::check(&body.contact_id, &body.purpose, channel, now)
         .map_err(Problem::internal)?;
     if !decision.permitted {
-        audit(request_id, "notification.send", &resource, Outcome::Denied);
         return Err(Problem::refused(
             "consent-refused",
             format!(
@@ -100,7 +106,7 @@ fn send(req: &Request, request_id: &str) -> Result<Response, Problem> {
     }
 
     let notification = Notification {
-        id: new_id("ntf"),
+        id,
         contact_id: body.contact_id,
         channel: body.channel,
         purpose: body.purpose,
@@ -109,9 +115,8 @@ fn send(req: &Request, request_id: &str) -> Result<Response, Problem> {
         consent_id: decision.consent_id,
         created_at: now,
     };
-    let db = open_db()?;
     query(
-        &db,
+        ctx.db()?,
         "INSERT INTO notifications (id, contact_id, channel, purpose, body, status, consent_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             Value::Text(notification.id.clone()),
@@ -128,14 +133,7 @@ fn send(req: &Request, request_id: &str) -> Result<Response, Problem> {
         ],
     )?;
     let interaction_id = crm::interactions::log::append(&NewInteraction {
-        context: RequestContext {
-            request_id: request_id.to_string(),
-            actor: Actor {
-                id: crm_component_support::UNAUTHENTICATED_ACTOR.to_string(),
-                role: crm_component_support::UNAUTHENTICATED_ROLE.to_string(),
-            },
-            purpose: Some(notification.purpose.clone()),
-        },
+        context: crm_component_support::request_context!(ctx),
         contact_id: notification.contact_id.clone(),
         channel,
         direction: Direction::Outbound,
@@ -145,31 +143,26 @@ fn send(req: &Request, request_id: &str) -> Result<Response, Problem> {
         notification_id: Some(notification.id.clone()),
     })
     .map_err(Problem::internal)?;
-    audit(
-        request_id,
-        "notification.send",
-        &format!("{resource}/{}", notification.id),
-        Outcome::Allowed,
-    );
     Ok(created(
         &format!("/api/notifications/{}", notification.id),
         &serde_json::json!({ "notification": notification, "interaction_id": interaction_id }),
     ))
 }
 
-fn read(id: &str, request_id: &str) -> Result<Response, Problem> {
-    let db = open_db()?;
+fn read(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
     let found = query(
-        &db,
+        ctx.db()?,
         "SELECT id, contact_id, channel, purpose, body, status, consent_id, created_at FROM notifications WHERE id = ?",
         &[Value::Text(id.to_string())],
     )?;
     let resource = format!("notification/{id}");
-    let Some(row) = found.rows.first() else {
-        audit(request_id, "notification.read", &resource, Outcome::Failed);
-        return Err(Problem::not_found(format!("no notification {id}")));
+    let row = found.rows.first();
+    let contact = row.and_then(|r| text(&r.values[1]));
+    let target = contact.as_deref().map_or(Target::General, Target::Contact);
+    ctx.require(Action::NotificationRead, target, &resource)?;
+    let Some(row) = row else {
+        return Err(Problem::not_found(format!("no {resource}")));
     };
-    audit(request_id, "notification.read", &resource, Outcome::Allowed);
     let v = &row.values;
     Ok(json(
         200,

@@ -1,6 +1,17 @@
 //! Glue every CRM component shares on Spin: the migrated database, routing by
-//! the `crm-http` tables, and JSON / problem+json responses. Handlers stay
-//! thin; rules live in the plain crates under `crates/`.
+//! the `crm-http` tables, authentication and audit ([`auth`], [`audit`]),
+//! and JSON / problem+json responses. Handlers stay thin; rules live in the
+//! plain crates under `crates/`.
+
+pub mod audit;
+pub mod auth;
+
+pub use audit::Outcome;
+pub use auth::Ctx;
+pub use crm_auth::fields::RecordKind;
+pub use crm_auth::policy::{Action, Target};
+
+use std::cell::OnceCell;
 
 use crm_http::Problem;
 use crm_http::routes::{Matched, Route, match_route};
@@ -17,6 +28,20 @@ pub fn open_db() -> Result<Connection, Problem> {
         .map_err(|e| Problem::internal(format!("opening the database: {e}")))?;
     crm_migrations::migrate(&Migrator(&db)).map_err(|e| Problem::internal(e.to_string()))?;
     Ok(db)
+}
+
+/// The request's database connection, opened and migrated on first use.
+#[derive(Default)]
+pub struct Db(OnceCell<Connection>);
+
+impl Db {
+    pub fn get(&self) -> Result<&Connection, Problem> {
+        if let Some(db) = self.0.get() {
+            return Ok(db);
+        }
+        let db = open_db()?;
+        Ok(self.0.get_or_init(|| db))
+    }
 }
 
 struct Migrator<'a>(&'a Connection);
@@ -66,8 +91,9 @@ pub fn transaction<T>(
     }
 }
 
-/// An operation id and the path parameters it was matched with.
-pub type Operation = (&'static str, Vec<(&'static str, String)>);
+/// An operation id, the path parameters it was matched with, and whether it
+/// is public.
+pub type Operation = (&'static str, Vec<(&'static str, String)>, bool);
 
 /// The operation a request names in `table`, or the 404/405 answer.
 pub fn route(table: &[Route], req: &Request) -> Result<Operation, Response> {
@@ -76,7 +102,8 @@ pub fn route(table: &[Route], req: &Request) -> Result<Operation, Response> {
         Matched::Operation {
             operation_id,
             params,
-        } => Ok((operation_id, params)),
+            public,
+        } => Ok((operation_id, params, public)),
         Matched::MethodNotAllowed { allow } => {
             let mut response = problem(&Problem::method_not_allowed(format!(
                 "{method} is not allowed on {}",
@@ -92,18 +119,66 @@ pub fn route(table: &[Route], req: &Request) -> Result<Operation, Response> {
     }
 }
 
-/// Routes `req` by `table` and runs `handler` with the operation id, the path
-/// parameters and the request id; a problem becomes a problem+json response.
+/// Routes `req` by `table`, authenticates the caller and runs `handler`
+/// with a [`Ctx`], the operation id and its path parameters; a problem
+/// becomes a problem+json response (and, after an allowed action, a
+/// `failed` audit entry).
 pub fn serve(
     table: &[Route],
     req: &Request,
-    handler: impl FnOnce(&'static str, &[(&'static str, String)], &str) -> Result<Response, Problem>,
+    sink: &dyn audit::AuditSink,
+    handler: impl FnOnce(
+        &mut Ctx<'_>,
+        &'static str,
+        &[(&'static str, String)],
+    ) -> Result<Response, Problem>,
 ) -> Response {
-    let (operation, params) = match route(table, req) {
+    serve_with_public(
+        table,
+        req,
+        sink,
+        |operation, _, _| Err(Problem::not_found(operation)),
+        handler,
+    )
+}
+
+/// As [`serve`], for a table that also has public operations (signed links,
+/// routes with their own credentials): those go to `public` with the
+/// request id and no authenticated caller.
+pub fn serve_with_public(
+    table: &[Route],
+    req: &Request,
+    sink: &dyn audit::AuditSink,
+    public: impl FnOnce(&'static str, &[(&'static str, String)], &str) -> Result<Response, Problem>,
+    handler: impl FnOnce(
+        &mut Ctx<'_>,
+        &'static str,
+        &[(&'static str, String)],
+    ) -> Result<Response, Problem>,
+) -> Response {
+    let request_id = request_id(req);
+    let (operation, params, is_public) = match route(table, req) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(response) => return with_request_id(response, &request_id),
     };
-    handler(operation, &params, &request_id(req)).unwrap_or_else(|p| problem(&p))
+    let response = if is_public {
+        public(operation, &params, &request_id).unwrap_or_else(|p| problem(&p))
+    } else {
+        let db = Db::default();
+        match auth::authenticate(req, request_id.clone(), &db, sink) {
+            Err(p) => problem(&p),
+            Ok(mut ctx) => handler(&mut ctx, operation, &params).unwrap_or_else(|p| {
+                ctx.record_failure(&p);
+                problem(&p)
+            }),
+        }
+    };
+    with_request_id(response, &request_id)
+}
+
+fn with_request_id(mut response: Response, request_id: &str) -> Response {
+    response.set_header("x-request-id", request_id);
+    response
 }
 
 /// The request's JSON body as `T`, or a 400 problem saying what is wrong.
@@ -162,11 +237,15 @@ pub fn created<T: Serialize>(location: &str, body: &T) -> Response {
 }
 
 pub fn problem(problem: &Problem) -> Response {
-    Response::builder()
+    let mut response = Response::builder()
         .status(problem.status)
         .header("content-type", "application/problem+json")
         .body(problem.to_json())
-        .build()
+        .build();
+    for (name, value) in &problem.headers {
+        response.set_header(name, value);
+    }
+    response
 }
 
 /// A new opaque id such as `con_5f0c…`.
@@ -243,43 +322,6 @@ macro_rules! channel_names {
                 .iter()
                 .position(|n| *n == name)
                 .map(|i| CHANNELS[i])
-        }
-    };
-}
-
-/// Who the audit trail records until callers are authenticated (the security
-/// issue replaces this with the verified caller).
-pub const UNAUTHENTICATED_ACTOR: &str = "unauthenticated";
-pub const UNAUTHENTICATED_ROLE: &str = "none";
-
-/// Defines `audit(request_id, action, resource, outcome)` over the
-/// component's generated `crm:audit/trail` import.
-#[macro_export]
-macro_rules! audit_helper {
-    () => {
-        /// Records one action; a failure to record is logged, not hidden.
-        fn audit(
-            request_id: &str,
-            action: &str,
-            resource: &str,
-            outcome: crm::audit::trail::Outcome,
-        ) {
-            let event = crm::audit::trail::Event {
-                context: crm::types::types::RequestContext {
-                    request_id: request_id.to_string(),
-                    actor: crm::types::types::Actor {
-                        id: $crate::UNAUTHENTICATED_ACTOR.to_string(),
-                        role: $crate::UNAUTHENTICATED_ROLE.to_string(),
-                    },
-                    purpose: None,
-                },
-                action: action.to_string(),
-                resource: resource.to_string(),
-                outcome,
-            };
-            if let Err(e) = crm::audit::trail::append(&event) {
-                eprintln!("audit append failed for {action} on {resource}: {e}");
-            }
         }
     };
 }

@@ -26,6 +26,10 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Response headers that belong with the problem (`WWW-Authenticate`,
+    /// `Retry-After`, `Allow`).
+    #[serde(skip)]
+    pub headers: Vec<(String, String)>,
 }
 
 impl Problem {
@@ -36,7 +40,51 @@ impl Problem {
             status,
             detail: detail.into(),
             errors: Vec::new(),
+            headers: Vec::new(),
         }
+    }
+
+    /// The same problem under another stable kind and title.
+    pub fn with_kind(mut self, kind: &str, title: &str) -> Self {
+        self.kind = format!("{PROBLEM_BASE}{kind}");
+        self.title = title.to_string();
+        self
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// No valid credential: 401 (the caller adds `WWW-Authenticate`).
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new("unauthorized", "Authentication required", 401, detail)
+    }
+
+    /// A valid caller without permission: 403.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new("forbidden", "Not permitted", 403, detail)
+    }
+
+    /// The resource changed or exists already: 409.
+    pub fn conflict(kind: &str, detail: impl Into<String>) -> Self {
+        Self::new(kind, "Conflict", 409, detail)
+    }
+
+    /// `If-Match` names a version that is no longer current: 412.
+    pub fn precondition_failed(detail: impl Into<String>) -> Self {
+        Self::new("stale-version", "Precondition failed", 412, detail)
+    }
+
+    /// Too many requests: 429 with `Retry-After` in seconds.
+    pub fn too_many_requests(kind: &str, detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self::new(kind, "Too many requests", 429, detail)
+            .with_header("retry-after", retry_after_secs.to_string())
+    }
+
+    /// A dependency (audit trail, identity provider) cannot be reached: 503.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new("unavailable", "Service unavailable", 503, detail)
     }
 
     /// A validation failure: 400 with the fields that failed.

@@ -8,6 +8,10 @@ pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub operation_id: &'static str,
+    /// Reached without an authenticated caller: it checks its own
+    /// credential (a signed link, a Notify API key); `openapi.yaml` says so
+    /// with `security: []` or its own scheme.
+    pub public: bool,
 }
 
 const fn route(method: &'static str, path: &'static str, operation_id: &'static str) -> Route {
@@ -15,6 +19,7 @@ const fn route(method: &'static str, path: &'static str, operation_id: &'static 
         method,
         path,
         operation_id,
+        public: false,
     }
 }
 
@@ -41,7 +46,10 @@ pub const NOTIFICATION: &[Route] = &[
 
 pub const AUDIT: &[Route] = &[
     route("GET", "/api/audit/entries", "listAuditEntries"),
+    route("GET", "/api/audit/me", "listOwnAccess"),
     route("GET", "/api/audit/verify", "verifyAuditChain"),
+    route("POST", "/api/audit/checkpoints", "createAuditCheckpoint"),
+    route("GET", "/api/audit/checkpoints", "listAuditCheckpoints"),
 ];
 
 /// Every component's table, by component id.
@@ -60,6 +68,7 @@ pub enum Matched {
         operation_id: &'static str,
         /// `{name}` segments of the template, in order.
         params: Vec<(&'static str, String)>,
+        public: bool,
     },
     /// The path exists but not for this method; `allow` lists the methods.
     MethodNotAllowed {
@@ -76,6 +85,7 @@ pub fn match_route(table: &[Route], method: &str, path: &str) -> Matched {
                 return Matched::Operation {
                     operation_id: route.operation_id,
                     params,
+                    public: route.public,
                 };
             }
             allow.push(route.method);
@@ -121,7 +131,8 @@ mod tests {
             match_route(CONTACT_INTAKE, "GET", "/api/contacts/c-1"),
             Matched::Operation {
                 operation_id: "getContact",
-                params: vec![("id", "c-1".into())]
+                params: vec![("id", "c-1".into())],
+                public: false,
             }
         );
         assert_eq!(

@@ -40,6 +40,8 @@ impl Guest for Relay {
             action: "consent.check".into(),
             resource: format!("contact/{contact}"),
             outcome: Outcome::Allowed,
+            subject_contact: Some(contact),
+            detail: None,
         };
         append(&event)?;
         Ok(Decision {
