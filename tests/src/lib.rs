@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{Value, json};
 
+pub mod auth;
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -282,6 +284,14 @@ impl Host {
         self.post(path, &body.to_string())
     }
 
+    /// Requests carrying `Authorization: Bearer <credential>`.
+    pub fn as_caller(&self, credential: &str) -> Caller<'_> {
+        Caller {
+            host: self,
+            headers: vec![("authorization".into(), format!("Bearer {credential}"))],
+        }
+    }
+
     pub fn request(
         &self,
         method: &str,
@@ -331,6 +341,52 @@ impl Host {
         unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
         wait_with_timeout(&mut self.child, Duration::from_secs(40))
             .unwrap_or_else(|| panic!("crm-host did not exit after signal {signal}"))
+    }
+}
+
+/// A host plus the headers one caller sends with every request.
+pub struct Caller<'a> {
+    host: &'a Host,
+    headers: Vec<(String, String)>,
+}
+
+impl Caller<'_> {
+    /// Adds `purpose-of-use: <purpose>`.
+    pub fn purpose(mut self, purpose: &str) -> Self {
+        self.headers
+            .push(("purpose-of-use".into(), purpose.to_string()));
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        self.send(method, path, body.map(|b| b.to_string()).as_deref())
+    }
+
+    /// Sends `body` as it is, labelled JSON.
+    pub fn send(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
+        let mut headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        self.host
+            .request(method, path, &headers, body.map(str::as_bytes))
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, None)
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> Reply {
+        self.request("POST", path, Some(body))
     }
 }
 

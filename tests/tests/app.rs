@@ -3,7 +3,8 @@
 //! audit chain (and its tamper detection on the database file), and
 //! `openapi.yaml` against what is served.
 
-use crm_tests::{Host, Reply, json, workspace};
+use crm_tests::auth::token;
+use crm_tests::{Caller, Host, Reply, json, workspace};
 use std::sync::OnceLock;
 
 /// One host for the file, serving the real app with its state in a temp dir.
@@ -19,6 +20,19 @@ fn app() -> &'static (Host, tempfile::TempDir) {
 
 fn host() -> &'static Host {
     &app().0
+}
+
+/// A staff member who takes in and works on cases.
+fn officer() -> Caller<'static> {
+    host()
+        .as_caller(&token("officer-1", &["intake-officer", "case-worker"]))
+        .purpose("case-management")
+}
+
+fn auditor() -> Caller<'static> {
+    host()
+        .as_caller(&token("auditor-1", &["auditor"]))
+        .purpose("audit")
 }
 
 fn assert_problem(reply: &Reply, status: u16, kind: &str) {
@@ -37,7 +51,7 @@ fn assert_problem(reply: &Reply, status: u16, kind: &str) {
 }
 
 fn new_contact(name: &str) -> String {
-    let reply = host().post_json(
+    let reply = officer().post_json(
         "/api/contacts",
         &json!({"archetype": "individual", "display_name": name}),
     );
@@ -47,7 +61,7 @@ fn new_contact(name: &str) -> String {
 
 #[test]
 fn contacts_are_validated_created_and_read_back() {
-    let reply = host().post_json(
+    let reply = officer().post_json(
         "/api/contacts",
         &json!({"archetype": "individual", "display_name": "  Zoë Ngô ", "email": "Zoe@Example.GOV.au"}),
     );
@@ -60,7 +74,7 @@ fn contacts_are_validated_created_and_read_back() {
     );
     assert_eq!(created["display_name"], "Zoë Ngô");
     assert_eq!(created["email"], "Zoe@example.gov.au");
-    let read = host().get(&location);
+    let read = officer().get(&location);
     assert_eq!(read.status, 200);
     assert_eq!(read.json(), created);
 }
@@ -69,7 +83,7 @@ fn contacts_are_validated_created_and_read_back() {
 fn bad_contacts_are_refused_per_field_and_nothing_is_written() {
     // A good intake first, so the schema exists whatever order tests run in.
     new_contact("Schema Maker");
-    let reply = host().post_json(
+    let reply = officer().post_json(
         "/api/contacts",
         &json!({"archetype": "person", "display_name": "", "email": "nope"}),
     );
@@ -82,12 +96,12 @@ fn bad_contacts_are_refused_per_field_and_nothing_is_written() {
         .collect();
     assert_eq!(fields, ["archetype", "display_name", "email"]);
     assert_problem(
-        &host().post("/api/contacts", "{not json"),
+        &officer().send("POST", "/api/contacts", Some("{not json")),
         400,
         "invalid-json",
     );
     assert_problem(
-        &host().post_json(
+        &officer().post_json(
             "/api/contacts",
             &json!({"archetype": "individual", "display_name": "A", "shoe_size": 9}),
         ),
@@ -108,11 +122,11 @@ fn bad_contacts_are_refused_per_field_and_nothing_is_written() {
 #[test]
 fn unknown_routes_and_methods_are_problems() {
     assert_problem(
-        &host().get("/api/contacts/does-not-exist"),
+        &officer().get("/api/contacts/does-not-exist"),
         404,
         "not-found",
     );
-    let reply = host().request("DELETE", "/api/contacts/x", &[], None);
+    let reply = officer().request("DELETE", "/api/contacts/x", None);
     assert_problem(&reply, 405, "method-not-allowed");
     assert_eq!(reply.header("allow"), Some("GET"));
     let outside = host().get("/nowhere");
@@ -124,7 +138,7 @@ fn unknown_routes_and_methods_are_problems() {
 fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
     let contact = new_contact("Consent Tester");
     let send = || {
-        host().post_json(
+        officer().post_json(
             "/api/notifications",
             &json!({"contact_id": contact, "channel": "email", "purpose": "status-updates", "body": "Your claim moved"}),
         )
@@ -140,12 +154,12 @@ fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
 
     let consent = json!({"contact_id": contact, "purpose": "status-updates", "channel": "email",
         "decision": "given", "notice_id": "general", "notice_version": 1});
-    assert_eq!(host().post_json("/api/consents", &consent).status, 201);
+    assert_eq!(officer().post_json("/api/consents", &consent).status, 201);
     let sent = send();
     assert_eq!(sent.status, 201, "{}", sent.body);
     let body = sent.json();
     let notification_id = body["notification"]["id"].as_str().unwrap();
-    let interaction = host().get(&format!(
+    let interaction = officer().get(&format!(
         "/api/interactions/{}",
         body["interaction_id"].as_str().unwrap()
     ));
@@ -153,7 +167,7 @@ fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
     assert_eq!(interaction.json()["direction"], "outbound");
     assert_eq!(interaction.json()["notification_id"], notification_id);
     assert_eq!(
-        host()
+        officer()
             .get(&format!("/api/notifications/{notification_id}"))
             .json()["status"],
         "created"
@@ -161,7 +175,10 @@ fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
 
     let mut withdrawal = consent.clone();
     withdrawal["decision"] = json!("withdrawn");
-    assert_eq!(host().post_json("/api/consents", &withdrawal).status, 201);
+    assert_eq!(
+        officer().post_json("/api/consents", &withdrawal).status,
+        201
+    );
     let after = send();
     assert_problem(&after, 400, "consent-refused");
     assert!(
@@ -170,7 +187,7 @@ fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
             .unwrap()
             .contains("withdrawn")
     );
-    let history = host()
+    let history = officer()
         .get(&format!("/api/consents?contact_id={contact}"))
         .json();
     let decisions: Vec<&str> = history["consents"]
@@ -188,7 +205,7 @@ fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
 
 #[test]
 fn consent_records_are_validated() {
-    let reply = host().post_json(
+    let reply = officer().post_json(
         "/api/consents",
         &json!({"contact_id": "", "purpose": "x", "channel": "pigeon", "decision": "maybe", "notice_id": "general", "notice_version": 9}),
     );
@@ -200,15 +217,15 @@ fn consent_records_are_validated() {
         .map(|e| e["field"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(fields, ["contact_id", "channel", "decision", "notice_id"]);
-    assert_problem(&host().get("/api/consents"), 400, "validation");
-    let notices = host().get("/api/privacy-notices").json();
+    assert_problem(&officer().get("/api/consents"), 400, "validation");
+    let notices = officer().get("/api/privacy-notices").json();
     assert_eq!(notices["privacy_notices"][0]["id"], "general");
 }
 
 #[test]
 fn interactions_are_appended_through_the_leaf() {
     let contact = new_contact("Caller");
-    let reply = host().post_json(
+    let reply = officer().post_json(
         "/api/interactions",
         &json!({"contact_id": contact, "channel": "phone", "direction": "inbound", "subject": "Asked about a form", "occurred_at": 1_700_000_000_000_i64}),
     );
@@ -216,7 +233,7 @@ fn interactions_are_appended_through_the_leaf() {
     let interaction = reply.json();
     assert_eq!(interaction["occurred_at"], 1_700_000_000_000_i64);
     assert!(interaction["recorded_at"].as_i64().unwrap() > 1_700_000_000_000);
-    let bad = host().post_json(
+    let bad = officer().post_json(
         "/api/interactions",
         &json!({"contact_id": contact, "channel": "fax", "direction": "sideways", "subject": " ", "occurred_at": i64::MAX}),
     );
@@ -227,8 +244,8 @@ fn interactions_are_appended_through_the_leaf() {
 #[test]
 fn every_action_is_audited_in_an_intact_chain_with_a_cursor() {
     let contact = new_contact("Audited");
-    host().get(&format!("/api/contacts/{contact}"));
-    let entries = host().get("/api/audit/entries?limit=500").json();
+    officer().get(&format!("/api/contacts/{contact}"));
+    let entries = auditor().get("/api/audit/entries?limit=500").json();
     let actions: Vec<(String, String)> = entries["entries"]
         .as_array()
         .unwrap()
@@ -243,17 +260,21 @@ fn every_action_is_audited_in_an_intact_chain_with_a_cursor() {
     let resource = format!("contact/{contact}");
     assert!(actions.contains(&("contact.create".into(), resource.clone())));
     assert!(actions.contains(&("contact.read".into(), resource)));
-    let verdict = host().get("/api/audit/verify").json();
+    let verdict = auditor().get("/api/audit/verify").json();
     assert_eq!(verdict["valid"], true, "{verdict}");
 
-    let first = host().get("/api/audit/entries?limit=1").json();
+    let first = auditor().get("/api/audit/entries?limit=1").json();
     let next = first["next"].as_str().expect("a next page");
-    let second = host().get(next).json();
+    let second = auditor().get(next).json();
     assert_eq!(
         second["entries"][0]["sequence"],
         first["entries"][0]["sequence"].as_i64().unwrap() + 1
     );
-    assert_problem(&host().get("/api/audit/entries?limit=0"), 400, "validation");
+    assert_problem(
+        &auditor().get("/api/audit/entries?limit=0"),
+        400,
+        "validation",
+    );
 }
 
 /// Editing an audit row in the database file is caught by `verify`. It runs on
@@ -267,33 +288,62 @@ fn tampering_with_the_audit_table_is_detected() {
         &["--state-dir", state_dir],
         &[],
     );
+    let officer = host.as_caller(&token("officer-2", &["intake-officer"]));
+    let auditor = || host.as_caller(&token("auditor-2", &["auditor"]));
     for name in ["One", "Two", "Three"] {
         assert_eq!(
-            host.post_json(
-                "/api/contacts",
-                &json!({"archetype": "business", "display_name": name})
-            )
-            .status,
+            officer
+                .post_json(
+                    "/api/contacts",
+                    &json!({"archetype": "business", "display_name": name})
+                )
+                .status,
             201
         );
     }
-    assert_eq!(host.get("/api/audit/verify").json()["valid"], true);
+    assert_eq!(auditor().get("/api/audit/verify").json()["valid"], true);
     let db = rusqlite::Connection::open(state.path().join("sqlite_db.db")).unwrap();
+    // The application cannot change the trail...
+    let refused = db.execute(
+        "UPDATE audit_entries SET actor_id = 'x' WHERE sequence = 2",
+        [],
+    );
+    assert!(
+        refused.unwrap_err().to_string().contains("append-only"),
+        "the append-only trigger must refuse updates"
+    );
+    // ...so a tamperer with the file drops the guards first.
+    db.execute_batch("DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete;")
+        .unwrap();
     db.execute(
         "UPDATE audit_entries SET actor_id = 'someone-else' WHERE sequence = 2",
         [],
     )
     .unwrap();
-    let verdict = host.get("/api/audit/verify").json();
+    let verdict = auditor().get("/api/audit/verify").json();
     assert_eq!(verdict["valid"], false);
     assert_eq!(verdict["first_broken_sequence"], 2);
     db.execute("DELETE FROM audit_entries WHERE sequence = 2", [])
         .unwrap();
     assert_eq!(
-        host.get("/api/audit/verify").json()["first_broken_sequence"],
+        auditor().get("/api/audit/verify").json()["first_broken_sequence"],
         3
     );
     assert!(host.stop().success());
+}
+
+/// A caller holding every staff role.
+fn everyone() -> Caller<'static> {
+    let roles = [
+        "intake-officer",
+        "case-worker",
+        "communications-officer",
+        "auditor",
+        "administrator",
+    ];
+    host()
+        .as_caller(&token("everyone", &roles))
+        .purpose("case-management")
 }
 
 /// Every operation in openapi.yaml is served by the app: the host routes it
@@ -311,13 +361,8 @@ fn every_documented_operation_is_served() {
             if method == "PARAMETERS" {
                 continue;
             }
-            let body = (method == "POST").then_some(b"{}".as_slice());
-            let reply = host().request(
-                &method,
-                &path,
-                &[("content-type", "application/json")],
-                body,
-            );
+            let body = (method == "POST").then_some("{}");
+            let reply = everyone().send(&method, &path, body);
             let kind = serde_json::from_str::<serde_json::Value>(&reply.body)
                 .ok()
                 .and_then(|b| b["type"].as_str().map(String::from));

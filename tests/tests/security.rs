@@ -1,0 +1,637 @@
+//! The security issue against a real host: every kind of bad token and API
+//! key is refused with 401 and audited, roles and scopes grant only what the
+//! matrix says, a citizen sees only their own record, reads state a purpose,
+//! a citizen reads who looked at their record, and the audit trail's chain
+//! and signed checkpoints catch tampering, through the API and `crm-cli`.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use base64::Engine;
+use crm_auth::jwt::signing::{SigningKey, jwks, sign_with_header};
+use crm_tests::auth::{
+    DEV_ISSUER, api_key, claims, cli, cli_ok, dev_key, link_citizen, now_secs, token,
+};
+use crm_tests::{Host, Reply, Value, json, workspace};
+
+/// A base64 Ed25519 seed for the checkpoint key (test only).
+const CHECKPOINT_SEED: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+struct App {
+    host: Host,
+    state: tempfile::TempDir,
+}
+
+fn app() -> &'static App {
+    static APP: OnceLock<App> = OnceLock::new();
+    APP.get_or_init(|| {
+        let state = tempfile::tempdir().expect("state dir");
+        let state_dir = state.path().to_str().expect("utf-8").to_string();
+        let key = format!("audit_checkpoint_key={CHECKPOINT_SEED}");
+        let host = Host::start_shared(
+            &workspace().join("spin.toml"),
+            &["--state-dir", &state_dir, "--variable", &key],
+        );
+        App { host, state }
+    })
+}
+
+fn host() -> &'static Host {
+    &app().host
+}
+
+fn db_path() -> PathBuf {
+    app().state.path().join("sqlite_db.db")
+}
+
+fn db() -> rusqlite::Connection {
+    rusqlite::Connection::open(db_path()).expect("open the app database")
+}
+
+fn assert_problem(reply: &Reply, status: u16, kind: &str) -> Value {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json"),
+        "{}",
+        reply.body
+    );
+    let body = reply.json();
+    assert_eq!(
+        body["type"],
+        format!("https://crm.gov.au/problems/{kind}"),
+        "{body}"
+    );
+    body
+}
+
+fn new_contact(name: &str) -> String {
+    let reply = host()
+        .as_caller(&token("intake-1", &["intake-officer"]))
+        .post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "display_name": name}),
+        );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.json()["id"].as_str().expect("id").to_string()
+}
+
+/// Audit rows for `request_id`, as (action, outcome, detail).
+fn audited(request_id: &str) -> Vec<(String, String, Option<String>)> {
+    let db = db();
+    let mut statement = db
+        .prepare("SELECT action, outcome, detail FROM audit_entries WHERE request_id = ?1 ORDER BY sequence")
+        .unwrap();
+    statement
+        .query_map([request_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn request_id(reply: &Reply) -> String {
+    reply
+        .header("x-request-id")
+        .expect("every answer carries x-request-id")
+        .to_string()
+}
+
+/// A bad credential is a 401 with a Bearer challenge, and is audited.
+fn assert_refused(reply: &Reply, needle: &str) {
+    let body = assert_problem(reply, 401, "unauthorized");
+    let challenge = reply.header("www-authenticate").expect("challenge");
+    assert!(challenge.starts_with("Bearer realm=\"crm\""), "{challenge}");
+    assert!(
+        body["detail"].as_str().unwrap().contains(needle),
+        "{needle} not in {body}"
+    );
+    let entries = audited(&request_id(reply));
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0].0, "authenticate");
+    assert_eq!(entries[0].1, "denied");
+    assert!(entries[0].2.as_deref().unwrap().contains(needle));
+}
+
+#[test]
+fn a_request_without_a_credential_is_refused_and_audited() {
+    let reply = host().get("/api/contacts/con_x");
+    assert_refused(&reply, "no credential");
+    assert_eq!(
+        reply.header("www-authenticate"),
+        Some("Bearer realm=\"crm\"")
+    );
+    let basic = host().request(
+        "GET",
+        "/api/audit/entries",
+        &[("authorization", "Basic dXNlcjpwYXNz")],
+        None,
+    );
+    assert_refused(&basic, "Bearer scheme");
+    // The host's own endpoints stay open.
+    assert_eq!(host().get("/.well-known/spin/health").status, 200);
+}
+
+#[test]
+fn invalid_tokens_are_refused_with_the_reason() {
+    let contact = new_contact("Token Target");
+    let path = format!("/api/contacts/{contact}");
+    let key = dev_key();
+    let with = |name: &str, value: Value| {
+        let mut c = claims("staff-1", &["case-worker"]);
+        c[name] = value;
+        key.sign(&c)
+    };
+    let now = now_secs();
+    let cases = [
+        (with("exp", json!(now - 120)), "expired"),
+        (with("nbf", json!(now + 600)), "not valid yet"),
+        (with("iss", json!("https://evil.example")), "not trusted"),
+        (with("aud", json!("another-service")), "audience"),
+        (
+            SigningKey::generate_es256("crm-dev-1").sign(&claims("staff-1", &["case-worker"])),
+            "signature",
+        ),
+        (
+            sign_with_header(
+                &json!({"alg": "none", "typ": "JWT"}),
+                &claims("staff-1", &["administrator"]),
+                |_| vec![],
+            ),
+            "algorithm `none`",
+        ),
+        (
+            // HMAC keyed with the published public key: alg confusion.
+            sign_with_header(
+                &json!({"alg": "HS256", "kid": "crm-dev-1"}),
+                &claims("staff-1", &["administrator"]),
+                |input| hmac_sha256(jwks(&[&key]).as_bytes(), input),
+            ),
+            "algorithm `HS256`",
+        ),
+        ("not-a-jwt".to_string(), "compact JWS"),
+    ];
+    for (bad, needle) in cases {
+        let reply = host().as_caller(&bad).purpose("case-management").get(&path);
+        assert_refused(&reply, needle);
+    }
+    // The same request with a good token works.
+    let good = host()
+        .as_caller(&token("staff-1", &["case-worker"]))
+        .purpose("case-management")
+        .get(&path);
+    assert_eq!(good.status, 200, "{}", good.body);
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.iter().map(|b| b ^ byte).collect::<Vec<_>>();
+    let inner = Sha256::digest([pad(0x36), message.to_vec()].concat());
+    Sha256::digest([pad(0x5c), inner.to_vec()].concat()).to_vec()
+}
+
+#[test]
+fn roles_grant_only_what_the_matrix_says() {
+    let contact = new_contact("Matrix Person");
+    let path = format!("/api/contacts/{contact}");
+    let as_role = |roles: &[&str]| {
+        host()
+            .as_caller(&token("staff-9", roles))
+            .purpose("case-management")
+    };
+    // A communications officer may read but not create contacts.
+    assert_eq!(as_role(&["communications-officer"]).get(&path).status, 200);
+    let denied = as_role(&["communications-officer"]).post_json(
+        "/api/contacts",
+        &json!({"archetype": "individual", "display_name": "X"}),
+    );
+    assert_problem(&denied, 403, "forbidden");
+    let entries = audited(&request_id(&denied));
+    assert_eq!(entries[0].0, "contact.create");
+    assert_eq!(entries[0].1, "denied");
+    // Auditors read the trail, not the records.
+    assert_problem(&as_role(&["auditor"]).get(&path), 403, "forbidden");
+    // Escalation attempts: unknown or service roles in a token grant nothing,
+    // and citizen mixed with staff roles is refused outright.
+    assert_problem(&as_role(&["root", "service"]).get(&path), 403, "forbidden");
+    let mut stringly = claims("staff-9", &[]);
+    stringly["roles"] = json!("administrator");
+    let reply = host()
+        .as_caller(&dev_key().sign(&stringly))
+        .get("/api/audit/verify");
+    assert_problem(&reply, 403, "forbidden");
+    let mixed = host()
+        .as_caller(&token("citizen-9", &["citizen", "administrator"]))
+        .get("/api/audit/verify");
+    assert_refused(&mixed, "mixes the citizen role");
+    // Role names are case-sensitive: no "Administrator" back door.
+    assert_problem(
+        &as_role(&["Administrator"]).get("/api/audit/verify"),
+        403,
+        "forbidden",
+    );
+}
+
+#[test]
+fn reads_of_personal_information_state_a_purpose() {
+    let contact = new_contact("Purposeful");
+    let path = format!("/api/contacts/{contact}");
+    let caseworker = || host().as_caller(&token("staff-3", &["case-worker"]));
+    let missing = caseworker().get(&path);
+    let body = assert_problem(&missing, 400, "purpose-of-use");
+    assert_eq!(body["errors"][0]["field"], "purpose-of-use");
+    assert_eq!(audited(&request_id(&missing))[0].1, "denied");
+    assert_problem(
+        &caseworker().purpose("curiosity").get(&path),
+        400,
+        "purpose-of-use",
+    );
+    let ok = caseworker().purpose("complaint-handling").get(&path);
+    assert_eq!(ok.status, 200);
+    let purpose: String = db()
+        .query_row(
+            "SELECT purpose FROM audit_entries WHERE request_id = ?1",
+            [request_id(&ok)],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(purpose, "complaint-handling");
+}
+
+#[test]
+fn api_keys_are_hashed_scoped_revocable_and_expire() {
+    let contact = new_contact("Keyed");
+    let key = api_key(&db_path(), "partner-portal", &["contact.read"]);
+    let key_id = key.split('_').nth(1).unwrap().to_string();
+    let stored: String = db()
+        .query_row(
+            "SELECT secret_hash FROM api_keys WHERE key_id = ?1",
+            [&key_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        !key.contains(&stored),
+        "only a hash of the secret is stored"
+    );
+    let path = format!("/api/contacts/{contact}");
+    let portal = || host().as_caller(&key).purpose("service-delivery");
+    let read = portal().get(&path);
+    assert_eq!(read.status, 200, "{}", read.body);
+    let actor: String = db()
+        .query_row(
+            "SELECT actor_id FROM audit_entries WHERE request_id = ?1",
+            [request_id(&read)],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(actor, format!("key:{key_id}"));
+    // Outside its scopes.
+    assert_problem(
+        &portal().post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "display_name": "Y"}),
+        ),
+        403,
+        "forbidden",
+    );
+    // A wrong secret for a real key id.
+    let mut wrong = key.clone();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == 'A' { 'B' } else { 'A' });
+    assert_refused(
+        &host()
+            .as_caller(&wrong)
+            .purpose("service-delivery")
+            .get(&path),
+        "not recognised",
+    );
+    // Privileged scopes cannot be granted at all.
+    let refused = cli(&[
+        "api-key",
+        "create",
+        "--db",
+        db_path().to_str().unwrap(),
+        "--owner",
+        "x",
+        "--scope",
+        "audit.read",
+    ]);
+    assert!(!refused.status.success());
+    // Revocation takes effect on the very next request.
+    cli_ok(&[
+        "api-key",
+        "revoke",
+        "--db",
+        db_path().to_str().unwrap(),
+        &key_id,
+    ]);
+    assert_refused(&portal().get(&path), "revoked");
+    // Expiry.
+    let expiring = api_key(&db_path(), "short-lived", &["contact.read"]);
+    let expiring_id = expiring.split('_').nth(1).unwrap();
+    db().execute(
+        "UPDATE api_keys SET expires_at = 1 WHERE key_id = ?1",
+        [expiring_id],
+    )
+    .unwrap();
+    assert_refused(
+        &host()
+            .as_caller(&expiring)
+            .purpose("service-delivery")
+            .get(&path),
+        "expired",
+    );
+}
+
+#[test]
+fn a_citizen_sees_only_their_own_record_and_who_looked_at_it() {
+    let mine = new_contact("Citizen Self");
+    let theirs = new_contact("Someone Else");
+    link_citizen(&db_path(), "citizen-42", &mine);
+    let citizen = || host().as_caller(&token("citizen-42", &["citizen"]));
+    assert_eq!(
+        citizen().get(&format!("/api/contacts/{mine}")).status,
+        200,
+        "own record, no purpose header needed (self-access)"
+    );
+    // Another contact looks exactly like a missing one.
+    let other = citizen().get(&format!("/api/contacts/{theirs}"));
+    let missing = citizen().get("/api/contacts/con_does_not_exist");
+    assert_problem(&other, 404, "not-found");
+    assert_problem(&missing, 404, "not-found");
+    assert_eq!(
+        audited(&request_id(&other)),
+        [(
+            "contact.read".to_string(),
+            "denied".to_string(),
+            Some("not-own-record".to_string())
+        )]
+    );
+    // Unlinked citizens reach nothing.
+    assert_problem(
+        &host()
+            .as_caller(&token("citizen-unlinked", &["citizen"]))
+            .get(&format!("/api/contacts/{mine}")),
+        404,
+        "not-found",
+    );
+    // Staff read the record; the citizen's access log shows it by role.
+    let staff = host()
+        .as_caller(&token("officer-77", &["case-worker"]))
+        .purpose("case-management")
+        .get(&format!("/api/contacts/{mine}"));
+    assert_eq!(staff.status, 200);
+    let log = citizen().get("/api/audit/me");
+    assert_eq!(log.status, 200, "{}", log.body);
+    let accesses = log.json()["accesses"].as_array().unwrap().clone();
+    let staff_read = accesses
+        .iter()
+        .find(|a| a["role"] == "case-worker" && a["action"] == "contact.read")
+        .expect("the case worker's read is in the log");
+    assert_eq!(staff_read["purpose"], "case-management");
+    assert_eq!(
+        staff_read["actor"],
+        Value::Null,
+        "staff ids hidden by default"
+    );
+    assert!(
+        accesses.iter().any(|a| a["actor"] == "you"),
+        "the citizen's own reads show as theirs"
+    );
+    assert!(
+        accesses
+            .iter()
+            .all(|a| !a["resource"].as_str().unwrap().contains(&theirs)),
+        "nothing about other contacts"
+    );
+    // The access log is the citizen's: staff cannot call it.
+    assert_problem(
+        &host()
+            .as_caller(&token("auditor-1", &["auditor"]))
+            .get("/api/audit/me"),
+        403,
+        "forbidden",
+    );
+}
+
+#[test]
+fn auditors_filter_the_trail_and_others_cannot_read_it() {
+    let contact = new_contact("Filtered");
+    new_contact("Filtered Too");
+    let auditor = || {
+        host()
+            .as_caller(&token("auditor-5", &["auditor"]))
+            .purpose("audit")
+    };
+    let page = auditor().get(&format!(
+        "/api/audit/entries?subject_contact_id={contact}&action=contact.create"
+    ));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let entries = page.json()["entries"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["actor_id"], "staff:intake-1");
+    assert_eq!(entries[0]["role"], "intake-officer");
+    let by_actor = auditor()
+        .get("/api/audit/entries?actor=staff:intake-1&limit=2")
+        .json();
+    assert!(
+        by_actor["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor_id"] == "staff:intake-1")
+    );
+    assert!(
+        by_actor["next"]
+            .as_str()
+            .unwrap()
+            .contains("actor=staff%3Aintake-1")
+    );
+    let later = auditor().get(&format!("/api/audit/entries?since={}", i64::MAX / 2));
+    assert_eq!(later.json()["entries"].as_array().unwrap().len(), 0);
+    assert_problem(
+        &host()
+            .as_caller(&token("admin-1", &["administrator"]))
+            .purpose("audit")
+            .get("/api/audit/entries"),
+        403,
+        "forbidden",
+    );
+}
+
+/// Tampering with the trail in the database file is caught by `verify` and
+/// by `crm-cli`; a signed checkpoint catches entries cut off the end. Its
+/// own host and state, since it breaks the chain.
+#[test]
+fn tampering_is_caught_by_the_chain_the_checkpoints_and_crm_cli() {
+    let state = tempfile::tempdir().unwrap();
+    let key = format!("audit_checkpoint_key={CHECKPOINT_SEED}");
+    let host = Host::start(
+        &workspace().join("spin.toml"),
+        &[
+            "--state-dir",
+            state.path().to_str().unwrap(),
+            "--variable",
+            &key,
+        ],
+        &[],
+    );
+    let auditor = || host.as_caller(&token("auditor-7", &["auditor"]));
+    let officer = host.as_caller(&token("officer-7", &["intake-officer"]));
+    for name in ["A", "B", "C", "D"] {
+        let reply = officer.post_json(
+            "/api/contacts",
+            &json!({"archetype": "business", "display_name": name}),
+        );
+        assert_eq!(reply.status, 201);
+    }
+    let checkpoint = auditor().post_json("/api/audit/checkpoints", &json!({}));
+    assert_eq!(checkpoint.status, 201, "{}", checkpoint.body);
+    let checkpoint = checkpoint.json();
+    let public_key = checkpoint["public_key"].as_str().unwrap().to_string();
+    let size = checkpoint["size"].as_i64().unwrap();
+    assert!(size >= 5, "four creates and the checkpoint's own entry");
+    let db_file = state.path().join("sqlite_db.db");
+    let db_arg = db_file.to_str().unwrap();
+    let cli_verify = |extra: &[&str]| {
+        let mut args = vec!["audit", "verify", "--db", db_arg];
+        args.extend(extra);
+        cli(&args)
+    };
+    assert!(cli_verify(&["--public-key", &public_key]).status.success());
+    let verdict = auditor().get("/api/audit/verify").json();
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!(verdict["checkpoints"]["signatures_checked"], true);
+
+    // Cut the last entries off: the chain alone still links up, the
+    // checkpoint does not.
+    let db = rusqlite::Connection::open(&db_file).unwrap();
+    db.execute_batch("DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete;")
+        .unwrap();
+    db.execute("DELETE FROM audit_entries WHERE sequence >= ?1", [size - 1])
+        .unwrap();
+    let verdict = auditor().get("/api/audit/verify").json();
+    assert_eq!(verdict["valid"], false, "{verdict}");
+    assert!(verdict.get("first_broken_sequence").is_none());
+    let reason = verdict["checkpoints"]["failures"][0]["reason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains("removed from its end"), "{reason}");
+    let offline = cli_verify(&["--public-key", &public_key]);
+    assert_eq!(offline.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&offline.stdout).contains("removed from its end"));
+
+    // Edit an entry in the middle: the first broken link is reported.
+    db.execute(
+        "UPDATE audit_entries SET outcome = 'denied' WHERE sequence = 2",
+        [],
+    )
+    .unwrap();
+    let verdict = auditor().get("/api/audit/verify").json();
+    assert_eq!(verdict["first_broken_sequence"], 2, "{verdict}");
+    let offline: Value = serde_json::from_slice(&cli_verify(&[]).stdout).unwrap();
+    assert_eq!(offline["first_broken_sequence"], 2);
+    // A forged checkpoint signature is caught.
+    db.execute(
+        "UPDATE audit_checkpoints SET created_at = created_at + 1",
+        [],
+    )
+    .unwrap();
+    let offline: Value =
+        serde_json::from_slice(&cli_verify(&["--public-key", &public_key]).stdout).unwrap();
+    assert!(
+        offline["checkpoints"]["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["reason"] == "the signature does not verify"),
+        "{offline}"
+    );
+    assert!(host.stop().success());
+}
+
+/// Keys fetched from the issuer's JWKS URL (here an RS256 key on a local
+/// server standing in for the identity provider), cached in key-value.
+#[test]
+fn a_jwks_fetched_from_the_issuer_is_used_and_cached() {
+    let key = SigningKey::generate_rs256("idp-rsa-1", 2048);
+    let document: &'static str = Box::leak(jwks(&[&key]).into_boxed_str());
+    let idp = crm_tests::LocalServer::start(document);
+    let state = tempfile::tempdir().unwrap();
+    let origin = format!("http://127.0.0.1:{}", idp.port);
+    let url = format!("auth_jwks_url={origin}/jwks.json");
+    let origin_var = format!("auth_jwks_origin={origin}");
+    let host = Host::start(
+        &workspace().join("spin.toml"),
+        &[
+            "--state-dir",
+            state.path().to_str().unwrap(),
+            "--variable",
+            &url,
+            "--variable",
+            &origin_var,
+        ],
+        &[],
+    );
+    let mut c = claims("staff-rsa", &["intake-officer"]);
+    c["iss"] = json!(DEV_ISSUER);
+    let rs_token = key.sign(&c);
+    for name in ["First", "Second", "Third"] {
+        let reply = host.as_caller(&rs_token).post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "display_name": name}),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    assert_eq!(
+        *idp.hits.lock().unwrap(),
+        1,
+        "the JWKS is fetched once, then cached"
+    );
+    // The development key is not in the fetched set.
+    let reply = host
+        .as_caller(&token("staff-dev", &["intake-officer"]))
+        .post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "display_name": "Dev"}),
+        );
+    assert_eq!(reply.status, 401, "{}", reply.body);
+    assert!(host.stop().success());
+}
+
+#[test]
+fn dev_tokens_from_crm_cli_are_accepted() {
+    let token = cli_ok(&["dev-token", "--role", "intake-officer", "--sub", "cli-user"]);
+    let reply = host().as_caller(&token).post_json(
+        "/api/contacts",
+        &json!({"archetype": "partner", "display_name": "Via CLI"}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let expired = cli_ok(&[
+        "dev-token",
+        "--role",
+        "intake-officer",
+        "--ttl-secs",
+        "-3600",
+    ]);
+    assert_refused(
+        &host().as_caller(&expired).get("/api/contacts/x"),
+        "expired",
+    );
+    let jwks: Value = serde_json::from_str(&cli_ok(&["dev-jwks"])).unwrap();
+    let kid = jwks["keys"][0]["kid"].as_str().unwrap();
+    let header = token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["kid"], kid);
+}
