@@ -175,3 +175,135 @@ fn date_variants(date: CalendarDate) -> Vec<String> {
 fn compact_date(date: CalendarDate) -> String {
     format!("{:04}{:02}{:02}", date.year(), date.month(), date.day())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score;
+    use crate::test_support::{With, organisation, person};
+
+    fn texts(profile: &MatchProfile) -> Vec<String> {
+        match_keys(profile)
+            .iter()
+            .map(|k| k.as_str().to_string())
+            .collect()
+    }
+
+    fn share_a_key(a: &MatchProfile, b: &MatchProfile) -> bool {
+        let b_keys = match_keys(b);
+        match_keys(a).iter().any(|k| b_keys.contains(k))
+    }
+
+    #[test]
+    fn a_person_is_filed_under_identifiers_and_blocks() {
+        let profile = person("John", "Smith")
+            .born("1980-05-17")
+            .postcode("2600")
+            .email("John.Smith@Example.com")
+            .phone("0412 345 678")
+            .identifier("crn", "123 456 789A");
+        let keys = match_keys(&profile);
+        assert_eq!(
+            keys.iter().map(MatchKey::as_str).collect::<Vec<_>>(),
+            [
+                "em:john.smith@example.com",
+                "id:crn:123456789A",
+                "ph:+61412345678",
+                "nd:JN:SM0:19800517",
+                "nd:JN:XMT:19800517",
+                "np:JN:SM0:2600",
+                "np:JN:XMT:2600",
+            ]
+        );
+        let deterministic: Vec<bool> = keys.iter().map(MatchKey::is_deterministic).collect();
+        assert_eq!(
+            deterministic,
+            [true, true, true, false, false, false, false]
+        );
+        assert_eq!(keys[3].kind(), KeyKind::Blocking);
+    }
+
+    #[test]
+    fn businesses_are_filed_under_abn_acn_and_name() {
+        let mut profile = organisation("ACME Pty Ltd").abn("51 824 753 556");
+        profile.acn = Some(crm_domain::Acn::parse("000 000 019").unwrap());
+        assert_eq!(
+            texts(&profile),
+            ["abn:51824753556", "acn:000000019", "on:AKM"]
+        );
+        assert_eq!(texts(&organisation("Acme Proprietary Limited")), ["on:AKM"]);
+    }
+
+    #[test]
+    fn day_month_swaps_are_filed_both_ways() {
+        let keys = texts(&person("Mary", "Jones").born("1985-03-04"));
+        assert!(keys.contains(&"nd:JNS:MR:19850304".to_string()), "{keys:?}");
+        assert!(keys.contains(&"nd:JNS:MR:19850403".to_string()), "{keys:?}");
+        // No swap when the day cannot be a month, or swapping changes nothing.
+        assert_eq!(texts(&person("Mary", "Jones").born("1985-03-24")).len(), 2);
+        assert_eq!(texts(&person("Mary", "Jones").born("1985-03-03")).len(), 2);
+    }
+
+    #[test]
+    fn names_without_latin_letters_and_one_name_people_are_filed() {
+        assert_eq!(
+            texts(&person("小龙", "李").born("1990-01-02")),
+            ["nd:~小龙:~李:19900102", "nd:~小龙:~李:19900201"]
+        );
+        assert_eq!(
+            texts(&person("", "Sukarno").postcode("2600")),
+            ["np:SKRN:_:2600"]
+        );
+    }
+
+    #[test]
+    fn the_same_contact_spelled_differently_meets_through_a_key() {
+        let pairs = [
+            (
+                person("Zoë", "Nguyễn").born("1990-01-02"),
+                person("Zoe", "NGUYEN").born("1990-01-02"),
+            ),
+            (
+                person("John", "Smith").born("1980-05-17"),
+                person("Smith", "John").born("1980-05-17"),
+            ),
+            (
+                person("John", "Smith").born("1980-05-17"),
+                person("John", "Smyth").born("1980-05-17"),
+            ),
+            (
+                person("John", "Smith").born("1980-05-17"),
+                person("John", "Schmidt").born("1980-05-17"),
+            ),
+            (
+                person("Jonathan", "O'Brien").postcode("2612"),
+                person("Jonathon", "OBrien").postcode("2612"),
+            ),
+            (
+                person("Mary", "Jones").born("1985-03-04"),
+                person("Mary", "Jones").born("1985-04-03"),
+            ),
+            (
+                person("Mary", "Jones").born("1985-03-04").postcode("2600"),
+                person("Mary", "Jones").born("1986-03-04").postcode("2600"),
+            ),
+            (
+                organisation("ACME Pty Ltd"),
+                organisation("Acme Proprietary Limited"),
+            ),
+        ];
+        for (a, b) in &pairs {
+            assert!(share_a_key(a, b), "{a:?}\n{b:?}");
+            assert!(score(a, b).is_some(), "{a:?}\n{b:?}");
+        }
+    }
+
+    #[test]
+    fn different_people_do_not_meet() {
+        let a = person("John", "Smith").born("1980-05-17").postcode("2600");
+        let b = person("John", "Smith").born("1962-11-30").postcode("3000");
+        assert!(!share_a_key(&a, &b));
+        let c = person("Ann", "Lee").born("1980-05-17").postcode("2600");
+        assert!(!share_a_key(&a, &c));
+    }
+}

@@ -9,6 +9,8 @@ mod metaphone;
 mod normalise;
 mod profile;
 mod score;
+#[cfg(test)]
+mod test_support;
 
 pub use keys::{KeyKind, MATCH_KEY_VERSION, MatchKey, match_keys};
 pub use metaphone::{PhoneticCodes, double_metaphone};

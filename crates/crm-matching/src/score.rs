@@ -289,3 +289,352 @@ fn organisation_evidence(a: &NameForm, b: &NameForm, same_postcode: bool) -> Opt
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{With, organisation, person};
+    use MatchReason::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn scored(a: &MatchProfile, b: &MatchProfile) -> MatchCandidate {
+        score(a, b).unwrap_or_else(|| panic!("no match:\n{a:?}\n{b:?}"))
+    }
+
+    fn similar_name(reasons: &[MatchReason]) -> f64 {
+        reasons
+            .iter()
+            .find_map(|r| match r {
+                SimilarName { similarity } | SimilarOrganisationName { similarity } => {
+                    Some(*similarity)
+                }
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn shared_identifiers_score_one() {
+        let a = person("Ann", "Lee").email("Ann.Lee@Example.com");
+        let b = person("Annie", "Li").email("ann.lee@example.COM");
+        let candidate = scored(&a, &b);
+        assert_eq!(candidate.score, 1.0);
+        assert_eq!(candidate.reasons[0], SameEmail);
+
+        let a = person("Ann", "Lee")
+            .phone("0412 345 678")
+            .identifier("medicare", "2123 45670 1 1");
+        let b = person("Bob", "Brown")
+            .phone("+61412345678")
+            .identifier("Medicare", "21234567011");
+        let candidate = scored(&a, &b);
+        assert_eq!(candidate.score, 1.0);
+        assert_eq!(
+            candidate.reasons,
+            [
+                SamePhone,
+                SameIdentifier {
+                    scheme: "medicare".into()
+                }
+            ]
+        );
+
+        let a = organisation("Acme Pty Ltd").abn("51 824 753 556");
+        let b = organisation("Widgets Australia").abn("51824753556");
+        assert_eq!(scored(&a, &b).reasons, [SameAbn]);
+    }
+
+    #[test]
+    fn a_shared_phone_with_a_different_birthday_says_so() {
+        // Likely a household sharing a landline: still a candidate, with the doubt shown.
+        let a = person("John", "Smith")
+            .born("1950-03-01")
+            .phone("(02) 6123 4567");
+        let b = person("Jane", "Smith")
+            .born("1952-07-09")
+            .phone("02 6123 4567");
+        let candidate = scored(&a, &b);
+        assert_eq!(candidate.score, 1.0);
+        assert_eq!(
+            candidate.reasons,
+            [
+                SamePhone,
+                SimilarName { similarity: 0.833 },
+                PhoneticName,
+                DifferentDateOfBirth
+            ]
+        );
+    }
+
+    #[test]
+    fn typos_match() {
+        let a = person("Jonathan", "Smith").born("1980-05-17");
+        let b = person("Jonathon", "Smiht").born("1980-05-17");
+        let candidate = scored(&a, &b);
+        assert!(candidate.score > 0.8, "{candidate:?}");
+        assert!(similar_name(&candidate.reasons) > 0.9);
+        assert!(candidate.reasons.contains(&SameDateOfBirth));
+    }
+
+    #[test]
+    fn swapped_given_and_family_names_match() {
+        let a = person("John", "Smith").born("1980-05-17");
+        let b = person("Smith", "John").born("1980-05-17");
+        let candidate = scored(&a, &b);
+        assert_eq!(
+            candidate.reasons,
+            [
+                SimilarName { similarity: 1.0 },
+                SwappedNames,
+                PhoneticName,
+                SameDateOfBirth
+            ]
+        );
+        assert_eq!(candidate.score, 0.89);
+    }
+
+    #[test]
+    fn diacritics_do_not_matter() {
+        for (a, b) in [
+            (("Zoë", "Smith"), ("Zoe", "Smith")),
+            (("Anh", "Nguyễn"), ("Anh", "Nguyen")),
+            (("Zoë", "Nguyễn"), ("ZOE", "NGUYEN")),
+        ] {
+            let x = person(a.0, a.1).born("1990-01-02");
+            let y = person(b.0, b.1).born("1990-01-02");
+            let candidate = scored(&x, &y);
+            assert_eq!(similar_name(&candidate.reasons), 1.0, "{a:?} {b:?}");
+            assert_eq!(candidate.score, 0.89);
+        }
+    }
+
+    #[test]
+    fn names_that_sound_alike_match() {
+        let a = person("John", "Smith").born("1980-05-17");
+        let b = person("John", "Smyth").born("1980-05-17");
+        let candidate = scored(&a, &b);
+        assert!(candidate.reasons.contains(&PhoneticName));
+        assert!(candidate.score > 0.8);
+        // Catherine and Kathryn are not close letter by letter, but sound alike.
+        let a = person("Catherine", "Brown").born("1980-05-17");
+        let b = person("Kathryn", "Brown").born("1980-05-17");
+        let candidate = scored(&a, &b);
+        assert!(candidate.reasons.contains(&PhoneticName), "{candidate:?}");
+    }
+
+    #[test]
+    fn nearly_equal_birthdays_count_for_less() {
+        let a = person("Mary", "Jones").born("1985-03-04").postcode("2600");
+        let swapped = person("Mary", "Jones").born("1985-04-03").postcode("2600");
+        let one_digit = person("Mary", "Jones").born("1986-03-04").postcode("2600");
+        let same = person("Mary", "Jones").born("1985-03-04").postcode("2600");
+        let candidate = scored(&a, &swapped);
+        assert!(candidate.reasons.contains(&NearDateOfBirth {
+            difference: DateDifference::DayMonthSwapped
+        }));
+        assert!(scored(&a, &one_digit).reasons.contains(&NearDateOfBirth {
+            difference: DateDifference::OneDigit
+        }));
+        assert!(candidate.score < scored(&a, &same).score);
+        assert_eq!(scored(&a, &same).score, 0.99);
+    }
+
+    #[test]
+    fn a_name_and_postcode_without_a_birthday_is_a_candidate() {
+        let a = person("Priya", "Raman").postcode("2612");
+        let b = person("Priya", "Raman").postcode("2612");
+        assert_eq!(
+            scored(&a, &b),
+            MatchCandidate {
+                score: 0.64,
+                reasons: vec![SimilarName { similarity: 1.0 }, PhoneticName, SamePostcode]
+            }
+        );
+    }
+
+    #[test]
+    fn same_common_name_with_other_details_different_is_not_a_match() {
+        let a = person("John", "Smith").born("1980-05-17").postcode("2600");
+        let b = person("John", "Smith").born("1962-11-30").postcode("3000");
+        assert_eq!(score(&a, &b), None);
+        // A father and son of one name at one address.
+        let son = person("John", "Smith").born("2004-08-21").postcode("2600");
+        let father = person("John", "Smith").born("1971-02-13").postcode("2600");
+        assert_eq!(score(&son, &father), None);
+        // A name alone is not enough.
+        assert_eq!(
+            score(&person("John", "Smith"), &person("John", "Smith")),
+            None
+        );
+        // Different people born the same day.
+        let a = person("Ann", "Lee").born("1980-05-17");
+        let b = person("Tom", "Walker").born("1980-05-17");
+        assert_eq!(score(&a, &b), None);
+    }
+
+    #[test]
+    fn a_preferred_name_is_compared_too() {
+        let a = person("Robert", "Tan").preferred("Bob").born("1970-06-30");
+        let b = person("Bob", "Tan").born("1970-06-30");
+        assert_eq!(similar_name(&scored(&a, &b).reasons), 1.0);
+    }
+
+    #[test]
+    fn one_name_people() {
+        let a = person("", "Sukarno").born("1951-06-06");
+        let b = person("", "Sukarno").born("1951-06-06");
+        assert_eq!(scored(&a, &b).score, 0.89);
+        // One side with a given name: the name counts for less.
+        let c = person("Budi", "Sukarno").born("1951-06-06");
+        assert!(scored(&a, &c).score < 0.89);
+    }
+
+    #[test]
+    fn organisations_match_without_their_legal_form() {
+        let a = organisation("ACME Pty Ltd").postcode("2000");
+        let b = organisation("Acme Proprietary Limited").postcode("2000");
+        let candidate = scored(&a, &b);
+        assert_eq!(
+            candidate.reasons,
+            [
+                SimilarOrganisationName { similarity: 1.0 },
+                PhoneticName,
+                SamePostcode
+            ]
+        );
+        assert_eq!(candidate.score, 0.94);
+        assert_eq!(
+            scored(&organisation("Acme P/L"), &organisation("ACME")).score,
+            0.79
+        );
+        assert_eq!(
+            score(
+                &organisation("Acme Pty Ltd"),
+                &organisation("Zenith Pty Ltd")
+            ),
+            None
+        );
+        // A person and an organisation are not compared by name.
+        assert_eq!(score(&person("Acme", "Acme").postcode("2000"), &a), None);
+    }
+
+    #[test]
+    fn reasons_serialise_as_rules() {
+        let reasons = vec![
+            SameEmail,
+            SameIdentifier {
+                scheme: "crn".into(),
+            },
+            SimilarName { similarity: 0.93 },
+            NearDateOfBirth {
+                difference: DateDifference::DayMonthSwapped,
+            },
+            DifferentDateOfBirth,
+        ];
+        assert_eq!(
+            serde_json::to_value(MatchCandidate {
+                score: 1.0,
+                reasons
+            })
+            .unwrap(),
+            json!({
+                "score": 1.0,
+                "reasons": [
+                    {"rule": "same-email"},
+                    {"rule": "same-identifier", "scheme": "crn"},
+                    {"rule": "similar-name", "similarity": 0.93},
+                    {"rule": "near-date-of-birth", "difference": "day-month-swapped"},
+                    {"rule": "different-date-of-birth"},
+                ]
+            })
+        );
+    }
+
+    /// Profiles drawn from small pools, so that pairs often share details.
+    fn profiles() -> impl Strategy<Value = MatchProfile> {
+        let given = prop::sample::select(vec![
+            "",
+            "John",
+            "Jon",
+            "Zoë",
+            "Zoe",
+            "Smith",
+            "Catherine",
+            "Kathryn",
+            "李",
+        ]);
+        let family = prop::sample::select(vec![
+            "Smith", "Smyth", "John", "Nguyễn", "Nguyen", "O'Brien", "Sukarno",
+        ]);
+        let organisation_name = prop::sample::select(vec![
+            "ACME Pty Ltd",
+            "Acme Proprietary Limited",
+            "Zenith",
+            "The Company",
+        ]);
+        let date = prop::sample::select(vec![
+            "1980-05-17",
+            "1980-05-18",
+            "1980-17-05",
+            "1981-05-17",
+            "1962-11-30",
+            "1980-04-05",
+            "1980-05-04",
+        ]);
+        let postcode = prop::sample::select(vec!["2600", "2612", "3000"]);
+        let email = prop::sample::select(vec![
+            "ann@example.com",
+            "ANN@example.com",
+            "bob@example.com",
+        ]);
+        (
+            any::<bool>(),
+            given,
+            family,
+            organisation_name,
+            prop::option::of(date),
+            prop::collection::vec(postcode, 0..3),
+            prop::option::of(email),
+        )
+            .prop_map(
+                |(is_person, given, family, organisation_name, date, postcodes, email)| {
+                    let mut profile = if is_person {
+                        person(given, family)
+                    } else {
+                        organisation(organisation_name)
+                    };
+                    // Invalid dates in the pool (month 17) stand for an unknown date.
+                    if let Some(date) = date.filter(|d| CalendarDate::parse(d).is_ok()) {
+                        profile = profile.born(date);
+                    }
+                    for code in postcodes {
+                        profile = profile.postcode(code);
+                    }
+                    if let Some(email) = email {
+                        profile = profile.email(email);
+                    }
+                    profile
+                },
+            )
+    }
+
+    fn value(candidate: Option<MatchCandidate>) -> f64 {
+        candidate.map_or(0.0, |c| c.score)
+    }
+
+    proptest! {
+        #[test]
+        fn score_is_symmetric(a in profiles(), b in profiles()) {
+            prop_assert_eq!(score(&a, &b), score(&b, &a));
+        }
+
+        #[test]
+        fn a_contact_matches_itself_best(a in profiles(), b in profiles()) {
+            prop_assert!(value(score(&a, &b)) <= value(score(&a, &a)));
+            if let Some(candidate) = score(&a, &b) {
+                prop_assert!((MATCH_THRESHOLD..=1.0).contains(&candidate.score));
+            }
+        }
+    }
+}
