@@ -55,3 +55,31 @@ impl FieldErrors {
         self.0.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_fields_are_prefixed() {
+        let mut inner = FieldErrors::default();
+        assert_eq!(inner.check("postcode", Ok::<_, Invalid>(2600)), Some(2600));
+        assert!(inner.is_empty());
+        assert_eq!(
+            inner.check::<u16>("postcode", Err(invalid("must be 4 digits"))),
+            None
+        );
+        let mut outer = FieldErrors::default();
+        assert_eq!(outer.check_nested::<()>("postal_address", Err(inner)), None);
+        assert_eq!(outer.0[0].field, "postal_address.postcode");
+        assert_eq!(
+            outer.to_string(),
+            "postal_address.postcode: must be 4 digits"
+        );
+        outer.check::<()>("email", Err(invalid("must contain @")));
+        assert_eq!(
+            outer.to_string(),
+            "postal_address.postcode: must be 4 digits; email: must contain @"
+        );
+    }
+}

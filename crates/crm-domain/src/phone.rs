@@ -236,6 +236,26 @@ mod tests {
         assert_eq!(refusal("  "), "must not be empty");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn e164_form_parses_to_itself(
+            // Australian landlines and mobiles, and overseas numbers (not +61).
+            number in "(0[2378][2-9][0-9]{7}|04[0-9]{8}|\\+([1-57-9][0-9]|6[02-9])[0-9]{5,13})",
+            separator in proptest::sample::select(vec!["", " ", "-", "."]),
+        ) {
+            // Spread the digits with separators, as people type them.
+            let typed: String = number
+                .chars()
+                .enumerate()
+                .map(|(i, c)| if i > 0 && i % 3 == 0 { format!("{separator}{c}") } else { c.to_string() })
+                .collect();
+            let phone = PhoneE164::parse(&typed).unwrap();
+            proptest::prop_assert_eq!(PhoneE164::parse(phone.as_str()).unwrap(), phone.clone());
+            proptest::prop_assert!(phone.as_str().starts_with('+'));
+            proptest::prop_assert!((8..=16).contains(&phone.as_str().len()));
+        }
+    }
+
     #[test]
     fn mobiles_are_told_apart() {
         assert!(
