@@ -4,7 +4,9 @@
 //! table of (key, contact id). At intake, the new contact's keys are looked up
 //! by equality and only the contacts found are scored, so the cost of
 //! matching grows with the size of the blocks found, not with the number of
-//! contacts stored.
+//! contacts stored. Read a bounded number of contacts per blocking key: a
+//! common name in a populous postcode makes a large block, and scoring costs
+//! about 8 µs a pair (native, release build).
 //!
 //! Keys, version [`MATCH_KEY_VERSION`]:
 //!
