@@ -1,0 +1,85 @@
+//! Refusals: one reason for one value, or the reasons for several named fields.
+
+use thiserror::Error;
+
+/// Why a value was refused; the text is shown to the caller per field.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+pub(crate) fn invalid(reason: impl Into<String>) -> Invalid {
+    Invalid(reason.into())
+}
+
+/// A refusal of one field of a composite value, e.g. `postcode` or
+/// `postal_address.lines[1]`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{field}: {reason}")]
+pub struct FieldInvalid {
+    pub field: String,
+    pub reason: Invalid,
+}
+
+/// Every refused field of a composite value, so a form can show them all at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct FieldErrors(pub Vec<FieldInvalid>);
+
+impl FieldErrors {
+    /// Records `result`'s refusal under `field`; the value if it passed.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, Invalid>) -> Option<T> {
+        result
+            .map_err(|reason| {
+                self.0.push(FieldInvalid {
+                    field: field.to_string(),
+                    reason,
+                })
+            })
+            .ok()
+    }
+
+    /// Records a composite's refusals with their field names under `prefix`.
+    pub fn check_nested<T>(&mut self, prefix: &str, result: Result<T, FieldErrors>) -> Option<T> {
+        result
+            .map_err(|errors| {
+                self.0
+                    .extend(errors.0.into_iter().map(|error| FieldInvalid {
+                        field: format!("{prefix}.{}", error.field),
+                        reason: error.reason,
+                    }))
+            })
+            .ok()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_fields_are_prefixed() {
+        let mut inner = FieldErrors::default();
+        assert_eq!(inner.check("postcode", Ok::<_, Invalid>(2600)), Some(2600));
+        assert!(inner.is_empty());
+        assert_eq!(
+            inner.check::<u16>("postcode", Err(invalid("must be 4 digits"))),
+            None
+        );
+        let mut outer = FieldErrors::default();
+        assert_eq!(outer.check_nested::<()>("postal_address", Err(inner)), None);
+        assert_eq!(outer.0[0].field, "postal_address.postcode");
+        assert_eq!(
+            outer.to_string(),
+            "postal_address.postcode: must be 4 digits"
+        );
+        outer.check::<()>("email", Err(invalid("must contain @")));
+        assert_eq!(
+            outer.to_string(),
+            "postal_address.postcode: must be 4 digits; email: must contain @"
+        );
+    }
+}
