@@ -163,19 +163,23 @@ fn privacy_notice(notice: &PrivacyNotice) -> Value {
 /// that change nothing (a receipt issued) show the state at their time.
 fn events(record: &ConsentRecord) -> Value {
     let validity = &record.consent.validity;
-    let mut state = "Requested";
+    // The state the last state-setting event left.
+    let mut set = "Requested";
     record
         .events
         .iter()
         .map(|event| {
-            state = match event.kind.state() {
-                Some(new_state) => new_state,
-                None if matches!(state, "Given" | "RenewedGiven")
+            let state = match event.kind.state() {
+                Some(new_state) => {
+                    set = new_state;
+                    new_state
+                }
+                None if matches!(set, "Given" | "RenewedGiven")
                     && validity.window(event.at_ms) == Window::After =>
                 {
                     "Expired"
                 }
-                None => state,
+                None => set,
             };
             let mut value = json!({
                 "event_time": rfc3339_utc(event.at_ms),
