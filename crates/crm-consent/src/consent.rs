@@ -142,10 +142,23 @@ pub(crate) enum Window {
     After,
 }
 
+/// Why a validity period was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum ValidityError {
+    #[error("must not be before the Unix epoch")]
+    BeforeEpoch,
+    #[error("must be after given_at")]
+    EndsBeforeStart,
+}
+
 impl Validity {
-    pub fn new(given_at_ms: i64, valid_until_ms: Option<i64>) -> Result<Self, Invalid> {
+    pub fn new(given_at_ms: i64, valid_until_ms: Option<i64>) -> Result<Self, ValidityError> {
+        // Both bounds are then non-negative, so their difference cannot overflow.
+        if given_at_ms < 0 {
+            return Err(ValidityError::BeforeEpoch);
+        }
         if valid_until_ms.is_some_and(|until| until <= given_at_ms) {
-            return Err(Invalid("must be after given_at".into()));
+            return Err(ValidityError::EndsBeforeStart);
         }
         Ok(Self {
             given_at_ms,
@@ -323,19 +336,25 @@ impl ConsentRequest {
         let notice_version =
             fields.check("notice_version", NoticeVersion::parse(self.notice_version));
         let collection = self.collection.parse(&mut fields);
-        if self.given_at < 0 || self.given_at > now_ms {
-            fields.fail(
-                "given_at",
-                "must be between the Unix epoch and the time of recording",
-            );
-        }
         if decision == Some(ConsentDecision::Refused) && self.valid_until.is_some() {
             fields.fail("valid_until", "a refusal has no validity period");
         }
-        let validity = fields.check(
-            "valid_until",
-            Validity::new(self.given_at, self.valid_until),
-        );
+        let validity = if self.given_at > now_ms {
+            fields.fail("given_at", "must not be after the time of recording");
+            None
+        } else {
+            match Validity::new(self.given_at, self.valid_until) {
+                Err(e @ ValidityError::BeforeEpoch) => {
+                    fields.fail("given_at", e.to_string());
+                    None
+                }
+                Err(e @ ValidityError::EndsBeforeStart) => {
+                    fields.fail("valid_until", e.to_string());
+                    None
+                }
+                Ok(validity) => Some(validity),
+            }
+        };
 
         let (
             Some(subject),
