@@ -82,14 +82,15 @@ impl ConsentRecord {
         if self.consent.decision == ConsentDecision::Refused {
             return Standing::Refused;
         }
-        let withdrawn = self.withdrawn_at_ms().filter(|w| *w <= at_ms);
-        let expired = self.consent.validity.window(at_ms) == Window::After;
-        match (withdrawn, self.consent.validity.valid_until_ms()) {
+        let validity = &self.consent.validity;
+        match self.withdrawn_at_ms().filter(|w| *w <= at_ms) {
             // It ran out before (or as) it was withdrawn: expiry came first.
-            (Some(w), Some(until)) if until <= w => Standing::Expired,
-            (Some(_), _) => Standing::Withdrawn,
-            (None, _) if expired => Standing::Expired,
-            (None, _) => Standing::Given,
+            Some(w) if validity.valid_until_ms().is_some_and(|until| until <= w) => {
+                Standing::Expired
+            }
+            Some(_) => Standing::Withdrawn,
+            None if validity.window(at_ms) == Window::After => Standing::Expired,
+            None => Standing::Given,
         }
     }
 }
