@@ -1,0 +1,611 @@
+//! Trends: interaction counts by channel or category and by day, ISO week or
+//! month, with small cells suppressed so that small groups cannot be singled
+//! out.
+//!
+//! # Buckets
+//!
+//! Buckets are whole days, weeks (ISO 8601: Monday to Sunday, labelled by
+//! ISO week-year, e.g. `2026-W53`) or calendar months in a *fixed* UTC
+//! offset, +10:00 (Australia/Canberra standard time) unless the caller picks
+//! another. The offset is fixed on purpose: a bucket is then always 24 hours
+//! (or 7 × 24), and counts never shift when daylight saving starts or ends;
+//! during daylight saving a Canberra "day" runs 01:00 to 01:00 local clock
+//! time. A range is widened to whole buckets, so the first and last are not
+//! partial.
+//!
+//! # Store
+//!
+//! Every bucket starts at a local midnight, so the component counts per
+//! local day from the widened start and rolls days up into buckets with
+//! [`TrendRange::bucket_index`]:
+//!
+//! ```sql
+//! SELECT channel, (occurred_at - :start) / 86400000 AS day, COUNT(*)
+//! FROM interaction_timeline
+//! WHERE occurred_at >= :start AND occurred_at < :end
+//! GROUP BY channel, day;
+//! -- served by (occurred_at, channel, category) as a covering index
+//! ```
+//!
+//! Disposed interactions still count: disposal removes content, not facts.
+//!
+//! # Suppression
+//!
+//! See [`suppress`]: primary suppression of every count from 1 to
+//! `min_cell − 1` (totals included), then complementary suppression until no
+//! suppressed count can be worked out exactly from what is shown.
+
+use std::collections::HashSet;
+
+use crm_domain::Invalid;
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::calendar::{MAX_MS, MIN_MS, MS_PER_DAY, civil_from_days, days_from_civil};
+use crate::values::named_enum;
+
+named_enum!(
+    /// How wide each trend bucket is.
+    Granularity {
+        Day = "day",
+        Week = "week",
+        Month = "month",
+    }
+);
+
+/// A fixed offset from UTC, at most ±14:00 (the widest in use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtcOffset {
+    minutes: i32,
+}
+
+impl UtcOffset {
+    pub const UTC: UtcOffset = UtcOffset { minutes: 0 };
+    /// AEST, the default for trends.
+    pub const CANBERRA_STANDARD: UtcOffset = UtcOffset { minutes: 600 };
+    const MAX_MINUTES: i32 = 14 * 60;
+
+    pub fn from_minutes(minutes: i32) -> Result<Self, Invalid> {
+        if minutes.abs() > Self::MAX_MINUTES {
+            return Err(Invalid("must be between -14:00 and +14:00".into()));
+        }
+        Ok(Self { minutes })
+    }
+
+    /// `Z`, `+10:00`, `-09:30`.
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let raw = raw.trim();
+        if raw == "Z" {
+            return Ok(Self::UTC);
+        }
+        let hint = || Invalid("must be Z or an offset such as +10:00".into());
+        let (sign, rest) = match raw.as_bytes().first() {
+            Some(b'+') => (1, &raw[1..]),
+            Some(b'-') => (-1, &raw[1..]),
+            _ => return Err(hint()),
+        };
+        let (h, m) = rest.split_once(':').ok_or_else(hint)?;
+        let two_digits = |s: &str| {
+            (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<i32>().ok())
+                .flatten()
+        };
+        match (two_digits(h), two_digits(m)) {
+            (Some(h), Some(m)) if m < 60 => Self::from_minutes(sign * (h * 60 + m)),
+            _ => Err(hint()),
+        }
+    }
+
+    fn ms(self) -> i64 {
+        i64::from(self.minutes) * 60_000
+    }
+}
+
+impl Default for UtcOffset {
+    fn default() -> Self {
+        Self::CANBERRA_STANDARD
+    }
+}
+
+/// How instants fall into buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucketing {
+    pub granularity: Granularity,
+    pub offset: UtcOffset,
+}
+
+impl Bucketing {
+    /// The local day number (days since 1970-01-01 in the offset) of `ms`.
+    fn local_day(self, ms: i64) -> i64 {
+        (ms + self.offset.ms()).div_euclid(MS_PER_DAY)
+    }
+
+    fn start_of_day(self, day: i64) -> i64 {
+        day * MS_PER_DAY - self.offset.ms()
+    }
+
+    fn first_day_of_bucket(self, day: i64) -> i64 {
+        match self.granularity {
+            Granularity::Day => day,
+            // 1970-01-01 was a Thursday: (day + 3) mod 7 counts from Monday.
+            Granularity::Week => day - (day + 3).rem_euclid(7),
+            Granularity::Month => {
+                let (year, month, _) = civil_from_days(day);
+                days_from_civil(year, month, 1)
+            }
+        }
+    }
+
+    /// The UTC instant the bucket holding `ms` starts at.
+    pub fn bucket_start(self, ms: i64) -> i64 {
+        self.start_of_day(self.first_day_of_bucket(self.local_day(ms)))
+    }
+
+    /// The start of the bucket after the one starting at `start`.
+    pub fn next_start(self, start: i64) -> i64 {
+        let day = self.local_day(start);
+        let next = match self.granularity {
+            Granularity::Day => day + 1,
+            Granularity::Week => day + 7,
+            Granularity::Month => {
+                let (year, month, _) = civil_from_days(day);
+                if month == 12 {
+                    days_from_civil(year + 1, 1, 1)
+                } else {
+                    days_from_civil(year, month + 1, 1)
+                }
+            }
+        };
+        self.start_of_day(next)
+    }
+
+    /// `2026-12-31`, `2026-W53` or `2026-12` for the bucket starting at `start`.
+    pub fn label(self, start: i64) -> String {
+        let day = self.local_day(start);
+        let (year, month, dom) = civil_from_days(day);
+        match self.granularity {
+            Granularity::Day => format!("{year:04}-{month:02}-{dom:02}"),
+            Granularity::Month => format!("{year:04}-{month:02}"),
+            Granularity::Week => {
+                // The ISO week-year is the year of the week's Thursday.
+                let thursday = day + 3;
+                let (week_year, _, _) = civil_from_days(thursday);
+                let week = (thursday - days_from_civil(week_year, 1, 1)) / 7 + 1;
+                format!("{week_year:04}-W{week:02}")
+            }
+        }
+    }
+}
+
+/// Why a trend range was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RangeError {
+    #[error("the range must end after it starts")]
+    Empty,
+    #[error("the range must lie between 1900 and 9999")]
+    OutOfBounds,
+    #[error(
+        "the range spans more than {max} buckets; choose a wider granularity or a shorter range"
+    )]
+    TooManyBuckets { max: usize },
+}
+
+/// One bucket of a range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bucket {
+    pub start_ms: i64,
+    pub label: String,
+}
+
+/// `[from, to)` widened to whole buckets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrendRange {
+    bucketing: Bucketing,
+    starts: Vec<i64>,
+    end_ms: i64,
+}
+
+impl TrendRange {
+    pub const DEFAULT_MAX_BUCKETS: usize = 366;
+
+    pub fn new(
+        from_ms: i64,
+        to_ms: i64,
+        bucketing: Bucketing,
+        max_buckets: usize,
+    ) -> Result<Self, RangeError> {
+        if from_ms >= to_ms {
+            return Err(RangeError::Empty);
+        }
+        if from_ms < MIN_MS || to_ms > MAX_MS + 1 {
+            return Err(RangeError::OutOfBounds);
+        }
+        let mut starts = Vec::new();
+        let mut start = bucketing.bucket_start(from_ms);
+        while start < to_ms {
+            if starts.len() == max_buckets {
+                return Err(RangeError::TooManyBuckets { max: max_buckets });
+            }
+            starts.push(start);
+            start = bucketing.next_start(start);
+        }
+        Ok(Self {
+            bucketing,
+            starts,
+            end_ms: start,
+        })
+    }
+
+    /// Where the widened range starts (inclusive).
+    pub fn start_ms(&self) -> i64 {
+        self.starts[0]
+    }
+
+    /// Where the widened range ends (exclusive).
+    pub fn end_ms(&self) -> i64 {
+        self.end_ms
+    }
+
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    pub fn buckets(&self) -> impl ExactSizeIterator<Item = Bucket> + '_ {
+        self.starts.iter().map(|&start_ms| Bucket {
+            start_ms,
+            label: self.bucketing.label(start_ms),
+        })
+    }
+
+    /// The bucket `at_ms` falls in, if it is in the range.
+    pub fn bucket_index(&self, at_ms: i64) -> Option<usize> {
+        if at_ms < self.start_ms() || at_ms >= self.end_ms {
+            return None;
+        }
+        Some(self.starts.partition_point(|&start| start <= at_ms) - 1)
+    }
+}
+
+/// Counts by row (a channel, a category) and column (a bucket).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountTable {
+    rows: Vec<String>,
+    columns: Vec<String>,
+    counts: Vec<Vec<u64>>,
+}
+
+impl CountTable {
+    /// A table of zeros with the given rows (more appear as counts are added).
+    pub fn new(rows: Vec<String>, columns: Vec<String>) -> Self {
+        let counts = vec![vec![0; columns.len()]; rows.len()];
+        Self {
+            rows,
+            columns,
+            counts,
+        }
+    }
+
+    /// A table whose columns are the range's buckets.
+    pub fn for_range(rows: Vec<String>, range: &TrendRange) -> Self {
+        Self::new(rows, range.buckets().map(|b| b.label).collect())
+    }
+
+    /// Adds `count` to the cell of `row` (added if new) and `column`; a
+    /// column outside the table is refused.
+    pub fn add(&mut self, row: &str, column: usize, count: u64) -> Result<(), NoSuchColumn> {
+        if column >= self.columns.len() {
+            return Err(NoSuchColumn(column));
+        }
+        let index = match self.rows.iter().position(|r| r == row) {
+            Some(index) => index,
+            None => {
+                self.rows.push(row.to_string());
+                self.counts.push(vec![0; self.columns.len()]);
+                self.rows.len() - 1
+            }
+        };
+        self.counts[index][column] += count;
+        Ok(())
+    }
+
+    pub fn get(&self, row: usize, column: usize) -> u64 {
+        self.counts[row][column]
+    }
+
+    pub fn rows(&self) -> &[String] {
+        &self.rows
+    }
+
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("the table has no column {0}")]
+pub struct NoSuchColumn(pub usize);
+
+/// A published count: its value, or `None` when suppressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    pub count: Option<u64>,
+    pub suppressed: bool,
+}
+
+impl Cell {
+    fn new(count: u64, suppressed: bool) -> Self {
+        Self {
+            count: (!suppressed).then_some(count),
+            suppressed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuppressedRow {
+    pub label: String,
+    pub cells: Vec<Cell>,
+    pub total: Cell,
+}
+
+/// A table safe to publish: cells, row and column totals and the grand total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuppressedTable {
+    pub columns: Vec<String>,
+    pub rows: Vec<SuppressedRow>,
+    pub column_totals: Vec<Cell>,
+    pub grand_total: Cell,
+    pub min_cell: u64,
+}
+
+/// The smallest count shown unless configured otherwise.
+pub const DEFAULT_MIN_CELL: u64 = 5;
+
+/// Suppresses `table` for publication with its totals.
+///
+/// Primary: every count from 1 to `min_cell − 1` is suppressed, totals
+/// included. Zeros are shown: "no interactions" singles nobody out.
+///
+/// Complementary: with its totals, the table is a set of linear equations
+/// (each row and each column sums to its total). View the table with its
+/// totals as a grid of (rows + 1) × (columns + 1) cells; each cell joins its
+/// grid row to its grid column in a bipartite graph, and each equation is a
+/// vertex. A suppressed count can be worked out exactly from the shown ones
+/// if and only if its edge is a bridge of the graph of suppressed cells (it
+/// lies on no cycle): the equations' solutions move only along cycles of
+/// suppressed cells. So while a primary cell is a bridge, the cheapest path
+/// of further cells that closes a cycle through it is suppressed as well:
+/// cost is the count hidden, and zeros are used only when nothing else
+/// will do, because zeros are often known from elsewhere (a closed office,
+/// an unused channel) and then protect nothing. This guards against exact
+/// recovery, not against narrowing a suppressed count to an interval.
+pub fn suppress(table: &CountTable, min_cell: u64) -> SuppressedTable {
+    let grid = Grid::with_totals(table);
+    let hidden = grid.suppression(min_cell);
+    let (rows, columns) = (table.rows.len(), table.columns.len());
+    let cell = |r: usize, c: usize| Cell::new(grid.value(r, c), hidden[r][c]);
+    SuppressedTable {
+        columns: table.columns.clone(),
+        rows: (0..rows)
+            .map(|r| SuppressedRow {
+                label: table.rows[r].clone(),
+                cells: (0..columns).map(|c| cell(r, c)).collect(),
+                total: cell(r, columns),
+            })
+            .collect(),
+        column_totals: (0..columns).map(|c| cell(rows, c)).collect(),
+        grand_total: cell(rows, columns),
+        min_cell,
+    }
+}
+
+/// The counts with a totals column and a totals row appended.
+struct Grid {
+    values: Vec<Vec<u64>>,
+}
+
+/// A vertex of the suppression graph: a grid row or a grid column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Line {
+    Row(usize),
+    Column(usize),
+}
+
+impl Grid {
+    fn with_totals(table: &CountTable) -> Self {
+        let columns = table.columns.len();
+        let mut values: Vec<Vec<u64>> = table
+            .counts
+            .iter()
+            .map(|row| {
+                let mut row = row.clone();
+                row.push(row.iter().sum());
+                row
+            })
+            .collect();
+        let totals = (0..=columns)
+            .map(|c| values.iter().map(|row| row[c]).sum())
+            .collect();
+        values.push(totals);
+        Self { values }
+    }
+
+    fn height(&self) -> usize {
+        self.values.len()
+    }
+
+    fn width(&self) -> usize {
+        self.values[0].len()
+    }
+
+    fn value(&self, r: usize, c: usize) -> u64 {
+        self.values[r][c]
+    }
+
+    fn suppression(&self, min_cell: u64) -> Vec<Vec<bool>> {
+        let primary: Vec<Vec<bool>> = self
+            .values
+            .iter()
+            .map(|row| row.iter().map(|&v| v > 0 && v < min_cell).collect())
+            .collect();
+        let mut hidden = primary.clone();
+        while let Some((r, c)) = self.first_exposed(&primary, &hidden) {
+            let cover = self.cheapest_cover(&hidden, r, c);
+            // A primary cell means at least one row and one column, so the
+            // grid is at least 2 × 2 and a cover always exists; stop rather
+            // than loop should that ever not hold.
+            if cover.is_empty() {
+                break;
+            }
+            for (pr, pc) in cover {
+                hidden[pr][pc] = true;
+            }
+        }
+        hidden
+    }
+
+    /// A primary cell whose edge is a bridge of the suppressed graph.
+    fn first_exposed(&self, primary: &[Vec<bool>], hidden: &[Vec<bool>]) -> Option<(usize, usize)> {
+        let bridges = self.bridges(hidden);
+        (0..self.height())
+            .flat_map(|r| (0..self.width()).map(move |c| (r, c)))
+            .find(|&(r, c)| primary[r][c] && bridges.contains(&(r, c)))
+    }
+
+    fn neighbours(&self, hidden: &[Vec<bool>], line: Line) -> Vec<(Line, (usize, usize))> {
+        match line {
+            Line::Row(r) => (0..self.width())
+                .filter(|&c| hidden[r][c])
+                .map(|c| (Line::Column(c), (r, c)))
+                .collect(),
+            Line::Column(c) => (0..self.height())
+                .filter(|&r| hidden[r][c])
+                .map(|r| (Line::Row(r), (r, c)))
+                .collect(),
+        }
+    }
+
+    /// Bridges of the graph of hidden cells (Tarjan's low-link, iterative so
+    /// a long path of cells cannot exhaust a Wasm stack).
+    fn bridges(&self, hidden: &[Vec<bool>]) -> HashSet<(usize, usize)> {
+        let index = |line: Line| match line {
+            Line::Row(r) => r,
+            Line::Column(c) => self.height() + c,
+        };
+        let vertices = self.height() + self.width();
+        let mut discovered = vec![usize::MAX; vertices];
+        let mut low = vec![0; vertices];
+        let mut bridges = HashSet::new();
+        let mut clock = 0;
+        let roots = (0..self.height())
+            .map(Line::Row)
+            .chain((0..self.width()).map(Line::Column));
+        for root in roots {
+            if discovered[index(root)] != usize::MAX {
+                continue;
+            }
+            discovered[index(root)] = clock;
+            low[index(root)] = clock;
+            clock += 1;
+            // (vertex, the cell it was reached by, its neighbours, next one to visit)
+            let mut stack = vec![(root, None, self.neighbours(hidden, root), 0)];
+            while let Some((vertex, via, neighbours, next)) = stack.last_mut() {
+                let (vertex, via) = (*vertex, *via);
+                if let Some(&(to, cell)) = neighbours.get(*next) {
+                    *next += 1;
+                    if Some(cell) == via {
+                        continue;
+                    }
+                    if discovered[index(to)] == usize::MAX {
+                        discovered[index(to)] = clock;
+                        low[index(to)] = clock;
+                        clock += 1;
+                        stack.push((to, Some(cell), self.neighbours(hidden, to), 0));
+                    } else {
+                        low[index(vertex)] = low[index(vertex)].min(discovered[index(to)]);
+                    }
+                } else {
+                    stack.pop();
+                    if let (Some(cell), Some((parent, ..))) = (via, stack.last()) {
+                        let parent = index(*parent);
+                        low[parent] = low[parent].min(low[index(vertex)]);
+                        if low[index(vertex)] > discovered[parent] {
+                            bridges.insert(cell);
+                        }
+                    }
+                }
+            }
+        }
+        bridges
+    }
+
+    /// The shown cells to hide so that cell (r, c) lies on a cycle of hidden
+    /// cells: the cheapest path from its row to its column not using it
+    /// (Dijkstra over the complete bipartite graph; hidden cells are free).
+    fn cheapest_cover(&self, hidden: &[Vec<bool>], r: usize, c: usize) -> Vec<(usize, usize)> {
+        // Zeros only when nothing else will do; see `suppress`.
+        const ZERO_COST: u64 = 1 << 48;
+        let cost = |pr: usize, pc: usize| match (hidden[pr][pc], self.values[pr][pc]) {
+            (true, _) => 0,
+            (false, 0) => ZERO_COST,
+            (false, v) => v,
+        };
+        let (height, width) = (self.height(), self.width());
+        let index = |line: Line| match line {
+            Line::Row(r) => r,
+            Line::Column(c) => height + c,
+        };
+        let line_of = |i: usize| {
+            if i < height {
+                Line::Row(i)
+            } else {
+                Line::Column(i - height)
+            }
+        };
+        let vertices = height + width;
+        let mut distance = vec![u64::MAX; vertices];
+        let mut previous: Vec<Option<usize>> = vec![None; vertices];
+        let mut done = vec![false; vertices];
+        distance[index(Line::Row(r))] = 0;
+        while let Some(u) = (0..vertices)
+            .filter(|&v| !done[v] && distance[v] != u64::MAX)
+            .min_by_key(|&v| (distance[v], v))
+        {
+            done[u] = true;
+            if u == index(Line::Column(c)) {
+                break;
+            }
+            let edges: Vec<(usize, (usize, usize))> = match line_of(u) {
+                Line::Row(ur) => (0..width).map(|vc| (height + vc, (ur, vc))).collect(),
+                Line::Column(uc) => (0..height).map(|vr| (vr, (vr, uc))).collect(),
+            };
+            for (v, (er, ec)) in edges {
+                if (er, ec) == (r, c) || done[v] {
+                    continue;
+                }
+                let through = distance[u].saturating_add(cost(er, ec));
+                if through < distance[v] {
+                    distance[v] = through;
+                    previous[v] = Some(u);
+                }
+            }
+        }
+        let mut path = Vec::new();
+        let mut v = index(Line::Column(c));
+        while let Some(u) = previous[v] {
+            let cell = match (line_of(u), line_of(v)) {
+                (Line::Row(pr), Line::Column(pc)) | (Line::Column(pc), Line::Row(pr)) => (pr, pc),
+                _ => unreachable!("the graph is bipartite"),
+            };
+            if !hidden[cell.0][cell.1] {
+                path.push(cell);
+            }
+            v = u;
+        }
+        path
+    }
+}
