@@ -373,3 +373,252 @@ fn apply(
         from,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disposal::ADMINISTRATOR_ROLE;
+    use crate::fixtures::{Log, T0, id};
+    use crate::values::{KnownOutcome, Slug};
+
+    fn raw(reason: &str) -> RawAmendment {
+        RawAmendment {
+            reason: Some(reason.into()),
+            ..RawAmendment::default()
+        }
+    }
+
+    fn subject(reason: &str, subject: &str) -> RawAmendment {
+        RawAmendment {
+            subject: Some(subject.into()),
+            ..raw(reason)
+        }
+    }
+
+    fn view(log: &Log, root: &str) -> Result<CorrectedView, ViewError> {
+        corrected_view(log.get(root), &log.family(root))
+    }
+
+    #[test]
+    fn null_clears_and_absent_keeps() {
+        let json =
+            r#"{"reason":"Wrong case","case_reference":null,"notes":"","outcome":"referred"}"#;
+        let raw: RawAmendment = serde_json::from_str(json).unwrap();
+        assert_eq!(raw.case_reference, Some(None));
+        assert_eq!(raw.subject, None);
+        let patch = NewAmendment::parse(&raw, T0).unwrap().patch().clone();
+        assert_eq!(patch.case_ref, Some(None));
+        assert_eq!(patch.notes, Some(None));
+        assert_eq!(
+            patch.outcome,
+            Some(Some(Outcome::Known(KnownOutcome::Referred)))
+        );
+        assert_eq!(patch.subject, None);
+        assert_eq!(patch.tags, None);
+    }
+
+    #[test]
+    fn every_refused_field_is_reported_at_once() {
+        let bad = RawAmendment {
+            reason: None,
+            subject: Some(" ".into()),
+            notes: Some(Some("\u{0}".into())),
+            outcome: Some(Some("no way".into())),
+            tags: Some(vec!["Fine".into(), "not fine".into()]),
+            category: Some("--".into()),
+            occurred_at: Some("2026-11-23T06:46:00Z".into()),
+            case_reference: Some(Some("x".into())),
+        };
+        let errors = NewAmendment::parse(&bad, T0).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "reason",
+                "subject",
+                "notes",
+                "outcome",
+                "tags[1]",
+                "category",
+                "occurred_at",
+                "case_reference"
+            ]
+        );
+        let nothing = NewAmendment::parse(&raw("No change"), T0).unwrap_err();
+        assert_eq!(nothing[0].field, "amendment");
+    }
+
+    #[test]
+    fn a_correction_shows_the_new_values_and_keeps_the_original() {
+        let mut log = Log::new("contact-1");
+        log.record("i1", "2026-11-20T09:00:00+10:00", "Rent call");
+        log.amend(
+            "a1",
+            "i1",
+            RawAmendment {
+                occurred_at: Some("2026-11-19T16:30:00+10:00".into()),
+                category: Some("housing".into()),
+                outcome: Some(None),
+                ..subject("Wrong day and subject", "Rent arrears call")
+            },
+        );
+        let view = view(&log, "i1").unwrap();
+        assert_eq!(view.content.subject.as_str(), "Rent arrears call");
+        assert_eq!(view.content.outcome, None);
+        assert_eq!(view.facts.category, Slug::parse("housing").unwrap());
+        assert_eq!(
+            view.facts.occurred_at_ms,
+            crate::calendar::parse_rfc3339_ms("2026-11-19T06:30:00Z").unwrap()
+        );
+        assert_eq!(view.sources.subject, Some(id("a1")));
+        assert_eq!(view.sources.occurred_at, Some(id("a1")));
+        assert_eq!(view.sources.outcome, Some(id("a1")));
+        assert_eq!(view.sources.notes, None);
+        assert_eq!(view.sources.tags, None);
+        assert_eq!(view.original.content.subject.as_str(), "Rent call");
+        assert!(view.original.content.outcome.is_some());
+        assert_eq!(view.amendments.len(), 1);
+        assert_eq!(view.amendments[0].superseded_by, None);
+    }
+
+    #[test]
+    fn amending_an_amendment_replaces_its_patch_recursively() {
+        let mut log = Log::new("contact-1");
+        log.record("i1", "2026-11-20T09:00:00+10:00", "Original");
+        log.amend(
+            "a1",
+            "i1",
+            RawAmendment {
+                notes: Some(Some("Amended notes".into())),
+                ..subject("First fix", "S1")
+            },
+        );
+        log.amend(
+            "a2",
+            "i1",
+            RawAmendment {
+                outcome: Some(Some("escalated".into())),
+                ..raw("Outcome")
+            },
+        );
+        // a3 restates a1 with only a subject: a1's notes change is withdrawn.
+        log.amend("a3", "a1", subject("Fix the fix", "S3"));
+        // a4 corrects a3, so it now stands for a1.
+        log.amend(
+            "a4",
+            "a3",
+            RawAmendment {
+                category: Some("complaint".into()),
+                ..subject("Fix the fix of the fix", "S4")
+            },
+        );
+        let view = view(&log, "i1").unwrap();
+        assert_eq!(view.content.subject.as_str(), "S4");
+        assert_eq!(view.sources.subject, Some(id("a4")));
+        assert_eq!(view.facts.category.as_str(), "complaint");
+        assert_eq!(view.sources.category, Some(id("a4")));
+        assert_eq!(
+            view.content.notes, view.original.content.notes,
+            "a1's notes were withdrawn by its correction"
+        );
+        assert_eq!(view.sources.notes, None);
+        assert_eq!(
+            view.content.outcome,
+            Some(Outcome::Known(KnownOutcome::Escalated))
+        );
+        assert_eq!(view.sources.outcome, Some(id("a2")));
+        let superseded: Vec<(&str, Option<&str>)> = view
+            .amendments
+            .iter()
+            .map(|a| (a.id.as_str(), a.superseded_by.as_ref().map(|s| s.as_str())))
+            .collect();
+        assert_eq!(
+            superseded,
+            [
+                ("a1", Some("a3")),
+                ("a2", None),
+                ("a3", Some("a4")),
+                ("a4", None)
+            ]
+        );
+        // The recorded patches stay reachable as recorded.
+        assert_eq!(
+            view.amendments[0].patch.subject.as_ref().unwrap().as_str(),
+            "S1"
+        );
+    }
+
+    #[test]
+    fn a_corrected_amendment_keeps_its_place_in_recorded_order() {
+        let mut log = Log::new("contact-1");
+        log.record("i1", "2026-11-20T09:00:00+10:00", "Original");
+        log.amend("a1", "i1", subject("First", "S1"));
+        log.amend("a2", "i1", subject("Second", "S2"));
+        // Correcting a1 later does not move it after a2.
+        log.amend("a3", "a1", subject("Fix first", "S3"));
+        let corrected = view(&log, "i1").unwrap();
+        assert_eq!(corrected.content.subject.as_str(), "S2");
+        assert_eq!(corrected.sources.subject, Some(id("a2")));
+        // The latest of two corrections of the same amendment wins.
+        log.amend("a4", "i1", subject("Third", "S4"));
+        log.amend("a5", "a4", subject("Fix third", "S5"));
+        log.amend("a6", "a4", subject("Fix third again", "S6"));
+        let corrected = view(&log, "i1").unwrap();
+        assert_eq!(corrected.content.subject.as_str(), "S6");
+        assert_eq!(corrected.sources.subject, Some(id("a6")));
+    }
+
+    #[test]
+    fn amendments_must_belong_and_be_in_order() {
+        let mut log = Log::new("contact-1");
+        log.record("i1", "2026-11-20T09:00:00+10:00", "One");
+        log.record("i2", "2026-11-20T09:00:00+10:00", "Two");
+        log.amend("a1", "i1", subject("r", "S1"));
+        log.amend("a2", "i2", subject("r", "S2"));
+        log.amend("a3", "a1", subject("r", "S3"));
+        log.amend("a4", "i1", subject("r", "S4"));
+        let (i1, a1, a2, a3) = (log.get("i1"), log.get("a1"), log.get("a2"), log.get("a3"));
+        let a4 = log.get("a4");
+        assert_eq!(
+            corrected_view(i1, &[a1.clone(), a2.clone()]),
+            Err(ViewError::Unrelated {
+                id: id("a2"),
+                amends: id("i2")
+            })
+        );
+        assert_eq!(
+            corrected_view(i1, &[a4.clone(), a1.clone()]),
+            Err(ViewError::OutOfOrder(id("a1")))
+        );
+        assert_eq!(
+            corrected_view(i1, &[a3.clone()]),
+            Err(ViewError::Unrelated {
+                id: id("a3"),
+                amends: id("a1")
+            })
+        );
+        assert_eq!(
+            corrected_view(a1, &[]),
+            Err(ViewError::NotAnInteraction(id("a1")))
+        );
+        assert_eq!(
+            corrected_view(i1, &[i1.clone()]),
+            Err(ViewError::NotAnAmendment(id("i1")))
+        );
+    }
+
+    #[test]
+    fn a_disposed_interaction_has_no_corrected_view() {
+        let mut log = Log::new("contact-1");
+        log.record("i1", "2026-11-20T09:00:00+10:00", "One");
+        log.amend("a1", "i1", subject("r", "S1"));
+        log.dispose("d1", "i1", &[], ADMINISTRATOR_ROLE).unwrap();
+        assert_eq!(
+            view(&log, "i1"),
+            Err(ViewError::Disposed {
+                id: id("i1"),
+                by: id("d1")
+            })
+        );
+    }
+}

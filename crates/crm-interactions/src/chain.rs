@@ -545,3 +545,311 @@ pub fn verify_chain<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Result<
     }
     verifier.finish().map(|head| head.length)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::amendment::RawAmendment;
+    use crate::disposal::ADMINISTRATOR_ROLE;
+    use crate::fixtures::{Log, id, officer};
+    use crate::values::{CaseRef, Subject};
+
+    fn amendment(subject: &str) -> RawAmendment {
+        RawAmendment {
+            reason: Some("Typo".into()),
+            subject: Some(subject.into()),
+            ..RawAmendment::default()
+        }
+    }
+
+    /// Interactions, an amendment of an amendment, and a disposal.
+    fn log() -> Log {
+        let mut log = Log::new("contact-1");
+        log.record("i1", "2026-11-20T09:00:00+10:00", "Rent arrears call");
+        log.record("i2", "2026-11-21T09:00:00+10:00", "Counter visit");
+        log.amend("a1", "i1", amendment("Rent arrears phone call"));
+        log.amend("a2", "a1", amendment("Rent arrears phone call (corrected)"));
+        log.record("i3", "2026-11-19T09:00:00+10:00", "Letter sent");
+        log
+    }
+
+    fn broken(entries: &[Entry]) -> (usize, ChainBreak) {
+        let e = verify_chain(entries).unwrap_err();
+        (e.position, e.reason)
+    }
+
+    #[test]
+    fn an_intact_chain_verifies_and_ends_at_its_tip() {
+        let log = log();
+        assert_eq!(verify_chain(&log.entries), Ok(5));
+        let mut verifier = ChainVerifier::new();
+        for entry in &log.entries {
+            verifier.push(entry).unwrap();
+        }
+        let last = log.entries.last().unwrap();
+        assert_eq!(
+            verifier.finish(),
+            Ok(ChainHead {
+                length: 5,
+                hash: last.hash
+            })
+        );
+        assert_eq!(log.entries[0].prev_hash, GENESIS);
+        assert_eq!(verify_chain(&[]), Ok(0));
+    }
+
+    #[test]
+    fn the_chain_survives_disposal_with_every_hash_unchanged() {
+        let mut log = log();
+        let before: Vec<(Sha256Hash, Sha256Hash)> = log
+            .entries
+            .iter()
+            .map(|e| (e.content_hash, e.hash))
+            .collect();
+        log.dispose("d1", "i1", &[], ADMINISTRATOR_ROLE).unwrap();
+        for name in ["i1", "a1", "a2"] {
+            assert_eq!(log.get(name).disposed_by(), Some(&id("d1")), "{name}");
+            assert_eq!(log.get(name).computed_content_hash(), None);
+        }
+        assert_eq!(log.get("i2").disposed_by(), None);
+        let after: Vec<(Sha256Hash, Sha256Hash)> = log
+            .entries
+            .iter()
+            .map(|e| (e.content_hash, e.hash))
+            .collect();
+        assert_eq!(after[..5], before[..]);
+        assert_eq!(verify_chain(&log.entries), Ok(6));
+    }
+
+    #[test]
+    fn an_edited_content_is_detected() {
+        let mut log = log();
+        let EntryBody::Interaction { content, .. } = &mut log.entries[1].body else {
+            unreachable!()
+        };
+        let Retained::Present(content) = content else {
+            unreachable!()
+        };
+        content.subject = Subject::parse("Something else").unwrap();
+        assert_eq!(broken(&log.entries), (1, ChainBreak::ContentAltered));
+    }
+
+    #[test]
+    fn an_edited_amendment_patch_is_detected() {
+        let mut log = log();
+        let position = log.position("a2");
+        let EntryBody::Amendment { patch, .. } = &mut log.entries[position].body else {
+            unreachable!()
+        };
+        let Retained::Present(patch) = patch else {
+            unreachable!()
+        };
+        patch.case_ref = Some(Some(CaseRef::parse("CASE-2026-1").unwrap()));
+        assert_eq!(broken(&log.entries), (position, ChainBreak::ContentAltered));
+    }
+
+    #[test]
+    fn an_edited_content_with_a_matching_content_hash_breaks_the_entry_hash() {
+        let mut log = log();
+        let entry = &mut log.entries[1];
+        let EntryBody::Interaction { content, .. } = &mut entry.body else {
+            unreachable!()
+        };
+        let Retained::Present(content) = content else {
+            unreachable!()
+        };
+        content.notes = None;
+        entry.content_hash = entry.computed_content_hash().unwrap();
+        assert_eq!(broken(&log.entries), (1, ChainBreak::MetadataAltered));
+    }
+
+    #[test]
+    fn edited_metadata_is_detected() {
+        let mut log = log();
+        let EntryBody::Interaction { facts, .. } = &mut log.entries[0].body else {
+            unreachable!()
+        };
+        facts.occurred_at_ms += 1;
+        assert_eq!(broken(&log.entries), (0, ChainBreak::MetadataAltered));
+
+        let mut log = self::log();
+        log.entries[2].recorded_by = officer("someone-else");
+        assert_eq!(broken(&log.entries), (2, ChainBreak::MetadataAltered));
+    }
+
+    #[test]
+    fn an_edited_disposal_is_detected() {
+        let mut log = log();
+        log.dispose("d1", "i2", &[], ADMINISTRATOR_ROLE).unwrap();
+        let EntryBody::Disposal(disposal) = &mut log.entries[5].body else {
+            unreachable!()
+        };
+        disposal.authority = crate::disposal::AuthorityClass::parse("GRA 31 class 1").unwrap();
+        assert_eq!(broken(&log.entries), (5, ChainBreak::MetadataAltered));
+    }
+
+    #[test]
+    fn a_deleted_entry_is_a_sequence_gap() {
+        let mut log = log();
+        log.entries.remove(1);
+        assert_eq!(
+            broken(&log.entries),
+            (
+                1,
+                ChainBreak::SequenceGap {
+                    expected: 2,
+                    found: 3
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn a_deletion_with_renumbering_breaks_the_link() {
+        let mut log = log();
+        log.entries.remove(1);
+        for entry in &mut log.entries[1..] {
+            entry.sequence -= 1;
+        }
+        assert_eq!(broken(&log.entries), (1, ChainBreak::LinkBroken));
+    }
+
+    #[test]
+    fn reordered_entries_are_detected() {
+        let mut log = log();
+        log.entries.swap(1, 2);
+        assert_eq!(
+            broken(&log.entries),
+            (
+                1,
+                ChainBreak::SequenceGap {
+                    expected: 2,
+                    found: 3
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn a_cut_off_tail_shows_only_against_a_checkpoint() {
+        let log = log();
+        let checkpoint = {
+            let mut v = ChainVerifier::new();
+            log.entries.iter().try_for_each(|e| v.push(e)).unwrap();
+            v.finish().unwrap()
+        };
+        let mut v = ChainVerifier::new();
+        log.entries[..4].iter().try_for_each(|e| v.push(e)).unwrap();
+        assert_ne!(v.finish().unwrap(), checkpoint);
+    }
+
+    #[test]
+    fn an_entry_of_another_contact_is_foreign() {
+        let mut log = log();
+        let mut other = Log::new("contact-2");
+        other.record("x1", "2026-11-20T09:00:00+10:00", "Other");
+        other.record("x2", "2026-11-20T09:00:00+10:00", "Other");
+        log.entries[1] = other.entries[1].clone();
+        assert!(matches!(
+            broken(&log.entries),
+            (1, ChainBreak::ForeignEntry { .. })
+        ));
+    }
+
+    #[test]
+    fn a_tombstone_needs_a_disposal_of_its_interaction() {
+        // Content blanked with no disposal at all.
+        let mut log = log();
+        let EntryBody::Interaction { content, .. } = &mut log.entries[1].body else {
+            unreachable!()
+        };
+        *content = Retained::Disposed { by: id("d9") };
+        assert_eq!(
+            broken(&log.entries),
+            (1, ChainBreak::TombstoneWithoutDisposal)
+        );
+
+        // Content blanked, citing a disposal of a different interaction.
+        let mut log = self::log();
+        log.dispose("d1", "i3", &[], ADMINISTRATOR_ROLE).unwrap();
+        let EntryBody::Interaction { content, .. } = &mut log.entries[1].body else {
+            unreachable!()
+        };
+        *content = Retained::Disposed { by: id("d1") };
+        assert_eq!(
+            broken(&log.entries),
+            (1, ChainBreak::TombstoneWithoutDisposal)
+        );
+    }
+
+    #[test]
+    fn references_must_point_back_to_the_right_kind() {
+        let mut log = log();
+        let tip = log.entries.last().unwrap().tip();
+        let (_, patch) = NewAmendment::parse(&amendment("x"), log.now())
+            .unwrap()
+            .into_parts();
+        let dangling = seal(
+            &tip,
+            id("a9"),
+            0,
+            officer("clerk-1"),
+            EntryBody::Amendment {
+                amends: id("nowhere"),
+                patch: Retained::Present(patch),
+            },
+        );
+        log.entries.push(dangling);
+        assert_eq!(
+            broken(&log.entries),
+            (5, ChainBreak::DanglingReference(id("nowhere")))
+        );
+    }
+
+    #[test]
+    fn a_repeated_id_is_detected() {
+        let mut log = log();
+        log.record("i1", "2026-11-20T09:00:00+10:00", "Again");
+        assert_eq!(broken(&log.entries), (5, ChainBreak::DuplicateId));
+    }
+
+    #[test]
+    fn appending_checks_the_contact_and_the_target() {
+        let mut log = log();
+        let other = ChainTip::genesis(crate::values::ContactId::parse("contact-2").unwrap());
+        let new = NewAmendment::parse(&amendment("x"), log.now()).unwrap();
+        let target = log.get("i1").clone();
+        assert!(matches!(
+            append_amendment(&other, &target, id("a9"), officer("c"), new.clone()),
+            Err(AppendRefused::WrongContact { .. })
+        ));
+        log.dispose("d1", "i1", &[], ADMINISTRATOR_ROLE).unwrap();
+        let tip = log.entries.last().unwrap().tip();
+        assert_eq!(
+            append_amendment(&tip, log.get("a1"), id("a9"), officer("c"), new.clone()),
+            Err(AppendRefused::Disposed {
+                id: id("a1"),
+                by: id("d1")
+            })
+        );
+        assert_eq!(
+            append_amendment(&tip, log.get("d1"), id("a9"), officer("c"), new),
+            Err(AppendRefused::NotAmendable(id("d1")))
+        );
+    }
+
+    #[test]
+    fn metadata_bytes_tell_absent_from_empty_and_kinds_apart() {
+        let log = log();
+        let interaction = &log.entries[0];
+        let mut without_case = interaction.clone();
+        let EntryBody::Interaction { facts, .. } = &mut without_case.body else {
+            unreachable!()
+        };
+        facts.case_ref = None;
+        assert_ne!(interaction.metadata_bytes(), without_case.metadata_bytes());
+        assert_ne!(interaction.computed_hash(), without_case.computed_hash());
+        let a = log.get("a1");
+        assert!(a.metadata_bytes() != interaction.metadata_bytes());
+    }
+}

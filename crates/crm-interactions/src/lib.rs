@@ -14,6 +14,8 @@ mod canonical;
 pub mod chain;
 pub mod disposal;
 mod field_errors;
+#[cfg(test)]
+mod fixtures;
 pub mod interaction;
 pub mod timeline;
 pub mod trends;
