@@ -310,3 +310,241 @@ impl Tombstone {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::amendment::RawAmendment;
+    use crate::chain::verify_chain;
+    use crate::fixtures::{Log, T0, id, officer};
+
+    fn hold(id: &str, scope: HoldScope, placed_at_ms: i64, lifted_at_ms: Option<i64>) -> LegalHold {
+        LegalHold {
+            id: HoldId::parse(id).unwrap(),
+            scope,
+            placed_at_ms,
+            lifted_at_ms,
+        }
+    }
+
+    fn case(text: &str) -> HoldScope {
+        HoldScope::Case(CaseRef::parse(text).unwrap())
+    }
+
+    fn contact(text: &str) -> HoldScope {
+        HoldScope::Contact(ContactId::parse(text).unwrap())
+    }
+
+    /// i1 is on CASE-2026-000123 (the fixture's) until a1 moves it to CASE-2026-9.
+    fn log() -> Log {
+        let mut log = Log::new("contact-1");
+        log.record("i1", "2026-11-20T09:00:00+10:00", "Rent arrears call");
+        log.record("i2", "2026-11-21T09:00:00+10:00", "Counter visit");
+        log.amend(
+            "a1",
+            "i1",
+            RawAmendment {
+                reason: Some("Wrong case".into()),
+                case_reference: Some(Some("CASE-2026-9".into())),
+                ..RawAmendment::default()
+            },
+        );
+        log
+    }
+
+    fn refusal(log: &mut Log, target: &str, holds: &[LegalHold], role: &str) -> DisposalRefused {
+        log.dispose("d1", target, holds, role)
+            .map(|_| ())
+            .unwrap_err()
+    }
+
+    #[test]
+    fn authority_classes_follow_the_documented_pattern() {
+        for (raw, canonical) in [
+            (
+                "RDA 2018/00123456 class 1234",
+                "RDA 2018/00123456 class 1234",
+            ),
+            ("  rda   2018/00123  CLASS 7 ", "RDA 2018/00123 class 7"),
+            ("GRA 31 class 21284", "GRA 31 class 21284"),
+            ("gda 12 Class 3", "GDA 12 class 3"),
+        ] {
+            assert_eq!(AuthorityClass::parse(raw).unwrap().as_str(), canonical);
+        }
+        for bad in [
+            "",
+            "RDA 2018/00123456",
+            "RDA 18/00123 class 1",
+            "RDA 2018/001234567 class 1",
+            "RDA 2018/ class 1",
+            "GRA 1234 class 1",
+            "GRA 31 section 1",
+            "GRA 31 class 1234567",
+            "XYZ 31 class 1",
+            "GRA 31 class 1 extra",
+        ] {
+            assert!(AuthorityClass::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_disposal_request_reports_both_fields() {
+        let errors = DisposalRequest::parse(
+            &RawDisposal::default(),
+            officer("admin-1"),
+            "administrator",
+            T0,
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["authority_class", "reason"]);
+    }
+
+    #[test]
+    fn only_an_administrator_may_dispose() {
+        let mut log = log();
+        assert_eq!(
+            refusal(&mut log, "i1", &[], "case-worker"),
+            DisposalRefused::NotAdministrator
+        );
+        assert!(log.dispose("d1", "i1", &[], ADMINISTRATOR_ROLE).is_ok());
+    }
+
+    #[test]
+    fn a_legal_hold_on_the_contact_refuses_disposal() {
+        let mut log = log();
+        let held = [hold("h1", contact("contact-1"), T0 - 1, None)];
+        assert_eq!(
+            refusal(&mut log, "i2", &held, ADMINISTRATOR_ROLE),
+            DisposalRefused::UnderLegalHold {
+                hold: HoldId::parse("h1").unwrap()
+            }
+        );
+        // Nothing was written: the chain is as it was, content intact.
+        assert_eq!(log.entries.len(), 3);
+        assert_eq!(log.get("i2").disposed_by(), None);
+        assert_eq!(verify_chain(&log.entries), Ok(3));
+    }
+
+    #[test]
+    fn a_hold_on_any_case_the_interaction_was_ever_on_refuses_disposal() {
+        let mut log = log();
+        for case_ref in ["CASE-2026-000123", "CASE-2026-9"] {
+            let held = [hold("h1", case(case_ref), T0, None)];
+            assert!(
+                matches!(
+                    refusal(&mut log, "i1", &held, ADMINISTRATOR_ROLE),
+                    DisposalRefused::UnderLegalHold { .. }
+                ),
+                "{case_ref}"
+            );
+        }
+        let elsewhere = [
+            hold("h1", case("CASE-2025-1"), T0, None),
+            hold("h2", contact("contact-2"), T0, None),
+        ];
+        assert!(
+            log.dispose("d1", "i1", &elsewhere, ADMINISTRATOR_ROLE)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn only_a_hold_in_force_refuses_disposal() {
+        let mut log = log();
+        let now = log.now();
+        let past_and_future = [
+            hold("lifted", contact("contact-1"), T0 - 10, Some(now)),
+            hold("later", contact("contact-1"), now + 1, None),
+        ];
+        assert!(
+            log.dispose("d1", "i1", &past_and_future, ADMINISTRATOR_ROLE)
+                .is_ok()
+        );
+        let just_before_lifting = hold("h", contact("contact-1"), T0, Some(now + 1));
+        assert!(just_before_lifting.is_active(now));
+        assert!(!just_before_lifting.is_active(now + 1));
+    }
+
+    #[test]
+    fn only_a_live_interaction_can_be_disposed_of() {
+        let mut log = log();
+        assert_eq!(
+            refusal(&mut log, "a1", &[], ADMINISTRATOR_ROLE),
+            DisposalRefused::NotAnInteraction(id("a1"))
+        );
+        log.dispose("d1", "i1", &[], ADMINISTRATOR_ROLE).unwrap();
+        let again = log.dispose("d2", "i1", &[], ADMINISTRATOR_ROLE).map(|_| ());
+        assert_eq!(
+            again,
+            Err(DisposalRefused::AlreadyDisposed {
+                id: id("i1"),
+                by: id("d1")
+            })
+        );
+        assert_eq!(
+            log.dispose("d2", "d1", &[], ADMINISTRATOR_ROLE).map(|_| ()),
+            Err(DisposalRefused::NotAnInteraction(id("d1")))
+        );
+    }
+
+    #[test]
+    fn amendments_of_another_interaction_are_refused() {
+        let log = log();
+        let request = DisposalRequest::parse(
+            &RawDisposal {
+                authority_class: Some("GRA 31 class 21284".into()),
+                reason: Some("Superseded".into()),
+            },
+            officer("admin-1"),
+            ADMINISTRATOR_ROLE,
+            log.now(),
+        )
+        .unwrap();
+        assert_eq!(
+            may_dispose(log.get("i2"), &log.family("i1"), &[], &request),
+            Err(DisposalRefused::UnrelatedAmendment(id("a1")))
+        );
+    }
+
+    #[test]
+    fn the_tombstone_keeps_the_facts_and_cites_the_authority() {
+        let mut log = log();
+        let disposal = log
+            .dispose("d1", "i1", &[], ADMINISTRATOR_ROLE)
+            .unwrap()
+            .clone();
+        let tombstone = Tombstone::of(log.get("i1"), &disposal).unwrap();
+        assert_eq!(tombstone.disposed_by, id("d1"));
+        assert_eq!(tombstone.authority.as_str(), "RDA 2018/00123456 class 1234");
+        assert_eq!(tombstone.disposed_at_ms, disposal.recorded_at_ms);
+        assert_eq!(tombstone.facts.category.as_str(), "hardship");
+        assert_eq!(Tombstone::of(log.get("i2"), &disposal), None);
+        let json = serde_json::to_value(log.get("i1")).unwrap();
+        assert_eq!(json["kind"], "interaction");
+        assert_eq!(
+            json["content"],
+            serde_json::json!({"disposed": {"by": "d1"}})
+        );
+    }
+
+    #[test]
+    fn a_tombstone_covers_only_the_disposed_family() {
+        let mut log = log();
+        let disposal = log
+            .dispose("d1", "i1", &[], ADMINISTRATOR_ROLE)
+            .unwrap()
+            .clone();
+        let mut unrelated = vec![log.get("i2").clone()];
+        assert_eq!(
+            tombstone(&disposal, &mut unrelated),
+            Err(TombstoneRefused::NotCovered(id("i2")))
+        );
+        assert_eq!(unrelated[0].disposed_by(), None);
+        let mut not_a_disposal = vec![log.get("i2").clone()];
+        assert_eq!(
+            tombstone(log.get("i2"), &mut not_a_disposal),
+            Err(TombstoneRefused::NotADisposal(id("i2")))
+        );
+    }
+}
