@@ -344,3 +344,276 @@ impl CursorCodec {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::chain::EntryBody;
+    use crate::fixtures::Log;
+    use proptest::prelude::*;
+
+    fn codec() -> CursorCodec {
+        CursorCodec::new(&[7; 32]).unwrap()
+    }
+
+    fn filter() -> TimelineFilter {
+        TimelineFilter {
+            contact_id: ContactId::parse("contact-1").unwrap(),
+            channel: None,
+            direction: None,
+            category: None,
+            case_ref: None,
+            from_ms: None,
+            to_ms: None,
+        }
+    }
+
+    const AT: TimelinePosition = TimelinePosition {
+        occurred_at_ms: -1_234_567_890_123,
+        sequence: 42,
+    };
+
+    #[test]
+    fn a_cursor_round_trips_and_is_url_safe() {
+        let cursor = codec().encode(AT, &filter());
+        assert!(
+            cursor
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_eq!(codec().decode(&cursor, &filter()), Ok(AT));
+    }
+
+    #[test]
+    fn every_altered_byte_is_refused() {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(codec().encode(AT, &filter()))
+            .unwrap();
+        for i in 0..bytes.len() {
+            let mut altered = bytes.clone();
+            altered[i] ^= 0x01;
+            let expected = if i == 0 {
+                CursorError::UnknownVersion(CURSOR_VERSION ^ 0x01)
+            } else {
+                CursorError::Tampered
+            };
+            assert_eq!(
+                codec().decode(&URL_SAFE_NO_PAD.encode(&altered), &filter()),
+                Err(expected),
+                "byte {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_is_not_a_cursor() {
+        let decode = |text: &str| codec().decode(text, &filter());
+        assert_eq!(decode("not a cursor!"), Err(CursorError::NotBase64));
+        assert_eq!(decode(""), Err(CursorError::WrongLength));
+        assert_eq!(decode("AAAA"), Err(CursorError::WrongLength));
+        assert_eq!(decode(&"A".repeat(10_000)), Err(CursorError::WrongLength));
+        let cursor = codec().encode(AT, &filter());
+        assert_eq!(
+            decode(&cursor[..cursor.len() - 2]),
+            Err(CursorError::WrongLength)
+        );
+    }
+
+    #[test]
+    fn a_cursor_works_only_with_its_filter_and_key() {
+        let cursor = codec().encode(AT, &filter());
+        let others = [
+            TimelineFilter {
+                channel: Some(Channel::Phone),
+                ..filter()
+            },
+            TimelineFilter {
+                from_ms: Some(0),
+                ..filter()
+            },
+            TimelineFilter {
+                to_ms: Some(0),
+                ..filter()
+            },
+            TimelineFilter {
+                contact_id: ContactId::parse("contact-2").unwrap(),
+                ..filter()
+            },
+        ];
+        for other in &others {
+            assert_eq!(
+                codec().decode(&cursor, other),
+                Err(CursorError::OtherFilter)
+            );
+        }
+        let other_key = CursorCodec::new(&[8; 32]).unwrap();
+        assert_eq!(
+            other_key.decode(&cursor, &filter()),
+            Err(CursorError::Tampered)
+        );
+        assert!(CursorCodec::new(&[7; 31]).is_err());
+    }
+
+    fn query(raw: RawTimelineQuery) -> Result<TimelineQuery, Vec<String>> {
+        TimelineQuery::parse(&raw, &codec())
+            .map_err(|errors| errors.into_iter().map(|e| e.field).collect())
+    }
+
+    #[test]
+    fn a_timeline_query_parses_with_defaults() {
+        let raw = RawTimelineQuery {
+            contact_id: Some("contact-1".into()),
+            channel: Some("field-visit".into()),
+            from: Some("2026-01-01T00:00:00+10:00".into()),
+            to: Some("2027-01-01T00:00:00+10:00".into()),
+            ..RawTimelineQuery::default()
+        };
+        let parsed = query(raw.clone()).unwrap();
+        assert_eq!(parsed.page_size, PageSize::DEFAULT);
+        assert_eq!(parsed.after, None);
+        assert_eq!(parsed.filter.channel, Some(Channel::FieldVisit));
+        let cursor = codec().encode(AT, &parsed.filter);
+        let next = query(RawTimelineQuery {
+            cursor: Some(cursor.clone()),
+            page_size: Some("100".into()),
+            ..raw.clone()
+        })
+        .unwrap();
+        assert_eq!(next.after, Some(AT));
+        assert_eq!(next.page_size.get(), 100);
+        // The same cursor with the channel filter dropped is refused.
+        assert_eq!(
+            query(RawTimelineQuery {
+                cursor: Some(cursor),
+                channel: None,
+                ..raw
+            }),
+            Err(vec!["cursor".to_string()])
+        );
+    }
+
+    #[test]
+    fn a_timeline_query_reports_every_refused_parameter() {
+        let errors = query(RawTimelineQuery {
+            contact_id: None,
+            direction: Some("up".into()),
+            from: Some("2027-01-01T00:00:00Z".into()),
+            to: Some("2026-01-01T00:00:00Z".into()),
+            page_size: Some("0".into()),
+            cursor: Some("whatever".into()),
+            ..RawTimelineQuery::default()
+        })
+        .unwrap_err();
+        assert_eq!(errors, ["contact_id", "direction", "to", "page_size"]);
+        for bad in ["101", "-1", "ten", ""] {
+            assert!(PageSize::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn position(entry: &crate::chain::Entry) -> TimelinePosition {
+        let EntryBody::Interaction { facts, .. } = &entry.body else {
+            unreachable!()
+        };
+        TimelinePosition {
+            occurred_at_ms: facts.occurred_at_ms,
+            sequence: entry.sequence,
+        }
+    }
+
+    #[test]
+    fn the_timeline_orders_by_occurrence_not_recording() {
+        let mut log = Log::new("contact-1");
+        log.record("late", "2026-11-22T09:00:00+10:00", "Recorded first");
+        log.record("early", "2025-03-01T09:00:00+11:00", "Recorded a year late");
+        log.record("tie-a", "2026-11-21T09:00:00+10:00", "Same time");
+        log.record("tie-b", "2026-11-20T23:00:00Z", "Same time, other offset");
+        let mut positions: Vec<(TimelinePosition, &str)> = log
+            .entries
+            .iter()
+            .map(|e| (position(e), e.id.as_str()))
+            .collect();
+        positions.sort_by(|a, b| b.0.cmp(&a.0));
+        let order: Vec<&str> = positions.iter().map(|p| p.1).collect();
+        assert_eq!(order, ["late", "tie-b", "tie-a", "early"]);
+    }
+
+    #[test]
+    fn a_page_says_whether_another_follows() {
+        let at = |s| TimelinePosition {
+            occurred_at_ms: 0,
+            sequence: s,
+        };
+        let size = PageSize::parse("2").unwrap();
+        let full = Page::from_rows(vec![at(9), at(8), at(7)], size, |p| *p);
+        assert_eq!(full.items, [at(9), at(8)]);
+        assert_eq!(full.next_after, Some(at(8)));
+        let last = Page::from_rows(vec![at(9), at(8)], size, |p| *p);
+        assert_eq!(last.next_after, None);
+        let empty = Page::from_rows(Vec::<TimelinePosition>::new(), size, |p| *p);
+        assert_eq!(empty.next_after, None);
+    }
+
+    /// What the keyset query returns over a store of `(position, channel)`.
+    fn fetch(
+        store: &[(TimelinePosition, Channel)],
+        channel: Option<Channel>,
+        after: Option<TimelinePosition>,
+        page_size: PageSize,
+    ) -> Page<TimelinePosition> {
+        let mut rows: Vec<TimelinePosition> = store
+            .iter()
+            .filter(|(p, c)| channel.is_none_or(|f| f == *c) && after.is_none_or(|a| *p < a))
+            .map(|(p, _)| *p)
+            .collect();
+        rows.sort_by(|a, b| b.cmp(a));
+        rows.truncate(page_size.get() + 1);
+        Page::from_rows(rows, page_size, |p| *p)
+    }
+
+    proptest! {
+        #[test]
+        fn paging_is_stable_while_appends_continue(
+            initial in prop::collection::vec((0i64..20, any::<bool>()), 0..40),
+            appends in prop::collection::vec(prop::collection::vec((0i64..25, any::<bool>()), 0..4), 0..20),
+            page_size in 1usize..6,
+            by_channel in any::<bool>(),
+        ) {
+            let channel_of = |phone: bool| if phone { Channel::Phone } else { Channel::Email };
+            let mut store: Vec<(TimelinePosition, Channel)> = Vec::new();
+            let append = |store: &mut Vec<_>, occurred_at_ms, phone| {
+                let sequence = store.len() as u64 + 1;
+                store.push((TimelinePosition { occurred_at_ms, sequence }, channel_of(phone)));
+            };
+            for &(at, phone) in &initial {
+                append(&mut store, at, phone);
+            }
+            let wanted = by_channel.then_some(Channel::Phone);
+            let filter = TimelineFilter { channel: wanted, ..filter() };
+            let present_at_start: HashSet<TimelinePosition> = store
+                .iter()
+                .filter(|(_, c)| wanted.is_none_or(|w| w == *c))
+                .map(|(p, _)| *p)
+                .collect();
+            let page_size = PageSize::parse(&page_size.to_string()).unwrap();
+            let mut seen: Vec<TimelinePosition> = Vec::new();
+            let mut cursor: Option<String> = None;
+            let mut batches = appends.iter();
+            loop {
+                let after = cursor.as_deref().map(|c| codec().decode(c, &filter).unwrap());
+                let page = fetch(&store, wanted, after, page_size);
+                seen.extend(&page.items);
+                let Some(next) = page.next_after else { break };
+                cursor = Some(codec().encode(next, &filter));
+                for &(at, phone) in batches.next().into_iter().flatten() {
+                    append(&mut store, at, phone);
+                }
+            }
+            // Strictly descending: nothing repeats and the order holds.
+            prop_assert!(seen.windows(2).all(|w| w[0] > w[1]));
+            let seen: HashSet<TimelinePosition> = seen.into_iter().collect();
+            prop_assert!(present_at_start.is_subset(&seen));
+        }
+    }
+}

@@ -609,3 +609,426 @@ impl Grid {
         path
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::parse_rfc3339_ms;
+    use proptest::prelude::*;
+
+    fn at(text: &str) -> i64 {
+        parse_rfc3339_ms(text).unwrap()
+    }
+
+    fn canberra(granularity: Granularity) -> Bucketing {
+        Bucketing {
+            granularity,
+            offset: UtcOffset::default(),
+        }
+    }
+
+    fn utc(granularity: Granularity) -> Bucketing {
+        Bucketing {
+            granularity,
+            offset: UtcOffset::UTC,
+        }
+    }
+
+    fn label_of(bucketing: Bucketing, instant: &str) -> String {
+        bucketing.label(bucketing.bucket_start(at(instant)))
+    }
+
+    #[test]
+    fn days_turn_at_local_midnight() {
+        let day = canberra(Granularity::Day);
+        assert_eq!(label_of(day, "2026-12-31T13:59:59.999Z"), "2026-12-31");
+        assert_eq!(label_of(day, "2026-12-31T14:00:00Z"), "2027-01-01");
+        assert_eq!(
+            day.bucket_start(at("2026-12-31T20:00:00Z")),
+            at("2027-01-01T00:00:00+10:00")
+        );
+        let west = Bucketing {
+            granularity: Granularity::Day,
+            offset: UtcOffset::parse("-09:30").unwrap(),
+        };
+        assert_eq!(label_of(west, "2027-01-01T09:29:59Z"), "2026-12-31");
+        assert_eq!(label_of(west, "2027-01-01T09:30:00Z"), "2027-01-01");
+        assert_eq!(
+            label_of(utc(Granularity::Day), "1969-12-31T23:59:59Z"),
+            "1969-12-31"
+        );
+    }
+
+    #[test]
+    fn iso_weeks_cross_years() {
+        let week = utc(Granularity::Week);
+        for (instant, label) in [
+            ("2026-12-31T12:00:00Z", "2026-W53"),
+            ("2027-01-03T23:59:59Z", "2026-W53"),
+            ("2027-01-04T00:00:00Z", "2027-W01"),
+            ("2025-12-29T00:00:00Z", "2026-W01"),
+            ("2025-12-28T23:59:59Z", "2025-W52"),
+            ("2024-12-30T00:00:00Z", "2025-W01"),
+            ("2021-01-03T12:00:00Z", "2020-W53"),
+            ("1970-01-01T00:00:00Z", "1970-W01"),
+        ] {
+            assert_eq!(label_of(week, instant), label, "{instant}");
+        }
+        assert_eq!(
+            week.bucket_start(at("2027-01-01T12:00:00Z")),
+            at("2026-12-28T00:00:00Z")
+        );
+        // In Canberra the week of 2026-12-31 starts Monday 28 December, local.
+        let week = canberra(Granularity::Week);
+        assert_eq!(
+            week.bucket_start(at("2026-12-31T12:00:00+10:00")),
+            at("2026-12-28T00:00:00+10:00")
+        );
+        assert_eq!(label_of(week, "2027-01-03T23:59:59+10:00"), "2026-W53");
+        assert_eq!(label_of(week, "2027-01-04T00:00:00+10:00"), "2027-W01");
+    }
+
+    #[test]
+    fn months_follow_the_calendar() {
+        let month = canberra(Granularity::Month);
+        assert_eq!(label_of(month, "2026-01-31T13:59:59Z"), "2026-01");
+        assert_eq!(label_of(month, "2026-01-31T14:00:00Z"), "2026-02");
+        let feb = month.bucket_start(at("2024-02-15T00:00:00+10:00"));
+        assert_eq!(feb, at("2024-02-01T00:00:00+10:00"));
+        assert_eq!(month.next_start(feb), at("2024-03-01T00:00:00+10:00"));
+        let dec = month.bucket_start(at("2026-12-25T00:00:00+10:00"));
+        assert_eq!(month.next_start(dec), at("2027-01-01T00:00:00+10:00"));
+        assert_eq!(month.label(month.next_start(dec)), "2027-01");
+    }
+
+    #[test]
+    fn offsets_parse_within_fourteen_hours() {
+        assert_eq!(UtcOffset::parse("Z"), Ok(UtcOffset::UTC));
+        assert_eq!(UtcOffset::parse("+10:00"), Ok(UtcOffset::CANBERRA_STANDARD));
+        assert_eq!(UtcOffset::parse("+14:00").unwrap().ms(), 14 * 3_600_000);
+        assert_eq!(
+            UtcOffset::parse("-09:30").unwrap().ms(),
+            -(9 * 60 + 30) * 60_000
+        );
+        for bad in [
+            "10:00", "+1000", "+14:01", "+10:60", "+1:00", "-15:00", "", "+xx:00",
+        ] {
+            assert!(UtcOffset::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(Granularity::parse("week"), Ok(Granularity::Week));
+    }
+
+    proptest! {
+        #[test]
+        fn every_instant_lies_in_its_bucket(
+            ms in crate::calendar::MIN_MS..crate::calendar::MAX_MS - 40 * MS_PER_DAY,
+            offset in -840i32..=840,
+            granularity in prop::sample::select(Granularity::ALL),
+        ) {
+            let bucketing = Bucketing { granularity, offset: UtcOffset::from_minutes(offset).unwrap() };
+            let start = bucketing.bucket_start(ms);
+            let next = bucketing.next_start(start);
+            prop_assert!(start <= ms && ms < next);
+            prop_assert_eq!(bucketing.bucket_start(start), start);
+            prop_assert_eq!(bucketing.bucket_start(next - 1), start);
+            prop_assert_eq!(bucketing.bucket_start(next), next);
+            let days = (next - start) / MS_PER_DAY;
+            let expected_days = match granularity {
+                Granularity::Day => 1..=1,
+                Granularity::Week => 7..=7,
+                Granularity::Month => 28..=31,
+            };
+            prop_assert!(expected_days.contains(&days));
+        }
+    }
+
+    #[test]
+    fn ranges_are_widened_to_whole_buckets_and_bounded() {
+        let week = canberra(Granularity::Week);
+        let range = TrendRange::new(
+            at("2026-12-31T12:00:00+10:00"),
+            at("2027-01-05T00:00:00+10:00"),
+            week,
+            TrendRange::DEFAULT_MAX_BUCKETS,
+        )
+        .unwrap();
+        assert_eq!(range.start_ms(), at("2026-12-28T00:00:00+10:00"));
+        assert_eq!(range.end_ms(), at("2027-01-11T00:00:00+10:00"));
+        let labels: Vec<String> = range.buckets().map(|b| b.label).collect();
+        assert_eq!(labels, ["2026-W53", "2027-W01"]);
+        assert_eq!(range.bucket_index(range.start_ms() - 1), None);
+        assert_eq!(range.bucket_index(range.start_ms()), Some(0));
+        assert_eq!(
+            range.bucket_index(at("2027-01-03T23:59:59.999+10:00")),
+            Some(0)
+        );
+        assert_eq!(range.bucket_index(at("2027-01-04T00:00:00+10:00")), Some(1));
+        assert_eq!(range.bucket_index(range.end_ms() - 1), Some(1));
+        assert_eq!(range.bucket_index(range.end_ms()), None);
+
+        let day = canberra(Granularity::Day);
+        let year = |y: i64| at(&format!("{y}-01-01T00:00:00+10:00"));
+        let max = TrendRange::DEFAULT_MAX_BUCKETS;
+        assert_eq!(
+            TrendRange::new(year(2026), year(2027), day, max)
+                .unwrap()
+                .len(),
+            365
+        );
+        assert_eq!(
+            TrendRange::new(year(2024), year(2025), day, max)
+                .unwrap()
+                .len(),
+            366
+        );
+        assert_eq!(
+            TrendRange::new(year(2024), year(2025) + 1, day, max),
+            Err(RangeError::TooManyBuckets { max })
+        );
+        assert_eq!(
+            TrendRange::new(year(2026), year(2026), day, max),
+            Err(RangeError::Empty)
+        );
+        assert_eq!(
+            TrendRange::new(year(2027), year(2026), day, max),
+            Err(RangeError::Empty)
+        );
+        assert_eq!(
+            TrendRange::new(crate::calendar::MIN_MS - 1, year(2026), day, max),
+            Err(RangeError::OutOfBounds)
+        );
+    }
+
+    #[test]
+    fn counts_are_added_by_row_label_and_bucket() {
+        let range = TrendRange::new(
+            at("2026-11-01T00:00:00+10:00"),
+            at("2026-12-01T00:00:00+10:00"),
+            canberra(Granularity::Week),
+            10,
+        )
+        .unwrap();
+        let mut table = CountTable::for_range(vec!["phone".into()], &range);
+        let column = range.bucket_index(at("2026-11-23T09:00:00+10:00")).unwrap();
+        table.add("email", column, 3).unwrap();
+        table.add("phone", column, 2).unwrap();
+        table.add("email", column, 4).unwrap();
+        assert_eq!(table.rows(), ["phone", "email"]);
+        assert_eq!(table.columns()[column], "2026-W48");
+        assert_eq!((table.get(0, column), table.get(1, column)), (2, 7));
+        assert_eq!(
+            table.add("sms", range.len(), 1),
+            Err(NoSuchColumn(range.len()))
+        );
+    }
+
+    fn table(counts: &[&[u64]]) -> CountTable {
+        let mut table = CountTable::new(
+            (0..counts.len()).map(|r| format!("r{r}")).collect(),
+            (0..counts[0].len()).map(|c| format!("c{c}")).collect(),
+        );
+        for (r, row) in counts.iter().enumerate() {
+            for (c, &n) in row.iter().enumerate() {
+                table.add(&format!("r{r}"), c, n).unwrap();
+            }
+        }
+        table
+    }
+
+    /// The suppression pattern with totals: rows then the totals row, each
+    /// with its total last.
+    fn pattern(published: &SuppressedTable) -> Vec<Vec<bool>> {
+        published
+            .rows
+            .iter()
+            .map(|row| {
+                let mut line: Vec<bool> = row.cells.iter().map(|c| c.suppressed).collect();
+                line.push(row.total.suppressed);
+                line
+            })
+            .chain(std::iter::once({
+                let mut line: Vec<bool> = published
+                    .column_totals
+                    .iter()
+                    .map(|c| c.suppressed)
+                    .collect();
+                line.push(published.grand_total.suppressed);
+                line
+            }))
+            .collect()
+    }
+
+    #[test]
+    fn large_counts_and_zeros_are_shown() {
+        let published = suppress(&table(&[&[0, 7], &[9, 12]]), DEFAULT_MIN_CELL);
+        assert!(pattern(&published).iter().flatten().all(|s| !s));
+        assert_eq!(
+            published.rows[0].cells[0],
+            Cell {
+                count: Some(0),
+                suppressed: false
+            }
+        );
+        assert_eq!(published.rows[1].total.count, Some(21));
+        assert_eq!(published.column_totals[1].count, Some(19));
+        assert_eq!(published.grand_total.count, Some(28));
+    }
+
+    #[test]
+    fn one_small_cell_is_hidden_with_the_cheapest_rectangle() {
+        let published = suppress(&table(&[&[3, 10], &[20, 30]]), DEFAULT_MIN_CELL);
+        assert_eq!(
+            pattern(&published),
+            [
+                [true, true, false],
+                [true, true, false],
+                [false, false, false]
+            ]
+        );
+        let json = serde_json::to_value(published.rows[0].cells[0]).unwrap();
+        assert_eq!(json, serde_json::json!({"count": null, "suppressed": true}));
+    }
+
+    #[test]
+    fn a_minimum_of_one_suppresses_nothing() {
+        let published = suppress(&table(&[&[1, 2], &[3, 4]]), 1);
+        assert!(pattern(&published).iter().flatten().all(|s| !s));
+    }
+
+    /// Rank over the integers modulo a prime; the equations are a bipartite
+    /// incidence matrix (totally unimodular), so this is also the rank over
+    /// the rationals.
+    fn rank(mut rows: Vec<Vec<i64>>) -> usize {
+        const P: i64 = 2_147_483_647;
+        let inverse = |a: i64| {
+            let (mut base, mut exp, mut acc) = (a.rem_euclid(P), P - 2, 1i64);
+            while exp > 0 {
+                if exp & 1 == 1 {
+                    acc = acc * base % P;
+                }
+                base = base * base % P;
+                exp >>= 1;
+            }
+            acc
+        };
+        let width = rows.first().map_or(0, Vec::len);
+        let mut rank = 0;
+        for col in 0..width {
+            let Some(pivot) = (rank..rows.len()).find(|&r| rows[r][col].rem_euclid(P) != 0) else {
+                continue;
+            };
+            rows.swap(rank, pivot);
+            let inv = inverse(rows[rank][col]);
+            for r in 0..rows.len() {
+                if r != rank && rows[r][col].rem_euclid(P) != 0 {
+                    let factor = rows[r][col].rem_euclid(P) * inv % P;
+                    for c in 0..width {
+                        rows[r][c] = (rows[r][c] - factor * rows[rank][c]).rem_euclid(P);
+                    }
+                }
+            }
+            rank += 1;
+        }
+        rank
+    }
+
+    /// The hidden cells whose values follow from the shown ones.
+    fn derivable(hidden: &[Vec<bool>]) -> Vec<(usize, usize)> {
+        let (height, width) = (hidden.len(), hidden[0].len());
+        let unknowns: Vec<(usize, usize)> = (0..height)
+            .flat_map(|r| (0..width).map(move |c| (r, c)))
+            .filter(|&(r, c)| hidden[r][c])
+            .collect();
+        // Each line: its cells sum to its total (the last cell).
+        let coefficient = |is_total: bool| if is_total { -1 } else { 1 };
+        let mut equations: Vec<Vec<i64>> = Vec::new();
+        for r in 0..height {
+            equations.push(
+                unknowns
+                    .iter()
+                    .map(|&(ur, uc)| {
+                        if ur == r {
+                            coefficient(uc == width - 1)
+                        } else {
+                            0
+                        }
+                    })
+                    .collect(),
+            );
+        }
+        for c in 0..width {
+            equations.push(
+                unknowns
+                    .iter()
+                    .map(|&(ur, uc)| {
+                        if uc == c {
+                            coefficient(ur == height - 1)
+                        } else {
+                            0
+                        }
+                    })
+                    .collect(),
+            );
+        }
+        let base = rank(equations.clone());
+        unknowns
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| {
+                let mut with_unit = equations.clone();
+                with_unit.push((0..unknowns.len()).map(|j| i64::from(i == j)).collect());
+                rank(with_unit) == base
+            })
+            .map(|(_, &cell)| cell)
+            .collect()
+    }
+
+    fn small_tables() -> impl Strategy<Value = Vec<Vec<u64>>> {
+        let count = prop_oneof![3 => Just(0u64), 4 => 1u64..5, 3 => 5u64..40];
+        (1usize..=5, 1usize..=6).prop_flat_map(move |(rows, columns)| {
+            prop::collection::vec(prop::collection::vec(count.clone(), columns), rows)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn no_suppressed_count_can_be_recovered(counts in small_tables(), min_cell in 2u64..8) {
+            let rows: Vec<&[u64]> = counts.iter().map(Vec::as_slice).collect();
+            let published = suppress(&table(&rows), min_cell);
+            let hidden = pattern(&published);
+            let grid = Grid::with_totals(&table(&rows));
+            let (height, width) = (grid.height(), grid.width());
+            for r in 0..height {
+                for c in 0..width {
+                    let value = grid.value(r, c);
+                    if value > 0 && value < min_cell {
+                        prop_assert!(hidden[r][c], "small count at ({}, {}) shown", r, c);
+                    }
+                }
+            }
+            // What is shown is true; what is hidden has no count.
+            for (r, row) in published.rows.iter().enumerate() {
+                for (c, cell) in row.cells.iter().chain([&row.total]).enumerate() {
+                    prop_assert_eq!(cell.count, (!cell.suppressed).then_some(grid.value(r, c)));
+                }
+            }
+            // No line hides exactly one cell.
+            for r in 0..height {
+                prop_assert_ne!((0..width).filter(|&c| hidden[r][c]).count(), 1);
+            }
+            for c in 0..width {
+                prop_assert_ne!((0..height).filter(|&r| hidden[r][c]).count(), 1);
+            }
+            // Nor can any combination of the equations pin a small count down.
+            for (r, c) in derivable(&hidden) {
+                let value = grid.value(r, c);
+                prop_assert!(
+                    value == 0 || value >= min_cell,
+                    "suppressed count {} at ({}, {}) is derivable", value, r, c
+                );
+            }
+        }
+    }
+}
