@@ -591,7 +591,7 @@ mod tests {
             Err(ViewError::OutOfOrder(id("a1")))
         );
         assert_eq!(
-            corrected_view(i1, &[a3.clone()]),
+            corrected_view(i1, std::slice::from_ref(a3)),
             Err(ViewError::Unrelated {
                 id: id("a3"),
                 amends: id("a1")
@@ -602,7 +602,7 @@ mod tests {
             Err(ViewError::NotAnInteraction(id("a1")))
         );
         assert_eq!(
-            corrected_view(i1, &[i1.clone()]),
+            corrected_view(i1, std::slice::from_ref(i1)),
             Err(ViewError::NotAnAmendment(id("i1")))
         );
     }

@@ -534,7 +534,7 @@ mod tests {
             .iter()
             .map(|e| (position(e), e.id.as_str()))
             .collect();
-        positions.sort_by(|a, b| b.0.cmp(&a.0));
+        positions.sort_by_key(|p| std::cmp::Reverse(p.0));
         let order: Vec<&str> = positions.iter().map(|p| p.1).collect();
         assert_eq!(order, ["late", "tie-b", "tie-a", "early"]);
     }
