@@ -35,7 +35,8 @@
 //! `min_cell − 1` (totals included), then complementary suppression until no
 //! suppressed count can be worked out exactly from what is shown.
 
-use std::collections::HashSet;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet};
 
 use crm_domain::Invalid;
 use serde::Serialize;
@@ -447,93 +448,100 @@ impl Grid {
     }
 
     fn suppression(&self, min_cell: u64) -> Vec<Vec<bool>> {
-        let primary: Vec<Vec<bool>> = self
+        let mut hidden: Vec<Vec<bool>> = self
             .values
             .iter()
             .map(|row| row.iter().map(|&v| v > 0 && v < min_cell).collect())
             .collect();
-        let mut hidden = primary.clone();
-        while let Some((r, c)) = self.first_exposed(&primary, &hidden) {
-            let cover = self.cheapest_cover(&hidden, r, c);
-            // A primary cell means at least one row and one column, so the
-            // grid is at least 2 × 2 and a cover always exists; stop rather
-            // than loop should that ever not hold.
-            if cover.is_empty() {
-                break;
-            }
-            for (pr, pc) in cover {
+        // One pass suffices: hiding more cells only ever removes bridges, so
+        // a primary cell that is not a bridge now never becomes one, and one
+        // that stopped being a bridge gets an empty cover.
+        let bridges = self.bridges(&hidden);
+        let mut exposed: Vec<(usize, usize)> = bridges
+            .into_iter()
+            .filter(|&(r, c)| {
+                let v = self.values[r][c];
+                v > 0 && v < min_cell
+            })
+            .collect();
+        exposed.sort_unstable();
+        for (r, c) in exposed {
+            for (pr, pc) in self.cheapest_cover(&hidden, r, c) {
                 hidden[pr][pc] = true;
             }
         }
         hidden
     }
 
-    /// A primary cell whose edge is a bridge of the suppressed graph.
-    fn first_exposed(&self, primary: &[Vec<bool>], hidden: &[Vec<bool>]) -> Option<(usize, usize)> {
-        let bridges = self.bridges(hidden);
-        (0..self.height())
-            .flat_map(|r| (0..self.width()).map(move |c| (r, c)))
-            .find(|&(r, c)| primary[r][c] && bridges.contains(&(r, c)))
+    fn vertex(&self, line: Line) -> usize {
+        match line {
+            Line::Row(r) => r,
+            Line::Column(c) => self.height() + c,
+        }
     }
 
-    fn neighbours(&self, hidden: &[Vec<bool>], line: Line) -> Vec<(Line, (usize, usize))> {
+    fn line(&self, vertex: usize) -> Line {
+        if vertex < self.height() {
+            Line::Row(vertex)
+        } else {
+            Line::Column(vertex - self.height())
+        }
+    }
+
+    /// Every cell of `line`, with the line that crosses it there.
+    fn crossings(&self, line: Line) -> Vec<(Line, (usize, usize))> {
         match line {
             Line::Row(r) => (0..self.width())
-                .filter(|&c| hidden[r][c])
                 .map(|c| (Line::Column(c), (r, c)))
                 .collect(),
-            Line::Column(c) => (0..self.height())
-                .filter(|&r| hidden[r][c])
-                .map(|r| (Line::Row(r), (r, c)))
-                .collect(),
+            Line::Column(c) => (0..self.height()).map(|r| (Line::Row(r), (r, c))).collect(),
         }
     }
 
     /// Bridges of the graph of hidden cells (Tarjan's low-link, iterative so
     /// a long path of cells cannot exhaust a Wasm stack).
     fn bridges(&self, hidden: &[Vec<bool>]) -> HashSet<(usize, usize)> {
-        let index = |line: Line| match line {
-            Line::Row(r) => r,
-            Line::Column(c) => self.height() + c,
+        let neighbours = |line: Line| -> Vec<(Line, (usize, usize))> {
+            self.crossings(line)
+                .into_iter()
+                .filter(|&(_, (r, c))| hidden[r][c])
+                .collect()
         };
         let vertices = self.height() + self.width();
         let mut discovered = vec![usize::MAX; vertices];
         let mut low = vec![0; vertices];
         let mut bridges = HashSet::new();
         let mut clock = 0;
-        let roots = (0..self.height())
-            .map(Line::Row)
-            .chain((0..self.width()).map(Line::Column));
-        for root in roots {
-            if discovered[index(root)] != usize::MAX {
+        for root in 0..vertices {
+            if discovered[root] != usize::MAX {
                 continue;
             }
-            discovered[index(root)] = clock;
-            low[index(root)] = clock;
+            discovered[root] = clock;
+            low[root] = clock;
             clock += 1;
             // (vertex, the cell it was reached by, its neighbours, next one to visit)
-            let mut stack = vec![(root, None, self.neighbours(hidden, root), 0)];
-            while let Some((vertex, via, neighbours, next)) = stack.last_mut() {
+            let mut stack = vec![(root, None, neighbours(self.line(root)), 0)];
+            while let Some((vertex, via, next_ones, next)) = stack.last_mut() {
                 let (vertex, via) = (*vertex, *via);
-                if let Some(&(to, cell)) = neighbours.get(*next) {
+                if let Some(&(to, cell)) = next_ones.get(*next) {
                     *next += 1;
+                    let to = self.vertex(to);
                     if Some(cell) == via {
                         continue;
                     }
-                    if discovered[index(to)] == usize::MAX {
-                        discovered[index(to)] = clock;
-                        low[index(to)] = clock;
+                    if discovered[to] == usize::MAX {
+                        discovered[to] = clock;
+                        low[to] = clock;
                         clock += 1;
-                        stack.push((to, Some(cell), self.neighbours(hidden, to), 0));
+                        stack.push((to, Some(cell), neighbours(self.line(to)), 0));
                     } else {
-                        low[index(vertex)] = low[index(vertex)].min(discovered[index(to)]);
+                        low[vertex] = low[vertex].min(discovered[to]);
                     }
                 } else {
                     stack.pop();
-                    if let (Some(cell), Some((parent, ..))) = (via, stack.last()) {
-                        let parent = index(*parent);
-                        low[parent] = low[parent].min(low[index(vertex)]);
-                        if low[index(vertex)] > discovered[parent] {
+                    if let (Some(cell), Some(&(parent, ..))) = (via, stack.last()) {
+                        low[parent] = low[parent].min(low[vertex]);
+                        if low[vertex] > discovered[parent] {
                             bridges.insert(cell);
                         }
                     }
@@ -545,62 +553,45 @@ impl Grid {
 
     /// The shown cells to hide so that cell (r, c) lies on a cycle of hidden
     /// cells: the cheapest path from its row to its column not using it
-    /// (Dijkstra over the complete bipartite graph; hidden cells are free).
+    /// (Dijkstra; hidden cells are free). Empty if it already lies on one.
     fn cheapest_cover(&self, hidden: &[Vec<bool>], r: usize, c: usize) -> Vec<(usize, usize)> {
         // Zeros only when nothing else will do; see `suppress`.
         const ZERO_COST: u64 = 1 << 48;
-        let cost = |pr: usize, pc: usize| match (hidden[pr][pc], self.values[pr][pc]) {
+        let cost = |(pr, pc): (usize, usize)| match (hidden[pr][pc], self.values[pr][pc]) {
             (true, _) => 0,
             (false, 0) => ZERO_COST,
             (false, v) => v,
         };
-        let (height, width) = (self.height(), self.width());
-        let index = |line: Line| match line {
-            Line::Row(r) => r,
-            Line::Column(c) => height + c,
-        };
-        let line_of = |i: usize| {
-            if i < height {
-                Line::Row(i)
-            } else {
-                Line::Column(i - height)
-            }
-        };
-        let vertices = height + width;
+        let (source, target) = (self.vertex(Line::Row(r)), self.vertex(Line::Column(c)));
+        let vertices = self.height() + self.width();
         let mut distance = vec![u64::MAX; vertices];
-        let mut previous: Vec<Option<usize>> = vec![None; vertices];
-        let mut done = vec![false; vertices];
-        distance[index(Line::Row(r))] = 0;
-        while let Some(u) = (0..vertices)
-            .filter(|&v| !done[v] && distance[v] != u64::MAX)
-            .min_by_key(|&v| (distance[v], v))
-        {
-            done[u] = true;
-            if u == index(Line::Column(c)) {
+        // How each vertex was best reached: from which vertex, across which cell.
+        let mut reached_by: Vec<Option<(usize, (usize, usize))>> = vec![None; vertices];
+        let mut queue = BinaryHeap::from([Reverse((0, source))]);
+        distance[source] = 0;
+        while let Some(Reverse((d, u))) = queue.pop() {
+            if u == target {
                 break;
             }
-            let edges: Vec<(usize, (usize, usize))> = match line_of(u) {
-                Line::Row(ur) => (0..width).map(|vc| (height + vc, (ur, vc))).collect(),
-                Line::Column(uc) => (0..height).map(|vr| (vr, (vr, uc))).collect(),
-            };
-            for (v, (er, ec)) in edges {
-                if (er, ec) == (r, c) || done[v] {
+            if d > distance[u] {
+                continue;
+            }
+            for (line, cell) in self.crossings(self.line(u)) {
+                if cell == (r, c) {
                     continue;
                 }
-                let through = distance[u].saturating_add(cost(er, ec));
+                let v = self.vertex(line);
+                let through = d.saturating_add(cost(cell));
                 if through < distance[v] {
                     distance[v] = through;
-                    previous[v] = Some(u);
+                    reached_by[v] = Some((u, cell));
+                    queue.push(Reverse((through, v)));
                 }
             }
         }
         let mut path = Vec::new();
-        let mut v = index(Line::Column(c));
-        while let Some(u) = previous[v] {
-            let cell = match (line_of(u), line_of(v)) {
-                (Line::Row(pr), Line::Column(pc)) | (Line::Column(pc), Line::Row(pr)) => (pr, pc),
-                _ => unreachable!("the graph is bipartite"),
-            };
+        let mut v = target;
+        while let Some((u, cell)) = reached_by[v] {
             if !hidden[cell.0][cell.1] {
                 path.push(cell);
             }
