@@ -249,7 +249,7 @@ impl Entry {
             EntryBody::Disposal(disposal) => {
                 c.tag(3)
                     .str(disposal.disposes.as_str())
-                    .str(disposal.authority.as_str())
+                    .str(disposal.authority_class.as_str())
                     .str(disposal.reason.as_str());
             }
         }
@@ -684,7 +684,8 @@ mod tests {
         let EntryBody::Disposal(disposal) = &mut log.entries[5].body else {
             unreachable!()
         };
-        disposal.authority = crate::disposal::AuthorityClass::parse("GRA 31 class 1").unwrap();
+        disposal.authority_class =
+            crate::disposal::AuthorityClass::parse("GRA 31 class 1").unwrap();
         assert_eq!(broken(&log.entries), (5, ChainBreak::MetadataAltered));
     }
 

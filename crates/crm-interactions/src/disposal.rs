@@ -72,7 +72,7 @@ fn authority_hint() -> Invalid {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Disposal {
     pub disposes: EntryId,
-    pub authority: AuthorityClass,
+    pub authority_class: AuthorityClass,
     pub reason: Reason,
 }
 
@@ -87,7 +87,7 @@ pub struct RawDisposal {
 /// A validated request to dispose of an interaction, and who asks when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisposalRequest {
-    pub authority: AuthorityClass,
+    pub authority_class: AuthorityClass,
     pub reason: Reason,
     pub requested_by: OfficerId,
     /// The requester's role (the authenticated caller's).
@@ -103,7 +103,7 @@ impl DisposalRequest {
         requested_at_ms: i64,
     ) -> Result<Self, Vec<FieldError>> {
         let mut errors = FieldErrors::default();
-        let authority = errors
+        let authority_class = errors
             .required("authority_class", &raw.authority_class)
             .and_then(|r| errors.check("authority_class", AuthorityClass::parse(r)));
         let reason = errors
@@ -111,7 +111,7 @@ impl DisposalRequest {
             .and_then(|r| errors.check("reason", Reason::parse(r)));
         errors.finish(|| {
             Some(Self {
-                authority: authority?,
+                authority_class: authority_class?,
                 reason: reason?,
                 requested_by,
                 role: role.to_string(),
@@ -221,7 +221,7 @@ pub fn append_disposal(
     may_dispose(target, amendments, holds, &request)?;
     let body = EntryBody::Disposal(Disposal {
         disposes: target.id.clone(),
-        authority: request.authority,
+        authority_class: request.authority_class,
         reason: request.reason,
     });
     Ok(seal(
@@ -283,7 +283,7 @@ pub struct Tombstone {
     pub facts: InteractionFacts,
     pub disposed_by: EntryId,
     pub disposed_at_ms: i64,
-    pub authority: AuthorityClass,
+    pub authority_class: AuthorityClass,
     pub reason: Reason,
 }
 
@@ -305,7 +305,7 @@ impl Tombstone {
             facts: facts.clone(),
             disposed_by: disposal.id.clone(),
             disposed_at_ms: disposal.recorded_at_ms,
-            authority: d.authority.clone(),
+            authority_class: d.authority_class.clone(),
             reason: d.reason.clone(),
         })
     }
@@ -516,7 +516,10 @@ mod tests {
             .clone();
         let tombstone = Tombstone::of(log.get("i1"), &disposal).unwrap();
         assert_eq!(tombstone.disposed_by, id("d1"));
-        assert_eq!(tombstone.authority.as_str(), "RDA 2018/00123456 class 1234");
+        assert_eq!(
+            tombstone.authority_class.as_str(),
+            "RDA 2018/00123456 class 1234"
+        );
         assert_eq!(tombstone.disposed_at_ms, disposal.recorded_at_ms);
         assert_eq!(tombstone.facts.category.as_str(), "hardship");
         assert_eq!(Tombstone::of(log.get("i2"), &disposal), None);

@@ -247,12 +247,8 @@ impl TrendRange {
         self.end_ms
     }
 
-    pub fn len(&self) -> usize {
+    pub fn bucket_count(&self) -> usize {
         self.starts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.starts.is_empty()
     }
 
     pub fn buckets(&self) -> impl ExactSizeIterator<Item = Bucket> + '_ {
@@ -763,13 +759,13 @@ mod tests {
         assert_eq!(
             TrendRange::new(year(2026), year(2027), day, max)
                 .unwrap()
-                .len(),
+                .bucket_count(),
             365
         );
         assert_eq!(
             TrendRange::new(year(2024), year(2025), day, max)
                 .unwrap()
-                .len(),
+                .bucket_count(),
             366
         );
         assert_eq!(
@@ -808,8 +804,8 @@ mod tests {
         assert_eq!(table.columns()[column], "2026-W48");
         assert_eq!((table.get(0, column), table.get(1, column)), (2, 7));
         assert_eq!(
-            table.add("sms", range.len(), 1),
-            Err(NoSuchColumn(range.len()))
+            table.add("sms", range.bucket_count(), 1),
+            Err(NoSuchColumn(range.bucket_count()))
         );
     }
 

@@ -333,14 +333,6 @@ impl Tags {
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &Slug> {
         self.0.iter()
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// A SHA-256 digest: of a document, of an entry's content, of a chain link.
