@@ -15,16 +15,27 @@ pub struct Position {
 }
 
 impl Position {
-    fn of(text: &str, offset: usize) -> Self {
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        Self {
-            offset,
-            line,
-            column,
+    /// The positions of `offsets` (ascending) in `text`, in one pass.
+    fn all(text: &str, offsets: &[usize]) -> Vec<Self> {
+        let mut positions = Vec::with_capacity(offsets.len());
+        let (mut line, mut column) = (1, 1);
+        let mut chars = text.char_indices().peekable();
+        for &offset in offsets {
+            while let Some((_, c)) = chars.next_if(|(i, _)| *i < offset) {
+                if c == '\n' {
+                    line += 1;
+                    column = 1;
+                } else {
+                    column += 1;
+                }
+            }
+            positions.push(Self {
+                offset,
+                line,
+                column,
+            });
         }
+        positions
     }
 }
 
@@ -99,11 +110,8 @@ impl Field {
     /// literal text like in Notify.
     pub fn parse(text: &str) -> Result<Self, Vec<SyntaxError>> {
         let mut segments = Vec::new();
-        let mut errors = Vec::new();
-        let error = |problem, offset| SyntaxError {
-            problem,
-            at: Position::of(text, offset),
-        };
+        // (problem, byte offset)
+        let mut errors: Vec<(SyntaxProblem, usize)> = Vec::new();
         let bytes = text.as_bytes();
         let mut literal_start = 0;
         let mut i = 0;
@@ -120,14 +128,14 @@ impl Field {
                 match bytes.get(j..j + 2) {
                     Some(b"))") => break Some(j),
                     Some(b"((") => {
-                        errors.push(error(SyntaxProblem::Nested, j));
+                        errors.push((SyntaxProblem::Nested, j));
                         break None;
                     }
                     _ => {}
                 }
                 match bytes.get(j) {
                     None => {
-                        errors.push(error(SyntaxProblem::Unclosed, open));
+                        errors.push((SyntaxProblem::Unclosed, open));
                         break None;
                     }
                     Some(b'(' | b')') if stray.is_none() => stray = Some(j),
@@ -143,7 +151,7 @@ impl Field {
             };
             i = close + 2;
             if let Some(at) = stray {
-                errors.push(error(SyntaxProblem::StrayParenthesis, at));
+                errors.push((SyntaxProblem::StrayParenthesis, at));
                 continue;
             }
             let body = &text[body_start..close];
@@ -153,7 +161,7 @@ impl Field {
             };
             let key = lookup_key(name);
             if key.is_empty() {
-                errors.push(error(SyntaxProblem::EmptyName, open));
+                errors.push((SyntaxProblem::EmptyName, open));
                 continue;
             }
             if literal_start < open {
@@ -176,10 +184,15 @@ impl Field {
             segments.push(Segment::Text(text[literal_start..].to_string()));
         }
         if errors.is_empty() {
-            Ok(Self { segments })
-        } else {
-            Err(errors)
+            return Ok(Self { segments });
         }
+        errors.sort_by_key(|(_, offset)| *offset);
+        let offsets: Vec<usize> = errors.iter().map(|(_, offset)| *offset).collect();
+        Err(errors
+            .iter()
+            .zip(Position::all(text, &offsets))
+            .map(|(&(problem, _), at)| SyntaxError { problem, at })
+            .collect())
     }
 
     pub fn placeholders(&self) -> impl Iterator<Item = &Placeholder> {
@@ -304,6 +317,15 @@ mod tests {
             problems("x ((a)b))"),
             vec![(SyntaxProblem::StrayParenthesis, 1, 6)]
         );
+    }
+
+    #[test]
+    fn many_errors_are_positioned_in_one_pass() {
+        let text = "(())\n".repeat(100_000);
+        let errors = Field::parse(&text).unwrap_err();
+        assert_eq!(errors.len(), 100_000);
+        assert_eq!(errors[99_999].at.line, 100_000);
+        assert_eq!(errors[99_999].at.column, 1);
     }
 
     #[test]

@@ -319,6 +319,9 @@ fn is_template(ch: Option<&Ch>, c: char) -> bool {
 
 /// `[label](target)` starting at `i`, with the brackets and parentheses
 /// written by the template.
+///
+/// Every scan here stops at the next template `[`, so a line is read in
+/// linear time however its brackets are arranged.
 fn link_at(line: &[Ch], i: usize) -> Option<(Inline<'_>, usize)> {
     if !is_template(line.get(i), '[') {
         return None;
@@ -340,7 +343,7 @@ fn link_at(line: &[Ch], i: usize) -> Option<(Inline<'_>, usize)> {
     let mut depth = 0;
     loop {
         match line.get(end)? {
-            (c, Origin::Template) if c.is_whitespace() => return None,
+            (c, Origin::Template) if c.is_whitespace() || *c == '[' => return None,
             ('(', Origin::Template) => depth += 1,
             (')', Origin::Template) if depth == 0 => break,
             (')', Origin::Template) => depth -= 1,
@@ -350,7 +353,7 @@ fn link_at(line: &[Ch], i: usize) -> Option<(Inline<'_>, usize)> {
     }
     let target = &line[start..end];
     let safe = match scheme_len(target) {
-        Some(len) => host_is_template(target, len),
+        Some(scheme) => template_host_len(&target[scheme..]).is_some(),
         None => template_prefix(target, "mailto:") && target.len() > "mailto:".len(),
     };
     safe.then_some((
@@ -369,37 +372,35 @@ fn url_at(line: &[Ch], i: usize) -> Option<(Inline<'_>, usize)> {
         return None;
     }
     let scheme = scheme_len(&line[i..])?;
-    let mut end = i + scheme;
+    template_host_len(&line[i + scheme..])?;
     // Only the template ends a link: a value inside one is part of it
     // (percent-encoded), spaces and all.
-    while let Some(&(c, origin)) = line.get(end) {
-        if origin == Origin::Template && (c.is_whitespace() || matches!(c, '<' | '>' | '"')) {
-            break;
-        }
-        end += 1;
-    }
+    let len = line[i..]
+        .iter()
+        .position(|&(c, origin)| {
+            origin == Origin::Template && (c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+        })
+        .unwrap_or(line.len() - i);
+    let mut url = &line[i..i + len];
     // Trailing punctuation belongs to the sentence, unless it closes an
     // opening bracket of the link, as in `…/Foo_(bar)`.
-    let count = |url: &[Ch], c: char| {
+    let count = |c: char| {
         url.iter()
             .filter(|ch| **ch == (c, Origin::Template))
             .count()
     };
-    while end > i + scheme {
-        let url = &line[i..end];
-        let trailing = match url.last() {
-            Some((c @ ('.' | ',' | ':' | ';' | '!' | '?' | '\''), Origin::Template)) => Some(*c),
-            Some((')', Origin::Template)) if count(url, ')') > count(url, '(') => Some(')'),
-            Some((']', Origin::Template)) if count(url, ']') > count(url, '[') => Some(']'),
-            _ => None,
-        };
-        if trailing.is_none() {
-            break;
+    let mut unmatched_parens = count(')') as isize - count('(') as isize;
+    let mut unmatched_brackets = count(']') as isize - count('[') as isize;
+    while url.len() > scheme {
+        match url.last() {
+            Some(('.' | ',' | ':' | ';' | '!' | '?' | '\'', Origin::Template)) => {}
+            Some((')', Origin::Template)) if unmatched_parens > 0 => unmatched_parens -= 1,
+            Some((']', Origin::Template)) if unmatched_brackets > 0 => unmatched_brackets -= 1,
+            _ => break,
         }
-        end -= 1;
+        url = &url[..url.len() - 1];
     }
-    let url = &line[i..end];
-    host_is_template(url, scheme).then_some((Inline::Url(url), end))
+    (url.len() > scheme).then_some((Inline::Url(url), i + url.len()))
 }
 
 fn template_prefix(chars: &[Ch], prefix: &str) -> bool {
@@ -418,16 +419,21 @@ fn scheme_len(chars: &[Ch]) -> Option<usize> {
         .map(str::len)
 }
 
-/// Whether the host (after the scheme, up to the template's first `/`,
-/// `?` or `#`) is non-empty and written entirely by the template, so a
-/// value can never choose where a link goes.
-fn host_is_template(url: &[Ch], scheme: usize) -> bool {
-    let after = &url[scheme..];
-    let host_len = after
-        .iter()
-        .position(|ch| ch.1 == Origin::Template && matches!(ch.0, '/' | '?' | '#'))
-        .unwrap_or(after.len());
-    host_len > 0 && after[..host_len].iter().all(|ch| ch.1 == Origin::Template)
+/// The length of the host that starts `after_scheme` (up to `/`, `?`, `#`
+/// or the end of the link), if it is not empty and the template wrote all
+/// of it: a value never chooses where a link goes.
+fn template_host_len(after_scheme: &[Ch]) -> Option<usize> {
+    let mut len = 0;
+    for &(c, origin) in after_scheme {
+        if origin == Origin::Value {
+            return None;
+        }
+        if c.is_whitespace() || "/?#<>\"".contains(c) {
+            break;
+        }
+        len += 1;
+    }
+    (len > 0).then_some(len)
 }
 
 fn push_percent_encoded(out: &mut String, c: char) {
@@ -685,6 +691,22 @@ mod tests {
             value_html("((v))https://example.gov.au", "-"),
             "<p>-https://example.gov.au</p>"
         );
+    }
+
+    #[test]
+    fn pathological_lines_render_in_linear_time() {
+        // Quadratic scanning would take minutes on these; linear, moments.
+        let value = Personalisation::new().with("v", "x");
+        for template in [
+            "[x](".repeat(50_000),
+            "[".repeat(200_000),
+            "https://a((v))".repeat(20_000),
+            format!("https://a.b/{}", ")".repeat(200_000)),
+        ] {
+            let started = std::time::Instant::now();
+            render(&template, &value);
+            assert!(started.elapsed().as_secs() < 5, "{}", &template[..20]);
+        }
     }
 
     #[test]
