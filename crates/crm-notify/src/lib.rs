@@ -1,0 +1,28 @@
+//! GOV.UK Notify v2 compatibility, without I/O: API keys and the JWTs made
+//! from them, Notify's error bodies and status names, test-key simulation,
+//! retry timing, rate and daily limits, and status callback bodies.
+//! Callers pass in the time and any randomness.
+
+mod api_key;
+mod callback;
+mod error;
+mod jwt;
+mod limits;
+mod retry;
+mod simulator;
+mod status;
+
+pub use api_key::{ApiKey, ApiKeyError, KeySecret, KeyType, ServiceId};
+pub use callback::StatusCallback;
+pub use error::{ErrorEntry, NotifyError};
+pub use jwt::{
+    AuthError, Claims, TOKEN_LEEWAY_SECS, bearer_token, create_notify_jwt, token_issuer,
+    verify_notify_jwt,
+};
+pub use limits::{
+    BucketDecodeError, DailyLimits, RateLimit, RateLimitError, RetryAfterMs, TokenBucket, UtcDay,
+    daily_limit_key,
+};
+pub use retry::{AttemptOutcome, NextStep, RetryPolicy, Verdict};
+pub use simulator::{Recipient, is_simulated_recipient, test_key_outcome};
+pub use status::{NotificationStatus, SENDING_TIMEOUT_MS};
