@@ -111,6 +111,10 @@ fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         subject: subject.into_string(),
         notes: body.notes,
         notification_id: None,
+        case_reference: None,
+        category: None,
+        tags: Vec::new(),
+        outcome: None,
     })
     .map_err(Problem::internal)?;
     let location = format!("/api/interactions/{id}");

@@ -141,6 +141,10 @@ fn send(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         subject: format!("Notification ({})", notification.purpose),
         notes: None,
         notification_id: Some(notification.id.clone()),
+        case_reference: None,
+        category: Some("notification".into()),
+        tags: Vec::new(),
+        outcome: None,
     })
     .map_err(Problem::internal)?;
     Ok(created(

@@ -23,6 +23,19 @@ const fn route(method: &'static str, path: &'static str, operation_id: &'static 
     }
 }
 
+/// A route that authenticates its caller its own way (a signed link, a
+/// Notify API key).
+pub const fn public_route(
+    method: &'static str,
+    path: &'static str,
+    operation_id: &'static str,
+) -> Route {
+    Route {
+        public: true,
+        ..route(method, path, operation_id)
+    }
+}
+
 pub const CONTACT_INTAKE: &[Route] = &[
     route("POST", "/api/contacts", "createContact"),
     route("GET", "/api/contacts/{id}", "getContact"),
