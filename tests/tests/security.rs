@@ -635,3 +635,36 @@ fn dev_tokens_from_crm_cli_are_accepted() {
     .unwrap();
     assert_eq!(header["kid"], kid);
 }
+
+/// A verified token is cached by digest (never the token itself) for at most
+/// its own lifetime, so its signature is not checked on every request.
+#[test]
+fn verified_tokens_are_cached_by_digest_within_their_lifetime() {
+    let mut c = claims("cache-user", &["intake-officer"]);
+    let exp = now_secs() + 120;
+    c["exp"] = json!(exp);
+    let token = dev_key().sign(&c);
+    for name in ["Cached One", "Cached Two"] {
+        let reply = host().as_caller(&token).post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "display_name": name}),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    let rows: Vec<(String, String, i64)> = {
+        let db = db();
+        let mut statement = db
+            .prepare("SELECT digest, token, cache_until FROM auth_token_cache WHERE token LIKE '%cache-user%'")
+            .unwrap();
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(rows.len(), 1, "one verification for two requests");
+    let (digest, cached, until) = &rows[0];
+    assert_eq!(digest.len(), 64);
+    assert!(!cached.contains(&token) && !cached.contains(token.split('.').nth(2).unwrap()));
+    assert!(*until <= exp * 1000, "never trusted past exp");
+}

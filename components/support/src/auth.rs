@@ -370,7 +370,7 @@ fn principal(header: Option<&str>, db: &Db) -> Result<Principal, Failure> {
         }
         Credential::Jwt(token) => {
             let expect = expectations()?;
-            let verified = verify_token(token, &expect)?;
+            let verified = verify_token_cached(token, &expect, db.get()?)?;
             let roles_claim = optional_variable(var::ROLES_CLAIM).unwrap_or("roles".into());
             let mut link_error = None;
             let principal = crm_auth::principal_from_token(&verified, &roles_claim, || {
@@ -416,6 +416,55 @@ fn expectations() -> Result<Expectations, Problem> {
         algorithms,
         leeway_secs,
     })
+}
+
+/// How long a verified token is trusted without checking its signature again.
+const TOKEN_CACHE_MS: i64 = 5 * 60 * 1000;
+
+/// Verifies a token, or takes an unexpired earlier verification of it under
+/// the same configuration and keys from `auth_token_cache`.
+fn verify_token_cached(
+    token: &str,
+    expect: &Expectations,
+    db: &Connection,
+) -> Result<jwt::VerifiedToken, Failure> {
+    let now = now_ms();
+    let key_source = match optional_variable(var::JWKS_URL) {
+        Some(url) => format!("url:{url}"),
+        None => format!("jwks:{}", variable(var::JWKS)?),
+    };
+    let digest = jwt::cache_digest(&expect.fingerprint(&key_source), token);
+    let cached = crate::query(
+        db,
+        "SELECT token FROM auth_token_cache WHERE digest = ? AND cache_until > ?",
+        &[Value::Text(digest.clone()), Value::Integer(now)],
+    )?;
+    if let Some(verified) = cached
+        .rows
+        .first()
+        .and_then(|row| text(&row.values[0]))
+        .and_then(|json| serde_json::from_str(&json).ok())
+    {
+        return Ok(verified);
+    }
+    let verified = verify_token(token, expect)?;
+    let cache_until = (verified.expires_at.saturating_mul(1000)).min(now + TOKEN_CACHE_MS);
+    if let Ok(json) = serde_json::to_string(&verified) {
+        // Best effort: a failed cache write costs a verification next time.
+        let _ = db.execute(
+            "INSERT OR REPLACE INTO auth_token_cache (digest, token, cache_until) VALUES (?, ?, ?)",
+            &[
+                Value::Text(digest),
+                Value::Text(json),
+                Value::Integer(cache_until),
+            ],
+        );
+        let _ = db.execute(
+            "DELETE FROM auth_token_cache WHERE digest IN (SELECT digest FROM auth_token_cache WHERE cache_until <= ? LIMIT 64)",
+            &[Value::Integer(now)],
+        );
+    }
+    Ok(verified)
 }
 
 fn verify_token(token: &str, expect: &Expectations) -> Result<jwt::VerifiedToken, Failure> {

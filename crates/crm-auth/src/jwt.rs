@@ -205,13 +205,44 @@ pub struct Expectations {
 }
 
 /// A verified token's claims.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 pub struct VerifiedToken {
     pub issuer: String,
     pub subject: String,
     pub expires_at: i64,
     /// Every claim, for role and link lookups by the caller's configuration.
     pub claims: serde_json::Map<String, Value>,
+}
+
+impl Expectations {
+    /// Names this configuration together with where its keys come from, so a
+    /// cached verification is never reused under different rules or keys.
+    pub fn fingerprint(&self, key_source: &str) -> String {
+        let algorithms: Vec<&str> = self.algorithms.iter().map(|a| a.as_str()).collect();
+        format!(
+            "{}\n{}\n{}\n{}\n{}",
+            self.issuer,
+            self.audience,
+            algorithms.join(","),
+            self.leeway_secs,
+            key_source
+        )
+    }
+}
+
+/// The cache key of a verification of `token` under `fingerprint`:
+/// lower-case hex SHA-256, so the cache never holds a usable token.
+pub fn cache_digest(fingerprint: &str, token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update((fingerprint.len() as u64).to_be_bytes());
+    hasher.update(fingerprint.as_bytes());
+    hasher.update(token.as_bytes());
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Verifies `token` against `keys` and `expect` at `now_secs`.
@@ -604,6 +635,28 @@ mod tests {
         assert_eq!(
             verify(&key.sign(&claims()), &keys, &expect(), NOW),
             Err(TokenError::UnknownKey(Some("k1".into())))
+        );
+    }
+
+    #[test]
+    fn cache_digests_depend_on_the_configuration_and_the_token() {
+        let e = expect();
+        let a = cache_digest(&e.fingerprint("jwks-1"), "t1");
+        assert_eq!(a, cache_digest(&e.fingerprint("jwks-1"), "t1"));
+        assert_ne!(a, cache_digest(&e.fingerprint("jwks-2"), "t1"));
+        assert_ne!(a, cache_digest(&e.fingerprint("jwks-1"), "t2"));
+        let other = Expectations {
+            audience: "other".into(),
+            ..expect()
+        };
+        assert_ne!(a, cache_digest(&other.fingerprint("jwks-1"), "t1"));
+        let key = SigningKey::generate_es256("k");
+        let keys = KeySet::from_jwks(&jwks(&[&key])).unwrap();
+        let verified = verify(&key.sign(&claims()), &keys, &e, NOW).unwrap();
+        let json = serde_json::to_string(&verified).unwrap();
+        assert_eq!(
+            serde_json::from_str::<VerifiedToken>(&json).unwrap(),
+            verified
         );
     }
 

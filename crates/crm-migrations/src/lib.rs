@@ -48,7 +48,7 @@ pub fn latest_version() -> i64 {
 /// Brings the schema up to date; returns how many migrations it applied.
 /// When the schema is current it costs one query.
 pub fn migrate(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
-    if current_version(db) >= latest_version() {
+    if applied_count(db) == MIGRATIONS.len() as i64 {
         return Ok(0);
     }
     let mut attempt = 0;
@@ -75,12 +75,28 @@ pub fn migrate(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
     }
 }
 
-fn current_version(db: &impl SqlExecutor) -> i64 {
-    // A missing table reads as version 0; the transaction creates it.
-    db.query_i64("SELECT MAX(version) FROM schema_migrations")
-        .ok()
-        .flatten()
-        .unwrap_or(0)
+/// How many of this build's migrations the database has applied. Counting
+/// by version, not taking the highest, applies a migration that arrived
+/// with a lower number than one already applied (branches merged late).
+fn applied_count(db: &impl SqlExecutor) -> i64 {
+    let versions: Vec<String> = MIGRATIONS.iter().map(|m| m.version.to_string()).collect();
+    // A missing table reads as none applied; the transaction creates it.
+    db.query_i64(&format!(
+        "SELECT COUNT(*) FROM schema_migrations WHERE version IN ({})",
+        versions.join(", ")
+    ))
+    .ok()
+    .flatten()
+    .unwrap_or(0)
+}
+
+fn is_applied(db: &impl SqlExecutor, version: i64) -> bool {
+    db.query_i64(&format!(
+        "SELECT COUNT(*) FROM schema_migrations WHERE version = {version}"
+    ))
+    .ok()
+    .flatten()
+    .is_some_and(|n| n > 0)
 }
 
 fn apply_pending(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
@@ -90,9 +106,8 @@ fn apply_pending(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
     )
     .map_err(MigrationError::Database)?;
     // Read again inside the lock: another instance may have just migrated.
-    let current = current_version(db);
     let mut applied = 0;
-    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+    for migration in MIGRATIONS.iter().filter(|m| !is_applied(db, m.version)) {
         let failed = |message| MigrationError::Failed {
             version: migration.version,
             name: migration.name,
@@ -243,6 +258,24 @@ mod tests {
             db.query_i64("SELECT MAX(version) FROM schema_migrations"),
             Ok(Some(latest_version()))
         );
+    }
+
+    #[test]
+    fn a_migration_numbered_below_an_applied_one_is_still_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Sqlite::open(&dir.path().join("db.sqlite"));
+        assert_eq!(migrate(&db), Ok(MIGRATIONS.len()));
+        // As if the outbox migration (3) had arrived after the others.
+        db.execute("DELETE FROM schema_migrations WHERE version = 3")
+            .unwrap();
+        db.execute("DROP TABLE outbox_events").unwrap();
+        db.execute("DROP TABLE outbox_cursors").unwrap();
+        assert_eq!(migrate(&db), Ok(1), "only the missing migration runs");
+        assert_eq!(
+            db.query_i64("SELECT COUNT(*) FROM sqlite_master WHERE name = 'outbox_events'"),
+            Ok(Some(1))
+        );
+        assert_eq!(migrate(&db), Ok(0));
     }
 
     #[test]
