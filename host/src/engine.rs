@@ -18,7 +18,10 @@ const MAX_INSTANCES: u32 = 1_000;
 
 pub fn new_engine(cache_dir: &Path, max_memory_bytes: usize) -> Result<Engine> {
     let mut config = Config::new();
-    config.wasm_component_model(true).epoch_interruption(true);
+    config
+        .wasm_component_model(true)
+        .concurrency_support(false)
+        .epoch_interruption(true);
     std::fs::create_dir_all(cache_dir)
         .with_context(|| format!("creating {}", cache_dir.display()))?;
     let cache_dir = std::path::absolute(cache_dir)?;

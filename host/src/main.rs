@@ -5,8 +5,10 @@ mod app;
 mod capabilities;
 mod engine;
 mod manifest;
+mod request_log;
 mod routing;
 mod runtime_config;
+mod server;
 mod state;
 mod trigger_http;
 
@@ -134,7 +136,8 @@ fn up(args: UpArgs) -> Result<()> {
             max_request_body_bytes: args.max_request_body_bytes,
         },
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // The acceptor and signal handling; requests run on `server`'s workers.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let result = runtime.block_on(async {
@@ -151,10 +154,8 @@ fn up(args: UpArgs) -> Result<()> {
         }
         out.flush()?;
         drop(out);
-        trigger_http::serve(app, listener, DRAIN_TIMEOUT).await
+        server::serve(app, listener, DRAIN_TIMEOUT).await
     });
-    // Idle blocking-pool threads (SQLite statements) need not be waited for.
-    runtime.shutdown_timeout(Duration::from_millis(500));
     result
 }
 

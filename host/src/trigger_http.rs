@@ -10,13 +10,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use hyper_util::server::graceful::GracefulConnection;
+use tokio::net::TcpStream;
 use wasmtime::{Engine, Store, Trap};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
@@ -27,6 +27,7 @@ use crate::capabilities::outbound_http::{AllowedHosts, OutboundHooks};
 use crate::capabilities::sqlite::SqliteGrants;
 use crate::capabilities::variables::ComponentVariables;
 use crate::capabilities::wasi::WasiTemplate;
+use crate::request_log::{self, RequestLine};
 use crate::routing::Router;
 use crate::state::{HostState, MemoryLimit};
 
@@ -100,15 +101,15 @@ impl App {
         let method = request.method().clone();
         let path = request.uri().path().to_string();
         let (component, response, instantiate_us) = self.route_and_run(request, origin).await;
-        log_request(
-            &request_id,
-            method.as_str(),
-            &path,
-            component.as_deref(),
-            response.status(),
-            started.elapsed(),
+        request_log::log(&RequestLine {
+            request_id: &request_id,
+            method: method.as_str(),
+            path: &path,
+            component: component.as_deref(),
+            status: response.status().as_u16(),
+            duration: started.elapsed(),
             instantiate_us,
-        );
+        });
         response
     }
 
@@ -425,64 +426,6 @@ fn with_spin_headers(
     Request::from_parts(parts, body)
 }
 
-fn log_request(
-    request_id: &str,
-    method: &str,
-    path: &str,
-    component: Option<&str>,
-    status: StatusCode,
-    duration: Duration,
-    instantiate_us: Option<f64>,
-) {
-    let line = serde_json::json!({
-        "level": "info",
-        "msg": "request",
-        "request_id": request_id,
-        "method": method,
-        "path": path,
-        "component": component,
-        "status": status.as_u16(),
-        "duration_ms": (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
-        "instantiate_us": instantiate_us.map(|us| (us * 10.0).round() / 10.0),
-    });
-    let mut line = line.to_string();
-    line.push('\n');
-    log_line(line);
-}
-
-/// Request log lines waiting for the writer thread.
-static LOG_BUFFER: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
-static LOG_WRITER: std::sync::Once = std::sync::Once::new();
-
-/// How long a log line may wait before it reaches stderr.
-const LOG_FLUSH_INTERVAL: Duration = Duration::from_millis(5);
-
-/// Queues one request log line for stderr. A background thread writes what
-/// has accumulated every few milliseconds, so a busy server makes one write
-/// per interval instead of one syscall (and thread wake-up) per request.
-fn log_line(line: String) {
-    LOG_WRITER.call_once(|| {
-        std::thread::spawn(|| {
-            loop {
-                std::thread::sleep(LOG_FLUSH_INTERVAL);
-                flush_log();
-            }
-        });
-    });
-    LOG_BUFFER
-        .lock()
-        .expect("log buffer poisoned")
-        .extend_from_slice(line.as_bytes());
-}
-
-/// Writes every queued log line to stderr.
-pub fn flush_log() {
-    let pending = std::mem::take(&mut *LOG_BUFFER.lock().expect("log buffer poisoned"));
-    if !pending.is_empty() {
-        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), &pending);
-    }
-}
-
 fn full(bytes: impl Into<Bytes>) -> WasiBody {
     Full::new(bytes.into())
         .map_err(|never| match never {})
@@ -524,53 +467,21 @@ fn internal_error(detail: &str) -> Response<WasiBody> {
     problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail)
 }
 
-/// Serves the app until SIGINT or SIGTERM, then drains in-flight requests.
-pub async fn serve(app: Arc<App>, listener: TcpListener, drain_timeout: Duration) -> Result<()> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    loop {
-        let (stream, client) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    eprintln!("{}", serde_json::json!({"level": "warn", "msg": "accept failed", "error": e.to_string()}));
-                    continue;
-                }
-            },
-            _ = tokio::signal::ctrl_c() => break,
-            _ = terminate.recv() => break,
-        };
-        let _ = stream.set_nodelay(true);
+/// One client connection (HTTP/1.1 with keep-alive), served until it closes
+/// or a graceful shutdown has let its in-flight request finish.
+pub fn connection(
+    app: Arc<App>,
+    stream: TcpStream,
+    client: SocketAddr,
+) -> impl GracefulConnection<Error = hyper::Error> + Send + 'static {
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let app = Arc::clone(&app);
-        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            let app = Arc::clone(&app);
-            async move {
-                let request = request.map(|body| body.map_err(HttpError::from).boxed_unsync());
-                Ok::<_, Infallible>(app.handle(request, Origin::Client(client)).await)
-            }
-        });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-    }
-    drop(listener);
-    eprintln!(
-        "{}",
-        serde_json::json!({"level": "info", "msg": "shutting down: draining in-flight requests"})
-    );
-    if tokio::time::timeout(drain_timeout, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        eprintln!(
-            "{}",
-            serde_json::json!({"level": "warn", "msg": "drain timed out; closing remaining connections"})
-        );
-    }
-    flush_log();
-    Ok(())
+        async move {
+            let request = request.map(|body| body.map_err(HttpError::from).boxed_unsync());
+            Ok::<_, Infallible>(app.handle(request, Origin::Client(client)).await)
+        }
+    });
+    hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
 }
