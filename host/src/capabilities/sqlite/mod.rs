@@ -1,8 +1,11 @@
 //! SQLite databases (`fermyon:spin/sqlite@2.0.0` and `spin:sqlite/sqlite@3.0.0`):
 //! the manifest's `sqlite_databases` grants, runtime-config
 //! `[sqlite_database.<label>]`, and the [`SqliteDatabase`] backend trait with a
-//! local-file implementation (WAL, `synchronous=FULL`: an acknowledged write
-//! is durable). A libSQL backend is one more implementation of the trait.
+//! local-file implementation (WAL with group commit: an acknowledged write
+//! is as durable as with `synchronous=FULL`). A libSQL backend is one more
+//! implementation of the trait.
+
+mod group_commit;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +16,7 @@ use anyhow::{Context, Result};
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::state::HostState;
+use group_commit::GroupCommit;
 
 mod v2 {
     wasmtime::component::bindgen!({
@@ -82,6 +86,8 @@ pub struct SqliteFile {
     /// One writer at a time, queued in-process: SQLite's own busy handler
     /// sleeps in coarse steps, which wastes most of the fsync budget.
     writer: WriteGate,
+    /// Makes the pool's commits durable, several at a time.
+    commits: GroupCommit,
 }
 
 /// A binary semaphore held by the connection that is writing (for a whole
@@ -108,8 +114,24 @@ impl WriteGate {
 }
 
 /// Whether a statement can only read (so it needs no write turn): its first
-/// keyword, after comments, is `SELECT`, `VALUES` or `EXPLAIN`.
+/// keyword is `SELECT`, `VALUES` or `EXPLAIN`.
 fn is_read_only(statement: &str) -> bool {
+    matches!(
+        first_keyword(statement).as_str(),
+        "SELECT" | "VALUES" | "EXPLAIN"
+    )
+}
+
+/// Whether a statement inside a transaction may commit it.
+fn may_end_transaction(statement: &str) -> bool {
+    matches!(
+        first_keyword(statement).as_str(),
+        "COMMIT" | "END" | "RELEASE"
+    )
+}
+
+/// A statement's first keyword after comments, upper-cased.
+fn first_keyword(statement: &str) -> String {
     let mut s = statement.trim_start();
     loop {
         if let Some(rest) = s.strip_prefix("--") {
@@ -120,12 +142,10 @@ fn is_read_only(statement: &str) -> bool {
             break;
         }
     }
-    let word: String = s
-        .chars()
+    s.chars()
         .take_while(|c| c.is_ascii_alphabetic())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    matches!(word.as_str(), "SELECT" | "VALUES" | "EXPLAIN")
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 /// Idle connections kept per file; more are opened under load and closed after.
@@ -134,11 +154,12 @@ const MAX_IDLE: usize = 32;
 impl SqliteFile {
     pub fn open(path: &Path) -> Result<Arc<Self>> {
         // Open once now so a bad path fails at start, not on the first request.
-        let first = open_file(path)?;
+        let first = open_pooled(path)?;
         Ok(Arc::new(Self {
             path: path.to_path_buf(),
             idle: Mutex::new(vec![first]),
             writer: WriteGate::default(),
+            commits: GroupCommit::new(path),
         }))
     }
 
@@ -153,14 +174,22 @@ impl SqliteDatabase for SqliteFile {
         let idle = self.idle.lock().expect("sqlite pool poisoned").pop();
         let connection = match idle {
             Some(c) => c,
-            None => open_file(&self.path)?,
+            None => open_pooled(&self.path)?,
         };
         Ok(Box::new(PooledConnection {
             connection: Some(connection),
             file: self,
             writing: false,
+            seen_before_writing: 0,
         }))
     }
+}
+
+/// A guest connection: it syncs nothing itself, [`GroupCommit`] does.
+fn open_pooled(path: &Path) -> Result<rusqlite::Connection> {
+    let connection = open_file(path)?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(connection)
 }
 
 struct PooledConnection {
@@ -168,6 +197,9 @@ struct PooledConnection {
     file: Arc<SqliteFile>,
     /// Holds the file's write gate.
     writing: bool,
+    /// While writing: the newest commit ticket of others when the gate was
+    /// taken, all a statement inside the transaction can have seen.
+    seen_before_writing: u64,
 }
 
 impl PooledConnection {
@@ -202,15 +234,34 @@ impl Drop for PooledConnection {
 
 impl SqliteConnection for PooledConnection {
     fn execute(&mut self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult> {
+        let commits = &self.file.commits;
         if !self.writing && !is_read_only(statement) {
             self.file.writer.acquire();
             self.writing = true;
+            self.seen_before_writing = commits.latest();
         }
+        let ticket = (self.writing
+            && (self.connection().is_autocommit() || may_end_transaction(statement)))
+        .then(|| commits.issue());
         let result = self.run(statement, parameters);
-        if self.writing && self.connection().is_autocommit() {
+        if let Some(ticket) = ticket {
+            commits.finish(ticket);
+        }
+        let ended = self.writing && self.connection().is_autocommit();
+        // Every commit this statement made or may have seen must be on disk
+        // before it is answered.
+        let must_be_durable = match ticket {
+            Some(ticket) if ended => ticket,
+            _ if self.writing => self.seen_before_writing,
+            _ => commits.latest(),
+        };
+        if ended {
             self.writing = false;
             self.file.writer.release();
         }
+        commits
+            .wait_durable(must_be_durable)
+            .context("making the commit durable")?;
         result
     }
 
@@ -224,7 +275,7 @@ impl SqliteConnection for PooledConnection {
 }
 
 impl PooledConnection {
-    fn run(&mut self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult> {
+    fn run(&self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult> {
         use rusqlite::types::{Value, ValueRef};
         let connection = self.connection();
         let mut prepared = connection.prepare_cached(statement)?;
