@@ -25,6 +25,9 @@ use clap::{Parser, Subcommand};
 use crate::runtime_config::RuntimeConfig;
 use crate::trigger_http::Limits;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -12,20 +12,25 @@
 //!
 //! Statements that may commit take a ticket, in the order of the file's
 //! write gate; syncing up to a ticket makes it and all earlier ones durable.
+//! Waiting is async, so a request waiting for the disk holds no thread; the
+//! sync itself runs on a blocking thread, one at a time, and the next one
+//! starts as soon as it ends if commits have queued up meanwhile.
 
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-pub struct GroupCommit {
+use tokio::sync::watch;
+
+pub struct GroupCommit(Arc<Shared>);
+
+struct Shared {
     wal: PathBuf,
     state: Mutex<State>,
-    /// Signalled when a statement holding a ticket finishes.
-    finished: Condvar,
-    /// Signalled when a sync ends.
-    synced: Condvar,
+    /// What waiters watch; written only with `state` locked.
+    progress: watch::Sender<Progress>,
 }
 
 #[derive(Default)]
@@ -34,89 +39,133 @@ struct State {
     issued: u64,
     /// The newest ticket whose statement has finished (tickets finish in order).
     finished: u64,
-    /// Every ticket up to this one is on disk.
-    durable: u64,
-    /// A sync up to this ticket failed: its commits may be lost.
-    failed: u64,
+    /// The newest ticket someone waits to see durable.
+    requested: u64,
+    progress: Progress,
     syncing: bool,
     /// The WAL file last synced (device, inode): a new one needs its directory synced.
     wal_file: Option<(u64, u64)>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Progress {
+    /// Every ticket up to this one is on disk.
+    durable: u64,
+    /// A sync failed. After a failed fsync Linux may have dropped the dirty
+    /// pages, so no later sync can vouch for any commit: like PostgreSQL,
+    /// stop promising durability until a restart.
+    failed: bool,
 }
 
 impl GroupCommit {
     pub fn new(database: &Path) -> Self {
         let mut wal = database.as_os_str().to_owned();
         wal.push("-wal");
-        Self {
+        Self(Arc::new(Shared {
             wal: wal.into(),
             state: Mutex::default(),
-            finished: Condvar::new(),
-            synced: Condvar::new(),
-        }
-    }
-
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().expect("group commit poisoned")
+            progress: watch::Sender::new(Progress::default()),
+        }))
     }
 
     /// A ticket for a statement that may commit; call with the write gate
     /// held, before running it.
     pub fn issue(&self) -> u64 {
-        let mut state = self.state();
+        let mut state = self.0.state();
         state.issued += 1;
         state.issued
     }
 
     /// Marks a ticket's statement finished; call before releasing the gate.
     pub fn finish(&self, ticket: u64) {
-        self.state().finished = ticket;
-        self.finished.notify_all();
+        let mut state = self.0.state();
+        state.finished = ticket;
+        Shared::sync_if_needed(&self.0, state);
     }
 
     /// The newest ticket: a statement that has just run may have seen the
     /// commit of any ticket up to this one.
     pub fn latest(&self) -> u64 {
-        self.state().issued
+        self.0.state().issued
     }
 
-    /// Blocks until every commit up to `ticket` is on disk. The first waiter
-    /// to find no sync running syncs for everyone; the others wait for it.
-    pub fn wait_durable(&self, ticket: u64) -> io::Result<()> {
-        let mut state = self.state();
-        loop {
-            if state.durable >= ticket {
+    /// Waits until every commit up to `ticket` is on disk.
+    pub async fn durable(&self, ticket: u64) -> io::Result<()> {
+        let mut progress = {
+            let mut state = self.0.state();
+            if state.progress.durable >= ticket {
                 return Ok(());
             }
-            if state.failed >= ticket {
-                return Err(io::Error::other(
-                    "syncing the WAL failed: the commit may not be durable",
-                ));
-            }
-            if state.finished < ticket {
-                state = self.finished.wait(state).expect("group commit poisoned");
-                continue;
-            }
-            if state.syncing {
-                state = self.synced.wait(state).expect("group commit poisoned");
-                continue;
-            }
-            state.syncing = true;
+            state.requested = state.requested.max(ticket);
+            // Subscribed before the lock is released: no update can be missed.
+            let progress = self.0.progress.subscribe();
+            Shared::sync_if_needed(&self.0, state);
+            progress
+        };
+        let reached = *progress
+            .wait_for(|p| p.durable >= ticket || p.failed)
+            .await
+            .map_err(|_| io::Error::other("group commit stopped"))?;
+        if reached.durable >= ticket {
+            Ok(())
+        } else {
+            Err(io::Error::other(
+                "syncing the database's WAL failed earlier, so no commit can be promised durable; restart the host",
+            ))
+        }
+    }
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().expect("group commit poisoned")
+    }
+
+    /// Starts a sync when someone waits for a finished commit and none runs.
+    fn sync_if_needed(this: &Arc<Self>, mut state: MutexGuard<'_, State>) {
+        let durable = state.progress.durable;
+        if state.syncing
+            || state.progress.failed
+            || state.requested <= durable
+            || state.finished <= durable
+        {
+            return;
+        }
+        state.syncing = true;
+        drop(state);
+        let this = Arc::clone(this);
+        tokio::task::spawn_blocking(move || this.sync_while_requested());
+    }
+
+    fn sync_while_requested(&self) {
+        let mut state = self.state();
+        loop {
             let target = state.finished;
             let known = state.wal_file;
             drop(state);
             let outcome = sync_wal(&self.wal, known);
             state = self.state();
-            state.syncing = false;
             match outcome {
                 Ok(wal_file) => {
-                    state.durable = target;
+                    state.progress.durable = target;
                     state.wal_file = wal_file;
                 }
-                // After a failed fsync Linux may drop the dirty pages, so a
-                // later successful one proves nothing about these commits.
-                Err(_) => state.failed = target,
+                Err(e) => {
+                    state.progress.failed = true;
+                    eprintln!(
+                        "{}",
+                        serde_json::json!({"level": "error", "msg": "syncing a SQLite WAL failed; commits are no longer acknowledged", "wal": self.wal.display().to_string(), "error": e.to_string()})
+                    );
+                }
             }
-            self.synced.notify_all();
+            self.progress.send_replace(state.progress);
+            let more = !state.progress.failed
+                && state.requested > state.progress.durable
+                && state.finished > state.progress.durable;
+            if !more {
+                state.syncing = false;
+                return;
+            }
         }
     }
 }
@@ -145,7 +194,7 @@ fn sync_wal(wal: &Path, known: Option<(u64, u64)>) -> io::Result<Option<(u64, u6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+    use std::time::Duration;
 
     fn temp_database(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("crm-host-gc-{name}-{}", std::process::id()));
@@ -153,51 +202,52 @@ mod tests {
         dir.join("t.db")
     }
 
-    #[test]
-    fn a_finished_ticket_becomes_durable_with_one_sync_for_all() {
+    #[tokio::test]
+    async fn one_sync_makes_every_finished_ticket_durable() {
         let database = temp_database("all");
         std::fs::write(format!("{}-wal", database.display()), b"frames").unwrap();
         let commits = GroupCommit::new(&database);
         let tickets: Vec<u64> = (0..3).map(|_| commits.issue()).collect();
         assert_eq!(tickets, [1, 2, 3]);
         commits.finish(3);
-        commits.wait_durable(3).unwrap();
+        commits.durable(3).await.unwrap();
+        assert_eq!(commits.0.state().progress.durable, 3);
         // Earlier tickets were covered by the same sync.
-        assert_eq!(commits.state().durable, 3);
-        commits.wait_durable(1).unwrap();
+        commits.durable(1).await.unwrap();
+        assert!(!commits.0.state().syncing);
         let _ = std::fs::remove_dir_all(database.parent().unwrap());
     }
 
-    #[test]
-    fn a_reader_waits_for_a_commit_in_progress() {
+    #[tokio::test]
+    async fn a_reader_waits_for_a_commit_in_progress() {
         let database = temp_database("reader");
         let commits = Arc::new(GroupCommit::new(&database));
         let ticket = commits.issue();
         let reader = {
             let commits = Arc::clone(&commits);
-            std::thread::spawn(move || commits.wait_durable(commits.latest()))
+            tokio::spawn(async move { commits.durable(commits.latest()).await })
         };
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!reader.is_finished(), "answered before the commit finished");
         commits.finish(ticket);
-        reader.join().unwrap().unwrap();
-        assert_eq!(commits.state().durable, ticket);
+        reader.await.unwrap().unwrap();
+        assert_eq!(commits.0.state().progress.durable, ticket);
         let _ = std::fs::remove_dir_all(database.parent().unwrap());
     }
 
-    #[test]
-    fn a_failed_sync_fails_its_tickets() {
-        // A WAL path under a regular file cannot be opened: not NotFound, an error.
+    #[tokio::test]
+    async fn a_failed_sync_fails_its_tickets_and_every_later_one() {
+        // A WAL path under a regular file cannot be opened, and not for NotFound.
         let database = temp_database("failed");
-        std::fs::write(database.parent().unwrap().join("file"), b"").unwrap();
-        let commits = GroupCommit::new(&database.parent().unwrap().join("file/t.db"));
-        let ticket = commits.issue();
-        commits.finish(ticket);
-        assert!(commits.wait_durable(ticket).is_err());
-        assert!(
-            commits.wait_durable(ticket).is_err(),
-            "a retry must not succeed"
-        );
+        let not_a_dir = database.parent().unwrap().join("file");
+        std::fs::write(&not_a_dir, b"").unwrap();
+        let commits = GroupCommit::new(&not_a_dir.join("t.db"));
+        let first = commits.issue();
+        commits.finish(first);
+        assert!(commits.durable(first).await.is_err());
+        let second = commits.issue();
+        commits.finish(second);
+        assert!(commits.durable(second).await.is_err());
         let _ = std::fs::remove_dir_all(database.parent().unwrap());
     }
 }

@@ -9,10 +9,11 @@ mod group_commit;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use futures::future::BoxFuture;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::state::HostState;
@@ -53,12 +54,17 @@ pub struct QueryResult {
 
 /// A database a label resolves to.
 pub trait SqliteDatabase: Send + Sync {
-    fn connect(self: Arc<Self>) -> Result<Box<dyn SqliteConnection>>;
+    fn connect(self: Arc<Self>) -> Result<Arc<dyn SqliteConnection>>;
 }
 
 /// One guest connection: statements on it share its transaction state.
-pub trait SqliteConnection: Send {
-    fn execute(&mut self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult>;
+pub trait SqliteConnection: Send + Sync {
+    /// Runs one statement, answering once what it wrote is durable.
+    fn execute(
+        self: Arc<Self>,
+        statement: String,
+        parameters: Vec<SqlValue>,
+    ) -> BoxFuture<'static, Result<QueryResult>>;
     fn last_insert_rowid(&self) -> i64;
     fn changes(&self) -> u64;
 }
@@ -84,7 +90,7 @@ pub struct SqliteFile {
     path: PathBuf,
     idle: Mutex<Vec<rusqlite::Connection>>,
     /// One writer at a time, queued in-process: SQLite's own busy handler
-    /// sleeps in coarse steps, which wastes most of the fsync budget.
+    /// sleeps in coarse steps, which wastes most of the write budget.
     writer: WriteGate,
     /// Makes the pool's commits durable, several at a time.
     commits: GroupCommit,
@@ -170,17 +176,19 @@ impl SqliteFile {
 }
 
 impl SqliteDatabase for SqliteFile {
-    fn connect(self: Arc<Self>) -> Result<Box<dyn SqliteConnection>> {
+    fn connect(self: Arc<Self>) -> Result<Arc<dyn SqliteConnection>> {
         let idle = self.idle.lock().expect("sqlite pool poisoned").pop();
         let connection = match idle {
             Some(c) => c,
             None => open_pooled(&self.path)?,
         };
-        Ok(Box::new(PooledConnection {
-            connection: Some(connection),
+        Ok(Arc::new(PooledConnection {
             file: self,
-            writing: false,
-            seen_before_writing: 0,
+            session: Mutex::new(Session {
+                connection: Some(connection),
+                writing: false,
+                seen_before_writing: 0,
+            }),
         }))
     }
 }
@@ -193,8 +201,13 @@ fn open_pooled(path: &Path) -> Result<rusqlite::Connection> {
 }
 
 struct PooledConnection {
-    connection: Option<rusqlite::Connection>,
     file: Arc<SqliteFile>,
+    session: Mutex<Session>,
+}
+
+struct Session {
+    /// Taken back into the pool on drop.
+    connection: Option<rusqlite::Connection>,
     /// Holds the file's write gate.
     writing: bool,
     /// While writing: the newest commit ticket of others when the gate was
@@ -202,7 +215,7 @@ struct PooledConnection {
     seen_before_writing: u64,
 }
 
-impl PooledConnection {
+impl Session {
     fn connection(&self) -> &rusqlite::Connection {
         self.connection
             .as_ref()
@@ -212,14 +225,15 @@ impl PooledConnection {
 
 impl Drop for PooledConnection {
     fn drop(&mut self) {
-        let Some(connection) = self.connection.take() else {
+        let session = self.session.get_mut().expect("sqlite connection poisoned");
+        let Some(connection) = session.connection.take() else {
             return;
         };
         // A guest that left a transaction open must not leak it to the next.
         let rolled_back =
             connection.is_autocommit() || connection.execute_batch("ROLLBACK").is_ok();
-        if self.writing {
-            self.writing = false;
+        if session.writing {
+            session.writing = false;
             self.file.writer.release();
         }
         if !rolled_back {
@@ -233,84 +247,114 @@ impl Drop for PooledConnection {
 }
 
 impl SqliteConnection for PooledConnection {
-    fn execute(&mut self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult> {
-        let commits = &self.file.commits;
-        if !self.writing && !is_read_only(statement) {
-            self.file.writer.acquire();
-            self.writing = true;
-            self.seen_before_writing = commits.latest();
-        }
-        let ticket = (self.writing
-            && (self.connection().is_autocommit() || may_end_transaction(statement)))
-        .then(|| commits.issue());
-        let result = self.run(statement, parameters);
-        if let Some(ticket) = ticket {
-            commits.finish(ticket);
-        }
-        let ended = self.writing && self.connection().is_autocommit();
-        // Every commit this statement made or may have seen must be on disk
-        // before it is answered.
-        let must_be_durable = match ticket {
-            Some(ticket) if ended => ticket,
-            _ if self.writing => self.seen_before_writing,
-            _ => commits.latest(),
-        };
-        if ended {
-            self.writing = false;
-            self.file.writer.release();
-        }
-        commits
-            .wait_durable(must_be_durable)
-            .context("making the commit durable")?;
-        result
+    fn execute(
+        self: Arc<Self>,
+        statement: String,
+        parameters: Vec<SqlValue>,
+    ) -> BoxFuture<'static, Result<QueryResult>> {
+        Box::pin(async move {
+            // Statements may wait for the write gate or be slow: off the
+            // runtime's thread. Waiting for the disk is not: it holds no thread.
+            let this = Arc::clone(&self);
+            let (result, must_be_durable) =
+                tokio::task::spawn_blocking(move || this.run_in_turn(&statement, parameters))
+                    .await
+                    .context("sqlite task failed")?;
+            self.file
+                .commits
+                .durable(must_be_durable)
+                .await
+                .context("making the commit durable")?;
+            result
+        })
     }
 
     fn last_insert_rowid(&self) -> i64 {
-        self.connection().last_insert_rowid()
+        self.session().connection().last_insert_rowid()
     }
 
     fn changes(&self) -> u64 {
-        self.connection().changes()
+        self.session().connection().changes()
     }
 }
 
 impl PooledConnection {
-    fn run(&self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult> {
-        use rusqlite::types::{Value, ValueRef};
-        let connection = self.connection();
-        let mut prepared = connection.prepare_cached(statement)?;
-        let columns: Vec<String> = prepared
-            .column_names()
-            .into_iter()
-            .map(String::from)
-            .collect();
-        let parameters = parameters.into_iter().map(|p| match p {
-            SqlValue::Integer(i) => Value::Integer(i),
-            SqlValue::Real(r) => Value::Real(r),
-            SqlValue::Text(t) => Value::Text(t),
-            SqlValue::Blob(b) => Value::Blob(b),
-            SqlValue::Null => Value::Null,
-        });
-        let mut rows = prepared.query(rusqlite::params_from_iter(parameters))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            let values = (0..columns.len())
-                .map(|i| {
-                    Ok(match row.get_ref(i)? {
-                        ValueRef::Integer(i) => SqlValue::Integer(i),
-                        ValueRef::Real(r) => SqlValue::Real(r),
-                        ValueRef::Text(t) => {
-                            SqlValue::Text(String::from_utf8_lossy(t).into_owned())
-                        }
-                        ValueRef::Blob(b) => SqlValue::Blob(b.to_vec()),
-                        ValueRef::Null => SqlValue::Null,
-                    })
-                })
-                .collect::<rusqlite::Result<_>>()?;
-            out.push(values);
-        }
-        Ok(QueryResult { columns, rows: out })
+    fn session(&self) -> MutexGuard<'_, Session> {
+        self.session.lock().expect("sqlite connection poisoned")
     }
+
+    /// Runs a statement, and says which commit ticket must be durable
+    /// before it is answered: every commit it made or may have seen.
+    fn run_in_turn(
+        &self,
+        statement: &str,
+        parameters: Vec<SqlValue>,
+    ) -> (Result<QueryResult>, u64) {
+        let mut session = self.session();
+        let commits = &self.file.commits;
+        if !session.writing && !is_read_only(statement) {
+            self.file.writer.acquire();
+            session.writing = true;
+            session.seen_before_writing = commits.latest();
+        }
+        let writing = session.writing;
+        let connection = session.connection();
+        let ticket = (writing && (connection.is_autocommit() || may_end_transaction(statement)))
+            .then(|| commits.issue());
+        let result = run(connection, statement, parameters);
+        if let Some(ticket) = ticket {
+            commits.finish(ticket);
+        }
+        let ended = writing && connection.is_autocommit();
+        let must_be_durable = match ticket {
+            Some(ticket) if ended => ticket,
+            _ if writing => session.seen_before_writing,
+            _ => commits.latest(),
+        };
+        if ended {
+            session.writing = false;
+            self.file.writer.release();
+        }
+        (result, must_be_durable)
+    }
+}
+
+fn run(
+    connection: &rusqlite::Connection,
+    statement: &str,
+    parameters: Vec<SqlValue>,
+) -> Result<QueryResult> {
+    use rusqlite::types::{Value, ValueRef};
+    let mut prepared = connection.prepare_cached(statement)?;
+    let columns: Vec<String> = prepared
+        .column_names()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let parameters = parameters.into_iter().map(|p| match p {
+        SqlValue::Integer(i) => Value::Integer(i),
+        SqlValue::Real(r) => Value::Real(r),
+        SqlValue::Text(t) => Value::Text(t),
+        SqlValue::Blob(b) => Value::Blob(b),
+        SqlValue::Null => Value::Null,
+    });
+    let mut rows = prepared.query(rusqlite::params_from_iter(parameters))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let values = (0..columns.len())
+            .map(|i| {
+                Ok(match row.get_ref(i)? {
+                    ValueRef::Integer(i) => SqlValue::Integer(i),
+                    ValueRef::Real(r) => SqlValue::Real(r),
+                    ValueRef::Text(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => SqlValue::Blob(b.to_vec()),
+                    ValueRef::Null => SqlValue::Null,
+                })
+            })
+            .collect::<rusqlite::Result<_>>()?;
+        out.push(values);
+    }
+    Ok(QueryResult { columns, rows: out })
 }
 
 /// The databases one component was granted, by label.
@@ -324,7 +368,7 @@ impl SqliteGrants {
 }
 
 /// The guest's `connection` resource, shared by both WIT versions.
-pub struct ConnectionHandle(Arc<Mutex<Box<dyn SqliteConnection>>>);
+pub struct ConnectionHandle(Arc<dyn SqliteConnection>);
 
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
     v2::fermyon::spin::sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
@@ -366,9 +410,7 @@ macro_rules! sqlite_host {
                 return Ok(Err(wit::Error::AccessDenied));
             };
             match Arc::clone(db).connect() {
-                Ok(c) => Ok(Ok(state
-                    .table
-                    .push(ConnectionHandle(Arc::new(Mutex::new(c))))?)),
+                Ok(c) => Ok(Ok(state.table.push(ConnectionHandle(c))?)),
                 Err(e) => Ok(Err(wit::Error::Io(format!("{e:#}")))),
             }
         }
@@ -381,16 +423,7 @@ macro_rules! sqlite_host {
         ) -> wasmtime::Result<Result<wit::QueryResult, wit::Error>> {
             let connection = Arc::clone(&state.table.get(&connection)?.0);
             let parameters = parameters.into_iter().map(from_wit).collect();
-            // Statements may wait for the write turn and fsync: off the runtime's workers.
-            let result = tokio::task::spawn_blocking(move || {
-                connection
-                    .lock()
-                    .expect("sqlite connection poisoned")
-                    .execute(&statement, parameters)
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("sqlite task failed: {e}"))
-            .and_then(|r| r);
+            let result = connection.execute(statement, parameters).await;
             Ok(result
                 .map(|result| wit::QueryResult {
                     columns: result.columns,
@@ -470,23 +503,11 @@ impl v3::spin::sqlite::sqlite::HostConnection for HostState {
         &mut self,
         connection: Resource<ConnectionHandle>,
     ) -> wasmtime::Result<i64> {
-        Ok(self
-            .table
-            .get(&connection)?
-            .0
-            .lock()
-            .expect("sqlite connection poisoned")
-            .last_insert_rowid())
+        Ok(self.table.get(&connection)?.0.last_insert_rowid())
     }
 
     async fn changes(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<u64> {
-        Ok(self
-            .table
-            .get(&connection)?
-            .0
-            .lock()
-            .expect("sqlite connection poisoned")
-            .changes())
+        Ok(self.table.get(&connection)?.0.changes())
     }
 
     async fn drop(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
@@ -509,21 +530,49 @@ mod tests {
         assert!(!is_read_only("WITH x AS (SELECT 1) DELETE FROM t"));
     }
 
-    #[test]
-    fn transactions_hold_the_write_turn() {
+    fn run(
+        connection: &Arc<dyn SqliteConnection>,
+        sql: &str,
+    ) -> BoxFuture<'static, Result<QueryResult>> {
+        Arc::clone(connection).execute(sql.to_string(), vec![])
+    }
+
+    #[tokio::test]
+    async fn transactions_hold_the_write_turn_and_commits_answer_durable() {
+        use futures::FutureExt;
         let dir = std::env::temp_dir().join(format!("crm-host-sqlite-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         let file = SqliteFile::open(&dir.join("t.db")).unwrap();
-        let mut a = Arc::clone(&file).connect().unwrap();
-        a.execute("CREATE TABLE IF NOT EXISTS t (x)", vec![])
-            .unwrap();
-        a.execute("BEGIN", vec![]).unwrap();
-        a.execute("INSERT INTO t VALUES (1)", vec![]).unwrap();
+        let a = Arc::clone(&file).connect().unwrap();
+        let b = Arc::clone(&file).connect().unwrap();
+        run(&a, "CREATE TABLE IF NOT EXISTS t (x)").await.unwrap();
+        run(&a, "BEGIN").await.unwrap();
+        run(&a, "INSERT INTO t VALUES (1)").await.unwrap();
         assert!(*file.writer.taken.lock().unwrap());
-        a.execute("COMMIT", vec![]).unwrap();
+        // Another connection reads meanwhile, but writes only after the commit.
+        let count = run(&b, "SELECT count(*) FROM t").await.unwrap();
+        assert_eq!(count.rows, vec![vec![SqlValue::Integer(0)]]);
+        let waiting_write = tokio::spawn(run(&b, "INSERT INTO t VALUES (2)"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !waiting_write.is_finished(),
+            "wrote inside another's transaction"
+        );
+        run(&a, "COMMIT").await.unwrap();
+        waiting_write.await.unwrap().unwrap();
         assert!(!*file.writer.taken.lock().unwrap());
-        a.execute("BEGIN", vec![]).unwrap();
+        // Both commits were on disk before they were answered.
+        let latest = file.commits.latest();
+        assert!(latest > 0);
+        assert!(matches!(
+            file.commits.durable(latest).now_or_never(),
+            Some(Ok(()))
+        ));
+        run(&a, "BEGIN").await.unwrap();
         drop(a); // rolls back and frees the turn
         assert!(!*file.writer.taken.lock().unwrap());
+        let count = run(&b, "SELECT count(*) FROM t").await.unwrap();
+        assert_eq!(count.rows, vec![vec![SqlValue::Integer(2)]]);
         let _ = std::fs::remove_dir_all(dir);
     }
 }
