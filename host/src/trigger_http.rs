@@ -1,4 +1,4 @@
-//! The HTTP trigger: accepts connections, routes each request to a
+//! The HTTP trigger: serves a connection's requests, routes each to a
 //! component, gives it Spin's `spin-*` headers, runs a fresh instance, and
 //! turns every failure (trap, timeout, memory cap, oversized body) into a
 //! response for that request alone.
@@ -17,7 +17,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulConnection;
 use tokio::net::TcpStream;
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Store, Trap};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody, WasiHttpCtx, WasiHttpView};
@@ -53,7 +53,6 @@ pub struct Limits {
 pub struct App {
     pub name: String,
     pub app_version: String,
-    pub engine: Engine,
     pub router: Router,
     pub components: HashMap<String, ServedComponent>,
     pub limits: Limits,
@@ -70,7 +69,8 @@ pub enum Chained {
 }
 
 enum Origin {
-    Client(SocketAddr),
+    /// From a client at this address (rendered once per connection).
+    Client(HeaderValue),
     Chained(Chained),
 }
 
@@ -236,7 +236,7 @@ impl App {
             sqlite: component.sqlite.clone(),
             variables: component.variables.clone(),
         };
-        let mut store = Store::new(&self.engine, state);
+        let mut store = Store::new(component.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
         let ticks =
             (self.limits.request_timeout.as_millis() / self.epoch_tick.as_millis().max(1)).max(1);
@@ -249,7 +249,12 @@ impl App {
             if remaining_ticks == 0 {
                 return Err(Trap::Interrupt.into());
             }
-            Ok(wasmtime::UpdateDeadline::Yield(1))
+            // tokio's own yield: it lets the runtime poll for I/O first, so a
+            // spinning guest cannot delay its thread's other connections.
+            Ok(wasmtime::UpdateDeadline::YieldCustom(
+                1,
+                Box::pin(tokio::task::yield_now()),
+            ))
         });
 
         let (sender, receiver) = tokio::sync::oneshot::channel();
@@ -379,6 +384,18 @@ impl GuestFailure {
     }
 }
 
+/// The request headers Spin adds (constants: parsing a name costs per request).
+mod spin_header {
+    use http::HeaderName;
+    pub const FULL_URL: HeaderName = HeaderName::from_static("spin-full-url");
+    pub const PATH_INFO: HeaderName = HeaderName::from_static("spin-path-info");
+    pub const MATCHED_ROUTE: HeaderName = HeaderName::from_static("spin-matched-route");
+    pub const BASE_PATH: HeaderName = HeaderName::from_static("spin-base-path");
+    pub const COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-component-route");
+    pub const RAW_COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-raw-component-route");
+    pub const CLIENT_ADDR: HeaderName = HeaderName::from_static("spin-client-addr");
+}
+
 fn with_spin_headers(
     request: Request<WasiBody>,
     origin: &Origin,
@@ -390,33 +407,28 @@ fn with_spin_headers(
     let authority = parts
         .uri
         .authority()
-        .map(|a| a.to_string())
-        .or_else(|| {
-            parts
-                .headers
-                .get(http::header::HOST)?
-                .to_str()
-                .ok()
-                .map(String::from)
-        })
-        .unwrap_or_else(|| "localhost".to_string());
+        .map(|a| a.as_str())
+        .or_else(|| parts.headers.get(http::header::HOST)?.to_str().ok())
+        .unwrap_or("localhost");
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let full_url = format!("http://{authority}{path_and_query}");
     let client = match origin {
-        Origin::Client(addr) => addr.to_string(),
-        Origin::Chained(_) => "127.0.0.1:0".to_string(),
+        Origin::Client(client) => client.clone(),
+        Origin::Chained(_) => HeaderValue::from_static("127.0.0.1:0"),
     };
+    let value = |text: &str| HeaderValue::from_str(text).ok();
+    let raw_route = value(raw_route);
     let headers = &mut parts.headers;
     for (name, value) in [
-        ("spin-full-url", full_url.as_str()),
-        ("spin-path-info", path_info),
-        ("spin-matched-route", raw_route),
-        ("spin-base-path", "/"),
-        ("spin-component-route", component_route),
-        ("spin-raw-component-route", raw_route),
-        ("spin-client-addr", client.as_str()),
+        (spin_header::FULL_URL, value(&full_url)),
+        (spin_header::PATH_INFO, value(path_info)),
+        (spin_header::MATCHED_ROUTE, raw_route.clone()),
+        (spin_header::BASE_PATH, Some(HeaderValue::from_static("/"))),
+        (spin_header::COMPONENT_ROUTE, value(component_route)),
+        (spin_header::RAW_COMPONENT_ROUTE, raw_route),
+        (spin_header::CLIENT_ADDR, Some(client)),
     ] {
-        if let Ok(value) = HeaderValue::from_str(value) {
+        if let Some(value) = value {
             headers.insert(name, value);
         }
     }
@@ -474,8 +486,10 @@ pub fn connection(
     stream: TcpStream,
     client: SocketAddr,
 ) -> impl GracefulConnection<Error = hyper::Error> + Send + 'static {
+    let client = HeaderValue::from_str(&client.to_string()).expect("an address is a valid header");
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let app = Arc::clone(&app);
+        let client = client.clone();
         async move {
             let request = request.map(|body| body.map_err(HttpError::from).boxed_unsync());
             Ok::<_, Infallible>(app.handle(request, Origin::Client(client)).await)
