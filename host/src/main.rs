@@ -143,7 +143,7 @@ fn up(args: UpArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(async {
+    runtime.block_on(async {
         let app = app::load(options)?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -158,8 +158,7 @@ fn up(args: UpArgs) -> Result<()> {
         out.flush()?;
         drop(out);
         server::serve(app, listener, DRAIN_TIMEOUT).await
-    });
-    result
+    })
 }
 
 /// `name=value` pairs, or `@file` holding one per line.
