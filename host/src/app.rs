@@ -17,6 +17,7 @@ use crate::capabilities::outbound_http::{AllowedHosts, chained_component};
 use crate::capabilities::sqlite::{self, SqliteDatabase, SqliteFile, SqliteGrants};
 use crate::capabilities::variables::{self, AppVariables, ComponentVariables};
 use crate::capabilities::wasi::WasiTemplate;
+use crate::engine::Concurrency;
 use crate::manifest::{self, Dependency, InheritSetting, LoadedManifest, RouteSpec};
 use crate::routing::Router;
 use crate::runtime_config::RuntimeConfig;
@@ -52,8 +53,7 @@ pub fn load(options: Options) -> Result<Arc<App>> {
     };
 
     let app_variables = AppVariables::resolve(&manifest.variables, &options.variables)?;
-    let engine = crate::engine::new_engine(&options.cache_dir, options.limits.max_memory_bytes)?;
-    let linker = host_linker(&engine)?;
+    let mut compiler = Compiler::new(&options)?;
     let mut stores = Stores::new(&options);
     for (label, statement) in &options.sqlite_statements {
         stores
@@ -86,14 +86,7 @@ pub fn load(options: Options) -> Result<Arc<App>> {
         let component = &manifest.component[id];
         let served = (|| -> Result<ServedComponent> {
             let bytes = composed_source(dir, id, component, manifest)?;
-            let compiled = Component::new(&engine, &bytes).map_err(anyhow::Error::from)?;
-            let instance_pre = linker
-                .instantiate_pre(&compiled)
-                .map_err(anyhow::Error::from)
-                .context("it imports something neither the host nor its dependencies provide")?;
-            let pre = ProxyPre::new(instance_pre)
-                .map_err(anyhow::Error::from)
-                .context("it is not an HTTP component (no wasi:http/incoming-handler export)")?;
+            let pre = compiler.prepare(&bytes)?;
             let allowed = component
                 .allowed_outbound_hosts
                 .iter()
@@ -114,11 +107,10 @@ pub fn load(options: Options) -> Result<Arc<App>> {
         .with_context(|| format!("component `{id}`"))?;
         components.insert(id.to_string(), served);
     }
-    crate::engine::start_epoch_ticker(&engine);
+    compiler.start_epoch_ticker();
     Ok(Arc::new(App {
         name: manifest.application.name.clone(),
         app_version: manifest.application.version.clone(),
-        engine,
         router,
         components,
         limits: options.limits,
@@ -144,6 +136,65 @@ fn refuse_chaining_to_unselected(
         }
     }
     Ok(())
+}
+
+/// Compiles components, each on the engine it needs (see [`crate::engine`]).
+struct Compiler<'a> {
+    options: &'a Options,
+    plain: (Engine, Linker<HostState>),
+    /// Made for the first component that needs it.
+    concurrent: Option<(Engine, Linker<HostState>)>,
+}
+
+impl<'a> Compiler<'a> {
+    fn new(options: &'a Options) -> Result<Self> {
+        Ok(Self {
+            options,
+            plain: Self::engine(options, Concurrency::Off)?,
+            concurrent: None,
+        })
+    }
+
+    fn engine(options: &Options, concurrency: Concurrency) -> Result<(Engine, Linker<HostState>)> {
+        let engine = crate::engine::new_engine(
+            &options.cache_dir,
+            options.limits.max_memory_bytes,
+            concurrency,
+        )?;
+        let linker = host_linker(&engine)?;
+        Ok((engine, linker))
+    }
+
+    /// Compiles and pre-instantiates one component.
+    fn prepare(&mut self, bytes: &[u8]) -> Result<ProxyPre<HostState>> {
+        let (compiled, linker) = match Component::new(&self.plain.0, bytes) {
+            Ok(compiled) => (compiled, &self.plain.1),
+            // Refused, perhaps for its async built-ins: the engine with
+            // concurrency support accepts all the other one does and more,
+            // so its verdict is the one to report.
+            Err(_) => {
+                let (engine, linker) = match &mut self.concurrent {
+                    Some(concurrent) => concurrent,
+                    none => none.insert(Self::engine(self.options, Concurrency::On)?),
+                };
+                let compiled = Component::new(engine, bytes).map_err(anyhow::Error::from)?;
+                (compiled, &*linker)
+            }
+        };
+        let instance_pre = linker
+            .instantiate_pre(&compiled)
+            .map_err(anyhow::Error::from)
+            .context("it imports something neither the host nor its dependencies provide")?;
+        ProxyPre::new(instance_pre)
+            .map_err(anyhow::Error::from)
+            .context("it is not an HTTP component (no wasi:http/incoming-handler export)")
+    }
+
+    fn start_epoch_ticker(&self) {
+        let mut engines = vec![&self.plain.0];
+        engines.extend(self.concurrent.as_ref().map(|(engine, _)| engine));
+        crate::engine::start_epoch_ticker(&engines);
+    }
 }
 
 fn host_linker(engine: &Engine) -> Result<Linker<HostState>> {

@@ -1,5 +1,11 @@
-//! The wasmtime engine: pooling allocator sized like Spin's, epoch-based
+//! The wasmtime engines: pooling allocator sized like Spin's, epoch-based
 //! request timeouts, and a compiled-code cache that survives restarts.
+//!
+//! There are two kinds. Components that use no component-model-async
+//! built-ins run on an engine without concurrency support: its stores have
+//! no idle worker fiber to unwind when a request ends, which is a fifth of a
+//! small request's cost. Components that do use them (`waitable.join`, ...)
+//! get an engine with it.
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,9 +22,23 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Instances that may be alive at once (as Spin's default).
 const MAX_INSTANCES: u32 = 1_000;
 
-pub fn new_engine(cache_dir: &Path, max_memory_bytes: usize) -> Result<Engine> {
+/// Whether an engine supports the component model's concurrency (async) built-ins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concurrency {
+    Off,
+    On,
+}
+
+pub fn new_engine(
+    cache_dir: &Path,
+    max_memory_bytes: usize,
+    concurrency: Concurrency,
+) -> Result<Engine> {
     let mut config = Config::new();
-    config.wasm_component_model(true).epoch_interruption(true);
+    config
+        .wasm_component_model(true)
+        .concurrency_support(concurrency == Concurrency::On)
+        .epoch_interruption(true);
     std::fs::create_dir_all(cache_dir)
         .with_context(|| format!("creating {}", cache_dir.display()))?;
     let cache_dir = std::path::absolute(cache_dir)?;
@@ -69,13 +89,20 @@ pub fn new_engine(cache_dir: &Path, max_memory_bytes: usize) -> Result<Engine> {
     }
 }
 
-/// Advances the epoch forever, on a plain thread so a busy runtime cannot stall it.
-pub fn start_epoch_ticker(engine: &Engine) {
-    let engine = engine.weak();
+/// Advances the engines' epochs while any is alive, on a plain thread so a
+/// busy runtime cannot stall it.
+pub fn start_epoch_ticker(engines: &[&Engine]) {
+    let engines: Vec<_> = engines.iter().map(|e| e.weak()).collect();
     std::thread::spawn(move || {
-        while let Some(engine) = engine.upgrade() {
-            engine.increment_epoch();
-            drop(engine);
+        loop {
+            let mut alive = false;
+            for engine in engines.iter().filter_map(|e| e.upgrade()) {
+                engine.increment_epoch();
+                alive = true;
+            }
+            if !alive {
+                return;
+            }
             std::thread::sleep(EPOCH_TICK);
         }
     });

@@ -5,8 +5,10 @@ mod app;
 mod capabilities;
 mod engine;
 mod manifest;
+mod request_log;
 mod routing;
 mod runtime_config;
+mod server;
 mod state;
 mod trigger_http;
 
@@ -22,6 +24,9 @@ use clap::{Parser, Subcommand};
 
 use crate::runtime_config::RuntimeConfig;
 use crate::trigger_http::Limits;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -134,10 +139,11 @@ fn up(args: UpArgs) -> Result<()> {
             max_request_body_bytes: args.max_request_body_bytes,
         },
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // The acceptor and signal handling; requests run on `server`'s workers.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(async {
+    runtime.block_on(async {
         let app = app::load(options)?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -151,11 +157,8 @@ fn up(args: UpArgs) -> Result<()> {
         }
         out.flush()?;
         drop(out);
-        trigger_http::serve(app, listener, DRAIN_TIMEOUT).await
-    });
-    // Idle blocking-pool threads (SQLite statements) need not be waited for.
-    runtime.shutdown_timeout(Duration::from_millis(500));
-    result
+        server::serve(app, listener, DRAIN_TIMEOUT).await
+    })
 }
 
 /// `name=value` pairs, or `@file` holding one per line.

@@ -1,4 +1,4 @@
-//! The HTTP trigger: accepts connections, routes each request to a
+//! The HTTP trigger: serves a connection's requests, routes each to a
 //! component, gives it Spin's `spin-*` headers, runs a fresh instance, and
 //! turns every failure (trap, timeout, memory cap, oversized body) into a
 //! response for that request alone.
@@ -10,14 +10,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
-use wasmtime::{Engine, Store, Trap};
+use hyper_util::server::graceful::GracefulConnection;
+use tokio::net::TcpStream;
+use wasmtime::{Store, Trap};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody, WasiHttpCtx, WasiHttpView};
@@ -27,6 +27,7 @@ use crate::capabilities::outbound_http::{AllowedHosts, OutboundHooks};
 use crate::capabilities::sqlite::SqliteGrants;
 use crate::capabilities::variables::ComponentVariables;
 use crate::capabilities::wasi::WasiTemplate;
+use crate::request_log::{self, RequestLine};
 use crate::routing::Router;
 use crate::state::{HostState, MemoryLimit};
 
@@ -52,7 +53,6 @@ pub struct Limits {
 pub struct App {
     pub name: String,
     pub app_version: String,
-    pub engine: Engine,
     pub router: Router,
     pub components: HashMap<String, ServedComponent>,
     pub limits: Limits,
@@ -69,7 +69,8 @@ pub enum Chained {
 }
 
 enum Origin {
-    Client(SocketAddr),
+    /// From a client at this address (rendered once per connection).
+    Client(HeaderValue),
     Chained(Chained),
 }
 
@@ -100,15 +101,15 @@ impl App {
         let method = request.method().clone();
         let path = request.uri().path().to_string();
         let (component, response, instantiate_us) = self.route_and_run(request, origin).await;
-        log_request(
-            &request_id,
-            method.as_str(),
-            &path,
-            component.as_deref(),
-            response.status(),
-            started.elapsed(),
+        request_log::log(&RequestLine {
+            request_id: &request_id,
+            method: method.as_str(),
+            path: &path,
+            component: component.as_deref(),
+            status: response.status().as_u16(),
+            duration: started.elapsed(),
             instantiate_us,
-        );
+        });
         response
     }
 
@@ -235,7 +236,7 @@ impl App {
             sqlite: component.sqlite.clone(),
             variables: component.variables.clone(),
         };
-        let mut store = Store::new(&self.engine, state);
+        let mut store = Store::new(component.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
         let ticks =
             (self.limits.request_timeout.as_millis() / self.epoch_tick.as_millis().max(1)).max(1);
@@ -248,7 +249,12 @@ impl App {
             if remaining_ticks == 0 {
                 return Err(Trap::Interrupt.into());
             }
-            Ok(wasmtime::UpdateDeadline::Yield(1))
+            // tokio's own yield: it lets the runtime poll for I/O first, so a
+            // spinning guest cannot delay its thread's other connections.
+            Ok(wasmtime::UpdateDeadline::YieldCustom(
+                1,
+                Box::pin(tokio::task::yield_now()),
+            ))
         });
 
         let (sender, receiver) = tokio::sync::oneshot::channel();
@@ -378,6 +384,18 @@ impl GuestFailure {
     }
 }
 
+/// The request headers Spin adds (constants: parsing a name costs per request).
+mod spin_header {
+    use http::HeaderName;
+    pub const FULL_URL: HeaderName = HeaderName::from_static("spin-full-url");
+    pub const PATH_INFO: HeaderName = HeaderName::from_static("spin-path-info");
+    pub const MATCHED_ROUTE: HeaderName = HeaderName::from_static("spin-matched-route");
+    pub const BASE_PATH: HeaderName = HeaderName::from_static("spin-base-path");
+    pub const COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-component-route");
+    pub const RAW_COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-raw-component-route");
+    pub const CLIENT_ADDR: HeaderName = HeaderName::from_static("spin-client-addr");
+}
+
 fn with_spin_headers(
     request: Request<WasiBody>,
     origin: &Origin,
@@ -389,33 +407,28 @@ fn with_spin_headers(
     let authority = parts
         .uri
         .authority()
-        .map(|a| a.to_string())
-        .or_else(|| {
-            parts
-                .headers
-                .get(http::header::HOST)?
-                .to_str()
-                .ok()
-                .map(String::from)
-        })
-        .unwrap_or_else(|| "localhost".to_string());
+        .map(|a| a.as_str())
+        .or_else(|| parts.headers.get(http::header::HOST)?.to_str().ok())
+        .unwrap_or("localhost");
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let full_url = format!("http://{authority}{path_and_query}");
     let client = match origin {
-        Origin::Client(addr) => addr.to_string(),
-        Origin::Chained(_) => "127.0.0.1:0".to_string(),
+        Origin::Client(client) => client.clone(),
+        Origin::Chained(_) => HeaderValue::from_static("127.0.0.1:0"),
     };
+    let value = |text: &str| HeaderValue::from_str(text).ok();
+    let raw_route = value(raw_route);
     let headers = &mut parts.headers;
     for (name, value) in [
-        ("spin-full-url", full_url.as_str()),
-        ("spin-path-info", path_info),
-        ("spin-matched-route", raw_route),
-        ("spin-base-path", "/"),
-        ("spin-component-route", component_route),
-        ("spin-raw-component-route", raw_route),
-        ("spin-client-addr", client.as_str()),
+        (spin_header::FULL_URL, value(&full_url)),
+        (spin_header::PATH_INFO, value(path_info)),
+        (spin_header::MATCHED_ROUTE, raw_route.clone()),
+        (spin_header::BASE_PATH, Some(HeaderValue::from_static("/"))),
+        (spin_header::COMPONENT_ROUTE, value(component_route)),
+        (spin_header::RAW_COMPONENT_ROUTE, raw_route),
+        (spin_header::CLIENT_ADDR, Some(client)),
     ] {
-        if let Ok(value) = HeaderValue::from_str(value) {
+        if let Some(value) = value {
             headers.insert(name, value);
         }
     }
@@ -423,64 +436,6 @@ fn with_spin_headers(
         headers.insert(http::header::HOST, HeaderValue::from_static("localhost"));
     }
     Request::from_parts(parts, body)
-}
-
-fn log_request(
-    request_id: &str,
-    method: &str,
-    path: &str,
-    component: Option<&str>,
-    status: StatusCode,
-    duration: Duration,
-    instantiate_us: Option<f64>,
-) {
-    let line = serde_json::json!({
-        "level": "info",
-        "msg": "request",
-        "request_id": request_id,
-        "method": method,
-        "path": path,
-        "component": component,
-        "status": status.as_u16(),
-        "duration_ms": (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
-        "instantiate_us": instantiate_us.map(|us| (us * 10.0).round() / 10.0),
-    });
-    let mut line = line.to_string();
-    line.push('\n');
-    log_line(line);
-}
-
-/// Request log lines waiting for the writer thread.
-static LOG_BUFFER: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
-static LOG_WRITER: std::sync::Once = std::sync::Once::new();
-
-/// How long a log line may wait before it reaches stderr.
-const LOG_FLUSH_INTERVAL: Duration = Duration::from_millis(5);
-
-/// Queues one request log line for stderr. A background thread writes what
-/// has accumulated every few milliseconds, so a busy server makes one write
-/// per interval instead of one syscall (and thread wake-up) per request.
-fn log_line(line: String) {
-    LOG_WRITER.call_once(|| {
-        std::thread::spawn(|| {
-            loop {
-                std::thread::sleep(LOG_FLUSH_INTERVAL);
-                flush_log();
-            }
-        });
-    });
-    LOG_BUFFER
-        .lock()
-        .expect("log buffer poisoned")
-        .extend_from_slice(line.as_bytes());
-}
-
-/// Writes every queued log line to stderr.
-pub fn flush_log() {
-    let pending = std::mem::take(&mut *LOG_BUFFER.lock().expect("log buffer poisoned"));
-    if !pending.is_empty() {
-        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), &pending);
-    }
 }
 
 fn full(bytes: impl Into<Bytes>) -> WasiBody {
@@ -524,53 +479,23 @@ fn internal_error(detail: &str) -> Response<WasiBody> {
     problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail)
 }
 
-/// Serves the app until SIGINT or SIGTERM, then drains in-flight requests.
-pub async fn serve(app: Arc<App>, listener: TcpListener, drain_timeout: Duration) -> Result<()> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    loop {
-        let (stream, client) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    eprintln!("{}", serde_json::json!({"level": "warn", "msg": "accept failed", "error": e.to_string()}));
-                    continue;
-                }
-            },
-            _ = tokio::signal::ctrl_c() => break,
-            _ = terminate.recv() => break,
-        };
-        let _ = stream.set_nodelay(true);
+/// One client connection (HTTP/1.1 with keep-alive), served until it closes
+/// or a graceful shutdown has let its in-flight request finish.
+pub fn connection(
+    app: Arc<App>,
+    stream: TcpStream,
+    client: SocketAddr,
+) -> impl GracefulConnection<Error = hyper::Error> + Send + 'static {
+    let client = HeaderValue::from_str(&client.to_string()).expect("an address is a valid header");
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let app = Arc::clone(&app);
-        let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-            let app = Arc::clone(&app);
-            async move {
-                let request = request.map(|body| body.map_err(HttpError::from).boxed_unsync());
-                Ok::<_, Infallible>(app.handle(request, Origin::Client(client)).await)
-            }
-        });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-    }
-    drop(listener);
-    eprintln!(
-        "{}",
-        serde_json::json!({"level": "info", "msg": "shutting down: draining in-flight requests"})
-    );
-    if tokio::time::timeout(drain_timeout, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        eprintln!(
-            "{}",
-            serde_json::json!({"level": "warn", "msg": "drain timed out; closing remaining connections"})
-        );
-    }
-    flush_log();
-    Ok(())
+        let client = client.clone();
+        async move {
+            let request = request.map(|body| body.map_err(HttpError::from).boxed_unsync());
+            Ok::<_, Infallible>(app.handle(request, Origin::Client(client)).await)
+        }
+    });
+    hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
 }

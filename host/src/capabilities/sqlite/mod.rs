@@ -1,18 +1,23 @@
 //! SQLite databases (`fermyon:spin/sqlite@2.0.0` and `spin:sqlite/sqlite@3.0.0`):
 //! the manifest's `sqlite_databases` grants, runtime-config
 //! `[sqlite_database.<label>]`, and the [`SqliteDatabase`] backend trait with a
-//! local-file implementation (WAL, `synchronous=FULL`: an acknowledged write
-//! is durable). A libSQL backend is one more implementation of the trait.
+//! local-file implementation (WAL with group commit: an acknowledged write
+//! is as durable as with `synchronous=FULL`). A libSQL backend is one more
+//! implementation of the trait.
+
+mod group_commit;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use futures::future::BoxFuture;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::state::HostState;
+use group_commit::GroupCommit;
 
 mod v2 {
     wasmtime::component::bindgen!({
@@ -49,12 +54,17 @@ pub struct QueryResult {
 
 /// A database a label resolves to.
 pub trait SqliteDatabase: Send + Sync {
-    fn connect(self: Arc<Self>) -> Result<Box<dyn SqliteConnection>>;
+    fn connect(self: Arc<Self>) -> Result<Arc<dyn SqliteConnection>>;
 }
 
 /// One guest connection: statements on it share its transaction state.
-pub trait SqliteConnection: Send {
-    fn execute(&mut self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult>;
+pub trait SqliteConnection: Send + Sync {
+    /// Runs one statement, answering once what it wrote is durable.
+    fn execute(
+        self: Arc<Self>,
+        statement: String,
+        parameters: Vec<SqlValue>,
+    ) -> BoxFuture<'static, Result<QueryResult>>;
     fn last_insert_rowid(&self) -> i64;
     fn changes(&self) -> u64;
 }
@@ -80,8 +90,10 @@ pub struct SqliteFile {
     path: PathBuf,
     idle: Mutex<Vec<rusqlite::Connection>>,
     /// One writer at a time, queued in-process: SQLite's own busy handler
-    /// sleeps in coarse steps, which wastes most of the fsync budget.
+    /// sleeps in coarse steps, which wastes most of the write budget.
     writer: WriteGate,
+    /// Makes the pool's commits durable, several at a time.
+    commits: GroupCommit,
 }
 
 /// A binary semaphore held by the connection that is writing (for a whole
@@ -108,8 +120,24 @@ impl WriteGate {
 }
 
 /// Whether a statement can only read (so it needs no write turn): its first
-/// keyword, after comments, is `SELECT`, `VALUES` or `EXPLAIN`.
+/// keyword is `SELECT`, `VALUES` or `EXPLAIN`.
 fn is_read_only(statement: &str) -> bool {
+    matches!(
+        first_keyword(statement).as_str(),
+        "SELECT" | "VALUES" | "EXPLAIN"
+    )
+}
+
+/// Whether a statement inside a transaction may commit it.
+fn may_end_transaction(statement: &str) -> bool {
+    matches!(
+        first_keyword(statement).as_str(),
+        "COMMIT" | "END" | "RELEASE"
+    )
+}
+
+/// A statement's first keyword after comments, upper-cased.
+fn first_keyword(statement: &str) -> String {
     let mut s = statement.trim_start();
     loop {
         if let Some(rest) = s.strip_prefix("--") {
@@ -120,12 +148,10 @@ fn is_read_only(statement: &str) -> bool {
             break;
         }
     }
-    let word: String = s
-        .chars()
+    s.chars()
         .take_while(|c| c.is_ascii_alphabetic())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    matches!(word.as_str(), "SELECT" | "VALUES" | "EXPLAIN")
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 /// Idle connections kept per file; more are opened under load and closed after.
@@ -134,11 +160,12 @@ const MAX_IDLE: usize = 32;
 impl SqliteFile {
     pub fn open(path: &Path) -> Result<Arc<Self>> {
         // Open once now so a bad path fails at start, not on the first request.
-        let first = open_file(path)?;
+        let first = open_pooled(path)?;
         Ok(Arc::new(Self {
             path: path.to_path_buf(),
             idle: Mutex::new(vec![first]),
             writer: WriteGate::default(),
+            commits: GroupCommit::new(path),
         }))
     }
 
@@ -149,28 +176,46 @@ impl SqliteFile {
 }
 
 impl SqliteDatabase for SqliteFile {
-    fn connect(self: Arc<Self>) -> Result<Box<dyn SqliteConnection>> {
+    fn connect(self: Arc<Self>) -> Result<Arc<dyn SqliteConnection>> {
         let idle = self.idle.lock().expect("sqlite pool poisoned").pop();
         let connection = match idle {
             Some(c) => c,
-            None => open_file(&self.path)?,
+            None => open_pooled(&self.path)?,
         };
-        Ok(Box::new(PooledConnection {
-            connection: Some(connection),
+        Ok(Arc::new(PooledConnection {
             file: self,
-            writing: false,
+            session: Mutex::new(Session {
+                connection: Some(connection),
+                writing: false,
+                seen_before_writing: 0,
+            }),
         }))
     }
 }
 
-struct PooledConnection {
-    connection: Option<rusqlite::Connection>,
-    file: Arc<SqliteFile>,
-    /// Holds the file's write gate.
-    writing: bool,
+/// A guest connection: it syncs nothing itself, [`GroupCommit`] does.
+fn open_pooled(path: &Path) -> Result<rusqlite::Connection> {
+    let connection = open_file(path)?;
+    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(connection)
 }
 
-impl PooledConnection {
+struct PooledConnection {
+    file: Arc<SqliteFile>,
+    session: Mutex<Session>,
+}
+
+struct Session {
+    /// Taken back into the pool on drop.
+    connection: Option<rusqlite::Connection>,
+    /// Holds the file's write gate.
+    writing: bool,
+    /// While writing: the newest commit ticket of others when the gate was
+    /// taken, all a statement inside the transaction can have seen.
+    seen_before_writing: u64,
+}
+
+impl Session {
     fn connection(&self) -> &rusqlite::Connection {
         self.connection
             .as_ref()
@@ -180,14 +225,15 @@ impl PooledConnection {
 
 impl Drop for PooledConnection {
     fn drop(&mut self) {
-        let Some(connection) = self.connection.take() else {
+        let session = self.session.get_mut().expect("sqlite connection poisoned");
+        let Some(connection) = session.connection.take() else {
             return;
         };
         // A guest that left a transaction open must not leak it to the next.
         let rolled_back =
             connection.is_autocommit() || connection.execute_batch("ROLLBACK").is_ok();
-        if self.writing {
-            self.writing = false;
+        if session.writing {
+            session.writing = false;
             self.file.writer.release();
         }
         if !rolled_back {
@@ -201,65 +247,114 @@ impl Drop for PooledConnection {
 }
 
 impl SqliteConnection for PooledConnection {
-    fn execute(&mut self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult> {
-        if !self.writing && !is_read_only(statement) {
-            self.file.writer.acquire();
-            self.writing = true;
-        }
-        let result = self.run(statement, parameters);
-        if self.writing && self.connection().is_autocommit() {
-            self.writing = false;
-            self.file.writer.release();
-        }
-        result
+    fn execute(
+        self: Arc<Self>,
+        statement: String,
+        parameters: Vec<SqlValue>,
+    ) -> BoxFuture<'static, Result<QueryResult>> {
+        Box::pin(async move {
+            // Statements may wait for the write gate or be slow: off the
+            // runtime's thread. Waiting for the disk is not: it holds no thread.
+            let this = Arc::clone(&self);
+            let (result, must_be_durable) =
+                tokio::task::spawn_blocking(move || this.run_in_turn(&statement, parameters))
+                    .await
+                    .context("sqlite task failed")?;
+            self.file
+                .commits
+                .durable(must_be_durable)
+                .await
+                .context("making the commit durable")?;
+            result
+        })
     }
 
     fn last_insert_rowid(&self) -> i64 {
-        self.connection().last_insert_rowid()
+        self.session().connection().last_insert_rowid()
     }
 
     fn changes(&self) -> u64 {
-        self.connection().changes()
+        self.session().connection().changes()
     }
 }
 
 impl PooledConnection {
-    fn run(&mut self, statement: &str, parameters: Vec<SqlValue>) -> Result<QueryResult> {
-        use rusqlite::types::{Value, ValueRef};
-        let connection = self.connection();
-        let mut prepared = connection.prepare_cached(statement)?;
-        let columns: Vec<String> = prepared
-            .column_names()
-            .into_iter()
-            .map(String::from)
-            .collect();
-        let parameters = parameters.into_iter().map(|p| match p {
-            SqlValue::Integer(i) => Value::Integer(i),
-            SqlValue::Real(r) => Value::Real(r),
-            SqlValue::Text(t) => Value::Text(t),
-            SqlValue::Blob(b) => Value::Blob(b),
-            SqlValue::Null => Value::Null,
-        });
-        let mut rows = prepared.query(rusqlite::params_from_iter(parameters))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            let values = (0..columns.len())
-                .map(|i| {
-                    Ok(match row.get_ref(i)? {
-                        ValueRef::Integer(i) => SqlValue::Integer(i),
-                        ValueRef::Real(r) => SqlValue::Real(r),
-                        ValueRef::Text(t) => {
-                            SqlValue::Text(String::from_utf8_lossy(t).into_owned())
-                        }
-                        ValueRef::Blob(b) => SqlValue::Blob(b.to_vec()),
-                        ValueRef::Null => SqlValue::Null,
-                    })
-                })
-                .collect::<rusqlite::Result<_>>()?;
-            out.push(values);
-        }
-        Ok(QueryResult { columns, rows: out })
+    fn session(&self) -> MutexGuard<'_, Session> {
+        self.session.lock().expect("sqlite connection poisoned")
     }
+
+    /// Runs a statement, and says which commit ticket must be durable
+    /// before it is answered: every commit it made or may have seen.
+    fn run_in_turn(
+        &self,
+        statement: &str,
+        parameters: Vec<SqlValue>,
+    ) -> (Result<QueryResult>, u64) {
+        let mut session = self.session();
+        let commits = &self.file.commits;
+        if !session.writing && !is_read_only(statement) {
+            self.file.writer.acquire();
+            session.writing = true;
+            session.seen_before_writing = commits.latest();
+        }
+        let writing = session.writing;
+        let connection = session.connection();
+        let ticket = (writing && (connection.is_autocommit() || may_end_transaction(statement)))
+            .then(|| commits.issue());
+        let result = run(connection, statement, parameters);
+        if let Some(ticket) = ticket {
+            commits.finish(ticket);
+        }
+        let ended = writing && connection.is_autocommit();
+        let must_be_durable = match ticket {
+            Some(ticket) if ended => ticket,
+            _ if writing => session.seen_before_writing,
+            _ => commits.latest(),
+        };
+        if ended {
+            session.writing = false;
+            self.file.writer.release();
+        }
+        (result, must_be_durable)
+    }
+}
+
+fn run(
+    connection: &rusqlite::Connection,
+    statement: &str,
+    parameters: Vec<SqlValue>,
+) -> Result<QueryResult> {
+    use rusqlite::types::{Value, ValueRef};
+    let mut prepared = connection.prepare_cached(statement)?;
+    let columns: Vec<String> = prepared
+        .column_names()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let parameters = parameters.into_iter().map(|p| match p {
+        SqlValue::Integer(i) => Value::Integer(i),
+        SqlValue::Real(r) => Value::Real(r),
+        SqlValue::Text(t) => Value::Text(t),
+        SqlValue::Blob(b) => Value::Blob(b),
+        SqlValue::Null => Value::Null,
+    });
+    let mut rows = prepared.query(rusqlite::params_from_iter(parameters))?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let values = (0..columns.len())
+            .map(|i| {
+                Ok(match row.get_ref(i)? {
+                    ValueRef::Integer(i) => SqlValue::Integer(i),
+                    ValueRef::Real(r) => SqlValue::Real(r),
+                    ValueRef::Text(t) => SqlValue::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => SqlValue::Blob(b.to_vec()),
+                    ValueRef::Null => SqlValue::Null,
+                })
+            })
+            .collect::<rusqlite::Result<_>>()?;
+        out.push(values);
+    }
+    Ok(QueryResult { columns, rows: out })
 }
 
 /// The databases one component was granted, by label.
@@ -273,7 +368,7 @@ impl SqliteGrants {
 }
 
 /// The guest's `connection` resource, shared by both WIT versions.
-pub struct ConnectionHandle(Arc<Mutex<Box<dyn SqliteConnection>>>);
+pub struct ConnectionHandle(Arc<dyn SqliteConnection>);
 
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
     v2::fermyon::spin::sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
@@ -315,9 +410,7 @@ macro_rules! sqlite_host {
                 return Ok(Err(wit::Error::AccessDenied));
             };
             match Arc::clone(db).connect() {
-                Ok(c) => Ok(Ok(state
-                    .table
-                    .push(ConnectionHandle(Arc::new(Mutex::new(c))))?)),
+                Ok(c) => Ok(Ok(state.table.push(ConnectionHandle(c))?)),
                 Err(e) => Ok(Err(wit::Error::Io(format!("{e:#}")))),
             }
         }
@@ -330,16 +423,7 @@ macro_rules! sqlite_host {
         ) -> wasmtime::Result<Result<wit::QueryResult, wit::Error>> {
             let connection = Arc::clone(&state.table.get(&connection)?.0);
             let parameters = parameters.into_iter().map(from_wit).collect();
-            // Statements may wait for the write turn and fsync: off the runtime's workers.
-            let result = tokio::task::spawn_blocking(move || {
-                connection
-                    .lock()
-                    .expect("sqlite connection poisoned")
-                    .execute(&statement, parameters)
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("sqlite task failed: {e}"))
-            .and_then(|r| r);
+            let result = connection.execute(statement, parameters).await;
             Ok(result
                 .map(|result| wit::QueryResult {
                     columns: result.columns,
@@ -419,23 +503,11 @@ impl v3::spin::sqlite::sqlite::HostConnection for HostState {
         &mut self,
         connection: Resource<ConnectionHandle>,
     ) -> wasmtime::Result<i64> {
-        Ok(self
-            .table
-            .get(&connection)?
-            .0
-            .lock()
-            .expect("sqlite connection poisoned")
-            .last_insert_rowid())
+        Ok(self.table.get(&connection)?.0.last_insert_rowid())
     }
 
     async fn changes(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<u64> {
-        Ok(self
-            .table
-            .get(&connection)?
-            .0
-            .lock()
-            .expect("sqlite connection poisoned")
-            .changes())
+        Ok(self.table.get(&connection)?.0.changes())
     }
 
     async fn drop(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
@@ -458,21 +530,49 @@ mod tests {
         assert!(!is_read_only("WITH x AS (SELECT 1) DELETE FROM t"));
     }
 
-    #[test]
-    fn transactions_hold_the_write_turn() {
+    fn run(
+        connection: &Arc<dyn SqliteConnection>,
+        sql: &str,
+    ) -> BoxFuture<'static, Result<QueryResult>> {
+        Arc::clone(connection).execute(sql.to_string(), vec![])
+    }
+
+    #[tokio::test]
+    async fn transactions_hold_the_write_turn_and_commits_answer_durable() {
+        use futures::FutureExt;
         let dir = std::env::temp_dir().join(format!("crm-host-sqlite-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         let file = SqliteFile::open(&dir.join("t.db")).unwrap();
-        let mut a = Arc::clone(&file).connect().unwrap();
-        a.execute("CREATE TABLE IF NOT EXISTS t (x)", vec![])
-            .unwrap();
-        a.execute("BEGIN", vec![]).unwrap();
-        a.execute("INSERT INTO t VALUES (1)", vec![]).unwrap();
+        let a = Arc::clone(&file).connect().unwrap();
+        let b = Arc::clone(&file).connect().unwrap();
+        run(&a, "CREATE TABLE IF NOT EXISTS t (x)").await.unwrap();
+        run(&a, "BEGIN").await.unwrap();
+        run(&a, "INSERT INTO t VALUES (1)").await.unwrap();
         assert!(*file.writer.taken.lock().unwrap());
-        a.execute("COMMIT", vec![]).unwrap();
+        // Another connection reads meanwhile, but writes only after the commit.
+        let count = run(&b, "SELECT count(*) FROM t").await.unwrap();
+        assert_eq!(count.rows, vec![vec![SqlValue::Integer(0)]]);
+        let waiting_write = tokio::spawn(run(&b, "INSERT INTO t VALUES (2)"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !waiting_write.is_finished(),
+            "wrote inside another's transaction"
+        );
+        run(&a, "COMMIT").await.unwrap();
+        waiting_write.await.unwrap().unwrap();
         assert!(!*file.writer.taken.lock().unwrap());
-        a.execute("BEGIN", vec![]).unwrap();
+        // Both commits were on disk before they were answered.
+        let latest = file.commits.latest();
+        assert!(latest > 0);
+        assert!(matches!(
+            file.commits.durable(latest).now_or_never(),
+            Some(Ok(()))
+        ));
+        run(&a, "BEGIN").await.unwrap();
         drop(a); // rolls back and frees the turn
         assert!(!*file.writer.taken.lock().unwrap());
+        let count = run(&b, "SELECT count(*) FROM t").await.unwrap();
+        assert_eq!(count.rows, vec![vec![SqlValue::Integer(2)]]);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -1,0 +1,253 @@
+//! Group commit for one database file in WAL mode.
+//!
+//! Guest connections commit with `synchronous=NORMAL`, which appends the
+//! transaction to the WAL without waiting for the disk; then one `fdatasync`
+//! of the WAL covers every commit made before it, however many requests made
+//! them. That sync is the one `synchronous=FULL` would have made per commit
+//! (in WAL mode FULL differs from NORMAL only there), so a write is as
+//! durable as with FULL when it is answered, and it is answered only then.
+//!
+//! Reads wait too: a statement is answered only once every commit it could
+//! have seen is on disk, so no request ever sees data a crash could undo.
+//!
+//! Statements that may commit take a ticket, in the order of the file's
+//! write gate; syncing up to a ticket makes it and all earlier ones durable.
+//! Waiting is async, so a request waiting for the disk holds no thread; the
+//! sync itself runs on a blocking thread, one at a time, and the next one
+//! starts as soon as it ends if commits have queued up meanwhile.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::watch;
+
+pub struct GroupCommit(Arc<Shared>);
+
+struct Shared {
+    wal: PathBuf,
+    state: Mutex<State>,
+    /// What waiters watch; written only with `state` locked.
+    progress: watch::Sender<Progress>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The newest ticket handed out.
+    issued: u64,
+    /// The newest ticket whose statement has finished (tickets finish in order).
+    finished: u64,
+    /// The newest ticket someone waits to see durable.
+    requested: u64,
+    progress: Progress,
+    syncing: bool,
+    /// The WAL file last synced (device, inode): a new one needs its directory synced.
+    wal_file: Option<(u64, u64)>,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Progress {
+    /// Every ticket up to this one is on disk.
+    durable: u64,
+    /// A sync failed. After a failed fsync Linux may have dropped the dirty
+    /// pages, so no later sync can vouch for any commit: like PostgreSQL,
+    /// stop promising durability until a restart.
+    failed: bool,
+}
+
+impl GroupCommit {
+    pub fn new(database: &Path) -> Self {
+        let mut wal = database.as_os_str().to_owned();
+        wal.push("-wal");
+        Self(Arc::new(Shared {
+            wal: wal.into(),
+            state: Mutex::default(),
+            progress: watch::Sender::new(Progress::default()),
+        }))
+    }
+
+    /// A ticket for a statement that may commit; call with the write gate
+    /// held, before running it.
+    pub fn issue(&self) -> u64 {
+        let mut state = self.0.state();
+        state.issued += 1;
+        state.issued
+    }
+
+    /// Marks a ticket's statement finished; call before releasing the gate.
+    pub fn finish(&self, ticket: u64) {
+        let mut state = self.0.state();
+        state.finished = ticket;
+        Shared::sync_if_needed(&self.0, state);
+    }
+
+    /// The newest ticket: a statement that has just run may have seen the
+    /// commit of any ticket up to this one.
+    pub fn latest(&self) -> u64 {
+        self.0.state().issued
+    }
+
+    /// Waits until every commit up to `ticket` is on disk.
+    pub async fn durable(&self, ticket: u64) -> io::Result<()> {
+        let mut progress = {
+            let mut state = self.0.state();
+            if state.progress.durable >= ticket {
+                return Ok(());
+            }
+            state.requested = state.requested.max(ticket);
+            // Subscribed before the lock is released: no update can be missed.
+            let progress = self.0.progress.subscribe();
+            Shared::sync_if_needed(&self.0, state);
+            progress
+        };
+        let reached = *progress
+            .wait_for(|p| p.durable >= ticket || p.failed)
+            .await
+            .map_err(|_| io::Error::other("group commit stopped"))?;
+        if reached.durable >= ticket {
+            Ok(())
+        } else {
+            Err(io::Error::other(
+                "syncing the database's WAL failed earlier, so no commit can be promised durable; restart the host",
+            ))
+        }
+    }
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().expect("group commit poisoned")
+    }
+
+    /// Starts a sync when someone waits for a finished commit and none runs.
+    fn sync_if_needed(this: &Arc<Self>, mut state: MutexGuard<'_, State>) {
+        let durable = state.progress.durable;
+        if state.syncing
+            || state.progress.failed
+            || state.requested <= durable
+            || state.finished <= durable
+        {
+            return;
+        }
+        state.syncing = true;
+        drop(state);
+        let this = Arc::clone(this);
+        tokio::task::spawn_blocking(move || this.sync_while_requested());
+    }
+
+    fn sync_while_requested(&self) {
+        let mut state = self.state();
+        loop {
+            let target = state.finished;
+            let known = state.wal_file;
+            drop(state);
+            let outcome = sync_wal(&self.wal, known);
+            state = self.state();
+            match outcome {
+                Ok(wal_file) => {
+                    state.progress.durable = target;
+                    state.wal_file = wal_file;
+                }
+                Err(e) => {
+                    state.progress.failed = true;
+                    eprintln!(
+                        "{}",
+                        serde_json::json!({"level": "error", "msg": "syncing a SQLite WAL failed; commits are no longer acknowledged", "wal": self.wal.display().to_string(), "error": e.to_string()})
+                    );
+                }
+            }
+            self.progress.send_replace(state.progress);
+            let more = !state.progress.failed
+                && state.requested > state.progress.durable
+                && state.finished > state.progress.durable;
+            if !more {
+                state.syncing = false;
+                return;
+            }
+        }
+    }
+}
+
+/// Syncs the WAL's data, and its directory when the file is new to us (as
+/// SQLite does for a WAL it creates). Returns the file's identity.
+fn sync_wal(wal: &Path, known: Option<(u64, u64)>) -> io::Result<Option<(u64, u64)>> {
+    let file = match File::open(wal) {
+        Ok(file) => file,
+        // No WAL: the last connection closed and checkpointed everything
+        // into the database file, which SQLite synced.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    file.sync_data()?;
+    let metadata = file.metadata()?;
+    let identity = (metadata.dev(), metadata.ino());
+    if known != Some(identity)
+        && let Some(dir) = wal.parent()
+    {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(Some(identity))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn temp_database(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("crm-host-gc-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("t.db")
+    }
+
+    #[tokio::test]
+    async fn one_sync_makes_every_finished_ticket_durable() {
+        let database = temp_database("all");
+        std::fs::write(format!("{}-wal", database.display()), b"frames").unwrap();
+        let commits = GroupCommit::new(&database);
+        let tickets: Vec<u64> = (0..3).map(|_| commits.issue()).collect();
+        assert_eq!(tickets, [1, 2, 3]);
+        commits.finish(3);
+        commits.durable(3).await.unwrap();
+        assert_eq!(commits.0.state().progress.durable, 3);
+        // Earlier tickets were covered by the same sync.
+        commits.durable(1).await.unwrap();
+        assert!(!commits.0.state().syncing);
+        let _ = std::fs::remove_dir_all(database.parent().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_reader_waits_for_a_commit_in_progress() {
+        let database = temp_database("reader");
+        let commits = Arc::new(GroupCommit::new(&database));
+        let ticket = commits.issue();
+        let reader = {
+            let commits = Arc::clone(&commits);
+            tokio::spawn(async move { commits.durable(commits.latest()).await })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!reader.is_finished(), "answered before the commit finished");
+        commits.finish(ticket);
+        reader.await.unwrap().unwrap();
+        assert_eq!(commits.0.state().progress.durable, ticket);
+        let _ = std::fs::remove_dir_all(database.parent().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_failed_sync_fails_its_tickets_and_every_later_one() {
+        // A WAL path under a regular file cannot be opened, and not for NotFound.
+        let database = temp_database("failed");
+        let not_a_dir = database.parent().unwrap().join("file");
+        std::fs::write(&not_a_dir, b"").unwrap();
+        let commits = GroupCommit::new(&not_a_dir.join("t.db"));
+        let first = commits.issue();
+        commits.finish(first);
+        assert!(commits.durable(first).await.is_err());
+        let second = commits.issue();
+        commits.finish(second);
+        assert!(commits.durable(second).await.is_err());
+        let _ = std::fs::remove_dir_all(database.parent().unwrap());
+    }
+}
