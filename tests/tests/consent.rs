@@ -16,7 +16,7 @@ use crm_consent::{
     Channel, ContactId, LinkKeyring, Nonce, PurposeId, UnsubscribeClaims, verify_receipt,
 };
 use crm_tests::auth::{link_citizen, token};
-use crm_tests::{AppDir, Caller, Host, Reply, Value, json, workspace};
+use crm_tests::{AppDir, Caller, Host, Reply, Value, app_manifest, consent_probe, json};
 
 /// The link key the test host is configured with (test only).
 fn link_keys() -> String {
@@ -31,32 +31,10 @@ struct App {
     state: tempfile::TempDir,
 }
 
-/// The app's manifest with absolute Wasm paths, plus the probe.
-fn manifest() -> String {
-    let release = workspace().join("target/wasm32-wasip2/release/");
-    let app = std::fs::read_to_string(workspace().join("spin.toml"))
-        .expect("spin.toml")
-        .replace(
-            "\"target/wasm32-wasip2/release/",
-            &format!("\"{}", release.display()),
-        );
-    app + r#"
-[[trigger.http]]
-route = "/probe/..."
-component = "consent-probe"
-
-[component.consent-probe]
-source = "{wasm:guest_consent_probe}"
-sqlite_databases = ["default"]
-[component.consent-probe.dependencies]
-"crm:consent/decisions@0.1.0" = { path = "{wasm:consent_core}", inherit_configuration = ["sqlite_databases"] }
-"#
-}
-
 /// Starts a host on the app and the probe; `shared` for the file's host
 /// (it must outlive the test that starts it).
 fn start(shared: bool, extra: &[&str]) -> (Host, AppDir, tempfile::TempDir) {
-    let dir = AppDir::new(&manifest());
+    let dir = AppDir::new(&app_manifest(consent_probe::MANIFEST));
     let state = tempfile::tempdir().expect("state dir");
     let state_dir = state.path().to_str().expect("utf-8").to_string();
     let mut args = vec!["--state-dir", &state_dir];
