@@ -44,11 +44,6 @@ fn start(shared: bool, extra: &[&str]) -> (Host, AppDir, tempfile::TempDir) {
     } else {
         Host::start(&dir.manifest(), &args, &[])
     };
-    // The first request migrates the database (crm-cli needs its tables).
-    let reply = host
-        .as_caller(&token("warm-up", &["case-worker"]))
-        .get("/api/consents/purposes");
-    assert_eq!(reply.status, 200, "{}", reply.body);
     (host, dir, state)
 }
 
@@ -57,6 +52,11 @@ fn app() -> &'static App {
     APP.get_or_init(|| {
         let keys = format!("consent_link_keys={}", link_keys());
         let (host, dir, state) = start(true, &["--variable", &keys]);
+        // The first request migrates the database (crm-cli needs its tables).
+        let reply = host
+            .as_caller(&token("warm-up", &["case-worker"]))
+            .get("/api/consents/purposes");
+        assert_eq!(reply.status, 200, "{}", reply.body);
         App {
             host,
             _dir: dir,
@@ -1304,8 +1304,12 @@ fn every_rejection_is_a_problem_that_names_its_fields_and_writes_nothing() {
 }
 
 #[test]
-fn without_a_link_key_links_are_neither_minted_nor_honoured() {
+fn on_a_fresh_database_the_leaf_migrates_and_without_a_link_key_links_are_off() {
     let (host, _dir, _state) = start(false, &[]);
+    // The leaf answers even when it is the first to touch the database.
+    let first = host.get("/probe/check?contact=con_1&purpose=newsletters&channel=email");
+    assert_eq!(first.json()["reason"], "no-consent", "{}", first.body);
+
     let reply = host
         .as_caller(&token("comms-1", &["communications-officer"]))
         .post_json(

@@ -1,12 +1,13 @@
 //! Leaf component: consent decisions, exported as
 //! `crm:consent/decisions@0.1.0`. Every check reads the purpose catalogue,
-//! the do-not-contact entries and the consent records afresh, so a
-//! withdrawal is effective for the very next check; only the database
-//! connection is kept, for the rest of the caller's request.
+//! the do-not-contact entries and the consent records afresh, in one
+//! statement, so a withdrawal is effective for the very next check; only the
+//! database connection is kept, for the rest of the caller's request.
 
-use std::cell::OnceCell;
+use std::cell::RefCell;
 
 use crm_component_support::open_db;
+use crm_consent_store::CheckError;
 use spin_sdk::sqlite::Connection;
 
 wit_bindgen::generate!({
@@ -23,7 +24,34 @@ crm_component_support::channel_names!(Channel);
 thread_local! {
     /// This instance's connection: an instance lives for one request of the
     /// component that imports this leaf.
-    static DB: OnceCell<Connection> = const { OnceCell::new() };
+    static DB: RefCell<Option<Connection>> = const { RefCell::new(None) };
+}
+
+/// Answers a check on this instance's connection. The schema is brought up
+/// to date only when a check fails, since the component asking has almost
+/// always migrated already: that saves a statement on every request.
+fn check(
+    contact: &str,
+    purpose: &str,
+    channel: Option<crm_consent::Channel>,
+    at: i64,
+) -> Result<crm_consent::Decision, String> {
+    DB.with_borrow_mut(|slot| {
+        let db = match slot.take() {
+            Some(db) => db,
+            None => Connection::open_default().map_err(|e| format!("opening the database: {e}"))?,
+        };
+        let (db, answer) = match crm_consent_store::check(&db, contact, purpose, channel, at) {
+            Err(CheckError::Store(_)) => {
+                let migrated = open_db().map_err(|p| p.detail)?;
+                let answer = crm_consent_store::check(&migrated, contact, purpose, channel, at);
+                (migrated, answer)
+            }
+            answer => (db, answer),
+        };
+        *slot = Some(db);
+        answer.map_err(|e| e.to_string())
+    })
 }
 
 struct ConsentCore;
@@ -37,21 +65,11 @@ impl Guest for ConsentCore {
     ) -> Result<Decision, String> {
         // Counter, video, social and field visits carry no consent.
         let channel = crm_consent::Channel::parse(channel_name(channel)).ok();
-        DB.with(|cell| {
-            let db = match cell.get() {
-                Some(db) => db,
-                None => {
-                    let db = open_db().map_err(|p| p.detail)?;
-                    cell.get_or_init(|| db)
-                }
-            };
-            let decision = crm_consent_store::check(db, &contact, &purpose, channel, at)
-                .map_err(|e| e.to_string())?;
-            Ok(Decision {
-                permitted: decision.permitted,
-                consent_id: decision.consent_id.map(|id| id.to_string()),
-                reason: decision.reason.code(),
-            })
+        let decision = check(&contact, &purpose, channel, at)?;
+        Ok(Decision {
+            permitted: decision.permitted,
+            consent_id: decision.consent_id.map(|id| id.to_string()),
+            reason: decision.reason.code(),
         })
     }
 }

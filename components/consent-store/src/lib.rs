@@ -5,8 +5,8 @@
 
 use crm_component_support::{integer, query, text};
 use crm_consent::{
-    Appended, Channel, ConsentRecord, ContactId, CorruptRow, Decision, LawfulBasis, PrivacyNotice,
-    Purpose, PurposeId, Reason, StoredEvent, StoredNotice, StoredRecord, Suppression, decide,
+    Appended, Channel, ConsentRecord, ContactId, CorruptRow, Decision, PrivacyNotice, Purpose,
+    PurposeId, Reason, StoredEvent, StoredNotice, StoredRecord, Suppression, decide,
     stored_purpose, stored_suppression,
 };
 use crm_http::Problem;
@@ -112,46 +112,28 @@ pub enum Records<'a> {
     Id(&'a str),
 }
 
-/// The records `which` names, each with its events in the order appended,
-/// oldest record first (ties in the order stored).
-pub fn records(db: &Connection, which: Records<'_>) -> Result<Vec<ConsentRecord>, Problem> {
-    let (filter, params) = match which {
-        Records::OfContact(contact) => ("r.contact_id = ?", vec![Value::Text(contact.into())]),
-        Records::Current {
-            contact,
-            purpose,
-            channel,
-        } => (
-            "r.contact_id = ? AND r.purpose = ? AND r.channel = ?
-             AND NOT EXISTS (SELECT 1 FROM consent_records s WHERE s.supersedes = r.id)",
-            vec![
-                Value::Text(contact.into()),
-                Value::Text(purpose.into()),
-                Value::Text(channel.to_string()),
-            ],
-        ),
-        Records::Id(id) => ("r.id = ?", vec![Value::Text(id.into())]),
-    };
-    let rows = query(
-        db,
-        &format!(
-            "SELECT r.id, r.contact_id, r.grantor_id, r.grantor_relationship, r.purpose,
-                    r.lawful_basis, r.data_categories, r.channel, r.decision, r.notice_id,
-                    r.notice_version, r.collection, r.given_at, r.valid_until, r.recorded_at,
-                    r.supersedes,
-                    e.at, e.kind, e.actor_kind, e.actor_id, e.via, e.superseded_by
-             FROM consent_records r LEFT JOIN consent_events e ON e.record_id = r.id
-             WHERE {filter}
-             ORDER BY r.recorded_at, r.rowid, e.id"
-        ),
-        &params,
-    )?;
-    let mut out: Vec<(StoredRecord, Vec<StoredEvent>)> = Vec::new();
-    for row in &rows.rows {
-        let v = &row.values;
+/// A record's columns and one of its events' (NULLs when it has none yet),
+/// as [`RecordRows`] reads them.
+const RECORD_COLUMNS: &str = "r.id, r.contact_id, r.grantor_id, r.grantor_relationship, r.purpose,
+    r.lawful_basis, r.data_categories, r.channel, r.decision, r.notice_id, r.notice_version,
+    r.collection, r.given_at, r.valid_until, r.recorded_at, r.supersedes,
+    e.at, e.kind, e.actor_kind, e.actor_id, e.via, e.superseded_by";
+const RECORD_FROM: &str = "consent_records r LEFT JOIN consent_events e ON e.record_id = r.id";
+/// Oldest record first (ties in the order stored), events as appended.
+const RECORD_ORDER: &str = "r.recorded_at, r.rowid, e.id";
+/// Only the records no other record supersedes.
+const NOT_SUPERSEDED: &str =
+    "NOT EXISTS (SELECT 1 FROM consent_records s WHERE s.supersedes = r.id)";
+
+/// Gathers records from rows of [`RECORD_COLUMNS`], one row per event.
+#[derive(Default)]
+struct RecordRows(Vec<(StoredRecord, Vec<StoredEvent>)>);
+
+impl RecordRows {
+    fn push(&mut self, v: &[Value]) {
         let id = text(&v[0]).unwrap_or_default();
-        if out.last().is_none_or(|(r, _)| r.id != id) {
-            out.push((
+        if self.0.last().is_none_or(|(r, _)| r.id != id) {
+            self.0.push((
                 StoredRecord {
                     id: id.clone(),
                     contact_id: text(&v[1]).unwrap_or_default(),
@@ -173,9 +155,8 @@ pub fn records(db: &Connection, which: Records<'_>) -> Result<Vec<ConsentRecord>
                 Vec::new(),
             ));
         }
-        // A record without events yet (none is stored so) has NULLs here.
         if let Some(kind) = text(&v[17]) {
-            let events = &mut out.last_mut().expect("pushed above").1;
+            let events = &mut self.0.last_mut().expect("pushed above").1;
             events.push(StoredEvent {
                 record_id: id,
                 at_ms: integer(&v[16]).unwrap_or_default(),
@@ -187,9 +168,49 @@ pub fn records(db: &Connection, which: Records<'_>) -> Result<Vec<ConsentRecord>
             });
         }
     }
-    out.into_iter()
-        .map(|(record, events)| record.into_record(events).map_err(corrupt))
-        .collect()
+
+    fn into_records(self) -> Result<Vec<ConsentRecord>, Problem> {
+        self.0
+            .into_iter()
+            .map(|(record, events)| record.into_record(events).map_err(corrupt))
+            .collect()
+    }
+}
+
+/// The records `which` names, each with its events in the order appended,
+/// oldest record first (ties in the order stored).
+pub fn records(db: &Connection, which: Records<'_>) -> Result<Vec<ConsentRecord>, Problem> {
+    let (filter, params) = match which {
+        Records::OfContact(contact) => (
+            "r.contact_id = ?".to_string(),
+            vec![Value::Text(contact.into())],
+        ),
+        Records::Current {
+            contact,
+            purpose,
+            channel,
+        } => (
+            format!("r.contact_id = ? AND r.purpose = ? AND r.channel = ? AND {NOT_SUPERSEDED}"),
+            vec![
+                Value::Text(contact.into()),
+                Value::Text(purpose.into()),
+                Value::Text(channel.to_string()),
+            ],
+        ),
+        Records::Id(id) => ("r.id = ?".to_string(), vec![Value::Text(id.into())]),
+    };
+    let rows = query(
+        db,
+        &format!(
+            "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE {filter} ORDER BY {RECORD_ORDER}"
+        ),
+        &params,
+    )?;
+    let mut records = RecordRows::default();
+    for row in &rows.rows {
+        records.push(&row.values);
+    }
+    records.into_records()
 }
 
 /// The contact a record is about, without reading the rest of it (to
@@ -396,10 +417,7 @@ impl SuppressionEntry {
 /// Which do-not-contact entries to read.
 #[derive(Debug, Clone, Copy)]
 pub enum Suppressions<'a> {
-    Of {
-        contact: &'a str,
-        channel: Option<Channel>,
-    },
+    OfContact(&'a str),
     Id(&'a str),
 }
 
@@ -408,22 +426,9 @@ pub fn suppressions(
     db: &Connection,
     which: Suppressions<'_>,
 ) -> Result<Vec<SuppressionEntry>, Problem> {
-    let (filter, params) = match which {
-        Suppressions::Of {
-            contact,
-            channel: None,
-        } => ("s.contact_id = ?", vec![Value::Text(contact.into())]),
-        Suppressions::Of {
-            contact,
-            channel: Some(channel),
-        } => (
-            "s.contact_id = ? AND s.channel = ?",
-            vec![
-                Value::Text(contact.into()),
-                Value::Text(channel.to_string()),
-            ],
-        ),
-        Suppressions::Id(id) => ("s.id = ?", vec![Value::Text(id.into())]),
+    let (filter, id) = match which {
+        Suppressions::OfContact(contact) => ("s.contact_id = ?", contact),
+        Suppressions::Id(id) => ("s.id = ?", id),
     };
     Ok(query(
         db,
@@ -434,7 +439,7 @@ pub fn suppressions(
              LEFT JOIN consent_suppression_lifts l ON l.suppression_id = s.id
              WHERE {filter} ORDER BY s.created_at, s.rowid"
         ),
-        &params,
+        &[Value::Text(id.into())],
     )?
     .rows
     .iter()
@@ -484,12 +489,39 @@ impl From<Problem> for CheckError {
     }
 }
 
+/// Everything a check reads, in one statement (each statement is a trip
+/// through the host): the purpose's current revision (`p` rows: id,
+/// category, basis, description), the contact's do-not-contact entries on
+/// the channel with their lifts (`s`: id, contact, channel, reason, since,
+/// until, lifted at) and the records that rule for the contact, purpose and
+/// channel with their events (`r`: [`RECORD_COLUMNS`]). ?1 purpose,
+/// ?2 contact, ?3 channel.
+fn check_sql() -> String {
+    let pad = |n: usize| vec!["NULL"; n].join(", ");
+    format!(
+        "SELECT 'p', id, category, lawful_basis, description, {p_pad}
+           FROM consent_purposes p
+          WHERE id = ?1 AND revision = (SELECT MAX(revision) FROM consent_purposes q WHERE q.id = ?1)
+         UNION ALL
+         SELECT 's', s.id, s.contact_id, s.channel, s.reason, s.since, s.until, l.lifted_at, {s_pad}
+           FROM consent_suppressions s
+           LEFT JOIN consent_suppression_lifts l ON l.suppression_id = s.id
+          WHERE s.contact_id = ?2 AND s.channel = ?3
+         UNION ALL
+         SELECT 'r', {RECORD_COLUMNS}, r.rowid, e.id
+           FROM {RECORD_FROM}
+          WHERE r.contact_id = ?2 AND r.purpose = ?1 AND r.channel = ?3 AND {NOT_SUPERSEDED}
+         ORDER BY 1, 16, 24, 25",
+        p_pad = pad(20),
+        s_pad = pad(17),
+    )
+}
+
 /// May `contact` be processed or contacted for `purpose` over `channel` at
-/// `at_ms`? Reads the purpose, the channel's do-not-contact entries (for
-/// purposes that contact the person) and the ruling record (for purposes
-/// resting on consent) afresh, then applies [`crm_consent::decide`]. A
-/// channel consent does not cover (`None`) is `unsupported-channel`; an
-/// unknown purpose is `unknown-purpose`.
+/// `at_ms`? Reads the purpose, the channel's do-not-contact entries and the
+/// ruling record afresh (one statement), then applies
+/// [`crm_consent::decide`]. A channel consent does not cover (`None`) is
+/// `unsupported-channel`; an unknown purpose is `unknown-purpose`.
 pub fn check(
     db: &Connection,
     contact: &str,
@@ -501,40 +533,55 @@ pub fn check(
     let Some(channel) = channel else {
         return Ok(Decision::unanswerable(Reason::UnsupportedChannel));
     };
-    let entry = match PurposeId::parse(purpose) {
-        Ok(_) => current_purpose(db, purpose)?,
-        Err(_) => None,
-    };
-    let Some(PurposeEntry { purpose, .. }) = entry else {
+    if PurposeId::parse(purpose).is_err() {
         return Ok(Decision::unanswerable(Reason::UnknownPurpose));
-    };
+    }
+    let rows = query(
+        db,
+        &check_sql(),
+        &[
+            Value::Text(purpose.into()),
+            Value::Text(contact.into()),
+            Value::Text(channel.to_string()),
+        ],
+    )?;
+    let mut found = None;
     let mut active = Vec::new();
-    if purpose.category().contacts_person() {
-        let which = Suppressions::Of {
-            contact,
-            channel: Some(channel),
-        };
-        for entry in suppressions(db, which)? {
-            active.extend(entry.suppression()?);
+    let mut records = RecordRows::default();
+    for row in &rows.rows {
+        let v = &row.values;
+        let field = |i: usize| text(&v[i]).unwrap_or_default();
+        match text(&v[0]).as_deref() {
+            Some("p") => {
+                found = Some(
+                    stored_purpose(&field(1), &field(2), &field(3), &field(4)).map_err(corrupt)?,
+                );
+            }
+            Some("s") => active.extend(
+                stored_suppression(
+                    &field(1),
+                    &field(2),
+                    &field(3),
+                    &field(4),
+                    integer(&v[5]).unwrap_or_default(),
+                    integer(&v[6]),
+                    integer(&v[7]),
+                )
+                .map_err(corrupt)?,
+            ),
+            _ => records.push(&v[1..]),
         }
     }
-    let records = if purpose.lawful_basis() == LawfulBasis::Consent {
-        records(
-            db,
-            Records::Current {
-                contact,
-                purpose: purpose.id().as_str(),
-                channel,
-            },
-        )?
-    } else {
-        Vec::new()
+    let Some(purpose) = found else {
+        return Ok(Decision::unanswerable(Reason::UnknownPurpose));
     };
+    // `decide` weighs the entries only for purposes that contact the
+    // person, and the records only for purposes resting on consent.
     Ok(decide(
         &contact_id,
         &purpose,
         channel,
-        &records,
+        &records.into_records()?,
         &active,
         at_ms,
     ))

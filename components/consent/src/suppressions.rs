@@ -109,11 +109,7 @@ pub fn list(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         &format!("contact/{contact}/suppressions"),
     )?;
     let now = now_ms();
-    let which = Suppressions::Of {
-        contact: &contact,
-        channel: None,
-    };
-    let entries = store::suppressions(ctx.db()?, which)?
+    let entries = store::suppressions(ctx.db()?, Suppressions::OfContact(&contact))?
         .iter()
         .map(|entry| Ok(view::suppression(entry, active(entry, now)?)))
         .collect::<Result<Vec<_>, Problem>>()?;

@@ -78,6 +78,9 @@ fn decide(host: &Host, contact: &str, purpose: &str, channel: &str, decision: &s
     post(&officer(host), "/api/consents", &body);
 }
 
+/// Decisions the benchmarked contact changed their mind through.
+const HISTORY_ROUNDS: usize = 20;
+
 /// Many contacts with a few records each, and one with a long history.
 fn seed(host: &Host, contacts: usize) {
     for i in 0..contacts {
@@ -92,7 +95,8 @@ fn seed(host: &Host, contacts: usize) {
         );
     }
     let target = "con_bench_target";
-    for round in 0..20 {
+    // Given and refused in turn, ending given: 21 records per purpose.
+    for round in 0..=HISTORY_ROUNDS {
         let decision = if round % 2 == 0 { "given" } else { "refused" };
         decide(host, target, "status-updates", "email", decision);
         decide(host, target, "newsletters", "email", decision);
@@ -140,8 +144,9 @@ fn main() {
     let started = std::time::Instant::now();
     seed(&host, args.contacts);
     println!(
-        "seeded {} contacts and a 41-record history in {:.1} s",
+        "seeded {} contacts, and one with {} records per purpose, in {:.1} s",
         args.contacts,
+        HISTORY_ROUNDS + 1,
         started.elapsed().as_secs_f64()
     );
 
