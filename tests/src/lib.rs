@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 pub use serde_json::{Value, json};
 
 pub mod auth;
+pub mod consent_probe;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -46,6 +47,18 @@ pub fn wasm(name: &str) -> PathBuf {
         name.replace('_', "-")
     );
     path
+}
+
+/// The app's own `spin.toml` with absolute Wasm paths, followed by `extra`
+/// (more components, whose `{wasm:NAME}` [`AppDir::new`] expands), to run
+/// the real app beside a test guest.
+pub fn app_manifest(extra: &str) -> String {
+    let release = workspace().join("target/wasm32-wasip2/release/");
+    let app = std::fs::read_to_string(workspace().join("spin.toml")).expect("spin.toml");
+    app.replace(
+        "\"target/wasm32-wasip2/release/",
+        &format!("\"{}", release.display()),
+    ) + extra
 }
 
 /// A directory holding one app: its manifest, state and any files it needs.

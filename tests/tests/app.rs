@@ -152,8 +152,14 @@ fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
             .contains("no-consent")
     );
 
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
     let consent = json!({"contact_id": contact, "purpose": "status-updates", "channel": "email",
-        "decision": "given", "notice_id": "general", "notice_version": 1});
+        "decision": "given", "notice_id": "general", "notice_version": 1,
+        "data_categories": ["contact-details"], "given_at": now_ms,
+        "collection": {"method": "phone-call", "call_reference": "CALL-7", "officer_id": "officer-1"}});
     assert_eq!(officer().post_json("/api/consents", &consent).status, 201);
     let sent = send();
     assert_eq!(sent.status, 201, "{}", sent.body);
@@ -173,11 +179,13 @@ fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
         "created"
     );
 
-    let mut withdrawal = consent.clone();
-    withdrawal["decision"] = json!("withdrawn");
+    let withdrawal = json!({"contact_id": contact, "purpose": "status-updates",
+        "channel": "email", "via": "phone"});
     assert_eq!(
-        officer().post_json("/api/consents", &withdrawal).status,
-        201
+        officer()
+            .post_json("/api/consents/withdrawals", &withdrawal)
+            .status,
+        200
     );
     let after = send();
     assert_problem(&after, 400, "consent-refused");
@@ -190,16 +198,16 @@ fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
     let history = officer()
         .get(&format!("/api/consents?contact_id={contact}"))
         .json();
-    let decisions: Vec<&str> = history["consents"]
+    let events: Vec<&str> = history["history"][0]["events"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["decision"].as_str().unwrap())
+        .map(|e| e["kind"].as_str().unwrap())
         .collect();
     assert_eq!(
-        decisions,
-        ["withdrawn", "given"],
-        "newest first, nothing overwritten"
+        events,
+        ["given", "withdrawn"],
+        "a withdrawal is an event on the record, nothing overwritten"
     );
 }
 
@@ -207,7 +215,9 @@ fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
 fn consent_records_are_validated() {
     let reply = officer().post_json(
         "/api/consents",
-        &json!({"contact_id": "", "purpose": "x", "channel": "pigeon", "decision": "maybe", "notice_id": "general", "notice_version": 9}),
+        &json!({"contact_id": "", "purpose": "x", "channel": "pigeon", "decision": "maybe",
+            "notice_id": "general", "notice_version": 9, "data_categories": ["contact-details"],
+            "collection": {"method": "counter", "officer_id": "officer-1"}, "given_at": 0}),
     );
     assert_problem(&reply, 400, "validation");
     let fields: Vec<String> = reply.json()["errors"]
@@ -216,7 +226,10 @@ fn consent_records_are_validated() {
         .iter()
         .map(|e| e["field"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(fields, ["contact_id", "channel", "decision", "notice_id"]);
+    assert_eq!(
+        fields,
+        ["contact_id", "purpose", "channel", "decision", "notice_id"]
+    );
     assert_problem(&officer().get("/api/consents"), 400, "validation");
     let notices = officer().get("/api/privacy-notices").json();
     assert_eq!(notices["privacy_notices"][0]["id"], "general");

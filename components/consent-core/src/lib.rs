@@ -1,9 +1,14 @@
 //! Leaf component: consent decisions, exported as
-//! `crm:consent/decisions@0.1.0`. Every check reads the system of record, so
-//! a withdrawal is effective for the very next check.
+//! `crm:consent/decisions@0.1.0`. Every check reads the purpose catalogue,
+//! the do-not-contact entries and the consent records afresh, in one
+//! statement, so a withdrawal is effective for the very next check; only the
+//! database connection is kept, for the rest of the caller's request.
 
-use crm_component_support::{integer, open_db, query, text};
-use spin_sdk::sqlite::Value;
+use std::cell::RefCell;
+
+use crm_component_support::open_db;
+use crm_consent_store::CheckError;
+use spin_sdk::sqlite::Connection;
 
 wit_bindgen::generate!({
     path: "../../wit",
@@ -16,6 +21,39 @@ use exports::crm::consent::decisions::{Decision, Guest};
 
 crm_component_support::channel_names!(Channel);
 
+thread_local! {
+    /// This instance's connection: an instance lives for one request of the
+    /// component that imports this leaf.
+    static DB: RefCell<Option<Connection>> = const { RefCell::new(None) };
+}
+
+/// Answers a check on this instance's connection. The schema is brought up
+/// to date only when a check fails, since the component asking has almost
+/// always migrated already: that saves a statement on every request.
+fn check(
+    contact: &str,
+    purpose: &str,
+    channel: Option<crm_consent::Channel>,
+    at: i64,
+) -> Result<crm_consent::Decision, String> {
+    DB.with_borrow_mut(|slot| {
+        let db = match slot.take() {
+            Some(db) => db,
+            None => Connection::open_default().map_err(|e| format!("opening the database: {e}"))?,
+        };
+        let (db, answer) = match crm_consent_store::check(&db, contact, purpose, channel, at) {
+            Err(CheckError::Store(_)) => {
+                let migrated = open_db().map_err(|p| p.detail)?;
+                let answer = crm_consent_store::check(&migrated, contact, purpose, channel, at);
+                (migrated, answer)
+            }
+            answer => (db, answer),
+        };
+        *slot = Some(db);
+        answer.map_err(|e| e.to_string())
+    })
+}
+
 struct ConsentCore;
 
 impl Guest for ConsentCore {
@@ -25,40 +63,13 @@ impl Guest for ConsentCore {
         channel: Channel,
         at: i64,
     ) -> Result<Decision, String> {
-        let db = open_db().map_err(|p| p.detail)?;
-        let latest = query(
-            &db,
-            "SELECT id, decision, expires_at FROM consents
-             WHERE contact_id = ? AND purpose = ? AND channel = ? AND recorded_at <= ?
-             ORDER BY recorded_at DESC, rowid DESC LIMIT 1",
-            &[
-                Value::Text(contact),
-                Value::Text(purpose),
-                Value::Text(channel_name(channel).to_string()),
-                Value::Integer(at),
-            ],
-        )
-        .map_err(|p| p.detail)?;
-        let Some(row) = latest.rows.first() else {
-            return Ok(Decision {
-                permitted: false,
-                consent_id: None,
-                reason: "no-consent".into(),
-            });
-        };
-        let consent_id = text(&row.values[0]);
-        let decision = text(&row.values[1]).unwrap_or_default();
-        let expired = integer(&row.values[2]).is_some_and(|expires_at| expires_at <= at);
-        let (permitted, reason) = match decision.as_str() {
-            "given" if expired => (false, "expired"),
-            "given" => (true, "consent-given"),
-            "withdrawn" => (false, "withdrawn"),
-            _ => (false, "refused"),
-        };
+        // Counter, video, social and field visits carry no consent.
+        let channel = crm_consent::Channel::parse(channel_name(channel)).ok();
+        let decision = check(&contact, &purpose, channel, at)?;
         Ok(Decision {
-            permitted,
-            consent_id,
-            reason: reason.into(),
+            permitted: decision.permitted,
+            consent_id: decision.consent_id.map(|id| id.to_string()),
+            reason: decision.reason.code(),
         })
     }
 }

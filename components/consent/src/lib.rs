@@ -1,16 +1,22 @@
-//! `consent`: records consent decisions and lists them
-//! (`/api/consents/...`, `/api/privacy-notices/...`). A decision is never
-//! overwritten: a new decision is a new record, and the newest one rules.
+//! `consent`: consent records that are never overwritten, their receipts,
+//! withdrawal (by the person, by an officer for them, or by a signed
+//! one-click link), do-not-contact entries and the purpose and privacy
+//! notice catalogues (`/api/consents/...`, `/api/privacy-notices/...`).
+//! The rules are `crm-consent`'s; the tables are `crm-consent-store`'s.
 
-use crm_component_support::{
-    Action, Ctx, FieldError, Target, created, integer, json, json_body, new_id, now_ms, query,
-    query_param, serve, text,
-};
+mod catalogue;
+mod config;
+mod links;
+mod records;
+mod suppressions;
+mod view;
+
+use crm_component_support::{Ctx, FieldError, serve_with_public};
+use crm_consent::{Actor, ContactId, OfficerId, PlanError};
+use crm_consent_store::Written;
 use crm_http::Problem;
-use serde::{Deserialize, Serialize};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use spin_sdk::sqlite::Value;
 
 wit_bindgen::generate!({
     path: "../../wit",
@@ -20,209 +26,110 @@ wit_bindgen::generate!({
 
 crm_component_support::audit_sink!();
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewConsent {
-    contact_id: String,
-    purpose: String,
-    channel: String,
-    decision: String,
-    notice_id: String,
-    notice_version: i64,
-    expires_at: Option<i64>,
-}
-
-#[derive(Serialize)]
-struct Consent {
-    id: String,
-    contact_id: String,
-    purpose: String,
-    channel: String,
-    decision: String,
-    notice_id: String,
-    notice_version: i64,
-    recorded_at: i64,
-    expires_at: Option<i64>,
-}
-
-#[derive(Serialize)]
-struct Notice {
-    id: String,
-    version: i64,
-    language: String,
-    title: String,
-    url: String,
-    published_at: String,
-}
-
 #[http_component]
 fn handle(req: Request) -> Response {
-    serve(
+    serve_with_public(
         crm_http::routes::CONSENT,
         &req,
         &AuditTrail,
-        |ctx, operation, _| match operation {
-            "recordConsent" => record(ctx, &req),
-            "listConsents" => list(ctx, &req),
-            "listPrivacyNotices" => notices(ctx),
+        |operation, _, request_id| match operation {
+            "confirmUnsubscribe" => links::confirm(&req),
+            "unsubscribe" => links::redeem(&req, request_id, &AuditTrail),
             _ => Err(Problem::not_found(operation)),
+        },
+        |ctx, operation, params| {
+            let param = |name: &str| {
+                params
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map_or("", |(_, v)| v.as_str())
+            };
+            match operation {
+                "recordConsent" => records::record(ctx, &req),
+                "listConsents" => records::list(ctx, &req),
+                "getConsent" => records::get(ctx, param("id")),
+                "getConsentReceipt" => records::receipt(ctx, param("id")),
+                "withdrawConsent" => records::withdraw(ctx, &req),
+                "listPurposes" => catalogue::list_purposes(ctx),
+                "createPurpose" => catalogue::create_purpose(ctx, &req),
+                "revisePurpose" => catalogue::revise_purpose(ctx, &req, param("id")),
+                "listPrivacyNotices" => catalogue::list_notices(ctx),
+                "getPrivacyNotice" => catalogue::get_notice(ctx, param("id"), param("version")),
+                "publishPrivacyNotice" => catalogue::publish_notice(ctx, &req),
+                "listSuppressions" => suppressions::list(ctx, &req),
+                "addSuppression" => suppressions::add(ctx, &req),
+                "liftSuppression" => suppressions::lift(ctx, &req, param("id")),
+                "createUnsubscribeLink" => links::mint(ctx, &req),
+                _ => Err(Problem::not_found(operation)),
+            }
         },
     )
 }
 
-fn record(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
-    let body: NewConsent = json_body(req)?;
-    let id = new_id("cns");
-    ctx.require(
-        Action::ConsentRecord,
-        Target::Contact(&body.contact_id),
-        &format!("contact/{}/consent/{id}", body.contact_id),
-    )?;
-    let mut errors = Vec::new();
-    if body.contact_id.trim().is_empty() {
-        errors.push(FieldError::new("contact_id", "must not be empty"));
-    }
-    if body.purpose.trim().is_empty() {
-        errors.push(FieldError::new("purpose", "must not be empty"));
-    }
-    if !crm_component_support::CHANNEL_NAMES.contains(&body.channel.as_str()) {
-        errors.push(FieldError::new(
-            "channel",
-            format!(
-                "must be one of {}",
-                crm_component_support::CHANNEL_NAMES.join(", ")
-            ),
-        ));
-    }
-    if !["given", "refused", "withdrawn"].contains(&body.decision.as_str()) {
-        errors.push(FieldError::new(
-            "decision",
-            "must be one of given, refused, withdrawn",
-        ));
-    }
-    let recorded_at = now_ms();
-    if body.expires_at.is_some_and(|e| e <= recorded_at) {
-        errors.push(FieldError::new("expires_at", "must be in the future"));
-    }
-    let db = ctx.db()?;
-    let notice = query(
-        db,
-        "SELECT 1 FROM privacy_notices WHERE id = ? AND version = ?",
-        &[
-            Value::Text(body.notice_id.clone()),
-            Value::Integer(body.notice_version),
-        ],
-    )?;
-    if notice.rows.is_empty() {
-        errors.push(FieldError::new(
-            "notice_id",
-            "no privacy notice with this id and version",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(Problem::validation(errors));
-    }
-    let consent = Consent {
-        id,
-        contact_id: body.contact_id,
-        purpose: body.purpose,
-        channel: body.channel,
-        decision: body.decision,
-        notice_id: body.notice_id,
-        notice_version: body.notice_version,
-        recorded_at,
-        expires_at: body.expires_at,
+/// Who the event log names for the caller: a citizen by their contact, a
+/// staff member or service by their audit actor id.
+fn actor(ctx: &Ctx) -> Result<Actor, Problem> {
+    let actor = match ctx.own_contact() {
+        Some(contact) => ContactId::parse(contact).map(Actor::Citizen),
+        None => OfficerId::parse(&ctx.actor_id()).map(Actor::Officer),
     };
-    query(
-        db,
-        "INSERT INTO consents (id, contact_id, purpose, channel, decision, notice_id, notice_version, recorded_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            Value::Text(consent.id.clone()),
-            Value::Text(consent.contact_id.clone()),
-            Value::Text(consent.purpose.clone()),
-            Value::Text(consent.channel.clone()),
-            Value::Text(consent.decision.clone()),
-            Value::Text(consent.notice_id.clone()),
-            Value::Integer(consent.notice_version),
-            Value::Integer(consent.recorded_at),
-            consent.expires_at.map_or(Value::Null, Value::Integer),
-        ],
-    )?;
-    Ok(created(
-        &format!("/api/consents?contact_id={}", consent.contact_id),
-        &consent,
-    ))
+    actor.map_err(|e| Problem::internal(format!("the caller's id: {}", e.0)))
 }
 
-fn list(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
-    // A citizen lists their own consents without naming themself.
-    let contact_id = query_param(req, "contact_id")
+/// The contact a request is about: the one named, or a citizen's own.
+fn subject(ctx: &Ctx, named: Option<String>) -> Result<String, Problem> {
+    named
         .filter(|c| !c.is_empty())
-        .or_else(|| ctx.own_contact().map(str::to_string));
-    let Some(contact_id) = contact_id else {
-        return Err(Problem::validation(vec![FieldError::new(
-            "contact_id",
-            "query parameter is required",
-        )]));
-    };
-    ctx.require(
-        Action::ConsentRead,
-        Target::Contact(&contact_id),
-        &format!("contact/{contact_id}/consents"),
-    )?;
-    let rows = query(
-        ctx.db()?,
-        "SELECT id, contact_id, purpose, channel, decision, notice_id, notice_version, recorded_at, expires_at
-         FROM consents WHERE contact_id = ? ORDER BY recorded_at DESC, rowid DESC",
-        &[Value::Text(contact_id.clone())],
-    )?;
-    let consents: Vec<Consent> = rows
-        .rows
-        .iter()
-        .map(|row| {
-            let v = &row.values;
-            Consent {
-                id: text(&v[0]).unwrap_or_default(),
-                contact_id: text(&v[1]).unwrap_or_default(),
-                purpose: text(&v[2]).unwrap_or_default(),
-                channel: text(&v[3]).unwrap_or_default(),
-                decision: text(&v[4]).unwrap_or_default(),
-                notice_id: text(&v[5]).unwrap_or_default(),
-                notice_version: integer(&v[6]).unwrap_or_default(),
-                recorded_at: integer(&v[7]).unwrap_or_default(),
-                expires_at: integer(&v[8]),
-            }
-        })
-        .collect();
-    Ok(json(200, &serde_json::json!({ "consents": consents })))
+        .or_else(|| ctx.own_contact().map(str::to_string))
+        .ok_or_else(|| Problem::validation(vec![FieldError::new("contact_id", "is required")]))
 }
 
-/// Privacy notices are public statements: any authenticated caller may
-/// read them, and reading them touches no personal information.
-fn notices(ctx: &Ctx) -> Result<Response, Problem> {
-    let rows = query(
-        ctx.db()?,
-        "SELECT id, version, language, title, url, published_at FROM privacy_notices ORDER BY id, version",
-        &[],
-    )?;
-    let notices: Vec<Notice> = rows
-        .rows
-        .iter()
-        .map(|row| {
-            let v = &row.values;
-            Notice {
-                id: text(&v[0]).unwrap_or_default(),
-                version: integer(&v[1]).unwrap_or_default(),
-                language: text(&v[2]).unwrap_or_default(),
-                title: text(&v[3]).unwrap_or_default(),
-                url: text(&v[4]).unwrap_or_default(),
-                published_at: text(&v[5]).unwrap_or_default(),
-            }
-        })
-        .collect();
-    Ok(json(
-        200,
-        &serde_json::json!({ "privacy_notices": notices }),
-    ))
+/// A plan the rules refused, as the caller's problem.
+fn plan_problem(error: PlanError) -> Problem {
+    match error {
+        PlanError::Stale { .. } => Problem::conflict("stale-decision", error.to_string()),
+        PlanError::NothingToWithdraw { .. } => {
+            Problem::conflict("nothing-to-withdraw", error.to_string())
+        }
+        PlanError::IdTaken(_) => Problem::internal(error.to_string()),
+    }
+}
+
+/// The crate's per-field errors as the problem's.
+fn field_errors(errors: Vec<crm_consent::FieldError>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| FieldError::new(&e.field, e.reason))
+        .collect()
+}
+
+/// Collects per-field errors while checking a body.
+#[derive(Default)]
+struct Fields(Vec<FieldError>);
+
+impl Fields {
+    fn check<T>(&mut self, field: &str, result: Result<T, crm_domain::Invalid>) -> Option<T> {
+        result.map_err(|e| self.fail(field, e.0)).ok()
+    }
+
+    fn fail(&mut self, field: &str, reason: impl Into<String>) {
+        self.0.push(FieldError::new(field, reason));
+    }
+
+    /// The checked value, or the problem listing every failed field.
+    fn finish<T>(self, value: Option<T>) -> Result<T, Problem> {
+        match value {
+            Some(value) if self.0.is_empty() => Ok(value),
+            _ => Err(Problem::validation(self.0)),
+        }
+    }
+}
+
+/// Who writes, in which request, when.
+fn written<'a>(by: &'a str, ctx: &'a Ctx, at_ms: i64) -> Written<'a> {
+    Written {
+        by,
+        request_id: &ctx.request_id,
+        at_ms,
+    }
 }

@@ -430,6 +430,18 @@ impl ConsentRequest {
 }
 
 impl CollectionRequest {
+    /// The collection this describes, checked on its own (for example, one
+    /// read back from storage, where it was kept as [`Collection`]'s JSON).
+    pub fn to_collection(&self) -> Result<Collection, InvalidConsent> {
+        let mut fields = Fields::default();
+        match self.parse(&mut fields) {
+            Some(collection) if fields.errors.is_empty() => Ok(collection),
+            _ => Err(InvalidConsent {
+                errors: fields.errors,
+            }),
+        }
+    }
+
     fn parse(&self, fields: &mut Fields) -> Option<Collection> {
         let method = fields.check("collection.method", CollectionMethod::parse(&self.method))?;
         let mut evidence = |name: &str, raw: &Option<String>| -> Option<String> {

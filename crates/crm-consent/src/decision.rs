@@ -37,12 +37,17 @@ pub enum Reason {
     NotYetValid,
     Suppressed,
     LawfulBasis(LawfulBasis),
+    /// The purpose is not in the catalogue.
+    UnknownPurpose,
+    /// The channel is not one consent is given for (a counter visit, a
+    /// video call, social media, a field visit).
+    UnsupportedChannel,
 }
 
 impl Reason {
     /// The stable code callers see: `consent-given`, `no-consent`, `refused`,
-    /// `withdrawn`, `expired`, `not-yet-valid`, `suppressed` or
-    /// `lawful-basis:<basis>`.
+    /// `withdrawn`, `expired`, `not-yet-valid`, `suppressed`,
+    /// `lawful-basis:<basis>`, `unknown-purpose` or `unsupported-channel`.
     pub fn code(self) -> String {
         let code = match self {
             Self::ConsentGiven => "consent-given",
@@ -52,6 +57,8 @@ impl Reason {
             Self::Expired => "expired",
             Self::NotYetValid => "not-yet-valid",
             Self::Suppressed => "suppressed",
+            Self::UnknownPurpose => "unknown-purpose",
+            Self::UnsupportedChannel => "unsupported-channel",
             Self::LawfulBasis(basis) => return format!("lawful-basis:{basis}"),
         };
         code.to_owned()
@@ -74,6 +81,12 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The answer to a check that names a purpose outside the catalogue or a
+    /// channel consent is not given for: [`decide`] cannot be asked.
+    pub fn unanswerable(reason: Reason) -> Self {
+        Self::deny(reason, None)
+    }
+
     fn deny(reason: Reason, record: Option<&ConsentRecord>) -> Self {
         Self {
             permitted: false,

@@ -15,8 +15,10 @@ mod events;
 mod jcs;
 mod lifecycle;
 mod link;
+mod outbox;
 mod receipt;
 mod record;
+mod stored;
 mod suppression;
 
 #[cfg(test)]
@@ -38,13 +40,19 @@ pub use lifecycle::{
     Appended, PlanError, RecordPlan, note_expiry, plan_record, plan_unsubscribe, plan_withdrawal,
 };
 pub use link::{
-    KeyId, LinkError, LinkKey, Nonce, UnsubscribeClaims, WeakLinkKey, redeem_unsubscribe,
-    sign_unsubscribe, verify_unsubscribe,
+    KeyId, LinkError, LinkKey, LinkKeyring, LinkKeysError, Nonce, UNSUBSCRIBE_PATH,
+    UnsubscribeClaims, WeakLinkKey, redeem_unsubscribe, sign_unsubscribe, unsubscribe_url,
+    verify_unsubscribe,
 };
+pub use outbox::{CONSENT_WITHDRAWN, ConsentWithdrawn};
 pub use receipt::{
     Controller, DIGEST_FIELD, ReceiptError, SCHEMA_VERSION, build_receipt, receipt_digest,
     verify_receipt,
 };
 pub use record::{ConsentRecord, Status, current_records, ruling_record, status_at};
+pub use stored::{
+    CorruptRow, MAX_NOTICE_TITLE_CHARS, StoredEvent, StoredNotice, StoredRecord, stored_purpose,
+    stored_suppression,
+};
 pub use suppression::{Suppression, SuppressionReason, active_suppression};
 pub use text::{ContactId, DataCategory, OfficerId, RecordId, Reference};

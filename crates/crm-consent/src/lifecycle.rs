@@ -23,6 +23,10 @@ pub struct Appended {
 pub struct RecordPlan {
     pub record: ConsentRecord,
     pub superseded: Option<Appended>,
+    /// The record whose consent, in force until now, this decision ends: a
+    /// refusal that supersedes given consent ends it as a withdrawal would,
+    /// so whatever was waiting on that consent must stop too.
+    pub revokes: Option<RecordId>,
 }
 
 /// Why nothing can be written.
@@ -87,6 +91,11 @@ pub fn plan_record(
         }
         ConsentDecision::Given => EventKind::Given,
     };
+    let revokes = current
+        .filter(|c| {
+            consent.decision == ConsentDecision::Refused && c.standing_at(now_ms) == Standing::Given
+        })
+        .map(|c| c.id.clone());
     let via = consent.collection.method().via();
     let superseded = current.map(|current| Appended {
         record_id: current.id.clone(),
@@ -102,7 +111,11 @@ pub fn plan_record(
         events: vec![ConsentEvent::new(given_at_ms, kind, actor, via)],
         consent,
     };
-    Ok(RecordPlan { record, superseded })
+    Ok(RecordPlan {
+        record,
+        superseded,
+        revokes,
+    })
 }
 
 /// Plans withdrawing the consent that rules for a subject, purpose and

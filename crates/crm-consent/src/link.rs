@@ -222,6 +222,89 @@ pub fn verify_unsubscribe(
     Ok(claims)
 }
 
+/// Where the `consent` component serves one-click unsubscribe links; a
+/// link is this path with `?token=<token>` on the app's public base URL.
+pub const UNSUBSCRIBE_PATH: &str = "/api/consents/unsubscribe";
+
+/// The full link for `token` on the app's public base URL (for example
+/// `https://crm.agency.gov.au`). Tokens are URL-safe, so nothing is escaped.
+pub fn unsubscribe_url(base_url: &str, token: &str) -> String {
+    format!(
+        "{}{UNSUBSCRIBE_PATH}?token={token}",
+        base_url.trim_end_matches('/')
+    )
+}
+
+/// The link keys an app is configured with: the first signs new links, all
+/// verify (so a retired key keeps its links working until it is removed).
+#[derive(Debug, Clone)]
+pub struct LinkKeyring {
+    keys: Vec<LinkKey>,
+}
+
+/// Why the configured link keys cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LinkKeysError {
+    #[error("no unsubscribe link key is configured")]
+    Unset,
+    #[error("link key entry {entry}: expected <key id>:<base64 secret>")]
+    Malformed { entry: usize },
+    #[error("link key entry {entry}: the key id {reason}")]
+    BadKeyId { entry: usize, reason: String },
+    #[error("link key entry {entry}: the secret is not base64")]
+    NotBase64 { entry: usize },
+    #[error(transparent)]
+    Weak(#[from] WeakLinkKey),
+    #[error("link key {0} is listed twice")]
+    Duplicate(KeyId),
+}
+
+impl LinkKeyring {
+    /// Parses `<key id>:<secret>` entries separated by commas (spaces
+    /// around them are ignored), each secret base64 (standard or URL-safe,
+    /// padded or not) of at least 32 bytes: for example
+    /// `k2026:$(openssl rand -base64 32)`. Empty text is [`LinkKeysError::Unset`].
+    pub fn parse(text: &str) -> Result<Self, LinkKeysError> {
+        use base64::engine::general_purpose::STANDARD_NO_PAD;
+        if text.trim().is_empty() {
+            return Err(LinkKeysError::Unset);
+        }
+        let mut keys: Vec<LinkKey> = Vec::new();
+        for (entry, item) in text.split(',').map(str::trim).enumerate() {
+            let (id, secret) = item
+                .split_once(':')
+                .ok_or(LinkKeysError::Malformed { entry })?;
+            let id = KeyId::parse(id.trim())
+                .map_err(|Invalid(reason)| LinkKeysError::BadKeyId { entry, reason })?;
+            let secret = secret.trim().trim_end_matches('=');
+            let secret = STANDARD_NO_PAD
+                .decode(secret)
+                .or_else(|_| URL_SAFE_NO_PAD.decode(secret))
+                .map_err(|_| LinkKeysError::NotBase64 { entry })?;
+            if keys.iter().any(|k| k.id == id) {
+                return Err(LinkKeysError::Duplicate(id));
+            }
+            keys.push(LinkKey::new(id, &secret)?);
+        }
+        Ok(Self { keys })
+    }
+
+    /// The key new links are signed with.
+    pub fn signing_key(&self) -> &LinkKey {
+        &self.keys[0]
+    }
+
+    /// Every key a link may be signed with.
+    pub fn keys(&self) -> &[LinkKey] {
+        &self.keys
+    }
+
+    /// Signs `claims` with the signing key.
+    pub fn sign(&self, claims: &UnsubscribeClaims) -> String {
+        sign_unsubscribe(claims, self.signing_key())
+    }
+}
+
 /// [`verify_unsubscribe`], then refuses a link whose nonce was already
 /// redeemed (`nonce_used` asks the component's record of them). The
 /// component records the nonce in the same transaction as the withdrawal,

@@ -41,10 +41,37 @@ pub const CONTACT_INTAKE: &[Route] = &[
     route("GET", "/api/contacts/{id}", "getContact"),
 ];
 
+/// Literal paths come before `/api/consents/{id}`, which would match them.
 pub const CONSENT: &[Route] = &[
     route("POST", "/api/consents", "recordConsent"),
     route("GET", "/api/consents", "listConsents"),
+    route("POST", "/api/consents/withdrawals", "withdrawConsent"),
+    route("GET", "/api/consents/purposes", "listPurposes"),
+    route("POST", "/api/consents/purposes", "createPurpose"),
+    route("PUT", "/api/consents/purposes/{id}", "revisePurpose"),
+    route("GET", "/api/consents/suppressions", "listSuppressions"),
+    route("POST", "/api/consents/suppressions", "addSuppression"),
+    route(
+        "POST",
+        "/api/consents/suppressions/{id}/lift",
+        "liftSuppression",
+    ),
+    route(
+        "POST",
+        "/api/consents/unsubscribe-links",
+        "createUnsubscribeLink",
+    ),
+    public_route("GET", "/api/consents/unsubscribe", "confirmUnsubscribe"),
+    public_route("POST", "/api/consents/unsubscribe", "unsubscribe"),
+    route("GET", "/api/consents/{id}", "getConsent"),
+    route("GET", "/api/consents/{id}/receipt", "getConsentReceipt"),
     route("GET", "/api/privacy-notices", "listPrivacyNotices"),
+    route("POST", "/api/privacy-notices", "publishPrivacyNotice"),
+    route(
+        "GET",
+        "/api/privacy-notices/{id}/versions/{version}",
+        "getPrivacyNotice",
+    ),
 ];
 
 pub const INTERACTION_LOG: &[Route] = &[

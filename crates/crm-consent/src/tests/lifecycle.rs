@@ -209,3 +209,34 @@ fn expiry_is_noted_once_from_the_boundary_on() {
         None
     );
 }
+
+#[test]
+fn only_a_refusal_of_consent_in_force_revokes_it() {
+    let plan_at = |ledger: &Ledger, decision: &str, at: i64| {
+        let mut req = request();
+        req.decision = decision.into();
+        req.given_at = at;
+        let consent = req.parse(&catalogue(), at).unwrap();
+        plan_record(&ledger.records, consent, rid("next"), citizen(), at).unwrap()
+    };
+    let mut ledger = Ledger::default();
+    assert_eq!(
+        plan_at(&ledger, "refused", T0).revokes,
+        None,
+        "nothing before"
+    );
+    ledger.give("r1", T0, Some(T0 + 10 * DAY));
+    assert_eq!(
+        plan_at(&ledger, "refused", T0 + DAY).revokes,
+        Some(rid("r1"))
+    );
+    assert_eq!(
+        plan_at(&ledger, "given", T0 + DAY).revokes,
+        None,
+        "a renewal"
+    );
+    // At its expiry the consent is no longer in force: nothing to revoke.
+    assert_eq!(plan_at(&ledger, "refused", T0 + 10 * DAY).revokes, None);
+    ledger.refuse("r2", T0 + 2 * DAY);
+    assert_eq!(plan_at(&ledger, "refused", T0 + 3 * DAY).revokes, None);
+}

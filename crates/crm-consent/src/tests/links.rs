@@ -265,3 +265,61 @@ fn a_tampered_link_changes_nothing() {
     );
     assert_eq!(ledger.check(T0 + 1), permitted("r1"));
 }
+
+#[test]
+fn a_keyring_signs_with_its_first_key_and_verifies_with_all() {
+    use base64::Engine;
+    let standard = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let url_safe = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([0xfbu8; 40]);
+    let ring = LinkKeyring::parse(&format!(" k2027:{standard} , k2026:{url_safe}")).unwrap();
+    assert_eq!(ring.signing_key().id().as_str(), "k2027");
+    let token = ring.sign(&claims());
+    assert!(token.starts_with("u1.k2027."), "{token}");
+    assert_eq!(verify_unsubscribe(&token, ring.keys(), T0), Ok(claims()));
+    // A link signed by the retired key still verifies.
+    let old = sign_unsubscribe(&claims(), &ring.keys()[1]);
+    assert_eq!(verify_unsubscribe(&old, ring.keys(), T0), Ok(claims()));
+    // The same secret under the same id as `key` signs the same token.
+    assert_eq!(
+        LinkKeyring::parse(&format!("k2026:{standard}"))
+            .unwrap()
+            .sign(&claims()),
+        sign_unsubscribe(&claims(), &key("k2026", 7))
+    );
+}
+
+#[test]
+fn bad_keyrings_are_refused_with_the_entry_at_fault() {
+    use base64::Engine;
+    let good = base64::engine::general_purpose::STANDARD.encode([1u8; 32]);
+    let short = base64::engine::general_purpose::STANDARD.encode([1u8; 31]);
+    assert_eq!(LinkKeyring::parse("  ").unwrap_err(), LinkKeysError::Unset);
+    assert_eq!(
+        LinkKeyring::parse(&format!("k1:{good},nocolon")).unwrap_err(),
+        LinkKeysError::Malformed { entry: 1 }
+    );
+    assert!(matches!(
+        LinkKeyring::parse(&format!("bad id:{good}")).unwrap_err(),
+        LinkKeysError::BadKeyId { entry: 0, .. }
+    ));
+    assert_eq!(
+        LinkKeyring::parse("k1:not*base64").unwrap_err(),
+        LinkKeysError::NotBase64 { entry: 0 }
+    );
+    assert!(matches!(
+        LinkKeyring::parse(&format!("k1:{short}")).unwrap_err(),
+        LinkKeysError::Weak(WeakLinkKey { len: 31, .. })
+    ));
+    assert!(matches!(
+        LinkKeyring::parse(&format!("k1:{good},k1:{good}")).unwrap_err(),
+        LinkKeysError::Duplicate(_)
+    ));
+}
+
+#[test]
+fn links_are_the_path_and_token_on_the_base_url() {
+    assert_eq!(
+        unsubscribe_url("https://crm.agency.gov.au/", "u1.k.c.m"),
+        "https://crm.agency.gov.au/api/consents/unsubscribe?token=u1.k.c.m"
+    );
+}

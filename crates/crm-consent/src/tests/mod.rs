@@ -7,6 +7,7 @@ mod lifecycle;
 mod links;
 mod parsing;
 mod receipts;
+mod stored;
 
 use crate::*;
 

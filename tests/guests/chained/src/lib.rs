@@ -3,7 +3,7 @@
 //! imports of non-host functions, so an app using it must fail to start.
 
 wit_bindgen::generate!({
-    path: "../wit",
+    path: "../../guest-wit",
     world: "crm-test:guests/chained-leaf",
     generate_all,
 });

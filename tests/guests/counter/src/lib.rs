@@ -1,7 +1,7 @@
 //! `guest-counter`: a dependency leaf exporting `crm-test:counter/count`.
 
 wit_bindgen::generate!({
-    path: "../wit",
+    path: "../../guest-wit",
     world: "crm-test:guests/counter-leaf",
     generate_all,
 });

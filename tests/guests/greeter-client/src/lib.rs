@@ -6,7 +6,7 @@ use spin_sdk::http::{IntoResponse, Request, Response};
 use spin_sdk::http_component;
 
 wit_bindgen::generate!({
-    path: "../wit",
+    path: "../../guest-wit",
     world: "crm-test:guests/greeter-client",
     generate_all,
 });

@@ -4,7 +4,7 @@
 //! `inherit_configuration` granted it.
 
 wit_bindgen::generate!({
-    path: "../wit",
+    path: "../../guest-wit",
     world: "crm-test:guests/greeter-leaf",
     generate_all,
 });
