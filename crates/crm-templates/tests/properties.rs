@@ -50,9 +50,10 @@ fn markup_counts(html: &str) -> (usize, usize, usize) {
     )
 }
 
-/// Where each link goes: the scheme and host of every `href`.
+/// Where each link goes: the scheme and host of every anchor's `href`
+/// (only anchors: a link's own target may contain the text `href="`).
 fn link_hosts(html: &str) -> Vec<&str> {
-    html.split("href=\"")
+    html.split("<a href=\"")
         .skip(1)
         .map(|href| {
             let after_scheme = href.find("://").map_or(0, |i| i + 3);
@@ -154,4 +155,21 @@ proptest! {
             prop_assert!(capacity(length.fragments - 1) < units);
         }
     }
+}
+
+/// A case the property found: a template link whose target contains
+/// `href=` confused the test's own href parser (the value stayed inert).
+#[test]
+fn a_value_beside_a_link_target_adds_no_markup() {
+    let body = "[link](https://a.gov.au/href=)((p))https://a.gov.au/";
+    let template = Template::new(TemplateType::Email, Some("s"), body).unwrap();
+    let inert = render_html(&template, "x").unwrap();
+    let hostile = render_html(&template, "[click](http://evil)").unwrap();
+    assert_eq!(
+        markup_counts(&inert),
+        markup_counts(&hostile),
+        "{inert} | {hostile}"
+    );
+    assert_eq!(link_hosts(&inert), link_hosts(&hostile));
+    assert!(!hostile.contains("http://evil"), "{hostile}");
 }
