@@ -97,12 +97,11 @@ CREATE TABLE interaction_timeline (
     direction   TEXT NOT NULL,
     category    TEXT NOT NULL,
     case_ref    TEXT,
-    amendments  INTEGER NOT NULL DEFAULT 0,
-    disposed    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (contact_key, occurred_at, sequence)
 ) WITHOUT ROWID;
 
--- Each timeline filter is a range of one index.
+-- Each timeline filter is a range of one index (each holds the primary key,
+-- so a page's positions are read from the index alone).
 CREATE INDEX interaction_timeline_by_channel ON interaction_timeline (contact_key, channel, occurred_at, sequence);
 CREATE INDEX interaction_timeline_by_direction ON interaction_timeline (contact_key, direction, occurred_at, sequence);
 CREATE INDEX interaction_timeline_by_category ON interaction_timeline (contact_key, category, occurred_at, sequence);
