@@ -5,8 +5,8 @@ use crm_component_support::{Action, Ctx, Outcome, Target, created, json, json_bo
 use crm_http::Problem;
 use crm_interactions::values::{CaseRef, ContactId, HoldId};
 use crm_interactions::{HoldScope, NewLegalHold, RawHoldLift, RawLegalHold};
-use crm_interactions_store::holds::{self, HoldError};
 use crm_interactions_store::StoredHold;
+use crm_interactions_store::holds::{self, HoldError};
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::{Request, Response};
 
@@ -71,7 +71,11 @@ fn require_hold(ctx: &mut Ctx, id: &str) -> Result<StoredHold, Problem> {
         ctx.require(Action::LegalHoldManage, Target::General, &resource)?;
         return Err(Problem::not_found(format!("no {resource}")));
     };
-    ctx.require(Action::LegalHoldManage, target(&found.hold.scope), &resource)?;
+    ctx.require(
+        Action::LegalHoldManage,
+        target(&found.hold.scope),
+        &resource,
+    )?;
     Ok(found)
 }
 
@@ -116,9 +120,9 @@ pub fn list(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
             ]));
         }
     };
-    let resource = scope
-        .as_ref()
-        .map_or("legal-holds".to_string(), |s| format!("legal-holds?{}", describe(s)));
+    let resource = scope.as_ref().map_or("legal-holds".to_string(), |s| {
+        format!("legal-holds?{}", describe(s))
+    });
     ctx.require(
         Action::LegalHoldManage,
         scope.as_ref().map_or(Target::General, target),

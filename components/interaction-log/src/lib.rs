@@ -96,11 +96,7 @@ fn store_problem(e: StoreError) -> Problem {
 /// Authorises `action` on entry `id`'s contact, or, when there is no such
 /// entry, as a general action and then answers 404 (so the answer says no
 /// more than the caller may know).
-fn require_on_entry(
-    ctx: &mut Ctx,
-    action: Action,
-    id: &str,
-) -> Result<(EntryId, String), Problem> {
+fn require_on_entry(ctx: &mut Ctx, action: Action, id: &str) -> Result<(EntryId, String), Problem> {
     let resource = format!("interaction/{id}");
     let found = match EntryId::parse(id) {
         Ok(entry) => crm_interactions_store::contact_of(ctx.db()?, &entry)

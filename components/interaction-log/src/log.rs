@@ -23,29 +23,33 @@ const CURSOR_KEY: &str = "interaction_cursor_key";
 /// `interaction` as JSON, with what the caller may not see removed.
 fn shown(ctx: &Ctx, contact: &str, interaction: Interaction) -> serde_json::Value {
     let mut value = serde_json::to_value(interaction).expect("interactions serialise");
-    ctx.redact(&mut value, RecordKind::Interaction, Target::Contact(contact));
+    ctx.redact(
+        &mut value,
+        RecordKind::Interaction,
+        Target::Contact(contact),
+    );
     value
 }
 
 /// `POST /api/interactions`: the officer defaults to the caller.
 pub fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let mut raw: RawInteraction = json_body(req)?;
-    let target = raw.contact_id.as_deref().map_or(Target::General, Target::Contact);
+    let target = raw
+        .contact_id
+        .as_deref()
+        .map_or(Target::General, Target::Contact);
     let resource = match &raw.contact_id {
         Some(contact) => format!("contact/{contact}/interactions"),
         None => "interactions".to_string(),
     };
     ctx.require(Action::InteractionAppend, target, &resource)?;
     let recorded_by = actor(ctx)?;
-    raw.officer_id.get_or_insert_with(|| recorded_by.to_string());
+    raw.officer_id
+        .get_or_insert_with(|| recorded_by.to_string());
     let new = NewInteraction::parse(&raw, now_ms()).map_err(Problem::validation)?;
-    let entry = crm_interactions_store::append_interaction(
-        ctx.db()?,
-        new_entry_id()?,
-        recorded_by,
-        new,
-    )
-    .map_err(store_problem)?;
+    let entry =
+        crm_interactions_store::append_interaction(ctx.db()?, new_entry_id()?, recorded_by, new)
+            .map_err(store_problem)?;
     let contact = entry.contact_id.to_string();
     let location = format!("/api/interactions/{}", entry.id);
     let record = Record::assemble(entry, Vec::new()).map_err(store_problem)?;
@@ -134,21 +138,18 @@ pub fn amend(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem
     let raw: RawAmendment = json_body(req)?;
     let (target, contact) = require_on_entry(ctx, Action::InteractionAmend, id)?;
     let new = NewAmendment::parse(&raw, now_ms()).map_err(Problem::validation)?;
-    let (amendment, record) = crm_interactions_store::amend(
-        ctx.db()?,
-        &target,
-        new_entry_id()?,
-        actor(ctx)?,
-        new,
-    )
-    .map_err(|e| match e {
-        AmendError::NotFound(id) => Problem::not_found(format!("no interaction/{id}")),
-        AmendError::Refused(refused @ AppendRefused::Disposed { .. }) => {
-            Problem::conflict("disposed", refused.to_string())
-        }
-        AmendError::Refused(refused) => Problem::conflict("not-amendable", refused.to_string()),
-        AmendError::Store(e) => store_problem(e),
-    })?;
+    let (amendment, record) =
+        crm_interactions_store::amend(ctx.db()?, &target, new_entry_id()?, actor(ctx)?, new)
+            .map_err(|e| match e {
+                AmendError::NotFound(id) => Problem::not_found(format!("no interaction/{id}")),
+                AmendError::Refused(refused @ AppendRefused::Disposed { .. }) => {
+                    Problem::conflict("disposed", refused.to_string())
+                }
+                AmendError::Refused(refused) => {
+                    Problem::conflict("not-amendable", refused.to_string())
+                }
+                AmendError::Store(e) => store_problem(e),
+            })?;
     Ok(created(
         &format!("/api/interactions/{}", amendment.id),
         &shown(ctx, &contact, Interaction::detail(&record)),
@@ -224,9 +225,9 @@ struct Verification {
 /// `GET /api/interactions/verify?contact_id=…`: walks the contact's chain.
 pub fn verify(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let raw: VerifyQuery = query(req)?;
-    let contact = raw.contact_id.ok_or_else(|| {
-        Problem::validation(vec![FieldError::new("contact_id", "is required")])
-    })?;
+    let contact = raw
+        .contact_id
+        .ok_or_else(|| Problem::validation(vec![FieldError::new("contact_id", "is required")]))?;
     ctx.require(
         Action::AuditVerify,
         Target::Contact(&contact),
@@ -234,8 +235,7 @@ pub fn verify(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     )?;
     let contact_id = ContactId::parse(&contact)
         .map_err(|e| Problem::validation(vec![FieldError::new("contact_id", e.0)]))?;
-    let verdict =
-        crm_interactions_store::verify(ctx.db()?, &contact_id).map_err(store_problem)?;
+    let verdict = crm_interactions_store::verify(ctx.db()?, &contact_id).map_err(store_problem)?;
     let body = match verdict {
         None => Verification {
             contact_id: contact,
@@ -255,12 +255,12 @@ pub fn verify(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
             tip_matches: verdict.tip_matches,
             first_broken_sequence: verdict.broken.as_ref().map(|b| b.sequence),
             first_broken_id: verdict.broken.as_ref().and_then(|b| b.id.clone()),
-            reason: verdict
-                .broken
-                .map(|b| b.reason)
-                .or_else(|| (!verdict.tip_matches).then(|| {
-                    "the chain ends before its stored tip: entries were removed from its end".to_string()
-                })),
+            reason: verdict.broken.map(|b| b.reason).or_else(|| {
+                (!verdict.tip_matches).then(|| {
+                    "the chain ends before its stored tip: entries were removed from its end"
+                        .to_string()
+                })
+            }),
         },
     };
     Ok(json(200, &body))

@@ -32,18 +32,20 @@ struct Bucket {
 
 fn min_cell() -> Result<u64, Problem> {
     let text = variable(MIN_CELL)?;
-    text.trim()
-        .parse()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| Problem::internal(format!("`{MIN_CELL}` must be a whole number of at least 1")))
+    text.trim().parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        Problem::internal(format!("`{MIN_CELL}` must be a whole number of at least 1"))
+    })
 }
 
 pub fn stats(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
-    ctx.require(Action::InteractionStats, Target::General, "interactions/stats")?;
+    ctx.require(
+        Action::InteractionStats,
+        Target::General,
+        "interactions/stats",
+    )?;
     let raw: RawTrendQuery = query(req)?;
-    let query = TrendQuery::parse(&raw, TrendRange::DEFAULT_MAX_BUCKETS)
-        .map_err(Problem::validation)?;
+    let query =
+        TrendQuery::parse(&raw, TrendRange::DEFAULT_MAX_BUCKETS).map_err(Problem::validation)?;
     let counts = crm_interactions_store::counts(ctx.db()?, &query.range, query.breakdown)
         .map_err(store_problem)?;
     let range = &query.range;

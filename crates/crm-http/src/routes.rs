@@ -67,7 +67,11 @@ pub const INTERACTION_LOG: &[Route] = &[
         "/api/interactions/{id}/amendments",
         "amendInteraction",
     ),
-    route("POST", "/api/interactions/{id}/dispose", "disposeInteraction"),
+    route(
+        "POST",
+        "/api/interactions/{id}/dispose",
+        "disposeInteraction",
+    ),
 ];
 
 pub const NOTIFICATION: &[Route] = &[

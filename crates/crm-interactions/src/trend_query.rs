@@ -60,8 +60,13 @@ impl TrendQuery {
             .map(|b| b.unwrap_or(Breakdown::Channel));
         let offset = optional(&mut errors, "offset", &raw.offset, UtcOffset::parse)
             .map(Option::unwrap_or_default);
+        if let (Some(from), Some(to)) = (from_ms, to_ms)
+            && from >= to
+        {
+            errors.push("to", RangeError::Empty.to_string());
+        }
         let range = match (from_ms, to_ms, granularity, offset) {
-            (Some(from), Some(to), Some(granularity), Some(offset)) => {
+            (Some(from), Some(to), Some(granularity), Some(offset)) if from < to => {
                 let bucketing = Bucketing {
                     granularity,
                     offset,
@@ -69,8 +74,7 @@ impl TrendQuery {
                 TrendRange::new(from, to, bucketing, max_buckets)
                     .map_err(|e| {
                         let field = match e {
-                            RangeError::Empty => "to",
-                            RangeError::OutOfBounds => "from",
+                            RangeError::Empty | RangeError::OutOfBounds => "from",
                             RangeError::TooManyBuckets { .. } => "granularity",
                         };
                         errors.push(field, e.to_string());
@@ -153,6 +157,15 @@ mod tests {
         let empty = TrendQuery::parse(&raw("2026-11-08T00:00:00Z", "2026-11-01T00:00:00Z"), 366)
             .unwrap_err();
         assert_eq!(fields(&empty), ["to"]);
+        let empty_and_bad = TrendQuery::parse(
+            &RawTrendQuery {
+                granularity: Some("fortnight".into()),
+                ..raw("2026-11-08T00:00:00Z", "2026-11-01T00:00:00Z")
+            },
+            366,
+        )
+        .unwrap_err();
+        assert_eq!(fields(&empty_and_bad), ["granularity", "to"]);
         let too_long = TrendQuery::parse(&raw("2020-01-01T00:00:00Z", "2026-01-01T00:00:00Z"), 366)
             .unwrap_err();
         assert_eq!(fields(&too_long), ["granularity"]);
