@@ -475,11 +475,13 @@ impl Reader<'_> {
     }
 }
 
-/// Entries of `contact` matching `condition` (over `interaction_entries`,
-/// with `params` after the contact key), in sequence order.
+/// Entries of `contact` matching `condition` (over `interaction_entries`
+/// with `index_hint`, e.g. `INDEXED BY …` or nothing; `params` follow the
+/// contact key), in sequence order.
 pub(crate) fn select(
     db: &impl Sql,
     contact: &Contact,
+    index_hint: &str,
     condition: &str,
     params: &[Value],
 ) -> Result<Vec<StoredEntry>, StoreError> {
@@ -487,7 +489,7 @@ pub(crate) fn select(
     all.extend_from_slice(params);
     db.run(
         &format!(
-            "SELECT {ENTRY_COLUMNS} FROM interaction_entries WHERE contact_key = ? AND {condition} ORDER BY sequence"
+            "SELECT {ENTRY_COLUMNS} FROM interaction_entries {index_hint} WHERE contact_key = ? AND {condition} ORDER BY sequence"
         ),
         &all,
     )?

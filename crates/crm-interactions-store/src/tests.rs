@@ -363,42 +363,92 @@ fn filters_select_by_channel_direction_case_and_range() {
     );
 }
 
+fn plan(db: &rusqlite::Connection, sql: &str, params: &[Value]) -> String {
+    db.run(&format!("EXPLAIN QUERY PLAN {sql}"), params)
+        .unwrap()
+        .iter()
+        .map(|row| match &row[3] {
+            Value::Text(detail) => detail.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
 #[test]
-fn every_timeline_query_is_an_index_range() {
+fn every_query_of_a_page_is_an_index_range() {
     let db = db();
     append(&db, "int_1", raw("con_a", "2026-11-01T09:00:00+10:00", "A"));
-    for (predicate, index) in [
-        ("", "sqlite_autoindex_interaction_timeline_1"),
-        ("AND channel = 'phone'", "interaction_timeline_by_channel"),
+    let cursor = || {
+        codec().encode(
+            crm_interactions::TimelinePosition {
+                occurred_at_ms: T0,
+                sequence: 9,
+            },
+            &query(RawTimelineQuery::default()).filter,
+        )
+    };
+    let filters =
+        |channel: Option<&str>, category: Option<&str>, case: Option<&str>| RawTimelineQuery {
+            channel: channel.map(Into::into),
+            category: category.map(Into::into),
+            case_reference: case.map(Into::into),
+            from: Some("2026-01-01T00:00:00Z".into()),
+            ..RawTimelineQuery::default()
+        };
+    for (raw, index) in [
+        (RawTimelineQuery::default(), "PRIMARY KEY"),
         (
-            "AND direction = 'inbound'",
+            RawTimelineQuery {
+                cursor: Some(cursor()),
+                ..RawTimelineQuery::default()
+            },
+            "PRIMARY KEY",
+        ),
+        (
+            filters(Some("sms"), None, None),
+            "interaction_timeline_by_channel",
+        ),
+        (
+            RawTimelineQuery {
+                direction: Some("outbound".into()),
+                ..RawTimelineQuery::default()
+            },
             "interaction_timeline_by_direction",
         ),
-        ("AND category = 'x'", "interaction_timeline_by_category"),
         (
-            "AND case_ref = 'CASE-2026-1'",
+            filters(Some("sms"), Some("complaint"), None),
+            "interaction_timeline_by_category",
+        ),
+        (
+            filters(Some("sms"), Some("x"), Some("CASE-2026-1")),
             "interaction_timeline_by_case",
         ),
     ] {
-        let sql = format!(
-            "EXPLAIN QUERY PLAN SELECT occurred_at, sequence FROM interaction_timeline \
-             WHERE contact_key = 1 {predicate} AND (occurred_at, sequence) < (5, 5) \
-             ORDER BY occurred_at DESC, sequence DESC LIMIT 51"
-        );
-        let plan: Vec<String> = db
-            .prepare(&sql)
-            .unwrap()
-            .query_map([], |r| r.get::<_, String>(3))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        let plan = plan.join(" | ");
-        assert!(plan.contains("SEARCH"), "{predicate}: {plan}");
-        assert!(!plan.contains("TEMP B-TREE"), "{predicate}: {plan}");
-        if !predicate.is_empty() {
-            assert!(plan.contains(index), "{predicate}: {plan}");
-        }
+        let (sql, params) = read::page_sql(1, &query(raw));
+        let plan = plan(&db, &sql, &params);
+        assert!(plan.starts_with("SEARCH"), "{sql}: {plan}");
+        assert!(plan.contains(index), "{sql}: {plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{sql}: {plan}");
     }
+    let family = format!(
+        "SELECT sequence FROM interaction_entries {} WHERE contact_key = ? AND root_sequence IN (?, ?)",
+        read::FAMILY_INDEX
+    );
+    let family = plan(&db, &family, &[1i64.into(), 1i64.into(), 2i64.into()]);
+    assert!(
+        family.contains("interaction_entries_by_root (contact_key=? AND root_sequence=?)"),
+        "{family}"
+    );
+    let trend = plan(
+        &db,
+        "SELECT channel, COUNT(*) FROM interaction_timeline WHERE occurred_at >= ?1 AND occurred_at < ?2 GROUP BY channel",
+        &[1i64.into(), 2i64.into()],
+    );
+    assert!(
+        trend.contains("COVERING INDEX interaction_timeline_by_time"),
+        "{trend}"
+    );
 }
 
 fn hold(db: &rusqlite::Connection, hold_id: &str, raw: RawLegalHold) -> StoredHold {
