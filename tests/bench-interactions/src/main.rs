@@ -9,6 +9,7 @@
 
 mod drive;
 mod generate;
+mod native;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,6 +43,15 @@ enum Step {
         /// Entries of every other contact.
         #[arg(long, default_value_t = 100)]
         per_contact: u64,
+    },
+    /// Times the store's own statements natively on the generated file (the
+    /// share of a request that is SQLite's), without the host.
+    Native {
+        #[arg(long, default_value = "target/bench-interactions")]
+        state_dir: PathBuf,
+        /// Operations per kind.
+        #[arg(long, default_value_t = 2000)]
+        count: usize,
     },
     /// Serves the generated store and measures.
     Run {
@@ -77,6 +87,9 @@ fn main() -> Result<()> {
                 per_contact,
             },
         ),
+        Step::Native { state_dir, count } => {
+            native::measure(&state_dir.join("sqlite_db.db"), count)
+        }
         Step::Run {
             state_dir,
             host_bin,
@@ -200,6 +213,14 @@ fn run(
         }
     };
 
+    // The same authentication, audited decision and routing, for a contact
+    // with no log: the floor under every page above.
+    let floor = {
+        let credential = api_key.clone();
+        let url = format!("{base}/api/interactions?contact_id=con_without_a_log");
+        move |agent: &ureq::Agent, _: u64| get(agent, &url, &credential)
+    };
+
     let mut rows: Vec<(String, usize, Figures)> = Vec::new();
     let mut scenario = |name: &str, count: usize, expect: u16, send: &Send| {
         let figures = measure(count, Duration::from_secs(2), duration, expect, send);
@@ -210,6 +231,12 @@ fn run(
         rows.push((name.to_string(), count, figures));
     };
     for &count in clients {
+        scenario(
+            "empty timeline: the audited floor (API key)",
+            count,
+            200,
+            &floor,
+        );
         scenario(
             "first page of 50 (API key)",
             count,
@@ -224,6 +251,7 @@ fn run(
     host.stop()?;
 
     println!("{}", machine());
+    println!("{}", durable_commit(state_dir)?);
     println!(
         "Store: {entries} entries of {contacts} contacts; the benchmark contact holds {big_entries}; {:.1} GiB on disk.\n",
         file_size(&db_file) as f64 / (1u64 << 30) as f64
@@ -296,6 +324,34 @@ fn store_size(db_file: &Path) -> Result<(i64, i64, i64)> {
             [BIG_CONTACT],
             |r| r.get(0),
         )?,
+    ))
+}
+
+/// What one durable commit (WAL, `synchronous = FULL`, as the host runs
+/// SQLite) costs on the store's disk right now: every write request above
+/// pays two (its audit entry and its own), every read one (its audit entry).
+fn durable_commit(state_dir: &Path) -> Result<String> {
+    let file = state_dir.join("durable-commit-probe.db");
+    let db = rusqlite::Connection::open(&file)?;
+    db.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE IF NOT EXISTS t (x);",
+    )?;
+    let mut took = Vec::new();
+    for n in 0..200 {
+        let begun = std::time::Instant::now();
+        db.execute("INSERT INTO t VALUES (?1)", [n])?;
+        took.push(begun.elapsed());
+    }
+    drop(db);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    took.sort_unstable();
+    let ms = |i: usize| took[i].as_secs_f64() * 1000.0;
+    Ok(format!(
+        "One durable one-row commit on the store's disk: p50 {:.2} ms, p99 {:.2} ms.",
+        ms(99),
+        ms(197)
     ))
 }
 
