@@ -1,7 +1,7 @@
 //! Appending, reading, amending, disposing of and verifying interactions.
 
 use crm_component_support::{
-    Action, Ctx, FieldError, Outcome, RecordKind, Target, created, json, json_body, now_ms,
+    Action, Ctx, FieldError, Outcome, RecordKind, Target, json, json_body, now_ms,
 };
 use crm_http::Problem;
 use crm_interactions::values::{ContactId, EntryId};
@@ -20,15 +20,27 @@ use crate::{actor, new_entry_id, query, require_on_entry, store_problem, variabl
 /// The secret that signs timeline cursors (empty: a key per database).
 const CURSOR_KEY: &str = "interaction_cursor_key";
 
-/// `interaction` as JSON, with what the caller may not see removed.
-fn shown(ctx: &Ctx, contact: &str, interaction: Interaction) -> serde_json::Value {
-    let mut value = serde_json::to_value(interaction).expect("interactions serialise");
-    ctx.redact(
-        &mut value,
-        RecordKind::Interaction,
-        Target::Contact(contact),
-    );
-    value
+/// `body` (interactions of `contact`) as a JSON response, with what the
+/// caller may not see removed. Most callers may see everything, and a page
+/// then goes out without a detour through `serde_json::Value`.
+fn shown<T: Serialize>(ctx: &Ctx, contact: &str, status: u16, body: &T) -> Response {
+    let target = Target::Contact(contact);
+    if ctx
+        .hidden_fields(RecordKind::Interaction, target)
+        .is_empty()
+    {
+        return json(status, body);
+    }
+    let mut value = serde_json::to_value(body).expect("interactions serialise");
+    ctx.redact(&mut value, RecordKind::Interaction, target);
+    json(status, &value)
+}
+
+/// As [`shown`], created at `location`.
+fn shown_created(ctx: &Ctx, contact: &str, location: &str, body: &Interaction) -> Response {
+    let mut response = shown(ctx, contact, 201, body);
+    response.set_header("location", location);
+    response
 }
 
 /// `POST /api/interactions`: the officer defaults to the caller.
@@ -53,9 +65,11 @@ pub fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let contact = entry.contact_id.to_string();
     let location = format!("/api/interactions/{}", entry.id);
     let record = Record::assemble(entry, Vec::new()).map_err(store_problem)?;
-    Ok(created(
+    Ok(shown_created(
+        ctx,
+        &contact,
         &location,
-        &shown(ctx, &contact, Interaction::detail(&record)),
+        &Interaction::detail(&record),
     ))
 }
 
@@ -71,17 +85,16 @@ pub fn read(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
     let resource = format!("interaction/{id}");
     ctx.require(Action::InteractionRead, target, &resource)?;
     match (record, contact) {
-        (Some(record), Some(contact)) => Ok(json(
-            200,
-            &shown(ctx, &contact, Interaction::detail(&record)),
-        )),
+        (Some(record), Some(contact)) => {
+            Ok(shown(ctx, &contact, 200, &Interaction::detail(&record)))
+        }
         _ => Err(Problem::not_found(format!("no {resource}"))),
     }
 }
 
 #[derive(Serialize)]
 struct TimelinePage {
-    interactions: Vec<serde_json::Value>,
+    interactions: Vec<Interaction>,
     /// Pass as `cursor` (with the same filters) for the next page.
     next_cursor: Option<String>,
 }
@@ -121,14 +134,10 @@ pub fn timeline(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let query = TimelineQuery::parse(&raw, &codec).map_err(Problem::validation)?;
     let page = crm_interactions_store::timeline(db, &query).map_err(store_problem)?;
     let body = TimelinePage {
-        interactions: page
-            .items
-            .iter()
-            .map(|record| shown(ctx, &contact, Interaction::summary(record)))
-            .collect(),
+        interactions: page.items.iter().map(Interaction::summary).collect(),
         next_cursor: page.next_after.map(|p| codec.encode(p, &query.filter)),
     };
-    Ok(json(200, &body))
+    Ok(shown(ctx, &contact, 200, &body))
 }
 
 /// `POST /api/interactions/{id}/amendments`: corrects an interaction, or an
@@ -150,9 +159,11 @@ pub fn amend(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem
                 }
                 AmendError::Store(e) => store_problem(e),
             })?;
-    Ok(created(
+    Ok(shown_created(
+        ctx,
+        &contact,
         &format!("/api/interactions/{}", amendment.id),
-        &shown(ctx, &contact, Interaction::detail(&record)),
+        &Interaction::detail(&record),
     ))
 }
 
@@ -185,9 +196,11 @@ pub fn dispose(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Probl
             disposal.id
         )),
     )?;
-    Ok(created(
+    Ok(shown_created(
+        ctx,
+        &contact,
         &format!("/api/interactions/{}", disposal.id),
-        &shown(ctx, &contact, Interaction::detail(&record)),
+        &Interaction::detail(&record),
     ))
 }
 

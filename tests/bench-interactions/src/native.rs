@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use crm_interactions::values::{EntryId, OfficerId};
-use crm_interactions::{CursorCodec, NewInteraction, RawInteraction, RawTimelineQuery, TimelineQuery};
+use crm_interactions::{
+    CursorCodec, NewInteraction, RawInteraction, RawTimelineQuery, TimelineQuery,
+};
 
 use crate::generate::BIG_CONTACT;
 
