@@ -236,19 +236,21 @@ fn consent_records_are_validated() {
 }
 
 #[test]
-fn interactions_are_appended_through_the_leaf() {
+fn interactions_are_appended_and_validated() {
     let contact = new_contact("Caller");
     let reply = officer().post_json(
         "/api/interactions",
-        &json!({"contact_id": contact, "channel": "phone", "direction": "inbound", "subject": "Asked about a form", "occurred_at": 1_700_000_000_000_i64}),
+        &json!({"contact_id": contact, "channel": "phone", "direction": "inbound", "category": "enquiry",
+            "subject": "Asked about a form", "occurred_at": "2023-11-15T09:13:20+11:00"}),
     );
     assert_eq!(reply.status, 201, "{}", reply.body);
     let interaction = reply.json();
-    assert_eq!(interaction["occurred_at"], 1_700_000_000_000_i64);
-    assert!(interaction["recorded_at"].as_i64().unwrap() > 1_700_000_000_000);
+    assert_eq!(interaction["occurred_at"], "2023-11-14T22:13:20.000Z");
+    assert!(interaction["recorded_at"].as_str().unwrap() > "2023-11-14T22:13:20.000Z");
     let bad = officer().post_json(
         "/api/interactions",
-        &json!({"contact_id": contact, "channel": "fax", "direction": "sideways", "subject": " ", "occurred_at": i64::MAX}),
+        &json!({"contact_id": contact, "channel": "fax", "direction": "sideways", "category": "enquiry",
+            "subject": " ", "occurred_at": "2999-01-01T00:00:00Z"}),
     );
     assert_problem(&bad, 400, "validation");
     assert_eq!(bad.json()["errors"].as_array().unwrap().len(), 4);

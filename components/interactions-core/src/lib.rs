@@ -1,8 +1,13 @@
 //! Leaf component: the interaction log's append, exported as
-//! `crm:interactions/log@0.1.0`. Interactions are never rewritten.
+//! `crm:interactions/log@0.1.0` for components that record touchpoints (the
+//! notification component records each send through it). The input is
+//! validated by `crm-interactions` and appended by `crm-interactions-store`,
+//! the same path as `POST /api/interactions`, onto the same per-contact chain.
 
-use crm_component_support::{new_id, now_ms, open_db, query};
-use spin_sdk::sqlite::Value;
+use crm_component_support::{new_id, now_ms, open_db};
+use crm_domain::rfc3339_utc;
+use crm_interactions::values::{EntryId, OfficerId};
+use crm_interactions::{NewInteraction as ValidInteraction, RawInteraction};
 
 wit_bindgen::generate!({
     path: "../../wit",
@@ -15,41 +20,57 @@ use exports::crm::interactions::log::{Direction, Guest, NewInteraction};
 
 crm_component_support::channel_names!(Channel);
 
+/// The category of an interaction appended without one (the interface lets
+/// callers leave it out; the log files every interaction under one).
+const DEFAULT_CATEGORY: &str = "general";
+
 struct InteractionsCore;
 
 impl Guest for InteractionsCore {
     fn append(interaction: NewInteraction) -> Result<String, String> {
-        if interaction.contact_id.trim().is_empty() {
-            return Err("contact-id: must not be empty".into());
-        }
-        if interaction.subject.trim().is_empty() {
-            return Err("subject: must not be empty".into());
-        }
-        let db = open_db().map_err(|p| p.detail)?;
-        let id = new_id("int");
-        let direction = match interaction.direction {
-            Direction::Inbound => "inbound",
-            Direction::Outbound => "outbound",
+        let recorded_at = now_ms();
+        let actor = interaction.context.actor.id;
+        // Who acted is who recorded it, and (the interface has no officer)
+        // who dealt with the contact.
+        let raw = RawInteraction {
+            contact_id: Some(interaction.contact_id),
+            channel: Some(channel_name(interaction.channel).to_string()),
+            direction: Some(
+                match interaction.direction {
+                    Direction::Inbound => "inbound",
+                    Direction::Outbound => "outbound",
+                }
+                .to_string(),
+            ),
+            occurred_at: Some(rfc3339_utc(interaction.occurred_at)),
+            officer_id: Some(actor.clone()),
+            category: Some(
+                interaction
+                    .category
+                    .unwrap_or_else(|| DEFAULT_CATEGORY.to_string()),
+            ),
+            tags: interaction.tags,
+            case_reference: interaction.case_reference,
+            subject: Some(interaction.subject),
+            notes: interaction.notes,
+            outcome: interaction.outcome,
+            notification_id: interaction.notification_id,
+            documents: Vec::new(),
         };
-        query(
-            &db,
-            "INSERT INTO interactions (id, contact_id, channel, direction, occurred_at, recorded_at, subject, notes, notification_id, actor_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            &[
-                Value::Text(id.clone()),
-                Value::Text(interaction.contact_id),
-                Value::Text(channel_name(interaction.channel).to_string()),
-                Value::Text(direction.to_string()),
-                Value::Integer(interaction.occurred_at),
-                Value::Integer(now_ms()),
-                Value::Text(interaction.subject),
-                interaction.notes.map_or(Value::Null, Value::Text),
-                interaction.notification_id.map_or(Value::Null, Value::Text),
-                Value::Text(interaction.context.actor.id),
-            ],
-        )
-        .map_err(|p| p.detail)?;
-        Ok(id)
+        let valid = ValidInteraction::parse(&raw, recorded_at).map_err(|errors| {
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
+        let recorded_by =
+            OfficerId::parse(&actor).map_err(|e| format!("context.actor.id: {}", e.0))?;
+        let id = EntryId::parse(&new_id("int")).map_err(|e| e.0)?;
+        let db = open_db().map_err(|p| p.detail)?;
+        crm_interactions_store::append_interaction(&db, id, recorded_by, valid)
+            .map(|entry| entry.id.to_string())
+            .map_err(|e| e.to_string())
     }
 }
 

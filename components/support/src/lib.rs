@@ -191,6 +191,11 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
     form_pairs(req.query()).find_map(|(k, v)| (k == name).then_some(v))
 }
 
+/// Every query-string parameter, percent-decoded, in order.
+pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    form_pairs(req.query()).collect()
+}
+
 fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     query.split('&').filter(|p| !p.is_empty()).map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));

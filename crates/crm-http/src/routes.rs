@@ -74,9 +74,31 @@ pub const CONSENT: &[Route] = &[
     ),
 ];
 
+/// Fixed paths come before `/api/interactions/{id}`: the first match wins.
 pub const INTERACTION_LOG: &[Route] = &[
     route("POST", "/api/interactions", "appendInteraction"),
+    route("GET", "/api/interactions", "listInteractions"),
+    route("GET", "/api/interactions/stats", "interactionStats"),
+    route("GET", "/api/interactions/verify", "verifyInteractionChain"),
+    route("POST", "/api/interactions/legal-holds", "placeLegalHold"),
+    route("GET", "/api/interactions/legal-holds", "listLegalHolds"),
+    route("GET", "/api/interactions/legal-holds/{id}", "getLegalHold"),
+    route(
+        "POST",
+        "/api/interactions/legal-holds/{id}/lift",
+        "liftLegalHold",
+    ),
     route("GET", "/api/interactions/{id}", "getInteraction"),
+    route(
+        "POST",
+        "/api/interactions/{id}/amendments",
+        "amendInteraction",
+    ),
+    route(
+        "POST",
+        "/api/interactions/{id}/dispose",
+        "disposeInteraction",
+    ),
 ];
 
 pub const NOTIFICATION: &[Route] = &[

@@ -40,8 +40,10 @@
 //! ```
 //!
 //! The row-value comparison is SQLite's (3.15+) and is served as a range of
-//! the index; fetching one row more than the page tells whether another page
-//! follows ([`Page::from_rows`]). An amendment that moves an interaction's
+//! the index (name it with `INDEXED BY`: without statistics the planner may
+//! prefer walking the contact by primary key to a filter's index); fetching
+//! one row more than the page tells whether another page follows
+//! ([`Page::from_rows`]). An amendment that moves an interaction's
 //! occurred-at moves it in the timeline, and a pager may then see it twice
 //! or not at all; only appends are guaranteed not to disturb paging.
 

@@ -114,7 +114,6 @@ opaque_id!(
     EntryId
 );
 opaque_id!(ContactId);
-opaque_id!(OfficerId);
 opaque_id!(NotificationId);
 opaque_id!(
     /// A document held in the records system, named by its id rather than a URI.
@@ -124,6 +123,34 @@ opaque_id!(
     /// A legal hold (a disposal freeze) placed on a contact or a case.
     HoldId
 );
+
+/// Who dealt with or recorded an interaction: a staff id, or an
+/// authenticated actor id such as `staff:jane.citizen@agency.gov.au` or
+/// `key:0f3a…`. Identity providers choose their subjects freely, so anything
+/// printable is accepted: 1 to 320 characters without spaces or control
+/// characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OfficerId(String);
+
+impl OfficerId {
+    pub const MAX_CHARS: usize = 320;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let id = raw.trim();
+        if id.is_empty()
+            || id.chars().count() > Self::MAX_CHARS
+            || id.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(invalid(format!(
+                "must be 1 to {} characters without spaces or control characters",
+                Self::MAX_CHARS
+            )));
+        }
+        Ok(Self(id.to_string()))
+    }
+}
+
+text_newtype!(OfficerId);
 
 named_enum!(
     /// How the interaction took place.
@@ -566,6 +593,16 @@ mod tests {
         assert!(EntryId::parse("").is_err());
         assert!(EntryId::parse("a b").is_err());
         assert!(EntryId::parse(&"x".repeat(65)).is_err());
+        for ok in [
+            "officer-7",
+            "staff:jane.citizen@agency.gov.au",
+            "citizen:auth0|5f0c",
+        ] {
+            assert_eq!(OfficerId::parse(&format!(" {ok} ")).unwrap().as_str(), ok);
+        }
+        for bad in ["", "jane citizen", "tab\there", &"é".repeat(321)] {
+            assert!(OfficerId::parse(bad).is_err(), "{bad}");
+        }
         assert!(DocumentUri::parse("https://records.example.gov.au/d/1").is_ok());
         assert!(DocumentUri::parse("urn:trim:D26/1234").is_ok());
         for bad in ["records/d/1", "https://a b", ":x", "1http://x", "https:"] {

@@ -1,0 +1,60 @@
+//! The interaction log in SQLite (`migrations/0006_interactions.sql`), the
+//! one place its rows are read and written: the `interaction-log` HTTP
+//! component and the `interactions-core` leaf (which other components append
+//! through) both link this crate, so every append to a contact's chain takes
+//! the same path. The rules are `crm-interactions`'; this crate only moves
+//! entries between them and the tables.
+//!
+//! - [`append_interaction`], [`amend`], [`dispose`]: each in one
+//!   `BEGIN IMMEDIATE` transaction that reads the chain's tip, seals the new
+//!   entry onto it and writes it with the timeline projection, so appends to
+//!   one chain serialise and a failure leaves nothing behind.
+//! - [`record`], [`timeline`]: an interaction as corrected (or its
+//!   tombstone), and keyset-paginated timeline pages.
+//! - [`counts`]: trend counts for [`crm_interactions::suppress`].
+//! - [`verify`]: walks a contact's chain with
+//!   [`crm_interactions::ChainVerifier`].
+//! - [`holds`]: placing, lifting and listing legal holds.
+//!
+//! Time and ids come from the caller, as in `crm-interactions`.
+
+mod chain;
+pub mod cursor;
+pub mod holds;
+mod read;
+mod rows;
+pub mod sql;
+mod trends;
+mod verify;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+use thiserror::Error;
+
+pub use chain::{Contact, create_chain, set_tip};
+pub use holds::{HoldError, StoredHold};
+pub use read::{Record, RecordState, contact_of, record, timeline};
+pub use rows::{StoredEntry, insert_entry, insert_timeline_row};
+pub use sql::{Sql, SqlError, Value, transaction};
+pub use trends::counts;
+pub use verify::{Broken, Verdict, verify};
+pub use write::{AmendError, DisposeError, amend, append_interaction, dispose};
+
+/// Why the store could not do what was asked (the caller's fault is a
+/// separate error of each operation).
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sql(#[from] SqlError),
+    #[error("entry {sequence} of contact key {contact_key} is unreadable: `{column}` {why}")]
+    Corrupt {
+        contact_key: i64,
+        sequence: i64,
+        column: &'static str,
+        why: String,
+    },
+    #[error("the stored log is inconsistent: {0}")]
+    Inconsistent(String),
+}

@@ -1,0 +1,141 @@
+//! Walks one contact's chain in sequence order, a page at a time, through
+//! [`ChainVerifier`]; also checks the one derived column the hashes do not
+//! cover (`root_sequence`) and the chain row's tip.
+
+use std::collections::HashMap;
+
+use crm_interactions::values::{ContactId, EntryId};
+use crm_interactions::{ChainHead, ChainVerifier, EntryBody};
+
+use crate::StoreError;
+use crate::chain::{self, Contact};
+use crate::rows::{ENTRY_COLUMNS, decode};
+use crate::sql::{Sql, Value};
+
+/// Entries read per query.
+const PAGE: u64 = 1000;
+
+/// The first problem found in a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub sequence: i64,
+    pub id: Option<String>,
+    pub reason: String,
+}
+
+/// What a walk of a contact's chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Entries that held before the first problem (all of them if none).
+    pub entries: u64,
+    /// The verified chain's length and head, when it holds.
+    pub head: Option<ChainHead>,
+    pub broken: Option<Broken>,
+    /// Whether the stored tip (what the next append links to) is the
+    /// verified head: a tail cut off the entries alone shows here.
+    pub tip_matches: bool,
+}
+
+impl Verdict {
+    pub fn is_valid(&self) -> bool {
+        self.broken.is_none() && self.tip_matches
+    }
+}
+
+/// Verifies `contact_id`'s chain; `None` when the contact has no log.
+pub fn verify(db: &impl Sql, contact_id: &ContactId) -> Result<Option<Verdict>, StoreError> {
+    let Some(contact) = chain::find(db, contact_id)? else {
+        return Ok(None);
+    };
+    let tip = chain::tip_of(db, &contact)?;
+    let mut walk = Walk::default();
+    let mut after = 0u64;
+    'pages: loop {
+        let rows = db.run(
+            &format!(
+                "SELECT {ENTRY_COLUMNS} FROM interaction_entries WHERE contact_key = ? AND sequence > ? ORDER BY sequence LIMIT ?"
+            ),
+            &[contact.key.into(), after.into(), PAGE.into()],
+        )?;
+        for row in &rows {
+            after = match row.first() {
+                Some(Value::Integer(s)) => *s as u64,
+                _ => after,
+            };
+            if let Err(broken) = walk.push(&contact, row) {
+                return Ok(Some(Verdict {
+                    entries: walk.entries,
+                    head: None,
+                    broken: Some(broken),
+                    tip_matches: false,
+                }));
+            }
+        }
+        if (rows.len() as u64) < PAGE {
+            break 'pages;
+        }
+    }
+    let entries = walk.entries;
+    match walk.verifier.finish() {
+        Err(link) => Ok(Some(Verdict {
+            entries,
+            head: None,
+            broken: Some(Broken {
+                sequence: link.sequence as i64,
+                id: Some(link.id.to_string()),
+                reason: link.reason.to_string(),
+            }),
+            tip_matches: false,
+        })),
+        Ok(head) => Ok(Some(Verdict {
+            entries,
+            head: Some(head),
+            broken: None,
+            tip_matches: head.length == tip.sequence && head.hash == tip.hash,
+        })),
+    }
+}
+
+#[derive(Default)]
+struct Walk {
+    verifier: ChainVerifier,
+    entries: u64,
+    /// The interaction each entry so far is about.
+    roots: HashMap<EntryId, u64>,
+}
+
+impl Walk {
+    fn push(&mut self, contact: &Contact, row: &[Value]) -> Result<(), Broken> {
+        let stored = decode(contact, row).map_err(|e| Broken {
+            sequence: match e {
+                StoreError::Corrupt { sequence, .. } => sequence,
+                _ => -1,
+            },
+            id: None,
+            reason: format!("unreadable: {e}"),
+        })?;
+        let entry = &stored.entry;
+        self.verifier.push(entry).map_err(|link| Broken {
+            sequence: link.sequence as i64,
+            id: Some(link.id.to_string()),
+            reason: link.reason.to_string(),
+        })?;
+        let expected = match &entry.body {
+            EntryBody::Interaction { .. } => None,
+            EntryBody::Amendment { amends: of, .. }
+            | EntryBody::Disposal(crm_interactions::Disposal { disposes: of, .. }) => {
+                self.roots.get(of).copied()
+            }
+        };
+        if expected != stored.root_sequence {
+            return Err(Broken {
+                sequence: entry.sequence as i64,
+                id: Some(entry.id.to_string()),
+                reason: "root_sequence does not name the interaction the entry is about".into(),
+            });
+        }
+        self.roots.insert(entry.id.clone(), stored.root());
+        self.entries += 1;
+        Ok(())
+    }
+}
