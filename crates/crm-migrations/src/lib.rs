@@ -201,6 +201,9 @@ mod tests {
     impl Sqlite {
         fn open(path: &Path) -> Self {
             let c = rusqlite::Connection::open(path).unwrap();
+            // Racing openers wait for each other's switch to WAL, as the
+            // host's connections do.
+            c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
             c.pragma_update(None, "journal_mode", "WAL").unwrap();
             Self(c)
         }
