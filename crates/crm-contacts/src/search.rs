@@ -18,8 +18,18 @@ use crm_domain::{
 use crate::index::name_query;
 use crate::store::{CONTACT_COLUMNS, Param, Statement};
 
-pub const DEFAULT_LIMIT: usize = 20;
-pub const MAX_LIMIT: usize = 100;
+/// How many rows a page holds by default and at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub default: usize,
+    pub max: usize,
+}
+
+/// Search and list pages.
+pub const SEARCH_LIMITS: Limits = Limits {
+    default: 20,
+    max: 100,
+};
 
 /// The filters as given in the query string.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -172,7 +182,7 @@ fn identifier_key(raw: &str) -> Result<String, Invalid> {
 }
 
 /// Checks the filters and builds the query.
-pub fn plan(params: &SearchParams) -> Result<SearchPlan, FieldErrors> {
+pub fn plan(params: &SearchParams, limits: Limits) -> Result<SearchPlan, FieldErrors> {
     let mut errors = FieldErrors::default();
     let name = match params.name.as_deref() {
         Some(text) => errors.check(
@@ -216,13 +226,13 @@ pub fn plan(params: &SearchParams) -> Result<SearchPlan, FieldErrors> {
         .as_deref()
         .and_then(|t| errors.check("updated_since", parse_time(t)));
     let limit = match params.limit.as_deref() {
-        None => Some(DEFAULT_LIMIT),
+        None => Some(limits.default),
         Some(raw) => errors.check(
             "limit",
             raw.parse::<usize>()
                 .ok()
-                .filter(|l| (1..=MAX_LIMIT).contains(l))
-                .ok_or_else(|| reason("must be a number from 1 to 100")),
+                .filter(|l| (1..=limits.max).contains(l))
+                .ok_or_else(|| Invalid(format!("must be a number from 1 to {}", limits.max))),
         ),
     };
     let cursor = params
@@ -332,7 +342,7 @@ mod tests {
     }
 
     fn ids(db: &rusqlite::Connection, pairs: &[(&str, &str)]) -> Vec<String> {
-        let plan = plan(&params(pairs)).unwrap();
+        let plan = plan(&params(pairs), SEARCH_LIMITS).unwrap();
         run(db, &[plan.statement])
             .into_iter()
             .map(|row| match &row[0] {
@@ -413,7 +423,7 @@ mod tests {
     #[test]
     fn cursors_page_in_a_stable_order() {
         let db = fixture();
-        let first = plan(&params(&[("limit", "2")])).unwrap();
+        let first = plan(&params(&[("limit", "2")]), SEARCH_LIMITS).unwrap();
         let rows = run(&db, std::slice::from_ref(&first.statement));
         assert_eq!(
             rows.len(),
@@ -426,29 +436,32 @@ mod tests {
         };
         let cursor = first.cursor_after(rowid, "");
         assert_eq!(ids(&db, &[("limit", "2"), ("cursor", &cursor)]), ["con_1"]);
-        let by_change = plan(&params(&[("updated_since", "2026-01-01")])).unwrap();
+        let by_change = plan(&params(&[("updated_since", "2026-01-01")]), SEARCH_LIMITS).unwrap();
         let cursor = by_change.cursor_after(1, "2026-11-24T00:00:00.000Z");
         assert_eq!(
             ids(&db, &[("updated_since", "2026-01-01"), ("cursor", &cursor)]),
             ["con_2", "con_3"]
         );
         // A cursor from another kind of search is refused.
-        assert!(plan(&params(&[("cursor", &cursor)])).is_err());
+        assert!(plan(&params(&[("cursor", &cursor)]), SEARCH_LIMITS).is_err());
     }
 
     #[test]
     fn bad_filters_are_refused_per_field() {
-        let errors = plan(&params(&[
-            ("name", "!!"),
-            ("email", "nope"),
-            ("phone", "12"),
-            ("identifier", "abn:51824753557"),
-            ("archetype", "person"),
-            ("tag", "a b"),
-            ("updated_since", "yesterday"),
-            ("limit", "1000"),
-            ("cursor", "zz"),
-        ]))
+        let errors = plan(
+            &params(&[
+                ("name", "!!"),
+                ("email", "nope"),
+                ("phone", "12"),
+                ("identifier", "abn:51824753557"),
+                ("archetype", "person"),
+                ("tag", "a b"),
+                ("updated_since", "yesterday"),
+                ("limit", "1000"),
+                ("cursor", "zz"),
+            ]),
+            SEARCH_LIMITS,
+        )
         .unwrap_err();
         let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
