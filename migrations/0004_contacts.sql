@@ -47,7 +47,7 @@ CREATE TABLE contact_versions (
     provenance      TEXT NOT NULL,
     related_contact TEXT,
     PRIMARY KEY (contact_id, version)
-) WITHOUT ROWID;
+);
 
 INSERT INTO contact_versions (contact_id, version, change, recorded_at, actor_id, actor_role, reason, record, provenance)
 SELECT id, 1, 'migrated', created_at, 'migration-0004', 'system', 'kept before contact versioning', record, provenance

@@ -1008,6 +1008,11 @@ fn import_validates_every_row_dedupes_and_is_all_or_nothing() {
         Some(b"{}"),
     );
     assert_problem(&json_body, 415, "unsupported-media-type");
+    let huge = format!(
+        "archetype,family_name\n{}",
+        "individual,Big\n".repeat(400_000)
+    );
+    assert_problem(&import(&officer_token, "", &huge), 413, "payload-too-large");
 
     // Duplicates within the file and against the store are reported, not created.
     let good = format!(

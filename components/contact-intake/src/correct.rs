@@ -6,7 +6,6 @@ use crm_contacts::change::{apply_changes, changed_fields};
 use crm_contacts::collection::restamp;
 use crm_contacts::index::index_entries;
 use crm_contacts::store::{Change, VersionMeta, Written};
-use crm_domain::ShortText;
 use crm_http::Problem;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -14,7 +13,7 @@ use spin_sdk::http::{Request, Response};
 
 use crate::db;
 use crate::input::{
-    check_consent, check_fields, check_relationships, collection, object_body, typed,
+    check_consent, check_fields, check_relationships, collection, object_body, reason, typed,
 };
 use crate::records::{Stored, check_if_match, load_current, now_text, today, view};
 
@@ -40,17 +39,9 @@ pub fn correct(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Probl
     check_if_match(req, &stored, true)?;
     let body: CorrectionBody = typed(object_body(req)?.into())?;
     let mut errors = Vec::new();
-    let reason = match body.reason.as_deref().map(|r| ShortText::parse(r, 500)) {
-        Some(Ok(reason)) => Some(reason.into_string()),
-        Some(Err(e)) => {
-            errors.push(FieldError::new("reason", e.0));
-            None
-        }
-        None => {
-            errors.push(FieldError::new("reason", "is required: say what was wrong"));
-            None
-        }
-    };
+    let reason = reason("reason", body.reason.as_deref(), "say what was wrong")
+        .map_err(|e| errors.push(e))
+        .ok();
     if ctx.own_contact().is_some() {
         for field in STAFF_ONLY.iter().filter(|f| body.changes.contains_key(**f)) {
             errors.push(FieldError::new(

@@ -22,7 +22,7 @@ use spin_sdk::http::{Request, Response};
 
 use crate::db;
 use crate::idempotency::{Idempotency, Outcome, once};
-use crate::input::{check_consent, collection_defaults, field_errors, too_large};
+use crate::input::{check_consent, collection_defaults, field_errors, too_large, unknown_params};
 use crate::matching::{Candidate, candidates, record_shown, shown};
 use crate::records::{now_text, today};
 use crate::reply::Reply;
@@ -53,13 +53,7 @@ struct Options {
 }
 
 fn options(ctx: &Ctx, req: &Request) -> Result<Options, Problem> {
-    let mut errors = Vec::new();
-    for pair in req.query().split('&').filter(|p| !p.is_empty()) {
-        let name = pair.split_once('=').map_or(pair, |(n, _)| n);
-        if !PARAMS.contains(&name) {
-            errors.push(FieldError::new(name, "is not an import parameter"));
-        }
-    }
+    let mut errors = unknown_params(req, &PARAMS, "an import parameter");
     let flag = |name: &str, errors: &mut Vec<FieldError>| match query_param(req, name).as_deref() {
         None | Some("false") => false,
         Some("true") => true,

@@ -5,7 +5,7 @@
 use crm_component_support::{Ctx, FieldError, now_ms};
 use crm_contacts::collection::{Collection, CollectionDefaults, CollectionFields, needs_consent};
 use crm_contacts::{Contact, ContactFields};
-use crm_domain::{Archetype, FieldErrors};
+use crm_domain::{Archetype, FieldErrors, ShortText};
 use crm_http::Problem;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -48,6 +48,29 @@ pub fn typed<T: DeserializeOwned>(value: Value) -> Result<T, Problem> {
 /// Takes `names` out of `body` (members that are not contact fields).
 pub fn take(body: &mut Map<String, Value>, name: &str) -> Option<Value> {
     body.remove(name).filter(|v| !v.is_null())
+}
+
+/// The longest reason (for a correction, a merge, a duplicate) kept.
+const REASON_MAX: usize = 500;
+
+/// A reason given in `field`: cleaned, or the error to report (`missing`
+/// says why one is needed).
+pub fn reason(field: &str, given: Option<&str>, missing: &str) -> Result<String, FieldError> {
+    let given = given.ok_or_else(|| FieldError::new(field, format!("is required: {missing}")))?;
+    ShortText::parse(given, REASON_MAX)
+        .map(ShortText::into_string)
+        .map_err(|e| FieldError::new(field, e.0))
+}
+
+/// Query parameters other than `known`, as field errors.
+pub fn unknown_params(req: &Request, known: &[&str], what: &str) -> Vec<FieldError> {
+    req.query()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| pair.split_once('=').map_or(pair, |(name, _)| name))
+        .filter(|name| !known.contains(name))
+        .map(|name| FieldError::new(name, format!("is not {what}")))
+        .collect()
 }
 
 pub fn field_errors(errors: FieldErrors) -> Vec<FieldError> {

@@ -1,12 +1,11 @@
 //! `POST /api/contacts` (intake with matching) and `POST /api/contacts/match`
 //! (matching without writing).
 
-use crm_component_support::{Action, Ctx, FieldError, Target, new_id, transaction};
+use crm_component_support::{Action, Ctx, Target, new_id, transaction};
 use crm_contacts::collection::{ProvenanceMap, restamp};
 use crm_contacts::index::index_entries;
 use crm_contacts::store::{Change, VersionMeta, Written};
 use crm_contacts::{Contact, ContactFields};
-use crm_domain::ShortText;
 use crm_http::Problem;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
@@ -14,7 +13,7 @@ use spin_sdk::http::{Request, Response};
 use crate::db;
 use crate::idempotency::{Outcome, once};
 use crate::input::{
-    check_consent, check_fields, check_relationships, collection, object_body, take, typed,
+    check_consent, check_fields, check_relationships, collection, object_body, reason, take, typed,
 };
 use crate::matching::{Candidate, candidates, disclose};
 use crate::records::{Stored, now_text, view};
@@ -47,25 +46,19 @@ pub fn create(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let collection = collection(ctx, take(&mut body, "collection"), &mut errors)?;
     let on_duplicate: Option<OnDuplicate> =
         take(&mut body, "on_duplicate").map(typed).transpose()?;
-    let reason = take(&mut body, "duplicate_reason")
+    let given = take(&mut body, "duplicate_reason")
         .map(typed::<String>)
         .transpose()?;
-    let reason = match (on_duplicate, reason) {
-        (Some(OnDuplicate::Create), None) => {
-            errors.push(FieldError::new(
-                "duplicate_reason",
-                "is required with on_duplicate = create: say why this is not the same contact",
-            ));
-            None
-        }
-        (_, Some(text)) => match ShortText::parse(&text, 500) {
-            Ok(text) => Some(text.into_string()),
-            Err(e) => {
-                errors.push(FieldError::new("duplicate_reason", e.0));
-                None
-            }
-        },
-        (_, None) => None,
+    // Needed only to create despite candidates.
+    let reason = match (on_duplicate, given.as_deref()) {
+        (Some(OnDuplicate::Create), _) | (_, Some(_)) => reason(
+            "duplicate_reason",
+            given.as_deref(),
+            "with on_duplicate = create, say why this is not the same contact",
+        )
+        .map_err(|e| errors.push(e))
+        .ok(),
+        _ => None,
     };
     let fields: ContactFields = typed(body.into())?;
     let mut contact = check_fields(&fields, errors)?;

@@ -10,14 +10,13 @@ use crm_contacts::change::{Prefer, apply_changes, changed_fields, fold};
 use crm_contacts::collection::ProvenanceMap;
 use crm_contacts::index::index_entries;
 use crm_contacts::store::{Change, VersionMeta, Written};
-use crm_domain::ShortText;
 use crm_http::Problem;
 use serde::Deserialize;
 use spin_sdk::http::{Request, Response};
 
 use crate::db;
 use crate::idempotency::{Idempotency, Outcome, once};
-use crate::input::{check_fields, check_relationships, object_body, typed};
+use crate::input::{check_fields, check_relationships, object_body, reason, typed};
 use crate::records::{Stored, check_if_match, load_current, now_text, today, view};
 use crate::reply::Reply;
 
@@ -44,16 +43,12 @@ pub fn merge(ctx: &mut Ctx, req: &Request, survivor_id: &str) -> Result<Response
         Target::Contact(&duplicate_id),
         &format!("contact/{duplicate_id}"),
     )?;
-    let reason = match body.reason.as_deref().map(|r| ShortText::parse(r, 500)) {
-        Some(Ok(reason)) => reason.into_string(),
-        Some(Err(e)) => return Err(Problem::validation(vec![FieldError::new("reason", e.0)])),
-        None => {
-            return Err(Problem::validation(vec![FieldError::new(
-                "reason",
-                "is required: say why these are the same contact",
-            )]));
-        }
-    };
+    let reason = reason(
+        "reason",
+        body.reason.as_deref(),
+        "say why these are the same contact",
+    )
+    .map_err(|e| Problem::validation(vec![e]))?;
     if duplicate_id == survivor_id {
         return Err(Problem::validation(vec![FieldError::new(
             "duplicate_id",

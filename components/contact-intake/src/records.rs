@@ -2,7 +2,7 @@
 //! the API returns it (filtered to the fields the caller may see).
 
 use crm_component_support::{Action, Ctx, RecordKind, Target, integer, query, text};
-use crm_contacts::collection::ProvenanceMap;
+use crm_contacts::collection::{ProvenanceMap, from_stored};
 use crm_contacts::{Contact, ContactFields};
 use crm_domain::CalendarDate;
 use crm_http::{FieldError, Problem};
@@ -32,8 +32,8 @@ impl Stored {
         };
         let fields = serde_json::from_str(&text(&v[1]).unwrap_or_default())
             .map_err(|e| unreadable("record", e))?;
-        let provenance = serde_json::from_str(&text(&v[2]).unwrap_or_else(|| "{}".into()))
-            .map_err(|e| unreadable("provenance", e))?;
+        let provenance = from_stored(&text(&v[2]).unwrap_or_else(|| "{}".into()))
+            .map_err(|e| Problem::internal(format!("contact {id}: unreadable provenance: {e}")))?;
         Ok(Self {
             id: id.clone(),
             fields,
@@ -222,7 +222,9 @@ pub fn history(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
                 "request_id": text(&v[5]),
                 "reason": text(&v[6]),
                 "record": parse(7),
-                "provenance": parse(8),
+                "provenance": from_stored(&text(&v[8]).unwrap_or_default())
+                    .ok()
+                    .and_then(|p| serde_json::to_value(p).ok()),
                 "related_contact": text(&v[9]),
             })
         })

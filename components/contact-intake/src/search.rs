@@ -10,7 +10,7 @@ use serde_json::json;
 use spin_sdk::http::{Request, Response};
 
 use crate::db;
-use crate::input::field_errors;
+use crate::input::{field_errors, unknown_params};
 use crate::records::{Stored, view};
 
 /// Export pages: large, but bounded by what one component instance holds.
@@ -22,23 +22,18 @@ const EXPORT_LIMITS: Limits = Limits {
 /// The search parameters in the query string; any other name but `extra`
 /// is refused.
 fn read_params(req: &Request, extra: &[&str]) -> Result<SearchParams, Problem> {
+    let known: Vec<&str> = SearchParams::NAMES.iter().chain(extra).copied().collect();
+    let unknown = unknown_params(req, &known, "a search parameter");
+    if !unknown.is_empty() {
+        return Err(Problem::validation(unknown));
+    }
     let mut params = SearchParams::default();
-    let mut unknown = Vec::new();
-    for pair in req.query().split('&').filter(|p| !p.is_empty()) {
-        let name = pair.split_once('=').map_or(pair, |(n, _)| n);
-        if SearchParams::NAMES.contains(&name) {
-            if let Some(value) = query_param(req, name) {
-                params.set(name, value);
-            }
-        } else if !extra.contains(&name) {
-            unknown.push(FieldError::new(name, "is not a search parameter"));
+    for name in SearchParams::NAMES {
+        if let Some(value) = query_param(req, name) {
+            params.set(name, value);
         }
     }
-    if unknown.is_empty() {
-        Ok(params)
-    } else {
-        Err(Problem::validation(unknown))
-    }
+    Ok(params)
 }
 
 /// The page's contacts and the cursor of the next page, if there is one.

@@ -157,6 +157,48 @@ pub struct FieldProvenance {
 /// Field name → how its current value was collected.
 pub type ProvenanceMap = BTreeMap<String, FieldProvenance>;
 
+/// The stored form of a [`ProvenanceMap`]: each distinct collection once,
+/// and the fields it stamped (a record's fields are mostly collected
+/// together, so this is a fraction of the size of the map).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StoredProvenance {
+    #[serde(default)]
+    collections: Vec<FieldProvenance>,
+    #[serde(default)]
+    fields: BTreeMap<String, usize>,
+}
+
+/// `map` as stored.
+pub fn to_stored(map: &ProvenanceMap) -> String {
+    let mut stored = StoredProvenance::default();
+    for (field, stamp) in map {
+        let index = match stored.collections.iter().position(|c| c == stamp) {
+            Some(index) => index,
+            None => {
+                stored.collections.push(stamp.clone());
+                stored.collections.len() - 1
+            }
+        };
+        stored.fields.insert(field.clone(), index);
+    }
+    serde_json::to_string(&stored).expect("provenance serialises")
+}
+
+/// The map from its stored form.
+pub fn from_stored(text: &str) -> Result<ProvenanceMap, String> {
+    let stored: StoredProvenance = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    stored
+        .fields
+        .into_iter()
+        .map(|(field, index)| {
+            let stamp = stored.collections.get(index).ok_or_else(|| {
+                format!("field {field} names collection {index}, which is missing")
+            })?;
+            Ok((field, stamp.clone()))
+        })
+        .collect()
+}
+
 /// Stamps `fields` with `stamp` and drops fields no longer held.
 pub fn restamp(
     map: &mut ProvenanceMap,
@@ -231,6 +273,29 @@ mod tests {
                 "collection.channel"
             ]
         );
+    }
+
+    #[test]
+    fn provenance_is_stored_compactly_and_read_back() {
+        let c = Collection::parse(None, &defaults()).unwrap();
+        let mut map = ProvenanceMap::new();
+        restamp(
+            &mut map,
+            &["emails", "phones", "tags"],
+            &["emails", "phones", "tags"],
+            &c.stamp("t1", "r1"),
+        );
+        restamp(
+            &mut map,
+            &["tags"],
+            &["emails", "phones", "tags"],
+            &c.stamp("t2", "r2"),
+        );
+        let stored = to_stored(&map);
+        assert_eq!(stored.matches("staff-entry").count(), 2, "{stored}");
+        assert_eq!(from_stored(&stored).unwrap(), map);
+        assert_eq!(from_stored("{}").unwrap(), ProvenanceMap::new());
+        assert!(from_stored(r#"{"collections": [], "fields": {"tags": 0}}"#).is_err());
     }
 
     #[test]

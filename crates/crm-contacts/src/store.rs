@@ -154,10 +154,6 @@ fn record_json(fields: &ContactFields) -> String {
     serde_json::Value::Object(fields.to_json()).to_string()
 }
 
-fn provenance_json(provenance: &ProvenanceMap) -> String {
-    serde_json::to_string(provenance).expect("provenance serialises")
-}
-
 fn version_row(written: &Written<'_>, meta: &VersionMeta<'_>) -> Statement {
     Statement::new(
         "INSERT INTO contact_versions (contact_id, version, change, recorded_at, actor_id, actor_role, request_id, reason, record, provenance, related_contact) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -171,7 +167,7 @@ fn version_row(written: &Written<'_>, meta: &VersionMeta<'_>) -> Statement {
             meta.request_id.into(),
             meta.reason.into(),
             record_json(written.fields).into(),
-            provenance_json(written.provenance).into(),
+            crate::collection::to_stored(written.provenance).into(),
             meta.related_contact.into(),
         ],
     )
@@ -297,7 +293,7 @@ pub fn create(
             fields.emails.first().map(String::as_str).into(),
             meta.recorded_at.into(),
             record_json(fields).into(),
-            provenance_json(written.provenance).into(),
+            crate::collection::to_stored(written.provenance).into(),
             written.version.into(),
             meta.recorded_at.into(),
         ],
@@ -346,7 +342,7 @@ pub fn update(
             fields.display_name.as_deref().into(),
             fields.emails.first().map(String::as_str).into(),
             record_json(fields).into(),
-            provenance_json(written.provenance).into(),
+            crate::collection::to_stored(written.provenance).into(),
             written.version.into(),
             meta.recorded_at.into(),
             written.id.into(),
