@@ -76,12 +76,14 @@ INSERT OR IGNORE INTO contact_match_keys (key, contact_id)
 SELECT 'em:' || lower(email), id FROM contacts WHERE email IS NOT NULL;
 
 -- Name search: normalised name words and their Double Metaphone codes;
--- rowid = contacts.search_rowid.
+-- rowid = contacts.search_rowid. Prefixes up to six characters are indexed:
+-- a longer prefix names few words, a shorter one without an index makes
+-- FTS5 merge every word it starts (4 ms for `smit*` at a million contacts).
 CREATE VIRTUAL TABLE contact_search USING fts5(
     names,
     sounds,
     tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '2 3'
+    prefix = '1 2 3 4 5 6'
 );
 
 INSERT INTO contact_search (rowid, names, sounds)

@@ -253,6 +253,10 @@ pub fn plan(params: &SearchParams, limits: Limits) -> Result<SearchPlan, FieldEr
     }
 
     let mut from = String::from("contacts c");
+    // The driver's own copy of the row id: ordering by it lets the driver
+    // (FTS5, a label's index) produce rows in order and stop at the limit,
+    // where ordering by the contact's column sorts every match first.
+    let mut row_column = "c.search_rowid";
     let mut wheres: Vec<String> = vec!["c.merged_into IS NULL".into()];
     let mut args: Vec<Param> = Vec::new();
     // The driver: the first exact key, else the name, else the first label.
@@ -265,10 +269,12 @@ pub fn plan(params: &SearchParams, limits: Limits) -> Result<SearchPlan, FieldEr
         args.push(Param::Text(key));
     } else if let Some(query) = name.take() {
         from = "contact_search s JOIN contacts c ON c.search_rowid = s.rowid".into();
+        row_column = "s.rowid";
         wheres.push("contact_search MATCH ?".into());
         args.push(Param::Text(query));
     } else if let Some(label) = labels.next() {
         from = "contact_labels l JOIN contacts c ON c.search_rowid = l.search_rowid".into();
+        row_column = "l.search_rowid";
         wheres.push("l.label = ?".into());
         args.push(Param::Text(label));
     }
@@ -304,14 +310,14 @@ pub fn plan(params: &SearchParams, limits: Limits) -> Result<SearchPlan, FieldEr
                 args.push(Param::Text(at.clone()));
                 args.push(Param::Int(*row));
             }
-            "c.updated_at, c.search_rowid"
+            "c.updated_at, c.search_rowid".to_string()
         }
         (None, cursor) => {
             if let Some(Cursor::Row(row)) = cursor {
-                wheres.push("c.search_rowid < ?".into());
+                wheres.push(format!("{row_column} < ?"));
                 args.push(Param::Int(*row));
             }
-            "c.search_rowid DESC"
+            format!("{row_column} DESC")
         }
     };
     args.push(Param::Int(limit as i64 + 1));
@@ -418,6 +424,37 @@ mod tests {
             ["con_1", "con_2", "con_3"]
         );
         assert!(ids(&db, &[("updated_since", "2026-11-25T00:00:00Z")]).is_empty());
+    }
+
+    /// Name and label searches come out of their driver in order, so
+    /// SQLite stops at the limit instead of sorting every match.
+    #[test]
+    fn drivers_produce_rows_in_order() {
+        let db = fixture();
+        for pairs in [
+            &[("name", "smith")][..],
+            &[("tag", "vip")],
+            &[("archetype", "individual")],
+            &[],
+            &[("name", "smith"), ("cursor", "7234")],
+        ] {
+            let plan = plan(&params(pairs), SEARCH_LIMITS).unwrap();
+            let explain = format!("EXPLAIN QUERY PLAN {}", plan.statement.sql);
+            let steps: Vec<String> = run(
+                &db,
+                &[Statement {
+                    sql: explain,
+                    params: plan.statement.params,
+                }],
+            )
+            .into_iter()
+            .map(|row| format!("{:?}", row[3]))
+            .collect();
+            assert!(
+                !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+                "{pairs:?}: {steps:?}"
+            );
+        }
     }
 
     #[test]
