@@ -45,6 +45,10 @@ struct Args {
     /// Connection counts to run at.
     #[arg(long, value_delimiter = ',', default_value = "1,4")]
     connections: Vec<usize>,
+    /// Where to write the host's request log (one JSON line per request,
+    /// with its duration), for looking into the tail.
+    #[arg(long)]
+    host_log: Option<PathBuf>,
 }
 
 struct Host {
@@ -60,7 +64,10 @@ impl Host {
             .args(["--listen", "127.0.0.1:0", "--state-dir"])
             .arg(&args.state_dir)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(match &args.host_log {
+                Some(path) => Stdio::from(std::fs::File::create(path)?),
+                None => Stdio::null(),
+            })
             .spawn()
             .with_context(|| format!("starting {}", args.host_bin.display()))?;
         let mut stdout = BufReader::new(child.stdout.take().context("host stdout")?);
