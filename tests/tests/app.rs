@@ -73,7 +73,7 @@ fn contacts_are_validated_created_and_read_back() {
         format!("/api/contacts/{}", created["id"].as_str().unwrap())
     );
     assert_eq!(created["display_name"], "Zoë Ngô");
-    assert_eq!(created["email"], "Zoe@example.gov.au");
+    assert_eq!(created["emails"], json!(["Zoe@example.gov.au"]));
     let read = officer().get(&location);
     assert_eq!(read.status, 200);
     assert_eq!(read.json(), created);
@@ -128,7 +128,7 @@ fn unknown_routes_and_methods_are_problems() {
     );
     let reply = officer().request("DELETE", "/api/contacts/x", None);
     assert_problem(&reply, 405, "method-not-allowed");
-    assert_eq!(reply.header("allow"), Some("GET"));
+    assert_eq!(reply.header("allow"), Some("GET, PATCH"));
     let outside = host().get("/nowhere");
     assert_eq!(outside.status, 404);
     assert_eq!(outside.json()["type"], "urn:crm-host:problem:not-found");

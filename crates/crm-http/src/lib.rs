@@ -26,6 +26,10 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Extension members (RFC 9457 section 3.2), such as the candidates of a
+    /// possible duplicate.
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
     /// Response headers that belong with the problem (`WWW-Authenticate`,
     /// `Retry-After`, `Allow`).
     #[serde(skip)]
@@ -40,8 +44,21 @@ impl Problem {
             status,
             detail: detail.into(),
             errors: Vec::new(),
+            extensions: serde_json::Map::new(),
             headers: Vec::new(),
         }
+    }
+
+    /// Adds an extension member.
+    pub fn with_extension(mut self, name: &str, value: serde_json::Value) -> Self {
+        self.extensions.insert(name.to_string(), value);
+        self
+    }
+
+    /// The same problem with another status code (413, 415, 428, ...).
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
     }
 
     /// The same problem under another stable kind and title.
@@ -146,6 +163,9 @@ mod tests {
         assert_eq!(json["type"], "https://crm.gov.au/problems/validation");
         assert_eq!(json["status"], 400);
         assert_eq!(json["errors"][0]["field"], "email");
+        let with = p.with_extension("candidates", serde_json::json!([1]));
+        let json: serde_json::Value = serde_json::from_str(&with.to_json()).unwrap();
+        assert_eq!(json["candidates"], serde_json::json!([1]));
         assert!(
             json["detail"]
                 .as_str()

@@ -38,7 +38,15 @@ pub const fn public_route(
 
 pub const CONTACT_INTAKE: &[Route] = &[
     route("POST", "/api/contacts", "createContact"),
+    route("GET", "/api/contacts", "searchContacts"),
+    // Fixed segments before `{id}`, which would otherwise take them.
+    route("POST", "/api/contacts/match", "matchContacts"),
+    route("POST", "/api/contacts/import", "importContacts"),
+    route("GET", "/api/contacts/export", "exportContacts"),
     route("GET", "/api/contacts/{id}", "getContact"),
+    route("PATCH", "/api/contacts/{id}", "correctContact"),
+    route("GET", "/api/contacts/{id}/history", "getContactHistory"),
+    route("POST", "/api/contacts/{id}/merge", "mergeContact"),
 ];
 
 /// Literal paths come before `/api/consents/{id}`, which would match them.
@@ -199,16 +207,26 @@ mod tests {
         );
         assert_eq!(
             match_route(CONTACT_INTAKE, "DELETE", "/api/contacts/c-1"),
-            Matched::MethodNotAllowed { allow: vec!["GET"] }
+            Matched::MethodNotAllowed {
+                allow: vec!["GET", "PATCH"]
+            }
+        );
+        assert_eq!(
+            match_route(CONTACT_INTAKE, "POST", "/api/contacts/match"),
+            Matched::Operation {
+                operation_id: "matchContacts",
+                params: vec![],
+                public: false,
+            }
         );
         assert_eq!(
             match_route(CONTACT_INTAKE, "GET", "/api/contacts/c-1/x"),
             Matched::NotFound
         );
         assert_eq!(
-            match_route(CONTACT_INTAKE, "GET", "/api/contacts/"),
+            match_route(CONTACT_INTAKE, "DELETE", "/api/contacts/"),
             Matched::MethodNotAllowed {
-                allow: vec!["POST"]
+                allow: vec!["POST", "GET"]
             }
         );
     }

@@ -1,0 +1,199 @@
+//! `Idempotency-Key` on every POST: the first answer to a key is kept, in
+//! the database in the same transaction as the write it answers and in the
+//! key-value store for fast replays, and a retry with the same key gets it
+//! back instead of writing again. Keys are scoped to the caller and the
+//! operation; reusing one for a different request is refused. Only writes
+//! are kept: a refused request (400, 409, ...) can be retried with the same
+//! key once corrected.
+
+use crm_component_support::{Ctx, FieldError, now_ms, text};
+use crm_contacts::store::{Param, Statement};
+use crm_http::Problem;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use spin_sdk::http::{Request, Response};
+use spin_sdk::sqlite::{Connection, Value};
+
+use crate::reply::Reply;
+
+pub const HEADER: &str = "idempotency-key";
+const MAX_KEY_LEN: usize = 255;
+
+/// How a write ended.
+pub enum Outcome {
+    /// Written now, with this answer.
+    Written(Reply),
+    /// Written by an earlier request with the same key.
+    Replayed(Reply),
+    /// Answered without writing (nothing to keep).
+    NotWritten(Reply),
+}
+
+pub struct Idempotency {
+    key_hash: String,
+    fingerprint: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Kept {
+    fingerprint: String,
+    reply: Reply,
+}
+
+fn hex_sha256(parts: &[&[u8]]) -> String {
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn reused() -> Problem {
+    Problem::refused(
+        "idempotency-key-reused",
+        "this Idempotency-Key was used for a different request; use a new key for a new request",
+    )
+    .with_kind("idempotency-key-reused", "Idempotency key reused")
+    .with_status(422)
+}
+
+impl Idempotency {
+    /// The request's key, if it sent one.
+    pub fn from_request(
+        ctx: &Ctx,
+        req: &Request,
+        operation: &str,
+    ) -> Result<Option<Self>, Problem> {
+        let Some(key) = req.header(HEADER) else {
+            return Ok(None);
+        };
+        let key = key.as_str().unwrap_or_default();
+        if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Problem::validation(vec![FieldError::new(
+                "Idempotency-Key",
+                format!("must be 1 to {MAX_KEY_LEN} printable ASCII characters, e.g. a UUID"),
+            )]));
+        }
+        let actor = ctx.actor_id();
+        Ok(Some(Self {
+            key_hash: hex_sha256(&[actor.as_bytes(), operation.as_bytes(), key.as_bytes()]),
+            fingerprint: hex_sha256(&[
+                req.method().to_string().as_bytes(),
+                req.path().as_bytes(),
+                req.query().as_bytes(),
+                req.body(),
+            ]),
+        }))
+    }
+
+    fn kv_key(&self) -> String {
+        format!("contacts:idempotency:{}", self.key_hash)
+    }
+
+    fn check(&self, fingerprint: &str, reply: Reply) -> Result<Reply, Problem> {
+        if fingerprint == self.fingerprint {
+            Ok(reply)
+        } else {
+            Err(reused())
+        }
+    }
+
+    /// The kept answer from the key-value store.
+    pub fn cached(&self) -> Result<Option<Reply>, Problem> {
+        let store = spin_sdk::key_value::Store::open_default()
+            .map_err(|e| Problem::internal(format!("key-value store: {e}")))?;
+        let kept = store
+            .get(&self.kv_key())
+            .map_err(|e| Problem::internal(format!("key-value store: {e}")))?;
+        match kept.and_then(|bytes| serde_json::from_slice::<Kept>(&bytes).ok()) {
+            Some(kept) => self.check(&kept.fingerprint, kept.reply).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The kept answer from the database (call inside the write's
+    /// transaction, which serialises racing retries).
+    pub fn stored(&self, db: &Connection) -> Result<Option<Reply>, Problem> {
+        let found = crm_component_support::query(
+            db,
+            "SELECT fingerprint, status, location, etag, body FROM contact_idempotency WHERE key_hash = ?",
+            &[Value::Text(self.key_hash.clone())],
+        )?;
+        let Some(row) = found.rows.first() else {
+            return Ok(None);
+        };
+        let v = &row.values;
+        let reply = Reply {
+            status: crm_component_support::integer(&v[1]).unwrap_or(200) as u16,
+            location: text(&v[2]),
+            etag: text(&v[3]),
+            body: serde_json::from_str(&text(&v[4]).unwrap_or_default()).unwrap_or_default(),
+        };
+        self.check(&text(&v[0]).unwrap_or_default(), reply)
+            .map(Some)
+    }
+
+    /// Keeps `reply` in the write's transaction.
+    pub fn keep(&self, reply: &Reply) -> Statement {
+        Statement {
+            sql: "INSERT INTO contact_idempotency (key_hash, fingerprint, status, location, etag, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)".into(),
+            params: vec![
+                Param::Text(self.key_hash.clone()),
+                Param::Text(self.fingerprint.clone()),
+                Param::Int(i64::from(reply.status)),
+                reply.location.as_deref().into(),
+                reply.etag.as_deref().into(),
+                Param::Text(reply.body.to_string()),
+                Param::Int(now_ms()),
+            ],
+        }
+    }
+
+    fn cache(&self, reply: &Reply) {
+        let kept = Kept {
+            fingerprint: self.fingerprint.clone(),
+            reply: reply.clone(),
+        };
+        // The database holds the answer; a failed cache write costs a read.
+        if let Ok(store) = spin_sdk::key_value::Store::open_default()
+            && let Ok(bytes) = serde_json::to_vec(&kept)
+        {
+            let _ = store.set(&self.kv_key(), &bytes);
+        }
+    }
+}
+
+/// Runs a POST that writes, keeping its answer under the request's key.
+/// `write` runs its statements, and `keep`'s, in one transaction, after
+/// checking [`Idempotency::stored`] there (racing retries serialise on the
+/// write lock).
+pub fn once(
+    ctx: &mut Ctx,
+    req: &Request,
+    operation: &str,
+    write: impl FnOnce(&mut Ctx, Option<&Idempotency>) -> Result<Outcome, Problem>,
+) -> Result<Response, Problem> {
+    let idempotency = Idempotency::from_request(ctx, req, operation)?;
+    if let Some(key) = &idempotency {
+        // A retry is answered before its preconditions are checked again
+        // (a merge's duplicate is no longer current once merged).
+        if let Some(reply) = key.cached()? {
+            return Ok(reply.into_response(true));
+        }
+        if let Some(reply) = key.stored(ctx.db()?)? {
+            key.cache(&reply);
+            return Ok(reply.into_response(true));
+        }
+    }
+    Ok(match write(ctx, idempotency.as_ref())? {
+        Outcome::Written(reply) => {
+            if let Some(key) = &idempotency {
+                key.cache(&reply);
+            }
+            reply.into_response(false)
+        }
+        Outcome::Replayed(reply) => reply.into_response(true),
+        Outcome::NotWritten(reply) => reply.into_response(false),
+    })
+}

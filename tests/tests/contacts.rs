@@ -1,0 +1,1438 @@
+//! Contact intake (issue 4) against a real host serving the app: the model
+//! and its provenance, validation per field, the consent rule for optional
+//! fields, "tell us once" matching, versioned corrections with ETags,
+//! merges, search, CSV import and export, idempotency keys, the outbox,
+//! field filtering and citizens, the audit trail, and the `contacts-core`
+//! leaf through a guest that imports `crm:contacts/directory`.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crm_tests::auth::{link_citizen, token};
+use crm_tests::{AppDir, Caller, Host, Reply, Value, json, workspace};
+
+struct App {
+    host: Host,
+    state: tempfile::TempDir,
+}
+
+fn app() -> &'static App {
+    static APP: OnceLock<App> = OnceLock::new();
+    APP.get_or_init(|| {
+        let state = tempfile::tempdir().expect("state dir");
+        let state_dir = state.path().to_str().expect("utf-8").to_string();
+        let host = Host::start_shared(&workspace().join("spin.toml"), &["--state-dir", &state_dir]);
+        App { host, state }
+    })
+}
+
+fn host() -> &'static Host {
+    &app().host
+}
+
+fn db_path() -> PathBuf {
+    app().state.path().join("sqlite_db.db")
+}
+
+fn db() -> rusqlite::Connection {
+    let db = rusqlite::Connection::open(db_path()).expect("open the app database");
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    db
+}
+
+fn count(sql: &str, param: &str) -> i64 {
+    db().query_row(sql, [param], |r| r.get(0)).unwrap()
+}
+
+/// Contacts whose display name contains `text` (tests run in parallel, so
+/// each counts only its own).
+fn contacts_named(text: &str) -> i64 {
+    count(
+        "SELECT COUNT(*) FROM contacts WHERE display_name LIKE '%' || ?1 || '%'",
+        text,
+    )
+}
+
+/// An intake officer who also works cases (may read identifiers and merge).
+fn officer() -> Caller<'static> {
+    host()
+        .as_caller(&token("officer-7", &["intake-officer", "case-worker"]))
+        .purpose("case-management")
+}
+
+fn comms() -> Caller<'static> {
+    host()
+        .as_caller(&token("comms-7", &["communications-officer"]))
+        .purpose("communications")
+}
+
+fn assert_problem(reply: &Reply, status: u16, kind: &str) -> Value {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json"),
+        "{}",
+        reply.body
+    );
+    let body = reply.json();
+    assert_eq!(
+        body["type"],
+        format!("https://crm.gov.au/problems/{kind}"),
+        "{body}"
+    );
+    body
+}
+
+fn error_fields(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors in {body}"))
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A name part no other test uses (letters only, as names are).
+fn unique(stem: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let mut n = NEXT.fetch_add(1, Ordering::SeqCst) + 26 * 26;
+    let mut suffix = String::new();
+    while n > 0 {
+        suffix.insert(0, (b'a' + (n % 26) as u8) as char);
+        n /= 26;
+    }
+    format!("{stem}{suffix}")
+}
+
+/// Creates a contact; returns (id, ETag, body).
+fn create(body: &Value) -> (String, String, Value) {
+    let reply = officer().post_json("/api/contacts", body);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let etag = reply.header("etag").expect("etag").to_string();
+    let body = reply.json();
+    (body["id"].as_str().unwrap().to_string(), etag, body)
+}
+
+fn patch(caller: Caller<'_>, id: &str, etag: &str, body: &Value) -> Reply {
+    caller
+        .header("if-match", etag)
+        .request("PATCH", &format!("/api/contacts/{id}"), Some(body))
+}
+
+fn outbox(id: &str) -> Vec<(String, Value)> {
+    let db = db();
+    let mut statement = db
+        .prepare("SELECT topic, payload FROM outbox_events WHERE aggregate_id = ?1 ORDER BY id")
+        .unwrap();
+    statement
+        .query_map([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .unwrap()
+        .map(|row| {
+            let (topic, payload) = row.unwrap();
+            (topic, serde_json::from_str(&payload).unwrap())
+        })
+        .collect()
+}
+
+fn request_id(reply: &Reply) -> String {
+    reply
+        .header("x-request-id")
+        .expect("x-request-id")
+        .to_string()
+}
+
+/// Audit rows of a request: (action, outcome, subject, detail).
+fn audited(reply: &Reply) -> Vec<(String, String, Option<String>, Option<String>)> {
+    let db = db();
+    let mut statement = db
+        .prepare("SELECT action, outcome, subject_contact_id, detail FROM audit_entries WHERE request_id = ?1 ORDER BY sequence")
+        .unwrap();
+    statement
+        .query_map([request_id(reply)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn a_full_record_is_normalised_and_each_field_records_its_collection() {
+    let family = unique("Nguyễn");
+    let reply = officer().post_json(
+        "/api/contacts",
+        &json!({
+            "archetype": "individual",
+            "given_name": " Zoë ", "family_name": family, "preferred_name": "Zo",
+            "date_of_birth": "1991-02-03",
+            "email": "Zoe.Full@Example.GOV.au",
+            "phones": ["0412 000 111", "(02) 6123 4567"],
+            "postal_address": {"lines": ["PO Box 7"], "locality": "Canberra", "state": "act", "postcode": "2601"},
+            "residential_address": {"lines": ["1 Main St"], "locality": "Canberra", "state": "ACT", "postcode": "2600"},
+            "preferred_channel": "sms", "language": "VI-vn",
+            "identifiers": [{"scheme": "medicare", "value": "2123 45670 1 1"}],
+            "tags": ["Housing-Support"], "categories": ["priority"],
+            "collection": {"source": "phone", "purpose": "service-delivery", "notice_id": "general", "notice_version": 1, "channel": "phone"}
+        }),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.header("etag"), Some("\"v1\""));
+    let created = reply.json();
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("/api/contacts/{id}").as_str())
+    );
+    assert_eq!(created["display_name"], format!("Zo {family}"));
+    assert_eq!(created["given_name"], "Zoë");
+    assert_eq!(created["emails"], json!(["Zoe.Full@example.gov.au"]));
+    assert_eq!(created["phones"], json!(["+61412000111", "+61261234567"]));
+    assert_eq!(created["postal_address"]["state"], "ACT");
+    assert_eq!(created["postal_address"]["country"], "AU");
+    assert_eq!(created["language"], "vi-VN");
+    assert_eq!(
+        created["identifiers"],
+        json!([{"scheme": "medicare", "value": "21234567011"}])
+    );
+    assert_eq!(created["tags"], json!(["housing-support"]));
+    assert_eq!(created["version"], 1);
+    // Every field holding a value says how, why and under which notice it
+    // was collected.
+    let provenance = created["provenance"].as_object().unwrap();
+    for field in [
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "emails",
+        "phones",
+        "postal_address",
+        "identifiers",
+        "tags",
+    ] {
+        let p = &provenance[field];
+        assert_eq!(
+            (
+                &p["source"],
+                &p["purpose"],
+                &p["notice_id"],
+                &p["notice_version"],
+                &p["channel"]
+            ),
+            (
+                &json!("phone"),
+                &json!("service-delivery"),
+                &json!("general"),
+                &json!(1),
+                &json!("phone")
+            ),
+            "{field}"
+        );
+        assert_eq!(p["request_id"], request_id(&reply));
+    }
+    assert!(!provenance.contains_key("accessibility_needs"));
+    // Read back as created.
+    let read = officer().get(&format!("/api/contacts/{id}"));
+    assert_eq!(read.status, 200);
+    assert_eq!(read.header("etag"), Some("\"v1\""));
+    assert_eq!(read.json(), created);
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM contact_versions WHERE contact_id = ?1",
+            id
+        ),
+        1
+    );
+}
+
+#[test]
+fn bad_input_is_refused_per_field_and_nothing_is_written() {
+    let cases = [
+        (
+            json!({"archetype": "business", "organisation_name": "Checks Pty Ltd",
+                   "identifiers": [{"scheme": "abn", "value": "51 824 753 557"}, {"scheme": "acn", "value": "000 000 018"}]}),
+            vec!["identifiers[0].value", "identifiers[1].value"],
+        ),
+        (
+            json!({"archetype": "individual", "family_name": "Postcode",
+                   "postal_address": {"lines": ["1 Main St"], "locality": "Sydney", "state": "VIC", "postcode": "2000"},
+                   "residential_address": {"lines": ["PO Box 1"], "locality": "Sydney", "state": "NSW", "postcode": "1100"}}),
+            vec![
+                "postal_address.postcode",
+                "residential_address.lines[0]",
+                "residential_address.postcode",
+            ],
+        ),
+        (
+            json!({"archetype": "individual", "family_name": "R2D2", "date_of_birth": "1899-13-01",
+                   "phones": ["1300 123 456"], "emails": ["nope"], "preferred_channel": "fax",
+                   "identifiers": [{"scheme": "tfn", "value": "123 456 782"}], "tags": ["not a slug"]}),
+            vec![
+                "family_name",
+                "date_of_birth",
+                "emails[0]",
+                "phones[0]",
+                "preferred_channel",
+                "identifiers[0].scheme",
+                "tags[0]",
+            ],
+        ),
+        (
+            json!({"archetype": "government", "given_name": "Ann"}),
+            vec!["family_name", "given_name", "organisation_name"],
+        ),
+        (
+            json!({"archetype": "individual", "family_name": "Coll", "collection": {"notice_version": 0, "channel": "fax"}}),
+            vec!["collection.notice_version", "collection.channel"],
+        ),
+    ];
+    for (body, fields) in cases {
+        let reply = officer().post_json("/api/contacts", &body);
+        let problem = assert_problem(&reply, 400, "validation");
+        assert_eq!(error_fields(&problem), fields, "{problem}");
+    }
+    // The ABN check digit: one changed digit fails, the real one passes.
+    let (_, _, good) = create(
+        &json!({"archetype": "business", "organisation_name": unique("Checkdigit"),
+        "identifiers": [{"scheme": "ABN", "value": "53 004 085 616"}]}),
+    );
+    assert_eq!(
+        good["identifiers"],
+        json!([{"scheme": "abn", "value": "53004085616"}])
+    );
+    // Malformed JSON, unknown members and wrong types.
+    assert_problem(
+        &officer().send("POST", "/api/contacts", Some("{not json")),
+        400,
+        "invalid-json",
+    );
+    assert_problem(
+        &officer().post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "family_name": "X", "shoe_size": 9}),
+        ),
+        400,
+        "invalid-json",
+    );
+    assert_problem(
+        &officer().post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "family_name": "X", "emails": "a@b.au"}),
+        ),
+        400,
+        "invalid-json",
+    );
+    // A 1 MiB body is refused whole, not a trap.
+    let huge = json!({"archetype": "individual", "family_name": "x".repeat(1 << 20)}).to_string();
+    assert_problem(
+        &officer().send("POST", "/api/contacts", Some(&huge)),
+        413,
+        "payload-too-large",
+    );
+    let big_name = json!({"archetype": "individual", "family_name": "é".repeat(101)});
+    assert_eq!(
+        error_fields(&assert_problem(
+            &officer().post_json("/api/contacts", &big_name),
+            400,
+            "validation"
+        )),
+        ["family_name"]
+    );
+    // None of the refused contacts was written.
+    for name in ["Checks Pty Ltd", "Postcode", "Coll", "R2D2"] {
+        assert_eq!(contacts_named(name), 0, "{name}");
+    }
+    assert_eq!(contacts_named(&"x".repeat(64)), 0);
+
+    // Names in any script are kept as written.
+    for (given, family) in [
+        ("小龙", unique("李")),
+        ("محمد", unique("علي")),
+        ("Seán", unique("O'Brien-Nguyễn")),
+    ] {
+        let (_, _, body) =
+            create(&json!({"archetype": "individual", "given_name": given, "family_name": family}));
+        assert_eq!(body["display_name"], format!("{given} {family}"));
+    }
+}
+
+/// Records consent through the consent component's API.
+fn give_consent(contact: &str, purpose: &str, channel: &str) {
+    let consent = json!({"contact_id": contact, "purpose": purpose, "channel": channel,
+        "decision": "given", "notice_id": "general", "notice_version": 1});
+    let reply = officer().post_json("/api/consents", &consent);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+#[test]
+fn optional_fields_need_consent_for_their_purpose() {
+    let research = json!({"source": "portal", "purpose": "research-survey", "channel": "portal"});
+    // At intake a new contact has no consent to the purpose yet.
+    let refused = officer().post_json(
+        "/api/contacts",
+        &json!({"archetype": "individual", "family_name": unique("Consenting"), "date_of_birth": "1970-07-07",
+                "accessibility_needs": {"large_print": true}, "collection": research}),
+    );
+    let problem = assert_problem(&refused, 400, "consent-required");
+    assert_eq!(
+        error_fields(&problem),
+        ["date_of_birth", "accessibility_needs"]
+    );
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("research-survey"),
+        "{problem}"
+    );
+    // Fields necessary for every purpose need no consent.
+    let (id, etag, _) = create(
+        &json!({"archetype": "individual", "family_name": unique("Consenting"),
+        "emails": ["consenting@example.com"], "collection": research}),
+    );
+    let add = json!({"changes": {"accessibility_needs": {"interpreter": "vi", "tty": true}},
+        "reason": "asked for an interpreter", "collection": research});
+    assert_problem(&patch(officer(), &id, &etag, &add), 400, "consent-required");
+    // Once the contact consents to the purpose, the field is collected.
+    give_consent(&id, "research-survey", "portal");
+    let accepted = patch(officer(), &id, &etag, &add);
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    let body = accepted.json();
+    assert_eq!(body["accessibility_needs"]["interpreter"], "vi");
+    assert_eq!(
+        body["provenance"]["accessibility_needs"]["purpose"],
+        "research-survey"
+    );
+}
+
+#[test]
+fn intake_matches_before_writing_and_answers_the_candidates() {
+    let family = unique("Smith");
+    let email = format!("{}@example.com", family.to_lowercase());
+    let (first, _, _) = create(
+        &json!({"archetype": "individual", "given_name": "John", "family_name": family,
+        "date_of_birth": "1980-05-17", "emails": [email],
+        "postal_address": {"lines": ["2 High St"], "locality": "Ainslie", "state": "ACT", "postcode": "2602"}}),
+    );
+    let contacts = || contacts_named(&family);
+
+    // Deterministic: the same email, however it is capitalised.
+    let before = contacts();
+    let same_email = officer().post_json(
+        "/api/contacts",
+        &json!({"archetype": "individual", "family_name": unique("Other"), "email": email.to_uppercase()}),
+    );
+    let problem = assert_problem(&same_email, 409, "possible-duplicate");
+    let candidate = &problem["candidates"][0];
+    assert_eq!(candidate["contact_id"], first.as_str());
+    assert_eq!(candidate["score"], 1.0);
+    assert_eq!(candidate["reasons"][0]["rule"], "same-email");
+    assert_eq!(candidate["display_name"], format!("John {family}"));
+    // Fuzzy: a similar spelling with the day and month swapped.
+    let fuzzy_body = json!({"archetype": "individual", "given_name": "Jon", "family_name": family.to_uppercase(),
+        "date_of_birth": "1980-05-17"});
+    let fuzzy = officer().post_json("/api/contacts", &fuzzy_body);
+    let problem = assert_problem(&fuzzy, 409, "possible-duplicate");
+    let candidate = &problem["candidates"][0];
+    assert_eq!(candidate["contact_id"], first.as_str());
+    let score = candidate["score"].as_f64().unwrap();
+    assert!((0.6..1.0).contains(&score), "{candidate}");
+    let rules: Vec<&str> = candidate["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"similar-name") && rules.contains(&"same-date-of-birth"),
+        "{rules:?}"
+    );
+    assert_eq!(
+        contacts(),
+        before,
+        "nothing is written while candidates stand"
+    );
+    // The refusal and each candidate shown are audited.
+    let entries = audited(&fuzzy);
+    assert!(
+        entries.iter().any(|e| e.0 == "contact.create"
+            && e.1 == "failed"
+            && e.3.as_deref() == Some("possible-duplicate")),
+        "{entries:?}"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.0 == "contact.search" && e.2.as_deref() == Some(first.as_str())),
+        "{entries:?}"
+    );
+
+    // Checking without writing.
+    let matched = officer().post_json("/api/contacts/match", &fuzzy_body);
+    assert_eq!(matched.status, 200, "{}", matched.body);
+    assert_eq!(
+        matched.json()["candidates"][0]["contact_id"],
+        first.as_str()
+    );
+    assert_eq!(contacts(), before);
+
+    // `link` answers with the existing record instead.
+    let mut link = fuzzy_body.clone();
+    link["on_duplicate"] = json!("link");
+    let linked = officer().post_json("/api/contacts", &link);
+    assert_eq!(linked.status, 200, "{}", linked.body);
+    assert_eq!(linked.json()["id"], first.as_str());
+    assert_eq!(
+        linked.header("location"),
+        Some(format!("/api/contacts/{first}").as_str())
+    );
+    assert!(linked.json()["match"]["score"].as_f64().unwrap() >= 0.6);
+    // `create` needs a reason, which the first version keeps.
+    let mut create_anyway = fuzzy_body.clone();
+    create_anyway["on_duplicate"] = json!("create");
+    assert_eq!(
+        error_fields(&assert_problem(
+            &officer().post_json("/api/contacts", &create_anyway),
+            400,
+            "validation"
+        )),
+        ["duplicate_reason"]
+    );
+    create_anyway["duplicate_reason"] = json!("father and son, same name");
+    let (second, _, _) = create(&create_anyway);
+    assert_eq!(contacts(), before + 1);
+    let reason: String = db()
+        .query_row(
+            "SELECT reason FROM contact_versions WHERE contact_id = ?1",
+            [&second],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        reason.contains("father and son") && reason.contains(&first),
+        "{reason}"
+    );
+
+    // Organisations match on ABN and on name without legal form.
+    let org = unique("Quokka");
+    let (business, _, _) = create(
+        &json!({"archetype": "business", "organisation_name": format!("{org} Pty Ltd"),
+        "identifiers": [{"scheme": "abn", "value": "33 102 417 032"}]}),
+    );
+    let by_abn = officer().post_json(
+        "/api/contacts",
+        &json!({"archetype": "business", "organisation_name": unique("Other"),
+        "identifiers": [{"scheme": "abn", "value": "33102417032"}]}),
+    );
+    let problem = assert_problem(&by_abn, 409, "possible-duplicate");
+    assert_eq!(problem["candidates"][0]["contact_id"], business.as_str());
+    assert_eq!(problem["candidates"][0]["reasons"][0]["rule"], "same-abn");
+    let by_name = officer().post_json("/api/contacts/match", &json!({"archetype": "business", "organisation_name": format!("{org} Proprietary Limited")}));
+    assert_eq!(
+        by_name.json()["candidates"][0]["contact_id"],
+        business.as_str()
+    );
+}
+
+#[test]
+fn corrections_are_new_versions_guarded_by_etags() {
+    let family = unique("Corrected");
+    let old_email = format!("{}@old.example.com", family.to_lowercase());
+    let (id, etag, _) = create(
+        &json!({"archetype": "individual", "given_name": "Mary", "family_name": family,
+        "emails": [old_email], "tags": ["before"]}),
+    );
+    let path = format!("/api/contacts/{id}");
+    let new_email = format!("{}@new.example.com", family.to_lowercase());
+    let change = json!({"changes": {"emails": [new_email], "preferred_name": "Molly", "tags": null}, "reason": "new address from the client"});
+
+    // If-Match is required, and must be current.
+    let missing = officer().request("PATCH", &path, Some(&change));
+    assert_problem(&missing, 428, "if-match-required");
+    assert_problem(
+        &patch(officer(), &id, "\"v7\"", &change),
+        412,
+        "stale-version",
+    );
+    // A bad change is refused per field, with nothing written.
+    let bad = patch(
+        officer(),
+        &id,
+        &etag,
+        &json!({"changes": {"phones": ["12"]}, "reason": "typo"}),
+    );
+    assert_eq!(
+        error_fields(&assert_problem(&bad, 400, "validation")),
+        ["phones[0]"]
+    );
+    let no_reason = patch(
+        officer(),
+        &id,
+        &etag,
+        &json!({"changes": {"preferred_name": "M"}}),
+    );
+    assert_eq!(
+        error_fields(&assert_problem(&no_reason, 400, "validation")),
+        ["reason"]
+    );
+    let unknown = patch(
+        officer(),
+        &id,
+        &etag,
+        &json!({"changes": {"shoe_size": 9}, "reason": "x"}),
+    );
+    assert_eq!(
+        error_fields(&assert_problem(&unknown, 400, "validation")),
+        ["changes"]
+    );
+
+    let corrected = patch(officer(), &id, &etag, &change);
+    assert_eq!(corrected.status, 200, "{}", corrected.body);
+    assert_eq!(corrected.header("etag"), Some("\"v2\""));
+    let body = corrected.json();
+    assert_eq!(body["version"], 2);
+    assert_eq!(body["emails"], json!([new_email]));
+    assert_eq!(
+        body["display_name"],
+        format!("Molly {family}"),
+        "a derived display name follows the names"
+    );
+    assert_eq!(body["tags"], json!([]));
+    assert!(body["provenance"]["emails"]["request_id"] == request_id(&corrected));
+    assert!(body["provenance"].get("tags").is_none());
+    // The old ETag is now stale.
+    assert_problem(&patch(officer(), &id, &etag, &change), 412, "stale-version");
+
+    // The history keeps both versions, with who, when and why.
+    let history = officer().get(&format!("{path}/history"));
+    assert_eq!(history.status, 200, "{}", history.body);
+    let history = history.json();
+    let versions = history["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(
+        (
+            versions[0]["version"].as_i64(),
+            versions[0]["change"].as_str()
+        ),
+        (Some(1), Some("created"))
+    );
+    assert_eq!(versions[0]["record"]["emails"], json!([old_email]));
+    assert_eq!(versions[1]["change"], "corrected");
+    assert_eq!(versions[1]["reason"], "new address from the client");
+    assert_eq!(versions[1]["actor"]["id"], "staff:officer-7");
+    assert_eq!(versions[1]["actor"]["role"], "intake-officer");
+    // Versions cannot be altered, even by hand.
+    assert!(
+        db().execute(
+            "UPDATE contact_versions SET reason = 'x' WHERE contact_id = ?1",
+            [&id]
+        )
+        .is_err()
+    );
+
+    // The match keys moved with the email.
+    let find = |email: &str| {
+        officer()
+            .get(&format!("/api/contacts?email={email}"))
+            .json()["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(find(&old_email), 0);
+    assert_eq!(find(&new_email), 1);
+    // One outbox event per write, naming the changed fields.
+    let events = outbox(&id);
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[1].0, "contact.corrected");
+    assert_eq!(
+        events[1].1["fields"],
+        json!(["display_name", "preferred_name", "emails", "tags"])
+    );
+    // A correction that changes nothing writes nothing.
+    let same = patch(
+        officer(),
+        &id,
+        "\"v2\"",
+        &json!({"changes": {"preferred_name": "Molly"}, "reason": "again"}),
+    );
+    assert_eq!(same.status, 200);
+    assert_eq!(same.header("etag"), Some("\"v2\""));
+}
+
+#[test]
+fn a_merge_folds_the_duplicate_in_and_leaves_a_pointer() {
+    let family = unique("Merged");
+    let lower = family.to_lowercase();
+    let (survivor, etag, _) = create(
+        &json!({"archetype": "individual", "given_name": "Ann", "family_name": family,
+        "emails": [format!("{lower}@a.example.com")], "phones": ["0400 111 222"], "tags": ["kept"]}),
+    );
+    let (duplicate, _, _) = create(
+        &json!({"archetype": "individual", "given_name": "Anne", "family_name": family,
+        "date_of_birth": "1975-04-04", "emails": [format!("{lower}@b.example.com")], "tags": ["folded"],
+        "on_duplicate": "create", "duplicate_reason": "not sure yet"}),
+    );
+    let merge = |survivor: &str, body: &Value| {
+        officer().post_json(&format!("/api/contacts/{survivor}/merge"), body)
+    };
+    // Refusals first.
+    assert_eq!(
+        error_fields(&assert_problem(
+            &merge(&survivor, &json!({"duplicate_id": duplicate})),
+            400,
+            "validation"
+        )),
+        ["reason"]
+    );
+    assert_problem(
+        &merge(&survivor, &json!({"duplicate_id": survivor, "reason": "x"})),
+        400,
+        "validation",
+    );
+    assert_problem(
+        &merge(
+            &survivor,
+            &json!({"duplicate_id": "con_missing", "reason": "x"}),
+        ),
+        404,
+        "not-found",
+    );
+    let (business, _, _) =
+        create(&json!({"archetype": "business", "organisation_name": unique("Mergeco")}));
+    assert_eq!(
+        error_fields(&assert_problem(
+            &merge(&survivor, &json!({"duplicate_id": business, "reason": "x"})),
+            400,
+            "validation"
+        )),
+        ["archetype"]
+    );
+    // Intake officers may not merge; case workers may.
+    let intake_only = host()
+        .as_caller(&token("officer-8", &["intake-officer"]))
+        .post_json(
+            &format!("/api/contacts/{survivor}/merge"),
+            &json!({"duplicate_id": duplicate, "reason": "x"}),
+        );
+    assert_problem(&intake_only, 403, "forbidden");
+
+    let merged = officer()
+        .header("if-match", &etag)
+        .post_json(
+            &format!("/api/contacts/{survivor}/merge"),
+            &json!({"duplicate_id": duplicate, "reason": "same person, two intakes", "prefer": {"given_name": "duplicate"}}),
+        );
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    let body = merged.json();
+    assert_eq!(body["id"], survivor.as_str());
+    assert_eq!(body["version"], 2);
+    assert_eq!(body["given_name"], "Anne", "prefer took the duplicate's");
+    assert_eq!(
+        body["date_of_birth"], "1975-04-04",
+        "a gap was filled from the duplicate"
+    );
+    assert_eq!(
+        body["emails"],
+        json!([
+            format!("{lower}@a.example.com"),
+            format!("{lower}@b.example.com")
+        ])
+    );
+    assert_eq!(body["tags"], json!(["kept", "folded"]));
+    assert_eq!(body["phones"], json!(["+61400111222"]));
+    // The filled gap keeps the duplicate's provenance.
+    let dup_history = officer()
+        .get(&format!("/api/contacts/{duplicate}/history"))
+        .json();
+    assert_eq!(
+        body["provenance"]["date_of_birth"]["request_id"],
+        dup_history["versions"][0]["provenance"]["date_of_birth"]["request_id"]
+    );
+
+    // The duplicate's id resolves to the survivor.
+    let (status, location, pointer) = get_without_following(&format!("/api/contacts/{duplicate}"));
+    assert_eq!(status, 308, "{pointer}");
+    assert_eq!(
+        location.as_deref(),
+        Some(format!("/api/contacts/{survivor}").as_str())
+    );
+    assert_eq!(pointer["merged_into"], survivor.as_str());
+    // A client that follows it (with its credential) reads the survivor.
+    let followed = officer().get(location.as_deref().unwrap());
+    assert_eq!(followed.json()["id"], survivor.as_str());
+    // Both histories are kept.
+    assert_eq!(dup_history["merged_into"], survivor.as_str());
+    let dup_versions = dup_history["versions"].as_array().unwrap();
+    assert_eq!(dup_versions.last().unwrap()["change"], "merged-into");
+    assert_eq!(
+        dup_versions.last().unwrap()["related_contact"],
+        survivor.as_str()
+    );
+    let history = officer()
+        .get(&format!("/api/contacts/{survivor}/history"))
+        .json();
+    let last = history["versions"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["change"].as_str(), last["related_contact"].as_str()),
+        (Some("merged"), Some(duplicate.as_str()))
+    );
+    // The duplicate takes no more writes and leaves every index.
+    let stale = patch(
+        officer(),
+        &duplicate,
+        "\"v2\"",
+        &json!({"changes": {"family_name": "X"}, "reason": "x"}),
+    );
+    let problem = assert_problem(&stale, 409, "contact-merged");
+    assert_eq!(problem["merged_into"], survivor.as_str());
+    let by_email = officer()
+        .get(&format!("/api/contacts?email={lower}@b.example.com"))
+        .json();
+    let ids: Vec<&str> = by_email["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [survivor.as_str()]);
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM contact_match_keys WHERE contact_id = ?1",
+            &duplicate
+        ),
+        0
+    );
+    assert_problem(
+        &merge(
+            &survivor,
+            &json!({"duplicate_id": duplicate, "reason": "again"}),
+        ),
+        409,
+        "contact-merged",
+    );
+    // Both writes have outbox events.
+    assert_eq!(outbox(&survivor).last().unwrap().0, "contact.merged");
+    let dup_event = outbox(&duplicate).last().unwrap().clone();
+    assert_eq!(
+        (dup_event.0.as_str(), &dup_event.1["merged_into"]),
+        ("contact.merged", &json!(survivor))
+    );
+}
+
+#[test]
+fn search_finds_by_name_email_phone_identifier_archetype_tag_and_change() {
+    let tag = unique("search").to_lowercase();
+    let family = unique("Searchable");
+    let mut ids = Vec::new();
+    for (given, extra) in [
+        (
+            "Catherine",
+            json!({"emails": [format!("{}@s.example.com", family.to_lowercase())]}),
+        ),
+        (
+            "Katherine",
+            json!({"phones": ["0499 123 987"], "categories": ["vip"]}),
+        ),
+        (
+            "Bob",
+            json!({"identifiers": [{"scheme": "crn", "value": "204 999 111X"}]}),
+        ),
+    ] {
+        let mut body = json!({"archetype": "individual", "given_name": given, "family_name": family, "tags": [tag]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        ids.push(create(&body).0);
+    }
+    let (org, _, _) = create(
+        &json!({"archetype": "partner", "organisation_name": format!("{family} Partners"), "tags": [tag]}),
+    );
+    let found = |query: &str| -> Vec<String> {
+        let reply = officer().get(&format!("/api/contacts?{query}"));
+        assert_eq!(reply.status, 200, "{query}: {}", reply.body);
+        reply.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let prefix: String = family.chars().take(7).collect();
+    // Newest first.
+    assert_eq!(
+        found(&format!("tag={tag}")),
+        [org.clone(), ids[2].clone(), ids[1].clone(), ids[0].clone()]
+    );
+    assert_eq!(found(&format!("name={prefix}&tag={tag}")).len(), 4);
+    assert_eq!(
+        found(&format!("name=cath%20{prefix}&tag={tag}")),
+        [ids[0].clone()]
+    );
+    // Fuzzy: Katherine sounds like Catherine.
+    assert_eq!(
+        found(&format!("name=catherine&tag={tag}")),
+        [ids[1].clone(), ids[0].clone()]
+    );
+    assert_eq!(
+        found(&format!("email={}@S.EXAMPLE.COM", family.to_lowercase())),
+        [ids[0].clone()]
+    );
+    assert_eq!(found("phone=%2B61499123987"), [ids[1].clone()]);
+    assert_eq!(found("identifier=crn:204999111x"), [ids[2].clone()]);
+    assert_eq!(found(&format!("archetype=partner&tag={tag}")), [org]);
+    assert_eq!(found(&format!("category=vip&tag={tag}")), [ids[1].clone()]);
+    // Changes since a time, oldest first.
+    assert_eq!(
+        found(&format!("updated_since=2020-01-01&tag={tag}")).first(),
+        Some(&ids[0])
+    );
+    assert!(found(&format!("updated_since=2999-01-01&tag={tag}")).is_empty());
+
+    // Cursor paging: every contact once, in the same order.
+    let mut paged = Vec::new();
+    let mut next = Some(format!("/api/contacts?tag={tag}&limit=3"));
+    while let Some(path) = next {
+        let page = officer().get(&path).json();
+        paged.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_string()),
+        );
+        next = page["next"].as_str().map(str::to_string);
+    }
+    assert_eq!(paged, found(&format!("tag={tag}")));
+
+    // Bad filters, per field; identifiers need the right to see them.
+    let bad = officer().get("/api/contacts?email=nope&limit=0&shoe=9");
+    assert_eq!(
+        error_fields(&assert_problem(&bad, 400, "validation")),
+        ["shoe"]
+    );
+    let bad = officer().get("/api/contacts?email=nope&limit=0");
+    assert_eq!(
+        error_fields(&assert_problem(&bad, 400, "validation")),
+        ["email", "limit"]
+    );
+    assert_problem(
+        &comms().get("/api/contacts?identifier=crn:204999111X"),
+        403,
+        "forbidden",
+    );
+    // Each record a search returns is audited for its contact.
+    let reply = officer().get(&format!("/api/contacts?tag={tag}"));
+    let subjects: Vec<String> = audited(&reply).into_iter().filter_map(|e| e.2).collect();
+    assert_eq!(subjects.len(), 4, "{subjects:?}");
+}
+
+fn import(caller_token: &str, query: &str, csv: &str) -> Reply {
+    host().request(
+        "POST",
+        &format!("/api/contacts/import{query}"),
+        &[
+            ("authorization", &format!("Bearer {caller_token}")),
+            ("content-type", "text/csv"),
+        ],
+        Some(csv.as_bytes()),
+    )
+}
+
+#[test]
+fn import_validates_every_row_dedupes_and_is_all_or_nothing() {
+    let officer_token = token("importer-1", &["intake-officer"]);
+    let stem = unique("Importer");
+    let stored_email = format!("{}@stored.example.com", stem.to_lowercase());
+    let (existing, _, _) = create(
+        &json!({"archetype": "individual", "family_name": unique("Stored"), "emails": [stored_email]}),
+    );
+    let contacts = || contacts_named(&stem);
+    let before = contacts();
+
+    // One bad row: nothing is imported, every row is reported.
+    let bad = format!(
+        "archetype,given_name,family_name,emails,postal_lines,postal_locality,postal_state,postal_postcode\r\n\
+         individual,Ann,{stem}a,ann@{stem}.example.com,1 Main St,Canberra,ACT,2600\r\n\
+         individual,Bob,{stem}b,bob@{stem}.example.com,1 Main St,Sydney,VIC,2000\r\n"
+    );
+    let reply = import(&officer_token, "", &bad);
+    let problem = assert_problem(&reply, 400, "import-invalid");
+    assert_eq!(problem["rows"][0]["status"], "valid");
+    assert_eq!(problem["rows"][1]["status"], "invalid");
+    assert_eq!(problem["rows"][1]["line"], 3);
+    assert_eq!(
+        problem["rows"][1]["errors"][0]["field"],
+        "postal_address.postcode"
+    );
+    assert_eq!(contacts(), before);
+
+    // Broken quoting is a clear problem with the line and column.
+    let broken = "archetype,family_name\nindividual,\"Unclosed\nindividual,Fine\n";
+    let problem = assert_problem(&import(&officer_token, "", broken), 400, "invalid-csv");
+    assert_eq!(
+        (problem["line"].as_i64(), problem["column"].as_i64()),
+        (Some(2), Some(12))
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("never closed"),
+        "{problem}"
+    );
+    let stray = "archetype,family_name\nindividual,O\"Brien\n";
+    let problem = assert_problem(&import(&officer_token, "", stray), 400, "invalid-csv");
+    assert_eq!(problem["line"], 2);
+    assert_problem(
+        &import(&officer_token, "", "archetype,shoe_size\nindividual,9\n"),
+        400,
+        "invalid-csv",
+    );
+    assert_problem(
+        &import(&officer_token, "", "archetype,family_name\nindividual\n"),
+        400,
+        "import-invalid",
+    );
+    let json_body = host().request(
+        "POST",
+        "/api/contacts/import",
+        &[
+            ("authorization", &format!("Bearer {officer_token}")),
+            ("content-type", "application/json"),
+        ],
+        Some(b"{}"),
+    );
+    assert_problem(&json_body, 415, "unsupported-media-type");
+    let huge = format!(
+        "archetype,family_name\n{}",
+        "individual,Big\n".repeat(400_000)
+    );
+    assert_problem(&import(&officer_token, "", &huge), 413, "payload-too-large");
+
+    // Duplicates within the file and against the store are reported, not created.
+    let good = format!(
+        "archetype,given_name,family_name,display_name,date_of_birth,emails,tags\r\n\
+         individual,Ann,{stem}a,,1960-01-01,ann@{stem}.example.com,imported\r\n\
+         individual,Anne,{stem}a,,1960-01-01,,imported\r\n\
+         individual,Carl,{stem}c,,,\"{stored_email}\",imported\r\n\
+         individual,Dee,{stem}d,\"Dee {stem}d, Jr\",,dee@{stem}.example.com,imported\r\n"
+    );
+    let dry = import(&officer_token, "?dry_run=true", &good);
+    assert_eq!(dry.status, 200, "{}", dry.body);
+    let report = dry.json();
+    assert_eq!(
+        (report["created"].as_i64(), report["duplicates"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(report["rows"][0]["status"], "would-create");
+    assert_eq!(contacts(), before, "a dry run writes nothing");
+
+    let done = import(&officer_token, "?source=legacy-system", &good);
+    assert_eq!(done.status, 200, "{}", done.body);
+    let report = done.json();
+    assert_eq!(report["rows"][0]["status"], "created");
+    assert_eq!(report["rows"][1]["status"], "duplicate");
+    assert_eq!(report["rows"][1]["duplicate_of_row"], 1);
+    assert_eq!(report["rows"][2]["status"], "duplicate");
+    assert_eq!(
+        report["rows"][2]["candidates"][0]["contact_id"],
+        existing.as_str()
+    );
+    assert_eq!(report["rows"][3]["status"], "created");
+    assert_eq!(contacts(), before + 2);
+    let created = report["rows"][3]["contact_id"].as_str().unwrap();
+    let read = officer().get(&format!("/api/contacts/{created}")).json();
+    assert_eq!(read["display_name"], format!("Dee {stem}d, Jr"));
+    assert_eq!(read["provenance"]["family_name"]["source"], "legacy-system");
+    assert_eq!(outbox(created)[0].0, "contact.created");
+
+    // Importing the same file again finds every row already there.
+    let again = import(&officer_token, "", &good).json();
+    assert_eq!(again["created"], 0);
+    assert_eq!(contacts(), before + 2);
+}
+
+#[test]
+fn export_carries_only_the_callers_permitted_fields() {
+    let tag = unique("export").to_lowercase();
+    for (given, crn) in [
+        ("Eve", "111222333A"),
+        ("Eli", "111222334A"),
+        ("Ede", "111222335A"),
+    ] {
+        create(
+            &json!({"archetype": "individual", "given_name": given, "family_name": unique("Exported"),
+            "date_of_birth": "1988-08-08", "identifiers": [{"scheme": "crn", "value": crn}], "tags": [tag]}),
+        );
+    }
+    let as_csv = |caller: Caller<'_>, query: &str| {
+        caller.get(&format!("/api/contacts/export?tag={tag}{query}"))
+    };
+    let full = as_csv(officer(), "");
+    assert_eq!(full.status, 200, "{}", full.body);
+    assert_eq!(full.header("content-type"), Some("text/csv; charset=utf-8"));
+    let lines: Vec<&str> = full.body.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert!(
+        lines[0].starts_with("id,version,created_at,updated_at,archetype,"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("date_of_birth") && lines[0].contains("identifiers"));
+    assert!(
+        lines[1].contains("1988-08-08") && lines[1].contains("crn:11122233"),
+        "{}",
+        lines[1]
+    );
+
+    let limited = as_csv(comms(), "");
+    assert_eq!(limited.status, 200, "{}", limited.body);
+    assert!(!limited.body.contains("date_of_birth") && !limited.body.contains("1988-08-08"));
+    assert!(!limited.body.contains("identifiers") && !limited.body.contains("11122233"));
+    assert!(!limited.body.contains(",abn,"));
+
+    let ndjson = as_csv(comms(), "&format=ndjson&limit=2");
+    assert_eq!(ndjson.header("content-type"), Some("application/x-ndjson"));
+    let records: Vec<Value> = ndjson
+        .body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2);
+    for record in &records {
+        assert!(record.get("date_of_birth").is_none() && record.get("identifiers").is_none());
+        assert!(record["provenance"].get("date_of_birth").is_none());
+        assert!(record.get("given_name").is_some());
+    }
+    let next = ndjson.header("link").expect("a next page");
+    assert!(
+        next.contains("rel=\"next\"") && next.contains("cursor="),
+        "{next}"
+    );
+    // Intake officers may not export.
+    let intake = host()
+        .as_caller(&token("officer-9", &["intake-officer"]))
+        .purpose("case-management");
+    assert_problem(&as_csv(intake, ""), 403, "forbidden");
+    assert_problem(&as_csv(officer(), "&format=xml"), 400, "validation");
+}
+
+#[test]
+fn idempotency_keys_answer_retries_and_concurrent_duplicates_write_once() {
+    let body = json!({"archetype": "individual", "family_name": unique("Retried"), "emails": ["retried@example.com"]});
+    let send = |key: &str, body: &Value| {
+        officer()
+            .header("idempotency-key", key)
+            .post_json("/api/contacts", body)
+    };
+    let first = send("key-1", &body);
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let retry = send("key-1", &body);
+    assert_eq!(retry.status, 201);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.json(), first.json());
+    assert_eq!(retry.header("location"), first.header("location"));
+    let mut other = body.clone();
+    other["given_name"] = json!("Different");
+    assert_problem(&send("key-1", &other), 422, "idempotency-key-reused");
+    assert_problem(&send("not a key", &body), 400, "validation");
+    // Another caller's key is their own.
+    let someone = host()
+        .as_caller(&token("officer-other", &["intake-officer"]))
+        .header("idempotency-key", "key-1")
+        .post_json("/api/contacts", &body);
+    assert_problem(&someone, 409, "possible-duplicate");
+
+    // Concurrent retries with one key: one record, the same answer for all.
+    let body = json!({"archetype": "individual", "family_name": unique("Concurrent"), "emails": ["concurrent@example.com"]});
+    let replies: Vec<Reply> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| send("key-race", &body)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ids: std::collections::BTreeSet<String> = replies
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.json()["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM contact_match_keys WHERE key = ?1",
+            "em:concurrent@example.com"
+        ),
+        1
+    );
+    // Concurrent intakes of one person without keys: matching runs inside
+    // the write, so one is created and the rest see it.
+    let body = json!({"archetype": "individual", "family_name": unique("Racing"), "emails": ["racing@example.com"]});
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| officer().post_json("/api/contacts", &body).status))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        5,
+        "{statuses:?}"
+    );
+
+    // Merges and imports take keys too.
+    let (a, _, _) = create(&json!({"archetype": "individual", "family_name": unique("Keyed")}));
+    let (b, _, _) = create(&json!({"archetype": "individual", "family_name": unique("Keyed")}));
+    let merge = || {
+        officer().header("idempotency-key", "merge-1").post_json(
+            &format!("/api/contacts/{a}/merge"),
+            &json!({"duplicate_id": b, "reason": "same"}),
+        )
+    };
+    assert_eq!(merge().status, 200);
+    let again = merge();
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+}
+
+#[test]
+fn fields_are_filtered_by_role_and_citizens_see_and_correct_only_their_own() {
+    let family = unique("Citizen");
+    let (mine, etag, _) = create(
+        &json!({"archetype": "individual", "given_name": "Cit", "family_name": family,
+        "date_of_birth": "1990-09-09", "identifiers": [{"scheme": "crn", "value": "555666777C"}], "tags": ["staff-note"]}),
+    );
+    let (other, _, _) = create(
+        &json!({"archetype": "individual", "family_name": unique("Stranger"), "date_of_birth": "1950-01-01",
+        "relationships": [{"kind": "household-member", "contact_id": mine}]}),
+    );
+    assert_eq!(
+        officer().get(&format!("/api/contacts/{other}")).json()["relationships"][0]["contact_id"],
+        mine.as_str()
+    );
+
+    // Communications officers do not see birth dates, identifiers or
+    // relationships: not in records, provenance, search results or history.
+    let read = comms().get(&format!("/api/contacts/{other}"));
+    assert_eq!(read.status, 200, "{}", read.body);
+    let record = read.json();
+    for hidden in ["date_of_birth", "identifiers", "relationships"] {
+        assert!(record.get(hidden).is_none(), "{hidden} in {record}");
+        assert!(
+            record["provenance"].get(hidden).is_none(),
+            "{hidden} provenance"
+        );
+    }
+    let listed = comms().get(&format!("/api/contacts?name={family}")).json();
+    assert!(
+        listed["items"][0].get("date_of_birth").is_none()
+            && listed["items"][0].get("given_name").is_some()
+    );
+    let history = comms().get(&format!("/api/contacts/{mine}/history")).body;
+    assert!(!history.contains("1990-09-09") && !history.contains("555666777C"));
+    assert!(
+        officer()
+            .get(&format!("/api/contacts/{mine}"))
+            .json()
+            .get("date_of_birth")
+            .is_some()
+    );
+
+    // A citizen linked to their record reads and corrects it...
+    link_citizen(&db_path(), "citizen-contacts-1", &mine);
+    let citizen = || host().as_caller(&token("citizen-contacts-1", &["citizen"]));
+    let own = citizen().get(&format!("/api/contacts/{mine}"));
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!(own.json()["date_of_birth"], "1990-09-09");
+    let fixed = patch(
+        citizen(),
+        &mine,
+        &etag,
+        &json!({"changes": {"preferred_name": "Citty", "phones": ["0411 222 333"]}, "reason": "my details"}),
+    );
+    assert_eq!(fixed.status, 200, "{}", fixed.body);
+    assert_eq!(
+        fixed.json()["provenance"]["phones"]["source"],
+        "self-service"
+    );
+    // ...but not how the agency classifies them...
+    let tags = patch(
+        citizen(),
+        &mine,
+        "\"v2\"",
+        &json!({"changes": {"tags": []}, "reason": "remove"}),
+    );
+    assert_eq!(
+        error_fields(&assert_problem(&tags, 400, "validation")),
+        ["changes.tags"]
+    );
+    // ...sees only the role that changed it in the history...
+    let history = citizen()
+        .get(&format!("/api/contacts/{mine}/history"))
+        .json();
+    assert!(history["versions"][1]["actor"].get("id").is_none());
+    assert_eq!(history["versions"][1]["actor"]["role"], "citizen");
+    // ...and cannot tell whether anyone else's record exists.
+    assert_problem(
+        &citizen().get(&format!("/api/contacts/{other}")),
+        404,
+        "not-found",
+    );
+    assert_problem(&citizen().get("/api/contacts/con_nobody"), 404, "not-found");
+    let other_patch = patch(
+        citizen(),
+        &other,
+        "\"v1\"",
+        &json!({"changes": {"family_name": "X"}, "reason": "x"}),
+    );
+    assert_problem(&other_patch, 404, "not-found");
+    assert_problem(&citizen().get("/api/contacts?name=a"), 403, "forbidden");
+}
+
+#[test]
+fn every_action_is_audited() {
+    let (id, etag, _) =
+        create(&json!({"archetype": "individual", "family_name": unique("Audited")}));
+    let read = officer().get(&format!("/api/contacts/{id}"));
+    assert_eq!(
+        audited(&read),
+        [(
+            "contact.read".into(),
+            "allowed".into(),
+            Some(id.clone()),
+            None
+        )]
+    );
+    let corrected = patch(
+        officer(),
+        &id,
+        &etag,
+        &json!({"changes": {"given_name": "Aud"}, "reason": "spelling"}),
+    );
+    assert_eq!(audited(&corrected)[0].0, "contact.update");
+    let denied = comms().post_json(
+        "/api/contacts",
+        &json!({"archetype": "individual", "family_name": "Nope"}),
+    );
+    assert_problem(&denied, 403, "forbidden");
+    assert_eq!(audited(&denied)[0].1, "denied");
+    let stale = patch(
+        officer(),
+        &id,
+        &etag,
+        &json!({"changes": {"given_name": "Aud"}, "reason": "again"}),
+    );
+    let entries = audited(&stale);
+    assert_eq!(
+        (entries[1].1.as_str(), entries[1].3.as_deref()),
+        ("failed", Some("stale-version"))
+    );
+}
+
+#[test]
+fn the_contacts_core_leaf_answers_how_to_reach_a_contact() {
+    let (id, etag, _) = create(
+        &json!({"archetype": "individual", "given_name": "Reach", "family_name": unique("Able"),
+        "emails": ["reach@example.com"], "phones": ["(02) 6123 0000", "0412 999 888"],
+        "postal_address": {"lines": ["3 Low St"], "locality": "Braddon", "state": "ACT", "postcode": "2612"},
+        "preferred_channel": "email", "language": "en-AU"}),
+    );
+    let (dup, _, _) = create(&json!({"archetype": "individual", "family_name": unique("Folded")}));
+    let merged = officer().header("if-match", &etag).post_json(
+        &format!("/api/contacts/{id}/merge"),
+        &json!({"duplicate_id": dup, "reason": "same"}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.body);
+
+    // A second host serves a guest that imports crm:contacts/directory,
+    // plugged with the leaf, on the same database.
+    let app = AppDir::new(
+        r#"spin_manifest_version = 2
+
+[application]
+name = "directory-test"
+
+[[trigger.http]]
+route = "/directory/..."
+component = "client"
+
+[component.client]
+source = "{wasm:guest_directory_client}"
+sqlite_databases = ["default"]
+[component.client.dependencies]
+"crm:contacts/directory@0.1.0" = { path = "{wasm:contacts_core}", inherit_configuration = ["sqlite_databases"] }
+"#,
+    );
+    let state = app_state_dir();
+    let directory = app.start(&["--state-dir", &state]);
+    let reach = directory.get(&format!("/directory/{id}"));
+    assert_eq!(reach.status, 200, "{}", reach.body);
+    let reach = reach.json();
+    assert_eq!(reach["contact_id"], id.as_str());
+    assert_eq!(reach["emails"], json!(["reach@example.com"]));
+    assert_eq!(
+        reach["phones"],
+        json!(["+61412999888", "+61261230000"]),
+        "mobiles first"
+    );
+    assert_eq!(
+        reach["postal_address"],
+        json!(["3 Low St", "BRADDON ACT 2612"])
+    );
+    assert_eq!(reach["preferred_channel"], "email");
+    assert_eq!(reach["language"], "en-AU");
+    // A merged id answers as its survivor; an unknown one with none.
+    assert_eq!(
+        directory.get(&format!("/directory/{dup}")).json()["contact_id"],
+        id.as_str()
+    );
+    assert_eq!(directory.get("/directory/con_nobody").status, 404);
+}
+
+/// GET as the officer without following redirects (the harness's client
+/// follows them, dropping the credential): status, `Location`, body.
+fn get_without_following(path: &str) -> (u16, Option<String>, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let mut response = agent
+        .get(host().url(path))
+        .header(
+            "authorization",
+            format!(
+                "Bearer {}",
+                token("officer-7", &["intake-officer", "case-worker"])
+            ),
+        )
+        .header("purpose-of-use", "case-management")
+        .call()
+        .expect("request");
+    let location = response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    let body = response.body_mut().read_to_string().unwrap();
+    (
+        response.status().as_u16(),
+        location,
+        serde_json::from_str(&body).unwrap(),
+    )
+}
+
+fn app_state_dir() -> String {
+    app().state.path().to_str().expect("utf-8").to_string()
+}
