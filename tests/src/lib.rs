@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 pub use serde_json::{Value, json};
 
 pub mod auth;
+pub mod provider;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
