@@ -105,11 +105,13 @@ pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         .contact_id
         .as_deref()
         .map_or(Target::General, Target::Contact);
-    let resource = body.contact_id.as_ref().map_or_else(
-        || "notifications".to_string(),
-        |c| format!("contact/{c}/notifications"),
-    );
-    ctx.require(Action::NotificationSend, target, &resource)?;
+    // The allowed entry names the message this request makes.
+    let id = uuid::Uuid::new_v4().to_string();
+    ctx.require(
+        Action::NotificationSend,
+        target,
+        &format!("notification/{id}"),
+    )?;
     let mut template_ids = body.template_ids;
     if let Some(id) = body.template_id {
         template_ids.insert(0, id);
@@ -155,6 +157,7 @@ pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         .and_then(|v| v.as_str())
         .map(str::to_string);
     let request = SendRequest {
+        id,
         template_ids,
         recipient,
         personalisation: body.personalisation,
@@ -168,18 +171,15 @@ pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let db = ctx.db()?;
     let sent = send::send(db, &sender, request, now_ms()).map_err(to_problem)?;
     let mut message = sent.message;
-    actor.record(
-        "notification.send",
-        &format!("notification/{}", message.id),
-        message.contact_id.as_deref(),
-        Outcome::Allowed,
-        Some(if sent.replayed {
-            "idempotent-replay"
-        } else {
-            "queued"
-        }),
-    )?;
-    if !sent.replayed && message.scheduled_for.is_none() {
+    if sent.replayed {
+        actor.record(
+            "notification.send",
+            &format!("notification/{}", message.id),
+            message.contact_id.as_deref(),
+            Outcome::Allowed,
+            Some("idempotent-replay"),
+        )?;
+    } else if message.scheduled_for.is_none() {
         message = delivery::deliver(db, &actor, vec![message.clone()])?
             .pop()
             .unwrap_or(message);

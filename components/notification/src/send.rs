@@ -59,6 +59,8 @@ pub enum Recipient {
 }
 
 pub struct SendRequest {
+    /// The new message's id (named in the caller's audit entry).
+    pub id: String,
     /// One template, or several of different types (CRM API): the one for
     /// the contact's preferred channel is used.
     pub template_ids: Vec<String>,
@@ -205,7 +207,7 @@ pub fn send(
         };
     let consent_id = check_consent(sender, contact_id.as_deref(), &template, &recipient, now)?;
     let message = Message {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: req.id,
         channel,
         template_id: template.id.clone(),
         template_version: template.version,
@@ -426,7 +428,7 @@ fn check_team_recipient(
         return Err(SendError::TeamLetter);
     }
     let address = address.unwrap_or_default().to_lowercase();
-    if sender.guest_list.iter().any(|allowed| *allowed == address) {
+    if sender.guest_list.contains(&address) {
         Ok(())
     } else {
         Err(SendError::TeamRecipient)

@@ -335,6 +335,7 @@ fn send_route(
         guest_list,
     };
     let request = SendRequest {
+        id: uuid::Uuid::new_v4().to_string(),
         template_ids: vec![string(&body, "template_id").unwrap_or_default()],
         recipient,
         personalisation: body.get("personalisation").cloned().unwrap_or(Json::Null),
