@@ -15,6 +15,7 @@ pub use serde_json::{Value, json};
 
 pub mod auth;
 pub mod consent_probe;
+pub mod provider;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {

@@ -137,10 +137,19 @@ fn unknown_routes_and_methods_are_problems() {
 #[test]
 fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
     let contact = new_contact("Consent Tester");
+    let comms = host()
+        .as_caller(&token("comms-app", &["communications-officer"]))
+        .purpose("communications");
+    let template = comms.post_json(
+        "/api/templates",
+        &json!({"name": "Claim moved", "type": "portal", "subject": "Your claim", "body": "Your claim moved", "purpose": "status-updates"}),
+    );
+    assert_eq!(template.status, 201, "{}", template.body);
+    let template_id = template.json()["id"].as_str().unwrap().to_string();
     let send = || {
-        officer().post_json(
+        comms.post_json(
             "/api/notifications",
-            &json!({"contact_id": contact, "channel": "email", "purpose": "status-updates", "body": "Your claim moved"}),
+            &json!({"contact_id": contact, "template_id": template_id}),
         )
     };
     let refused = send();
@@ -156,31 +165,34 @@ fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    let consent = json!({"contact_id": contact, "purpose": "status-updates", "channel": "email",
+    let consent = json!({"contact_id": contact, "purpose": "status-updates", "channel": "portal",
         "decision": "given", "notice_id": "general", "notice_version": 1,
         "data_categories": ["contact-details"], "given_at": now_ms,
         "collection": {"method": "phone-call", "call_reference": "CALL-7", "officer_id": "officer-1"}});
     assert_eq!(officer().post_json("/api/consents", &consent).status, 201);
     let sent = send();
     assert_eq!(sent.status, 201, "{}", sent.body);
-    let body = sent.json();
-    let notification_id = body["notification"]["id"].as_str().unwrap();
+    let notification_id = sent.json()["id"].as_str().unwrap().to_string();
+    let read = comms
+        .get(&format!("/api/notifications/{notification_id}"))
+        .json();
+    assert_eq!(
+        read["status"], "delivered",
+        "portal messages land in the inbox"
+    );
     let interaction = officer().get(&format!(
         "/api/interactions/{}",
-        body["interaction_id"].as_str().unwrap()
+        read["interaction_id"].as_str().unwrap()
     ));
     assert_eq!(interaction.status, 200);
     assert_eq!(interaction.json()["direction"], "outbound");
-    assert_eq!(interaction.json()["notification_id"], notification_id);
     assert_eq!(
-        officer()
-            .get(&format!("/api/notifications/{notification_id}"))
-            .json()["status"],
-        "created"
+        interaction.json()["notification_id"],
+        notification_id.as_str()
     );
 
     let withdrawal = json!({"contact_id": contact, "purpose": "status-updates",
-        "channel": "email", "via": "phone"});
+        "channel": "portal", "via": "phone"});
     assert_eq!(
         officer()
             .post_json("/api/consents/withdrawals", &withdrawal)

@@ -31,6 +31,8 @@ pub enum Action {
     NotificationSend,
     NotificationRead,
     NotificationDispatch,
+    /// Create GOV.UK Notify-compatible services and their API keys, revoke keys.
+    NotificationServiceManage,
     TemplateManage,
     TemplateRead,
     InboxRead,
@@ -267,6 +269,12 @@ pub const MATRIX: &[MatrixRow] = &[
         Action::NotificationDispatch,
         "notification.dispatch",
         true,
+        [No, No, No, No, Any, No],
+    ),
+    row(
+        Action::NotificationServiceManage,
+        "notification.service-manage",
+        false,
         [No, No, No, No, Any, No],
     ),
     row(

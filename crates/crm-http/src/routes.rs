@@ -111,7 +111,58 @@ pub const INTERACTION_LOG: &[Route] = &[
 
 pub const NOTIFICATION: &[Route] = &[
     route("POST", "/api/notifications", "sendNotification"),
+    // Before `{id}`: the first template that matches wins.
+    route("GET", "/api/notifications/inbox", "listInbox"),
+    route(
+        "POST",
+        "/api/notifications/dispatch",
+        "dispatchNotifications",
+    ),
+    public_route(
+        "POST",
+        "/api/notifications/receipts/{id}",
+        "receiveDeliveryReceipt",
+    ),
+    route("POST", "/api/notifications/services", "createNotifyService"),
+    route(
+        "POST",
+        "/api/notifications/services/{id}/keys",
+        "createNotifyApiKey",
+    ),
+    route(
+        "GET",
+        "/api/notifications/services/{id}/keys",
+        "listNotifyApiKeys",
+    ),
+    route(
+        "POST",
+        "/api/notifications/services/{id}/keys/{key_id}/revoke",
+        "revokeNotifyApiKey",
+    ),
     route("GET", "/api/notifications/{id}", "getNotification"),
+    route("POST", "/api/templates", "createTemplate"),
+    route("GET", "/api/templates", "listTemplates"),
+    route("GET", "/api/templates/{id}", "getTemplate"),
+    route("POST", "/api/templates/{id}/versions", "reviseTemplate"),
+    route(
+        "GET",
+        "/api/templates/{id}/versions/{version}",
+        "getTemplateVersion",
+    ),
+    route("POST", "/api/templates/{id}/preview", "previewTemplate"),
+    public_route("POST", "/v2/notifications/email", "v2SendEmail"),
+    public_route("POST", "/v2/notifications/sms", "v2SendSms"),
+    public_route("POST", "/v2/notifications/letter", "v2SendLetter"),
+    public_route("GET", "/v2/notifications", "v2ListNotifications"),
+    public_route("GET", "/v2/notifications/{id}", "v2GetNotification"),
+    public_route("GET", "/v2/templates", "v2ListTemplates"),
+    public_route("GET", "/v2/template/{id}", "v2GetTemplate"),
+    public_route(
+        "GET",
+        "/v2/template/{id}/version/{version}",
+        "v2GetTemplateVersion",
+    ),
+    public_route("POST", "/v2/template/{id}/preview", "v2PreviewTemplate"),
 ];
 
 pub const AUDIT: &[Route] = &[

@@ -1,0 +1,1341 @@
+//! Notification on a real host with real local providers: templates and
+//! previews, consent-checked sends, idempotent retries, the portal inbox,
+//! scheduling, withdrawal, retries to exhaustion, receipts, the Notify v2
+//! API and its authentication, the Notify relay, status callbacks, and
+//! (on a host of their own) rate and daily limits.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crm_notify::{ApiKey, create_notify_jwt, sign_body, verify_notify_jwt};
+use crm_tests::auth::{link_citizen, now_secs, token};
+use crm_tests::provider::{Answer, ProviderServer};
+use crm_tests::{Caller, Host, Reply, Value, json, workspace};
+
+const SEALING_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const WEBHOOK_SECRET: &str = "webhook-shared-secret";
+const UPSTREAM_CALLBACK_TOKEN: &str = "upstream-notify-callback-token";
+/// The upstream Notify key the relay signs with.
+const UPSTREAM_KEY: &str =
+    "relay-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0";
+const UPSTREAM_SMS_TEMPLATE: &str = "f33517ff-2a88-4f6e-b855-c550268ce08a";
+
+struct App {
+    host: Host,
+    state: tempfile::TempDir,
+    /// The generic webhook provider (email and letters).
+    webhook: ProviderServer,
+    /// The upstream Notify the relay sends text messages to.
+    upstream: ProviderServer,
+    /// Services' status callback endpoints.
+    callbacks: ProviderServer,
+}
+
+fn start(limits: &[(&str, &str)]) -> App {
+    let state = tempfile::tempdir().expect("state dir");
+    let webhook = ProviderServer::start();
+    let upstream = ProviderServer::start();
+    upstream.answer_always(Answer::Status(201, r#"{"id":"upstream-1"}"#.into()));
+    let callbacks = ProviderServer::start();
+    let mut variables = vec![
+        ("notification_sealing_key", SEALING_KEY.to_string()),
+        (
+            "notification_providers",
+            "email=webhook,sms=notify,letter=webhook".into(),
+        ),
+        (
+            "notification_webhook_url",
+            format!("{}/messages", webhook.origin()),
+        ),
+        ("notification_webhook_origin", "http://127.0.0.1:*".into()),
+        ("notification_webhook_secret", WEBHOOK_SECRET.into()),
+        ("notification_notify_url", upstream.origin()),
+        ("notification_notify_origin", "http://127.0.0.1:*".into()),
+        ("notification_notify_api_key", UPSTREAM_KEY.into()),
+        (
+            "notification_notify_templates",
+            format!("sms={UPSTREAM_SMS_TEMPLATE}"),
+        ),
+        (
+            "notification_notify_callback_token",
+            UPSTREAM_CALLBACK_TOKEN.into(),
+        ),
+        ("notification_callback_origin", "http://127.0.0.1:*".into()),
+        ("notification_provider_timeout_ms", "700".into()),
+        ("notification_retry_attempts", "3".into()),
+        ("notification_retry_base_ms", "1".into()),
+        ("notification_retry_max_ms", "1".into()),
+        ("notification_callback_attempts", "3".into()),
+        ("notification_callback_retry_ms", "1".into()),
+    ];
+    variables.extend(limits.iter().map(|(k, v)| (*k, v.to_string())));
+    let mut args = vec![
+        "--state-dir".to_string(),
+        state.path().to_str().unwrap().to_string(),
+    ];
+    for (name, value) in variables {
+        args.push("--variable".into());
+        args.push(format!("{name}={value}"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let host = Host::start_shared(&workspace().join("spin.toml"), &args);
+    App {
+        host,
+        state,
+        webhook,
+        upstream,
+        callbacks,
+    }
+}
+
+fn app() -> &'static App {
+    static APP: OnceLock<App> = OnceLock::new();
+    APP.get_or_init(|| start(&[]))
+}
+
+fn host() -> &'static Host {
+    &app().host
+}
+
+fn db_path(app: &App) -> std::path::PathBuf {
+    app.state.path().join("sqlite_db.db")
+}
+
+/// Takes in contacts and records their consent.
+fn officer(host: &Host) -> Caller<'_> {
+    host.as_caller(&token("officer-n", &["intake-officer", "case-worker"]))
+        .purpose("case-management")
+}
+
+/// Writes templates and sends messages.
+fn comms(host: &Host) -> Caller<'_> {
+    host.as_caller(&token("comms-1", &["communications-officer"]))
+        .purpose("communications")
+}
+
+fn admin(host: &Host) -> Caller<'_> {
+    host.as_caller(&token("admin-1", &["administrator"]))
+}
+
+fn auditor(host: &Host) -> Caller<'_> {
+    host.as_caller(&token("auditor-n", &["auditor"]))
+        .purpose("audit")
+}
+
+fn assert_problem(reply: &Reply, status: u16, kind: &str) -> Value {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    let body = reply.json();
+    assert_eq!(
+        body["type"],
+        format!("https://crm.gov.au/problems/{kind}"),
+        "{body}"
+    );
+    body
+}
+
+fn assert_notify_error(reply: &Reply, status: u16, error: &str) -> String {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    let body = reply.json();
+    assert_eq!(body["status_code"], status, "{body}");
+    assert_eq!(body["errors"][0]["error"], error, "{body}");
+    body["errors"][0]["message"].as_str().unwrap().to_string()
+}
+
+fn new_contact(host: &Host, name: &str, email: &str) -> String {
+    let reply = officer(host).post_json(
+        "/api/contacts",
+        &json!({"archetype": "individual", "display_name": name, "email": email}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.json()["id"].as_str().unwrap().to_string()
+}
+
+fn consent(host: &Host, contact: &str, purpose: &str, channel: &str, decision: &str) {
+    let reply = officer(host).post_json(
+        "/api/consents",
+        &json!({"contact_id": contact, "purpose": purpose, "channel": channel,
+                "decision": decision, "notice_id": "general", "notice_version": 1}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+}
+
+/// The pseudo-contact a raw address is consent-checked as (README).
+fn pseudo_contact(channel: &str, address: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{channel}:{}", address.trim().to_lowercase()));
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("recipient:{hex}")
+}
+
+fn template(host: &Host, kind: &str, subject: Option<&str>, body: &str, purpose: &str) -> String {
+    let mut request =
+        json!({"name": format!("{kind} template"), "type": kind, "body": body, "purpose": purpose});
+    if let Some(subject) = subject {
+        request["subject"] = json!(subject);
+    }
+    let reply = comms(host).post_json("/api/templates", &request);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.json()["id"].as_str().unwrap().to_string()
+}
+
+fn dispatch(host: &Host) -> Value {
+    let reply = admin(host).post_json("/api/notifications/dispatch", &json!({}));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()
+}
+
+fn notification(host: &Host, id: &str) -> Value {
+    let reply = comms(host).get(&format!("/api/notifications/{id}"));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()
+}
+
+/// Posts a signed webhook receipt.
+fn receipt(host: &Host, body: &Value, secret: &str) -> Reply {
+    let text = body.to_string();
+    let signature = sign_body(secret.as_bytes(), text.as_bytes());
+    host.request(
+        "POST",
+        "/api/notifications/receipts/webhook",
+        &[
+            ("content-type", "application/json"),
+            ("x-crm-signature", &signature),
+        ],
+        Some(text.as_bytes()),
+    )
+}
+
+/// A Notify service with a key of `key_type`; returns (service id, key).
+fn notify_service(host: &Host, extra: Value, key_type: &str) -> (String, String) {
+    let mut body = json!({"name": "Benefits portal"});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let reply = admin(host).post_json("/api/notifications/services", &body);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let service = reply.json()["id"].as_str().unwrap().to_string();
+    (service.clone(), new_key(host, &service, key_type))
+}
+
+fn new_key(host: &Host, service: &str, key_type: &str) -> String {
+    let reply = admin(host).post_json(
+        &format!("/api/notifications/services/{service}/keys"),
+        &json!({"name": format!("{key_type} key"), "key_type": key_type}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply.json()["key"].as_str().unwrap().to_string()
+}
+
+/// A Notify client: a fresh JWT made from `key`, `skew` seconds off.
+fn notify_client<'a>(host: &'a Host, key: &str, skew: i64) -> Caller<'a> {
+    let key = ApiKey::parse(key).expect("a Notify key");
+    host.as_caller(&create_notify_jwt(
+        key.secret(),
+        key.service_id(),
+        now_secs() + skew,
+    ))
+}
+
+#[test]
+fn templates_keep_their_versions_and_previews_are_safe() {
+    let host = host();
+    let id = template(
+        host,
+        "email",
+        Some("About your ((thing))"),
+        "Hello ((Name)),\n\n((items))\n\n((urgent??Please reply today.))",
+        "status-updates",
+    );
+    let preview = comms(host).post_json(
+        &format!("/api/templates/{id}/preview"),
+        &json!({"personalisation": {"name": "<script>x</script>", "thing": "claim",
+                 "items": ["one", "two"], "urgent": "yes"}}),
+    );
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    let preview = preview.json();
+    assert_eq!(preview["subject"], "About your claim");
+    let html = preview["html"].as_str().unwrap();
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(
+        html.contains("<li>one</li>") || html.contains("<li>\none"),
+        "{html}"
+    );
+    assert!(
+        preview["body"]
+            .as_str()
+            .unwrap()
+            .contains("Please reply today.")
+    );
+
+    let missing = comms(host).post_json(
+        &format!("/api/templates/{id}/preview"),
+        &json!({"personalisation": {"thing": "x"}}),
+    );
+    let body = assert_problem(&missing, 400, "template-render");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Missing personalisation: Name, items, urgent"),
+        "{body}"
+    );
+
+    let revised = comms(host).post_json(
+        &format!("/api/templates/{id}/versions"),
+        &json!({"subject": "Update on your ((thing))"}),
+    );
+    assert_eq!(revised.status, 201, "{}", revised.body);
+    assert_eq!(revised.json()["version"], 2);
+    let v1 = comms(host)
+        .get(&format!("/api/templates/{id}/versions/1"))
+        .json();
+    assert_eq!(v1["subject"], "About your ((thing))");
+    let latest = comms(host).get(&format!("/api/templates/{id}")).json();
+    assert_eq!(latest["version"], 2);
+    assert_eq!(latest["subject"], "Update on your ((thing))");
+    let listed = comms(host).get("/api/templates?type=email").json();
+    let listed: Vec<&Value> = listed["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["id"] == id.as_str())
+        .collect();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["version"], 2);
+
+    // The database refuses to change a version.
+    let db = rusqlite::Connection::open(db_path(app())).unwrap();
+    let refused = db.execute(
+        "UPDATE notification_templates SET body = 'x' WHERE id = ?1",
+        [&id],
+    );
+    assert!(refused.unwrap_err().to_string().contains("immutable"));
+
+    let bad = comms(host).post_json(
+        "/api/templates",
+        &json!({"name": "", "type": "sms", "subject": "no", "body": "((unclosed", "purpose": "Not A Slug"}),
+    );
+    let body = assert_problem(&bad, 400, "validation");
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"name") && fields.contains(&"purpose") && fields.contains(&"subject"),
+        "{body}"
+    );
+    let caseworker = host.as_caller(&token("cw", &["case-worker"]));
+    assert_problem(
+        &caseworker.post_json(
+            "/api/templates",
+            &json!({"name": "x", "type": "sms", "body": "x", "purpose": "x"}),
+        ),
+        403,
+        "forbidden",
+    );
+}
+
+#[test]
+fn a_send_to_a_contact_needs_consent_and_is_delivered_recorded_and_audited() {
+    let app = app();
+    let host = &app.host;
+    let contact = new_contact(host, "Consenting Person", "person.one@example.gov.au");
+    let id = template(
+        host,
+        "email",
+        Some("Claim ((ref))"),
+        "Your claim ((ref)) moved.",
+        "claim-updates",
+    );
+    let send = || {
+        comms(host).post_json(
+            "/api/notifications",
+            &json!({"template_id": id, "contact_id": contact, "personalisation": {"ref": "C-1"}}),
+        )
+    };
+    let refused = assert_problem(&send(), 400, "consent-refused");
+    assert!(
+        refused["detail"].as_str().unwrap().contains("no-consent"),
+        "{refused}"
+    );
+    let audit = auditor(host)
+        .get(&format!(
+            "/api/audit/entries?limit=500&resource=template/{id}"
+        ))
+        .json();
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["outcome"] == "denied" && e["detail"] == "consent-refused:no-consent"),
+        "{audit}"
+    );
+    assert!(
+        app.webhook.received_with(&contact).is_empty(),
+        "nothing is sent without consent"
+    );
+
+    consent(host, &contact, "claim-updates", "email", "given");
+    let sent = send();
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let message = sent.json();
+    let message_id = message["id"].as_str().unwrap();
+    assert_eq!(message["status"], "sending");
+    assert_eq!(message["recipient"], "person.one@example.gov.au");
+    let handed = app.webhook.wait_for(message_id, 1);
+    assert_eq!(handed.len(), 1);
+    let request = &handed[0];
+    assert_eq!(request.path, "/messages");
+    assert_eq!(request.header("idempotency-key"), Some(message_id));
+    assert!(crm_notify::verify_body_signature(
+        WEBHOOK_SECRET.as_bytes(),
+        request.body.as_bytes(),
+        request.header("x-crm-signature")
+    ));
+    assert_eq!(request.json()["body"], "Your claim C-1 moved.");
+    assert_eq!(request.json()["to"], "person.one@example.gov.au");
+
+    // A receipt with a bad signature is refused; a good one is applied once.
+    let delivered = json!({"id": message_id, "status": "delivered"});
+    assert_problem(
+        &receipt(host, &delivered, "wrong-secret"),
+        401,
+        "unauthorized",
+    );
+    let applied = receipt(host, &delivered, WEBHOOK_SECRET);
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    assert_eq!(applied.json()["applied"], true);
+    let late = receipt(
+        host,
+        &json!({"id": message_id, "status": "temporary-failure"}),
+        WEBHOOK_SECRET,
+    );
+    assert_eq!(late.json()["applied"], false);
+    let read = notification(host, message_id);
+    assert_eq!(read["status"], "delivered");
+    let statuses: Vec<&str> = read["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["created", "sending", "delivered"]);
+
+    // The final status is an outbound interaction in the contact's log.
+    let interaction_id = read["interaction_id"]
+        .as_str()
+        .expect("recorded in the interaction log");
+    let interaction = officer(host).get(&format!("/api/interactions/{interaction_id}"));
+    assert_eq!(interaction.status, 200, "{}", interaction.body);
+    let interaction = interaction.json();
+    assert_eq!(interaction["direction"], "outbound");
+    assert_eq!(interaction["notification_id"], message_id);
+    assert_eq!(interaction["contact_id"], contact.as_str());
+    let audit = auditor(host)
+        .get(&format!(
+            "/api/audit/entries?limit=500&resource=notification/{message_id}"
+        ))
+        .json();
+    let actions: Vec<(&str, &str)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["detail"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(actions.contains(&("notification.send", "")), "{actions:?}");
+    assert!(
+        actions.contains(&("notification.receipt", "delivered")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("notification.status", "delivered")),
+        "{actions:?}"
+    );
+
+    // Reading notifications is for those who send them.
+    let intake = host
+        .as_caller(&token("intake-only", &["intake-officer"]))
+        .purpose("case-management");
+    assert_problem(
+        &intake.get(&format!("/api/notifications/{message_id}")),
+        403,
+        "forbidden",
+    );
+}
+
+#[test]
+fn a_retried_send_never_sends_twice() {
+    let app = app();
+    let host = &app.host;
+    let contact = new_contact(host, "Retry Person", "retry.person@example.gov.au");
+    consent(host, &contact, "claim-updates", "email", "given");
+    let id = template(host, "email", Some("Hi"), "Hello ((name))", "claim-updates");
+    let send = |name: &str| {
+        comms(host)
+            .header("idempotency-key", "retry-abc-1")
+            .post_json("/api/notifications", &json!({"template_id": id, "contact_id": contact, "personalisation": {"name": name}}))
+    };
+    let first = send("Ann");
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = send("Ann");
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    let message_id = first.json()["id"].as_str().unwrap().to_string();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        app.webhook.received_with(&message_id).len(),
+        1,
+        "handed over once: {}",
+        first.body
+    );
+    assert_problem(&send("Bob"), 409, "idempotency-key-reused");
+    // Another caller's key of the same name is theirs alone.
+    let other = host
+        .as_caller(&token("comms-2", &["communications-officer"]))
+        .header("idempotency-key", "retry-abc-1")
+        .post_json(
+            "/api/notifications",
+            &json!({"template_id": id, "contact_id": contact, "personalisation": {"name": "Ann"}}),
+        );
+    assert_eq!(other.status, 201, "{}", other.body);
+    assert_ne!(other.json()["id"], first.json()["id"]);
+}
+
+#[test]
+fn portal_messages_go_to_the_citizens_inbox() {
+    let app = app();
+    let host = &app.host;
+    let contact = new_contact(host, "Portal Person", "portal.person@example.gov.au");
+    consent(host, &contact, "claim-updates", "portal", "given");
+    let portal = template(
+        host,
+        "portal",
+        Some("New message"),
+        "Your claim ((ref)) is approved.",
+        "claim-updates",
+    );
+    let sent = comms(host).post_json(
+        "/api/notifications",
+        &json!({"template_id": portal, "contact_id": contact, "personalisation": {"ref": "P-9"}}),
+    );
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    assert_eq!(sent.json()["status"], "delivered");
+    link_citizen(&db_path(app), "citizen-inbox-1", &contact);
+    let citizen = host
+        .as_caller(&token("citizen-inbox-1", &["citizen"]))
+        .purpose("service-delivery");
+    let inbox = citizen.get("/api/notifications/inbox");
+    assert_eq!(inbox.status, 200, "{}", inbox.body);
+    let messages = inbox.json()["messages"].as_array().unwrap().clone();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["body"], "Your claim P-9 is approved.");
+    assert_problem(
+        &comms(host).get("/api/notifications/inbox"),
+        403,
+        "forbidden",
+    );
+    // A portal message needs a contact.
+    let raw = comms(host).post_json("/api/notifications", &json!({"template_id": portal, "email_address": "a@example.gov.au", "personalisation": {"ref": "x"}}));
+    assert_problem(&raw, 400, "validation");
+    // With several templates, the contact's preferred channel (email) wins.
+    consent(host, &contact, "claim-updates", "email", "given");
+    let email = template(
+        host,
+        "email",
+        Some("Email"),
+        "By email ((ref))",
+        "claim-updates",
+    );
+    let chosen = comms(host).post_json(
+        "/api/notifications",
+        &json!({"template_ids": [portal, email], "contact_id": contact, "personalisation": {"ref": "Q"}}),
+    );
+    assert_eq!(chosen.status, 201, "{}", chosen.body);
+    assert_eq!(chosen.json()["channel"], "email");
+}
+
+#[test]
+fn queued_messages_are_cancelled_by_withdrawal_and_checked_again_at_dispatch() {
+    let app = app();
+    let host = &app.host;
+    let id = template(
+        host,
+        "email",
+        Some("Later"),
+        "See you ((when))",
+        "reminders",
+    );
+    let soon = |secs: i64| crm_tests::auth::now_secs() + secs;
+    let rfc3339 = |secs: i64| {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.query_row(
+            "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', ?1, 'unixepoch')",
+            [secs],
+            |r| r.get::<_, String>(0),
+        )
+        .unwrap()
+    };
+    // Withdrawal after queueing: dispatch asks consent again and cancels.
+    let first = new_contact(host, "Withdrawing Person", "withdrawing@example.gov.au");
+    consent(host, &first, "reminders", "email", "given");
+    let queued = comms(host).post_json(
+        "/api/notifications",
+        &json!({"template_id": id, "contact_id": first, "personalisation": {"when": "soon"}, "scheduled_for": rfc3339(soon(1))}),
+    );
+    assert_eq!(queued.status, 201, "{}", queued.body);
+    let queued_id = queued.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(queued.json()["status"], "created");
+    consent(host, &first, "reminders", "email", "withdrawn");
+    std::thread::sleep(Duration::from_millis(1_200));
+    let summary = dispatch(host);
+    assert!(
+        summary["consent_cancelled"].as_u64().unwrap() >= 1,
+        "{summary}"
+    );
+    let read = notification(host, &queued_id);
+    assert_eq!(read["status"], "cancelled");
+    assert!(
+        read["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("withdrawn"),
+        "{read}"
+    );
+    assert!(app.webhook.received_with(&queued_id).is_empty());
+    assert_eq!(
+        officer(host)
+            .get(&format!(
+                "/api/interactions/{}",
+                read["interaction_id"].as_str().unwrap()
+            ))
+            .status,
+        200
+    );
+
+    // A `consent.withdrawn` outbox event cancels queued messages before
+    // they are due.
+    let second = new_contact(host, "Evented Person", "evented@example.gov.au");
+    consent(host, &second, "reminders", "email", "given");
+    let later = comms(host).post_json(
+        "/api/notifications",
+        &json!({"template_id": id, "contact_id": second, "personalisation": {"when": "later"}, "scheduled_for": rfc3339(soon(3600))}),
+    );
+    let later_id = later.json()["id"].as_str().unwrap().to_string();
+    let db = rusqlite::Connection::open(db_path(app)).unwrap();
+    db.execute(
+        "INSERT INTO outbox_events (topic, aggregate_id, payload, occurred_at) VALUES ('consent.withdrawn', ?1, ?2, 0)",
+        [&second, &json!({"contact_id": second, "purpose": "reminders", "channel": "email"}).to_string()],
+    )
+    .unwrap();
+    let summary = dispatch(host);
+    assert!(
+        summary["withdrawals_cancelled"].as_u64().unwrap() >= 1,
+        "{summary}"
+    );
+    assert_eq!(notification(host, &later_id)["status"], "cancelled");
+    let cursor: i64 = db
+        .query_row(
+            "SELECT last_id FROM outbox_cursors WHERE consumer = 'notification'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let newest: i64 = db
+        .query_row("SELECT MAX(id) FROM outbox_events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(cursor, newest);
+}
+
+#[test]
+fn failed_deliveries_are_retried_then_become_technical_failures() {
+    let app = app();
+    let host = &app.host;
+    let contact = new_contact(host, "Unlucky Person", "unlucky@example.gov.au");
+    consent(host, &contact, "claim-updates", "email", "given");
+    let id = template(host, "email", Some("Hi"), "Attempt ((n))", "claim-updates");
+    let send = |n: &str| {
+        let reply = comms(host).post_json(
+            "/api/notifications",
+            &json!({"template_id": id, "contact_id": contact, "personalisation": {"n": n}}),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.json()
+    };
+    // 503, 429, then too slow: three attempts, then technical-failure.
+    app.webhook.script(
+        "Attempt exhaust",
+        [
+            Answer::Status(503, "{}".into()),
+            Answer::Status(429, "{}".into()),
+            Answer::Slow(Duration::from_millis(1_500), 200),
+        ],
+    );
+    let first = send("exhaust");
+    let message_id = first["id"].as_str().unwrap().to_string();
+    assert_eq!(first["status"], "created");
+    assert!(
+        first["failure_reason"].as_str().unwrap().contains("503"),
+        "{first}"
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    dispatch(host);
+    let second = notification(host, &message_id);
+    assert_eq!(second["status"], "created");
+    assert!(
+        second["failure_reason"].as_str().unwrap().contains("429"),
+        "{second}"
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    let summary = dispatch(host);
+    assert!(
+        summary["technical_failures"].as_u64().unwrap() >= 1,
+        "{summary}"
+    );
+    let last = notification(host, &message_id);
+    assert_eq!(last["status"], "technical-failure");
+    assert_eq!(last["attempts"], 3);
+    assert!(
+        last["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("no answer within"),
+        "{last}"
+    );
+    assert_eq!(app.webhook.received_with(&message_id).len(), 3);
+
+    // Garbage instead of HTTP is retried too, and the next try succeeds.
+    app.webhook.script("Attempt garbage", [Answer::Garbage]);
+    let garbled = send("garbage");
+    assert_eq!(garbled["status"], "created");
+    std::thread::sleep(Duration::from_millis(20));
+    dispatch(host);
+    assert_eq!(
+        notification(host, garbled["id"].as_str().unwrap())["status"],
+        "sending"
+    );
+    // A 4xx answer is not retried.
+    app.webhook
+        .script("Attempt refused", [Answer::Status(400, "{}".into())]);
+    assert_eq!(send("refused")["status"], "technical-failure");
+}
+
+#[test]
+fn notify_v2_sends_reads_lists_and_previews() {
+    let app = app();
+    let host = &app.host;
+    let email_template = template(
+        host,
+        "email",
+        Some("Ref ((ref))"),
+        "Hello ((name))",
+        "claim-updates",
+    );
+    let letter_template = template(
+        host,
+        "letter",
+        Some("Your letter"),
+        "Dear ((name))",
+        "claim-updates",
+    );
+    let (_, key) = notify_service(host, json!({}), "test");
+    let client = || notify_client(host, &key, 0);
+    for (channel, address) in [
+        ("email", "temp-fail@simulator.notify"),
+        ("email", "ann@example.gov.au"),
+        ("sms", "07700900002"),
+    ] {
+        consent(
+            host,
+            &pseudo_contact(channel, address),
+            "claim-updates",
+            channel,
+            "given",
+        );
+    }
+    let sent = client().post_json(
+        "/v2/notifications/email",
+        &json!({"email_address": "temp-fail@simulator.notify", "template_id": email_template, "personalisation": {"name": "Ann", "ref": "R1"}, "reference": "ref-1"}),
+    );
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let sent = sent.json();
+    assert_eq!(sent["content"]["subject"], "Ref R1");
+    assert_eq!(sent["content"]["body"], "Hello Ann");
+    assert_eq!(sent["reference"], "ref-1");
+    assert_eq!(sent["template"]["version"], 1);
+    let id = sent["id"].as_str().unwrap();
+    assert!(
+        sent["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/v2/notifications/{id}"))
+    );
+    let read = client().get(&format!("/v2/notifications/{id}")).json();
+    assert_eq!(
+        read["status"], "temporary-failure",
+        "test keys simulate: {read}"
+    );
+    assert_eq!(read["type"], "email");
+    assert_eq!(read["email_address"], "temp-fail@simulator.notify");
+    for field in [
+        "created_at",
+        "sent_at",
+        "completed_at",
+        "template",
+        "body",
+        "subject",
+        "line_1",
+        "postcode",
+    ] {
+        assert!(read.get(field).is_some(), "{field} in {read}");
+    }
+    assert!(
+        app.webhook.received_with(id).is_empty(),
+        "test keys deliver nothing"
+    );
+    let delivered = client().post_json(
+        "/v2/notifications/email",
+        &json!({"email_address": "ann@example.gov.au", "template_id": email_template, "personalisation": {"name": "Ann", "ref": "R2"}, "reference": "ref-2"}),
+    );
+    assert_eq!(delivered.status, 201, "{}", delivered.body);
+    let sms = template(host, "sms", None, "Code ((code))", "claim-updates");
+    let failed = client().post_json(
+        "/v2/notifications/sms",
+        &json!({"phone_number": "07700900002", "template_id": sms, "personalisation": {"code": "1"}}),
+    );
+    assert_eq!(failed.status, 201, "{}", failed.body);
+    assert_eq!(
+        client()
+            .get(&format!(
+                "/v2/notifications/{}",
+                failed.json()["id"].as_str().unwrap()
+            ))
+            .json()["status"],
+        "permanent-failure"
+    );
+
+    // Letters: the address is in the personalisation.
+    let letter_contact = pseudo_contact(
+        "letter",
+        r#"["Ms A Person","1 Example Street","SYDNEY NSW 2000"]"#,
+    );
+    consent(host, &letter_contact, "claim-updates", "letter", "given");
+    let letter = client().post_json(
+        "/v2/notifications/letter",
+        &json!({"template_id": letter_template, "personalisation": {"name": "A", "address_line_1": "Ms A Person", "address_line_2": "1 Example Street", "address_line_3": "SYDNEY NSW 2000"}}),
+    );
+    assert_eq!(letter.status, 201, "{}", letter.body);
+    let letter_read = client()
+        .get(&format!(
+            "/v2/notifications/{}",
+            letter.json()["id"].as_str().unwrap()
+        ))
+        .json();
+    assert_eq!(letter_read["line_1"], "Ms A Person");
+    assert_eq!(letter_read["postcode"], "SYDNEY NSW 2000");
+    assert_eq!(letter_read["status"], "received");
+
+    // Filters.
+    let by_reference = client().get("/v2/notifications?reference=ref-2").json();
+    assert_eq!(by_reference["notifications"].as_array().unwrap().len(), 1);
+    let failures = client()
+        .get("/v2/notifications?status=temporary-failure&status=permanent-failure")
+        .json();
+    assert_eq!(
+        failures["notifications"].as_array().unwrap().len(),
+        2,
+        "{failures}"
+    );
+    let emails = client().get("/v2/notifications?template_type=email").json();
+    assert_eq!(emails["notifications"].as_array().unwrap().len(), 2);
+    let older = client()
+        .get(&format!("/v2/notifications?older_than={id}"))
+        .json();
+    assert!(
+        older["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["id"] != id)
+    );
+    assert!(
+        older["links"]["current"]
+            .as_str()
+            .unwrap()
+            .contains("older_than")
+    );
+    assert_notify_error(
+        &client().get("/v2/notifications?status=lost"),
+        400,
+        "ValidationError",
+    );
+    assert_notify_error(
+        &client().get(&format!("/v2/notifications/{}", uuid_like(7))),
+        404,
+        "NoResultFound",
+    );
+
+    // Validation and missing personalisation as Notify words them.
+    let message = assert_notify_error(
+        &client().post_json(
+            "/v2/notifications/email",
+            &json!({"template_id": "nope", "colour": "red"}),
+        ),
+        400,
+        "ValidationError",
+    );
+    assert!(
+        message.contains("email_address is a required property"),
+        "{message}"
+    );
+    let message = assert_notify_error(
+        &client().post_json(
+            "/v2/notifications/email",
+            &json!({"email_address": "ann@example.gov.au", "template_id": email_template}),
+        ),
+        400,
+        "BadRequestError",
+    );
+    assert_eq!(message, "Missing personalisation: ref, name");
+    let message = assert_notify_error(
+        &client().post_json(
+            "/v2/notifications/sms",
+            &json!({"phone_number": "0412345678", "template_id": email_template}),
+        ),
+        400,
+        "BadRequestError",
+    );
+    assert_eq!(
+        message,
+        "email template is not suitable for sms notification"
+    );
+
+    // Templates.
+    let read = client()
+        .get(&format!("/v2/template/{email_template}"))
+        .json();
+    assert_eq!(read["type"], "email");
+    assert_eq!(read["version"], 1);
+    let version = client().get(&format!("/v2/template/{email_template}/version/1"));
+    assert_eq!(version.status, 200);
+    assert_notify_error(
+        &client().get(&format!("/v2/template/{email_template}/version/9")),
+        404,
+        "NoResultFound",
+    );
+    let listed = client().get("/v2/templates?type=sms").json();
+    assert!(
+        listed["templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["type"] == "sms")
+    );
+    assert!(
+        listed["templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == sms.as_str())
+    );
+    assert_notify_error(
+        &client().get("/v2/templates?type=fax"),
+        400,
+        "ValidationError",
+    );
+    let preview = client().post_json(
+        &format!("/v2/template/{email_template}/preview"),
+        &json!({"personalisation": {"name": "[x](http://evil)", "ref": "1"}}),
+    );
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(
+        !preview.json()["html"]
+            .as_str()
+            .unwrap()
+            .contains("href=\"http://evil"),
+        "{}",
+        preview.body
+    );
+}
+
+fn uuid_like(n: u8) -> String {
+    format!("{n:08x}-0000-4000-8000-000000000000")
+}
+
+#[test]
+fn notify_v2_pages_with_links_next() {
+    let host = host();
+    let sms = template(host, "sms", None, "Page ((n))", "claim-updates");
+    let (_, key) = notify_service(host, json!({}), "test");
+    let number = "07700900003";
+    consent(
+        host,
+        &pseudo_contact("sms", number),
+        "claim-updates",
+        "sms",
+        "given",
+    );
+    for n in 0..251 {
+        let reply = notify_client(host, &key, 0).post_json(
+            "/v2/notifications/sms",
+            &json!({"phone_number": number, "template_id": sms, "personalisation": {"n": n}}),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    let page = notify_client(host, &key, 0)
+        .get("/v2/notifications?template_type=sms")
+        .json();
+    assert_eq!(page["notifications"].as_array().unwrap().len(), 250);
+    let next = page["links"]["next"].as_str().expect("links.next");
+    let path = &next[next.find("/v2/").unwrap()..];
+    let rest = notify_client(host, &key, 0).get(path).json();
+    assert_eq!(rest["notifications"].as_array().unwrap().len(), 1);
+    assert!(rest["links"].get("next").is_none());
+}
+
+#[test]
+fn notify_v2_authentication() {
+    let host = host();
+    let (service, key) = notify_service(host, json!({}), "live");
+    assert_notify_error(&host.get("/v2/templates"), 401, "AuthError");
+    let basic = host.request(
+        "GET",
+        "/v2/templates",
+        &[("authorization", "Basic abc")],
+        None,
+    );
+    assert_notify_error(&basic, 401, "AuthError");
+    assert_eq!(
+        notify_client(host, &key, 0).get("/v2/templates").status,
+        200
+    );
+    assert_eq!(
+        notify_client(host, &key, -25).get("/v2/templates").status,
+        200
+    );
+    let skewed = assert_notify_error(
+        &notify_client(host, &key, 45).get("/v2/templates"),
+        403,
+        "AuthError",
+    );
+    assert!(skewed.contains("clock"), "{skewed}");
+    assert_notify_error(
+        &notify_client(host, &key, -45).get("/v2/templates"),
+        403,
+        "AuthError",
+    );
+    // The right service with the wrong secret.
+    let wrong = format!("k-{service}-{}", uuid_like(9));
+    let message = assert_notify_error(
+        &notify_client(host, &wrong, 0).get("/v2/templates"),
+        403,
+        "AuthError",
+    );
+    assert_eq!(message, "Invalid token: API key not found");
+    let unknown = format!("k-{}-{}", uuid_like(3), uuid_like(4));
+    let message = assert_notify_error(
+        &notify_client(host, &unknown, 0).get("/v2/templates"),
+        403,
+        "AuthError",
+    );
+    assert_eq!(message, "Invalid token: service not found");
+    // A token signed with HS512 or `none` is refused.
+    let api_key = ApiKey::parse(&key).unwrap();
+    let good = create_notify_jwt(api_key.secret(), api_key.service_id(), now_secs());
+    let claims = good.split('.').nth(1).unwrap();
+    use base64::Engine;
+    let none =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+    let forged = host
+        .as_caller(&format!("{none}.{claims}."))
+        .get("/v2/templates");
+    let message = assert_notify_error(&forged, 403, "AuthError");
+    assert_eq!(message, "Invalid token: algorithm used is not HS256");
+    // Our own JWTs are not Notify's.
+    assert_notify_error(&comms(host).get("/v2/templates"), 403, "AuthError");
+
+    // Revocation takes effect on the next request.
+    let keys = admin(host)
+        .get(&format!("/api/notifications/services/{service}/keys"))
+        .json();
+    let key_id = keys["keys"][0]["id"].as_str().unwrap().to_string();
+    assert!(
+        !keys.to_string().contains(&key[key.len() - 36..]),
+        "secrets are never listed"
+    );
+    let revoked = admin(host).post_json(
+        &format!("/api/notifications/services/{service}/keys/{key_id}/revoke"),
+        &json!({}),
+    );
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    let message = assert_notify_error(
+        &notify_client(host, &key, 0).get("/v2/templates"),
+        403,
+        "AuthError",
+    );
+    assert_eq!(message, "Invalid token: API key revoked");
+    let audit = auditor(host)
+        .get("/api/audit/entries?limit=500&resource=/v2/templates")
+        .json();
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "authenticate" && e["outcome"] == "denied"),
+        "{audit}"
+    );
+    // Only administrators manage keys; the sealing key never leaves.
+    assert_problem(
+        &comms(host).post_json(
+            &format!("/api/notifications/services/{service}/keys"),
+            &json!({"name": "x", "key_type": "live"}),
+        ),
+        403,
+        "forbidden",
+    );
+    let db = rusqlite::Connection::open(db_path(app())).unwrap();
+    let sealed: String = db
+        .query_row(
+            "SELECT secret_sealed FROM notify_api_keys WHERE id = ?1",
+            [&key_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(sealed.starts_with("v1.") && !sealed.contains(&key[key.len() - 36..]));
+}
+
+#[test]
+fn team_keys_send_only_to_the_guest_list() {
+    let host = host();
+    let id = template(host, "email", Some("Hi"), "Team ((x))", "claim-updates");
+    let (_, key) = notify_service(
+        host,
+        json!({"guest_list": ["Guest@Example.gov.au"]}),
+        "team",
+    );
+    for address in ["guest@example.gov.au", "stranger@example.gov.au"] {
+        consent(
+            host,
+            &pseudo_contact("email", address),
+            "claim-updates",
+            "email",
+            "given",
+        );
+    }
+    let send = |to: &str| {
+        notify_client(host, &key, 0).post_json(
+            "/v2/notifications/email",
+            &json!({"email_address": to, "template_id": id, "personalisation": {"x": "1"}}),
+        )
+    };
+    assert_eq!(send("guest@example.gov.au").status, 201);
+    let message = assert_notify_error(&send("stranger@example.gov.au"), 400, "BadRequestError");
+    assert_eq!(
+        message,
+        "Can't send to this recipient using a team-only API key"
+    );
+}
+
+#[test]
+fn raw_sends_without_consent_are_refused_for_notify_callers() {
+    let host = host();
+    let id = template(host, "email", Some("Hi"), "News ((x))", "newsletters");
+    let (_, key) = notify_service(host, json!({}), "live");
+    let reply = notify_client(host, &key, 0).post_json("/v2/notifications/email", &json!({"email_address": "nobody@example.gov.au", "template_id": id, "personalisation": {"x": "1"}}));
+    let message = assert_notify_error(&reply, 400, "BadRequestError");
+    assert!(message.contains("no-consent"), "{message}");
+}
+
+#[test]
+fn the_relay_signs_for_upstream_notify_and_services_get_status_callbacks() {
+    let app = app();
+    let host = &app.host;
+    let callback_token = "service-callback-token-1";
+    let (_, key) = notify_service(
+        host,
+        json!({"callback_url": format!("{}/callbacks", app.callbacks.origin()), "callback_bearer_token": callback_token}),
+        "live",
+    );
+    let sms = template(host, "sms", None, "Your code is ((code))", "claim-updates");
+    consent(
+        host,
+        &pseudo_contact("sms", "+61412345678"),
+        "claim-updates",
+        "sms",
+        "given",
+    );
+    let sent = notify_client(host, &key, 0).post_json(
+        "/v2/notifications/sms",
+        &json!({"phone_number": "0412 345 678", "template_id": sms, "personalisation": {"code": "4321"}, "reference": "relay-1"}),
+    );
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let id = sent.json()["id"].as_str().unwrap().to_string();
+    let relayed = app.upstream.wait_for(&id, 1);
+    assert_eq!(relayed.len(), 1);
+    let request = &relayed[0];
+    assert_eq!(request.path, "/v2/notifications/sms");
+    let upstream = ApiKey::parse(UPSTREAM_KEY).unwrap();
+    let token = request
+        .header("authorization")
+        .unwrap()
+        .strip_prefix("Bearer ")
+        .unwrap();
+    verify_notify_jwt(token, upstream.secret(), upstream.service_id(), now_secs())
+        .expect("a valid upstream JWT");
+    let body = request.json();
+    assert_eq!(body["phone_number"], "+61412345678");
+    assert_eq!(body["template_id"], UPSTREAM_SMS_TEMPLATE);
+    assert_eq!(body["reference"], id.as_str());
+    assert_eq!(body["personalisation"]["body"], "Your code is 4321");
+    assert_eq!(
+        notify_client(host, &key, 0)
+            .get(&format!("/v2/notifications/{id}"))
+            .json()["status"],
+        "sending"
+    );
+
+    // Upstream's receipt, with its token; the service's callback is
+    // refused once (503) and delivered by the next dispatch.
+    app.callbacks
+        .script(&id, [Answer::Status(503, "{}".into())]);
+    let upstream_receipt =
+        json!({"id": "upstream-1", "reference": id, "status": "delivered"}).to_string();
+    let refused = host.request(
+        "POST",
+        "/api/notifications/receipts/notify",
+        &[
+            ("content-type", "application/json"),
+            ("authorization", "Bearer not-the-token"),
+        ],
+        Some(upstream_receipt.as_bytes()),
+    );
+    assert_problem(&refused, 401, "unauthorized");
+    let accepted = host.request(
+        "POST",
+        "/api/notifications/receipts/notify",
+        &[
+            ("content-type", "application/json"),
+            (
+                "authorization",
+                &format!("Bearer {UPSTREAM_CALLBACK_TOKEN}"),
+            ),
+        ],
+        Some(upstream_receipt.as_bytes()),
+    );
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    let first = app.callbacks.wait_for(&id, 1);
+    assert_eq!(first.len(), 1);
+    std::thread::sleep(Duration::from_millis(10));
+    let summary = dispatch(host);
+    assert!(
+        summary["callbacks"]["delivered"].as_u64().unwrap() >= 1,
+        "{summary}"
+    );
+    let callbacks = app.callbacks.wait_for(&id, 2);
+    assert_eq!(callbacks.len(), 2);
+    let callback = &callbacks[1];
+    assert_eq!(callback.path, "/callbacks");
+    assert_eq!(
+        callback.header("authorization"),
+        Some(format!("Bearer {callback_token}").as_str())
+    );
+    let body = callback.json();
+    assert_eq!(body["status"], "delivered");
+    assert_eq!(body["reference"], "relay-1");
+    assert_eq!(body["notification_type"], "sms");
+    assert_eq!(body["to"], "+61412345678");
+}
+
+#[test]
+fn every_notification_route_answers() {
+    let host = host();
+    let everyone = host
+        .as_caller(&token(
+            "everyone-n",
+            &["communications-officer", "administrator", "case-worker"],
+        ))
+        .purpose("communications");
+    for (method, path) in [
+        ("GET", "/api/templates"),
+        ("GET", "/api/notifications/unknown"),
+        ("POST", "/api/notifications/dispatch"),
+    ] {
+        let reply = everyone.send(method, path, (method == "POST").then_some("{}"));
+        assert!(
+            matches!(reply.status, 200 | 404),
+            "{method} {path}: {}",
+            reply.body
+        );
+    }
+    let bad = everyone.send("POST", "/api/notifications", Some("{not json"));
+    assert_problem(&bad, 400, "invalid-json");
+    let big = format!("{{\"template_id\": \"{}\"}}", "x".repeat(2 << 20));
+    let reply = everyone.send("POST", "/api/notifications", Some(&big));
+    assert!(matches!(reply.status, 400 | 413), "{}", reply.body);
+    let (_, key) = notify_service(host, json!({}), "test");
+    let garbage =
+        notify_client(host, &key, 0).send("POST", "/v2/notifications/email", Some("{not json"));
+    assert_notify_error(&garbage, 400, "BadRequestError");
+}
+
+/// Limits run on a host of their own, configured tight.
+#[test]
+fn rate_and_daily_limits_answer_429() {
+    let app = start(&[
+        ("notification_rate_limit_per_minute", "6"),
+        ("notification_daily_limits", "sms=2"),
+    ]);
+    let host = &app.host;
+    let sms = template(host, "sms", None, "Limit ((n))", "claim-updates");
+    let (_, key) = notify_service(host, json!({}), "test");
+    consent(
+        host,
+        &pseudo_contact("sms", "07700900111"),
+        "claim-updates",
+        "sms",
+        "given",
+    );
+    let send = || {
+        notify_client(host, &key, 0).post_json(
+            "/v2/notifications/sms",
+            &json!({"phone_number": "07700900111", "template_id": sms, "personalisation": {"n": "1"}}),
+        )
+    };
+    // A burst of 3 (a third of the minute's 6, plus one) ...
+    assert_eq!(send().status, 201);
+    assert_eq!(send().status, 201);
+    let daily = assert_notify_error(&send(), 429, "TooManyRequestsError");
+    assert_eq!(daily, "Exceeded send limits (sms: 2) for today");
+    let rate = assert_notify_error(&send(), 429, "RateLimitError");
+    assert_eq!(
+        rate,
+        "Exceeded rate limit for key type TEST of 6 requests per 60 seconds"
+    );
+    // ... and the CRM's own senders see problems.
+    let contact = new_contact(host, "Limited Person", "limited@example.gov.au");
+    consent(host, &contact, "claim-updates", "email", "given");
+    let email = template(host, "email", Some("s"), "b", "claim-updates");
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let reply = comms(host).post_json(
+            "/api/notifications",
+            &json!({"template_id": email, "contact_id": contact}),
+        );
+        statuses.push(reply.status);
+        if reply.status == 429 {
+            assert_problem(&reply, 429, "rate-limited");
+            assert!(reply.header("retry-after").is_some());
+        }
+    }
+    assert_eq!(statuses, [201, 201, 201, 429]);
+}
