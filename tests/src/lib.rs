@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 pub use serde_json::{Value, json};
 
 pub mod auth;
+pub mod consent;
 pub mod consent_probe;
 pub mod provider;
 

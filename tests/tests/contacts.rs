@@ -360,14 +360,17 @@ fn bad_input_is_refused_per_field_and_nothing_is_written() {
 
 /// Records consent through the consent component's API.
 fn give_consent(contact: &str, purpose: &str, channel: &str) {
-    let consent = json!({"contact_id": contact, "purpose": purpose, "channel": channel,
-        "decision": "given", "notice_id": "general", "notice_version": 1});
+    let consent = crm_tests::consent::decision(contact, purpose, channel, "given", "officer-7");
     let reply = officer().post_json("/api/consents", &consent);
     assert_eq!(reply.status, 201, "{}", reply.body);
 }
 
 #[test]
 fn optional_fields_need_consent_for_their_purpose() {
+    let purpose = json!({"id": "research-survey", "category": "research", "lawful_basis": "consent", "description": "A survey of service users"});
+    let admin = host().as_caller(&token("admin-7", &["administrator"]));
+    let added = admin.post_json("/api/consents/purposes", &purpose);
+    assert_eq!(added.status, 201, "{}", added.body);
     let research = json!({"source": "portal", "purpose": "research-survey", "channel": "portal"});
     // At intake a new contact has no consent to the purpose yet.
     let refused = officer().post_json(

@@ -247,26 +247,39 @@ fn a_notification_appends_through_the_leaf_onto_the_same_chain() {
         "2026-05-01T10:00:00Z",
         "Asked for updates",
     ));
-    let consent = json!({"contact_id": contact, "purpose": "status-updates", "channel": "email",
-        "decision": "given", "notice_id": "general", "notice_version": 1});
-    assert_eq!(officer().post_json("/api/consents", &consent).status, 201);
-    let sent = officer().post_json(
+    let comms = host()
+        .as_caller(&token("comms-1", &["communications-officer"]))
+        .purpose("communications");
+    let template = comms.post_json(
+        "/api/templates",
+        &json!({"name": "Claim moved", "type": "portal", "subject": "Your claim", "body": "Your claim moved", "purpose": "status-updates"}),
+    );
+    assert_eq!(template.status, 201, "{}", template.body);
+    let consent =
+        crm_tests::consent::decision(&contact, "status-updates", "portal", "given", "officer-1");
+    let recorded = officer().post_json("/api/consents", &consent);
+    assert_eq!(recorded.status, 201, "{}", recorded.body);
+    let sent = comms.post_json(
         "/api/notifications",
-        &json!({"contact_id": contact, "channel": "email", "purpose": "status-updates", "body": "Your claim moved"}),
+        &json!({"contact_id": contact, "template_id": template.json()["id"]}),
     );
     assert_eq!(sent.status, 201, "{}", sent.body);
-    let sent = sent.json();
+    let notification_id = sent.json()["id"].as_str().unwrap().to_string();
+    let read = comms
+        .get(&format!("/api/notifications/{notification_id}"))
+        .json();
+    assert_eq!(read["status"], "delivered", "{read}");
     let from_leaf = officer()
         .get(&format!(
             "/api/interactions/{}",
-            sent["interaction_id"].as_str().unwrap()
+            read["interaction_id"].as_str().unwrap()
         ))
         .json();
     assert_eq!(from_leaf["direction"], "outbound");
-    assert_eq!(from_leaf["channel"], "email");
+    assert_eq!(from_leaf["channel"], "portal");
     assert_eq!(from_leaf["category"], "notification");
-    assert_eq!(from_leaf["notification_id"], sent["notification"]["id"]);
-    assert_eq!(from_leaf["recorded_by"], "staff:officer-1");
+    assert_eq!(from_leaf["notification_id"], notification_id.as_str());
+    assert_eq!(from_leaf["recorded_by"], "staff:comms-1");
     assert_eq!(
         from_leaf["sequence"], 2,
         "after the HTTP append, on one chain"

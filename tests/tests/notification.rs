@@ -79,6 +79,14 @@ fn start(limits: &[(&str, &str)]) -> App {
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let host = Host::start_shared(&workspace().join("spin.toml"), &args);
+    // The consent-based purposes these tests send for.
+    for purpose in ["claim-updates", "reminders"] {
+        let reply = admin(&host).post_json(
+            "/api/consents/purposes",
+            &crm_tests::consent::direct_purpose(purpose),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
     App {
         host,
         state,
@@ -144,19 +152,26 @@ fn assert_notify_error(reply: &Reply, status: u16, error: &str) -> String {
 fn new_contact(host: &Host, name: &str, email: &str) -> String {
     let reply = officer(host).post_json(
         "/api/contacts",
-        &json!({"archetype": "individual", "display_name": name, "email": email}),
+        &json!({"archetype": "individual", "display_name": name, "email": email, "preferred_channel": "email"}),
     );
     assert_eq!(reply.status, 201, "{}", reply.body);
     reply.json()["id"].as_str().unwrap().to_string()
 }
 
+/// Records `decision` (`given`, `refused`) or a withdrawal (`withdrawn`).
 fn consent(host: &Host, contact: &str, purpose: &str, channel: &str, decision: &str) {
-    let reply = officer(host).post_json(
-        "/api/consents",
-        &json!({"contact_id": contact, "purpose": purpose, "channel": channel,
-                "decision": decision, "notice_id": "general", "notice_version": 1}),
-    );
-    assert_eq!(reply.status, 201, "{}", reply.body);
+    let reply = if decision == "withdrawn" {
+        officer(host).post_json(
+            "/api/consents/withdrawals",
+            &crm_tests::consent::withdrawal(contact, purpose, channel),
+        )
+    } else {
+        officer(host).post_json(
+            "/api/consents",
+            &crm_tests::consent::decision(contact, purpose, channel, decision, "officer-n"),
+        )
+    };
+    assert!(matches!(reply.status, 200 | 201), "{}", reply.body);
 }
 
 /// The pseudo-contact a raw address is consent-checked as (README).
@@ -585,7 +600,8 @@ fn queued_messages_are_cancelled_by_withdrawal_and_checked_again_at_dispatch() {
         )
         .unwrap()
     };
-    // Withdrawal after queueing: dispatch asks consent again and cancels.
+    // A do-not-contact entry after queueing (no outbox event): dispatch
+    // asks consent again and cancels.
     let first = new_contact(host, "Withdrawing Person", "withdrawing@example.gov.au");
     consent(host, &first, "reminders", "email", "given");
     let queued = comms(host).post_json(
@@ -595,7 +611,11 @@ fn queued_messages_are_cancelled_by_withdrawal_and_checked_again_at_dispatch() {
     assert_eq!(queued.status, 201, "{}", queued.body);
     let queued_id = queued.json()["id"].as_str().unwrap().to_string();
     assert_eq!(queued.json()["status"], "created");
-    consent(host, &first, "reminders", "email", "withdrawn");
+    let suppressed = officer(host).post_json(
+        "/api/consents/suppressions",
+        &json!({"contact_id": first, "channel": "email", "reason": "complaint"}),
+    );
+    assert_eq!(suppressed.status, 201, "{}", suppressed.body);
     std::thread::sleep(Duration::from_millis(1_200));
     let summary = dispatch(host);
     assert!(
@@ -608,7 +628,7 @@ fn queued_messages_are_cancelled_by_withdrawal_and_checked_again_at_dispatch() {
         read["failure_reason"]
             .as_str()
             .unwrap()
-            .contains("withdrawn"),
+            .contains("suppressed"),
         "{read}"
     );
     assert!(app.webhook.received_with(&queued_id).is_empty());
@@ -622,8 +642,8 @@ fn queued_messages_are_cancelled_by_withdrawal_and_checked_again_at_dispatch() {
         200
     );
 
-    // A `consent.withdrawn` outbox event cancels queued messages before
-    // they are due.
+    // A withdrawal through the consent API writes a `consent.withdrawn`
+    // outbox event, which cancels queued messages before they are due.
     let second = new_contact(host, "Evented Person", "evented@example.gov.au");
     consent(host, &second, "reminders", "email", "given");
     let later = comms(host).post_json(
@@ -631,12 +651,8 @@ fn queued_messages_are_cancelled_by_withdrawal_and_checked_again_at_dispatch() {
         &json!({"template_id": id, "contact_id": second, "personalisation": {"when": "later"}, "scheduled_for": rfc3339(soon(3600))}),
     );
     let later_id = later.json()["id"].as_str().unwrap().to_string();
+    consent(host, &second, "reminders", "email", "withdrawn");
     let db = rusqlite::Connection::open(db_path(app)).unwrap();
-    db.execute(
-        "INSERT INTO outbox_events (topic, aggregate_id, payload, occurred_at) VALUES ('consent.withdrawn', ?1, ?2, 0)",
-        [&second, &json!({"contact_id": second, "purpose": "reminders", "channel": "email"}).to_string()],
-    )
-    .unwrap();
     let summary = dispatch(host);
     assert!(
         summary["withdrawals_cancelled"].as_u64().unwrap() >= 1,
