@@ -329,20 +329,26 @@ fn import_rows(
         }
         Ok((Outcome::Written(reply), verdicts))
     })?;
-    // The audit trail writes on its own connection: after the transaction.
+    // The audit trail writes on its own connection: after the transaction,
+    // one write for the created rows and one for the candidates shown.
+    let mut created = Vec::new();
+    let mut shown = Vec::new();
     for ((_, row), verdict) in new.iter().zip(&verdicts) {
         match verdict {
-            Verdict::Create if !options.dry_run => ctx.record(
-                Action::ContactCreate,
-                &format!("contact/{}", row.id),
-                Some(&row.id),
-                AuditOutcome::Allowed,
-                Some("import"),
-            )?,
-            Verdict::DuplicateOf(found) => record_shown(ctx, found)?,
+            Verdict::Create if !options.dry_run => {
+                created.push((format!("contact/{}", row.id), Some(row.id.clone())));
+            }
+            Verdict::DuplicateOf(found) => shown.extend(found.iter()),
             _ => {}
         }
     }
+    ctx.record_many(
+        Action::ContactCreate,
+        &created,
+        AuditOutcome::Allowed,
+        Some("import"),
+    )?;
+    record_shown(ctx, shown)?;
     Ok(outcome)
 }
 

@@ -82,16 +82,25 @@ pub fn shown(ctx: &Ctx, candidates: &[Candidate]) -> Value {
 
 /// Records each candidate shown in the audit trail (never inside a
 /// transaction: the trail writes on its own connection).
-pub fn record_shown(ctx: &Ctx, candidates: &[Candidate]) -> Result<(), Problem> {
-    candidates.iter().try_for_each(|c| {
-        ctx.record(
-            Action::ContactSearch,
-            &format!("contact/{}", c.stored.id),
-            Some(&c.stored.id),
-            Outcome::Allowed,
-            Some("match-candidate"),
-        )
-    })
+pub fn record_shown<'a>(
+    ctx: &Ctx,
+    candidates: impl IntoIterator<Item = &'a Candidate>,
+) -> Result<(), Problem> {
+    let records: Vec<_> = candidates
+        .into_iter()
+        .map(|c| {
+            (
+                format!("contact/{}", c.stored.id),
+                Some(c.stored.id.clone()),
+            )
+        })
+        .collect();
+    ctx.record_many(
+        Action::ContactSearch,
+        &records,
+        Outcome::Allowed,
+        Some("match-candidate"),
+    )
 }
 
 /// [`shown`], recorded.

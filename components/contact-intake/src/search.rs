@@ -78,16 +78,13 @@ fn next_link(req: &Request, base: &str, cursor: &str) -> String {
     format!("{base}?{}", pairs.join("&"))
 }
 
+/// One audit entry per disclosed contact, written together.
 fn record_each(ctx: &Ctx, action: Action, found: &[Stored]) -> Result<(), Problem> {
-    found.iter().try_for_each(|stored| {
-        ctx.record(
-            action,
-            &format!("contact/{}", stored.id),
-            Some(&stored.id),
-            Outcome::Allowed,
-            None,
-        )
-    })
+    let records: Vec<_> = found
+        .iter()
+        .map(|stored| (format!("contact/{}", stored.id), Some(stored.id.clone())))
+        .collect();
+    ctx.record_many(action, &records, Outcome::Allowed, None)
 }
 
 pub fn search(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {

@@ -27,6 +27,8 @@ pub struct AuditRecord<'a> {
 /// Appends records to the audit trail.
 pub trait AuditSink {
     fn append(&self, record: &AuditRecord<'_>) -> Result<(), String>;
+    /// Appends `records` in order, all or none, in one write.
+    fn append_many(&self, records: &[AuditRecord<'_>]) -> Result<(), String>;
 }
 
 /// Defines `AuditTrail`, an [`AuditSink`] over the component's generated
@@ -37,10 +39,10 @@ macro_rules! audit_sink {
         /// The audit trail, through the plugged-in `audit-core` leaf.
         struct AuditTrail;
 
-        impl $crate::audit::AuditSink for AuditTrail {
-            fn append(&self, r: &$crate::audit::AuditRecord<'_>) -> Result<(), String> {
+        impl AuditTrail {
+            fn event(r: &$crate::audit::AuditRecord<'_>) -> crm::audit::trail::Event {
                 use crm::audit::trail::{Event, Outcome};
-                let event = Event {
+                Event {
                     context: crm::types::types::RequestContext {
                         request_id: r.request_id.to_string(),
                         actor: crm::types::types::Actor {
@@ -58,8 +60,21 @@ macro_rules! audit_sink {
                     },
                     subject_contact: r.subject_contact.map(str::to_string),
                     detail: r.detail.map(str::to_string),
-                };
-                crm::audit::trail::append(&event).map(drop)
+                }
+            }
+        }
+
+        impl $crate::audit::AuditSink for AuditTrail {
+            fn append(&self, r: &$crate::audit::AuditRecord<'_>) -> Result<(), String> {
+                crm::audit::trail::append(&Self::event(r)).map(drop)
+            }
+
+            fn append_many(
+                &self,
+                records: &[$crate::audit::AuditRecord<'_>],
+            ) -> Result<(), String> {
+                let events: Vec<_> = records.iter().map(Self::event).collect();
+                crm::audit::trail::append_many(&events).map(drop)
             }
         }
     };

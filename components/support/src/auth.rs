@@ -219,6 +219,38 @@ impl<'a> Ctx<'a> {
         )
     }
 
+    /// Records one entry per disclosed record, in one write: `(resource,
+    /// subject contact)` pairs, all with `action`, `outcome` and `detail`.
+    pub fn record_many(
+        &self,
+        action: Action,
+        records: &[(String, Option<String>)],
+        outcome: Outcome,
+        detail: Option<&str>,
+    ) -> Result<(), Problem> {
+        let actor_id = self.caller.actor_id();
+        let entries: Vec<AuditRecord<'_>> = records
+            .iter()
+            .map(|(resource, subject)| AuditRecord {
+                request_id: &self.request_id,
+                actor_id: &actor_id,
+                role: self.role(),
+                purpose: self.purpose(),
+                action: action.as_str(),
+                resource,
+                subject_contact: subject.as_deref(),
+                outcome,
+                detail,
+            })
+            .collect();
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.sink
+            .append_many(&entries)
+            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))
+    }
+
     fn append(
         &self,
         action: Action,
