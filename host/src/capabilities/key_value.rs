@@ -8,8 +8,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
+use futures::future::BoxFuture;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
+use crate::capabilities::sqlite::GroupCommit;
 use crate::state::HostState;
 
 mod bindings {
@@ -24,20 +26,26 @@ mod bindings {
 use bindings::fermyon::spin::key_value::{self as kv, Error};
 
 /// A key-value store backend. One value per label; a Redis or cloud backend
-/// is one more implementation of this trait.
+/// is one more implementation of this trait. Each operation answers once
+/// what it wrote (or could have read) is durable.
 pub trait KeyValueStore: Send + Sync {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
-    fn set(&self, key: &str, value: &[u8]) -> Result<()>;
-    fn delete(&self, key: &str) -> Result<()>;
-    fn exists(&self, key: &str) -> Result<bool>;
-    fn keys(&self) -> Result<Vec<String>>;
+    fn get(&self, key: String) -> BoxFuture<'static, Result<Option<Vec<u8>>>>;
+    fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'static, Result<()>>;
+    fn delete(&self, key: String) -> BoxFuture<'static, Result<()>>;
+    fn exists(&self, key: String) -> BoxFuture<'static, Result<bool>>;
+    fn keys(&self) -> BoxFuture<'static, Result<Vec<String>>>;
 }
 
 /// Spin's default backend: a table in a SQLite file shared by all labels
-/// that point at that file.
-pub struct SqliteKeyValue {
+/// that point at that file. Statements run on blocking threads; writes
+/// commit with `synchronous=NORMAL` and [`GroupCommit`] makes them durable
+/// several at a time, as for the SQLite databases.
+pub struct SqliteKeyValue(Arc<Inner>);
+
+struct Inner {
     store: String,
-    connection: Arc<Mutex<rusqlite::Connection>>,
+    connection: Mutex<rusqlite::Connection>,
+    commits: GroupCommit,
 }
 
 impl SqliteKeyValue {
@@ -47,61 +55,96 @@ impl SqliteKeyValue {
             .execute_batch(
                 "CREATE TABLE IF NOT EXISTS spin_key_value (
                     store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,
-                    PRIMARY KEY (store, key))",
+                    PRIMARY KEY (store, key));
+                 PRAGMA synchronous = NORMAL;",
             )
             .with_context(|| format!("creating the key-value table in {}", path.display()))?;
-        Ok(Self {
+        Ok(Self(Arc::new(Inner {
             store: store.to_string(),
-            connection: Arc::new(Mutex::new(connection)),
-        })
+            connection: Mutex::new(connection),
+            commits: GroupCommit::new(path),
+        })))
     }
 
-    fn with<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let connection = self
-            .connection
-            .lock()
-            .expect("key-value connection poisoned");
-        Ok(f(&connection)?)
+    /// Runs `f` on a blocking thread; `writes` statements take a commit
+    /// ticket. Answers once every commit `f` made or could have seen is on disk.
+    fn run<T: Send + 'static>(
+        &self,
+        writes: bool,
+        f: impl FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<T> + Send + 'static,
+    ) -> BoxFuture<'static, Result<T>> {
+        let inner = Arc::clone(&self.0);
+        Box::pin(async move {
+            let worker = Arc::clone(&inner);
+            let (result, durable) = tokio::task::spawn_blocking(move || {
+                let connection = worker
+                    .connection
+                    .lock()
+                    .expect("key-value connection poisoned");
+                let ticket = writes.then(|| worker.commits.issue());
+                let result = f(&connection, &worker.store);
+                if let Some(ticket) = ticket {
+                    worker.commits.finish(ticket);
+                }
+                (result, ticket.unwrap_or_else(|| worker.commits.latest()))
+            })
+            .await
+            .context("key-value task failed")?;
+            inner
+                .commits
+                .durable(durable)
+                .await
+                .context("making the key-value write durable")?;
+            Ok(result?)
+        })
     }
 }
 
+fn get_value(
+    c: &rusqlite::Connection,
+    store: &str,
+    key: &str,
+) -> rusqlite::Result<Option<Vec<u8>>> {
+    use rusqlite::OptionalExtension;
+    c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+        .query_row((store, key), |row| row.get(0))
+        .optional()
+}
+
 impl KeyValueStore for SqliteKeyValue {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        use rusqlite::OptionalExtension;
-        self.with(|c| {
-            c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                .query_row((&self.store, key), |row| row.get(0))
-                .optional()
-        })
+    fn get(&self, key: String) -> BoxFuture<'static, Result<Option<Vec<u8>>>> {
+        self.run(false, move |c, store| get_value(c, store, &key))
     }
 
-    fn set(&self, key: &str, value: &[u8]) -> Result<()> {
-        self.with(|c| {
+    fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'static, Result<()>> {
+        self.run(true, move |c, store| {
             c.prepare_cached(
                 "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
                  ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
             )?
-            .execute((&self.store, key, value))
+            .execute((store, &key, &value))
             .map(drop)
         })
     }
 
-    fn delete(&self, key: &str) -> Result<()> {
-        self.with(|c| {
+    fn delete(&self, key: String) -> BoxFuture<'static, Result<()>> {
+        self.run(true, move |c, store| {
             c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                .execute((&self.store, key))
+                .execute((store, &key))
                 .map(drop)
         })
     }
 
-    fn exists(&self, key: &str) -> Result<bool> {
-        Ok(self.get(key)?.is_some())
+    fn exists(&self, key: String) -> BoxFuture<'static, Result<bool>> {
+        self.run(false, move |c, store| {
+            get_value(c, store, &key).map(|v| v.is_some())
+        })
     }
 
-    fn keys(&self) -> Result<Vec<String>> {
-        self.with(|c| {
+    fn keys(&self) -> BoxFuture<'static, Result<Vec<String>>> {
+        self.run(false, |c, store| {
             c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?
-                .query_map([&self.store], |row| row.get(0))?
+                .query_map([store], |row| row.get(0))?
                 .collect()
         })
     }
@@ -148,7 +191,8 @@ impl kv::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        Ok(self.table.get(&store)?.0.get(&key).map_err(other))
+        let pending = self.table.get(&store)?.0.get(key);
+        Ok(pending.await.map_err(other))
     }
 
     async fn set(
@@ -157,7 +201,8 @@ impl kv::HostStore for HostState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        Ok(self.table.get(&store)?.0.set(&key, &value).map_err(other))
+        let pending = self.table.get(&store)?.0.set(key, value);
+        Ok(pending.await.map_err(other))
     }
 
     async fn delete(
@@ -165,7 +210,8 @@ impl kv::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<(), Error>> {
-        Ok(self.table.get(&store)?.0.delete(&key).map_err(other))
+        let pending = self.table.get(&store)?.0.delete(key);
+        Ok(pending.await.map_err(other))
     }
 
     async fn exists(
@@ -173,14 +219,16 @@ impl kv::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<bool, Error>> {
-        Ok(self.table.get(&store)?.0.exists(&key).map_err(other))
+        let pending = self.table.get(&store)?.0.exists(key);
+        Ok(pending.await.map_err(other))
     }
 
     async fn get_keys(
         &mut self,
         store: Resource<StoreHandle>,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        Ok(self.table.get(&store)?.0.keys().map_err(other))
+        let pending = self.table.get(&store)?.0.keys();
+        Ok(pending.await.map_err(other))
     }
 
     async fn drop(&mut self, store: Resource<StoreHandle>) -> wasmtime::Result<()> {

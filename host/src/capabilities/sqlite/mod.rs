@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::state::HostState;
-use group_commit::GroupCommit;
+pub use group_commit::GroupCommit;
 
 mod v2 {
     wasmtime::component::bindgen!({
