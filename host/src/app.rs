@@ -97,7 +97,13 @@ pub fn load(options: Options) -> Result<Arc<App>> {
             }
             Ok(ServedComponent {
                 pre,
-                wasi: WasiTemplate::new(id, &component.environment, &component.files, dir)?,
+                wasi: WasiTemplate::new(
+                    id,
+                    &component.environment,
+                    &component.files,
+                    &component.exclude_files,
+                    dir,
+                )?,
                 key_value: stores.key_value_grants(&component.key_value_stores)?,
                 sqlite: stores.sqlite_grants(&component.sqlite_databases)?,
                 variables: ComponentVariables::new(&component.variables, &app_variables)?,
@@ -161,26 +167,31 @@ impl<'a> Compiler<'a> {
             options.limits.max_memory_bytes,
             concurrency,
         )?;
-        let linker = host_linker(&engine)?;
+        let linker = host_linker(&engine, concurrency)?;
         Ok((engine, linker))
     }
 
     /// Compiles and pre-instantiates one component.
     fn prepare(&mut self, bytes: &[u8]) -> Result<ProxyPre<HostState>> {
-        let (compiled, linker) = match Component::new(&self.plain.0, bytes) {
-            Ok(compiled) => (compiled, &self.plain.1),
-            // Refused, perhaps for its async built-ins: the engine with
-            // concurrency support accepts all the other one does and more,
-            // so its verdict is the one to report.
-            Err(_) => {
-                let (engine, linker) = match &mut self.concurrent {
-                    Some(concurrent) => concurrent,
-                    none => none.insert(Self::engine(self.options, Concurrency::On)?),
-                };
-                let compiled = Component::new(engine, bytes).map_err(anyhow::Error::from)?;
-                (compiled, &*linker)
-            }
+        if let Ok(pre) = Self::prepare_on(&self.plain, bytes) {
+            return Ok(pre);
+        }
+        // Refused, perhaps for its async built-ins or an import only the
+        // engine with concurrency support links (an `async func`): that
+        // engine accepts all the other one does and more, so its verdict is
+        // the one to report.
+        let concurrent = match &mut self.concurrent {
+            Some(concurrent) => concurrent,
+            none => none.insert(Self::engine(self.options, Concurrency::On)?),
         };
+        Self::prepare_on(concurrent, bytes)
+    }
+
+    fn prepare_on(
+        (engine, linker): &(Engine, Linker<HostState>),
+        bytes: &[u8],
+    ) -> Result<ProxyPre<HostState>> {
+        let compiled = Component::new(engine, bytes).map_err(anyhow::Error::from)?;
         let instance_pre = linker
             .instantiate_pre(&compiled)
             .map_err(anyhow::Error::from)
@@ -197,13 +208,13 @@ impl<'a> Compiler<'a> {
     }
 }
 
-fn host_linker(engine: &Engine) -> Result<Linker<HostState>> {
+fn host_linker(engine: &Engine, concurrency: Concurrency) -> Result<Linker<HostState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     key_value::add_to_linker(&mut linker)?;
     sqlite::add_to_linker(&mut linker)?;
-    variables::add_to_linker(&mut linker)?;
+    variables::add_to_linker(&mut linker, concurrency)?;
     Ok(linker)
 }
 

@@ -456,9 +456,6 @@ fn validate_component(id: &str, c: &Component, m: &Manifest) -> Result<()> {
     if !c.ai_models.is_empty() {
         bail!("`ai_models` is not supported by crm-host");
     }
-    if !c.exclude_files.is_empty() {
-        bail!("`exclude_files` is not supported by crm-host");
-    }
     for (name, value) in &c.variables {
         if !is_snake(name) {
             bail!("variable name `{name}` is invalid: names must be lower_snake_case");
@@ -482,14 +479,10 @@ fn validate_component(id: &str, c: &Component, m: &Manifest) -> Result<()> {
         }
     }
     for f in &c.files {
-        match f {
-            FileMount::Pattern(p) if p.contains(['*', '?', '[']) => bail!(
-                "files: glob patterns (`{p}`) are not supported; use `{{ source = \"dir\", destination = \"/\" }}`"
-            ),
-            FileMount::Placement { destination, .. } if !destination.starts_with('/') => {
-                bail!("files: destination `{destination}` must be an absolute path")
-            }
-            _ => {}
+        if let FileMount::Placement { destination, .. } = f
+            && !destination.starts_with('/')
+        {
+            bail!("files: destination `{destination}` must be an absolute path")
         }
     }
     validate_dependencies(id, c, m)

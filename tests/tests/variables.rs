@@ -148,3 +148,18 @@ fn a_bad_variable_flag_is_refused() {
         &["no-equals-sign"],
     );
 }
+
+#[test]
+fn variables_3_0_answers_like_2_0() {
+    // `spin:variables/variables@3.0.0`, through `guest-vars3` (its `get` is a
+    // component-model `async func`, called with `wit_bindgen::block_on`).
+    let mut manifest = HEADER.to_string();
+    manifest += "\n[variables]\nregion = { default = \"eu-west\" }\n";
+    manifest += &trigger("/...", "vars3");
+    manifest += "\n[component.vars3]\nsource = \"{wasm:guest_vars3}\"\n[component.vars3.variables]\nregion = \"{{ region }}\"\n";
+    let app = AppDir::new(&manifest);
+    let host = start(&app, &["--variable", "region=ap-south"]);
+    assert_eq!(host.get("/?name=region").body, "ok:ap-south");
+    assert_eq!(host.get("/?name=nope").body, "error:undefined");
+    assert_eq!(host.get("/?name=Bad-Name").body, "error:invalid-name");
+}

@@ -13,11 +13,19 @@ fn host() -> &'static Host {
             let mut manifest = HEADER.to_string();
             manifest += &trigger("/files/...", "files");
             manifest += &trigger("/bare/...", "bare");
+            manifest += &trigger("/globbed/...", "globbed");
             manifest += &probe(
                 "files",
                 r#"files = [{ source = "assets", destination = "/mapped" }, { source = "static", destination = "/static" }]"#,
             );
             manifest += &probe("bare", "");
+            // Spin's other forms: glob strings, a plain path, a single file
+            // placed elsewhere, and `exclude_files`.
+            manifest += &probe(
+                "globbed",
+                r#"files = ["static/*.txt", "notes/**/*.md", "secret.txt", { source = "assets/deep/b.txt", destination = "/one/b.txt" }]
+exclude_files = ["notes/drafts/*"]"#,
+            );
             let app = AppDir::new(&manifest);
             std::fs::create_dir_all(app.path().join("static")).unwrap();
             std::fs::create_dir_all(app.path().join("assets/deep")).unwrap();
@@ -25,6 +33,9 @@ fn host() -> &'static Host {
             app.write("static/skip.md", "not matched");
             app.write("assets/deep/b.txt", "text b");
             app.write("secret.txt", "outside the mounts");
+            std::fs::create_dir_all(app.path().join("notes/drafts")).unwrap();
+            app.write("notes/top.md", "top note");
+            app.write("notes/drafts/wip.md", "excluded");
             let host = start_shared(&app, &[]);
             (host, app)
         })
@@ -78,5 +89,55 @@ fn nothing_else_is_visible() {
     assert!(
         op("/bare?op=file&path=/static/a.txt")["error"].is_string(),
         "no files for `bare`"
+    );
+}
+
+#[test]
+fn glob_patterns_paths_and_file_placements_are_copied_as_spin_does() {
+    for (path, expected) in [
+        ("/static/a.txt", "text a"),
+        ("/notes/top.md", "top note"),
+        ("/secret.txt", "outside the mounts"),
+        ("/one/b.txt", "text b"),
+    ] {
+        assert_eq!(
+            op(&format!("/globbed?op=file&path={}", enc(path))),
+            json!({"ok": expected}),
+            "{path}"
+        );
+    }
+    for path in [
+        "/static/skip.md",      // not matched by `static/*.txt`
+        "/notes/drafts/wip.md", // matched, then excluded
+        "/assets/deep/b.txt",   // only placed at `/one/b.txt`
+        "/spin.toml",
+    ] {
+        assert!(
+            op(&format!("/globbed?op=file&path={}", enc(path)))["error"].is_string(),
+            "{path} should not be visible"
+        );
+    }
+}
+
+#[test]
+fn files_are_read_only() {
+    let reply = host().post("/globbed?op=write&path=/static/a.txt", "overwritten");
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(reply.json()["error"].is_string(), "{}", reply.body);
+    assert_eq!(
+        op("/globbed?op=file&path=/static/a.txt"),
+        json!({"ok": "text a"})
+    );
+}
+
+#[test]
+fn entries_naming_nothing_are_refused_at_start() {
+    let mut manifest = HEADER.to_string();
+    manifest += &trigger("/...", "missing");
+    manifest += &probe("missing", r#"files = ["no-such-file.txt"]"#);
+    let app = AppDir::new(&manifest);
+    assert_refused(
+        &start_failure(&app, &[]),
+        &["missing", "no-such-file.txt", "does not exist"],
     );
 }

@@ -1,14 +1,19 @@
-//! Variables (`fermyon:spin/variables@2.0.0`): app `[variables]`, a component's
+//! Variables (`fermyon:spin/variables@2.0.0` and
+//! `spin:variables/variables@3.0.0`): app `[variables]`, a component's
 //! `variables = { key = "{{ app_var }}" }` templates, and the providers that
 //! give app variables their values, in Spin's order: `--variable`, then
 //! `SPIN_VARIABLE_<NAME>` from the environment, then the default.
+//!
+//! 3.0's `get` is a component-model `async func`, so it is only linked on the
+//! engine with concurrency support (see [`crate::engine`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{Accessor, HasSelf, Linker};
 
+use crate::engine::Concurrency;
 use crate::manifest::AppVariable;
 use crate::state::HostState;
 
@@ -20,7 +25,17 @@ mod bindings {
     });
 }
 
+/// `spin:variables/variables@3.0.0`.
+mod bindings3 {
+    wasmtime::component::bindgen!({
+        path: "../wit/deps/spin-variables@3.0.0",
+        inline: "package crm-host:variables3; world host { import spin:variables/variables@3.0.0; }",
+        imports: { default: trappable },
+    });
+}
+
 use bindings::fermyon::spin::variables::{self as wit, Error};
+use bindings3::spin::variables::variables as wit3;
 
 /// Resolved app variable values.
 #[derive(Debug)]
@@ -90,26 +105,49 @@ impl ComponentVariables {
     }
 }
 
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    Ok(())
-}
-
-impl wit::Host for HostState {
-    async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, Error>> {
+impl ComponentVariables {
+    /// A component variable's value, as both interface versions answer it.
+    fn get(&self, name: String) -> Result<String, Error> {
         let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
             && name
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid {
-            return Ok(Err(Error::InvalidName(name)));
+            return Err(Error::InvalidName(name));
         }
-        Ok(self
-            .variables
-            .0
-            .get(&name)
-            .cloned()
-            .ok_or(Error::Undefined(name)))
+        self.0.get(&name).cloned().ok_or(Error::Undefined(name))
+    }
+}
+
+/// Links 2.0, and 3.0 where the engine supports concurrency.
+pub fn add_to_linker(linker: &mut Linker<HostState>, concurrency: Concurrency) -> Result<()> {
+    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    if concurrency == Concurrency::On {
+        wit3::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    }
+    Ok(())
+}
+
+impl wit::Host for HostState {
+    async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, Error>> {
+        Ok(self.variables.get(name))
+    }
+}
+
+impl wit3::Host for HostState {}
+
+impl<U> wit3::HostWithStore<U> for HasSelf<HostState> {
+    async fn get(
+        accessor: &Accessor<U, Self>,
+        name: String,
+    ) -> wasmtime::Result<Result<String, wit3::Error>> {
+        let answer = accessor.with(|mut access| access.get().variables.get(name));
+        Ok(answer.map_err(|e| match e {
+            Error::InvalidName(n) => wit3::Error::InvalidName(n),
+            Error::Undefined(n) => wit3::Error::Undefined(n),
+            Error::Provider(m) => wit3::Error::Provider(m),
+            Error::Other(m) => wit3::Error::Other(m),
+        }))
     }
 }
 

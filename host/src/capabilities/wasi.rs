@@ -1,23 +1,24 @@
-//! WASI 0.2 for one component: its `environment`, its `files` mounted
-//! read-only, and stdout/stderr written line by line with a `[<component-id>] `
-//! prefix, so interleaved guests stay readable.
+//! WASI 0.2 for one component: its `environment`, its `files` (copied as
+//! Spin does, see [`super::files`]) mounted read-only at `/`, and
+//! stdout/stderr written line by line with a `[<component-id>] ` prefix, so
+//! interleaved guests stay readable.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
+use super::files::ComponentFiles;
 use crate::manifest::FileMount;
 
 /// What every instance of one component gets from WASI.
 pub struct WasiTemplate {
     environment: Vec<(String, String)>,
-    mounts: Vec<(PathBuf, String)>,
+    files: Option<Arc<ComponentFiles>>,
     prefix: Arc<str>,
 }
 
@@ -26,35 +27,22 @@ impl WasiTemplate {
         component_id: &str,
         environment: &std::collections::BTreeMap<String, String>,
         files: &[FileMount],
+        exclude_files: &[String],
         manifest_dir: &std::path::Path,
     ) -> Result<Self> {
-        let mut mounts = Vec::new();
-        for file in files {
-            let (source, destination) = match file {
-                FileMount::Placement {
-                    source,
-                    destination,
-                } => (source.as_str(), destination.clone()),
-                // A plain pattern is mounted at the same relative place under `/`.
-                FileMount::Pattern(pattern) => (
-                    pattern.as_str(),
-                    format!("/{}", pattern.trim_start_matches("./")),
-                ),
-            };
-            let host = manifest_dir.join(source);
-            if !host.is_dir() {
-                bail!(
-                    "component `{component_id}`: `files` entry `{source}` must be a directory beside the manifest (crm-host mounts directories)"
-                );
-            }
-            mounts.push((host, destination));
-        }
+        let files = if files.is_empty() {
+            None
+        } else {
+            let copied = ComponentFiles::copy(manifest_dir, files, exclude_files)
+                .with_context(|| format!("component `{component_id}`: files"))?;
+            Some(Arc::new(copied))
+        };
         Ok(Self {
             environment: environment
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-            mounts,
+            files,
             prefix: format!("[{component_id}] ").into(),
         })
     }
@@ -71,8 +59,8 @@ impl WasiTemplate {
                 prefix: Arc::clone(&self.prefix),
                 stderr: true,
             });
-        for (host, guest) in &self.mounts {
-            builder.preopened_dir(host, guest, FsPerms::ReadOnly)?;
+        if let Some(files) = &self.files {
+            builder.preopened_dir(files.root(), "/", FsPerms::ReadOnly)?;
         }
         Ok(builder.build())
     }

@@ -12,6 +12,7 @@
 //! | `var` | `name` | `{"ok": value}` or `{"error": kind}` |
 //! | `fetch` | `url` | `{"status","body"}` or `{"error"}` |
 //! | `file` | `path` | `{"ok": contents}` or `{"error"}` |
+//! | `write` | `path`; body = contents | `{"ok": true}` or `{"error"}` |
 //! | `env` | | `{"ok": {name: value}}` of the guest's environment |
 //! | `print` | `msg` | prints `msg` to stdout and stderr |
 //! | `trap` | | panics |
@@ -45,6 +46,10 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         "fetch" => fetch(&req).await,
         "file" => match std::fs::read_to_string(param(&req, "path").unwrap_or_default()) {
             Ok(text) => json!({ "ok": text }),
+            Err(e) => json!({ "error": e.kind().to_string() }),
+        },
+        "write" => match std::fs::write(param(&req, "path").unwrap_or_default(), req.body()) {
+            Ok(()) => json!({ "ok": true }),
             Err(e) => json!({ "error": e.kind().to_string() }),
         },
         "env" => json!({ "ok": std::env::vars().collect::<std::collections::BTreeMap<_, _>>() }),
