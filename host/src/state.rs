@@ -8,7 +8,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::capabilities::key_value::KeyValueGrants;
 use crate::capabilities::outbound_http::OutboundHooks;
-use crate::capabilities::sqlite::SqliteGrants;
+use crate::capabilities::sqlite::{Acknowledgement, SqliteGrants};
 use crate::capabilities::variables::ComponentVariables;
 
 pub struct HostState {
@@ -20,6 +20,8 @@ pub struct HostState {
     pub key_value: KeyValueGrants,
     pub sqlite: SqliteGrants,
     pub variables: ComponentVariables,
+    /// What the request's writes owe the disk before its effects leave the host.
+    pub ack: Acknowledgement,
 }
 
 impl WasiView for HostState {

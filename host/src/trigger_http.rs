@@ -24,7 +24,7 @@ use wasmtime_wasi_http::{Error as HttpError, WasiBody, WasiHttpCtx, WasiHttpView
 
 use crate::capabilities::key_value::KeyValueGrants;
 use crate::capabilities::outbound_http::{AllowedHosts, OutboundHooks};
-use crate::capabilities::sqlite::SqliteGrants;
+use crate::capabilities::sqlite::{Acknowledgement, SqliteGrants};
 use crate::capabilities::variables::ComponentVariables;
 use crate::capabilities::wasi::WasiTemplate;
 use crate::request_log::{self, RequestLine};
@@ -220,6 +220,7 @@ impl App {
             Ok(wasi) => wasi,
             Err(e) => return (internal_error(&format!("{e:#}")), None),
         };
+        let ack = Acknowledgement::default();
         let state = HostState {
             wasi,
             http: WasiHttpCtx::new(),
@@ -227,6 +228,7 @@ impl App {
             hooks: OutboundHooks {
                 app: Arc::clone(self),
                 allowed: Arc::clone(&component.allowed_hosts),
+                ack: ack.clone(),
             },
             limits: MemoryLimit {
                 max_bytes: self.limits.max_memory_bytes,
@@ -235,6 +237,7 @@ impl App {
             key_value: component.key_value.clone(),
             sqlite: component.sqlite.clone(),
             variables: component.variables.clone(),
+            ack: ack.clone(),
         };
         let mut store = Store::new(component.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
@@ -302,11 +305,22 @@ impl App {
             // one piece with a content-length (one write instead of a chunked
             // stream). A guest still running after a moment is streamed.
             Ok(Ok(response)) => {
-                match tokio::time::timeout(Duration::from_millis(1), &mut task).await {
+                let response = match tokio::time::timeout(Duration::from_millis(1), &mut task).await
+                {
                     Ok(Ok(Ok(()))) => buffered(response).await,
                     Ok(Ok(Err(failure))) => failure.response(component_id),
                     Ok(Err(join)) => internal_error(&format!("the request task failed: {join}")),
                     Err(_still_running) => response,
+                };
+                // Nothing the request wrote or saw is acknowledged before it
+                // is on disk (see `Acknowledgement`).
+                match ack.answer().await {
+                    Ok(()) => response,
+                    Err(e) => problem(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "not-durable",
+                        &format!("the request's writes could not be made durable: {e}"),
+                    ),
                 }
             }
             Ok(Err(code)) => problem(

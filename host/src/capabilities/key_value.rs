@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use futures::future::BoxFuture;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
-use crate::capabilities::sqlite::GroupCommit;
+use crate::capabilities::sqlite::{Acknowledgement, GroupCommit};
 use crate::state::HostState;
 
 mod bindings {
@@ -26,14 +26,20 @@ mod bindings {
 use bindings::fermyon::spin::key_value::{self as kv, Error};
 
 /// A key-value store backend. One value per label; a Redis or cloud backend
-/// is one more implementation of this trait. Each operation answers once
-/// what it wrote (or could have read) is durable.
+/// is one more implementation of this trait. What an operation wrote (or
+/// could have read) must be durable before the request's `ack` settles.
 pub trait KeyValueStore: Send + Sync {
-    fn get(&self, key: String) -> BoxFuture<'static, Result<Option<Vec<u8>>>>;
-    fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'static, Result<()>>;
-    fn delete(&self, key: String) -> BoxFuture<'static, Result<()>>;
-    fn exists(&self, key: String) -> BoxFuture<'static, Result<bool>>;
-    fn keys(&self) -> BoxFuture<'static, Result<Vec<String>>>;
+    fn get(&self, key: String, ack: Acknowledgement)
+    -> BoxFuture<'static, Result<Option<Vec<u8>>>>;
+    fn set(
+        &self,
+        key: String,
+        value: Vec<u8>,
+        ack: Acknowledgement,
+    ) -> BoxFuture<'static, Result<()>>;
+    fn delete(&self, key: String, ack: Acknowledgement) -> BoxFuture<'static, Result<()>>;
+    fn exists(&self, key: String, ack: Acknowledgement) -> BoxFuture<'static, Result<bool>>;
+    fn keys(&self, ack: Acknowledgement) -> BoxFuture<'static, Result<Vec<String>>>;
 }
 
 /// Spin's default backend: a table in a SQLite file shared by all labels
@@ -67,9 +73,10 @@ impl SqliteKeyValue {
     }
 
     /// Runs `f` on a blocking thread; `writes` statements take a commit
-    /// ticket. Answers once every commit `f` made or could have seen is on disk.
+    /// ticket. Every commit `f` made or could have seen is owed to `ack`.
     fn run<T: Send + 'static>(
         &self,
+        ack: Acknowledgement,
         writes: bool,
         f: impl FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'static, Result<T>> {
@@ -90,9 +97,7 @@ impl SqliteKeyValue {
             })
             .await
             .context("key-value task failed")?;
-            inner
-                .commits
-                .durable(durable)
+            ack.owe(&inner.commits, durable)
                 .await
                 .context("making the key-value write durable")?;
             Ok(result?)
@@ -112,12 +117,21 @@ fn get_value(
 }
 
 impl KeyValueStore for SqliteKeyValue {
-    fn get(&self, key: String) -> BoxFuture<'static, Result<Option<Vec<u8>>>> {
-        self.run(false, move |c, store| get_value(c, store, &key))
+    fn get(
+        &self,
+        key: String,
+        ack: Acknowledgement,
+    ) -> BoxFuture<'static, Result<Option<Vec<u8>>>> {
+        self.run(ack, false, move |c, store| get_value(c, store, &key))
     }
 
-    fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'static, Result<()>> {
-        self.run(true, move |c, store| {
+    fn set(
+        &self,
+        key: String,
+        value: Vec<u8>,
+        ack: Acknowledgement,
+    ) -> BoxFuture<'static, Result<()>> {
+        self.run(ack, true, move |c, store| {
             c.prepare_cached(
                 "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
                  ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
@@ -127,22 +141,22 @@ impl KeyValueStore for SqliteKeyValue {
         })
     }
 
-    fn delete(&self, key: String) -> BoxFuture<'static, Result<()>> {
-        self.run(true, move |c, store| {
+    fn delete(&self, key: String, ack: Acknowledgement) -> BoxFuture<'static, Result<()>> {
+        self.run(ack, true, move |c, store| {
             c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
                 .execute((store, &key))
                 .map(drop)
         })
     }
 
-    fn exists(&self, key: String) -> BoxFuture<'static, Result<bool>> {
-        self.run(false, move |c, store| {
+    fn exists(&self, key: String, ack: Acknowledgement) -> BoxFuture<'static, Result<bool>> {
+        self.run(ack, false, move |c, store| {
             get_value(c, store, &key).map(|v| v.is_some())
         })
     }
 
-    fn keys(&self) -> BoxFuture<'static, Result<Vec<String>>> {
-        self.run(false, |c, store| {
+    fn keys(&self, ack: Acknowledgement) -> BoxFuture<'static, Result<Vec<String>>> {
+        self.run(ack, false, |c, store| {
             c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?
                 .query_map([store], |row| row.get(0))?
                 .collect()
@@ -191,7 +205,7 @@ impl kv::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        let pending = self.table.get(&store)?.0.get(key);
+        let pending = self.table.get(&store)?.0.get(key, self.ack.clone());
         Ok(pending.await.map_err(other))
     }
 
@@ -201,7 +215,7 @@ impl kv::HostStore for HostState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let pending = self.table.get(&store)?.0.set(key, value);
+        let pending = self.table.get(&store)?.0.set(key, value, self.ack.clone());
         Ok(pending.await.map_err(other))
     }
 
@@ -210,7 +224,7 @@ impl kv::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let pending = self.table.get(&store)?.0.delete(key);
+        let pending = self.table.get(&store)?.0.delete(key, self.ack.clone());
         Ok(pending.await.map_err(other))
     }
 
@@ -219,7 +233,7 @@ impl kv::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<bool, Error>> {
-        let pending = self.table.get(&store)?.0.exists(key);
+        let pending = self.table.get(&store)?.0.exists(key, self.ack.clone());
         Ok(pending.await.map_err(other))
     }
 
@@ -227,7 +241,7 @@ impl kv::HostStore for HostState {
         &mut self,
         store: Resource<StoreHandle>,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        let pending = self.table.get(&store)?.0.keys();
+        let pending = self.table.get(&store)?.0.keys(self.ack.clone());
         Ok(pending.await.map_err(other))
     }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail, ensure};
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use crate::capabilities::sqlite::Acknowledgement;
 use crate::trigger_http::{App, Chained};
 
 /// One `allowed_outbound_hosts` entry: `scheme://host[:port]`, where scheme,
@@ -172,11 +173,14 @@ fn destination(uri: &http::Uri) -> Destination {
     }
 }
 
-/// The `wasi:http` hooks of one component instance: the allow-list check and
-/// the in-process chaining.
+/// The `wasi:http` hooks of one component instance: the allow-list check,
+/// the in-process chaining, and settling the request's writes first.
 pub struct OutboundHooks {
     pub app: Arc<App>,
     pub allowed: Arc<AllowedHosts>,
+    /// Whoever is called may act on what the request wrote, so it goes out
+    /// only once that is durable.
+    pub ack: Acknowledgement,
 }
 
 type SendFuture = Box<
@@ -200,24 +204,30 @@ impl WasiHttpHooks for OutboundHooks {
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
         let app = Arc::clone(&self.app);
+        let ack = self.ack.clone();
         let done = || Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>;
-        match destination(request.uri()) {
-            Destination::SelfApp => {
-                Box::new(async move { Ok((app.dispatch(request, Chained::Router).await, done())) })
+        Box::new(async move {
+            ack.settle().await.map_err(|e| {
+                HttpError::InternalError(Some(format!(
+                    "the request's writes could not be made durable: {e}"
+                )))
+            })?;
+            match destination(request.uri()) {
+                Destination::SelfApp => Ok((app.dispatch(request, Chained::Router).await, done())),
+                Destination::Component(id) => {
+                    Ok((app.dispatch(request, Chained::Component(id)).await, done()))
+                }
+                Destination::Network => {
+                    use http_body_util::BodyExt;
+                    let (response, io) =
+                        wasmtime_wasi_http::default_send_request(request, options).await?;
+                    Ok((
+                        response.map(BodyExt::boxed_unsync),
+                        Box::new(io) as Box<dyn Future<Output = _> + Send>,
+                    ))
+                }
             }
-            Destination::Component(id) => Box::new(async move {
-                Ok((app.dispatch(request, Chained::Component(id)).await, done()))
-            }),
-            Destination::Network => Box::new(async move {
-                use http_body_util::BodyExt;
-                let (response, io) =
-                    wasmtime_wasi_http::default_send_request(request, options).await?;
-                Ok((
-                    response.map(BodyExt::boxed_unsync),
-                    Box::new(io) as Box<dyn Future<Output = _> + Send>,
-                ))
-            }),
-        }
+        })
     }
 }
 

@@ -15,6 +15,15 @@
 //! Waiting is async, so a request waiting for the disk holds no thread; the
 //! sync itself runs on a blocking thread, one at a time, and the next one
 //! starts as soon as it ends if commits have queued up meanwhile.
+//!
+//! A request does not wait statement by statement: what its statements wrote
+//! or saw is owed to its [`Acknowledgement`], which is settled before
+//! anything leaves the host (its response, or an outbound request). A
+//! request that commits twice (say an audit entry, then its write) thus
+//! waits for one sync that covers both, and commits to two files (SQLite
+//! and key-value) are synced side by side. Nobody outside the request can
+//! tell the difference: a crash before the settle loses only writes nobody
+//! was told about.
 
 use std::fs::File;
 use std::io;
@@ -24,6 +33,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::watch;
 
+#[derive(Clone)]
 pub struct GroupCommit(Arc<Shared>);
 
 struct Shared {
@@ -116,6 +126,72 @@ impl GroupCommit {
     }
 }
 
+/// What one request's statements wrote or saw that must be on disk before
+/// the request's effects leave the host: per file, the newest ticket.
+#[derive(Clone, Default)]
+pub struct Acknowledgement(Arc<Mutex<Owed>>);
+
+#[derive(Default)]
+struct Owed {
+    tickets: Vec<(GroupCommit, u64)>,
+    /// The request has answered: later statements wait for themselves.
+    answered: bool,
+}
+
+impl Acknowledgement {
+    /// Owes `ticket` of `commits`; waits for it here only when the request
+    /// has already answered (a guest still streaming its body).
+    pub async fn owe(&self, commits: &GroupCommit, ticket: u64) -> io::Result<()> {
+        {
+            let mut owed = self.owed();
+            if !owed.answered {
+                match owed
+                    .tickets
+                    .iter_mut()
+                    .find(|(c, _)| Arc::ptr_eq(&c.0, &commits.0))
+                {
+                    Some((_, owed_ticket)) => *owed_ticket = (*owed_ticket).max(ticket),
+                    None => owed.tickets.push((commits.clone(), ticket)),
+                }
+                return Ok(());
+            }
+        }
+        commits.durable(ticket).await
+    }
+
+    /// Waits until everything owed so far is on disk (before an outbound request).
+    pub async fn settle(&self) -> io::Result<()> {
+        let tickets = self.owed().tickets.clone();
+        Self::wait(tickets).await
+    }
+
+    /// The request answers: settles what is owed, and from now on each
+    /// statement waits for itself.
+    pub async fn answer(&self) -> io::Result<()> {
+        let tickets = {
+            let mut owed = self.owed();
+            owed.answered = true;
+            std::mem::take(&mut owed.tickets)
+        };
+        Self::wait(tickets).await
+    }
+
+    async fn wait(tickets: Vec<(GroupCommit, u64)>) -> io::Result<()> {
+        // Different files sync side by side.
+        futures::future::try_join_all(
+            tickets
+                .iter()
+                .map(|(commits, ticket)| commits.durable(*ticket)),
+        )
+        .await
+        .map(drop)
+    }
+
+    fn owed(&self) -> MutexGuard<'_, Owed> {
+        self.0.lock().expect("acknowledgement poisoned")
+    }
+}
+
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().expect("group commit poisoned")
@@ -194,6 +270,7 @@ fn sync_wal(wal: &Path, known: Option<(u64, u64)>) -> io::Result<Option<(u64, u6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures::FutureExt;
     use std::time::Duration;
 
     fn temp_database(name: &str) -> PathBuf {
@@ -232,6 +309,32 @@ mod tests {
         commits.finish(ticket);
         reader.await.unwrap().unwrap();
         assert_eq!(commits.0.state().progress.durable, ticket);
+        let _ = std::fs::remove_dir_all(database.parent().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_request_owes_its_tickets_until_it_answers() {
+        let database = temp_database("owed");
+        std::fs::write(format!("{}-wal", database.display()), b"frames").unwrap();
+        let commits = GroupCommit::new(&database);
+        let ack = Acknowledgement::default();
+        let (first, second) = (commits.issue(), commits.issue());
+        commits.finish(first);
+        commits.finish(second);
+        // Owing is immediate: nothing is synced yet.
+        ack.owe(&commits, first).now_or_never().unwrap().unwrap();
+        ack.owe(&commits, second).now_or_never().unwrap().unwrap();
+        assert_eq!(commits.0.state().progress.durable, 0);
+        assert_eq!(ack.owed().tickets.len(), 1, "one entry per file");
+        // Answering waits for one sync covering both.
+        ack.answer().await.unwrap();
+        assert_eq!(commits.0.state().progress.durable, second);
+        // After the answer, a statement waits for itself.
+        let third = commits.issue();
+        commits.finish(third);
+        ack.owe(&commits, third).await.unwrap();
+        assert_eq!(commits.0.state().progress.durable, third);
+        assert!(ack.owed().tickets.is_empty());
         let _ = std::fs::remove_dir_all(database.parent().unwrap());
     }
 

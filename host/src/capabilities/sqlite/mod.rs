@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::state::HostState;
-pub use group_commit::GroupCommit;
+pub use group_commit::{Acknowledgement, GroupCommit};
 
 mod v2 {
     wasmtime::component::bindgen!({
@@ -54,12 +54,14 @@ pub struct QueryResult {
 
 /// A database a label resolves to.
 pub trait SqliteDatabase: Send + Sync {
-    fn connect(self: Arc<Self>) -> Result<Arc<dyn SqliteConnection>>;
+    /// A connection for one request, whose writes it owes to `ack`.
+    fn connect(self: Arc<Self>, ack: Acknowledgement) -> Result<Arc<dyn SqliteConnection>>;
 }
 
 /// One guest connection: statements on it share its transaction state.
 pub trait SqliteConnection: Send + Sync {
-    /// Runs one statement, answering once what it wrote is durable.
+    /// Runs one statement; what it wrote or saw must be durable before the
+    /// request's [`Acknowledgement`] settles.
     fn execute(
         self: Arc<Self>,
         statement: String,
@@ -176,7 +178,7 @@ impl SqliteFile {
 }
 
 impl SqliteDatabase for SqliteFile {
-    fn connect(self: Arc<Self>) -> Result<Arc<dyn SqliteConnection>> {
+    fn connect(self: Arc<Self>, ack: Acknowledgement) -> Result<Arc<dyn SqliteConnection>> {
         let idle = self.idle.lock().expect("sqlite pool poisoned").pop();
         let connection = match idle {
             Some(c) => c,
@@ -184,6 +186,7 @@ impl SqliteDatabase for SqliteFile {
         };
         Ok(Arc::new(PooledConnection {
             file: self,
+            ack,
             session: Mutex::new(Session {
                 connection: Some(connection),
                 writing: false,
@@ -202,6 +205,7 @@ fn open_pooled(path: &Path) -> Result<rusqlite::Connection> {
 
 struct PooledConnection {
     file: Arc<SqliteFile>,
+    ack: Acknowledgement,
     session: Mutex<Session>,
 }
 
@@ -260,9 +264,8 @@ impl SqliteConnection for PooledConnection {
                 tokio::task::spawn_blocking(move || this.run_in_turn(&statement, parameters))
                     .await
                     .context("sqlite task failed")?;
-            self.file
-                .commits
-                .durable(must_be_durable)
+            self.ack
+                .owe(&self.file.commits, must_be_durable)
                 .await
                 .context("making the commit durable")?;
             result
@@ -409,7 +412,7 @@ macro_rules! sqlite_host {
             let Some(db) = state.sqlite.0.get(&database) else {
                 return Ok(Err(wit::Error::AccessDenied));
             };
-            match Arc::clone(db).connect() {
+            match Arc::clone(db).connect(state.ack.clone()) {
                 Ok(c) => Ok(Ok(state.table.push(ConnectionHandle(c))?)),
                 Err(e) => Ok(Err(wit::Error::Io(format!("{e:#}")))),
             }
@@ -538,13 +541,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn transactions_hold_the_write_turn_and_commits_answer_durable() {
+    async fn transactions_hold_the_write_turn_and_commits_are_durable_when_answered() {
         use futures::FutureExt;
         let dir = std::env::temp_dir().join(format!("crm-host-sqlite-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let file = SqliteFile::open(&dir.join("t.db")).unwrap();
-        let a = Arc::clone(&file).connect().unwrap();
-        let b = Arc::clone(&file).connect().unwrap();
+        let (ack_a, ack_b) = (Acknowledgement::default(), Acknowledgement::default());
+        let a = Arc::clone(&file).connect(ack_a.clone()).unwrap();
+        let b = Arc::clone(&file).connect(ack_b.clone()).unwrap();
         run(&a, "CREATE TABLE IF NOT EXISTS t (x)").await.unwrap();
         run(&a, "BEGIN").await.unwrap();
         run(&a, "INSERT INTO t VALUES (1)").await.unwrap();
@@ -561,7 +565,9 @@ mod tests {
         run(&a, "COMMIT").await.unwrap();
         waiting_write.await.unwrap().unwrap();
         assert!(!*file.writer.taken.lock().unwrap());
-        // Both commits were on disk before they were answered.
+        // Both commits are on disk once their requests answer.
+        ack_a.answer().await.unwrap();
+        ack_b.answer().await.unwrap();
         let latest = file.commits.latest();
         assert!(latest > 0);
         assert!(matches!(
