@@ -579,11 +579,13 @@ fn a_jwks_fetched_from_the_issuer_is_used_and_cached() {
         ],
         &[],
     );
-    let mut c = claims("staff-rsa", &["intake-officer"]);
-    c["iss"] = json!(DEV_ISSUER);
-    let rs_token = key.sign(&c);
+    // Three different tokens, so each is verified against the keys (the
+    // verified-token cache cannot answer for them): the JWKS comes from the
+    // key-value cache after the first fetch.
     for name in ["First", "Second", "Third"] {
-        let reply = host.as_caller(&rs_token).post_json(
+        let mut c = claims(&format!("staff-rsa-{name}"), &["intake-officer"]);
+        c["iss"] = json!(DEV_ISSUER);
+        let reply = host.as_caller(&key.sign(&c)).post_json(
             "/api/contacts",
             &json!({"archetype": "individual", "display_name": name}),
         );
@@ -594,6 +596,15 @@ fn a_jwks_fetched_from_the_issuer_is_used_and_cached() {
         1,
         "the JWKS is fetched once, then cached"
     );
+    let kv = rusqlite::Connection::open(state.path().join("sqlite_key_value.db")).unwrap();
+    let cached: String = kv
+        .query_row(
+            "SELECT key FROM spin_key_value WHERE key LIKE 'auth:jwks:%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(cached, format!("auth:jwks:{origin}/jwks.json"));
     // The development key is not in the fetched set.
     let reply = host
         .as_caller(&token("staff-dev", &["intake-officer"]))
@@ -602,6 +613,9 @@ fn a_jwks_fetched_from_the_issuer_is_used_and_cached() {
             &json!({"archetype": "individual", "display_name": "Dev"}),
         );
     assert_eq!(reply.status, 401, "{}", reply.body);
+    // An unknown kid refetches only when the cached set is old enough, so a
+    // flood of bad tokens cannot turn into a flood of fetches.
+    assert_eq!(*idp.hits.lock().unwrap(), 1);
     assert!(host.stop().success());
 }
 
@@ -667,4 +681,47 @@ fn verified_tokens_are_cached_by_digest_within_their_lifetime() {
     assert_eq!(digest.len(), 64);
     assert!(!cached.contains(&token) && !cached.contains(token.split('.').nth(2).unwrap()));
     assert!(*until <= exp * 1000, "never trusted past exp");
+}
+
+#[test]
+fn a_callers_request_id_is_kept_only_when_it_is_a_plausible_correlation_id() {
+    let plain = host().request(
+        "GET",
+        "/api/contacts/con_x",
+        &[("x-request-id", "portal-7f3a.42:b_c")],
+        None,
+    );
+    assert_eq!(request_id(&plain), "portal-7f3a.42:b_c");
+    assert_eq!(audited("portal-7f3a.42:b_c").len(), 1);
+    let long = "x".repeat(65);
+    for forged in [long.as_str(), "with space", "quote\"d", ""] {
+        let reply = host().request(
+            "GET",
+            "/api/contacts/con_x",
+            &[("x-request-id", forged)],
+            None,
+        );
+        let id = request_id(&reply);
+        assert_ne!(id, forged, "a forged request id was kept");
+        assert!(id.starts_with("req"), "{id}");
+        assert_eq!(
+            audited(&id).len(),
+            1,
+            "the denial is audited under the new id"
+        );
+    }
+}
+
+#[test]
+fn a_token_with_an_unusable_subject_is_refused() {
+    for subject in ["s".repeat(256), "two words".to_string()] {
+        let reply = host()
+            .as_caller(&token(&subject, &["case-worker"]))
+            .purpose("case-management")
+            .post_json(
+                "/api/consents",
+                &json!({"contact_id": "con_x", "purpose": "status-updates"}),
+            );
+        assert_refused(&reply, "sub");
+    }
 }

@@ -264,12 +264,22 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The caller's correlation id, or a new one.
+/// The caller's `x-request-id` when it is a plausible correlation id (1 to
+/// 64 of `A-Z a-z 0-9 . _ : -`), else a new one: the id is stored in audit
+/// entries, so a caller may not stuff them with arbitrary text.
 pub fn request_id(req: &Request) -> String {
     req.header("x-request-id")
         .and_then(|v| v.as_str())
+        .filter(|id| is_correlation_id(id))
         .map(str::to_string)
         .unwrap_or_else(|| new_id("req"))
+}
+
+fn is_correlation_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
 pub fn text(value: &Value) -> Option<String> {

@@ -62,7 +62,14 @@ pub enum TokenError {
     Expired,
     #[error("the token is not valid yet")]
     NotYetValid,
+    #[error("claim `sub` must be 1 to 255 printable ASCII characters without spaces")]
+    BadSubject,
 }
+
+/// OIDC Core 1.0 caps `sub` at 255 ASCII characters; ids with spaces or
+/// control characters cannot be recorded as an actor, so such tokens are
+/// refused here rather than failing later in a component.
+const MAX_SUBJECT_CHARS: usize = 255;
 
 /// A JWKS document's keys, parsed once per request (or taken from a cache).
 #[derive(Clone, Default)]
@@ -353,8 +360,11 @@ fn check_claims(
         .get("sub")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .ok_or(TokenError::MissingClaim("sub"))?
-        .to_string();
+        .ok_or(TokenError::MissingClaim("sub"))?;
+    if subject.len() > MAX_SUBJECT_CHARS || !subject.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(TokenError::BadSubject);
+    }
+    let subject = subject.to_string();
     Ok(VerifiedToken {
         issuer: issuer.to_string(),
         subject,
@@ -562,6 +572,20 @@ mod tests {
             check(with(claims(), "sub", json!(""))),
             Err(TokenError::MissingClaim("sub"))
         );
+        // sub: at most 255 printable ASCII characters (OIDC), no spaces.
+        assert!(check(with(claims(), "sub", json!("s".repeat(255)))).is_ok());
+        for bad in [
+            "s".repeat(256),
+            "two words".into(),
+            "tab\there".into(),
+            "café".into(),
+        ] {
+            assert_eq!(
+                check(with(claims(), "sub", json!(bad))),
+                Err(TokenError::BadSubject),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
