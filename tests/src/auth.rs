@@ -40,9 +40,12 @@ pub fn token(sub: &str, roles: &[&str]) -> String {
     dev_key().sign(&claims(sub, roles))
 }
 
-/// The `crm-cli` binary (built by `scripts/test`).
+/// The `crm-cli` binary: `CRM_CLI_BIN`, else the debug build (built by
+/// `scripts/test`).
 pub fn cli_bin() -> PathBuf {
-    let path = crate::workspace().join("target/debug/crm-cli");
+    let path = std::env::var_os("CRM_CLI_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace().join("target/debug/crm-cli"));
     assert!(
         path.exists(),
         "{} is missing: run `cargo build -p crm-cli` (scripts/test does)",

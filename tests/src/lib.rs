@@ -16,6 +16,7 @@ pub use serde_json::{Value, json};
 pub mod auth;
 pub mod consent;
 pub mod consent_probe;
+pub mod load;
 pub mod provider;
 
 /// The workspace root.
@@ -131,6 +132,12 @@ impl Captured {
 
     pub fn lines(&self) -> Vec<String> {
         self.0.lock().expect("capture").clone()
+    }
+
+    /// Everything captured so far, forgotten here (so a long run's request
+    /// log does not pile up in memory).
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().expect("capture"))
     }
 
     /// Everything, once the stream has closed (waiting at most five seconds).

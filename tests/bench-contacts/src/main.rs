@@ -12,7 +12,6 @@
 //!    and prints requests/s, p50, p99 and the statuses seen.
 
 mod generate;
-mod load;
 mod people;
 
 use std::io::{BufRead, BufReader};
@@ -24,7 +23,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use serde_json::json;
 
-use load::{Call, Measured};
+use crm_tests::load::{self, Call, Measured};
 
 #[derive(Parser)]
 #[command(about = "Contact intake and search at scale, through a real crm-host")]

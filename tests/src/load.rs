@@ -1,6 +1,7 @@
-//! Load through the real host: `connections` threads, each with its own
-//! keep-alive HTTP client, send requests back to back for a while; every
-//! latency is kept and the percentiles read off the sorted list.
+//! A closed-loop load generator for the benchmarks: `connections` threads,
+//! each with its own keep-alive HTTP client, send requests back to back for
+//! a while; every latency is kept and the percentiles read off the sorted
+//! list.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -99,13 +100,17 @@ pub fn run(
         }
     }
     statuses.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     Measured {
         requests: latencies.len(),
         per_sec: latencies.len() as f64 / elapsed,
-        p50_ms: at(0.50),
-        p99_ms: at(0.99),
+        p50_ms: percentile(&latencies, 0.50),
+        p99_ms: percentile(&latencies, 0.99),
         max_ms: latencies.last().copied().unwrap_or_default(),
         statuses,
     }
+}
+
+/// The `q` quantile (0 to 1) of `sorted`, ascending and not empty.
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
 }
