@@ -1,8 +1,9 @@
 //! Notification on a real host with real local providers: templates and
 //! previews, consent-checked sends, idempotent retries, the portal inbox,
 //! scheduling, withdrawal, retries to exhaustion, receipts, the Notify v2
-//! API and its authentication, the Notify relay, status callbacks, and
-//! (on a host of their own) rate and daily limits.
+//! API and its authentication, audit and idempotency, the Notify relay,
+//! status callbacks and their origin, and (on a host of their own) rate
+//! and daily limits.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -342,6 +343,33 @@ fn templates_keep_their_versions_and_previews_are_safe() {
         fields.contains(&"name") && fields.contains(&"purpose") && fields.contains(&"subject"),
         "{body}"
     );
+    // The purpose must be in the consent catalogue, for a new template and
+    // for each new version: consent would refuse every send for another.
+    let unknown = comms(host).post_json(
+        "/api/templates",
+        &json!({"name": "Unknown purpose", "type": "sms", "body": "x", "purpose": "not-in-the-catalogue"}),
+    );
+    assert_unknown_purpose(&unknown);
+    let unknown = comms(host).post_json(
+        &format!("/api/templates/{id}/versions"),
+        &json!({"purpose": "not-in-the-catalogue"}),
+    );
+    assert_unknown_purpose(&unknown);
+    let latest = comms(host).get(&format!("/api/templates/{id}")).json();
+    assert_eq!(latest["version"], 2, "no version was made: {latest}");
+    assert_eq!(latest["purpose"], "status-updates");
+    // A purpose added to the catalogue may be used at once.
+    let added = admin(host).post_json(
+        "/api/consents/purposes",
+        &crm_tests::consent::direct_purpose("template-purpose-check"),
+    );
+    assert_eq!(added.status, 201, "{}", added.body);
+    let revised = comms(host).post_json(
+        &format!("/api/templates/{id}/versions"),
+        &json!({"purpose": "template-purpose-check"}),
+    );
+    assert_eq!(revised.status, 201, "{}", revised.body);
+    assert_eq!(revised.json()["purpose"], "template-purpose-check");
     let caseworker = host.as_caller(&token("cw", &["case-worker"]));
     assert_problem(
         &caseworker.post_json(
@@ -350,6 +378,21 @@ fn templates_keep_their_versions_and_previews_are_safe() {
         ),
         403,
         "forbidden",
+    );
+}
+
+/// A 400 naming `purpose` as outside the consent purpose catalogue.
+fn assert_unknown_purpose(reply: &Reply) {
+    let body = assert_problem(reply, 400, "validation");
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{body}");
+    assert_eq!(errors[0]["field"], "purpose", "{body}");
+    assert!(
+        errors[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not in the consent purpose catalogue"),
+        "{body}"
     );
 }
 
@@ -1128,6 +1171,175 @@ fn notify_v2_authentication() {
         )
         .unwrap();
     assert!(sealed.starts_with("v1.") && !sealed.contains(&key[key.len() - 36..]));
+}
+
+/// The id of a service's only key.
+fn only_key_id(host: &Host, service: &str) -> String {
+    let keys = admin(host)
+        .get(&format!("/api/notifications/services/{service}/keys"))
+        .json();
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 1, "{keys}");
+    keys["keys"][0]["id"].as_str().unwrap().to_string()
+}
+
+/// The `notification.send` entries of one request of a Notify key:
+/// (outcome, resource), in the order written.
+fn send_entries(host: &Host, key_id: &str, reply: &Reply) -> Vec<(String, String)> {
+    let request_id = reply.header("x-request-id").expect("x-request-id");
+    let audit = auditor(host)
+        .get(&format!(
+            "/api/audit/entries?limit=500&action=notification.send&actor=notify-key:{key_id}"
+        ))
+        .json();
+    audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["request_id"] == request_id)
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap().to_string(),
+                e["resource"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn notify_v2_sends_are_audited_before_anything_is_queued() {
+    let host = host();
+    let (service, key) = notify_service(host, json!({}), "live");
+    let key_id = only_key_id(host, &service);
+    let id = template(host, "email", Some("Hi"), "Audit ((x))", "claim-updates");
+    let address = "audited@example.gov.au";
+    consent(
+        host,
+        &pseudo_contact("email", address),
+        "claim-updates",
+        "email",
+        "given",
+    );
+    let send = |template: &str, personalisation: Value| {
+        notify_client(host, &key, 0).post_json(
+            "/v2/notifications/email",
+            &json!({"email_address": address, "template_id": template, "personalisation": personalisation}),
+        )
+    };
+    // Allowed before it is queued, naming the message it made.
+    let sent = send(&id, json!({"x": "1"}));
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let message = sent.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        send_entries(host, &key_id, &sent),
+        [("allowed".to_string(), format!("notification/{message}"))]
+    );
+    // A refusal by consent is recorded once, as denied.
+    let news = template(host, "email", Some("Hi"), "News ((x))", "newsletters");
+    let refused = send(&news, json!({"x": "1"}));
+    assert_notify_error(&refused, 400, "BadRequestError");
+    let outcomes: Vec<String> = send_entries(host, &key_id, &refused)
+        .into_iter()
+        .map(|(outcome, _)| outcome)
+        .collect();
+    assert_eq!(outcomes, ["allowed", "denied"]);
+    // Any other failure after the allowed entry is recorded as failed.
+    let failed = send(&id, json!({}));
+    assert_notify_error(&failed, 400, "BadRequestError");
+    let outcomes: Vec<String> = send_entries(host, &key_id, &failed)
+        .into_iter()
+        .map(|(outcome, _)| outcome)
+        .collect();
+    assert_eq!(outcomes, ["allowed", "failed"]);
+}
+
+#[test]
+fn notify_v2_idempotency_keys_are_scoped_by_key_type() {
+    let app = app();
+    let host = &app.host;
+    let (service, live) = notify_service(host, json!({}), "live");
+    let test = new_key(host, &service, "test");
+    let id = template(host, "email", Some("Hi"), "Once ((x))", "claim-updates");
+    let address = "scoped.retry@example.gov.au";
+    consent(
+        host,
+        &pseudo_contact("email", address),
+        "claim-updates",
+        "email",
+        "given",
+    );
+    let send = |key: &str| {
+        notify_client(host, key, 0)
+            .header("idempotency-key", "scoped-retry-1")
+            .post_json(
+                "/v2/notifications/email",
+                &json!({"email_address": address, "template_id": id, "personalisation": {"x": "1"}}),
+            )
+    };
+    let by_test = send(&test);
+    assert_eq!(by_test.status, 201, "{}", by_test.body);
+    let test_message = by_test.json()["id"].as_str().unwrap().to_string();
+    // The same key from a live key is another request: a message of its
+    // own, delivered, not the test key's (never delivered, hidden from it).
+    let by_live = send(&live);
+    assert_eq!(by_live.status, 201, "{}", by_live.body);
+    assert_eq!(by_live.header("idempotent-replayed"), None);
+    let live_message = by_live.json()["id"].as_str().unwrap().to_string();
+    assert_ne!(live_message, test_message);
+    assert_eq!(app.webhook.wait_for(&live_message, 1).len(), 1);
+    assert!(app.webhook.received_with(&test_message).is_empty());
+    // Each key type's retry answers with its own first message.
+    for (key, first) in [(&live, &live_message), (&test, &test_message)] {
+        let again = send(key);
+        assert_eq!(again.status, 201, "{}", again.body);
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+        assert_eq!(again.json()["id"], first.as_str());
+        assert_eq!(
+            notify_client(host, key, 0)
+                .get(&format!("/v2/notifications/{first}"))
+                .status,
+            200
+        );
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        app.webhook.received_with(&live_message).len(),
+        1,
+        "sent once"
+    );
+}
+
+#[test]
+fn callback_urls_must_be_inside_the_callback_origin() {
+    let host = host();
+    // The tests' `notification_callback_origin` is `http://127.0.0.1:*`.
+    for outside in [
+        "https://portal.example.gov.au/callbacks",
+        "http://localhost:8080/callbacks",
+        "https://127.0.0.1:8443/callbacks",
+        "http://127.0.0.1.example.com/callbacks",
+        "http://user@127.0.0.1:8080/callbacks",
+    ] {
+        let reply = admin(host).post_json(
+            "/api/notifications/services",
+            &json!({"name": "Outside", "callback_url": outside, "callback_bearer_token": "token-0123456789"}),
+        );
+        let body = assert_problem(&reply, 400, "validation");
+        let errors = body["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{outside}: {body}");
+        assert_eq!(errors[0]["field"], "callback_url", "{outside}: {body}");
+        assert!(
+            errors[0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("notification_callback_origin"),
+            "{body}"
+        );
+    }
+    let inside = admin(host).post_json(
+        "/api/notifications/services",
+        &json!({"name": "Inside", "callback_url": "http://127.0.0.1:8080/callbacks", "callback_bearer_token": "token-0123456789"}),
+    );
+    assert_eq!(inside.status, 201, "{}", inside.body);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! value is the operator's fault and answers 500 saying which variable.
 
 use crm_http::Problem;
-use crm_notify::{DailyLimits, RateLimit, RetryPolicy, SealingKey};
+use crm_notify::{DailyLimits, OutboundPattern, RateLimit, RetryPolicy, SealingKey};
 use crm_templates::TemplateType;
 
 fn optional(name: &str) -> Option<String> {
@@ -124,6 +124,19 @@ pub fn receipt_secret(provider: ProviderKind) -> Option<String> {
         ProviderKind::NotifyRelay => optional("notification_notify_callback_token"),
         ProviderKind::Inbox => None,
     }
+}
+
+/// Where services' status callbacks may go: the `allowed_outbound_hosts`
+/// pattern `notification_callback_origin` grants (none when unset).
+pub fn callback_origin() -> Result<Option<(String, OutboundPattern)>, Problem> {
+    let name = "notification_callback_origin";
+    optional(name)
+        .map(|text| {
+            OutboundPattern::parse(&text)
+                .map(|pattern| (text, pattern))
+                .map_err(|e| bad(name, &e.to_string()))
+        })
+        .transpose()
 }
 
 pub fn provider_timeout_ms() -> Result<u64, Problem> {

@@ -36,7 +36,9 @@ use crate::{config, limits, wit_channel};
 pub struct Sender {
     pub actor: Actor,
     /// The idempotency and rate-limit scope: `service:<id>` for a Notify
-    /// service, `crm` for the CRM's own authenticated callers.
+    /// service, `crm` for the CRM's own authenticated callers. Within it,
+    /// idempotency keys are scoped further by the caller: the CRM route
+    /// prefixes the actor id, `/v2` the key type.
     pub sender: String,
     pub service_id: Option<String>,
     pub api_key_id: Option<String>,

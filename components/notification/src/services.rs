@@ -121,6 +121,19 @@ struct NewService {
     guest_list: Vec<String>,
 }
 
+/// Why status callbacks could never reach `url`: it is not inside the one
+/// outbound origin the component is granted for them
+/// (`notification_callback_origin`), so every attempt would be refused.
+fn outside_callback_origin(url: &str) -> Result<Option<String>, Problem> {
+    Ok(match config::callback_origin()? {
+        None => Some("cannot be used: `notification_callback_origin` is not set".into()),
+        Some((_, pattern)) if pattern.allows_url(url) => None,
+        Some((text, _)) => Some(format!(
+            "is outside `notification_callback_origin` ({text}): callbacks could never be sent there"
+        )),
+    })
+}
+
 /// `POST /api/notifications/services`.
 pub fn create_service(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let id = uuid::Uuid::new_v4().to_string();
@@ -133,10 +146,12 @@ pub fn create_service(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem>
     let mut errors = Vec::new();
     let name =
         ShortText::parse(&body.name, 200).map_err(|e| errors.push(FieldError::new("name", e.0)));
-    if let Some(url) = &body.callback_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        errors.push(FieldError::new("callback_url", "must be an http(s) URL"));
+    if let Some(url) = &body.callback_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            errors.push(FieldError::new("callback_url", "must be an http(s) URL"));
+        } else if let Some(reason) = outside_callback_origin(url)? {
+            errors.push(FieldError::new("callback_url", reason));
+        }
     }
     match (&body.callback_url, &body.callback_bearer_token) {
         (Some(_), None) => errors.push(FieldError::new(

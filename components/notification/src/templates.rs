@@ -208,6 +208,32 @@ fn validate(t: &StoredTemplate) -> Vec<FieldError> {
     errors
 }
 
+/// Adds an error unless the template's purpose is in the consent purpose
+/// catalogue (`consent_purposes`, in the same database; purposes are
+/// revised, never removed): every send for a purpose consent does not know
+/// would be refused. Skipped when the purpose is already in error.
+fn check_purpose(
+    db: &Connection,
+    t: &StoredTemplate,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), Problem> {
+    if errors.iter().any(|e| e.field == "purpose") {
+        return Ok(());
+    }
+    let found = query(
+        db,
+        "SELECT 1 FROM consent_purposes WHERE id = ? LIMIT 1",
+        &[Value::Text(t.purpose.clone())],
+    )?;
+    if found.rows.is_empty() {
+        errors.push(FieldError::new(
+            "purpose",
+            format!("`{}` is not in the consent purpose catalogue", t.purpose),
+        ));
+    }
+    Ok(())
+}
+
 fn insert(db: &Connection, t: &StoredTemplate) -> Result<(), Problem> {
     query(
         db,
@@ -278,11 +304,13 @@ pub fn create(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         created_by: ctx.actor_id(),
         first_created_at: now,
     };
-    let errors = validate(&template);
+    let db = ctx.db()?;
+    let mut errors = validate(&template);
+    check_purpose(db, &template, &mut errors)?;
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    insert(ctx.db()?, &template)?;
+    insert(db, &template)?;
     Ok(created(
         &format!("/api/templates/{}", template.id),
         &template.view(),
@@ -325,7 +353,8 @@ pub fn revise(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
             created_by,
             ..previous
         };
-        let errors = validate(&next);
+        let mut errors = validate(&next);
+        check_purpose(db, &next, &mut errors)?;
         if !errors.is_empty() {
             return Err(Problem::validation(errors));
         }

@@ -306,22 +306,25 @@ fn template_ref(base: &str, message: &Message) -> Json {
     })
 }
 
-/// `POST /v2/notifications/{email|sms|letter}`.
-fn send_route(
+/// Accepts the message a `/v2` send asks for, as `id`. Idempotency keys
+/// are scoped by service and key type: a test key's message (never
+/// delivered, and hidden from live keys) is never the answer to a live
+/// key's retry.
+fn enqueue(
     req: &Request,
     db: &Connection,
     caller: &Caller,
     channel: TemplateType,
-) -> Result<Response, NotifyError> {
-    let body = body_object(req)?;
-    check_fields(&body, channel)?;
+    body: &Map<String, Json>,
+    id: String,
+) -> Result<send::Sent, SendError> {
     let recipient = match channel {
-        TemplateType::Email => Recipient::Email(string(&body, "email_address").unwrap_or_default()),
-        TemplateType::Sms => Recipient::Phone(string(&body, "phone_number").unwrap_or_default()),
+        TemplateType::Email => Recipient::Email(string(body, "email_address").unwrap_or_default()),
+        TemplateType::Sms => Recipient::Phone(string(body, "phone_number").unwrap_or_default()),
         _ => Recipient::Address,
     };
     let guest_list = if caller.key.key_type == KeyType::Team {
-        services::guest_list(db, caller.service_id.as_str()).map_err(|p| internal(&p))?
+        services::guest_list(db, caller.service_id.as_str())?
     } else {
         Vec::new()
     };
@@ -335,47 +338,80 @@ fn send_route(
         guest_list,
     };
     let request = SendRequest {
-        id: uuid::Uuid::new_v4().to_string(),
-        template_ids: vec![string(&body, "template_id").unwrap_or_default()],
+        id,
+        template_ids: vec![string(body, "template_id").unwrap_or_default()],
         recipient,
         personalisation: body.get("personalisation").cloned().unwrap_or(Json::Null),
-        reference: string(&body, "reference"),
-        scheduled_for: string(&body, "scheduled_for"),
+        reference: string(body, "reference"),
+        scheduled_for: string(body, "scheduled_for"),
         idempotency_key: req
             .header("idempotency-key")
             .and_then(|v| v.as_str())
-            .map(str::to_string),
+            .map(|key| caller.key.key_type.scoped_idempotency_key(key)),
         request_hash: format!(
             "{:x}",
             Sha256::digest([req.path().as_bytes(), b"\n", req.body()].concat())
         ),
         channel: Some(channel),
     };
-    let sent = match send::send(db, &sender, request, now_ms()) {
+    send::send(db, &sender, request, now_ms())
+}
+
+/// `POST /v2/notifications/{email|sms|letter}`. As on the CRM's own
+/// route, the audit trail fails closed: the `allowed` entry naming the new
+/// message is written before anything is queued (so a message is never
+/// queued for a request answered with an error, which a retry would send
+/// again), and a later failure is recorded as `failed`, except a consent
+/// refusal, which is recorded once, as `denied`, where it is decided.
+fn send_route(
+    req: &Request,
+    db: &Connection,
+    caller: &Caller,
+    channel: TemplateType,
+) -> Result<Response, NotifyError> {
+    let body = body_object(req)?;
+    check_fields(&body, channel)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let resource = format!("notification/{id}");
+    audit(caller, "notification.send", &resource, None)?;
+    let failed = |detail: &str| {
+        let _ = caller.actor.record(
+            "notification.send",
+            &resource,
+            None,
+            Outcome::Failed,
+            Some(detail),
+        );
+    };
+    let sent = match enqueue(req, db, caller, channel, &body, id) {
         Ok(sent) => sent,
         Err(error) => {
-            let _ = caller.actor.record(
-                "notification.send",
-                &format!("notify-service/{}", caller.service_id),
-                None,
-                Outcome::Failed,
-                Some(&format!("{error}")),
-            );
+            if !matches!(error, SendError::ConsentRefused { .. }) {
+                failed(&error.to_string());
+            }
             return Err(to_notify(error));
         }
     };
     let mut message = sent.message;
-    audit(
-        caller,
-        "notification.send",
-        &format!("notification/{}", message.id),
-        message.contact_id.as_deref(),
-    )?;
-    if !sent.replayed && message.scheduled_for.is_none() {
-        message = delivery::deliver(db, &caller.actor, vec![message.clone()])
-            .map_err(|p| internal(&p))?
-            .pop()
-            .unwrap_or(message);
+    if sent.replayed {
+        caller
+            .actor
+            .record(
+                "notification.send",
+                &format!("notification/{}", message.id),
+                message.contact_id.as_deref(),
+                Outcome::Allowed,
+                Some("idempotent-replay"),
+            )
+            .map_err(|p| internal(&p))?;
+    } else if message.scheduled_for.is_none() {
+        message = match delivery::deliver(db, &caller.actor, vec![message.clone()]) {
+            Ok(mut delivered) => delivered.pop().unwrap_or(message),
+            Err(problem) => {
+                failed(&problem.detail);
+                return Err(internal(&problem));
+            }
+        };
     }
     let base = base_url(req);
     let (from_email, from_number) = config::sender_identity();

@@ -154,6 +154,14 @@ impl KeyType {
     pub fn delivers(self) -> bool {
         self != Self::Test
     }
+
+    /// What a `/v2` request's `Idempotency-Key` is stored as, unique within
+    /// its service: scoped by key type too, so that a retry with a live key
+    /// never answers with a test key's message (never delivered, and hidden
+    /// from live keys) or the other way round.
+    pub fn scoped_idempotency_key(self, key: &str) -> String {
+        format!("{}:{key}", self.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -245,5 +253,19 @@ mod tests {
         assert_eq!(KeyType::parse("LIVE"), None);
         assert!(!KeyType::Test.delivers());
         assert!(KeyType::Team.delivers());
+    }
+
+    #[test]
+    fn idempotency_keys_are_scoped_by_key_type() {
+        let scoped: Vec<String> = [KeyType::Live, KeyType::Team, KeyType::Test]
+            .iter()
+            .map(|t| t.scoped_idempotency_key("retry-1"))
+            .collect();
+        assert_eq!(scoped, ["live:retry-1", "team:retry-1", "test:retry-1"]);
+        // A key that looks scoped is still scoped again.
+        assert_ne!(
+            KeyType::Live.scoped_idempotency_key("test:retry-1"),
+            KeyType::Test.scoped_idempotency_key("retry-1")
+        );
     }
 }

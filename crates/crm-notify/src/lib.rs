@@ -1,6 +1,7 @@
 //! GOV.UK Notify v2 compatibility, without I/O: API keys and the JWTs made
 //! from them, Notify's error bodies and status names, test-key simulation,
-//! retry timing, rate and daily limits, and status callback bodies.
+//! retry timing, rate and daily limits, status callback bodies, and the
+//! allowed-outbound-host patterns callback URLs must fall within.
 //! Callers pass in the time and any randomness.
 
 mod api_key;
@@ -8,6 +9,7 @@ mod callback;
 mod error;
 mod jwt;
 mod limits;
+mod outbound;
 mod retry;
 mod schedule;
 mod sealed;
@@ -26,6 +28,7 @@ pub use limits::{
     BucketDecodeError, DailyLimits, RateLimit, RateLimitError, RetryAfterMs, TokenBucket, UtcDay,
     daily_limit_key,
 };
+pub use outbound::{OutboundPattern, OutboundPatternError};
 pub use retry::{AttemptOutcome, NextStep, RetryPolicy, Verdict};
 pub use schedule::{MAX_SCHEDULE_AHEAD_MS, ScheduleError, check_schedule, parse_rfc3339_ms};
 pub use sealed::{SEAL_NONCE_LEN, SealError, SealingKey};

@@ -17,6 +17,15 @@ use crm_tests::auth::{now_secs, token};
 use crm_tests::provider::ProviderServer;
 use crm_tests::{Caller, Host, json, workspace};
 
+/// A purpose the consent catalogue is seeded with
+/// (`migrations/0005_consent.sql`), resting on consent: each send is checked
+/// against the contact's consent record.
+const PURPOSE: &str = "status-updates";
+
+/// Records the contact's consent; the consent API wants the officer who
+/// took it to be the caller.
+const OFFICER: &str = "bench-officer";
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index]
@@ -91,7 +100,7 @@ fn main() {
     println!("host: {}", crm_tests::host_bin().display());
 
     let officer = host
-        .as_caller(&token("bench-officer", &["intake-officer"]))
+        .as_caller(&token(OFFICER, &["intake-officer"]))
         .purpose("case-management");
     let comms = host
         .as_caller(&token("bench-comms", &["communications-officer"]))
@@ -105,12 +114,15 @@ fn main() {
         .to_string();
     let consent = officer.post_json(
         "/api/consents",
-        &json!({"contact_id": contact, "purpose": "bench", "channel": "email", "decision": "given", "notice_id": "general", "notice_version": 1}),
+        &crm_tests::consent::decision(&contact, PURPOSE, "email", "given", OFFICER),
     );
     assert_eq!(consent.status, 201, "{}", consent.body);
-    let template = comms
-        .post_json("/api/templates", &json!({"name": "Bench", "type": "email", "subject": "Hi ((name))", "body": "Hello ((name)), your reference is ((ref)).", "purpose": "bench"}))
-        .json()["id"]
+    let template = comms.post_json(
+        "/api/templates",
+        &json!({"name": "Bench", "type": "email", "subject": "Hi ((name))", "body": "Hello ((name)), your reference is ((ref)).", "purpose": PURPOSE}),
+    );
+    assert_eq!(template.status, 201, "{}", template.body);
+    let template = template.json()["id"]
         .as_str()
         .expect("template")
         .to_string();
