@@ -164,6 +164,16 @@ impl Idempotency {
     }
 }
 
+impl Outcome {
+    /// The response, marked as a replay when it answers a retry.
+    pub fn into_response(self) -> Response {
+        match self {
+            Outcome::Written(reply) | Outcome::NotWritten(reply) => reply.into_response(false),
+            Outcome::Replayed(reply) => reply.into_response(true),
+        }
+    }
+}
+
 /// Runs a POST that writes, keeping its answer under the request's key.
 /// `write` runs its statements, and `keep`'s, in one transaction, after
 /// checking [`Idempotency::stored`] there (racing retries serialise on the
@@ -174,26 +184,33 @@ pub fn once(
     operation: &str,
     write: impl FnOnce(&mut Ctx, Option<&Idempotency>) -> Result<Outcome, Problem>,
 ) -> Result<Response, Problem> {
+    settle(ctx, req, operation, write).map(Outcome::into_response)
+}
+
+/// As [`once`], answering how the write ended, for a caller that records
+/// what it wrote before answering.
+pub fn settle(
+    ctx: &mut Ctx,
+    req: &Request,
+    operation: &str,
+    write: impl FnOnce(&mut Ctx, Option<&Idempotency>) -> Result<Outcome, Problem>,
+) -> Result<Outcome, Problem> {
     let idempotency = Idempotency::from_request(ctx, req, operation)?;
     if let Some(key) = &idempotency {
         // A retry is answered before its preconditions are checked again
-        // (a merge's duplicate is no longer current once merged).
+        // (a merge's duplicate is no longer current once merged; an
+        // intake's consent and relationship checks may answer otherwise now).
         if let Some(reply) = key.cached()? {
-            return Ok(reply.into_response(true));
+            return Ok(Outcome::Replayed(reply));
         }
         if let Some(reply) = key.stored(ctx.db()?)? {
             key.cache(&reply);
-            return Ok(reply.into_response(true));
+            return Ok(Outcome::Replayed(reply));
         }
     }
-    Ok(match write(ctx, idempotency.as_ref())? {
-        Outcome::Written(reply) => {
-            if let Some(key) = &idempotency {
-                key.cache(&reply);
-            }
-            reply.into_response(false)
-        }
-        Outcome::Replayed(reply) => reply.into_response(true),
-        Outcome::NotWritten(reply) => reply.into_response(false),
-    })
+    let outcome = write(ctx, idempotency.as_ref())?;
+    if let (Outcome::Written(reply), Some(key)) = (&outcome, &idempotency) {
+        key.cache(reply);
+    }
+    Ok(outcome)
 }

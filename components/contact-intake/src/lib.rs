@@ -9,6 +9,7 @@
 
 mod correct;
 mod db;
+mod export;
 mod idempotency;
 mod import;
 mod input;
@@ -21,7 +22,7 @@ mod search;
 
 use crm_component_support::serve;
 use crm_http::Problem;
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{OutgoingResponse, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
 wit_bindgen::generate!({
@@ -32,9 +33,14 @@ wit_bindgen::generate!({
 
 crm_component_support::audit_sink!();
 
+/// Takes the response outparam, so that the export can stream its body;
+/// every other answer is sent whole, as for a handler returning a
+/// `Response`.
 #[http_component]
-fn handle(req: Request) -> Response {
-    serve(
+async fn handle(req: Request, out: ResponseOutparam) {
+    // The export takes `out` once it starts streaming.
+    let mut out = Some(out);
+    let response = serve(
         crm_http::routes::CONTACT_INTAKE,
         &req,
         &AuditTrail,
@@ -44,7 +50,7 @@ fn handle(req: Request) -> Response {
                 "createContact" => intake::create(ctx, &req),
                 "matchContacts" => intake::match_only(ctx, &req),
                 "searchContacts" => search::search(ctx, &req),
-                "exportContacts" => search::export(ctx, &req),
+                "exportContacts" => export::export(ctx, &req, &mut out),
                 "importContacts" => import::import(ctx, &req),
                 "getContact" => records::get(ctx, id),
                 "correctContact" => correct::correct(ctx, &req, id),
@@ -53,5 +59,21 @@ fn handle(req: Request) -> Response {
                 _ => Err(Problem::not_found(operation)),
             }
         },
-    )
+    );
+    if let Some(out) = out {
+        send(out, response).await;
+    }
+}
+
+/// Sends a whole response through `out`.
+async fn send(out: ResponseOutparam, mut response: Response) {
+    let body = std::mem::take(response.body_mut());
+    match OutgoingResponse::try_from(response) {
+        Ok(outgoing) => {
+            if let Err(e) = out.set_with_body(outgoing, body).await {
+                eprintln!("could not send the response: {e}");
+            }
+        }
+        Err(e) => eprintln!("could not convert the response: {e}"),
+    }
 }

@@ -1,9 +1,8 @@
-//! `GET /api/contacts` (search and list) and `GET /api/contacts/export`
-//! (CSV or NDJSON), both paged by cursor in a stable order. Every record
-//! returned is recorded in the audit trail.
+//! `GET /api/contacts` (search and list), paged by cursor in a stable
+//! order. Every record returned is recorded in the audit trail. The export
+//! (`export.rs`) takes the same filters.
 
-use crm_component_support::{Action, Ctx, FieldError, Outcome, RecordKind, Target, query_param};
-use crm_contacts::bulk::{export_columns, export_row};
+use crm_component_support::{Action, Ctx, Outcome, Target, query_param};
 use crm_contacts::search::{Limits, SEARCH_LIMITS, SearchParams, SearchPlan, plan};
 use crm_http::Problem;
 use serde_json::json;
@@ -13,15 +12,9 @@ use crate::db;
 use crate::input::{field_errors, unknown_params};
 use crate::records::{Stored, view};
 
-/// Export pages: large, but bounded by what one component instance holds.
-const EXPORT_LIMITS: Limits = Limits {
-    default: 1000,
-    max: 1000,
-};
-
 /// The search parameters in the query string; any other name but `extra`
 /// is refused.
-fn read_params(req: &Request, extra: &[&str]) -> Result<SearchParams, Problem> {
+pub fn read_params(req: &Request, extra: &[&str]) -> Result<SearchParams, Problem> {
     let known: Vec<&str> = SearchParams::NAMES.iter().chain(extra).copied().collect();
     let unknown = unknown_params(req, &known, "a search parameter");
     if !unknown.is_empty() {
@@ -79,7 +72,7 @@ fn next_link(req: &Request, base: &str, cursor: &str) -> String {
 }
 
 /// One audit entry per disclosed contact, written together.
-fn record_each(ctx: &Ctx, action: Action, found: &[Stored]) -> Result<(), Problem> {
+pub fn record_each(ctx: &Ctx, action: Action, found: &[Stored]) -> Result<(), Problem> {
     let records: Vec<_> = found
         .iter()
         .map(|stored| (format!("contact/{}", stored.id), Some(stored.id.clone())))
@@ -101,64 +94,4 @@ pub fn search(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
             "next": next.as_deref().map(|c| next_link(req, "/api/contacts", c)),
         }),
     ))
-}
-
-pub fn export(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
-    ctx.require(Action::ContactExport, Target::General, "contacts/export")?;
-    let params = read_params(req, &["format"])?;
-    let csv = match query_param(req, "format").as_deref() {
-        None | Some("csv") => true,
-        Some("ndjson") => false,
-        Some(_) => {
-            return Err(Problem::validation(vec![FieldError::new(
-                "format",
-                "must be csv or ndjson",
-            )]));
-        }
-    };
-    let (found, next) = run(ctx, &params, EXPORT_LIMITS)?;
-    record_each(ctx, Action::ContactExport, &found)?;
-    let mut body = String::new();
-    let content_type = if csv {
-        // Columns the caller may not see are left out altogether.
-        let columns = export_columns(&ctx.hidden_fields(RecordKind::Contact, Target::General));
-        let header: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
-        body.push_str(&crm_contacts::csv::record(&header));
-        for stored in &found {
-            let version = stored.version.to_string();
-            let leading = [
-                stored.id.as_str(),
-                &version,
-                &stored.created_at,
-                &stored.updated_at,
-            ];
-            body.push_str(&crm_contacts::csv::record(&export_row(
-                &columns,
-                leading,
-                &stored.fields,
-            )));
-        }
-        "text/csv; charset=utf-8"
-    } else {
-        for stored in &found {
-            body.push_str(&view(ctx, stored).to_string());
-            body.push('\n');
-        }
-        "application/x-ndjson"
-    };
-    let mut response = Response::builder()
-        .status(200)
-        .header("content-type", content_type)
-        .body(body)
-        .build();
-    if let Some(cursor) = next {
-        response.set_header(
-            "link",
-            format!(
-                "<{}>; rel=\"next\"",
-                next_link(req, "/api/contacts/export", &cursor)
-            ),
-        );
-    }
-    Ok(response)
 }

@@ -4,6 +4,11 @@
 //! version and times), so an export can be imported elsewhere; accessibility
 //! needs and relationships are not carried in CSV (NDJSON export carries
 //! whole records).
+//!
+//! Text people typed ([`free_text`] columns) is exported
+//! [`formula_safe`](crate::csv::formula_safe), so a spreadsheet cannot run
+//! a name such as `=HYPERLINK(...)`; import drops that guard again, so an
+//! export still imports as it was.
 
 use thiserror::Error;
 
@@ -68,6 +73,25 @@ pub enum HeaderError {
     NoArchetype,
 }
 
+/// Whether `column` holds text people typed (names, email addresses,
+/// addresses, tags and categories), which a spreadsheet could take for a
+/// formula; the others hold values of a checked shape (ids, versions, times,
+/// dates, E.164 phones, codes, ABNs and identifiers).
+pub fn free_text(column: &str) -> bool {
+    matches!(
+        column,
+        "display_name"
+            | "given_name"
+            | "family_name"
+            | "preferred_name"
+            | "organisation_name"
+            | "emails"
+            | "tags"
+            | "categories"
+    ) || column.starts_with("postal_")
+        || column.starts_with("residential_")
+}
+
 /// A checked header: the column of each position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header(Vec<&'static str>);
@@ -109,6 +133,11 @@ impl Header {
         let (mut has_postal, mut has_residential) = (false, false);
         for (column, value) in self.0.iter().zip(row) {
             let value = value.trim();
+            let value = if free_text(column) {
+                crate::csv::formula_unguarded(value)
+            } else {
+                value
+            };
             if value.is_empty() {
                 continue;
             }
@@ -184,7 +213,8 @@ pub fn export_columns(hidden: &[&str]) -> Vec<&'static str> {
         .collect()
 }
 
-/// One export row: `leading` fills [`EXPORT_LEADING`].
+/// One export row: `leading` fills [`EXPORT_LEADING`]; [`free_text`]
+/// cells are [`formula_safe`](crate::csv::formula_safe).
 pub fn export_row(columns: &[&str], leading: [&str; 4], fields: &ContactFields) -> Vec<String> {
     let join = |items: &[String]| items.join(&LIST_SEPARATOR.to_string());
     let address_part = |address: &Option<AddressFields>, part: &str| {
@@ -204,40 +234,48 @@ pub fn export_row(columns: &[&str], leading: [&str; 4], fields: &ContactFields) 
             .map_or(String::new(), |id| id.value.clone())
     };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let cell = |column: &str| match column {
+        "id" => leading[0].to_string(),
+        "version" => leading[1].to_string(),
+        "created_at" => leading[2].to_string(),
+        "updated_at" => leading[3].to_string(),
+        "archetype" => text(&fields.archetype),
+        "display_name" => text(&fields.display_name),
+        "given_name" => text(&fields.given_name),
+        "family_name" => text(&fields.family_name),
+        "preferred_name" => text(&fields.preferred_name),
+        "organisation_name" => text(&fields.organisation_name),
+        "date_of_birth" => text(&fields.date_of_birth),
+        "emails" => join(&fields.emails),
+        "phones" => join(&fields.phones),
+        "preferred_channel" => text(&fields.preferred_channel),
+        "language" => text(&fields.language),
+        "abn" | "acn" => scheme(column),
+        "identifiers" => join(
+            &fields
+                .identifiers
+                .iter()
+                .filter(|id| id.scheme != "abn" && id.scheme != "acn")
+                .map(|id| format!("{}:{}", id.scheme, id.value))
+                .collect::<Vec<_>>(),
+        ),
+        "tags" => join(&fields.tags),
+        "categories" => join(&fields.categories),
+        c => match c.split_once('_') {
+            Some(("postal", part)) => address_part(&fields.postal_address, part),
+            Some(("residential", part)) => address_part(&fields.residential_address, part),
+            _ => String::new(),
+        },
+    };
     columns
         .iter()
-        .map(|column| match *column {
-            "id" => leading[0].to_string(),
-            "version" => leading[1].to_string(),
-            "created_at" => leading[2].to_string(),
-            "updated_at" => leading[3].to_string(),
-            "archetype" => text(&fields.archetype),
-            "display_name" => text(&fields.display_name),
-            "given_name" => text(&fields.given_name),
-            "family_name" => text(&fields.family_name),
-            "preferred_name" => text(&fields.preferred_name),
-            "organisation_name" => text(&fields.organisation_name),
-            "date_of_birth" => text(&fields.date_of_birth),
-            "emails" => join(&fields.emails),
-            "phones" => join(&fields.phones),
-            "preferred_channel" => text(&fields.preferred_channel),
-            "language" => text(&fields.language),
-            "abn" | "acn" => scheme(column),
-            "identifiers" => join(
-                &fields
-                    .identifiers
-                    .iter()
-                    .filter(|id| id.scheme != "abn" && id.scheme != "acn")
-                    .map(|id| format!("{}:{}", id.scheme, id.value))
-                    .collect::<Vec<_>>(),
-            ),
-            "tags" => join(&fields.tags),
-            "categories" => join(&fields.categories),
-            c => match c.split_once('_') {
-                Some(("postal", part)) => address_part(&fields.postal_address, part),
-                Some(("residential", part)) => address_part(&fields.residential_address, part),
-                _ => String::new(),
-            },
+        .map(|column| {
+            let value = cell(column);
+            if free_text(column) {
+                crate::csv::formula_safe(&value).into_owned()
+            } else {
+                value
+            }
         })
         .collect()
 }
@@ -328,5 +366,59 @@ mod tests {
         assert!(!hidden.contains(&"abn"));
         assert!(!hidden.contains(&"identifiers"));
         assert!(hidden.contains(&"emails"));
+    }
+
+    /// CSV injection: typed text that a spreadsheet would run is exported
+    /// behind a `'`; checked values (E.164 phones, ids, dates) are not
+    /// touched; and the export still imports as the same record.
+    #[test]
+    fn typed_text_is_exported_formula_safe() {
+        let today = CalendarDate::parse("2026-11-24").unwrap();
+        let fields: ContactFields = serde_json::from_value(serde_json::json!({
+            "archetype": "business",
+            "organisation_name": "=HYPERLINK(\"http://evil.example\",\"Click\")",
+            "display_name": "-2+3 Trading",
+            "emails": ["=cmd@evil.example", "ok@example.com"],
+            "phones": ["0412 345 678"],
+            "identifiers": [{"scheme": "abn", "value": "51 824 753 556"}],
+            "postal_address": {"lines": ["@Level 2", "1 Main St"], "locality": "Canberra", "state": "ACT", "postcode": "2600"},
+            "tags": ["vip"],
+        }))
+        .unwrap();
+        let stored = validate(&fields, today).unwrap().to_fields();
+        let columns = export_columns(&[]);
+        let exported = export_row(&columns, ["con_1", "1", "t0", "t1"], &stored);
+        let cell = |name: &str| {
+            let i = columns.iter().position(|c| *c == name).unwrap();
+            exported[i].as_str()
+        };
+        assert_eq!(
+            cell("organisation_name"),
+            "'=HYPERLINK(\"http://evil.example\",\"Click\")"
+        );
+        assert_eq!(cell("display_name"), "'-2+3 Trading");
+        assert_eq!(cell("emails"), "'=cmd@evil.example;ok@example.com");
+        assert_eq!(cell("postal_lines"), "'@Level 2;1 Main St");
+        assert_eq!(cell("postal_locality"), "Canberra");
+        assert_eq!(cell("tags"), "vip");
+        // Normalised values keep their shape: `+61...` is a phone, not a formula.
+        assert_eq!(cell("phones"), "+61412345678");
+        assert_eq!(cell("abn"), "51824753556");
+        assert_eq!(cell("id"), "con_1");
+        for (column, value) in columns.iter().zip(&exported) {
+            if value.starts_with(crate::csv::FORMULA_TRIGGERS) {
+                assert!(!free_text(column), "{column} = {value:?}");
+            }
+        }
+
+        let importable: Vec<String> = columns
+            .iter()
+            .filter(|c| !EXPORT_LEADING.contains(c))
+            .map(|c| c.to_string())
+            .collect();
+        let line = crate::csv::record(&exported[EXPORT_LEADING.len()..]);
+        let read = crate::csv::parse(&line).unwrap();
+        let again = Header::parse(&importable).unwrap().fields(&read[0].fields);
+        assert_eq!(validate(&again, today).unwrap().to_fields(), stored);
     }
 }

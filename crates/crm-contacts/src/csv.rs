@@ -2,6 +2,11 @@
 //! or, doubled, stand for itself inside a quoted field; anything else is
 //! refused with the line and column, rather than guessed at. Records end
 //! with CRLF or LF; a byte-order mark is skipped.
+//!
+//! Text that people typed is written [`formula_safe`], so that a
+//! spreadsheet opening an export shows it rather than running it.
+
+use std::borrow::Cow;
 
 use thiserror::Error;
 
@@ -158,6 +163,31 @@ pub fn field(value: &str) -> String {
     }
 }
 
+/// The first characters that make a spreadsheet read a cell as a formula
+/// (or, for tab and carriage return, hide one behind them).
+pub const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// `value` as a spreadsheet will show it as text: a value starting with one
+/// of [`FORMULA_TRIGGERS`] gets a leading `'`, as OWASP recommends against
+/// CSV (formula) injection. For text people typed (names, addresses, tags),
+/// never for values whose shape is checked (E.164 phones, dates, ids).
+pub fn formula_safe(value: &str) -> Cow<'_, str> {
+    if value.starts_with(FORMULA_TRIGGERS) {
+        Cow::Owned(format!("'{value}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// Undoes [`formula_safe`] on a cell read back: a `'` before a formula
+/// trigger is dropped; anything else is left as it is.
+pub fn formula_unguarded(value: &str) -> &str {
+    match value.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_TRIGGERS) => rest,
+        _ => value,
+    }
+}
+
 /// One record with a CRLF.
 pub fn record(values: &[String]) -> String {
     let mut line = values
@@ -217,5 +247,32 @@ mod tests {
             .collect();
         let text = record(&values);
         assert_eq!(fields(&text), [values]);
+    }
+
+    #[test]
+    fn formulas_are_written_as_text_and_read_back() {
+        for (value, safe) in [
+            (
+                "=HYPERLINK(\"http://evil.example\",\"x\")",
+                "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            ),
+            ("+61 2 6000 0000", "'+61 2 6000 0000"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("Smith", "Smith"),
+            ("O'Brien", "O'Brien"),
+            ("'quoted", "'quoted"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(formula_safe(value), safe, "{value:?}");
+            assert_eq!(formula_unguarded(&formula_safe(value)), value, "{value:?}");
+        }
+        // Quoting for CSV comes after: the cell still starts with the guard.
+        let line = record(&[formula_safe("=1+2,3").into_owned()]);
+        assert_eq!(line, "\"'=1+2,3\"\r\n");
+        assert_eq!(fields(&line), [vec!["'=1+2,3"]]);
     }
 }

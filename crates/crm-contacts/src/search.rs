@@ -31,6 +31,10 @@ pub const SEARCH_LIMITS: Limits = Limits {
     max: 100,
 };
 
+/// Rows per page of an export: a few hundred, so that an export of any size
+/// holds one page in memory at a time.
+pub const EXPORT_PAGE: usize = 500;
+
 /// The filters as given in the query string.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchParams {
@@ -333,6 +337,99 @@ pub fn plan(params: &SearchParams, limits: Limits) -> Result<SearchPlan, FieldEr
     })
 }
 
+/// An export: every contact the filters match (after `cursor`, when one
+/// is given), read in keyset pages in the search's stable order, so that
+/// one request reads any number of contacts one page at a time. `limit`,
+/// when given, bounds the whole export rather than a page.
+#[derive(Debug, Clone)]
+pub struct Export {
+    params: SearchParams,
+    page: usize,
+    remaining: Option<usize>,
+    done: bool,
+    /// Whether it filters by an identifier, which needs the right to see
+    /// identifiers.
+    pub uses_identifier: bool,
+}
+
+impl Export {
+    /// Checks the filters (every error at once, as [`plan`] does) and the
+    /// total `limit`; `page` is the number of rows per page.
+    pub fn new(params: &SearchParams, page: usize) -> Result<Self, FieldErrors> {
+        let page = page.max(1);
+        let mut params = params.clone();
+        let limit = params.limit.take();
+        let mut errors = match plan(
+            &params,
+            Limits {
+                default: page,
+                max: page,
+            },
+        ) {
+            Ok(_) => FieldErrors::default(),
+            Err(errors) => errors,
+        };
+        let remaining = limit.as_deref().and_then(|raw| {
+            errors.check(
+                "limit",
+                raw.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| reason("must be a whole number of at least 1")),
+            )
+        });
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            uses_identifier: params.identifier.is_some(),
+            params,
+            page,
+            remaining,
+            done: false,
+        })
+    }
+
+    /// The query for the next page (one row more than it keeps, to tell
+    /// whether another follows), or `None` once the export is complete.
+    pub fn next_page(&self) -> Option<SearchPlan> {
+        if self.done {
+            return None;
+        }
+        let size = self.remaining.map_or(self.page, |r| r.min(self.page));
+        let limits = Limits {
+            default: size,
+            max: size,
+        };
+        Some(plan(&self.params, limits).expect("checked by Export::new"))
+    }
+
+    /// The rows to keep of what `page` (from [`next_page`](Self::next_page))
+    /// returned, moving the export on past the last of them; `key` gives a
+    /// row's `search_rowid` and `updated_at`.
+    pub fn keep<T>(
+        &mut self,
+        page: &SearchPlan,
+        mut rows: Vec<T>,
+        key: impl Fn(&T) -> (i64, &str),
+    ) -> Vec<T> {
+        let more = rows.len() > page.limit;
+        rows.truncate(page.limit);
+        if let Some(remaining) = &mut self.remaining {
+            *remaining -= rows.len().min(*remaining);
+        }
+        match rows.last() {
+            Some(last) if more && self.remaining != Some(0) => {
+                let (rowid, updated_at) = key(last);
+                self.params.cursor = Some(page.cursor_after(rowid, updated_at));
+            }
+            _ => self.done = true,
+        }
+        rows
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,6 +578,97 @@ mod tests {
         );
         // A cursor from another kind of search is refused.
         assert!(plan(&params(&[("cursor", &cursor)]), SEARCH_LIMITS).is_err());
+    }
+
+    /// Every row of the export, page by page: (ids of each page).
+    fn export_pages(
+        db: &rusqlite::Connection,
+        pairs: &[(&str, &str)],
+        page: usize,
+    ) -> Vec<Vec<String>> {
+        let mut export = Export::new(&params(pairs), page).unwrap();
+        let mut pages = Vec::new();
+        while let Some(plan) = export.next_page() {
+            let rows = run(db, std::slice::from_ref(&plan.statement));
+            assert!(rows.len() <= plan.limit + 1);
+            let text = |v: &rusqlite::types::Value| match v {
+                rusqlite::types::Value::Text(t) => t.clone(),
+                other => panic!("{other:?}"),
+            };
+            let rows: Vec<(String, i64, String)> = rows
+                .iter()
+                .map(|row| {
+                    let rowid = match row[7] {
+                        rusqlite::types::Value::Integer(i) => i,
+                        _ => panic!(),
+                    };
+                    (text(&row[0]), rowid, text(&row[5]))
+                })
+                .collect();
+            let kept = export.keep(&plan, rows, |(_, rowid, at)| (*rowid, at.as_str()));
+            pages.push(kept.into_iter().map(|(id, _, _)| id).collect());
+            assert!(pages.len() <= 10, "the export never ends: {pages:?}");
+        }
+        pages
+    }
+
+    #[test]
+    fn an_export_reads_every_match_in_keyset_pages() {
+        let db = fixture();
+        assert_eq!(
+            export_pages(&db, &[], 1),
+            [vec!["con_3"], vec!["con_2"], vec!["con_1"]]
+        );
+        // A full last page needs one more query to find nothing after it.
+        assert_eq!(
+            export_pages(&db, &[], 2),
+            [vec!["con_3", "con_2"], vec!["con_1"]]
+        );
+        assert_eq!(export_pages(&db, &[], 3), [vec!["con_3", "con_2", "con_1"]]);
+        assert_eq!(
+            export_pages(&db, &[("tag", "vip")], 1),
+            [vec!["con_3"], vec!["con_1"]]
+        );
+        assert_eq!(
+            export_pages(&db, &[("updated_since", "2026-01-01")], 2),
+            [vec!["con_1", "con_2"], vec!["con_3"]]
+        );
+        assert_eq!(
+            export_pages(&db, &[("name", "nobody")], 2),
+            [Vec::<String>::new()]
+        );
+        // `limit` bounds the whole export, across pages.
+        assert_eq!(
+            export_pages(&db, &[("limit", "2")], 1),
+            [vec!["con_3"], vec!["con_2"]]
+        );
+        assert_eq!(export_pages(&db, &[("limit", "1")], 5), [vec!["con_3"]]);
+        assert_eq!(
+            export_pages(&db, &[("limit", "5000")], 2),
+            [vec!["con_3", "con_2"], vec!["con_1"]]
+        );
+        // A cursor from a search page starts the export after it.
+        let first = plan(&params(&[("limit", "1")]), SEARCH_LIMITS).unwrap();
+        let rows = run(&db, std::slice::from_ref(&first.statement));
+        let rowid = match rows[0][7] {
+            rusqlite::types::Value::Integer(i) => i,
+            _ => panic!(),
+        };
+        let cursor = first.cursor_after(rowid, "");
+        assert_eq!(
+            export_pages(&db, &[("cursor", &cursor)], 5),
+            [vec!["con_2", "con_1"]]
+        );
+        assert!(
+            Export::new(&params(&[("identifier", "crn:123456789A")]), 5)
+                .unwrap()
+                .uses_identifier
+        );
+
+        let errors = Export::new(&params(&[("name", "!!"), ("limit", "0")]), 5).unwrap_err();
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "limit"]);
+        assert!(Export::new(&params(&[("limit", "many")]), 5).is_err());
     }
 
     #[test]
