@@ -310,7 +310,7 @@ impl App {
                     Ok(Ok(Ok(()))) => buffered(response).await,
                     Ok(Ok(Err(failure))) => failure.response(component_id),
                     Ok(Err(join)) => internal_error(&format!("the request task failed: {join}")),
-                    Err(_still_running) => response,
+                    Err(_still_running) => streamed(response, task, component_id),
                 };
                 // Nothing the request wrote or saw is acknowledged before it
                 // is on disk (see `Acknowledgement`).
@@ -354,6 +354,76 @@ impl App {
             "components": components,
         });
         json(StatusCode::OK, body.to_string())
+    }
+}
+
+/// A response whose guest is still writing its body: the body ends cleanly
+/// only if the guest returns; a trap or timeout mid-stream aborts it, so a
+/// client never takes a cut-off body for a whole one.
+fn streamed(
+    response: Response<WasiBody>,
+    task: tokio::task::JoinHandle<Result<(), GuestFailure>>,
+    component_id: &str,
+) -> Response<WasiBody> {
+    let (outcome_sender, outcome) = tokio::sync::oneshot::channel();
+    let component_id = component_id.to_string();
+    tokio::spawn(async move {
+        let returned = match task.await {
+            Ok(Ok(())) => true,
+            Ok(Err(failure)) => {
+                eprintln!(
+                    "[{component_id}] failed while streaming its response: {:#}",
+                    failure.error
+                );
+                false
+            }
+            Err(_) => false,
+        };
+        let _ = outcome_sender.send(returned);
+    });
+    response.map(|body| {
+        GuardedBody {
+            body,
+            outcome: Some(outcome),
+        }
+        .boxed_unsync()
+    })
+}
+
+struct GuardedBody {
+    body: WasiBody,
+    /// Whether the guest returned; taken once the body ends.
+    outcome: Option<tokio::sync::oneshot::Receiver<bool>>,
+}
+
+impl http_body::Body for GuardedBody {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, HttpError>>> {
+        use std::future::Future;
+        use std::task::Poll;
+        match std::pin::Pin::new(&mut self.body).poll_frame(cx) {
+            Poll::Ready(None) => {}
+            other => return other,
+        }
+        let Some(outcome) = self.outcome.as_mut() else {
+            return Poll::Ready(None);
+        };
+        match std::pin::Pin::new(outcome).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(returned) => {
+                self.outcome = None;
+                if returned == Ok(true) {
+                    Poll::Ready(None)
+                } else {
+                    Poll::Ready(Some(Err(HttpError::HttpProtocolError)))
+                }
+            }
+        }
     }
 }
 

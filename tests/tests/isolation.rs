@@ -1,8 +1,9 @@
 //! Failures stay inside one request: a guest trap (500), an endless loop
 //! (503 at the epoch deadline), a guest over its memory limit (500), and an
 //! oversized request body (413) fail that request only, while the host keeps
-//! serving others, concurrently. SIGTERM lets an in-flight request finish and
-//! exits 0.
+//! serving others, concurrently; a guest that fails while streaming its body
+//! leaves the client a broken body, never one that looks whole. SIGTERM lets
+//! an in-flight request finish and exits 0.
 
 mod common;
 use common::*;
@@ -20,6 +21,8 @@ fn host() -> &'static Host {
             let mut manifest = HEADER.to_string();
             manifest += &trigger("/...", "iso");
             manifest += &probe("iso", "");
+            manifest += &trigger("/stream", "streamer");
+            manifest += "\n[component.streamer]\nsource = \"{wasm:guest_streamer}\"\n";
             let app = AppDir::new(&manifest);
             let host = start_shared(
                 &app,
@@ -299,4 +302,37 @@ fn sigterm_on_an_idle_host_exits_0_promptly() {
         std::net::TcpStream::connect(addr).is_err(),
         "still listening after exit"
     );
+}
+
+/// Sends a GET with `Connection: close` and returns everything the host sent.
+fn raw_exchange(path: &str) -> String {
+    let addr = host().base.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn a_guest_failing_mid_stream_leaves_a_broken_body_not_a_short_one() {
+    // A finished stream ends with the chunked terminator.
+    let whole = raw_exchange("/stream?then=finish");
+    assert!(whole.starts_with("HTTP/1.1 200"), "{whole}");
+    assert!(whole.contains("transfer-encoding: chunked"), "{whole}");
+    assert!(whole.contains("part-1") && whole.contains("part-2"), "{whole}");
+    assert!(whole.ends_with("0\r\n\r\n"), "{whole:?}");
+    // A trap or an unfinished body after the head: no terminator, so no
+    // client mistakes the first parts for the whole answer.
+    for then in ["trap", "abort"] {
+        let broken = raw_exchange(&format!("/stream?then={then}"));
+        assert!(broken.starts_with("HTTP/1.1 200"), "{then}: {broken}");
+        assert!(broken.contains("part-1"), "{then}: {broken}");
+        assert!(!broken.ends_with("0\r\n\r\n"), "{then}: {broken:?}");
+    }
+    assert_healthy();
 }
