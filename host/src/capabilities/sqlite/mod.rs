@@ -107,6 +107,12 @@ struct WriteGate {
 }
 
 impl WriteGate {
+    /// Takes the gate if it is free, without waiting.
+    fn try_acquire(&self) -> bool {
+        let mut taken = self.taken.lock().expect("write gate poisoned");
+        !std::mem::replace(&mut *taken, true)
+    }
+
     fn acquire(&self) {
         let mut taken = self.taken.lock().expect("write gate poisoned");
         while *taken {
@@ -257,13 +263,21 @@ impl SqliteConnection for PooledConnection {
         parameters: Vec<SqlValue>,
     ) -> BoxFuture<'static, Result<QueryResult>> {
         Box::pin(async move {
-            // Statements may wait for the write gate or be slow: off the
-            // runtime's thread. Waiting for the disk is not: it holds no thread.
-            let this = Arc::clone(&self);
-            let (result, must_be_durable) =
+            // Statements that may wait for the write gate, read outside a
+            // transaction (a long query) or end one (a commit may checkpoint
+            // the WAL) run off the runtime's thread. A transaction's other
+            // statements run here and now: yielding between them would let
+            // other requests' guests run while this one holds the gate,
+            // stretching everyone's wait for it. Waiting for the disk holds
+            // no thread either way.
+            let (result, must_be_durable) = if self.runs_inline(&statement) {
+                self.run_in_turn(&statement, parameters)
+            } else {
+                let this = Arc::clone(&self);
                 tokio::task::spawn_blocking(move || this.run_in_turn(&statement, parameters))
                     .await
-                    .context("sqlite task failed")?;
+                    .context("sqlite task failed")?
+            };
             self.ack
                 .owe(&self.file.commits, must_be_durable)
                 .await
@@ -284,6 +298,22 @@ impl SqliteConnection for PooledConnection {
 impl PooledConnection {
     fn session(&self) -> MutexGuard<'_, Session> {
         self.session.lock().expect("sqlite connection poisoned")
+    }
+
+    /// Whether `statement` can run on the calling thread: inside a
+    /// transaction that holds the gate, short of its end, or a `BEGIN` that
+    /// finds the gate free (it takes it now).
+    fn runs_inline(&self, statement: &str) -> bool {
+        let mut session = self.session();
+        if session.writing {
+            return !may_end_transaction(statement);
+        }
+        if first_keyword(statement) == "BEGIN" && self.file.writer.try_acquire() {
+            session.writing = true;
+            session.seen_before_writing = self.file.commits.latest();
+            return true;
+        }
+        false
     }
 
     /// Runs a statement, and says which commit ticket must be durable
