@@ -1695,3 +1695,705 @@ fn get_without_following(path: &str) -> (u16, Option<String>, Value) {
 fn app_state_dir() -> String {
     app().state.path().to_str().expect("utf-8").to_string()
 }
+
+fn import_with_key(caller_token: &str, key: &str, query: &str, csv: &str) -> Reply {
+    host().request(
+        "POST",
+        &format!("/api/contacts/import{query}"),
+        &[
+            ("authorization", &format!("Bearer {caller_token}")),
+            ("content-type", "text/csv"),
+            ("idempotency-key", key),
+        ],
+        Some(csv.as_bytes()),
+    )
+}
+
+/// SHA-256 over length-prefixed parts, hex: how `contact-intake` names a
+/// caller's key for an operation (`idempotency.rs`).
+fn idempotency_key_hash(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Outbox events written by a request.
+fn outbox_of(reply: &Reply) -> Vec<(String, String, Value)> {
+    let db = db();
+    let mut statement = db
+        .prepare("SELECT topic, aggregate_id, payload FROM outbox_events WHERE request_id = ?1 ORDER BY id")
+        .unwrap();
+    statement
+        .query_map([request_id(reply)], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .unwrap()
+        .map(|row| {
+            let (topic, aggregate, payload) = row.unwrap();
+            (topic, aggregate, serde_json::from_str(&payload).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn an_import_retried_with_its_idempotency_key_imports_nothing_more() {
+    let sub = "importer-idem";
+    let officer_token = token(sub, &["intake-officer"]);
+    let stem = unique("Reimported");
+    let lower = stem.to_lowercase();
+    let csv = format!(
+        "archetype,given_name,family_name,emails\r\n\
+         individual,Ann,{stem}a,ann@{lower}.example.com\r\n\
+         individual,Bob,{stem}b,bob@{lower}.example.com\r\n"
+    );
+    let created_events = || {
+        count(
+            "SELECT COUNT(*) FROM outbox_events WHERE topic = 'contact.created' AND aggregate_id IN (SELECT id FROM contacts WHERE display_name LIKE '%' || ?1 || '%')",
+            &stem,
+        )
+    };
+    let first = import_with_key(&officer_token, "import-1", "", &csv);
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    assert_eq!(first.json()["created"], 2, "{}", first.body);
+    assert_eq!(contacts_named(&stem), 2);
+    assert_eq!(created_events(), 2);
+
+    // The retry answers the same report and writes nothing.
+    let retry = import_with_key(&officer_token, "import-1", "", &csv);
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.json(), first.json());
+    assert_eq!(contacts_named(&stem), 2);
+    assert_eq!(created_events(), 2);
+    assert!(outbox_of(&retry).is_empty());
+
+    // The answer was kept in the import's own transaction, not only in the
+    // key-value cache: with the cached copy gone, the retry still replays.
+    let actor = format!("staff:{sub}");
+    let key_hash = idempotency_key_hash(&[actor.as_str(), "importContacts", "import-1"]);
+    let kept: (i64, String) = db()
+        .query_row(
+            "SELECT status, body FROM contact_idempotency WHERE key_hash = ?1",
+            [&key_hash],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the import's answer is kept in the database");
+    assert_eq!(kept.0, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&kept.1).unwrap(),
+        first.json()
+    );
+    let kv = rusqlite::Connection::open(app().state.path().join("sqlite_key_value.db")).unwrap();
+    kv.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    assert_eq!(
+        kv.execute(
+            "DELETE FROM spin_key_value WHERE key = ?1",
+            [format!("contacts:idempotency:{key_hash}")],
+        )
+        .unwrap(),
+        1,
+        "the answer was cached under the key"
+    );
+    let from_db = import_with_key(&officer_token, "import-1", "", &csv);
+    assert_eq!(from_db.status, 200, "{}", from_db.body);
+    assert_eq!(from_db.header("idempotent-replayed"), Some("true"));
+    assert_eq!(from_db.json(), first.json());
+    assert_eq!(contacts_named(&stem), 2);
+
+    // The same key for another file (or other options) is refused, and
+    // imports nothing.
+    let more = format!("{csv}individual,Cat,{stem}c,cat@{lower}.example.com\r\n");
+    let reused = import_with_key(&officer_token, "import-1", "", &more);
+    assert_problem(&reused, 422, "idempotency-key-reused");
+    assert_problem(
+        &import_with_key(&officer_token, "import-1", "?source=legacy-system", &csv),
+        422,
+        "idempotency-key-reused",
+    );
+    assert_eq!(contacts_named(&stem), 2);
+    assert_eq!(contacts_named(&format!("{stem}c")), 0);
+    assert!(outbox_of(&reused).is_empty());
+
+    // Without the key the same file is a new import: every row is now a
+    // duplicate, so the replay above came from the key.
+    let again = import(&officer_token, "", &csv);
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.header("idempotent-replayed"), None);
+    assert_eq!(
+        (
+            again.json()["created"].as_i64(),
+            again.json()["duplicates"].as_i64()
+        ),
+        (Some(0), Some(2))
+    );
+    assert_eq!(contacts_named(&stem), 2);
+}
+
+/// As for intake, an import's retry is answered with its first report even
+/// when a check on its rows would answer otherwise now (here: the purpose
+/// it collected a birth date for has since come to rest on consent).
+#[test]
+fn an_import_retry_is_answered_with_its_first_report_before_any_check() {
+    let purpose = unique("reimport").to_lowercase();
+    let admin = || host().as_caller(&token("admin-7", &["administrator"]));
+    let added = admin().post_json(
+        "/api/consents/purposes",
+        &json!({"id": purpose, "category": "research", "lawful_basis": "related-secondary-purpose", "description": "Follow-up research"}),
+    );
+    assert_eq!(added.status, 201, "{}", added.body);
+    let officer_token = token("importer-replay", &["intake-officer"]);
+    let stem = unique("Replayimport");
+    let csv = format!(
+        "archetype,given_name,family_name,date_of_birth\r\nindividual,Ann,{stem},1966-06-06\r\n"
+    );
+    let query = format!("?purpose={purpose}&channel=portal");
+    let first = import_with_key(&officer_token, "import-replay", &query, &csv);
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.json()["created"], 1);
+    let revised = admin().request(
+        "PUT",
+        &format!("/api/consents/purposes/{purpose}"),
+        Some(&json!({"category": "research", "lawful_basis": "consent", "description": "Follow-up research"})),
+    );
+    assert_eq!(revised.status, 200, "{}", revised.body);
+    // A new import of the row is refused now...
+    assert_problem(&import(&officer_token, &query, &csv), 400, "import-invalid");
+    // ...but the retry of the first gets the first report.
+    let retry = import_with_key(&officer_token, "import-replay", &query, &csv);
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.json(), first.json());
+    assert_eq!(contacts_named(&stem), 1);
+}
+
+/// The state of a contact a failed write must not touch: its current
+/// version and name, whether it is merged, its versions and outbox events.
+fn written_state(id: &str) -> (i64, String, Option<String>, i64, i64) {
+    let db = db();
+    let (version, name, merged) = db
+        .query_row(
+            "SELECT version, display_name, merged_into FROM contacts WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let versions = db
+        .query_row(
+            "SELECT COUNT(*) FROM contact_versions WHERE contact_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let events = db
+        .query_row(
+            "SELECT COUNT(*) FROM outbox_events WHERE aggregate_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    (version, name, merged, versions, events)
+}
+
+/// Nothing a refused request could have written: versions or outbox events
+/// under its request id.
+fn assert_wrote_nothing(reply: &Reply) {
+    let id = request_id(reply);
+    assert!(outbox_of(reply).is_empty(), "{}", reply.body);
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM contact_versions WHERE request_id = ?1",
+            &id
+        ),
+        0,
+        "{}",
+        reply.body
+    );
+}
+
+#[test]
+fn refused_corrections_and_merges_leave_no_version_and_no_outbox_event() {
+    // A create writes exactly one outbox event, with the contact.
+    let created = officer().post_json(
+        "/api/contacts",
+        &json!({"archetype": "individual", "given_name": "Olive", "family_name": unique("Outboxed")}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let a = created.json()["id"].as_str().unwrap().to_string();
+    let events = outbox_of(&created);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        (events[0].0.as_str(), events[0].1.as_str()),
+        ("contact.created", a.as_str())
+    );
+    assert_eq!(events[0].2["version"], 1);
+    assert_eq!(events[0].2["change"], "created");
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM contact_versions WHERE request_id = ?1",
+            &request_id(&created)
+        ),
+        1
+    );
+    let (b, _, _) = create(&json!({"archetype": "individual", "family_name": unique("Folding")}));
+    let (c, c_etag, _) =
+        create(&json!({"archetype": "individual", "family_name": unique("Keeping")}));
+    let (a_before, b_before) = (written_state(&a), written_state(&b));
+    assert_eq!((a_before.0, a_before.3, a_before.4), (1, 1, 1));
+
+    // A correction against a stale version.
+    let stale = patch(
+        officer(),
+        &a,
+        "\"v9\"",
+        &json!({"changes": {"given_name": "Stale"}, "reason": "stale"}),
+    );
+    assert_problem(&stale, 412, "stale-version");
+    assert_wrote_nothing(&stale);
+    // A correction that does not validate.
+    let invalid = patch(
+        officer(),
+        &a,
+        "\"v1\"",
+        &json!({"changes": {"given_name": "Fine", "phones": ["12"]}, "reason": "typo"}),
+    );
+    assert_problem(&invalid, 400, "validation");
+    assert_wrote_nothing(&invalid);
+    // A merge against a stale version of the survivor.
+    let stale_merge = officer().header("if-match", "\"v5\"").post_json(
+        &format!("/api/contacts/{a}/merge"),
+        &json!({"duplicate_id": b, "reason": "same person"}),
+    );
+    assert_problem(&stale_merge, 412, "stale-version");
+    assert_wrote_nothing(&stale_merge);
+    assert_eq!(written_state(&a), a_before);
+    assert_eq!(written_state(&b), b_before);
+
+    // Once b is merged into c, merging it again, or correcting it, conflicts.
+    let merged = officer().header("if-match", &c_etag).post_json(
+        &format!("/api/contacts/{c}/merge"),
+        &json!({"duplicate_id": b, "reason": "same person"}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    assert_eq!(outbox_of(&merged).len(), 2, "one event for each record");
+    let (b_merged, c_merged) = (written_state(&b), written_state(&c));
+    let again = officer().post_json(
+        &format!("/api/contacts/{a}/merge"),
+        &json!({"duplicate_id": b, "reason": "again"}),
+    );
+    assert_problem(&again, 409, "contact-merged");
+    assert_wrote_nothing(&again);
+    let correct_merged = patch(
+        officer(),
+        &b,
+        "\"v2\"",
+        &json!({"changes": {"given_name": "Late"}, "reason": "late"}),
+    );
+    assert_problem(&correct_merged, 409, "contact-merged");
+    assert_wrote_nothing(&correct_merged);
+    assert_eq!(written_state(&a), a_before);
+    assert_eq!(written_state(&b), b_merged);
+    assert_eq!(written_state(&c), c_merged);
+    assert_eq!(
+        officer().get(&format!("/api/contacts/{a}")).json()["version"],
+        1
+    );
+}
+
+/// A trigger, in the shared database, that refuses outbox events about
+/// contacts whose display name contains `marker` (so no other test's
+/// writes are touched); dropped when the guard goes.
+struct FailingOutbox {
+    name: String,
+}
+
+impl FailingOutbox {
+    fn install(marker: &str) -> Self {
+        let name = format!("test_refuse_outbox_{}", marker.to_lowercase());
+        db().execute_batch(&format!(
+            "CREATE TRIGGER {name} BEFORE INSERT ON outbox_events
+             WHEN (SELECT display_name FROM contacts WHERE id = NEW.aggregate_id) LIKE '%{marker}%'
+             BEGIN SELECT RAISE(ABORT, 'test: outbox refused'); END;"
+        ))
+        .unwrap();
+        Self { name }
+    }
+}
+
+impl Drop for FailingOutbox {
+    fn drop(&mut self) {
+        let _ = db().execute_batch(&format!("DROP TRIGGER IF EXISTS {}", self.name));
+    }
+}
+
+/// A write that fails at its last statement (the outbox event) leaves
+/// nothing behind: the record, its version, match keys and the other
+/// record of a merge are all rolled back with it.
+#[test]
+fn a_write_that_fails_part_way_leaves_nothing_behind() {
+    let marker = unique("Atomic");
+    let lower = marker.to_lowercase();
+    // Fixtures first, while outbox events are still accepted.
+    let (kept, kept_etag, _) = create(
+        &json!({"archetype": "individual", "given_name": "Kim", "family_name": unique("Unchanged")}),
+    );
+    let (survivor, survivor_etag, _) = create(
+        &json!({"archetype": "individual", "given_name": "Sam", "family_name": unique("Surviving")}),
+    );
+    let (doomed, _, _) = create(
+        &json!({"archetype": "individual", "given_name": "Sam", "family_name": format!("{marker}x")}),
+    );
+    let before = (
+        written_state(&kept),
+        written_state(&survivor),
+        written_state(&doomed),
+    );
+    let keys_of = |id: &str| {
+        count(
+            "SELECT COUNT(*) FROM contact_match_keys WHERE contact_id = ?1",
+            id,
+        )
+    };
+    let survivor_keys = keys_of(&survivor);
+    let guard = FailingOutbox::install(&marker);
+
+    // A create.
+    let email = format!("{lower}@example.com");
+    let body = json!({"archetype": "individual", "given_name": "Ada", "family_name": marker, "emails": [email]});
+    let failed = officer()
+        .header("idempotency-key", "atomic-create")
+        .post_json("/api/contacts", &body);
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    assert_eq!(contacts_named(&marker), 1, "only the fixture");
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM contact_match_keys WHERE key = ?1",
+            &format!("em:{email}")
+        ),
+        0
+    );
+    assert_wrote_nothing(&failed);
+    assert!(
+        audited(&failed)
+            .iter()
+            .any(|e| e.0 == "contact.create" && e.1 == "failed"),
+        "{:?}",
+        audited(&failed)
+    );
+
+    // A correction to a name the outbox refuses.
+    let corrected = patch(
+        officer(),
+        &kept,
+        &kept_etag,
+        &json!({"changes": {"family_name": format!("{marker}y")}, "reason": "renamed"}),
+    );
+    assert_eq!(corrected.status, 500, "{}", corrected.body);
+    assert_wrote_nothing(&corrected);
+
+    // A merge whose second record's event is refused: the survivor's
+    // update, written first, is rolled back too.
+    let merge = officer().header("if-match", &survivor_etag).post_json(
+        &format!("/api/contacts/{survivor}/merge"),
+        &json!({"duplicate_id": doomed, "reason": "same person"}),
+    );
+    assert_eq!(merge.status, 500, "{}", merge.body);
+    assert_wrote_nothing(&merge);
+    assert_eq!(keys_of(&survivor), survivor_keys);
+
+    // An import whose second row's event is refused: the first row goes too.
+    let first_row = unique("Importedfirst");
+    let csv = format!(
+        "archetype,given_name,family_name\r\nindividual,Ann,{first_row}\r\nindividual,Bea,{marker}z\r\n"
+    );
+    let imported = import(&token("importer-atomic", &["intake-officer"]), "", &csv);
+    assert_eq!(imported.status, 500, "{}", imported.body);
+    assert_eq!(contacts_named(&first_row), 0);
+    assert_wrote_nothing(&imported);
+
+    assert_eq!(
+        (
+            written_state(&kept),
+            written_state(&survivor),
+            written_state(&doomed),
+        ),
+        before
+    );
+    assert_eq!(contacts_named(&marker), 1);
+    drop(guard);
+
+    // The failed create kept no answer under its key: the retry writes.
+    let retried = officer()
+        .header("idempotency-key", "atomic-create")
+        .post_json("/api/contacts", &body);
+    assert_eq!(retried.status, 201, "{}", retried.body);
+    assert_eq!(retried.header("idempotent-replayed"), None);
+    assert_eq!(outbox_of(&retried).len(), 1);
+    assert_eq!(contacts_named(&marker), 2);
+}
+
+#[test]
+fn match_finds_a_contact_by_phone_acn_agency_identifier_and_name_with_postcode() {
+    let best = |body: &Value| -> Value {
+        let reply = officer().post_json("/api/contacts/match", body);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()["candidates"].clone()
+    };
+    let rules = |candidate: &Value| -> Vec<String> {
+        candidate["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // Phone, however it is written.
+    let (by_phone, _, _) = create(
+        &json!({"archetype": "individual", "given_name": "Phoebe", "family_name": unique("Phoned"), "phones": ["0413 246 801"]}),
+    );
+    let before = contacts_named("Phoned");
+    let reply = officer().post_json(
+        "/api/contacts/match",
+        &json!({"archetype": "individual", "given_name": "Quentin", "family_name": unique("Caller"), "phones": ["+61 413 246 801"]}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let candidates = reply.json()["candidates"].clone();
+    assert_eq!(candidates.as_array().unwrap().len(), 1, "{candidates}");
+    assert_eq!(candidates[0]["contact_id"], by_phone.as_str());
+    assert_eq!(candidates[0]["score"], 1.0);
+    assert_eq!(candidates[0]["reasons"][0], json!({"rule": "same-phone"}));
+    assert_eq!(contacts_named("Phoned"), before, "matching writes nothing");
+    assert!(
+        audited(&reply).contains(&(
+            "contact.search".into(),
+            "allowed".into(),
+            Some(by_phone.clone()),
+            Some("match-candidate".into())
+        )),
+        "{:?}",
+        audited(&reply)
+    );
+
+    // ACN (ASIC's example 010 499 966 passes the check digit).
+    let (by_acn, _, _) = create(
+        &json!({"archetype": "business", "organisation_name": format!("{} Pty Ltd", unique("Wombat")),
+        "identifiers": [{"scheme": "acn", "value": "010 499 966"}]}),
+    );
+    let candidates = best(
+        &json!({"archetype": "business", "organisation_name": unique("Echidna"),
+        "identifiers": [{"scheme": "ACN", "value": "010499966"}]}),
+    );
+    assert_eq!(candidates.as_array().unwrap().len(), 1, "{candidates}");
+    assert_eq!(candidates[0]["contact_id"], by_acn.as_str());
+    assert_eq!(candidates[0]["score"], 1.0);
+    assert_eq!(candidates[0]["reasons"][0], json!({"rule": "same-acn"}));
+
+    // An agency identifier, named by its scheme.
+    let (by_crn, _, _) = create(
+        &json!({"archetype": "individual", "given_name": "Ida", "family_name": unique("Identified"),
+        "identifiers": [{"scheme": "crn", "value": "908 765 432K"}]}),
+    );
+    let candidates = best(
+        &json!({"archetype": "individual", "given_name": "Ivo", "family_name": unique("Other"),
+        "identifiers": [{"scheme": "crn", "value": "908765432k"}]}),
+    );
+    assert_eq!(candidates.as_array().unwrap().len(), 1, "{candidates}");
+    assert_eq!(candidates[0]["contact_id"], by_crn.as_str());
+    assert_eq!(
+        candidates[0]["reasons"][0],
+        json!({"rule": "same-identifier", "scheme": "crn"})
+    );
+    // Another scheme with the same value is another identifier.
+    assert_eq!(
+        best(
+            &json!({"archetype": "individual", "family_name": unique("Other"),
+            "identifiers": [{"scheme": "dva", "value": "908765432K"}]})
+        ),
+        json!([])
+    );
+
+    // Name and postcode: a similar spelling at the same postcode (fuzzy).
+    let family = unique("Postcoded");
+    let (by_name, _, _) = create(
+        &json!({"archetype": "individual", "given_name": "Jonathan", "family_name": family,
+        "postal_address": {"lines": ["5 Low St"], "locality": "Braddon", "state": "ACT", "postcode": "2612"}}),
+    );
+    let similar = |postcode: &str| {
+        json!({"archetype": "individual", "given_name": "Jonathon", "family_name": family.to_uppercase(),
+        "residential_address": {"lines": ["9 High St"], "locality": "Canberra", "state": "ACT", "postcode": postcode}})
+    };
+    let candidates = best(&similar("2612"));
+    assert_eq!(candidates.as_array().unwrap().len(), 1, "{candidates}");
+    assert_eq!(candidates[0]["contact_id"], by_name.as_str());
+    let score = candidates[0]["score"].as_f64().unwrap();
+    assert!((0.6..1.0).contains(&score), "{candidates}");
+    let found = rules(&candidates[0]);
+    assert!(
+        found.iter().any(|r| r == "similar-name") && found.iter().any(|r| r == "same-postcode"),
+        "{found:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|r| r.starts_with("same-") && r != "same-postcode"),
+        "no shared identifier: {found:?}"
+    );
+    // The same name at another postcode is not enough.
+    assert_eq!(best(&similar("2600")), json!([]));
+}
+
+#[test]
+fn relationships_of_every_kind_are_kept_and_unknown_contacts_refused_per_field() {
+    let (person, _, _) = create(
+        &json!({"archetype": "individual", "given_name": "Rita", "family_name": unique("Represented")}),
+    );
+    let (partner, _, _) = create(
+        &json!({"archetype": "individual", "given_name": "Pat", "family_name": unique("Partnered")}),
+    );
+    let (firm, _, _) =
+        create(&json!({"archetype": "business", "organisation_name": unique("Directorship")}));
+    let (ally, _, _) =
+        create(&json!({"archetype": "partner", "organisation_name": unique("Alliance")}));
+    let relationships = json!([
+        {"kind": "representative-of", "contact_id": person},
+        {"kind": "official-of", "contact_id": firm},
+        {"kind": "partner-of", "contact_id": partner},
+        {"kind": "household-member", "contact_id": person},
+    ]);
+    let (subject, etag, created) = create(
+        &json!({"archetype": "individual", "given_name": "Rex", "family_name": unique("Relating"), "relationships": relationships}),
+    );
+    assert_eq!(created["relationships"], relationships);
+    let read = officer().get(&format!("/api/contacts/{subject}"));
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.json()["relationships"], relationships);
+    assert!(read.json()["provenance"].get("relationships").is_some());
+    let stored: String = db()
+        .query_row(
+            "SELECT record FROM contacts WHERE id = ?1",
+            [&subject],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&stored).unwrap()["relationships"],
+        relationships
+    );
+    // Organisations relate too: representing a person, partnering another.
+    let org_relationships = json!([
+        {"kind": "representative-of", "contact_id": person},
+        {"kind": "partner-of", "contact_id": ally},
+    ]);
+    let (org, _, org_body) = create(
+        &json!({"archetype": "business", "organisation_name": unique("Advocacy"), "relationships": org_relationships}),
+    );
+    assert_eq!(org_body["relationships"], org_relationships);
+    assert_eq!(
+        officer().get(&format!("/api/contacts/{org}")).json()["relationships"],
+        org_relationships
+    );
+
+    // A relationship to a contact that does not exist is refused, naming
+    // the relationship; nothing is written.
+    let family = unique("Dangling");
+    let refused = officer().post_json(
+        "/api/contacts",
+        &json!({"archetype": "individual", "family_name": family, "relationships": [
+            {"kind": "household-member", "contact_id": person},
+            {"kind": "partner-of", "contact_id": "con_nobody"},
+            {"kind": "representative-of", "contact_id": "con_gone"},
+        ]}),
+    );
+    let problem = assert_problem(&refused, 400, "validation");
+    assert_eq!(
+        error_fields(&problem),
+        ["relationships[1].contact_id", "relationships[2].contact_id"]
+    );
+    assert_eq!(contacts_named(&family), 0);
+    // A kind the two contacts cannot stand in is refused on its kind.
+    let problem = assert_problem(
+        &officer().post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "family_name": family, "relationships": [
+                {"kind": "official-of", "contact_id": person},
+                {"kind": "household-member", "contact_id": firm},
+                {"kind": "cousin-of", "contact_id": person},
+            ]}),
+        ),
+        400,
+        "validation",
+    );
+    assert!(
+        error_fields(&problem)
+            .iter()
+            .any(|f| f == "relationships[2].kind"),
+        "{problem}"
+    );
+    assert_eq!(contacts_named(&family), 0);
+    let problem = assert_problem(
+        &officer().post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "family_name": family, "relationships": [
+                {"kind": "official-of", "contact_id": person},
+                {"kind": "household-member", "contact_id": firm},
+            ]}),
+        ),
+        400,
+        "validation",
+    );
+    assert_eq!(
+        error_fields(&problem),
+        ["relationships[0].kind", "relationships[1].kind"]
+    );
+    assert_eq!(contacts_named(&family), 0);
+
+    // A correction adding one to a missing contact, or to itself, is refused
+    // the same way, and the record stays as it was.
+    let mut more = relationships.as_array().unwrap().clone();
+    more.push(json!({"kind": "partner-of", "contact_id": "con_nobody"}));
+    more.push(json!({"kind": "representative-of", "contact_id": subject}));
+    let problem = assert_problem(
+        &patch(
+            officer(),
+            &subject,
+            &etag,
+            &json!({"changes": {"relationships": more}, "reason": "more family"}),
+        ),
+        400,
+        "validation",
+    );
+    assert_eq!(
+        error_fields(&problem),
+        ["relationships[4].contact_id", "relationships[5].contact_id"]
+    );
+    let unchanged = officer().get(&format!("/api/contacts/{subject}")).json();
+    assert_eq!(unchanged["version"], 1);
+    assert_eq!(unchanged["relationships"], relationships);
+
+    // A merged contact is recorded as its survivor.
+    let (merged_away, _, _) = create(
+        &json!({"archetype": "individual", "given_name": "Pat", "family_name": unique("Mergedaway")}),
+    );
+    let merged = officer().post_json(
+        &format!("/api/contacts/{partner}/merge"),
+        &json!({"duplicate_id": merged_away, "reason": "same person"}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    let (_, _, via_merged) = create(
+        &json!({"archetype": "individual", "given_name": "Hal", "family_name": unique("Householder"),
+        "relationships": [{"kind": "household-member", "contact_id": merged_away}]}),
+    );
+    assert_eq!(
+        via_merged["relationships"],
+        json!([{"kind": "household-member", "contact_id": partner}])
+    );
+}

@@ -324,7 +324,10 @@ fn a_guest_failing_mid_stream_leaves_a_broken_body_not_a_short_one() {
     let whole = raw_exchange("/stream?then=finish");
     assert!(whole.starts_with("HTTP/1.1 200"), "{whole}");
     assert!(whole.contains("transfer-encoding: chunked"), "{whole}");
-    assert!(whole.contains("part-1") && whole.contains("part-2"), "{whole}");
+    assert!(
+        whole.contains("part-1") && whole.contains("part-2"),
+        "{whole}"
+    );
     assert!(whole.ends_with("0\r\n\r\n"), "{whole:?}");
     // A trap or an unfinished body after the head: no terminator, so no
     // client mistakes the first parts for the whole answer.

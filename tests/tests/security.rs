@@ -725,3 +725,456 @@ fn a_token_with_an_unusable_subject_is_refused() {
         assert_refused(&reply, "sub");
     }
 }
+
+/// `crm-cli audit verify` on a copy of the trail with one entry taken out
+/// of its middle: the next entry is reported as the first broken link, and
+/// closing the gap by renumbering the rest breaks the hash links instead.
+#[test]
+fn an_entry_deleted_from_the_middle_of_the_trail_is_caught_offline() {
+    let first = new_contact("Middle First");
+    let middle = new_contact("Middle Second");
+    let last = new_contact("Middle Third");
+    // A consistent copy of the shared host's database (WAL included), to
+    // tamper with while the host goes on writing its own.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    db().execute_batch(&format!("VACUUM INTO '{}'", copy.display()))
+        .unwrap();
+    let copy_arg = copy.to_str().unwrap();
+    let verify = || {
+        let output = cli(&["audit", "verify", "--db", copy_arg]);
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "no report ({e}): {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        (output.status.code(), report)
+    };
+    let (code, clean) = verify();
+    assert_eq!(code, Some(0), "{clean}");
+    assert_eq!(clean["valid"], true, "{clean}");
+    let copied = rusqlite::Connection::open(&copy).unwrap();
+    let created_entry = |contact: &str| -> i64 {
+        copied
+            .query_row(
+                "SELECT sequence FROM audit_entries WHERE subject_contact_id = ?1 AND action = 'contact.create'",
+                [contact],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let (before, removed, after) = (
+        created_entry(&first),
+        created_entry(&middle),
+        created_entry(&last),
+    );
+    assert!(
+        before < removed && removed < after,
+        "{before} {removed} {after}"
+    );
+    assert_eq!(clean["entries"].as_i64(), Some(copied_len(&copied)));
+
+    // The append-only triggers stop the application, not someone with the file.
+    assert!(
+        copied
+            .execute("DELETE FROM audit_entries WHERE sequence = ?1", [removed])
+            .is_err()
+    );
+    copied
+        .execute_batch(
+            "DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete;",
+        )
+        .unwrap();
+    assert_eq!(
+        copied
+            .execute("DELETE FROM audit_entries WHERE sequence = ?1", [removed])
+            .unwrap(),
+        1
+    );
+    let (code, report) = verify();
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(report["valid"], false, "{report}");
+    assert_eq!(report["first_broken_sequence"], removed + 1, "{report}");
+    assert_eq!(report["reason"], "an entry is missing before this one");
+    assert_eq!(report["entries"], removed - 1, "verified up to the gap");
+
+    // Renumbering the later entries to close the gap: the entry now at the
+    // gap does not link to the one before it.
+    copied
+        .execute(
+            "UPDATE audit_entries SET sequence = -sequence WHERE sequence > ?1",
+            [removed],
+        )
+        .unwrap();
+    copied
+        .execute(
+            "UPDATE audit_entries SET sequence = -sequence - 1 WHERE sequence < 0",
+            [],
+        )
+        .unwrap();
+    let (code, report) = verify();
+    assert_eq!(code, Some(1), "{report}");
+    assert_eq!(report["first_broken_sequence"], removed, "{report}");
+    assert_eq!(
+        report["reason"], "prev_hash does not match the previous entry",
+        "{report}"
+    );
+    // The live trail is untouched.
+    let verdict = host()
+        .as_caller(&token("auditor-mid", &["auditor"]))
+        .get("/api/audit/verify")
+        .json();
+    assert_eq!(verdict["valid"], true, "{verdict}");
+}
+
+fn copied_len(db: &rusqlite::Connection) -> i64 {
+    db.query_row("SELECT COUNT(*) FROM audit_entries", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn auditors_filter_the_trail_by_resource() {
+    let wanted = new_contact("Resource Wanted");
+    let other = new_contact("Resource Other");
+    let reader = || {
+        host()
+            .as_caller(&token("reader-res", &["case-worker"]))
+            .purpose("case-management")
+    };
+    let read = reader().get(&format!("/api/contacts/{wanted}"));
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(reader().get(&format!("/api/contacts/{other}")).status, 200);
+    let auditor = || {
+        host()
+            .as_caller(&token("auditor-res", &["auditor"]))
+            .purpose("audit")
+    };
+    let resource = format!("contact/{wanted}");
+    let stored: Vec<i64> = {
+        let db = db();
+        let mut statement = db
+            .prepare("SELECT sequence FROM audit_entries WHERE resource = ?1 ORDER BY sequence")
+            .unwrap();
+        statement
+            .query_map([&resource], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert!(stored.len() >= 2, "the create and the read: {stored:?}");
+    let page = auditor().get(&format!("/api/audit/entries?resource=contact%2F{wanted}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let entries = page.json()["entries"].as_array().unwrap().clone();
+    assert!(
+        entries.iter().all(|e| e["resource"] == resource.as_str()),
+        "{entries:?}"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["request_id"] == request_id(&read) && e["action"] == "contact.read"),
+        "{entries:?}"
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "contact.create" && e["subject_contact_id"] == wanted.as_str()),
+        "{entries:?}"
+    );
+    assert!(!page.body.contains(&other), "{}", page.body);
+    let sequences: Vec<i64> = entries
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect();
+    assert_eq!(sequences, stored);
+    // Page by page, the filter is kept.
+    let mut paged = Vec::new();
+    let mut next = Some(format!(
+        "/api/audit/entries?resource=contact%2F{wanted}&limit=1"
+    ));
+    while let Some(path) = next {
+        let page = auditor().get(&path);
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        let page = page.json();
+        for e in page["entries"].as_array().unwrap() {
+            assert_eq!(e["resource"], resource.as_str(), "{path}: {e}");
+            paged.push(e["sequence"].as_i64().unwrap());
+        }
+        next = page["next"].as_str().map(str::to_string);
+        if let Some(link) = &next {
+            assert!(
+                link.contains(&format!("resource=contact%2F{wanted}")),
+                "{link}"
+            );
+        }
+    }
+    assert_eq!(paged, stored);
+    let nothing = auditor().get("/api/audit/entries?resource=contact%2Fcon_nobody");
+    assert_eq!(nothing.json()["entries"], json!([]));
+}
+
+/// Who looked at a citizen's record, as the citizen's access log shows it.
+fn staff_read_in_access_log(host: &Host, db: &std::path::Path, tag: &str) -> Value {
+    let officer = host.as_caller(&token(&format!("intake-{tag}"), &["intake-officer"]));
+    let created = officer.post_json(
+        "/api/contacts",
+        &json!({"archetype": "individual", "display_name": "Logged Citizen"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let contact = created.json()["id"].as_str().unwrap().to_string();
+    let citizen_sub = format!("citizen-{tag}");
+    link_citizen(db, &citizen_sub, &contact);
+    let staff = host
+        .as_caller(&token(&format!("officer-{tag}"), &["case-worker"]))
+        .purpose("case-management")
+        .get(&format!("/api/contacts/{contact}"));
+    assert_eq!(staff.status, 200, "{}", staff.body);
+    let citizen = || host.as_caller(&token(&citizen_sub, &["citizen"]));
+    assert_eq!(
+        citizen().get(&format!("/api/contacts/{contact}")).status,
+        200
+    );
+    let log = citizen().get("/api/audit/me");
+    assert_eq!(log.status, 200, "{}", log.body);
+    let accesses = log.json()["accesses"].as_array().unwrap().clone();
+    assert!(
+        accesses
+            .iter()
+            .any(|a| a["actor"] == "you" && a["action"] == "contact.read"),
+        "the citizen's own reads show as theirs: {accesses:?}"
+    );
+    accesses
+        .iter()
+        .find(|a| a["role"] == "case-worker" && a["action"] == "contact.read")
+        .unwrap_or_else(|| panic!("no staff read in {accesses:?}"))
+        .clone()
+}
+
+#[test]
+fn a_citizens_access_log_names_staff_by_id_only_when_configured() {
+    // Default (the shared host): the role, never the id.
+    let by_role = staff_read_in_access_log(host(), &db_path(), "role-only");
+    assert_eq!(by_role["role"], "case-worker");
+    assert_eq!(by_role["purpose"], "case-management");
+    assert_eq!(by_role["actor"], Value::Null, "{by_role}");
+
+    // `audit_me_staff_identity = "id"`: the staff id as well.
+    let state = tempfile::tempdir().unwrap();
+    let id_host = Host::start(
+        &workspace().join("spin.toml"),
+        &[
+            "--state-dir",
+            state.path().to_str().unwrap(),
+            "--variable",
+            "audit_me_staff_identity=id",
+        ],
+        &[],
+    );
+    let by_id = staff_read_in_access_log(&id_host, &state.path().join("sqlite_db.db"), "with-id");
+    assert_eq!(by_id["role"], "case-worker");
+    assert_eq!(by_id["purpose"], "case-management");
+    assert_eq!(by_id["actor"], "staff:officer-with-id", "{by_id}");
+    assert!(id_host.stop().success());
+}
+
+/// One refusal by role: who asks what, and how it must be audited.
+struct Refusal<'a> {
+    role: &'a str,
+    method: &'a str,
+    path: &'a str,
+    component: &'a str,
+    body: Option<Value>,
+    action: &'a str,
+    resource: &'a str,
+}
+
+/// A 403 from each component: a problem, and exactly one `denied` entry for
+/// the request naming the caller, the role, the action and the resource.
+#[test]
+fn every_refusal_by_role_is_audited_as_denied_in_every_component() {
+    let contact = new_contact("Denied Everywhere");
+    let contact_path = format!("/api/contacts/{contact}");
+    let contact_resource = format!("contact/{contact}");
+    let cases = [
+        Refusal {
+            role: "communications-officer",
+            method: "POST",
+            path: "/api/contacts",
+            component: "contact-intake",
+            body: Some(json!({"archetype": "individual", "display_name": "Not Mine"})),
+            action: "contact.create",
+            resource: "contacts",
+        },
+        Refusal {
+            role: "intake-officer",
+            method: "GET",
+            path: "/api/audit/entries",
+            component: "audit",
+            body: None,
+            action: "audit.read",
+            resource: "audit/entries",
+        },
+        Refusal {
+            role: "case-worker",
+            method: "POST",
+            path: "/api/consents/purposes",
+            component: "consent",
+            body: Some(
+                json!({"id": "denied-purpose", "category": "research", "lawful_basis": "consent", "description": "Never added"}),
+            ),
+            action: "consent.catalogue-manage",
+            resource: "consent-purpose/denied-purpose",
+        },
+        Refusal {
+            role: "intake-officer",
+            method: "GET",
+            path: "/api/interactions/stats",
+            component: "interaction-log",
+            body: None,
+            action: "interaction.stats",
+            resource: "interactions/stats",
+        },
+        Refusal {
+            role: "intake-officer",
+            method: "POST",
+            path: "/api/notifications/dispatch",
+            component: "notification",
+            body: Some(json!({})),
+            action: "notification.dispatch",
+            resource: "notifications/dispatch",
+        },
+        Refusal {
+            role: "auditor",
+            method: "GET",
+            path: &contact_path,
+            component: "contact-intake",
+            body: None,
+            action: "contact.read",
+            resource: &contact_resource,
+        },
+    ];
+    for case in cases {
+        let sub = format!("denied-{}", case.role);
+        let reply = host().as_caller(&token(&sub, &[case.role])).request(
+            case.method,
+            case.path,
+            case.body.as_ref(),
+        );
+        let problem = assert_problem(&reply, 403, "forbidden");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(case.action),
+            "{}: {problem}",
+            case.component
+        );
+        let rows: Vec<Value> = {
+            let db = db();
+            let mut statement = db
+                .prepare("SELECT actor_id, role, action, resource, outcome, detail FROM audit_entries WHERE request_id = ?1 ORDER BY sequence")
+                .unwrap();
+            statement
+                .query_map([request_id(&reply)], |r| {
+                    Ok(json!({
+                        "actor_id": r.get::<_, String>(0)?,
+                        "role": r.get::<_, String>(1)?,
+                        "action": r.get::<_, String>(2)?,
+                        "resource": r.get::<_, String>(3)?,
+                        "outcome": r.get::<_, String>(4)?,
+                        "detail": r.get::<_, Option<String>>(5)?,
+                    }))
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert_eq!(
+            rows,
+            [json!({
+                "actor_id": format!("staff:{sub}"),
+                "role": case.role,
+                "action": case.action,
+                "resource": case.resource,
+                "outcome": "denied",
+                "detail": "forbidden",
+            })],
+            "{}: {} {}",
+            case.component,
+            case.method,
+            case.path
+        );
+    }
+    // Nothing was written by the refused requests.
+    let written = |sql: &str| -> i64 { db().query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        written("SELECT COUNT(*) FROM consent_purposes WHERE id = 'denied-purpose'"),
+        0
+    );
+    assert_eq!(
+        written("SELECT COUNT(*) FROM contacts WHERE display_name = 'Not Mine'"),
+        0
+    );
+}
+
+/// A citizen lifting a do-not-contact entry the agency recorded is refused
+/// with 403 after the action itself was allowed (the rule looks at the
+/// entry's reason): that refusal too must be audited as `denied`.
+#[test]
+fn a_citizen_refused_a_staff_suppression_lift_is_audited_as_denied() {
+    let contact = new_contact("Suppressed Citizen");
+    let comms = host()
+        .as_caller(&token("comms-dnc", &["communications-officer"]))
+        .purpose("communications");
+    let entry = comms.post_json(
+        "/api/consents/suppressions",
+        &json!({"contact_id": contact, "channel": "email", "reason": "complaint"}),
+    );
+    assert_eq!(entry.status, 201, "{}", entry.body);
+    let entry_id = entry.json()["id"].as_str().unwrap().to_string();
+    link_citizen(&db_path(), "citizen-lift", &contact);
+    let refused = host()
+        .as_caller(&token("citizen-lift", &["citizen"]))
+        .post_json(
+            &format!("/api/consents/suppressions/{entry_id}/lift"),
+            &json!({"reason": "mine to lift"}),
+        );
+    assert_problem(&refused, 403, "forbidden");
+    let entries = audited(&request_id(&refused));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.0 == "suppression.manage" && e.1 == "denied"),
+        "a 403 must be recorded as denied: {entries:?}"
+    );
+    assert!(
+        entries.iter().all(|e| e.1 != "allowed"),
+        "a refused request must not be recorded as allowed: {entries:?}"
+    );
+}
+
+#[test]
+fn the_first_request_to_a_fresh_database_is_audited_even_when_refused() {
+    // The audit-core leaf brings the schema up to date itself when its
+    // append fails for want of it (here, before any component migrated).
+    let state = tempfile::tempdir().unwrap();
+    let host = Host::start(
+        &workspace().join("spin.toml"),
+        &["--state-dir", state.path().to_str().unwrap()],
+        &[],
+    );
+    let reply = host.get("/api/interactions?contact_id=con_x");
+    assert_eq!(reply.status, 401, "{}", reply.body);
+    let id = request_id(&reply);
+    let db = rusqlite::Connection::open(state.path().join("sqlite_db.db")).unwrap();
+    let (action, outcome): (String, String) = db
+        .query_row(
+            "SELECT action, outcome FROM audit_entries WHERE request_id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (action.as_str(), outcome.as_str()),
+        ("authenticate", "denied")
+    );
+    assert!(host.stop().success());
+}

@@ -3,7 +3,8 @@
 //! them for every purpose that contacts the person.
 
 use crm_component_support::{
-    Action, Ctx, Target, created, json, json_body, new_id, now_ms, query, query_param, transaction,
+    Action, Ctx, Outcome, Target, created, json, json_body, new_id, now_ms, query, query_param,
+    transaction,
 };
 use crm_consent::{Channel, ContactId, Suppression, SuppressionReason};
 use crm_consent_store::{self as store, Suppressions};
@@ -129,21 +130,30 @@ struct LiftBody {
 pub fn lift(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem> {
     let body: LiftBody = json_body(req)?;
     let entry = store::suppressions(ctx.db()?, Suppressions::Id(id))?.pop();
-    let target = entry
-        .as_ref()
-        .map_or(Target::General, |e| Target::Contact(&e.contact_id));
-    ctx.require(
-        Action::SuppressionManage,
-        target,
-        &format!("suppression/{id}"),
-    )?;
-    let entry = entry.ok_or_else(|| Problem::not_found(format!("no suppression/{id}")))?;
-    if ctx.own_contact().is_some() && entry.reason != SuppressionReason::RequestedByPerson.as_str()
+    let resource = format!("suppression/{id}");
+    // A citizen may lift only the entries they asked for on their own
+    // record: another of their entries is a denial, recorded as such (an
+    // entry of someone else's stays a 404 through `require`).
+    if let Some(entry) = &entry
+        && ctx.own_contact() == Some(entry.contact_id.as_str())
+        && entry.reason != SuppressionReason::RequestedByPerson.as_str()
     {
+        ctx.record(
+            Action::SuppressionManage,
+            &resource,
+            Some(&entry.contact_id),
+            Outcome::Denied,
+            Some("forbidden"),
+        )?;
         return Err(Problem::forbidden(
             "a citizen may lift only the entries they asked for",
         ));
     }
+    let target = entry
+        .as_ref()
+        .map_or(Target::General, |e| Target::Contact(&e.contact_id));
+    ctx.require(Action::SuppressionManage, target, &resource)?;
+    let entry = entry.ok_or_else(|| Problem::not_found(format!("no {resource}")))?;
     let mut fields = Fields::default();
     let reason = fields.check("reason", ShortText::parse(&body.reason, MAX_NOTE_CHARS));
     let reason = fields.finish(reason)?;

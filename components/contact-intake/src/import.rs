@@ -141,6 +141,18 @@ enum Verdict {
 
 pub fn import(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     ctx.require(Action::ContactImport, Target::General, "contacts/import")?;
+    // A retry is answered with its first report before any row is checked
+    // again: consent revised since then does not turn an import that was
+    // accepted into a refusal.
+    once(ctx, req, "importContacts", |ctx, key| {
+        let (rows, options) = checked_rows(ctx, req)?;
+        import_rows(ctx, key, rows, &options)
+    })
+}
+
+/// The file's rows, each validated (consent included), or the per-row
+/// report of why nothing can be imported.
+fn checked_rows(ctx: &Ctx, req: &Request) -> Result<(Vec<Row>, Options), Problem> {
     let content_type = req
         .header("content-type")
         .and_then(|v| v.as_str())
@@ -211,20 +223,14 @@ pub fn import(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
             })
             .collect();
         let invalid = rows.iter().filter(|r| r.checked.is_err()).count();
-        return Err(Problem::validation(Vec::new())
+        let mut problem = Problem::validation(Vec::new())
             .with_kind("import-invalid", "Invalid rows")
             .with_extension("rows", Value::Array(report))
-            .with_extension("invalid", json!(invalid))
-            .with_extension(
-                "detail",
-                json!(format!(
-                    "{invalid} row(s) are invalid; nothing was imported"
-                )),
-            ));
+            .with_extension("invalid", json!(invalid));
+        problem.detail = format!("{invalid} row(s) are invalid; nothing was imported");
+        return Err(problem);
     }
-    once(ctx, req, "importContacts", |ctx, key| {
-        import_rows(ctx, key, rows, &options)
-    })
+    Ok((rows, options))
 }
 
 fn check_row(

@@ -252,9 +252,9 @@ pub fn send(
             message,
             replayed: false,
         }),
-        // Another request with the same key won the race: answer with its
-        // message.
-        Err(SendError::Internal(p)) if p.detail.contains("UNIQUE constraint failed") => {
+        // Another request with the same key may have won the race (the
+        // key's unique index refused this insert): answer with its message.
+        Err(SendError::Internal(p)) if message.idempotency_key.is_some() => {
             let key = message.idempotency_key.as_deref().unwrap_or_default();
             match store::by_idempotency_key(db, &sender.sender, key)? {
                 Some(existing) => replay(

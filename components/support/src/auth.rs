@@ -280,17 +280,18 @@ impl<'a> Ctx<'a> {
         Ok(PurposeList::parse(&variable(var::PURPOSES)?))
     }
 
-    /// Called by `serve` when the handler failed after an allowed action.
+    /// Called by `serve` when the handler failed after an allowed action. A
+    /// refusal the handler made on finer grounds than the matrix (a 403) is
+    /// a denial, so an auditor looking for denials finds it.
     pub(crate) fn record_failure(&self, problem: &Problem) {
         if let Some((action, resource, subject)) = &self.allowed {
             let kind = problem.kind.trim_start_matches(crm_http::PROBLEM_BASE);
-            let _ = self.append(
-                *action,
-                resource,
-                subject.clone(),
-                Outcome::Failed,
-                Some(kind),
-            );
+            let outcome = if problem.status == 403 {
+                Outcome::Denied
+            } else {
+                Outcome::Failed
+            };
+            let _ = self.append(*action, resource, subject.clone(), outcome, Some(kind));
         }
     }
 }

@@ -66,14 +66,18 @@ impl crm_migrations::SqlExecutor for Migrator<'_> {
     }
 }
 
-/// Runs a statement, turning a database error into a 500 problem.
+/// Runs a statement, turning a database error into a 500 problem. SQLite's
+/// words name tables and columns, so they go to the log, not the caller.
 pub fn query(
     db: &Connection,
     sql: &str,
     params: &[Value],
 ) -> Result<spin_sdk::sqlite::QueryResult, Problem> {
-    db.execute(sql, params)
-        .map_err(|e| Problem::internal(format!("database: {e}")))
+    db.execute(sql, params).map_err(|e| {
+        let statement = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        eprintln!("database statement failed: {e}; statement: {statement}");
+        Problem::internal("a database statement failed (the details are in the log)")
+    })
 }
 
 /// Runs `f` in a `BEGIN IMMEDIATE` transaction: all of it is written or none.
