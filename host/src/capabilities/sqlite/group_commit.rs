@@ -16,6 +16,13 @@
 //! sync itself runs on a blocking thread, one at a time, and the next one
 //! starts as soon as it ends if commits have queued up meanwhile.
 //!
+//! WAL checkpoints run off the request path too: guest connections do not
+//! checkpoint (`wal_autocheckpoint = 0`), and after syncs a [`Checkpointer`]
+//! thread copies the WAL into the database (`PASSIVE`, so it blocks no
+//! reader or writer) at most every [`CHECKPOINT_EVERY`]. Otherwise the
+//! commit that crosses 1,000 WAL pages copies them itself, with the write
+//! gate held, and every request queued behind it waits.
+//!
 //! A request does not wait statement by statement: what its statements wrote
 //! or saw is owed to its [`Acknowledgement`], which is settled before
 //! anything leaves the host (its response, or an outbound request). A
@@ -29,7 +36,8 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -38,6 +46,7 @@ pub struct GroupCommit(Arc<Shared>);
 
 struct Shared {
     wal: PathBuf,
+    checkpointer: Option<Checkpointer>,
     state: Mutex<State>,
     /// What waiters watch; written only with `state` locked.
     progress: watch::Sender<Progress>,
@@ -69,10 +78,21 @@ struct Progress {
 
 impl GroupCommit {
     pub fn new(database: &Path) -> Self {
+        Self::build(database, None)
+    }
+
+    /// As [`new`](Self::new), for a file whose connections leave
+    /// checkpoints to a [`Checkpointer`] thread.
+    pub fn with_checkpointer(database: &Path) -> Self {
+        Self::build(database, Some(Checkpointer::start(database)))
+    }
+
+    fn build(database: &Path, checkpointer: Option<Checkpointer>) -> Self {
         let mut wal = database.as_os_str().to_owned();
         wal.push("-wal");
         Self(Arc::new(Shared {
             wal: wal.into(),
+            checkpointer,
             state: Mutex::default(),
             progress: watch::Sender::new(Progress::default()),
         }))
@@ -192,6 +212,58 @@ impl Acknowledgement {
     }
 }
 
+/// The least time between two checkpoints of one file.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// A thread that checkpoints one database's WAL when asked, at most every
+/// [`CHECKPOINT_EVERY`].
+struct Checkpointer(Arc<(Mutex<bool>, Condvar)>);
+
+impl Checkpointer {
+    fn start(database: &Path) -> Self {
+        let wanted = Arc::new((Mutex::new(false), Condvar::new()));
+        let shared = Arc::clone(&wanted);
+        let database = database.to_path_buf();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint_when_asked(&database, &shared))
+            .expect("spawning the checkpoint thread");
+        Self(wanted)
+    }
+
+    fn request(&self) {
+        let (wanted, wake) = &*self.0;
+        *wanted.lock().expect("checkpointer poisoned") = true;
+        wake.notify_one();
+    }
+}
+
+fn checkpoint_when_asked(database: &Path, wanted: &(Mutex<bool>, Condvar)) {
+    let mut connection = None;
+    loop {
+        {
+            let (flag, wake) = wanted;
+            let mut asked = flag.lock().expect("checkpointer poisoned");
+            while !*asked {
+                asked = wake.wait(asked).expect("checkpointer poisoned");
+            }
+            *asked = false;
+        }
+        if connection.is_none() {
+            connection = rusqlite::Connection::open(database).ok();
+        }
+        if let Some(c) = &connection
+            && let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        {
+            eprintln!(
+                "{}",
+                serde_json::json!({"level": "warn", "msg": "WAL checkpoint failed; the next one retries", "database": database.display().to_string(), "error": e.to_string()})
+            );
+        }
+        std::thread::sleep(CHECKPOINT_EVERY);
+    }
+}
+
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().expect("group commit poisoned")
@@ -225,6 +297,9 @@ impl Shared {
                 Ok(wal_file) => {
                     state.progress.durable = target;
                     state.wal_file = wal_file;
+                    if let Some(checkpointer) = &self.checkpointer {
+                        checkpointer.request();
+                    }
                 }
                 Err(e) => {
                     state.progress.failed = true;

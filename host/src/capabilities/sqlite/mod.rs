@@ -173,7 +173,7 @@ impl SqliteFile {
             path: path.to_path_buf(),
             idle: Mutex::new(vec![first]),
             writer: WriteGate::default(),
-            commits: GroupCommit::new(path),
+            commits: GroupCommit::with_checkpointer(path),
         }))
     }
 
@@ -202,10 +202,13 @@ impl SqliteDatabase for SqliteFile {
     }
 }
 
-/// A guest connection: it syncs nothing itself, [`GroupCommit`] does.
+/// A guest connection: it syncs and checkpoints nothing itself, [`GroupCommit`] does.
 fn open_pooled(path: &Path) -> Result<rusqlite::Connection> {
     let connection = open_file(path)?;
     connection.pragma_update(None, "synchronous", "NORMAL")?;
+    // The file's checkpointer thread copies the WAL back, not the request
+    // whose commit crosses the threshold.
+    connection.pragma_update(None, "wal_autocheckpoint", 0)?;
     Ok(connection)
 }
 
@@ -568,6 +571,36 @@ mod tests {
         sql: &str,
     ) -> BoxFuture<'static, Result<QueryResult>> {
         Arc::clone(connection).execute(sql.to_string(), vec![])
+    }
+
+    #[tokio::test]
+    async fn the_checkpointer_copies_the_wal_into_the_database_off_the_request_path() {
+        let dir = std::env::temp_dir().join(format!("crm-host-ckpt-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("t.db");
+        let file = SqliteFile::open(&path).unwrap();
+        let ack = Acknowledgement::default();
+        let c = Arc::clone(&file).connect(ack.clone()).unwrap();
+        run(&c, "CREATE TABLE t (x BLOB)").await.unwrap();
+        for _ in 0..3 {
+            run(&c, "BEGIN").await.unwrap();
+            for _ in 0..300 {
+                run(&c, "INSERT INTO t VALUES (zeroblob(4000))").await.unwrap();
+            }
+            run(&c, "COMMIT").await.unwrap();
+        }
+        // Guest connections never checkpoint: the rows are only in the WAL.
+        let size = || std::fs::metadata(&path).unwrap().len();
+        assert!(size() < 100_000, "checkpointed by a guest connection");
+        // Answering syncs the WAL, and the sync asks for a checkpoint.
+        ack.answer().await.unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while size() < 3_000_000 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(size() >= 3_000_000, "not checkpointed: {} bytes", size());
+        drop(c);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]
