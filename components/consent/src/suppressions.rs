@@ -153,7 +153,9 @@ pub fn lift(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem>
         .as_ref()
         .map_or(Target::General, |e| Target::Contact(&e.contact_id));
     ctx.require(Action::SuppressionManage, target, &resource)?;
-    let entry = entry.ok_or_else(|| Problem::not_found(format!("no {resource}")))?;
+    if entry.is_none() {
+        return Err(Problem::not_found(format!("no {resource}")));
+    }
     let mut fields = Fields::default();
     let reason = fields.check("reason", ShortText::parse(&body.reason, MAX_NOTE_CHARS));
     let reason = fields.finish(reason)?;

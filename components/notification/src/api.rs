@@ -79,6 +79,10 @@ fn to_problem(error: SendError) -> Problem {
             Problem::validation(vec![FieldError::new("contact_id", "no such contact")])
         }
         SendError::NoAddress(_) => Problem::refused("no-address", detail),
+        // The contact's record, not the request, holds the address.
+        SendError::ContactAddress { .. } => {
+            Problem::validation(vec![FieldError::new("contact_id", detail)])
+        }
         SendError::Invalid { field, reason } => {
             Problem::validation(vec![FieldError::new(&field, reason)])
         }

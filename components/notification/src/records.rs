@@ -3,11 +3,23 @@
 //! `notification`, outcome the final status) and an audit entry.
 //!
 //! This runs after the status change has committed (the leaves write with
-//! their own connections). If the interaction log cannot be written, the
-//! message keeps no `interaction_id` and the next dispatch records it.
+//! their own connections), by whoever made the message final (a receipt,
+//! a delivery, a dispatch's cancellation or time-out) and by every dispatch
+//! for the final messages not yet recorded. So that racing requests record
+//! a message once, each first claims it: one statement sets
+//! `interaction_claim` (ms since the epoch) on a message with no
+//! `interaction_id` and no live claim, and only the request whose statement
+//! changed the row appends. Once appended, the interaction's id is noted
+//! and the claim cleared. If the interaction log cannot be written, the
+//! claim is released and the next dispatch records the message; a claim
+//! left by a crash lapses after [`CLAIM_MS`], and a dispatch then records
+//! it. (A crash after the append but before its id is noted would leave
+//! the interaction unnoted, and it would be appended again once the claim
+//! lapses: the log's interface has no way to ask whether an append
+//! happened.)
 
 use crm_component_support::audit::Outcome;
-use crm_component_support::query;
+use crm_component_support::{now_ms, query};
 use crm_http::Problem;
 use crm_templates::TemplateType;
 use spin_sdk::sqlite::{Connection, Value};
@@ -25,14 +37,79 @@ fn subject(message: &Message) -> String {
     }
 }
 
-/// Appends the interaction of a message to a contact.
-fn append_interaction(db: &Connection, actor: &Actor, message: &Message) -> Result<(), String> {
-    let Some(contact_id) = &message.contact_id else {
-        return Ok(());
+/// How long a claim to record a message's interaction holds: far longer
+/// than an append takes. The message of a request that crashed holding one
+/// is recorded by the first dispatch after it lapses.
+const CLAIM_MS: i64 = 5 * 60 * 1000;
+
+/// Claims a message for recording its interaction, unless it is recorded
+/// or another request holds a live claim. Returns whether this request
+/// holds it now.
+fn claim(db: &Connection, id: &str, now: i64) -> Result<bool, String> {
+    query(
+        db,
+        "UPDATE notifications SET interaction_claim = ? WHERE id = ? AND interaction_id IS NULL AND contact_id IS NOT NULL AND (interaction_claim IS NULL OR interaction_claim < ?) RETURNING id",
+        &[
+            Value::Integer(now + CLAIM_MS),
+            Value::Text(id.to_string()),
+            Value::Integer(now),
+        ],
+    )
+    .map(|claimed| !claimed.rows.is_empty())
+    .map_err(|p| p.detail)
+}
+
+/// Gives up a claim without recording, so the next dispatch may record the
+/// message at once.
+fn release(db: &Connection, id: &str) {
+    let released = query(
+        db,
+        "UPDATE notifications SET interaction_claim = NULL WHERE id = ? AND interaction_id IS NULL",
+        &[Value::Text(id.to_string())],
+    );
+    if let Err(e) = released {
+        eprintln!(
+            "notification {id}: claim not released (it lapses): {}",
+            e.detail
+        );
+    }
+}
+
+/// Records the interaction of a message to a contact, unless it is
+/// recorded or being recorded. Returns whether this call recorded it.
+fn record_interaction(
+    db: &Connection,
+    actor: &Actor,
+    message: &Message,
+    now: i64,
+) -> Result<bool, String> {
+    if message.contact_id.is_none() || !claim(db, &message.id, now)? {
+        return Ok(false);
+    }
+    let id = match append_interaction(actor, message) {
+        Ok(id) => id,
+        Err(e) => {
+            release(db, &message.id);
+            return Err(e);
+        }
     };
-    let id = log::append(&NewInteraction {
+    // Holding the claim on failure: releasing it would let the next
+    // dispatch append the interaction a second time at once.
+    query(
+        db,
+        "UPDATE notifications SET interaction_id = ?, interaction_claim = NULL WHERE id = ?",
+        &[Value::Text(id.clone()), Value::Text(message.id.clone())],
+    )
+    .map(|_| true)
+    .map_err(|p| format!("interaction {id} appended but not noted: {}", p.detail))
+}
+
+/// Appends the interaction of a message to its contact; returns its id.
+fn append_interaction(actor: &Actor, message: &Message) -> Result<String, String> {
+    let contact_id = message.contact_id.clone().unwrap_or_default();
+    log::append(&NewInteraction {
         context: actor.context(),
-        contact_id: contact_id.clone(),
+        contact_id,
         channel: wit_channel(message.channel),
         direction: Direction::Outbound,
         occurred_at: message.sent_at.unwrap_or(message.created_at),
@@ -46,21 +123,15 @@ fn append_interaction(db: &Connection, actor: &Actor, message: &Message) -> Resu
             message.purpose.clone(),
         ],
         outcome: Some(message.status.as_str().to_string()),
-    })?;
-    query(
-        db,
-        "UPDATE notifications SET interaction_id = ? WHERE id = ?",
-        &[Value::Text(id), Value::Text(message.id.clone())],
-    )
-    .map(drop)
-    .map_err(|p| p.detail)
+    })
 }
 
 /// Records final messages: the interaction, then the audit entry. Failures
 /// are reported, not raised: the status change has already happened.
 pub fn finalise(db: &Connection, actor: &Actor, messages: &[Message]) {
+    let now = now_ms();
     for message in messages {
-        if let Err(e) = append_interaction(db, actor, message) {
+        if let Err(e) = record_interaction(db, actor, message, now) {
             eprintln!(
                 "notification {}: interaction not recorded yet: {e}",
                 message.id
@@ -83,17 +154,24 @@ pub fn finalise(db: &Connection, actor: &Actor, messages: &[Message]) {
 }
 
 /// Records the final messages whose interaction could not be written
-/// before. Returns how many.
+/// before, or whose claim lapsed, skipping those another request is
+/// recording. Returns how many this call recorded.
 pub fn catch_up(db: &Connection, actor: &Actor) -> Result<usize, Problem> {
+    let now = now_ms();
     let pending = store::load_where(
         db,
-        "interaction_id IS NULL AND contact_id IS NOT NULL AND completed_at IS NOT NULL ORDER BY completed_at LIMIT 500",
-        &[],
+        "interaction_id IS NULL AND contact_id IS NOT NULL AND completed_at IS NOT NULL AND (interaction_claim IS NULL OR interaction_claim < ?) ORDER BY completed_at LIMIT 500",
+        &[Value::Integer(now)],
     )?;
     let mut recorded = 0;
     for message in pending.iter().filter(|m| m.status.is_final()) {
-        if append_interaction(db, actor, message).is_ok() {
-            recorded += 1;
+        match record_interaction(db, actor, message, now) {
+            Ok(true) => recorded += 1,
+            Ok(false) => {}
+            Err(e) => eprintln!(
+                "notification {}: interaction not recorded yet: {e}",
+                message.id
+            ),
         }
     }
     Ok(recorded)

@@ -21,7 +21,10 @@ use crm_notify::{
     KeyType, NotificationStatus, Recipient as SimRecipient, ScheduleError, check_schedule,
     is_simulated_recipient, test_key_outcome,
 };
-use crm_templates::{Personalisation, RenderError, Rendered, TemplateType, Value as PValue};
+use crm_templates::{
+    AddressError, Personalisation, PostalAddress, RenderError, Rendered, TemplateType,
+    Value as PValue,
+};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 use spin_sdk::sqlite::Connection;
@@ -91,6 +94,10 @@ pub enum SendError {
     ContactNotFound(String),
     #[error("the contact has no {0} address")]
     NoAddress(TemplateType),
+    /// The contact's postal address, with the addressee's name, is not one
+    /// a letter can be sent to.
+    #[error("{}", contact_address_detail(*lines, error))]
+    ContactAddress { lines: usize, error: AddressError },
     #[error("{field} {reason}")]
     Invalid { field: String, reason: String },
     #[error(transparent)]
@@ -127,6 +134,17 @@ impl From<Problem> for SendError {
     fn from(problem: Problem) -> Self {
         Self::Internal(problem)
     }
+}
+
+fn contact_address_detail(lines: usize, error: &AddressError) -> String {
+    let problem = match error {
+        AddressError::TooManyLines => format!(
+            "with the addressee's name it has {lines} lines, and a letter's address may have at most {}",
+            PostalAddress::MAX_LINES
+        ),
+        error => error.to_string(),
+    };
+    format!("the contact's postal address cannot be used for a letter: {problem}")
 }
 
 fn invalid(field: &str, reason: impl Into<String>) -> SendError {
@@ -168,7 +186,7 @@ pub fn send(
         .as_deref()
         .map(|raw| check_schedule(raw, now))
         .transpose()
-        .map_err(|e: ScheduleError| invalid("scheduled_for", e.to_string()))?;
+        .map_err(|e: ScheduleError| invalid("scheduled_for", e.reason()))?;
     let reach = match &req.recipient {
         Recipient::Contact(id) => Some(
             directory::lookup(&sender.actor.context(), id)
@@ -353,7 +371,8 @@ fn choose_template(
 }
 
 /// The contact (if any) and the address to send to; for a letter to a
-/// contact, their postal address goes into the personalisation.
+/// contact, the addressee and their postal address go into the
+/// personalisation.
 fn address(
     recipient: &Recipient,
     reach: Option<&Reach>,
@@ -366,18 +385,17 @@ fn address(
                 TemplateType::Email => reach.emails.first().cloned(),
                 TemplateType::Sms => reach.phones.first().cloned(),
                 TemplateType::Portal => Some(reach.contact_id.clone()),
+                TemplateType::Letter if reach.postal_address.is_empty() => None,
                 TemplateType::Letter => {
-                    if reach.postal_address.is_empty() {
-                        None
-                    } else {
-                        for (i, line) in reach.postal_address.iter().enumerate() {
-                            personalisation.insert(
-                                &format!("address_line_{}", i + 1),
-                                PValue::Text(line.clone()),
-                            );
-                        }
-                        Some(String::new())
+                    let lines = letter_address(reach)?;
+                    // Every address key is set, so that none the caller
+                    // sent is mixed into the address on record.
+                    for n in 1..=PostalAddress::MAX_LINES {
+                        let line = lines.get(n - 1).cloned().unwrap_or_default();
+                        personalisation.insert(&format!("address_line_{n}"), PValue::Text(line));
                     }
+                    personalisation.insert("postcode", PValue::Text(String::new()));
+                    Some(String::new())
                 }
             };
             let address = address.ok_or(SendError::NoAddress(channel))?;
@@ -397,6 +415,26 @@ fn address(
             format!("a {channel} template needs {}", recipient_field(channel)),
         )),
     }
+}
+
+/// A letter's address for a contact: the addressee (their display name),
+/// as on any letter, then the postal address lines on record, whitespace
+/// collapsed as in a personalised address. Checked here, so that an address
+/// the record cannot make is refused naming the contact's address, not a
+/// personalisation field the caller never sent.
+fn letter_address(reach: &Reach) -> Result<Vec<String>, SendError> {
+    let lines: Vec<String> = std::iter::once(&reach.display_name)
+        .chain(&reach.postal_address)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect();
+    let count = lines.len();
+    PostalAddress::from_lines(lines)
+        .map(|address| address.lines().to_vec())
+        .map_err(|error| SendError::ContactAddress {
+            lines: count,
+            error,
+        })
 }
 
 fn recipient_field(channel: TemplateType) -> &'static str {

@@ -1,19 +1,38 @@
 //! `scheduled_for`: when a caller asks for a message to go later.
 
-use thiserror::Error;
+use std::fmt;
 
 /// How far ahead a message may be scheduled.
 pub const MAX_SCHEDULE_AHEAD_MS: i64 = 366 * 24 * 60 * 60 * 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+/// Why a `scheduled_for` was refused. Displayed as Notify words it, with the
+/// field first (`scheduled_for must not be in the past`); [`Self::reason`]
+/// is the same without the field, for errors that name it themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScheduleError {
-    #[error("scheduled_for must be an RFC 3339 date-time such as 2026-05-01T09:00:00Z")]
     Format,
-    #[error("scheduled_for must not be in the past")]
     Past,
-    #[error("scheduled_for must be within 366 days")]
     TooFar,
 }
+
+impl ScheduleError {
+    /// What is wrong with the value, without the field's name.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::Format => "must be an RFC 3339 date-time such as 2026-05-01T09:00:00Z",
+            Self::Past => "must not be in the past",
+            Self::TooFar => "must be within 366 days",
+        }
+    }
+}
+
+impl fmt::Display for ScheduleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "scheduled_for {}", self.reason())
+    }
+}
+
+impl std::error::Error for ScheduleError {}
 
 /// Milliseconds since the epoch of an RFC 3339 date-time
 /// (`YYYY-MM-DDTHH:MM[:SS[.fff]](Z|±HH:MM)`; a space may stand for `T`).
@@ -182,5 +201,24 @@ mod tests {
             check_schedule("2026-01-02T00:00:00Z", now),
             Ok(now + 86_400_000)
         );
+    }
+
+    #[test]
+    fn errors_name_the_field_once() {
+        assert_eq!(
+            ScheduleError::Past.to_string(),
+            "scheduled_for must not be in the past"
+        );
+        for error in [
+            ScheduleError::Format,
+            ScheduleError::Past,
+            ScheduleError::TooFar,
+        ] {
+            assert!(!error.reason().contains("scheduled_for"), "{error}");
+            assert_eq!(
+                error.to_string(),
+                format!("scheduled_for {}", error.reason())
+            );
+        }
     }
 }

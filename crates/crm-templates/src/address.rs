@@ -45,15 +45,18 @@ pub struct PostalAddress {
     destination: Destination,
 }
 
-const MIN_LINES: usize = 3;
-const MAX_LINES: usize = 7;
-
 impl PostalAddress {
+    /// The fewest lines an address may have.
+    pub const MIN_LINES: usize = 3;
+    /// The most lines an address may have (Notify's `address_line_1` …
+    /// `address_line_7`).
+    pub const MAX_LINES: usize = 7;
+
     /// Reads `address_line_1` … `address_line_7` (any spelling Notify
     /// accepts), then `postcode`, which older Notify clients send as the
     /// last line. Blank lines are dropped and whitespace is collapsed.
     pub fn from_personalisation(personalisation: &Personalisation) -> Result<Self, AddressError> {
-        let keys = (1..=MAX_LINES)
+        let keys = (1..=Self::MAX_LINES)
             .map(|n| format!("address_line_{n}"))
             .chain(["postcode".to_string()]);
         let lines = keys
@@ -67,10 +70,10 @@ impl PostalAddress {
     }
 
     pub fn from_lines(lines: Vec<String>) -> Result<Self, AddressError> {
-        if lines.len() < MIN_LINES {
+        if lines.len() < Self::MIN_LINES {
             return Err(AddressError::TooFewLines);
         }
-        if lines.len() > MAX_LINES {
+        if lines.len() > Self::MAX_LINES {
             return Err(AddressError::TooManyLines);
         }
         if !lines[..2]
