@@ -585,7 +585,9 @@ mod tests {
         for _ in 0..3 {
             run(&c, "BEGIN").await.unwrap();
             for _ in 0..300 {
-                run(&c, "INSERT INTO t VALUES (zeroblob(4000))").await.unwrap();
+                run(&c, "INSERT INTO t VALUES (zeroblob(4000))")
+                    .await
+                    .unwrap();
             }
             run(&c, "COMMIT").await.unwrap();
         }
