@@ -162,6 +162,30 @@ fn first_keyword(statement: &str) -> String {
         .collect()
 }
 
+/// Where a statement runs.
+enum Placement {
+    /// On the runtime's thread, to the end.
+    Here,
+    /// On the runtime's thread for at most [`READ_BUDGET`] steps, then again
+    /// on a blocking thread.
+    HereWithinBudget,
+    BlockingThread,
+}
+
+/// SQLite virtual-machine instructions between two budget checks.
+const BUDGET_STEP_OPS: i32 = 1_000;
+/// Budget checks an inline read may pass (about half a millisecond of work).
+const READ_BUDGET: u32 = 50;
+
+/// Whether a statement was stopped by its budget.
+fn was_interrupted(error: &anyhow::Error) -> bool {
+    matches!(
+        error.downcast_ref::<rusqlite::Error>(),
+        Some(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::OperationInterrupted
+    )
+}
+
 /// Idle connections kept per file; more are opened under load and closed after.
 const MAX_IDLE: usize = 32;
 
@@ -266,20 +290,34 @@ impl SqliteConnection for PooledConnection {
         parameters: Vec<SqlValue>,
     ) -> BoxFuture<'static, Result<QueryResult>> {
         Box::pin(async move {
-            // Statements that may wait for the write gate, read outside a
-            // transaction (a long query) or end one (a commit may checkpoint
-            // the WAL) run off the runtime's thread. A transaction's other
-            // statements run here and now: yielding between them would let
-            // other requests' guests run while this one holds the gate,
-            // stretching everyone's wait for it. Waiting for the disk holds
-            // no thread either way.
-            let (result, must_be_durable) = if self.runs_inline(&statement) {
-                self.run_in_turn(&statement, parameters)
-            } else {
-                let this = Arc::clone(&self);
-                tokio::task::spawn_blocking(move || this.run_in_turn(&statement, parameters))
+            // A hand-off to a blocking thread and back costs more than most
+            // statements, so statements run here on the runtime's thread
+            // unless they may wait: for the write gate (taken by another
+            // request), or long (a read that outgrows its budget is stopped
+            // and run again on a blocking thread; reads have no effects).
+            // Commits are cheap here: they neither sync (group commit does)
+            // nor checkpoint (the checkpointer does). Running a transaction
+            // without yielding also keeps the gate held for the shortest
+            // time. Waiting for the disk holds no thread either way.
+            let on_blocking_thread = |this: Arc<Self>, statement: String, parameters| async move {
+                tokio::task::spawn_blocking(move || this.run_in_turn(&statement, parameters, None))
                     .await
-                    .context("sqlite task failed")?
+                    .context("sqlite task failed")
+            };
+            let (result, must_be_durable) = match self.placement(&statement) {
+                Placement::Here => self.run_in_turn(&statement, parameters, None),
+                Placement::HereWithinBudget => {
+                    let (result, durable) =
+                        self.run_in_turn(&statement, parameters.clone(), Some(READ_BUDGET));
+                    if result.as_ref().is_err_and(was_interrupted) {
+                        on_blocking_thread(Arc::clone(&self), statement, parameters).await?
+                    } else {
+                        (result, durable)
+                    }
+                }
+                Placement::BlockingThread => {
+                    on_blocking_thread(Arc::clone(&self), statement, parameters).await?
+                }
             };
             self.ack
                 .owe(&self.file.commits, must_be_durable)
@@ -303,20 +341,24 @@ impl PooledConnection {
         self.session.lock().expect("sqlite connection poisoned")
     }
 
-    /// Whether `statement` can run on the calling thread: inside a
-    /// transaction that holds the gate, short of its end, or a `BEGIN` that
-    /// finds the gate free (it takes it now).
-    fn runs_inline(&self, statement: &str) -> bool {
+    /// Where `statement` runs (see `execute`): a transaction holding the
+    /// gate goes on here; a write that finds the gate free takes it and
+    /// runs here; a read outside a transaction runs here within a budget;
+    /// a write that must wait for the gate waits on a blocking thread.
+    fn placement(&self, statement: &str) -> Placement {
         let mut session = self.session();
         if session.writing {
-            return !may_end_transaction(statement);
+            return Placement::Here;
         }
-        if first_keyword(statement) == "BEGIN" && self.file.writer.try_acquire() {
+        if is_read_only(statement) {
+            return Placement::HereWithinBudget;
+        }
+        if self.file.writer.try_acquire() {
             session.writing = true;
             session.seen_before_writing = self.file.commits.latest();
-            return true;
+            return Placement::Here;
         }
-        false
+        Placement::BlockingThread
     }
 
     /// Runs a statement, and says which commit ticket must be durable
@@ -325,6 +367,7 @@ impl PooledConnection {
         &self,
         statement: &str,
         parameters: Vec<SqlValue>,
+        budget: Option<u32>,
     ) -> (Result<QueryResult>, u64) {
         let mut session = self.session();
         let commits = &self.file.commits;
@@ -337,7 +380,22 @@ impl PooledConnection {
         let connection = session.connection();
         let ticket = (writing && (connection.is_autocommit() || may_end_transaction(statement)))
             .then(|| commits.issue());
-        let result = run(connection, statement, parameters);
+        let result = match budget {
+            Some(budget) => {
+                let mut left = budget;
+                connection.progress_handler(
+                    BUDGET_STEP_OPS,
+                    Some(move || {
+                        left = left.saturating_sub(1);
+                        left == 0
+                    }),
+                );
+                let result = run(connection, statement, parameters);
+                connection.progress_handler(0, None::<fn() -> bool>);
+                result
+            }
+            None => run(connection, statement, parameters),
+        };
         if let Some(ticket) = ticket {
             commits.finish(ticket);
         }
@@ -571,6 +629,33 @@ mod tests {
         sql: &str,
     ) -> BoxFuture<'static, Result<QueryResult>> {
         Arc::clone(connection).execute(sql.to_string(), vec![])
+    }
+
+    #[tokio::test]
+    async fn a_read_over_its_inline_budget_is_answered_in_full_from_a_blocking_thread() {
+        let dir = std::env::temp_dir().join(format!("crm-host-budget-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = SqliteFile::open(&dir.join("t.db")).unwrap();
+        let c = Arc::clone(&file)
+            .connect(Acknowledgement::default())
+            .unwrap();
+        run(&c, "CREATE TABLE t (x INTEGER)").await.unwrap();
+        run(
+            &c,
+            "INSERT INTO t WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3000) SELECT x FROM n",
+        )
+        .await
+        .unwrap();
+        // A short read fits the budget; this join of 4.5 million pairs does
+        // not, and is stopped, then run again to the end.
+        let short = run(&c, "SELECT count(*) FROM t").await.unwrap();
+        assert_eq!(short.rows, vec![vec![SqlValue::Integer(3000)]]);
+        let long = run(&c, "SELECT count(*) FROM t a JOIN t b ON a.x <= b.x")
+            .await
+            .unwrap();
+        assert_eq!(long.rows, vec![vec![SqlValue::Integer(3000 * 3001 / 2)]]);
+        drop(c);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]
