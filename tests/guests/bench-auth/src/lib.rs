@@ -3,6 +3,8 @@
 //! difference is what they cost a request.
 //!
 //! - `/bench/plain`: routed by the shared `serve`, no caller, no audit;
+//! - `/bench/authenticated`: authenticates the bearer credential only (no
+//!   authorisation, no audit), to split the cost of the next route;
 //! - `/bench/authed`: authenticates the bearer credential, authorises a
 //!   purpose-bound contact read and appends it to the audit trail.
 
@@ -24,6 +26,12 @@ const ROUTES: &[Route] = &[
     public_route("GET", "/bench/plain", "plain"),
     Route {
         method: "GET",
+        path: "/bench/authenticated",
+        operation_id: "authenticated",
+        public: false,
+    },
+    Route {
+        method: "GET",
         path: "/bench/authed",
         operation_id: "authed",
         public: false,
@@ -37,7 +45,10 @@ fn handle(req: Request) -> Response {
         &req,
         &AuditTrail,
         |_, _, _| Ok(json(200, &"ok")),
-        |ctx, _, _| {
+        |ctx, operation, _| {
+            if operation == "authenticated" {
+                return Ok(json(200, &"ok"));
+            }
             ctx.require(
                 Action::ContactRead,
                 Target::Contact("con_bench"),
