@@ -234,6 +234,111 @@ fn appends_to_one_contact_serialise_into_one_chain() {
     assert_eq!(verdict["entries"], 32);
 }
 
+/// Entries of `contact` in the log's table, read from the database file.
+fn entries_in_db(contact: &str) -> i64 {
+    let db = rusqlite::Connection::open(db_path()).unwrap();
+    db.query_row(
+        "SELECT count(*) FROM interaction_entries JOIN interaction_chains USING (contact_key) WHERE contact_id = ?1",
+        [contact],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn append_with_key(caller: Caller<'static>, key: &str, body: &Value) -> Reply {
+    caller
+        .header("idempotency-key", key)
+        .post_json("/api/interactions", body)
+}
+
+#[test]
+fn a_retried_append_with_an_idempotency_key_records_the_interaction_once() {
+    let contact = "con_idempotent";
+    let body = interaction(contact, "2026-06-01T10:00:00Z", "Portal enquiry");
+    let first = append_with_key(officer(), "portal-append-1", &body);
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let retry = append_with_key(officer(), "portal-append-1", &body);
+    assert_eq!(retry.status, 201, "{}", retry.body);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.json(), first.json());
+    assert_eq!(retry.header("location"), first.header("location"));
+    let page = timeline(&officer(), &format!("contact_id={contact}"));
+    assert_eq!(subjects(&page), ["Portal enquiry"]);
+    assert_eq!(page["interactions"][0]["id"], first.json()["id"]);
+    assert_eq!(entries_in_db(contact), 1);
+    // The replay is audited as the first request was: allowed.
+    let appends: Vec<_> = audited(&format!("contact/{contact}/interactions"))
+        .into_iter()
+        .filter(|(action, _, _)| action == "interaction.append")
+        .map(|(_, outcome, _)| outcome)
+        .collect();
+    assert_eq!(appends, ["allowed", "allowed"]);
+
+    // The same key for a different request: 422, and nothing appended.
+    let other = interaction(contact, "2026-06-01T10:00:00Z", "Another enquiry");
+    let reused = append_with_key(officer(), "portal-append-1", &other);
+    assert_problem(&reused, 422, "idempotency-key-reused");
+    assert_eq!(entries_in_db(contact), 1);
+
+    // Another caller's key of the same text is their own.
+    let theirs = append_with_key(
+        host()
+            .as_caller(&token("officer-2", &["intake-officer", "case-worker"]))
+            .purpose("case-management"),
+        "portal-append-1",
+        &body,
+    );
+    assert_eq!(theirs.status, 201, "{}", theirs.body);
+    assert_eq!(theirs.header("idempotent-replayed"), None);
+    assert_ne!(theirs.json()["id"], first.json()["id"]);
+    assert_eq!(entries_in_db(contact), 2);
+    let verdict = verify(contact);
+    assert_eq!(verdict["valid"], true, "{verdict}");
+}
+
+#[test]
+fn an_idempotency_key_must_be_1_to_255_printable_ascii_characters() {
+    let contact = "con_idempotent_bad_key";
+    let body = interaction(contact, "2026-06-01T10:00:00Z", "Bad key");
+    for key in ["not a key", &"k".repeat(256)] {
+        let reply = append_with_key(officer(), key, &body);
+        let problem = assert_problem(&reply, 400, "validation");
+        assert_eq!(
+            problem["errors"][0]["field"], "Idempotency-Key",
+            "{problem}"
+        );
+    }
+    assert_eq!(entries_in_db(contact), 0);
+    let longest = append_with_key(officer(), &"k".repeat(255), &body);
+    assert_eq!(longest.status, 201, "{}", longest.body);
+    assert_eq!(entries_in_db(contact), 1);
+}
+
+#[test]
+fn concurrent_appends_with_one_idempotency_key_record_one_entry() {
+    let contact = "con_idempotent_race";
+    let body = interaction(contact, "2026-06-02T10:00:00Z", "Raced enquiry");
+    let replies: Vec<Reply> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| s.spawn(|| append_with_key(officer(), "portal-race-1", &body)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for reply in &replies {
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    assert_eq!(replies[0].json(), replies[1].json());
+    let replayed = replies
+        .iter()
+        .filter(|r| r.header("idempotent-replayed") == Some("true"))
+        .count();
+    assert_eq!(replayed, 1);
+    assert_eq!(entries_in_db(contact), 1);
+    let page = timeline(&officer(), &format!("contact_id={contact}"));
+    assert_eq!(subjects(&page), ["Raced enquiry"]);
+}
+
 #[test]
 fn a_notification_appends_through_the_leaf_onto_the_same_chain() {
     let contact = officer().post_json(

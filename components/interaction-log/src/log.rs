@@ -10,7 +10,7 @@ use crm_interactions::{
     RawDisposal, RawInteraction, RawTimelineQuery, TimelineQuery,
 };
 use crm_interactions_store::cursor::{self, CursorKeyError};
-use crm_interactions_store::{AmendError, DisposeError, Record};
+use crm_interactions_store::{AmendError, AppendError, DisposeError, IdempotencyKey, Record};
 use serde::Serialize;
 use spin_sdk::http::{Request, Response};
 
@@ -43,7 +43,10 @@ fn shown_created(ctx: &Ctx, contact: &str, location: &str, body: &Interaction) -
     response
 }
 
-/// `POST /api/interactions`: the officer defaults to the caller.
+/// `POST /api/interactions`: the officer defaults to the caller. With an
+/// `Idempotency-Key`, a retry answers with the entry the key's first request
+/// appended (marked `idempotent-replayed: true`) instead of appending again,
+/// and the key reused for a different request is a 422.
 pub fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let mut raw: RawInteraction = json_body(req)?;
     let target = raw
@@ -58,19 +61,83 @@ pub fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let recorded_by = actor(ctx)?;
     raw.officer_id
         .get_or_insert_with(|| recorded_by.to_string());
+    let key = idempotency_key(ctx, req)?;
     let new = NewInteraction::parse(&raw, now_ms()).map_err(Problem::validation)?;
-    let entry =
-        crm_interactions_store::append_interaction(ctx.db()?, new_entry_id()?, recorded_by, new)
+    let (record, replayed) = match &key {
+        None => {
+            let entry = crm_interactions_store::append_interaction(
+                ctx.db()?,
+                new_entry_id()?,
+                recorded_by,
+                new,
+            )
             .map_err(store_problem)?;
-    let contact = entry.contact_id.to_string();
-    let location = format!("/api/interactions/{}", entry.id);
-    let record = Record::assemble(entry, Vec::new()).map_err(store_problem)?;
-    Ok(shown_created(
-        ctx,
-        &contact,
-        &location,
-        &Interaction::detail(&record),
-    ))
+            (
+                Record::assemble(entry, Vec::new()).map_err(store_problem)?,
+                false,
+            )
+        }
+        // The key is looked up and kept in the append's transaction, so a
+        // retry (even one racing the first request) appends nothing. A retry
+        // is authorised and audited as the first request was (above).
+        Some(key) => {
+            let appended = crm_interactions_store::append_interaction_once(
+                ctx.db()?,
+                new_entry_id()?,
+                recorded_by,
+                new,
+                key,
+            )
+            .map_err(|e| match e {
+                AppendError::KeyReused => idempotency_key_reused(),
+                AppendError::Store(e) => store_problem(e),
+            })?;
+            (appended.record, appended.replayed)
+        }
+    };
+    let contact = record.entry.contact_id.to_string();
+    let location = format!("/api/interactions/{}", record.entry.id);
+    let mut response = shown_created(ctx, &contact, &location, &Interaction::detail(&record));
+    if replayed {
+        response.set_header(REPLAYED, "true");
+    }
+    Ok(response)
+}
+
+/// The header naming a request's idempotency key.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Marks the answer to a retried request (as contact intake does).
+const REPLAYED: &str = "idempotent-replayed";
+
+/// The request's `Idempotency-Key`, if it sent one: scoped to the caller
+/// and the operation, fingerprinting the method, path, query and body.
+fn idempotency_key(ctx: &Ctx, req: &Request) -> Result<Option<IdempotencyKey>, Problem> {
+    let Some(key) = req.header(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let actor = ctx.actor_id();
+    let method = req.method().to_string();
+    IdempotencyKey::new(
+        key.as_str().unwrap_or_default(),
+        &[actor.as_bytes(), b"appendInteraction"],
+        &[
+            method.as_bytes(),
+            req.path().as_bytes(),
+            req.query().as_bytes(),
+            req.body(),
+        ],
+    )
+    .map(Some)
+    .map_err(|e| Problem::validation(vec![FieldError::new("Idempotency-Key", e.to_string())]))
+}
+
+fn idempotency_key_reused() -> Problem {
+    Problem::refused(
+        "idempotency-key-reused",
+        "this Idempotency-Key was used for a different request; use a new key for a new request",
+    )
+    .with_kind("idempotency-key-reused", "Idempotency key reused")
+    .with_status(422)
 }
 
 /// `GET /api/interactions/{id}`: an interaction with its amendments (an

@@ -9,6 +9,9 @@
 //!   `BEGIN IMMEDIATE` transaction that reads the chain's tip, seals the new
 //!   entry onto it and writes it with the timeline projection, so appends to
 //!   one chain serialise and a failure leaves nothing behind.
+//! - [`append_interaction_once`]: an append under an `Idempotency-Key`
+//!   ([`IdempotencyKey`]), kept in the append's transaction so a retry
+//!   answers with the first entry instead of appending again.
 //! - [`record`], [`timeline`]: an interaction as corrected (or its
 //!   tombstone), and keyset-paginated timeline pages.
 //! - [`counts`]: trend counts for [`crm_interactions::suppress`].
@@ -21,6 +24,7 @@
 mod chain;
 pub mod cursor;
 pub mod holds;
+mod idempotency;
 mod read;
 mod rows;
 pub mod sql;
@@ -35,12 +39,16 @@ use thiserror::Error;
 
 pub use chain::{Contact, create_chain, set_tip};
 pub use holds::{HoldError, StoredHold};
+pub use idempotency::{IdempotencyKey, InvalidKey, MAX_KEY_LEN};
 pub use read::{Record, RecordState, contact_of, record, timeline};
 pub use rows::{StoredEntry, insert_entry, insert_timeline_row};
 pub use sql::{Sql, SqlError, Value, transaction};
 pub use trends::counts;
 pub use verify::{Broken, Verdict, verify};
-pub use write::{AmendError, DisposeError, amend, append_interaction, dispose};
+pub use write::{
+    AmendError, AppendError, Appended, DisposeError, amend, append_interaction,
+    append_interaction_once, dispose,
+};
 
 /// Why the store could not do what was asked (the caller's fault is a
 /// separate error of each operation).

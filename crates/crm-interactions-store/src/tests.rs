@@ -765,3 +765,155 @@ fn the_cursor_key_is_configured_or_made_once_per_database() {
         Err(cursor::CursorKeyError::Invalid)
     ));
 }
+
+fn key(caller: &str, key: &str, body: &str) -> IdempotencyKey {
+    IdempotencyKey::new(
+        key,
+        &[caller.as_bytes(), b"appendInteraction"],
+        &[b"POST", b"/api/interactions", b"", body.as_bytes()],
+    )
+    .unwrap()
+}
+
+fn append_once(
+    db: &rusqlite::Connection,
+    entry_id: &str,
+    raw: RawInteraction,
+    key: &IdempotencyKey,
+) -> Result<Appended, AppendError> {
+    let new = NewInteraction::parse(&raw, T0).unwrap();
+    append_interaction_once(db, id(entry_id), clerk(), new, key)
+}
+
+fn entries_of(db: &rusqlite::Connection, contact: &str) -> i64 {
+    db.query_row(
+        "SELECT count(*) FROM interaction_entries JOIN interaction_chains USING (contact_key) WHERE contact_id = ?",
+        [contact],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn idempotency_keys_must_be_printable_ascii_of_1_to_255() {
+    let new = |k: &str| IdempotencyKey::new(k, &[b"caller"], &[b"body"]);
+    assert!(new("8c1f2a4e-5d9b-4c1e-9f3a-2b7d6e0c1a99").is_ok());
+    assert!(new(&"k".repeat(MAX_KEY_LEN)).is_ok());
+    assert_eq!(new(""), Err(InvalidKey));
+    assert_eq!(new(&"k".repeat(MAX_KEY_LEN + 1)), Err(InvalidKey));
+    assert_eq!(new("has space"), Err(InvalidKey));
+    assert_eq!(new("tab\there"), Err(InvalidKey));
+    assert_eq!(new("café"), Err(InvalidKey));
+    // Scoped: the same key from another caller or for another request.
+    assert_ne!(key("staff:a", "k1", "{}"), key("staff:b", "k1", "{}"));
+    assert_ne!(key("staff:a", "k1", "{}"), key("staff:a", "k1", "{ }"));
+}
+
+#[test]
+fn a_retried_append_answers_with_the_first_entry_and_appends_nothing() {
+    let db = db();
+    let first_key = key("staff:clerk", "retry-1", "first");
+    let first = append_once(
+        &db,
+        "int_1",
+        raw("con_a", "2026-11-20T09:00:00+10:00", "First"),
+        &first_key,
+    )
+    .unwrap();
+    assert!(!first.replayed);
+    assert_eq!(first.record.entry.id, id("int_1"));
+
+    // The retry carries a fresh entry id; it answers with the first entry.
+    let retry = append_once(
+        &db,
+        "int_2",
+        raw("con_a", "2026-11-20T09:00:00+10:00", "First"),
+        &first_key,
+    )
+    .unwrap();
+    assert!(retry.replayed);
+    assert_eq!(retry.record, first.record);
+    assert_eq!(entries_of(&db, "con_a"), 1);
+    assert!(read::record(&db, &id("int_2")).unwrap().is_none());
+
+    // The same key for a different request is refused, appending nothing.
+    let reused = append_once(
+        &db,
+        "int_3",
+        raw("con_a", "2026-11-20T09:00:00+10:00", "Other"),
+        &key("staff:clerk", "retry-1", "other"),
+    );
+    assert!(matches!(reused, Err(AppendError::KeyReused)), "{reused:?}");
+    assert_eq!(entries_of(&db, "con_a"), 1);
+
+    // Another caller's key of the same text is its own.
+    let theirs = append_once(
+        &db,
+        "int_4",
+        raw("con_a", "2026-11-21T09:00:00+10:00", "Theirs"),
+        &key("staff:other", "retry-1", "first"),
+    )
+    .unwrap();
+    assert!(!theirs.replayed);
+    assert_eq!(entries_of(&db, "con_a"), 2);
+    let verdict = verify(&db, &contact("con_a")).unwrap().unwrap();
+    assert!(verdict.is_valid(), "{verdict:?}");
+
+    // A retry after an amendment answers as first appended; after a
+    // disposal, with the tombstone (the content is gone).
+    amend_with(
+        &db,
+        "amd_1",
+        "int_1",
+        RawAmendment {
+            case_reference: Some(Some("CASE-2026-77".into())),
+            ..amendment("Moved case")
+        },
+    );
+    let later = append_once(
+        &db,
+        "int_5",
+        raw("con_a", "2026-11-20T09:00:00+10:00", "First"),
+        &first_key,
+    )
+    .unwrap();
+    assert_eq!(later.record, first.record);
+    dispose(&db, &id("int_1"), id("dsp_1"), disposal_request(T0 + 5000)).unwrap();
+    let disposed = append_once(
+        &db,
+        "int_6",
+        raw("con_a", "2026-11-20T09:00:00+10:00", "First"),
+        &first_key,
+    )
+    .unwrap();
+    assert!(disposed.replayed);
+    assert!(matches!(disposed.record.state, RecordState::Disposed(_)));
+    assert_eq!(entries_of(&db, "con_a"), 4);
+}
+
+#[test]
+fn a_failed_append_keeps_no_key() {
+    let db = db();
+    let k = key("staff:clerk", "k", "body");
+    // The chain's tip is corrupt, so the append fails after the key is
+    // looked up; the key is not kept and a corrected retry appends.
+    db.execute_batch(
+        "INSERT INTO interaction_chains (contact_key, contact_id, length, head_hash) VALUES (1, 'con_a', 5, x'00')",
+    )
+    .unwrap();
+    assert!(
+        append_once(
+            &db,
+            "int_1",
+            raw("con_a", "2026-11-20T09:00:00+10:00", "First"),
+            &k
+        )
+        .is_err()
+    );
+    let kept: i64 = db
+        .query_row("SELECT count(*) FROM interaction_idempotency", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(kept, 0);
+}

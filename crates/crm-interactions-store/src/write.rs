@@ -5,14 +5,15 @@
 use crm_interactions::values::{EntryId, OfficerId};
 use crm_interactions::{
     AppendRefused, DisposalRefused, DisposalRequest, Entry, EntryBody, InteractionFacts,
-    NewAmendment, NewInteraction, corrected_view,
+    NewAmendment, NewInteraction, Retained, corrected_view,
 };
 use thiserror::Error;
 
 use crate::StoreError;
 use crate::chain::{self, Contact};
 use crate::holds::active_holds_for;
-use crate::read::{Record, family, find_entry, root_entry};
+use crate::idempotency::{IdempotencyKey, Kept};
+use crate::read::{Record, family, find_entry, record, root_entry};
 use crate::rows::{
     StoredEntry, delete_timeline_row, insert_entry, insert_timeline_row, tombstone_row,
 };
@@ -26,18 +27,99 @@ pub fn append_interaction(
     recorded_by: OfficerId,
     new: NewInteraction,
 ) -> Result<Entry, StoreError> {
+    transaction(db, || seal_interaction(db, id, recorded_by, new))
+}
+
+/// How an append under an `Idempotency-Key` ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The interaction as first answered: appended now, or, for a retry, the
+    /// one the key's first request appended (its tombstone once disposed of).
+    pub record: Record,
+    /// Answered from the key: nothing was appended.
+    pub replayed: bool,
+}
+
+/// Why an append under an `Idempotency-Key` was not made.
+#[derive(Debug, Error)]
+pub enum AppendError {
+    #[error("this Idempotency-Key was used for a different request")]
+    KeyReused,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<SqlError> for AppendError {
+    fn from(e: SqlError) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+/// As [`append_interaction`] (the same statements), answering a request
+/// whose `key` was seen before with the entry it first appended instead of
+/// appending again. The key is looked up and kept inside the append's
+/// `BEGIN IMMEDIATE` transaction, so racing retries serialise and exactly
+/// one of them appends.
+pub fn append_interaction_once(
+    db: &impl Sql,
+    id: EntryId,
+    recorded_by: OfficerId,
+    new: NewInteraction,
+    key: &IdempotencyKey,
+) -> Result<Appended, AppendError> {
     transaction(db, || {
-        let (contact, tip) = chain::tip(db, new.contact_id())?;
-        let entry = crm_interactions::append_interaction(&tip, id, recorded_by, new)
-            .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
-        let EntryBody::Interaction { facts, .. } = &entry.body else {
-            unreachable!("append_interaction seals an interaction")
-        };
-        insert_entry(db, &contact, &entry, None)?;
-        insert_timeline_row(db, &contact, entry.sequence, facts)?;
-        chain::advance(db, &contact, &entry)?;
-        Ok(entry)
+        match key.stored(db)? {
+            Some(Kept::Reused) => return Err(AppendError::KeyReused),
+            Some(Kept::Entry(first)) => {
+                return Ok(Appended {
+                    record: first_answer(db, &first)?,
+                    replayed: true,
+                });
+            }
+            None => {}
+        }
+        let entry = seal_interaction(db, id, recorded_by, new)?;
+        key.keep(db, &entry.id, entry.recorded_at_ms)?;
+        Ok(Appended {
+            record: Record::assemble(entry, Vec::new())?,
+            replayed: false,
+        })
     })
+}
+
+/// The interaction `id` as its append answered (without later amendments),
+/// or its tombstone once disposed of.
+fn first_answer(db: &impl Sql, id: &EntryId) -> Result<Record, StoreError> {
+    let missing =
+        || StoreError::Inconsistent(format!("an idempotency key names {id}, which is missing"));
+    let (_, stored) = find_entry(db, id)?.ok_or_else(missing)?;
+    match &stored.entry.body {
+        EntryBody::Interaction {
+            content: Retained::Present(_),
+            ..
+        } => Record::assemble(stored.entry, Vec::new()),
+        _ => record(db, id)?.ok_or_else(missing),
+    }
+}
+
+/// Seals `new` onto its contact's chain and writes it (inside a
+/// transaction): the one append path.
+fn seal_interaction(
+    db: &impl Sql,
+    id: EntryId,
+    recorded_by: OfficerId,
+    new: NewInteraction,
+) -> Result<Entry, StoreError> {
+    let (contact, tip) = chain::tip(db, new.contact_id())?;
+    let entry = crm_interactions::append_interaction(&tip, id, recorded_by, new)
+        .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
+    let EntryBody::Interaction { facts, .. } = &entry.body else {
+        unreachable!("append_interaction seals an interaction")
+    };
+    insert_entry(db, &contact, &entry, None)?;
+    insert_timeline_row(db, &contact, entry.sequence, facts)?;
+    chain::advance(db, &contact, &entry)?;
+    Ok(entry)
 }
 
 /// Why an amendment was not appended.
