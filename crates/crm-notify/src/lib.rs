@@ -9,7 +9,6 @@ mod callback;
 mod error;
 mod jwt;
 mod limits;
-mod outbound;
 mod retry;
 mod schedule;
 mod sealed;
@@ -19,6 +18,7 @@ mod status;
 
 pub use api_key::{ApiKey, ApiKeyError, KeySecret, KeyType, ServiceId};
 pub use callback::StatusCallback;
+pub use crm_allowed_hosts::{OutboundPattern, OutboundPatternError};
 pub use error::{ErrorEntry, NotifyError};
 pub use jwt::{
     AuthError, Claims, TOKEN_LEEWAY_SECS, bearer_token, create_notify_jwt, token_issuer,
@@ -28,7 +28,6 @@ pub use limits::{
     BucketDecodeError, DailyLimits, RateLimit, RateLimitError, RetryAfterMs, TokenBucket, UtcDay,
     daily_limit_key,
 };
-pub use outbound::{OutboundPattern, OutboundPatternError};
 pub use retry::{AttemptOutcome, NextStep, RetryPolicy, Verdict};
 pub use schedule::{MAX_SCHEDULE_AHEAD_MS, ScheduleError, check_schedule, parse_rfc3339_ms};
 pub use sealed::{SEAL_NONCE_LEN, SealError, SealingKey};

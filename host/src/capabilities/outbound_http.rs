@@ -5,120 +5,16 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::Result;
+use crm_allowed_hosts::{OutboundPattern, default_port};
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::capabilities::sqlite::Acknowledgement;
 use crate::trigger_http::{App, Chained};
 
-/// One `allowed_outbound_hosts` entry: `scheme://host[:port]`, where scheme,
-/// host and port may be `*`, host may be `*.suffix`, and `self` names this app.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AllowedHost {
-    scheme: Option<String>,
-    host: HostPattern,
-    port: PortPattern,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum HostPattern {
-    Any,
-    Exact(String),
-    /// `*.example.com` matches `a.example.com`, not `example.com`.
-    Subdomain(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum PortPattern {
-    Any,
-    /// No port written: the scheme's default.
-    Default,
-    Exact(u16),
-    Range(u16, u16),
-}
-
-impl AllowedHost {
-    pub fn parse(text: &str) -> Result<Self> {
-        let Some((scheme, rest)) = text.split_once("://") else {
-            bail!("`{text}` must name a scheme, e.g. `https://{text}`");
-        };
-        ensure!(
-            scheme == "*"
-                || scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '+'),
-            "`{text}`: invalid scheme `{scheme}`"
-        );
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        ensure!(
-            !rest.contains('/'),
-            "`{text}`: an allowed host may not contain a path"
-        );
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (rest, None),
-        };
-        ensure!(!host.is_empty(), "`{text}`: the host is missing");
-        let host = if host == "*" {
-            HostPattern::Any
-        } else if let Some(suffix) = host.strip_prefix("*.") {
-            HostPattern::Subdomain(suffix.to_ascii_lowercase())
-        } else {
-            ensure!(
-                !host.contains('*'),
-                "`{text}`: `*` is allowed only as the whole host or as `*.domain`"
-            );
-            HostPattern::Exact(host.to_ascii_lowercase())
-        };
-        let port = match port {
-            None => PortPattern::Default,
-            Some("*") => PortPattern::Any,
-            Some(p) => match p.split_once("..") {
-                Some((lo, hi)) => PortPattern::Range(
-                    lo.parse()
-                        .with_context(|| format!("`{text}`: bad port range"))?,
-                    hi.parse()
-                        .with_context(|| format!("`{text}`: bad port range"))?,
-                ),
-                None => PortPattern::Exact(
-                    p.parse()
-                        .with_context(|| format!("`{text}`: bad port `{p}`"))?,
-                ),
-            },
-        };
-        Ok(Self {
-            scheme: (scheme != "*").then(|| scheme.to_ascii_lowercase()),
-            host,
-            port,
-        })
-    }
-
-    fn allows(&self, scheme: &str, host: &str, port: u16) -> bool {
-        let scheme_ok = self.scheme.as_deref().is_none_or(|s| s == scheme);
-        let host_ok = match &self.host {
-            HostPattern::Any => true,
-            HostPattern::Exact(h) => h == host,
-            HostPattern::Subdomain(suffix) => host
-                .strip_suffix(suffix.as_str())
-                .is_some_and(|prefix| prefix.ends_with('.') && prefix.len() > 1),
-        };
-        let port_ok = match self.port {
-            PortPattern::Any => true,
-            PortPattern::Default => Some(port) == default_port(scheme),
-            PortPattern::Exact(p) => p == port,
-            PortPattern::Range(lo, hi) => (lo..=hi).contains(&port),
-        };
-        scheme_ok && host_ok && port_ok
-    }
-}
-
-fn default_port(scheme: &str) -> Option<u16> {
-    match scheme {
-        "http" => Some(80),
-        "https" => Some(443),
-        _ => None,
-    }
-}
+/// One `allowed_outbound_hosts` entry (the rules are `crm-allowed-hosts`',
+/// which the notification component checks callback URLs with too).
+pub type AllowedHost = OutboundPattern;
 
 /// A component's parsed allow-list.
 #[derive(Debug, Default)]
@@ -128,7 +24,7 @@ impl AllowedHosts {
     pub fn parse<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<Self> {
         entries
             .into_iter()
-            .map(AllowedHost::parse)
+            .map(|entry| AllowedHost::parse(entry).map_err(anyhow::Error::from))
             .collect::<Result<_>>()
             .map(Self)
     }

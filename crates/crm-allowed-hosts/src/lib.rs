@@ -1,10 +1,11 @@
-//! Whether a URL is inside one `allowed_outbound_hosts` pattern, as the
-//! host's allow-list decides it (`host/src/capabilities/outbound_http.rs`):
-//! `scheme://host[:port]`, where scheme, host and port may be `*`, the host
-//! may be `*.domain` (its subdomains, not the domain itself), the port may
-//! be a range `lo..hi`, and no port means the scheme's default. A service's
-//! status callback URL outside `notification_callback_origin` could never
-//! be called, so it is refused when the service is created.
+//! Spin's `allowed_outbound_hosts` patterns: `scheme://host[:port]`, where
+//! scheme, host and port may be `*`, the host may be `*.domain` (its
+//! subdomains, not the domain itself), the port may be a range `lo..hi`, and
+//! no port means the scheme's default. `crm-host` lets a component's
+//! outbound request through when one of its patterns allows the request's
+//! origin; the notification component refuses a status callback URL outside
+//! `notification_callback_origin`, which could never be called. One crate,
+//! so both decide alike.
 
 /// One parsed `allowed_outbound_hosts` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +49,8 @@ pub enum OutboundPatternError {
     BadPort(String),
 }
 
-fn default_port(scheme: &str) -> Option<u16> {
+/// The port a scheme means when none is given.
+pub fn default_port(scheme: &str) -> Option<u16> {
     match scheme {
         "http" => Some(80),
         "https" => Some(443),
@@ -119,20 +121,23 @@ impl OutboundPattern {
     /// read (no scheme or host, user info, a bad port, a scheme with no
     /// default port and none given) is not.
     pub fn allows_url(&self, url: &str) -> bool {
-        let Some((scheme, host, port)) = url_origin(url) else {
-            return false;
-        };
+        url_origin(url).is_some_and(|(scheme, host, port)| self.allows(&scheme, &host, port))
+    }
+
+    /// Whether the pattern allows this origin (`scheme` and `host` lower
+    /// case, `port` the one given or the scheme's default).
+    pub fn allows(&self, scheme: &str, host: &str, port: u16) -> bool {
         let scheme_ok = self.scheme.as_deref().is_none_or(|s| s == scheme);
         let host_ok = match &self.host {
             HostPattern::Any => true,
-            HostPattern::Exact(h) => *h == host,
+            HostPattern::Exact(h) => h == host,
             HostPattern::Subdomain(suffix) => host
                 .strip_suffix(suffix.as_str())
                 .is_some_and(|prefix| prefix.ends_with('.') && prefix.len() > 1),
         };
         let port_ok = match self.port {
             PortPattern::Any => true,
-            PortPattern::Default => Some(port) == default_port(&scheme),
+            PortPattern::Default => Some(port) == default_port(scheme),
             PortPattern::Exact(p) => p == port,
             PortPattern::Range(lo, hi) => (lo..=hi).contains(&port),
         };
