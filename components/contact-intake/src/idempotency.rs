@@ -8,7 +8,7 @@
 
 use crm_component_support::{Ctx, FieldError, now_ms, text};
 use crm_contacts::store::{Param, Statement};
-use crm_http::Problem;
+use crm_http::{IDEMPOTENCY_KEY_HEADER, Problem};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{Request, Response};
@@ -16,7 +16,6 @@ use spin_sdk::sqlite::{Connection, Value};
 
 use crate::reply::Reply;
 
-pub const HEADER: &str = "idempotency-key";
 const MAX_KEY_LEN: usize = 255;
 
 /// How a write ended.
@@ -49,15 +48,6 @@ fn hex_sha256(parts: &[&[u8]]) -> String {
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn reused() -> Problem {
-    Problem::refused(
-        "idempotency-key-reused",
-        "this Idempotency-Key was used for a different request; use a new key for a new request",
-    )
-    .with_kind("idempotency-key-reused", "Idempotency key reused")
-    .with_status(422)
-}
-
 impl Idempotency {
     /// The request's key, if it sent one.
     pub fn from_request(
@@ -65,7 +55,7 @@ impl Idempotency {
         req: &Request,
         operation: &str,
     ) -> Result<Option<Self>, Problem> {
-        let Some(key) = req.header(HEADER) else {
+        let Some(key) = req.header(IDEMPOTENCY_KEY_HEADER) else {
             return Ok(None);
         };
         let key = key.as_str().unwrap_or_default();
@@ -95,7 +85,7 @@ impl Idempotency {
         if fingerprint == self.fingerprint {
             Ok(reply)
         } else {
-            Err(reused())
+            Err(Problem::idempotency_key_reused())
         }
     }
 

@@ -1,6 +1,7 @@
 //! A successful answer as data, so that an idempotent POST can store it and
 //! answer a retry with the same thing.
 
+use crm_http::IDEMPOTENT_REPLAYED_HEADER;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use spin_sdk::http::Response;
@@ -43,7 +44,7 @@ impl Reply {
             response.set_header("etag", etag);
         }
         if replayed {
-            response.set_header("idempotent-replayed", "true");
+            response.set_header(IDEMPOTENT_REPLAYED_HEADER, "true");
         }
         response
     }

@@ -3,7 +3,7 @@
 use crm_component_support::{
     Action, Ctx, FieldError, Outcome, RecordKind, Target, json, json_body, now_ms,
 };
-use crm_http::Problem;
+use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
 use crm_interactions::values::{ContactId, EntryId};
 use crm_interactions::{
     AppendRefused, DisposalRefused, DisposalRequest, NewAmendment, NewInteraction, RawAmendment,
@@ -89,7 +89,7 @@ pub fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
                 key,
             )
             .map_err(|e| match e {
-                AppendError::KeyReused => idempotency_key_reused(),
+                AppendError::KeyReused => Problem::idempotency_key_reused(),
                 AppendError::Store(e) => store_problem(e),
             })?;
             (appended.record, appended.replayed)
@@ -99,20 +99,15 @@ pub fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let location = format!("/api/interactions/{}", record.entry.id);
     let mut response = shown_created(ctx, &contact, &location, &Interaction::detail(&record));
     if replayed {
-        response.set_header(REPLAYED, "true");
+        response.set_header(IDEMPOTENT_REPLAYED_HEADER, "true");
     }
     Ok(response)
 }
 
-/// The header naming a request's idempotency key.
-const IDEMPOTENCY_KEY: &str = "idempotency-key";
-/// Marks the answer to a retried request (as contact intake does).
-const REPLAYED: &str = "idempotent-replayed";
-
 /// The request's `Idempotency-Key`, if it sent one: scoped to the caller
 /// and the operation, fingerprinting the method, path, query and body.
 fn idempotency_key(ctx: &Ctx, req: &Request) -> Result<Option<IdempotencyKey>, Problem> {
-    let Some(key) = req.header(IDEMPOTENCY_KEY) else {
+    let Some(key) = req.header(IDEMPOTENCY_KEY_HEADER) else {
         return Ok(None);
     };
     let actor = ctx.actor_id();
@@ -129,15 +124,6 @@ fn idempotency_key(ctx: &Ctx, req: &Request) -> Result<Option<IdempotencyKey>, P
     )
     .map(Some)
     .map_err(|e| Problem::validation(vec![FieldError::new("Idempotency-Key", e.to_string())]))
-}
-
-fn idempotency_key_reused() -> Problem {
-    Problem::refused(
-        "idempotency-key-reused",
-        "this Idempotency-Key was used for a different request; use a new key for a new request",
-    )
-    .with_kind("idempotency-key-reused", "Idempotency key reused")
-    .with_status(422)
 }
 
 /// `GET /api/interactions/{id}`: an interaction with its amendments (an

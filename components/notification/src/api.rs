@@ -4,7 +4,7 @@
 use crm_component_support::audit::Outcome;
 use crm_component_support::{Action, Ctx, FieldError, Target, created, json, json_body, now_ms};
 use crm_domain::rfc3339_utc;
-use crm_http::Problem;
+use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
 use crm_notify::KeyType;
 use crm_templates::TemplateType;
 use serde::Deserialize;
@@ -157,7 +157,7 @@ pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         guest_list: Vec::new(),
     };
     let idempotency_key = req
-        .header("idempotency-key")
+        .header(IDEMPOTENCY_KEY_HEADER)
         .and_then(|v| v.as_str())
         .map(str::to_string);
     let request = SendRequest {
@@ -193,7 +193,7 @@ pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         &view(&message),
     );
     if sent.replayed {
-        response.set_header("idempotent-replayed", "true");
+        response.set_header(IDEMPOTENT_REPLAYED_HEADER, "true");
     }
     Ok(response)
 }

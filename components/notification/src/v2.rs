@@ -11,7 +11,7 @@
 use crm_component_support::audit::Outcome;
 use crm_component_support::{Db, now_ms, query_param};
 use crm_domain::rfc3339_utc;
-use crm_http::Problem;
+use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
 use crm_notify::{
     AuthError, ErrorEntry, KeyType, NotificationStatus, NotifyError, ServiceId, bearer_token,
     token_issuer, verify_notify_jwt,
@@ -345,7 +345,7 @@ fn enqueue(
         reference: string(body, "reference"),
         scheduled_for: string(body, "scheduled_for"),
         idempotency_key: req
-            .header("idempotency-key")
+            .header(IDEMPOTENCY_KEY_HEADER)
             .and_then(|v| v.as_str())
             .map(|key| caller.key.key_type.scoped_idempotency_key(key)),
         request_hash: format!(
@@ -436,7 +436,7 @@ fn send_route(
     }
     let mut response = ok(201, &answer);
     if sent.replayed {
-        response.set_header("idempotent-replayed", "true");
+        response.set_header(IDEMPOTENT_REPLAYED_HEADER, "true");
     }
     Ok(response)
 }

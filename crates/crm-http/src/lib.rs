@@ -9,6 +9,11 @@ use serde::Serialize;
 /// The base of every problem `type` URI; the suffix is a stable kind.
 pub const PROBLEM_BASE: &str = "https://crm.gov.au/problems/";
 
+/// The request header a POST names its idempotency key in.
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+/// The response header that marks an answer to a retried request.
+pub const IDEMPOTENT_REPLAYED_HEADER: &str = "idempotent-replayed";
+
 /// One field that failed validation, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
@@ -132,6 +137,16 @@ impl Problem {
     /// The request was valid but a rule refused it (for example no consent).
     pub fn refused(kind: &str, detail: impl Into<String>) -> Self {
         Self::new(kind, "Request refused", 400, detail)
+    }
+
+    /// An `Idempotency-Key` sent again with a different request.
+    pub fn idempotency_key_reused() -> Self {
+        Self::refused(
+            "idempotency-key-reused",
+            "this Idempotency-Key was used for a different request; use a new key for a new request",
+        )
+        .with_kind("idempotency-key-reused", "Idempotency key reused")
+        .with_status(422)
     }
 
     pub fn internal(detail: impl Into<String>) -> Self {
