@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 
-use crate::capabilities::outbound_http::AllowedHost;
+use crm_allowed_hosts::OutboundPattern;
 
 /// `spin.toml` (fields mirror Spin's schema; some are accepted but unused).
 #[derive(Debug, Clone, Deserialize)]
@@ -469,7 +469,7 @@ fn validate_component(id: &str, c: &Component, m: &Manifest) -> Result<()> {
         if host.contains("{{") {
             check_template_refs(host, m, "allowed_outbound_hosts")?;
         } else {
-            AllowedHost::parse(host)
+            OutboundPattern::parse(host)
                 .with_context(|| format!("allowed_outbound_hosts: invalid entry `{host}`"))?;
         }
     }

@@ -253,6 +253,12 @@ struct Session {
 }
 
 impl Session {
+    /// Records that this connection now holds the file's write gate.
+    fn took_the_gate(&mut self, commits: &GroupCommit) {
+        self.writing = true;
+        self.seen_before_writing = commits.latest();
+    }
+
     fn connection(&self) -> &rusqlite::Connection {
         self.connection
             .as_ref()
@@ -354,8 +360,7 @@ impl PooledConnection {
             return Placement::HereWithinBudget;
         }
         if self.file.writer.try_acquire() {
-            session.writing = true;
-            session.seen_before_writing = self.file.commits.latest();
+            session.took_the_gate(&self.file.commits);
             return Placement::Here;
         }
         Placement::BlockingThread
@@ -373,8 +378,7 @@ impl PooledConnection {
         let commits = &self.file.commits;
         if !session.writing && !is_read_only(statement) {
             self.file.writer.acquire();
-            session.writing = true;
-            session.seen_before_writing = commits.latest();
+            session.took_the_gate(commits);
         }
         let writing = session.writing;
         let connection = session.connection();
