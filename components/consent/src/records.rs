@@ -347,11 +347,11 @@ pub fn withdraw(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
             .zip(via)
             .map(|(((a, b), c), d)| (a, b, c, d)),
     )?;
-    let now = now_ms();
     let actor = actor(ctx)?;
     let by = ctx.actor_id();
-    let written = written(&by, ctx, now);
-    let record = transaction(ctx.db()?, |db| {
+    // The time is taken under the write lock, as when recording, so events
+    // are stored in the order they happened.
+    let (record, now) = transaction(ctx.db()?, |db| {
         let records = store::records(
             db,
             Records::Current {
@@ -360,9 +360,15 @@ pub fn withdraw(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
                 channel,
             },
         )?;
+        let now = records
+            .iter()
+            .flat_map(|r| [Some(r.recorded_at_ms), r.withdrawn_at_ms()])
+            .flatten()
+            .fold(now_ms(), i64::max);
         let appended = plan_withdrawal(&records, &contact_id, &purpose, channel, actor, via, now)
             .map_err(plan_problem)?;
-        write_withdrawal(db, records, appended, written)
+        let record = write_withdrawal(db, records, appended, written(&by, ctx, now))?;
+        Ok((record, now))
     })?;
     Ok(json(200, &view::record(&record, &[], now)))
 }

@@ -133,7 +133,11 @@ pub fn plan_withdrawal(
     let Some(current) = ruling_record(records, contact, purpose, channel) else {
         return Err(PlanError::NothingToWithdraw { current: None });
     };
-    match current.standing_at(now_ms) {
+    // A withdrawal already recorded is final even if its time is later than
+    // `now_ms`: two withdrawals racing with clocks read before either took
+    // the write lock must not both be recorded.
+    let standing_at = current.withdrawn_at_ms().map_or(now_ms, |w| w.max(now_ms));
+    match current.standing_at(standing_at) {
         Standing::Given => Ok(Appended {
             record_id: current.id.clone(),
             event: ConsentEvent::new(now_ms, EventKind::Withdrawn, actor, via),

@@ -154,6 +154,25 @@ fn only_given_consent_in_force_can_be_withdrawn() {
 }
 
 #[test]
+fn a_withdrawal_recorded_later_than_now_still_leaves_nothing_to_withdraw() {
+    // Two withdrawals read the clock before either takes the write lock; the
+    // one that read it later commits first.
+    let mut ledger = Ledger::default();
+    ledger.give("r1", T0, None);
+    ledger.withdraw(T0 + 10).unwrap();
+    assert_eq!(
+        ledger.withdraw(T0 + 9),
+        Err(PlanError::NothingToWithdraw {
+            current: Some((rid("r1"), Status::Withdrawn))
+        })
+    );
+    assert_eq!(
+        event_kinds(ledger.get("r1")),
+        [EventKind::Given, EventKind::Withdrawn]
+    );
+}
+
+#[test]
 fn an_officer_withdraws_on_the_persons_behalf() {
     let mut ledger = Ledger::default();
     ledger.give("r1", T0, None);
