@@ -227,17 +227,18 @@ pub fn amend(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem
 pub fn dispose(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem> {
     let raw: RawDisposal = json_body(req)?;
     let (target, contact) = require_on_entry(ctx, Action::InteractionDispose, id)?;
-    let request = DisposalRequest::parse(&raw, actor(ctx)?, ctx.role(), now_ms())
-        .map_err(Problem::validation)?;
+    let request =
+        DisposalRequest::parse(&raw, actor(ctx)?, ctx.role()).map_err(Problem::validation)?;
     let class = request.authority_class.clone();
+    // The time is read under the write lock, so a hold committed before the
+    // disposal is never dated after it.
     let (disposal, record) =
-        crm_interactions_store::dispose(ctx.db()?, &target, new_entry_id()?, request).map_err(
-            |e| match e {
+        crm_interactions_store::dispose(ctx.db()?, &target, new_entry_id()?, request, now_ms)
+            .map_err(|e| match e {
                 DisposeError::NotFound(id) => Problem::not_found(format!("no interaction/{id}")),
                 DisposeError::Refused(refused) => refusal(refused),
                 DisposeError::Store(e) => store_problem(e),
-            },
-        )?;
+            })?;
     ctx.record(
         Action::InteractionDispose,
         &format!("interaction/{}", record.entry.id),

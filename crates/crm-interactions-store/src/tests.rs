@@ -85,7 +85,7 @@ fn amend_with(
         .1
 }
 
-fn disposal_request(at: i64) -> DisposalRequest {
+fn disposal_request() -> DisposalRequest {
     DisposalRequest::parse(
         &RawDisposal {
             authority_class: Some("GRA 31 class 21284".into()),
@@ -93,7 +93,6 @@ fn disposal_request(at: i64) -> DisposalRequest {
         },
         OfficerId::parse("staff:admin-1").unwrap(),
         "administrator",
-        at,
     )
     .unwrap()
 }
@@ -503,7 +502,9 @@ fn disposal_is_refused_under_hold_then_tombstones_and_the_chain_still_verifies()
             ..RawLegalHold::default()
         },
     );
-    let refused = dispose(&db, &id("int_1"), id("dsp_1"), disposal_request(T0 + 5000));
+    let refused = dispose(&db, &id("int_1"), id("dsp_1"), disposal_request(), || {
+        T0 + 5000
+    });
     assert!(
         matches!(
             refused,
@@ -523,7 +524,8 @@ fn disposal_is_refused_under_hold_then_tombstones_and_the_chain_still_verifies()
     )
     .unwrap();
     assert!(matches!(
-        dispose(&db, &id("int_1"), id("dsp_1"), disposal_request(T0 + 5000)),
+        dispose(&db, &id("int_1"), id("dsp_1"), disposal_request(), || T0
+            + 5000),
         Err(DisposeError::Refused(
             DisposalRefused::UnderLegalHold { .. }
         ))
@@ -547,12 +549,15 @@ fn disposal_is_refused_under_hold_then_tombstones_and_the_chain_still_verifies()
         Err(HoldError::AlreadyLifted(_))
     ));
     assert!(matches!(
-        dispose(&db, &id("amd_1"), id("dsp_1"), disposal_request(T0 + 5000)),
+        dispose(&db, &id("amd_1"), id("dsp_1"), disposal_request(), || T0
+            + 5000),
         Err(DisposeError::Refused(DisposalRefused::NotAnInteraction(_)))
     ));
 
-    let (disposal, record) =
-        dispose(&db, &id("int_1"), id("dsp_1"), disposal_request(T0 + 5000)).unwrap();
+    let (disposal, record) = dispose(&db, &id("int_1"), id("dsp_1"), disposal_request(), || {
+        T0 + 5000
+    })
+    .unwrap();
     let RecordState::Disposed(tombstone) = &record.state else {
         panic!("not a tombstone: {record:?}");
     };
@@ -576,7 +581,8 @@ fn disposal_is_refused_under_hold_then_tombstones_and_the_chain_still_verifies()
     assert_eq!((subjects, patches), (0, 0));
     assert_eq!(read::record(&db, &id("dsp_1")).unwrap().unwrap(), record);
     assert!(matches!(
-        dispose(&db, &id("int_1"), id("dsp_2"), disposal_request(T0 + 6000)),
+        dispose(&db, &id("int_1"), id("dsp_2"), disposal_request(), || T0
+            + 6000),
         Err(DisposeError::Refused(
             DisposalRefused::AlreadyDisposed { .. }
         ))
@@ -710,7 +716,7 @@ fn counts_by_channel_and_category_per_bucket_include_disposed_interactions() {
             },
         );
     }
-    dispose(&db, &id("int_0"), id("dsp_1"), disposal_request(T0)).unwrap();
+    dispose(&db, &id("int_0"), id("dsp_1"), disposal_request(), || T0).unwrap();
     let trend = |by: &str, granularity: &str| {
         let query = TrendQuery::parse(
             &RawTrendQuery {
@@ -878,7 +884,10 @@ fn a_retried_append_answers_with_the_first_entry_and_appends_nothing() {
     )
     .unwrap();
     assert_eq!(later.record, first.record);
-    dispose(&db, &id("int_1"), id("dsp_1"), disposal_request(T0 + 5000)).unwrap();
+    dispose(&db, &id("int_1"), id("dsp_1"), disposal_request(), || {
+        T0 + 5000
+    })
+    .unwrap();
     let disposed = append_once(
         &db,
         "int_6",

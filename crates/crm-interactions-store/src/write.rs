@@ -192,11 +192,13 @@ impl From<SqlError> for DisposeError {
 /// replaces its content and its amendments' with tombstones. Its facts and
 /// every hash stay, so the chain still verifies; its timeline row returns to
 /// the facts as first recorded (amended facts were content of the patches).
+/// `now_ms` is read under the write lock, after any hold committed before.
 pub fn dispose(
     db: &impl Sql,
     target: &EntryId,
     id: EntryId,
     request: DisposalRequest,
+    now_ms: impl FnOnce() -> i64,
 ) -> Result<(Entry, Record), DisposeError> {
     transaction(db, || {
         let (contact, target) =
@@ -205,8 +207,15 @@ pub fn dispose(
         let amendments = amendments_of(family(db, &contact, target.sequence)?);
         let holds = active_holds_for(db, &contact.id)?;
         let tip = chain::tip_of(db, &contact)?;
-        let disposal =
-            crm_interactions::append_disposal(&tip, id, &target, &amendments, &holds, request)?;
+        let disposal = crm_interactions::append_disposal(
+            &tip,
+            id,
+            &target,
+            &amendments,
+            &holds,
+            request,
+            now_ms(),
+        )?;
         let before = corrected_view(&target, &amendments).map_err(inconsistent)?;
         let mut tombstoned: Vec<Entry> =
             std::iter::once(target.clone()).chain(amendments).collect();

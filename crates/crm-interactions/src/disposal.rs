@@ -84,7 +84,8 @@ pub struct RawDisposal {
     pub reason: Option<String>,
 }
 
-/// A validated request to dispose of an interaction, and who asks when.
+/// A validated request to dispose of an interaction, and who asks. Its time
+/// is given to [`append_disposal`] by the store, read under its write lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisposalRequest {
     pub authority_class: AuthorityClass,
@@ -92,7 +93,6 @@ pub struct DisposalRequest {
     pub requested_by: OfficerId,
     /// The requester's role (the authenticated caller's).
     pub role: String,
-    pub requested_at_ms: i64,
 }
 
 impl DisposalRequest {
@@ -100,7 +100,6 @@ impl DisposalRequest {
         raw: &RawDisposal,
         requested_by: OfficerId,
         role: &str,
-        requested_at_ms: i64,
     ) -> Result<Self, Vec<FieldError>> {
         let mut errors = FieldErrors::default();
         let authority_class = errors
@@ -115,7 +114,6 @@ impl DisposalRequest {
                 reason: reason?,
                 requested_by,
                 role: role.to_string(),
-                requested_at_ms,
             })
         })
     }
@@ -128,7 +126,7 @@ pub enum HoldScope {
     Case(CaseRef),
 }
 
-/// A disposal freeze, in force from `placed_at_ms` until `lifted_at_ms`.
+/// A disposal freeze, placed at `placed_at_ms` and in force until lifted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegalHold {
     pub id: HoldId,
@@ -138,8 +136,12 @@ pub struct LegalHold {
 }
 
 impl LegalHold {
-    pub fn is_active(&self, now_ms: i64) -> bool {
-        self.placed_at_ms <= now_ms && self.lifted_at_ms.is_none_or(|lifted| now_ms < lifted)
+    /// Whether the hold freezes disposal. Its times do not decide it: the
+    /// holds given are those recorded when the disposal holds the write
+    /// lock, and a hold (or a lift) committed before then came first even if
+    /// its request read a later clock than the disposal's.
+    pub fn in_force(&self) -> bool {
+        self.lifted_at_ms.is_none()
     }
 }
 
@@ -159,7 +161,8 @@ pub enum DisposalRefused {
 }
 
 /// Whether `request` may dispose of `target` and its `amendments` (all of
-/// them, in recorded order) given the `holds` on its contact and cases.
+/// them, in recorded order) given the `holds` on its contact and cases, as
+/// recorded now.
 /// The case references checked are the original's and every amended one, so
 /// moving an interaction off a held case does not free it.
 pub fn may_dispose(
@@ -194,7 +197,7 @@ pub fn may_dispose(
         }
     }
     let held = holds.iter().find(|hold| {
-        hold.is_active(request.requested_at_ms)
+        hold.in_force()
             && match &hold.scope {
                 HoldScope::Contact(contact) => *contact == target.contact_id,
                 HoldScope::Case(case) => cases.contains(&case),
@@ -208,8 +211,9 @@ pub fn may_dispose(
     }
 }
 
-/// Checks [`may_dispose`] and seals the disposal entry onto the chain. The
-/// caller then applies [`tombstone`] to the interaction and its amendments.
+/// Checks [`may_dispose`] and seals the disposal entry onto the chain,
+/// recorded at `at_ms`. The caller then applies [`tombstone`] to the
+/// interaction and its amendments.
 pub fn append_disposal(
     tip: &ChainTip,
     id: EntryId,
@@ -217,6 +221,7 @@ pub fn append_disposal(
     amendments: &[Entry],
     holds: &[LegalHold],
     request: DisposalRequest,
+    at_ms: i64,
 ) -> Result<Entry, DisposalRefused> {
     may_dispose(target, amendments, holds, &request)?;
     let body = EntryBody::Disposal(Disposal {
@@ -224,13 +229,7 @@ pub fn append_disposal(
         authority_class: request.authority_class,
         reason: request.reason,
     });
-    Ok(seal(
-        tip,
-        id,
-        request.requested_at_ms,
-        request.requested_by,
-        body,
-    ))
+    Ok(seal(tip, id, at_ms, request.requested_by, body))
 }
 
 /// Why content cannot be replaced by a tombstone.
@@ -389,13 +388,9 @@ mod tests {
 
     #[test]
     fn a_disposal_request_reports_both_fields() {
-        let errors = DisposalRequest::parse(
-            &RawDisposal::default(),
-            officer("admin-1"),
-            "administrator",
-            T0,
-        )
-        .unwrap_err();
+        let errors =
+            DisposalRequest::parse(&RawDisposal::default(), officer("admin-1"), "administrator")
+                .unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["authority_class", "reason"]);
     }
@@ -453,17 +448,33 @@ mod tests {
     fn only_a_hold_in_force_refuses_disposal() {
         let mut log = log();
         let now = log.now();
-        let past_and_future = [
-            hold("lifted", contact("contact-1"), T0 - 10, Some(now)),
-            hold("later", contact("contact-1"), now + 1, None),
-        ];
+        let lifted = [hold("lifted", contact("contact-1"), T0 - 10, Some(now))];
+        assert!(log.dispose("d1", "i1", &lifted, ADMINISTRATOR_ROLE).is_ok());
+    }
+
+    #[test]
+    fn a_hold_placed_with_a_later_clock_still_refuses_disposal() {
+        // The hold's request read the clock after the disposal's but
+        // committed first: it is recorded, so it freezes.
+        let mut log = log();
+        let later = [hold("later", contact("contact-1"), log.now() + 1, None)];
+        assert_eq!(
+            refusal(&mut log, "i1", &later, ADMINISTRATOR_ROLE),
+            DisposalRefused::UnderLegalHold {
+                hold: HoldId::parse("later").unwrap()
+            }
+        );
+    }
+
+    #[test]
+    fn a_lift_recorded_with_a_later_clock_frees_disposal() {
+        // The lift committed before the disposal took the lock.
+        let mut log = log();
+        let lifted_later = [hold("h", contact("contact-1"), T0, Some(log.now() + 1))];
         assert!(
-            log.dispose("d1", "i1", &past_and_future, ADMINISTRATOR_ROLE)
+            log.dispose("d1", "i1", &lifted_later, ADMINISTRATOR_ROLE)
                 .is_ok()
         );
-        let just_before_lifting = hold("h", contact("contact-1"), T0, Some(now + 1));
-        assert!(just_before_lifting.is_active(now));
-        assert!(!just_before_lifting.is_active(now + 1));
     }
 
     #[test]
@@ -498,7 +509,6 @@ mod tests {
             },
             officer("admin-1"),
             ADMINISTRATOR_ROLE,
-            log.now(),
         )
         .unwrap();
         assert_eq!(

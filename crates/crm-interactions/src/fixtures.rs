@@ -74,7 +74,7 @@ impl Log {
             authority_class: Some("RDA 2018/00123456 class 1234".into()),
             reason: Some("Retention period of 7 years has ended".into()),
         };
-        let request = DisposalRequest::parse(&raw, officer("admin-1"), role, self.now()).unwrap();
+        let request = DisposalRequest::parse(&raw, officer("admin-1"), role).unwrap();
         let family = self.family(target);
         let target_entry = self.get(target).clone();
         let disposal = append_disposal(
@@ -84,6 +84,7 @@ impl Log {
             &family,
             holds,
             request,
+            self.now(),
         )?;
         let mut tombstoned: Vec<Entry> = std::iter::once(target_entry).chain(family).collect();
         tombstone(&disposal, &mut tombstoned).unwrap();
