@@ -8,7 +8,8 @@
 //! entries at send time, `/v2` idempotency keys, SMS and letters to a
 //! contact's address on record, and (on a second shared host, as they
 //! dispatch) `/v2` `scheduled_for`, the 72-hour time-out and one
-//! interaction per send.
+//! interaction per send; and (on a host of its own) a withdrawal answered
+//! while a dispatch run is under way.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -726,6 +727,71 @@ fn queued_messages_are_cancelled_by_withdrawal_and_checked_again_at_dispatch() {
         .query_row("SELECT MAX(id) FROM outbox_events", [], |r| r.get(0))
         .unwrap();
     assert_eq!(cursor, newest);
+}
+
+/// Consent is asked again as of the moment a dispatch run checks each
+/// message, not as of the run's start: a withdrawal answered while the run
+/// waits on a status callback refuses the message it then checks.
+#[test]
+fn a_withdrawal_answered_during_a_dispatch_run_refuses_what_it_then_checks() {
+    // A host of its own: no other test's dispatch may claim these messages.
+    let app = start(&[]);
+    let host = &app.host;
+    let (_, key) = notify_service(
+        host,
+        json!({"callback_url": format!("{}/callbacks", app.callbacks.origin()), "callback_bearer_token": "slow-callback-token"}),
+        "live",
+    );
+    let id = template(host, "email", Some("Hi"), "Soon ((x))", "claim-updates");
+    let (first, second) = (
+        "racing.first@example.gov.au",
+        "racing.second@example.gov.au",
+    );
+    let decide = |address: &str, decision: &str| {
+        let subject = pseudo_contact("email", address);
+        consent(host, &subject, "claim-updates", "email", decision);
+    };
+    decide(first, "given");
+    decide(second, "given");
+    let send = |address: &str, scheduled_for: Option<String>| {
+        let mut body =
+            json!({"email_address": address, "template_id": id, "personalisation": {"x": "1"}});
+        if let Some(at) = scheduled_for {
+            body["scheduled_for"] = json!(at);
+        }
+        let sent = notify_client(host, &key, 0).post_json("/v2/notifications/email", &body);
+        assert_eq!(sent.status, 201, "{}", sent.body);
+        sent.json()["id"].as_str().unwrap().to_string()
+    };
+    // The first is handed over and, 73 hours on, times out at the run's
+    // start; its service's status callback then takes half a second.
+    let held_up = send(first, None);
+    let at = now_secs() + 1;
+    let checked = send(second, Some(rfc3339(at)));
+    let long_ago = (now_secs() - 73 * 3600) * 1000;
+    let changed = open_db(&app)
+        .execute(
+            "UPDATE notifications SET sent_at = ?1, created_at = ?1 WHERE id = ?2 AND status = 'sending'",
+            rusqlite::params![long_ago, held_up],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    app.callbacks
+        .script(&held_up, [Answer::Slow(Duration::from_millis(500), 200)]);
+    while now_secs() <= at {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let summary = std::thread::scope(|scope| {
+        let run = scope.spawn(|| dispatch(host));
+        assert_eq!(app.callbacks.wait_for(&held_up, 1).len(), 1);
+        decide(second, "withdrawn");
+        run.join().unwrap()
+    });
+    assert_eq!(summary["timed_out"], 1, "{summary}");
+    assert_eq!(summary["consent_cancelled"], 1, "{summary}");
+    let read = notification(host, &checked);
+    assert_eq!(read["status"], "cancelled", "{read}");
+    assert!(app.webhook.received_with(&checked).is_empty());
 }
 
 #[test]

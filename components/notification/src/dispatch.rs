@@ -43,14 +43,16 @@ pub fn dispatch(ctx: &mut Ctx) -> Result<Response, Problem> {
     let mut refused = Vec::new();
     let mut deliverable = Vec::new();
     for message in due {
-        match consent_withdrawn(&message, now)? {
+        match consent_withdrawn(&message)? {
             Some(reason) => refused.push((message, format!("consent-refused:{reason}"))),
             None => deliverable.push(message),
         }
     }
-    let cancelled = cancel(db, &actor, refused, now)?;
     let attempted = deliverable.len();
     let delivered = delivery::deliver(db, &actor, deliverable)?;
+    // After the hand-over, so that the refusals' status callbacks (outbound
+    // HTTP) do not stand between the consent checks and it.
+    let cancelled = cancel(db, &actor, refused, now_ms())?;
     let count = |wanted: &dyn Fn(&Message) -> bool| delivered.iter().filter(|m| wanted(m)).count();
     let recorded = records::catch_up(db, &actor)?;
     let callbacks = callbacks::deliver_due(db)?;

@@ -14,7 +14,7 @@
 //! applies to them.
 
 use crm_component_support::audit::Outcome;
-use crm_component_support::query;
+use crm_component_support::{now_ms, query};
 use crm_domain::{Email, PhoneE164};
 use crm_http::Problem;
 use crm_notify::{
@@ -225,7 +225,7 @@ pub fn send(
                 serde_json::to_string(letter.address.lines()).expect("strings serialise"),
             ),
         };
-    let consent_id = check_consent(sender, contact_id.as_deref(), &template, &recipient, now)?;
+    let consent_id = check_consent(sender, contact_id.as_deref(), &template, &recipient)?;
     let message = Message {
         id: req.id,
         channel,
@@ -489,15 +489,16 @@ fn check_consent(
     contact_id: Option<&str>,
     template: &StoredTemplate,
     recipient: &str,
-    now: i64,
 ) -> Result<Option<String>, SendError> {
     let subject =
         contact_id.map_or_else(|| pseudo_contact(template.kind, recipient), str::to_string);
+    // Asked as of now, not as of the request's start: a withdrawal recorded
+    // since then (dated after that start) must refuse the send.
     let decision = crate::crm::consent::decisions::check(
         &subject,
         &template.purpose,
         wit_channel(template.kind),
-        now,
+        now_ms(),
     )
     .map_err(|e| Problem::unavailable(format!("the consent check failed: {e}")))?;
     if decision.permitted {
@@ -518,8 +519,10 @@ fn check_consent(
 }
 
 /// Re-asks consent for a queued message at dispatch time: the reason it
-/// may no longer be sent, if any.
-pub fn consent_withdrawn(message: &Message, now: i64) -> Result<Option<String>, Problem> {
+/// may no longer be sent, if any. Asked as of the moment of asking: a
+/// dispatch run's start can be seconds old, and the check ignores
+/// withdrawals dated after the time it is given.
+pub fn consent_withdrawn(message: &Message) -> Result<Option<String>, Problem> {
     let subject = message
         .contact_id
         .clone()
@@ -528,7 +531,7 @@ pub fn consent_withdrawn(message: &Message, now: i64) -> Result<Option<String>, 
         &subject,
         &message.purpose,
         wit_channel(message.channel),
-        now,
+        now_ms(),
     )
     .map_err(|e| Problem::unavailable(format!("the consent check failed: {e}")))?;
     Ok((!decision.permitted).then_some(decision.reason))
