@@ -39,7 +39,7 @@ pub fn dispatch(ctx: &mut Ctx) -> Result<Response, Problem> {
     let now = now_ms();
     let withdrawn = cancel_withdrawn(db, &actor, now)?;
     let timed_out = time_out(db, &actor, now)?;
-    let due = claim_due(db, now)?;
+    let due = claim_due(db)?;
     let mut refused = Vec::new();
     let mut deliverable = Vec::new();
     for message in due {
@@ -193,10 +193,14 @@ fn time_out(db: &Connection, actor: &Actor, now: i64) -> Result<usize, Problem> 
 }
 
 /// The queued messages that are due, held for this dispatch.
-fn claim_due(db: &Connection, now: i64) -> Result<Vec<Message>, Problem> {
+fn claim_due(db: &Connection) -> Result<Vec<Message>, Problem> {
     let (batch, _) = config::dispatch_batch()?;
-    let hold_until = now + claim_ms()?;
+    let claim_ms = claim_ms()?;
     in_transaction(db, |db| {
+        // Read under the write lock, not at the run's start: the hold must
+        // last its full window from the claim, which can come seconds later.
+        let now = now_ms();
+        let hold_until = now + claim_ms;
         let due = store::load_where(
             db,
             "status = 'created' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
