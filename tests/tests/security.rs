@@ -556,6 +556,80 @@ fn tampering_is_caught_by_the_chain_the_checkpoints_and_crm_cli() {
     assert!(host.stop().success());
 }
 
+/// Audited requests racing each other (single entries, and searches that
+/// append one entry per contact found in one write) extend one chain: each
+/// request's entries exactly once, sequences without gaps, times never
+/// going back along the chain, and `verify` finds it whole.
+#[test]
+fn concurrent_audited_requests_extend_one_unbroken_chain() {
+    let tag = "Chainrace";
+    let contacts: Vec<String> = (0..3)
+        .map(|i| new_contact(&format!("{tag} Person{i}")))
+        .collect();
+    let answered: Vec<(String, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|thread| {
+                let contacts = &contacts;
+                scope.spawn(move || {
+                    let reader = || {
+                        host()
+                            .as_caller(&token(&format!("racer-{thread}"), &["case-worker"]))
+                            .purpose("case-management")
+                    };
+                    (0..15)
+                        .map(|i| {
+                            if (thread + i) % 3 == 0 {
+                                let reply = reader().get(&format!("/api/contacts?name={tag}"));
+                                assert_eq!(reply.status, 200, "{}", reply.body);
+                                let found = reply.json()["items"].as_array().unwrap().len();
+                                assert_eq!(found, 3, "{}", reply.body);
+                                // The search itself, then one entry per contact found.
+                                (request_id(&reply), 1 + found)
+                            } else {
+                                let reply =
+                                    reader().get(&format!("/api/contacts/{}", contacts[i % 3]));
+                                assert_eq!(reply.status, 200, "{}", reply.body);
+                                (request_id(&reply), 1)
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    for (request_id, expected) in &answered {
+        let entries = audited(request_id);
+        assert_eq!(entries.len(), *expected, "{request_id}: {entries:?}");
+        assert!(entries.iter().all(|(_, outcome, _)| outcome == "allowed"));
+    }
+    let trail: Vec<(i64, i64)> = {
+        let db = db();
+        let mut statement = db
+            .prepare("SELECT sequence, recorded_at FROM audit_entries ORDER BY sequence")
+            .unwrap();
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(trail[0].0, 1);
+    for pair in trail.windows(2) {
+        assert_eq!(pair[1].0, pair[0].0 + 1, "a gap in the sequence");
+        assert!(pair[1].1 >= pair[0].1, "time went back: {pair:?}");
+    }
+    let verdict = host()
+        .as_caller(&token("auditor-race", &["auditor"]))
+        .purpose("audit")
+        .get("/api/audit/verify")
+        .json();
+    assert_eq!(verdict["valid"], true, "{verdict}");
+}
+
 /// Keys fetched from the issuer's JWKS URL (here an RS256 key on a local
 /// server standing in for the identity provider), cached in key-value.
 #[test]

@@ -2,7 +2,7 @@
 //! `crm:audit/trail@0.1.0` for other components to plug in.
 
 use crm_audit_chain::{Entry, GENESIS};
-use crm_component_support::{integer, open_db, query, text, transaction};
+use crm_component_support::{integer, open_db, query, text};
 use crm_http::Problem;
 use spin_sdk::sqlite::{Connection, Value};
 
@@ -30,14 +30,14 @@ impl Guest for AuditCore {
     }
 }
 
-/// Appends `events` in order in one transaction. The schema is brought up
+/// Appends `events` in order, all or none. The schema is brought up
 /// to date only when an append fails, since the component asking has almost
 /// always migrated already: that saves a statement on every audited request.
 fn append_all(events: &[Event]) -> Result<Vec<Receipt>, String> {
     let db = Connection::open_default().map_err(|e| format!("opening the database: {e}"))?;
     match append_on(&db, events) {
         Ok(receipts) => Ok(receipts),
-        // Rolled back, so nothing was appended: migrate and try once more.
+        // A failed statement appended nothing: migrate and try once more.
         Err(_) => {
             let migrated = open_db().map_err(|p| p.detail)?;
             append_on(&migrated, events).map_err(|p| p.detail)
@@ -45,42 +45,66 @@ fn append_all(events: &[Event]) -> Result<Vec<Receipt>, String> {
     }
 }
 
-/// The write lock makes reading the last link and extending the chain one
-/// step.
+/// Columns of an audit entry, in the order [`entry_values`] gives them.
+const COLUMNS: &str = "sequence, recorded_at, request_id, actor_id, role, purpose, action, resource, outcome, subject_contact_id, detail, prev_hash, hash";
+
+/// Attempts an append may lose to others before it gives up (each lost
+/// attempt means another append succeeded, so the chain moves on).
+const MAX_ATTEMPTS: usize = 100;
+
+/// Extends the chain from its tip with one guarded statement: the INSERT
+/// adds nothing if another append extended the chain since the tip was
+/// read, and then the append reads the new tip and tries again. So no
+/// transaction stays open while the entries are hashed, and the write lock
+/// is held for one statement.
 fn append_on(db: &Connection, events: &[Event]) -> Result<Vec<Receipt>, Problem> {
-    transaction(db, |db| {
-        let last = query(
+    let insert = format!(
+        "INSERT INTO audit_entries ({COLUMNS}) SELECT * FROM (VALUES {}) \
+         WHERE NOT EXISTS (SELECT 1 FROM audit_entries WHERE sequence > ?) RETURNING sequence",
+        vec![format!("({})", ["?"; 13].join(", ")); events.len()].join(", ")
+    );
+    for _ in 0..MAX_ATTEMPTS {
+        let tip = query(
             db,
-            "SELECT sequence, hash FROM audit_entries ORDER BY sequence DESC LIMIT 1",
+            "SELECT sequence, hash, recorded_at FROM audit_entries ORDER BY sequence DESC LIMIT 1",
             &[],
         )?;
-        let (mut sequence, mut prev_hash) = match last.rows.first() {
+        let (tip_sequence, mut prev_hash, tip_recorded_at) = match tip.rows.first() {
             Some(row) => (
                 integer(&row.values[0]).unwrap_or(0) as u64,
                 text(&row.values[1]).unwrap_or_default(),
+                integer(&row.values[2]).unwrap_or(0),
             ),
-            None => (0, GENESIS.to_string()),
+            None => (0, GENESIS.to_string(), 0),
         };
-        let recorded_at = crm_component_support::now_ms();
-        events
-            .iter()
-            .map(|event| {
-                sequence += 1;
-                let receipt = insert(db, event, sequence, &prev_hash, recorded_at)?;
-                prev_hash = receipt.hash.clone();
-                Ok(receipt)
-            })
-            .collect()
-    })
+        // Never earlier than the entry before: times follow the chain.
+        let recorded_at = crm_component_support::now_ms().max(tip_recorded_at);
+        let mut params = Vec::with_capacity(events.len() * 13 + 1);
+        let mut receipts = Vec::with_capacity(events.len());
+        for (sequence, event) in (tip_sequence + 1..).zip(events) {
+            let receipt = entry_values(event, sequence, &prev_hash, recorded_at, &mut params);
+            prev_hash = receipt.hash.clone();
+            receipts.push(receipt);
+        }
+        params.push(Value::Integer(tip_sequence as i64));
+        if !query(db, &insert, &params)?.rows.is_empty() {
+            return Ok(receipts);
+        }
+    }
+    Err(Problem::unavailable(
+        "the audit trail is too busy to append to; try again",
+    ))
 }
 
-fn insert(
-    db: &Connection,
+/// Hashes `event` as entry `sequence` after `prev_hash`, pushes its column
+/// values (in [`COLUMNS`] order) and answers its receipt.
+fn entry_values(
     event: &Event,
     sequence: u64,
     prev_hash: &str,
     recorded_at: i64,
-) -> Result<Receipt, Problem> {
+    params: &mut Vec<Value>,
+) -> Receipt {
     let outcome = match event.outcome {
         Outcome::Allowed => "allowed",
         Outcome::Denied => "denied",
@@ -102,31 +126,26 @@ fn insert(
     };
     let hash = entry.hash(prev_hash);
     let optional = |v: &Option<String>| v.clone().map_or(Value::Null, Value::Text);
-    query(
-        db,
-        "INSERT INTO audit_entries (sequence, recorded_at, request_id, actor_id, role, purpose, action, resource, outcome, subject_contact_id, detail, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            Value::Integer(sequence as i64),
-            Value::Integer(recorded_at),
-            Value::Text(context.request_id.clone()),
-            Value::Text(context.actor.id.clone()),
-            Value::Text(context.actor.role.clone()),
-            optional(&context.purpose),
-            Value::Text(event.action.clone()),
-            Value::Text(event.resource.clone()),
-            Value::Text(outcome.to_string()),
-            optional(&event.subject_contact),
-            optional(&event.detail),
-            Value::Text(prev_hash.to_string()),
-            Value::Text(hash.clone()),
-        ],
-    )?;
-    Ok(Receipt {
+    params.extend([
+        Value::Integer(sequence as i64),
+        Value::Integer(recorded_at),
+        Value::Text(context.request_id.clone()),
+        Value::Text(context.actor.id.clone()),
+        Value::Text(context.actor.role.clone()),
+        optional(&context.purpose),
+        Value::Text(event.action.clone()),
+        Value::Text(event.resource.clone()),
+        Value::Text(outcome.to_string()),
+        optional(&event.subject_contact),
+        optional(&event.detail),
+        Value::Text(prev_hash.to_string()),
+        Value::Text(hash.clone()),
+    ]);
+    Receipt {
         sequence,
         hash,
         recorded_at,
-    })
+    }
 }
 
 export!(AuditCore);
