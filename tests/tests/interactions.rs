@@ -234,6 +234,45 @@ fn appends_to_one_contact_serialise_into_one_chain() {
     assert_eq!(verdict["entries"], 32);
 }
 
+/// Verification walks the chain up to the tip it read first, so appends
+/// landing while it walks never look like entries removed from its end.
+#[test]
+fn verification_while_appends_continue_never_reports_a_broken_chain() {
+    // Without the bound, 1 to 7 in 200 verifications failed (4 runs of 4).
+    const VERIFICATIONS: usize = 200;
+    let contact = "con_verify_racing";
+    append(&interaction(contact, "2026-05-01T10:00:00Z", "First"));
+    let appending = std::sync::atomic::AtomicBool::new(true);
+    let verdicts: Vec<Value> = std::thread::scope(|scope| {
+        for t in 0..2 {
+            let appending = &appending;
+            scope.spawn(move || {
+                let mut n = 0;
+                while appending.load(std::sync::atomic::Ordering::Relaxed) {
+                    let subject = format!("Call {t}.{n}");
+                    append(&interaction(contact, "2026-05-01T10:00:00Z", &subject));
+                    n += 1;
+                }
+            });
+        }
+        let verdicts = (0..VERIFICATIONS).map(|_| verify(contact)).collect();
+        appending.store(false, std::sync::atomic::Ordering::Relaxed);
+        verdicts
+    });
+    let broken: Vec<&Value> = verdicts.iter().filter(|v| v["valid"] != true).collect();
+    assert!(
+        broken.is_empty(),
+        "{} of {VERIFICATIONS} broken: {broken:?}",
+        broken.len()
+    );
+    let entries = |v: &Value| v["entries"].as_u64().unwrap();
+    assert!(
+        entries(&verdicts[VERIFICATIONS - 1]) > entries(&verdicts[0]),
+        "the appends overlapped the verifications"
+    );
+    assert_eq!(verify(contact)["valid"], true);
+}
+
 /// Entries of `contact` in the log's table, read from the database file.
 fn entries_in_db(contact: &str) -> i64 {
     let db = rusqlite::Connection::open(db_path()).unwrap();

@@ -679,6 +679,80 @@ fn verification_finds_the_first_broken_link() {
     assert!(root.broken.unwrap().reason.contains("root_sequence"));
 }
 
+/// A connection on which `meanwhile` writes once, just before the first
+/// read of chain entries: another request's write landing while
+/// verification walks.
+struct Meanwhile<'a, F> {
+    db: &'a rusqlite::Connection,
+    meanwhile: std::cell::RefCell<Option<F>>,
+}
+
+impl<'a, F: FnOnce(&rusqlite::Connection)> Meanwhile<'a, F> {
+    fn new(db: &'a rusqlite::Connection, write: F) -> Self {
+        Self {
+            db,
+            meanwhile: std::cell::RefCell::new(Some(write)),
+        }
+    }
+}
+
+impl<F: FnOnce(&rusqlite::Connection)> Sql for Meanwhile<'_, F> {
+    fn run(&self, sql: &str, params: &[Value]) -> Result<Vec<sql::Row>, SqlError> {
+        if sql.contains("FROM interaction_entries") {
+            let write = self.meanwhile.borrow_mut().take();
+            if let Some(write) = write {
+                write(self.db);
+            }
+        }
+        self.db.run(sql, params)
+    }
+}
+
+#[test]
+fn an_append_while_verification_walks_is_not_a_broken_chain() {
+    let db = db();
+    three(&db);
+    let appending = Meanwhile::new(&db, |db| {
+        append(
+            db,
+            "int_4",
+            raw("con_a", "2026-11-20T09:00:00+10:00", "Call"),
+        );
+    });
+    let verdict = verify(&appending, &contact("con_a")).unwrap().unwrap();
+    assert!(verdict.is_valid(), "{verdict:?}");
+    assert_eq!(verdict.entries, 3);
+    assert_eq!(verify(&db, &contact("con_a")).unwrap().unwrap().entries, 4);
+}
+
+#[test]
+fn a_disposal_while_verification_walks_is_not_a_broken_chain() {
+    let db = db();
+    three(&db);
+    let disposing = Meanwhile::new(&db, |db| {
+        dispose(db, &id("int_1"), id("dsp_1"), disposal_request(), || T0).unwrap();
+    });
+    let verdict = verify(&disposing, &contact("con_a")).unwrap().unwrap();
+    assert!(verdict.is_valid(), "{verdict:?}");
+    assert_eq!(verdict.entries, 4);
+}
+
+#[test]
+fn entries_past_a_tip_wound_back_are_caught() {
+    let db = db();
+    three(&db);
+    tamper(
+        &db,
+        "UPDATE interaction_chains SET length = 2, \
+         head_hash = (SELECT hash FROM interaction_entries WHERE sequence = 2)",
+    );
+    let verdict = verify(&db, &contact("con_a")).unwrap().unwrap();
+    assert!(!verdict.is_valid(), "{verdict:?}");
+    let broken = verdict.broken.unwrap();
+    assert_eq!(broken.sequence, 3);
+    assert!(broken.reason.contains("past"), "{broken:?}");
+}
+
 #[test]
 fn a_corrupt_row_is_reported_not_shown() {
     let db = db();
