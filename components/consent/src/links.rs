@@ -184,7 +184,6 @@ enum Redeemed {
 
 /// `POST /api/consents/unsubscribe?token=` with `List-Unsubscribe=One-Click`.
 pub fn redeem(req: &Request, request_id: &str, sink: &dyn AuditSink) -> Result<Response, Problem> {
-    let now = now_ms();
     let audit = |claims: Option<&UnsubscribeClaims>, outcome, detail: Option<&str>| {
         let actor = claims.map_or("anonymous".into(), |c| format!("{LINK_ROLE}:{}", c.nonce));
         let resource = claims.map_or(UNSUBSCRIBE_PATH.into(), |c| {
@@ -204,7 +203,7 @@ pub fn redeem(req: &Request, request_id: &str, sink: &dyn AuditSink) -> Result<R
         })
         .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))
     };
-    let claims = match verified(req, now)? {
+    let claims = match verified(req, now_ms())? {
         Ok(claims) => claims,
         Err(error) => {
             audit(None, Outcome::Denied, Some(&error.to_string()))?;
@@ -226,11 +225,6 @@ pub fn redeem(req: &Request, request_id: &str, sink: &dyn AuditSink) -> Result<R
     }
     audit(Some(&claims), Outcome::Allowed, None)?;
     let by = format!("{LINK_ROLE}:{}", claims.nonce);
-    let written = Written {
-        by: &by,
-        request_id,
-        at_ms: now,
-    };
     let redeemed = transaction(&db, |db| {
         // Two clicks at once: the second finds the first's nonce here.
         if nonce_used(db, &claims.nonce)? {
@@ -244,6 +238,18 @@ pub fn redeem(req: &Request, request_id: &str, sink: &dyn AuditSink) -> Result<R
                 channel: claims.channel,
             },
         )?;
+        // The time is taken under the write lock, as `records::withdraw`
+        // does, so events are stored in the order they happened.
+        let now = records
+            .iter()
+            .flat_map(|r| [Some(r.recorded_at_ms), r.withdrawn_at_ms()])
+            .flatten()
+            .fold(now_ms(), i64::max);
+        let written = Written {
+            by: &by,
+            request_id,
+            at_ms: now,
+        };
         let redeemed = match plan_unsubscribe(&records, &claims, now) {
             Ok(appended) => Redeemed::Withdrawn {
                 consent_id: write_withdrawal(db, records, appended, written)?.id.to_string(),
