@@ -115,15 +115,22 @@ fn write_revision(
     purpose: Purpose,
     next: impl FnOnce(Option<i64>) -> Result<i64, Problem>,
 ) -> Result<store::PurposeEntry, Problem> {
-    let now = now_ms();
     let by = ctx.actor_id();
     transaction(ctx.db()?, |db| {
         let latest = query(
             db,
-            "SELECT MAX(revision) FROM consent_purposes WHERE id = ?",
+            "SELECT MAX(revision), MAX(revised_at) FROM consent_purposes WHERE id = ?",
             &[Value::Text(purpose.id().to_string())],
         )?;
-        let revision = next(latest.rows.first().and_then(|r| integer(&r.values[0])))?;
+        let latest = latest.rows.first().map(|r| &r.values);
+        let revision = next(latest.and_then(|v| integer(&v[0])))?;
+        // The time is taken under the write lock, never before the latest
+        // revision's, so a later revision is never in force before an
+        // earlier one.
+        let now = latest
+            .and_then(|v| integer(&v[1]))
+            .into_iter()
+            .fold(now_ms(), i64::max);
         query(
             db,
             "INSERT INTO consent_purposes (id, revision, category, lawful_basis, description, revised_at, revised_by)
