@@ -12,9 +12,12 @@
 //!
 //! Statements that may commit take a ticket, in the order of the file's
 //! write gate; syncing up to a ticket makes it and all earlier ones durable.
-//! Waiting is async, so a request waiting for the disk holds no thread; the
-//! sync itself runs on a blocking thread, one at a time, and the next one
-//! starts as soon as it ends if commits have queued up meanwhile.
+//! A sync starts as soon as a commit finishes, so the disk works while the
+//! request goes on (a guest that audits a read, then answers, has its
+//! answer ready about when the sync ends). Syncs run on a blocking thread,
+//! one at a time; the next one starts as soon as it ends if commits have
+//! finished meanwhile, and covers them all. Waiting is async, so a request
+//! waiting for the disk holds no thread.
 //!
 //! WAL checkpoints run off the request path too: guest connections do not
 //! checkpoint (`wal_autocheckpoint = 0`), and after syncs a [`Checkpointer`]
@@ -27,8 +30,8 @@
 //! or saw is owed to its [`Acknowledgement`], which is settled before
 //! anything leaves the host (its response, or an outbound request). A
 //! request that commits twice (say an audit entry, then its write) thus
-//! waits for one sync that covers both, and commits to two files (SQLite
-//! and key-value) are synced side by side. Nobody outside the request can
+//! waits once, for the sync that covers its last commit, and commits to two
+//! files (SQLite and key-value) are synced side by side. Nobody outside the request can
 //! tell the difference: a crash before the settle loses only writes nobody
 //! was told about.
 
@@ -58,8 +61,6 @@ struct State {
     issued: u64,
     /// The newest ticket whose statement has finished (tickets finish in order).
     finished: u64,
-    /// The newest ticket someone waits to see durable.
-    requested: u64,
     progress: Progress,
     syncing: bool,
     /// The WAL file last synced (device, inode): a new one needs its directory synced.
@@ -106,7 +107,8 @@ impl GroupCommit {
         state.issued
     }
 
-    /// Marks a ticket's statement finished; call before releasing the gate.
+    /// Marks a ticket's statement finished, and starts making it durable;
+    /// call before releasing the gate.
     pub fn finish(&self, ticket: u64) {
         let mut state = self.0.state();
         state.finished = ticket;
@@ -121,16 +123,14 @@ impl GroupCommit {
 
     /// Waits until every commit up to `ticket` is on disk.
     pub async fn durable(&self, ticket: u64) -> io::Result<()> {
+        // A ticket not finished yet starts its sync when it finishes.
         let mut progress = {
-            let mut state = self.0.state();
+            let state = self.0.state();
             if state.progress.durable >= ticket {
                 return Ok(());
             }
-            state.requested = state.requested.max(ticket);
             // Subscribed before the lock is released: no update can be missed.
-            let progress = self.0.progress.subscribe();
-            Shared::sync_if_needed(&self.0, state);
-            progress
+            self.0.progress.subscribe()
         };
         let reached = *progress
             .wait_for(|p| p.durable >= ticket || p.failed)
@@ -269,23 +269,18 @@ impl Shared {
         self.state.lock().expect("group commit poisoned")
     }
 
-    /// Starts a sync when someone waits for a finished commit and none runs.
+    /// Starts a sync when a finished commit is not durable and none runs.
     fn sync_if_needed(this: &Arc<Self>, mut state: MutexGuard<'_, State>) {
-        let durable = state.progress.durable;
-        if state.syncing
-            || state.progress.failed
-            || state.requested <= durable
-            || state.finished <= durable
-        {
+        if state.syncing || state.progress.failed || state.finished <= state.progress.durable {
             return;
         }
         state.syncing = true;
         drop(state);
         let this = Arc::clone(this);
-        tokio::task::spawn_blocking(move || this.sync_while_requested());
+        tokio::task::spawn_blocking(move || this.sync_while_behind());
     }
 
-    fn sync_while_requested(&self) {
+    fn sync_while_behind(&self) {
         let mut state = self.state();
         loop {
             let target = state.finished;
@@ -309,12 +304,12 @@ impl Shared {
                     );
                 }
             }
+            let more = !state.progress.failed && state.finished > state.progress.durable;
+            // Not syncing any more before anyone is told, so a waiter that
+            // wakes sees the state settled.
+            state.syncing = more;
             self.progress.send_replace(state.progress);
-            let more = !state.progress.failed
-                && state.requested > state.progress.durable
-                && state.finished > state.progress.durable;
             if !more {
-                state.syncing = false;
                 return;
             }
         }
@@ -371,6 +366,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_finished_commit_is_synced_before_anyone_waits_for_it() {
+        let database = temp_database("eager");
+        std::fs::write(format!("{}-wal", database.display()), b"frames").unwrap();
+        let commits = GroupCommit::new(&database);
+        let ticket = commits.issue();
+        commits.finish(ticket);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while commits.0.state().progress.durable < ticket {
+            assert!(std::time::Instant::now() < deadline, "never synced");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let _ = std::fs::remove_dir_all(database.parent().unwrap());
+    }
+
+    #[tokio::test]
     async fn a_reader_waits_for_a_commit_in_progress() {
         let database = temp_database("reader");
         let commits = Arc::new(GroupCommit::new(&database));
@@ -396,10 +406,9 @@ mod tests {
         let (first, second) = (commits.issue(), commits.issue());
         commits.finish(first);
         commits.finish(second);
-        // Owing is immediate: nothing is synced yet.
+        // Owing is immediate: it does not wait for the syncs under way.
         ack.owe(&commits, first).now_or_never().unwrap().unwrap();
         ack.owe(&commits, second).now_or_never().unwrap().unwrap();
-        assert_eq!(commits.0.state().progress.durable, 0);
         assert_eq!(ack.owed().tickets.len(), 1, "one entry per file");
         // Answering waits for one sync covering both.
         ack.answer().await.unwrap();
