@@ -194,7 +194,6 @@ pub fn publish_notice(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem>
         Target::General,
         &format!("privacy-notice/{}/{}", body.id, body.version),
     )?;
-    let now = now_ms();
     let mut fields = Fields::default();
     let id = fields.check("id", NoticeId::parse(&body.id));
     let version = fields.check("version", NoticeVersion::parse(body.version));
@@ -207,19 +206,25 @@ pub fn publish_notice(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem>
         "text",
         NoticeContent::parse(body.text.as_deref(), body.url.as_deref()),
     );
-    let notice = fields.finish((|| {
+    let mut notice = fields.finish((|| {
         Some(PrivacyNotice {
             id: id?,
             version: version?,
             language: language?,
             title: title?,
             content: content?,
-            published_at_ms: now,
+            published_at_ms: 0,
         })
     })())?;
     let by = ctx.actor_id();
-    transaction(ctx.db()?, |db| {
+    let notice = transaction(ctx.db()?, |db| {
         let published = store::notices(db, Some((notice.id.as_str(), None)))?;
+        // The time is taken under the write lock, never before an earlier
+        // version's, so versions are in force in the order they were published.
+        notice.published_at_ms = published
+            .iter()
+            .map(|p| p.published_at_ms)
+            .fold(now_ms(), i64::max);
         check_next_version(&published, &notice).map_err(|e| match e {
             NoticeError::VersionExists { .. } => {
                 Problem::conflict("notice-version-exists", e.to_string())
@@ -241,11 +246,11 @@ pub fn publish_notice(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem>
                 Value::Text(notice.title.as_str().to_string()),
                 text,
                 url,
-                Value::Integer(now),
+                Value::Integer(notice.published_at_ms),
                 Value::Text(by),
             ],
-        )
-        .map(drop)
+        )?;
+        Ok(notice)
     })?;
     Ok(created(
         &format!(
