@@ -83,6 +83,7 @@ impl SqliteKeyValue {
         let inner = Arc::clone(&self.0);
         Box::pin(async move {
             let worker = Arc::clone(&inner);
+            let by = ack.clone();
             let (result, durable) = tokio::task::spawn_blocking(move || {
                 let connection = worker
                     .connection
@@ -91,7 +92,7 @@ impl SqliteKeyValue {
                 let ticket = writes.then(|| worker.commits.issue());
                 let result = f(&connection, &worker.store);
                 if let Some(ticket) = ticket {
-                    worker.commits.finish(ticket);
+                    worker.commits.finish(ticket, &by);
                 }
                 (result, ticket.unwrap_or_else(|| worker.commits.latest()))
             })

@@ -12,12 +12,17 @@
 //!
 //! Statements that may commit take a ticket, in the order of the file's
 //! write gate; syncing up to a ticket makes it and all earlier ones durable.
-//! A sync starts as soon as a commit finishes, so the disk works while the
-//! request goes on (a guest that audits a read, then answers, has its
-//! answer ready about when the sync ends). Syncs run on a blocking thread,
-//! one at a time; the next one starts as soon as it ends if commits have
-//! finished meanwhile, and covers them all. Waiting is async, so a request
-//! waiting for the disk holds no thread.
+//! When a sync starts depends on who else is writing (as PostgreSQL's
+//! `commit_siblings`): a commit made while no other request owes this file
+//! a commit starts a sync at once, since no other commit will join it soon,
+//! and the disk works while the request goes on (a guest that audits a
+//! read, then answers, has its answer ready about when the sync ends).
+//! Otherwise the sync starts when a request asks for it, at its answer, so
+//! the commits of requests running side by side share one sync instead of
+//! each paying for its own. Syncs run on a blocking thread, one at a time;
+//! the next one starts as soon as it ends if commits that someone waits for
+//! have finished meanwhile, and covers them all. Waiting is async, so a
+//! request waiting for the disk holds no thread.
 //!
 //! WAL checkpoints run off the request path too: guest connections do not
 //! checkpoint (`wal_autocheckpoint = 0`), and after syncs a [`Checkpointer`]
@@ -61,6 +66,10 @@ struct State {
     issued: u64,
     /// The newest ticket whose statement has finished (tickets finish in order).
     finished: u64,
+    /// The newest ticket someone waits to see durable.
+    requested: u64,
+    /// Requests that owe this file a commit and have not answered yet.
+    owing: usize,
     progress: Progress,
     syncing: bool,
     /// The WAL file last synced (device, inode): a new one needs its directory synced.
@@ -107,11 +116,17 @@ impl GroupCommit {
         state.issued
     }
 
-    /// Marks a ticket's statement finished, and starts making it durable;
-    /// call before releasing the gate.
-    pub fn finish(&self, ticket: u64) {
+    /// Marks a ticket's statement, made for the request `by`, finished; call
+    /// before releasing the gate. Starts its sync at once if no other
+    /// request owes this file a commit.
+    pub fn finish(&self, ticket: u64, by: &Acknowledgement) {
+        // Asked before taking the state lock: `owe` takes them the other way.
+        let counted = by.owes(self);
         let mut state = self.0.state();
         state.finished = ticket;
+        if state.owing.saturating_sub(usize::from(counted)) == 0 {
+            state.requested = state.requested.max(ticket);
+        }
         Shared::sync_if_needed(&self.0, state);
     }
 
@@ -123,14 +138,16 @@ impl GroupCommit {
 
     /// Waits until every commit up to `ticket` is on disk.
     pub async fn durable(&self, ticket: u64) -> io::Result<()> {
-        // A ticket not finished yet starts its sync when it finishes.
         let mut progress = {
-            let state = self.0.state();
+            let mut state = self.0.state();
             if state.progress.durable >= ticket {
                 return Ok(());
             }
+            state.requested = state.requested.max(ticket);
             // Subscribed before the lock is released: no update can be missed.
-            self.0.progress.subscribe()
+            let progress = self.0.progress.subscribe();
+            Shared::sync_if_needed(&self.0, state);
+            progress
         };
         let reached = *progress
             .wait_for(|p| p.durable >= ticket || p.failed)
@@ -153,9 +170,19 @@ pub struct Acknowledgement(Arc<Mutex<Owed>>);
 
 #[derive(Default)]
 struct Owed {
+    /// Each counted in its file's `owing` while here.
     tickets: Vec<(GroupCommit, u64)>,
     /// The request has answered: later statements wait for themselves.
     answered: bool,
+}
+
+impl Drop for Owed {
+    /// A request that ends without answering (its guest failed) owes nothing more.
+    fn drop(&mut self) {
+        for (commits, _) in &self.tickets {
+            commits.0.state().owing -= 1;
+        }
+    }
 }
 
 impl Acknowledgement {
@@ -171,7 +198,10 @@ impl Acknowledgement {
                     .find(|(c, _)| Arc::ptr_eq(&c.0, &commits.0))
                 {
                     Some((_, owed_ticket)) => *owed_ticket = (*owed_ticket).max(ticket),
-                    None => owed.tickets.push((commits.clone(), ticket)),
+                    None => {
+                        commits.0.state().owing += 1;
+                        owed.tickets.push((commits.clone(), ticket));
+                    }
                 }
                 return Ok(());
             }
@@ -193,7 +223,18 @@ impl Acknowledgement {
             owed.answered = true;
             std::mem::take(&mut owed.tickets)
         };
+        for (commits, _) in &tickets {
+            commits.0.state().owing -= 1;
+        }
         Self::wait(tickets).await
+    }
+
+    /// Whether this request owes `commits` a commit.
+    fn owes(&self, commits: &GroupCommit) -> bool {
+        self.owed()
+            .tickets
+            .iter()
+            .any(|(c, _)| Arc::ptr_eq(&c.0, &commits.0))
     }
 
     async fn wait(tickets: Vec<(GroupCommit, u64)>) -> io::Result<()> {
@@ -269,18 +310,23 @@ impl Shared {
         self.state.lock().expect("group commit poisoned")
     }
 
-    /// Starts a sync when a finished commit is not durable and none runs.
+    /// Starts a sync when someone waits for a finished commit and none runs.
     fn sync_if_needed(this: &Arc<Self>, mut state: MutexGuard<'_, State>) {
-        if state.syncing || state.progress.failed || state.finished <= state.progress.durable {
+        let durable = state.progress.durable;
+        if state.syncing
+            || state.progress.failed
+            || state.requested <= durable
+            || state.finished <= durable
+        {
             return;
         }
         state.syncing = true;
         drop(state);
         let this = Arc::clone(this);
-        tokio::task::spawn_blocking(move || this.sync_while_behind());
+        tokio::task::spawn_blocking(move || this.sync_while_requested());
     }
 
-    fn sync_while_behind(&self) {
+    fn sync_while_requested(&self) {
         let mut state = self.state();
         loop {
             let target = state.finished;
@@ -304,7 +350,9 @@ impl Shared {
                     );
                 }
             }
-            let more = !state.progress.failed && state.finished > state.progress.durable;
+            let durable = state.progress.durable;
+            let more =
+                !state.progress.failed && state.requested > durable && state.finished > durable;
             // Not syncing any more before anyone is told, so a waiter that
             // wakes sees the state settled.
             state.syncing = more;
@@ -356,7 +404,7 @@ mod tests {
         let commits = GroupCommit::new(&database);
         let tickets: Vec<u64> = (0..3).map(|_| commits.issue()).collect();
         assert_eq!(tickets, [1, 2, 3]);
-        commits.finish(3);
+        commits.finish(3, &Acknowledgement::default());
         commits.durable(3).await.unwrap();
         assert_eq!(commits.0.state().progress.durable, 3);
         // Earlier tickets were covered by the same sync.
@@ -371,12 +419,42 @@ mod tests {
         std::fs::write(format!("{}-wal", database.display()), b"frames").unwrap();
         let commits = GroupCommit::new(&database);
         let ticket = commits.issue();
-        commits.finish(ticket);
+        commits.finish(ticket, &Acknowledgement::default());
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while commits.0.state().progress.durable < ticket {
             assert!(std::time::Instant::now() < deadline, "never synced");
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
+        let _ = std::fs::remove_dir_all(database.parent().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_commit_made_while_others_owe_commits_waits_to_share_their_sync() {
+        let database = temp_database("siblings");
+        std::fs::write(format!("{}-wal", database.display()), b"frames").unwrap();
+        let commits = GroupCommit::new(&database);
+        let durable = || commits.0.state().progress.durable;
+        let (sibling, me) = (Acknowledgement::default(), Acknowledgement::default());
+        let first = commits.issue();
+        commits.finish(first, &sibling);
+        sibling.owe(&commits, first).await.unwrap();
+        commits.durable(first).await.unwrap();
+        // The sibling has committed and not answered yet: this commit does
+        // not start a sync of its own...
+        let mine = commits.issue();
+        commits.finish(mine, &me);
+        me.owe(&commits, mine).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(durable(), first);
+        // ...nor does the sibling's next one (this request is still owing)...
+        let last = commits.issue();
+        commits.finish(last, &sibling);
+        sibling.owe(&commits, last).await.unwrap();
+        // ...and the sibling's answer makes both durable with one sync.
+        sibling.answer().await.unwrap();
+        assert_eq!(durable(), last);
+        me.answer().now_or_never().unwrap().unwrap();
+        assert_eq!(commits.0.state().owing, 0);
         let _ = std::fs::remove_dir_all(database.parent().unwrap());
     }
 
@@ -391,7 +469,7 @@ mod tests {
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!reader.is_finished(), "answered before the commit finished");
-        commits.finish(ticket);
+        commits.finish(ticket, &Acknowledgement::default());
         reader.await.unwrap().unwrap();
         assert_eq!(commits.0.state().progress.durable, ticket);
         let _ = std::fs::remove_dir_all(database.parent().unwrap());
@@ -404,8 +482,8 @@ mod tests {
         let commits = GroupCommit::new(&database);
         let ack = Acknowledgement::default();
         let (first, second) = (commits.issue(), commits.issue());
-        commits.finish(first);
-        commits.finish(second);
+        commits.finish(first, &Acknowledgement::default());
+        commits.finish(second, &Acknowledgement::default());
         // Owing is immediate: it does not wait for the syncs under way.
         ack.owe(&commits, first).now_or_never().unwrap().unwrap();
         ack.owe(&commits, second).now_or_never().unwrap().unwrap();
@@ -415,7 +493,7 @@ mod tests {
         assert_eq!(commits.0.state().progress.durable, second);
         // After the answer, a statement waits for itself.
         let third = commits.issue();
-        commits.finish(third);
+        commits.finish(third, &Acknowledgement::default());
         ack.owe(&commits, third).await.unwrap();
         assert_eq!(commits.0.state().progress.durable, third);
         assert!(ack.owed().tickets.is_empty());
@@ -430,10 +508,10 @@ mod tests {
         std::fs::write(&not_a_dir, b"").unwrap();
         let commits = GroupCommit::new(&not_a_dir.join("t.db"));
         let first = commits.issue();
-        commits.finish(first);
+        commits.finish(first, &Acknowledgement::default());
         assert!(commits.durable(first).await.is_err());
         let second = commits.issue();
-        commits.finish(second);
+        commits.finish(second, &Acknowledgement::default());
         assert!(commits.durable(second).await.is_err());
         let _ = std::fs::remove_dir_all(database.parent().unwrap());
     }

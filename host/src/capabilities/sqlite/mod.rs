@@ -401,7 +401,7 @@ impl PooledConnection {
             None => run(connection, statement, parameters),
         };
         if let Some(ticket) = ticket {
-            commits.finish(ticket);
+            commits.finish(ticket, &self.ack);
         }
         let ended = writing && connection.is_autocommit();
         let must_be_durable = match ticket {
