@@ -2,7 +2,7 @@
 //! `crm:audit/trail@0.1.0` for other components to plug in.
 
 use crm_audit_chain::{Entry, GENESIS};
-use crm_component_support::{integer, open_db, query, text};
+use crm_component_support::{integer, migrating_on_failure, query, text};
 use crm_http::Problem;
 use spin_sdk::sqlite::{Connection, Value};
 
@@ -30,19 +30,14 @@ impl Guest for AuditCore {
     }
 }
 
-/// Appends `events` in order, all or none. The schema is brought up
-/// to date only when an append fails, since the component asking has almost
-/// always migrated already: that saves a statement on every audited request.
+/// Appends `events` in order, all or none; the schema is brought up to
+/// date only if that fails.
 fn append_all(events: &[Event]) -> Result<Vec<Receipt>, String> {
     let db = Connection::open_default().map_err(|e| format!("opening the database: {e}"))?;
-    match append_on(&db, events) {
-        Ok(receipts) => Ok(receipts),
-        // A failed statement appended nothing: migrate and try once more.
-        Err(_) => {
-            let migrated = open_db().map_err(|p| p.detail)?;
-            append_on(&migrated, events).map_err(|p| p.detail)
-        }
-    }
+    // A failed statement appended nothing, so any failure may be retried.
+    let (_, appended) =
+        migrating_on_failure(db, |_| true, |db| append_on(db, events)).map_err(|p| p.detail)?;
+    appended.map_err(|p| p.detail)
 }
 
 /// Columns of an audit entry, in the order [`entry_values`] gives them.

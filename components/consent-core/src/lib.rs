@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use crm_component_support::open_db;
+use crm_component_support::migrating_on_failure;
 use crm_consent_store::CheckError;
 use spin_sdk::sqlite::Connection;
 
@@ -27,9 +27,8 @@ thread_local! {
     static DB: RefCell<Option<Connection>> = const { RefCell::new(None) };
 }
 
-/// Answers a check on this instance's connection. The schema is brought up
-/// to date only when a check fails, since the component asking has almost
-/// always migrated already: that saves a statement on every request.
+/// Answers a check on this instance's connection; the schema is brought up
+/// to date only if a check fails.
 fn check(
     contact: &str,
     purpose: &str,
@@ -41,14 +40,12 @@ fn check(
             Some(db) => db,
             None => Connection::open_default().map_err(|e| format!("opening the database: {e}"))?,
         };
-        let (db, answer) = match crm_consent_store::check(&db, contact, purpose, channel, at) {
-            Err(CheckError::Store(_)) => {
-                let migrated = open_db().map_err(|p| p.detail)?;
-                let answer = crm_consent_store::check(&migrated, contact, purpose, channel, at);
-                (migrated, answer)
-            }
-            answer => (db, answer),
-        };
+        let (db, answer) = migrating_on_failure(
+            db,
+            |e| matches!(e, CheckError::Store(_)),
+            |db| crm_consent_store::check(db, contact, purpose, channel, at),
+        )
+        .map_err(|p| p.detail)?;
         *slot = Some(db);
         answer.map_err(|e| e.to_string())
     })

@@ -30,6 +30,26 @@ pub fn open_db() -> Result<Connection, Problem> {
     Ok(db)
 }
 
+/// Runs `op` on `db` without checking the schema first and, if it fails in
+/// a way `may_need_schema` accepts, once more on a freshly migrated
+/// connection. For leaves: the component calling one has almost always
+/// migrated already, so this saves a statement on every call. Answers the
+/// connection to keep using, and what `op` answered.
+pub fn migrating_on_failure<T, E>(
+    db: Connection,
+    may_need_schema: impl Fn(&E) -> bool,
+    op: impl Fn(&Connection) -> Result<T, E>,
+) -> Result<(Connection, Result<T, E>), Problem> {
+    match op(&db) {
+        Err(e) if may_need_schema(&e) => {
+            let migrated = open_db()?;
+            let answer = op(&migrated);
+            Ok((migrated, answer))
+        }
+        answer => Ok((db, answer)),
+    }
+}
+
 /// The request's database connection, opened and migrated on first use.
 #[derive(Default)]
 pub struct Db(OnceCell<Connection>);
