@@ -2355,6 +2355,42 @@ fn a_letter_to_a_contact_with_one_street_line_is_sent() {
     );
 }
 
+/// A letter to a contact living overseas ends with the country's name in
+/// capitals, as international mail does (the contact record keeps the ISO
+/// code, which a letter's last line would not accept).
+#[test]
+fn a_letter_to_a_contact_overseas_ends_with_the_country_name() {
+    let app = app();
+    let host = &app.host;
+    let contact = reachable_contact(
+        host,
+        "Cai Overseas",
+        "cai.overseas@example.gov.au",
+        &[],
+        json!({"lines": ["1 Queen St"], "locality": "Auckland", "postcode": "1010", "country": "NZ"}),
+    );
+    consent(host, &contact, "claim-updates", "letter", "given");
+    let letter = template(
+        host,
+        "letter",
+        Some("Your claim"),
+        "Dear ((name))",
+        "claim-updates",
+    );
+    let sent = comms(host).post_json(
+        "/api/notifications",
+        &json!({"template_id": letter, "contact_id": contact, "personalisation": {"name": "Cai"}}),
+    );
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let id = sent.json()["id"].as_str().unwrap().to_string();
+    let handed = app.webhook.wait_for(&id, 1);
+    assert_eq!(handed.len(), 1);
+    assert_eq!(
+        handed[0].json()["to"],
+        json!(["Cai Overseas", "1 Queen St", "Auckland 1010", "NEW ZEALAND"])
+    );
+}
+
 /// The address on record, with the addressee's name, longer than a letter
 /// allows (here 6 street lines, written around the contact API's limit):
 /// a 400 naming the contact's address, not a personalisation field the

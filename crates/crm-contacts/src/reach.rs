@@ -2,6 +2,7 @@
 //! `crm:contacts/directory` interface returns.
 
 use crate::fields::{AddressFields, ContactFields};
+use crm_domain::CountryCode;
 
 /// The ways a contact can be reached (`crm:contacts/directory.reach`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +72,12 @@ fn address_lines(address: &AddressFields) -> Vec<String> {
         lines.push(last.join(" ").to_uppercase());
     } else {
         lines.push(last.join(" "));
-        lines.push(country.to_string());
+        // International mail: the country's name in capitals, last. A code
+        // stored before codes were checked against ISO 3166 stays as it is.
+        lines.push(
+            CountryCode::parse(country)
+                .map_or_else(|_| country.to_string(), |code| code.name().to_uppercase()),
+        );
     }
     lines
 }
@@ -105,7 +111,27 @@ mod tests {
         .to_fields();
         assert_eq!(
             reach(&overseas).postal_address,
-            ["1 Queen St", "Auckland 1010", "NZ"]
+            ["1 Queen St", "Auckland 1010", "NEW ZEALAND"]
         );
+    }
+
+    /// Every country a contact's address may name gives a last line that a
+    /// letter accepts (`crm-templates` checks it before anything is posted).
+    #[test]
+    fn every_country_ends_an_address_a_letter_accepts() {
+        for code in crm_domain::CountryCode::all().filter(|c| !c.is_australia()) {
+            let fields = contact(json!({"archetype": "individual", "family_name": "Ng",
+                "postal_address": {"lines": ["1 Main Rd"], "locality": "Capital", "country": code.as_str()}}))
+            .to_fields();
+            let mut lines = vec!["Ng".to_string()];
+            lines.extend(reach(&fields).postal_address);
+            let address = crm_templates::PostalAddress::from_lines(lines.clone())
+                .unwrap_or_else(|e| panic!("{}: {lines:?}: {e}", code.as_str()));
+            assert_eq!(
+                address.destination(),
+                &crm_templates::Destination::Country(code.name().to_string()),
+                "{lines:?}"
+            );
+        }
     }
 }

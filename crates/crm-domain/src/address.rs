@@ -7,6 +7,7 @@
 //! below are the localities that Australia Post serves from a neighbouring
 //! state's range.
 
+use crate::country;
 use crate::error::{FieldErrors, Invalid, invalid};
 use crate::text::clean_bounded;
 use std::fmt;
@@ -204,11 +205,28 @@ impl CountryCode {
                 "must be a two-letter ISO 3166 country code, e.g. AU",
             ));
         }
+        // An unassigned code names nowhere mail can go.
+        if country::name_of(&code).is_none() {
+            return Err(invalid(format!("{code} is not an ISO 3166 country code")));
+        }
         Ok(Self(code))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Every country code there is, in code order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        country::COUNTRIES
+            .iter()
+            .map(|(code, _)| Self((*code).to_string()))
+    }
+
+    /// The country's English short name, as written on the last line of
+    /// mail sent there (`New Zealand`).
+    pub fn name(&self) -> &'static str {
+        country::name_of(&self.0).expect("parsed codes are assigned")
     }
 
     pub fn is_australia(&self) -> bool {
@@ -692,6 +710,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(address.country(), "NZ");
+        assert_eq!(CountryCode::parse("nz").unwrap().name(), "New Zealand");
+        assert_eq!(
+            CountryCode::parse("ZZ").unwrap_err().to_string(),
+            "ZZ is not an ISO 3166 country code"
+        );
         assert_eq!(address.postcode(), None);
         assert_eq!(
             address.region(),

@@ -6,6 +6,7 @@
 mod address;
 mod archetype;
 mod business;
+mod country;
 mod date;
 mod email;
 mod error;
