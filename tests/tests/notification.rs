@@ -2009,6 +2009,10 @@ fn a_do_not_contact_entry_refuses_a_send_at_send_time() {
         1,
         "{entries:?}"
     );
+    // The send was allowed, then denied for want of consent: and nothing
+    // more, no `failed` entry after the denial for the refusal's answer.
+    let outcomes: Vec<&str> = entries.iter().map(|(outcome, _, _)| *outcome).collect();
+    assert_eq!(outcomes, ["allowed", "denied"], "{entries:?}");
     // The entry is about the contact, so it is in their access log.
     assert!(
         audit["entries"]

@@ -173,7 +173,13 @@ pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         channel: None,
     };
     let db = ctx.db()?;
-    let sent = send::send(db, &sender, request, now_ms()).map_err(to_problem)?;
+    let sent = send::send(db, &sender, request, now_ms()).map_err(|error| {
+        // A consent refusal was recorded as a denial where it was made.
+        if matches!(error, SendError::ConsentRefused { .. }) {
+            ctx.outcome_recorded();
+        }
+        to_problem(error)
+    })?;
     let mut message = sent.message;
     if sent.replayed {
         actor.record(

@@ -280,6 +280,13 @@ impl<'a> Ctx<'a> {
         Ok(PurposeList::parse(&variable(var::PURPOSES)?))
     }
 
+    /// The handler has recorded how its allowed action ended (a denial on
+    /// grounds the matrix does not know, say no consent): the problem it
+    /// answers with adds no `failed` entry after that.
+    pub fn outcome_recorded(&mut self) {
+        self.allowed = None;
+    }
+
     /// Called by `serve` when the handler failed after an allowed action. A
     /// refusal the handler made on finer grounds than the matrix (a 403) is
     /// a denial, so an auditor looking for denials finds it.
