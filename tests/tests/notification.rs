@@ -2794,6 +2794,44 @@ fn a_lapsed_interaction_claim_is_recorded_by_a_later_dispatch() {
 /// every final message without one (`records::catch_up`). Each claims the
 /// message first, so only one appends. On a host of its own: receipts for
 /// 60 messages while two dispatches loop.
+/// A crash after the interaction was appended and before the message noted
+/// it (here: the note cleared and the claim lapsed, in the file) leaves the
+/// next dispatch to record it again; the leaf answers with the interaction
+/// already appended for that notification instead of appending a second.
+#[test]
+fn an_interaction_appended_but_not_noted_is_not_appended_twice() {
+    let app = start(&[]);
+    let host = &app.host;
+    let db = open_db(&app);
+    let contact = new_contact(host, "Crashed Person", "crashed.person@example.gov.au");
+    consent(host, &contact, "claim-updates", "portal", "given");
+    let portal = template(
+        host,
+        "portal",
+        Some("Moved"),
+        "Your claim moved",
+        "claim-updates",
+    );
+    let sent = comms(host).post_json(
+        "/api/notifications",
+        &json!({"template_id": portal, "contact_id": contact}),
+    );
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let id = sent.json()["id"].as_str().unwrap().to_string();
+    let first = notification(host, &id)["interaction_id"]
+        .as_str()
+        .expect("recorded at delivery")
+        .to_string();
+    db.execute(
+        "UPDATE notifications SET interaction_id = NULL, interaction_claim = NULL WHERE id = ?1",
+        [&id],
+    )
+    .unwrap();
+    dispatch(host);
+    assert_eq!(notification(host, &id)["interaction_id"], first.as_str());
+    assert_eq!(interaction_rows(&db, &id), 1);
+}
+
 #[test]
 fn a_receipt_racing_dispatches_records_the_interaction_once() {
     let app = start(&[]);

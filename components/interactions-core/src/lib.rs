@@ -8,6 +8,7 @@ use crm_component_support::{new_id, now_ms, open_db};
 use crm_domain::rfc3339_utc;
 use crm_interactions::values::{EntryId, OfficerId};
 use crm_interactions::{NewInteraction as ValidInteraction, RawInteraction};
+use crm_interactions_store::IdempotencyKey;
 
 wit_bindgen::generate!({
     path: "../../wit",
@@ -68,10 +69,37 @@ impl Guest for InteractionsCore {
             OfficerId::parse(&actor).map_err(|e| format!("context.actor.id: {}", e.0))?;
         let id = EntryId::parse(&new_id("int")).map_err(|e| e.0)?;
         let db = open_db().map_err(|p| p.detail)?;
-        crm_interactions_store::append_interaction(&db, id, recorded_by, valid)
-            .map(|entry| entry.id.to_string())
-            .map_err(|e| e.to_string())
+        let key = notification_key(valid.facts().notification_id.as_ref().map(|n| n.as_str()))?;
+        match key {
+            // One touchpoint per notification: a caller that crashed after
+            // appending and before noting the id appends again, and gets
+            // the first entry's id back.
+            Some(key) => {
+                crm_interactions_store::append_interaction_once(&db, id, recorded_by, valid, &key)
+                    .map(|appended| appended.record.entry.id.to_string())
+                    .map_err(|e| e.to_string())
+            }
+            None => crm_interactions_store::append_interaction(&db, id, recorded_by, valid)
+                .map(|entry| entry.id.to_string())
+                .map_err(|e| e.to_string()),
+        }
     }
+}
+
+/// The idempotency key an interaction about `notification` is appended
+/// under: scoped to this interface, fingerprinting only the notification, so
+/// a retry whose details moved on (a later status) still finds the first.
+fn notification_key(notification: Option<&str>) -> Result<Option<IdempotencyKey>, String> {
+    notification
+        .map(|id| {
+            IdempotencyKey::new(
+                id,
+                &[b"crm:interactions/log", b"notification"],
+                &[id.as_bytes()],
+            )
+            .map_err(|e| format!("notification-id: {e}"))
+        })
+        .transpose()
 }
 
 export!(InteractionsCore);
