@@ -2320,21 +2320,12 @@ fn sms_and_letters_to_a_contact_go_to_the_address_on_record() {
     assert!(app.upstream.received_with("Your code is 1\"").is_empty());
 }
 
-/// A letter to a contact whose postal address has one street line (the
-/// usual Australian address) gets two address lines from the directory
-/// (`3 Low St`, `BRADDON ACT 2612`); with the addressee's name first, as
-/// on any letter, it has the three lines a letter needs.
-#[test]
-fn a_letter_to_a_contact_with_one_street_line_is_sent() {
+/// Sends a letter to a new contact `name` with `address` on record, and
+/// answers the address lines the provider was handed.
+fn letter_lines_handed_over(name: &str, email: &str, address: Value) -> Value {
     let app = app();
     let host = &app.host;
-    let contact = reachable_contact(
-        host,
-        "Bea Oneline",
-        "bea.oneline@example.gov.au",
-        &[],
-        json!({"lines": ["3 Low St"], "locality": "Braddon", "state": "ACT", "postcode": "2612"}),
-    );
+    let contact = reachable_contact(host, name, email, &[], address);
     consent(host, &contact, "claim-updates", "letter", "given");
     let letter = template(
         host,
@@ -2345,13 +2336,26 @@ fn a_letter_to_a_contact_with_one_street_line_is_sent() {
     );
     let sent = comms(host).post_json(
         "/api/notifications",
-        &json!({"template_id": letter, "contact_id": contact, "personalisation": {"name": "Bea"}}),
+        &json!({"template_id": letter, "contact_id": contact, "personalisation": {"name": name}}),
     );
     assert_eq!(sent.status, 201, "{}", sent.body);
     let id = sent.json()["id"].as_str().unwrap().to_string();
     let handed = app.webhook.wait_for(&id, 1);
     assert_eq!(handed.len(), 1);
-    let to = handed[0].json()["to"].clone();
+    handed[0].json()["to"].clone()
+}
+
+/// A letter to a contact whose postal address has one street line (the
+/// usual Australian address) gets two address lines from the directory
+/// (`3 Low St`, `BRADDON ACT 2612`); with the addressee's name first, as
+/// on any letter, it has the three lines a letter needs.
+#[test]
+fn a_letter_to_a_contact_with_one_street_line_is_sent() {
+    let to = letter_lines_handed_over(
+        "Bea Oneline",
+        "bea.oneline@example.gov.au",
+        json!({"lines": ["3 Low St"], "locality": "Braddon", "state": "ACT", "postcode": "2612"}),
+    );
     assert_eq!(
         to,
         json!(["Bea Oneline", "3 Low St", "BRADDON ACT 2612"]),
@@ -2364,34 +2368,15 @@ fn a_letter_to_a_contact_with_one_street_line_is_sent() {
 /// code, which a letter's last line would not accept).
 #[test]
 fn a_letter_to_a_contact_overseas_ends_with_the_country_name() {
-    let app = app();
-    let host = &app.host;
-    let contact = reachable_contact(
-        host,
+    let to = letter_lines_handed_over(
         "Cai Overseas",
         "cai.overseas@example.gov.au",
-        &[],
         json!({"lines": ["1 Queen St"], "locality": "Auckland", "postcode": "1010", "country": "NZ"}),
     );
-    consent(host, &contact, "claim-updates", "letter", "given");
-    let letter = template(
-        host,
-        "letter",
-        Some("Your claim"),
-        "Dear ((name))",
-        "claim-updates",
-    );
-    let sent = comms(host).post_json(
-        "/api/notifications",
-        &json!({"template_id": letter, "contact_id": contact, "personalisation": {"name": "Cai"}}),
-    );
-    assert_eq!(sent.status, 201, "{}", sent.body);
-    let id = sent.json()["id"].as_str().unwrap().to_string();
-    let handed = app.webhook.wait_for(&id, 1);
-    assert_eq!(handed.len(), 1);
     assert_eq!(
-        handed[0].json()["to"],
-        json!(["Cai Overseas", "1 Queen St", "Auckland 1010", "NEW ZEALAND"])
+        to,
+        json!(["Cai Overseas", "1 Queen St", "Auckland 1010", "NEW ZEALAND"]),
+        "{to}"
     );
 }
 
