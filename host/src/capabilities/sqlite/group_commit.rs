@@ -36,9 +36,9 @@
 //! anything leaves the host (its response, or an outbound request). A
 //! request that commits twice (say an audit entry, then its write) thus
 //! waits once, for the sync that covers its last commit, and commits to two
-//! files (SQLite and key-value) are synced side by side. Nobody outside the request can
-//! tell the difference: a crash before the settle loses only writes nobody
-//! was told about.
+//! files (SQLite and key-value) are synced side by side. Nobody outside the
+//! request can tell the difference: a crash before the settle loses only
+//! writes nobody was told about.
 
 use std::fs::File;
 use std::io;
