@@ -87,6 +87,22 @@ fn id_of(value: &Value) -> String {
     value["id"].as_str().expect("id").to_string()
 }
 
+/// A new contact on `host`, whose id interactions can name.
+fn new_contact_on(host: &Host, name: &str) -> String {
+    let reply = host
+        .as_caller(&token("intake-1", &["intake-officer"]))
+        .post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "display_name": name}),
+        );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    id_of(&reply.json())
+}
+
+fn new_contact(name: &str) -> String {
+    new_contact_on(host(), name)
+}
+
 fn timeline(caller: &Caller, query: &str) -> Value {
     let reply = caller.get(&format!("/api/interactions?{query}"));
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -110,7 +126,7 @@ fn verify(contact: &str) -> Value {
 
 #[test]
 fn an_interaction_keeps_every_part_of_the_model() {
-    let contact = "con_model";
+    let contact = &new_contact("Model Person");
     let created = officer().post_json(
         "/api/interactions",
         &json!({
@@ -207,26 +223,71 @@ fn an_interaction_keeps_every_part_of_the_model() {
     );
 }
 
+/// A touchpoint belongs to a contact record: one the directory does not
+/// know is a 400 naming `contact_id`, with nothing written; one merged into
+/// another is recorded against the survivor, where its history now is.
+#[test]
+fn interactions_name_contacts_that_exist_and_a_merged_ones_go_to_its_survivor() {
+    let unknown = officer().post_json(
+        "/api/interactions",
+        &interaction("con_nobody_knows", "2026-05-01T10:00:00Z", "Lost call"),
+    );
+    let problem = assert_problem(&unknown, 400, "validation");
+    assert_eq!(problem["errors"][0]["field"], "contact_id", "{problem}");
+    let stored: i64 = rusqlite::Connection::open(db_path())
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM interaction_chains WHERE contact_id = 'con_nobody_knows'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0);
+
+    let survivor = new_contact("Merge Survivor");
+    let duplicate = new_contact("Merge Duplicate");
+    let read = officer().get(&format!("/api/contacts/{survivor}"));
+    assert_eq!(read.status, 200, "{}", read.body);
+    let etag = read.header("etag").expect("etag").to_string();
+    let merged = officer().header("if-match", &etag).post_json(
+        &format!("/api/contacts/{survivor}/merge"),
+        &json!({"duplicate_id": duplicate, "reason": "same person"}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.body);
+    let recorded = append(&interaction(
+        &duplicate,
+        "2026-05-02T10:00:00Z",
+        "Called back",
+    ));
+    assert_eq!(recorded["contact_id"], survivor.as_str(), "{recorded}");
+    assert_eq!(
+        subjects(&timeline(&officer(), &format!("contact_id={survivor}"))),
+        ["Called back"]
+    );
+}
+
 #[test]
 fn appends_to_one_contact_serialise_into_one_chain() {
-    let contact = "con_concurrent";
-    let threads: Vec<_> = (0..4)
-        .map(|t| {
-            std::thread::spawn(move || {
-                (0..8)
-                    .map(|n| {
-                        let body =
-                            interaction(contact, "2026-05-01T10:00:00Z", &format!("Call {t}.{n}"));
-                        append(&body)["sequence"].as_u64().unwrap()
-                    })
-                    .collect::<Vec<_>>()
+    let contact = &new_contact("Concurrent Person");
+    let mut sequences: Vec<u64> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                scope.spawn(move || {
+                    (0..8)
+                        .map(|n| {
+                            let subject = format!("Call {t}.{n}");
+                            let body = interaction(contact, "2026-05-01T10:00:00Z", &subject);
+                            append(&body)["sequence"].as_u64().unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
             })
-        })
-        .collect();
-    let mut sequences: Vec<u64> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect()
+    });
     sequences.sort_unstable();
     assert_eq!(sequences, (1..=32).collect::<Vec<_>>());
     let verdict = verify(contact);
@@ -240,7 +301,7 @@ fn appends_to_one_contact_serialise_into_one_chain() {
 fn verification_while_appends_continue_never_reports_a_broken_chain() {
     // Without the bound, 1 to 7 in 200 verifications failed (4 runs of 4).
     const VERIFICATIONS: usize = 200;
-    let contact = "con_verify_racing";
+    let contact = &new_contact("Racing Verify");
     append(&interaction(contact, "2026-05-01T10:00:00Z", "First"));
     let appending = std::sync::atomic::AtomicBool::new(true);
     let verdicts: Vec<Value> = std::thread::scope(|scope| {
@@ -292,7 +353,7 @@ fn append_with_key(caller: Caller<'static>, key: &str, body: &Value) -> Reply {
 
 #[test]
 fn a_retried_append_with_an_idempotency_key_records_the_interaction_once() {
-    let contact = "con_idempotent";
+    let contact = &new_contact("Idempotent Person");
     let body = interaction(contact, "2026-06-01T10:00:00Z", "Portal enquiry");
     let first = append_with_key(officer(), "portal-append-1", &body);
     assert_eq!(first.status, 201, "{}", first.body);
@@ -338,7 +399,7 @@ fn a_retried_append_with_an_idempotency_key_records_the_interaction_once() {
 
 #[test]
 fn an_idempotency_key_must_be_1_to_255_printable_ascii_characters() {
-    let contact = "con_idempotent_bad_key";
+    let contact = &new_contact("Bad Key Person");
     let body = interaction(contact, "2026-06-01T10:00:00Z", "Bad key");
     for key in ["not a key", &"k".repeat(256)] {
         let reply = append_with_key(officer(), key, &body);
@@ -356,7 +417,7 @@ fn an_idempotency_key_must_be_1_to_255_printable_ascii_characters() {
 
 #[test]
 fn concurrent_appends_with_one_idempotency_key_record_one_entry() {
-    let contact = "con_idempotent_race";
+    let contact = &new_contact("Idempotent Race");
     let body = interaction(contact, "2026-06-02T10:00:00Z", "Raced enquiry");
     let replies: Vec<Reply> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..2)
@@ -440,7 +501,7 @@ fn a_notification_appends_through_the_leaf_onto_the_same_chain() {
 
 #[test]
 fn amendments_of_amendments_show_the_corrected_view_with_the_original_reachable() {
-    let contact = "con_amend";
+    let contact = &new_contact("Amend Person");
     let original = append(&json!({
         "contact_id": contact, "channel": "phone", "direction": "inbound",
         "occurred_at": "2026-04-01T09:00:00+11:00", "category": "enquiry",
@@ -551,7 +612,7 @@ fn audited(resource: &str) -> Vec<(String, String, Option<String>)> {
 
 #[test]
 fn disposal_is_refused_under_a_legal_hold_and_leaves_a_verifiable_tombstone() {
-    let contact = "con_dispose";
+    let contact = &new_contact("Dispose Person");
     let kept = append(&interaction(contact, "2026-02-01T09:00:00Z", "Kept"));
     let doomed = append(&json!({
         "contact_id": contact, "channel": "counter", "direction": "inbound",
@@ -697,7 +758,7 @@ fn disposal_is_refused_under_a_legal_hold_and_leaves_a_verifiable_tombstone() {
 
 #[test]
 fn the_timeline_is_newest_first_filtered_and_paged_stably_while_appends_continue() {
-    let contact = "con_timeline";
+    let contact = &new_contact("Timeline Person");
     for day in 1..=9 {
         append(&interaction(
             contact,
@@ -797,8 +858,8 @@ fn the_timeline_is_newest_first_filtered_and_paged_stably_while_appends_continue
 
 #[test]
 fn reads_follow_the_matrix_state_a_purpose_and_citizens_see_only_their_own() {
-    let mine = "con_citizen";
-    let theirs = "con_neighbour";
+    let mine = &new_contact("Citizen Mine");
+    let theirs = &new_contact("Citizen Neighbour");
     let own = append(&interaction(mine, "2026-06-01T09:00:00Z", "My call"));
     let other = append(&interaction(theirs, "2026-06-01T09:00:00Z", "Their call"));
     link_citizen(&db_path(), "citizen-7", mine);
@@ -893,23 +954,24 @@ fn cell(table: &Value, row: &str, column: usize) -> Value {
 fn trends_count_by_channel_category_and_bucket_and_suppress_small_cells() {
     // March 2001 is this test's alone: only its interactions are counted.
     // Week 10: 7 calls. Week 11: 6 calls and 2 emails.
+    let (trends_a, trends_b) = (new_contact("Trends A"), new_contact("Trends B"));
     for n in 0..7 {
         append(&interaction(
-            "con_trends_a",
+            &trends_a,
             &format!("2001-03-0{}T10:00:00+10:00", 5 + n % 2),
             "Call",
         ));
     }
     for n in 0..6 {
         append(&interaction(
-            "con_trends_a",
+            &trends_a,
             &format!("2001-03-1{}T10:00:00+10:00", 2 + n % 2),
             "Call",
         ));
     }
     for n in 0..2 {
         append(&json!({
-            "contact_id": "con_trends_b", "channel": "email", "direction": "outbound",
+            "contact_id": trends_b, "channel": "email", "direction": "outbound",
             "category": "complaint", "occurred_at": format!("2001-03-1{}T10:00:00+10:00", 4 + n), "subject": "Email",
         }));
     }
@@ -1037,6 +1099,7 @@ fn a_broken_chain_is_detected_after_the_file_is_edited() {
         .as_caller(&token("officer-2", &["case-worker"]))
         .purpose("case-management");
     let auditor = host.as_caller(&token("auditor-2", &["auditor"]));
+    let edited = new_contact_on(&host, "Edited Chain");
     let verify = |contact: &str| {
         auditor
             .get(&format!("/api/interactions/verify?contact_id={contact}"))
@@ -1046,14 +1109,14 @@ fn a_broken_chain_is_detected_after_the_file_is_edited() {
         let reply = officer.post_json(
             "/api/interactions",
             &interaction(
-                "con_edit",
+                &edited,
                 &format!("2002-01-0{n}T10:00:00Z"),
                 &format!("Call {n}"),
             ),
         );
         assert_eq!(reply.status, 201, "{}", reply.body);
     }
-    assert_eq!(verify("con_edit")["valid"], true);
+    assert_eq!(verify(&edited)["valid"], true);
     assert_eq!(verify("con_nobody")["entries"], 0);
     // The configured minimum applies: a count of 4 is shown, as are 2s.
     let stats = officer
@@ -1063,11 +1126,13 @@ fn a_broken_chain_is_detected_after_the_file_is_edited() {
     assert_eq!(stats["grand_total"]["count"], 2);
     // A cursor made under the configured key works here.
     let page = officer
-        .get("/api/interactions?contact_id=con_edit&page_size=2")
+        .get(&format!(
+            "/api/interactions?contact_id={edited}&page_size=2"
+        ))
         .json();
     let cursor = page["next_cursor"].as_str().unwrap();
     let next = officer.get(&format!(
-        "/api/interactions?contact_id=con_edit&page_size=2&cursor={cursor}"
+        "/api/interactions?contact_id={edited}&page_size=2&cursor={cursor}"
     ));
     assert_eq!(subjects(&next.json()), ["Call 2", "Call 1"]);
 
@@ -1089,7 +1154,7 @@ fn a_broken_chain_is_detected_after_the_file_is_edited() {
         [],
     )
     .unwrap();
-    let verdict = verify("con_edit");
+    let verdict = verify(&edited);
     assert_eq!(verdict["valid"], false, "{verdict}");
     assert_eq!(verdict["first_broken_sequence"], 2);
     assert_eq!(verdict["entries"], 1);
@@ -1103,7 +1168,7 @@ fn a_broken_chain_is_detected_after_the_file_is_edited() {
     )
     .unwrap();
     assert_eq!(
-        verify("con_edit")["valid"],
+        verify(&edited)["valid"],
         true,
         "restored content verifies again"
     );
@@ -1111,7 +1176,7 @@ fn a_broken_chain_is_detected_after_the_file_is_edited() {
     // Removing the newest entry: every link holds, the stored tip does not.
     db.execute("DELETE FROM interaction_entries WHERE sequence = 4", [])
         .unwrap();
-    let verdict = verify("con_edit");
+    let verdict = verify(&edited);
     assert_eq!(verdict["valid"], false, "{verdict}");
     assert_eq!(verdict["tip_matches"], false);
     assert!(
@@ -1122,10 +1187,10 @@ fn a_broken_chain_is_detected_after_the_file_is_edited() {
     // Removing one in the middle breaks the sequence.
     db.execute("DELETE FROM interaction_entries WHERE sequence = 2", [])
         .unwrap();
-    let verdict = verify("con_edit");
+    let verdict = verify(&edited);
     assert_eq!(verdict["first_broken_sequence"], 3, "{verdict}");
     assert_problem(
-        &officer.get("/api/interactions/verify?contact_id=con_edit"),
+        &officer.get(&format!("/api/interactions/verify?contact_id={edited}")),
         403,
         "forbidden",
     );

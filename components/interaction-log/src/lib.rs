@@ -20,7 +20,7 @@ use spin_sdk::http_component;
 
 wit_bindgen::generate!({
     path: "../../wit",
-    world: "crm:components/audited",
+    world: "crm:components/interaction-log",
     generate_all,
 });
 

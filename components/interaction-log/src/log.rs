@@ -14,6 +14,7 @@ use crm_interactions_store::{AmendError, AppendError, DisposeError, IdempotencyK
 use serde::Serialize;
 use spin_sdk::http::{Request, Response};
 
+use crate::crm;
 use crate::view::Interaction;
 use crate::{actor, new_entry_id, query, require_on_entry, store_problem, variable};
 
@@ -58,6 +59,9 @@ pub fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         None => "interactions".to_string(),
     };
     ctx.require(Action::InteractionAppend, target, &resource)?;
+    if let Some(contact) = &raw.contact_id {
+        raw.contact_id = Some(existing_contact(ctx, contact)?);
+    }
     let recorded_by = actor(ctx)?;
     raw.officer_id
         .get_or_insert_with(|| recorded_by.to_string());
@@ -106,6 +110,23 @@ pub fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
 
 /// The request's `Idempotency-Key`, if it sent one: scoped to the caller
 /// and the operation, fingerprinting the method, path, query and body.
+/// The contact an interaction with `contact` is recorded against: itself,
+/// or for a merged contact its survivor. A contact the directory does not
+/// know is a 400 naming `contact_id`: a touchpoint belongs to a record.
+fn existing_contact(ctx: &Ctx, contact: &str) -> Result<String, Problem> {
+    let context = crm_component_support::request_context!(ctx);
+    match crm::contacts::directory::lookup(&context, contact) {
+        Ok(Some(reach)) => Ok(reach.contact_id),
+        Ok(None) => Err(Problem::validation(vec![FieldError::new(
+            "contact_id",
+            "no such contact",
+        )])),
+        Err(e) => Err(Problem::unavailable(format!(
+            "the contact directory cannot be read: {e}"
+        ))),
+    }
+}
+
 fn idempotency_key(ctx: &Ctx, req: &Request) -> Result<Option<IdempotencyKey>, Problem> {
     let Some(key) = req.header(IDEMPOTENCY_KEY_HEADER) else {
         return Ok(None);

@@ -122,6 +122,24 @@ fn cli(cli_bin: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8(output.stdout)?.trim().to_string())
 }
 
+/// `interaction-log` records touchpoints only with contacts that exist, so
+/// the contact the appends go to gets a contact record (a minimal one: the
+/// directory reads its id and whether it was merged), once.
+fn ensure_big_contact(db_file: &Path) -> Result<()> {
+    let db = rusqlite::Connection::open(db_file)?;
+    db.busy_timeout(Duration::from_secs(10))?;
+    db.execute(
+        "INSERT OR IGNORE INTO contacts (id, archetype, display_name, created_at, record) \
+         VALUES (?1, 'individual', 'Benchmark Contact', '2026-01-01T00:00:00Z', ?2)",
+        (
+            BIG_CONTACT,
+            r#"{"archetype":"individual","display_name":"Benchmark Contact"}"#,
+        ),
+    )
+    .context("adding the big contact's record")?;
+    Ok(())
+}
+
 fn run(
     state_dir: &Path,
     host_bin: &Path,
@@ -135,6 +153,7 @@ fn run(
         bail!("{} is missing: run `generate` first", db_file.display());
     }
     let (entries, contacts, big_entries) = store_size(&db_file)?;
+    ensure_big_contact(&db_file)?;
     let db = db_file.to_str().context("utf-8 path")?;
     let key = cli(
         cli_bin,
