@@ -11,8 +11,8 @@ mod records;
 mod suppressions;
 mod view;
 
-use crm_component_support::{Ctx, FieldError, serve_with_public};
-use crm_consent::{Actor, ContactId, OfficerId, PlanError};
+use crm_component_support::{Ctx, FieldError, now_ms, serve_with_public};
+use crm_consent::{Actor, ConsentRecord, ContactId, OfficerId, PlanError};
 use crm_consent_store::Written;
 use crm_http::Problem;
 use spin_sdk::http::{Request, Response};
@@ -123,6 +123,17 @@ impl Fields {
             _ => Err(Problem::validation(self.0)),
         }
     }
+}
+
+/// The time of a withdrawal of one of `records`, read under the write lock:
+/// now, but never before anything already stored on them, so events are
+/// stored in the order they happened.
+fn withdrawal_time(records: &[ConsentRecord]) -> i64 {
+    records
+        .iter()
+        .flat_map(|r| [Some(r.recorded_at_ms), r.withdrawn_at_ms()])
+        .flatten()
+        .fold(now_ms(), i64::max)
 }
 
 /// Who writes, in which request, when.

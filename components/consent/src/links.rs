@@ -18,7 +18,7 @@ use serde::Deserialize;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::sqlite::{Connection, Value};
 
-use crate::{Fields, config, records::write_withdrawal};
+use crate::{Fields, config, records::write_withdrawal, withdrawal_time};
 
 const DAY_MS: i64 = 86_400_000;
 /// The Spam Act 2003 wants an unsubscribe facility to work for at least 30
@@ -239,12 +239,8 @@ pub fn redeem(req: &Request, request_id: &str, sink: &dyn AuditSink) -> Result<R
             },
         )?;
         // The time is taken under the write lock, as `records::withdraw`
-        // does, so events are stored in the order they happened.
-        let now = records
-            .iter()
-            .flat_map(|r| [Some(r.recorded_at_ms), r.withdrawn_at_ms()])
-            .flatten()
-            .fold(now_ms(), i64::max);
+        // takes it.
+        let now = withdrawal_time(&records);
         let written = Written {
             by: &by,
             request_id,

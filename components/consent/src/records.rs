@@ -17,7 +17,9 @@ use serde::Deserialize;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::sqlite::Connection;
 
-use crate::{Fields, actor, config, field_errors, plan_problem, subject, view, written};
+use crate::{
+    Fields, actor, config, field_errors, plan_problem, subject, view, withdrawal_time, written,
+};
 
 /// `POST /api/consents`: a decision, given or refused.
 pub fn record(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
@@ -349,8 +351,7 @@ pub fn withdraw(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     )?;
     let actor = actor(ctx)?;
     let by = ctx.actor_id();
-    // The time is taken under the write lock, as when recording, so events
-    // are stored in the order they happened.
+    // The time is taken under the write lock, as when recording.
     let (record, now) = transaction(ctx.db()?, |db| {
         let records = store::records(
             db,
@@ -360,11 +361,7 @@ pub fn withdraw(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
                 channel,
             },
         )?;
-        let now = records
-            .iter()
-            .flat_map(|r| [Some(r.recorded_at_ms), r.withdrawn_at_ms()])
-            .flatten()
-            .fold(now_ms(), i64::max);
+        let now = withdrawal_time(&records);
         let appended = plan_withdrawal(&records, &contact_id, &purpose, channel, actor, via, now)
             .map_err(plan_problem)?;
         let record = write_withdrawal(db, records, appended, written(&by, ctx, now))?;
