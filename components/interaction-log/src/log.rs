@@ -10,7 +10,7 @@ use crm_interactions::{
     RawDisposal, RawInteraction, RawTimelineQuery, TimelineQuery,
 };
 use crm_interactions_store::cursor::{self, CursorKeyError};
-use crm_interactions_store::{AmendError, AppendError, DisposeError, IdempotencyKey, Record};
+use crm_interactions_store::{AmendError, AppendError, DisposeError, IdempotencyKey};
 use serde::Serialize;
 use spin_sdk::http::{Request, Response};
 
@@ -67,49 +67,30 @@ pub fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         .get_or_insert_with(|| recorded_by.to_string());
     let key = idempotency_key(ctx, req)?;
     let new = NewInteraction::parse(&raw, now_ms()).map_err(Problem::validation)?;
-    let (record, replayed) = match &key {
-        None => {
-            let entry = crm_interactions_store::append_interaction(
-                ctx.db()?,
-                new_entry_id()?,
-                recorded_by,
-                new,
-            )
-            .map_err(store_problem)?;
-            (
-                Record::assemble(entry, Vec::new()).map_err(store_problem)?,
-                false,
-            )
-        }
-        // The key is looked up and kept in the append's transaction, so a
-        // retry (even one racing the first request) appends nothing. A retry
-        // is authorised and audited as the first request was (above).
-        Some(key) => {
-            let appended = crm_interactions_store::append_interaction_once(
-                ctx.db()?,
-                new_entry_id()?,
-                recorded_by,
-                new,
-                key,
-            )
-            .map_err(|e| match e {
-                AppendError::KeyReused => Problem::idempotency_key_reused(),
-                AppendError::Store(e) => store_problem(e),
-            })?;
-            (appended.record, appended.replayed)
-        }
-    };
+    // The key is looked up and kept in the append's transaction, so a retry
+    // (even one racing the first request) appends nothing. A retry is
+    // authorised and audited as the first request was (above).
+    let appended = crm_interactions_store::append_interaction_once(
+        ctx.db()?,
+        new_entry_id()?,
+        recorded_by,
+        new,
+        key.as_ref(),
+    )
+    .map_err(|e| match e {
+        AppendError::KeyReused => Problem::idempotency_key_reused(),
+        AppendError::Store(e) => store_problem(e),
+    })?;
+    let record = appended.record;
     let contact = record.entry.contact_id.to_string();
     let location = format!("/api/interactions/{}", record.entry.id);
     let mut response = shown_created(ctx, &contact, &location, &Interaction::detail(&record));
-    if replayed {
+    if appended.replayed {
         response.set_header(IDEMPOTENT_REPLAYED_HEADER, "true");
     }
     Ok(response)
 }
 
-/// The request's `Idempotency-Key`, if it sent one: scoped to the caller
-/// and the operation, fingerprinting the method, path, query and body.
 /// The contact an interaction with `contact` is recorded against: itself,
 /// or for a merged contact its survivor. A contact the directory does not
 /// know is a 400 naming `contact_id`: a touchpoint belongs to a record.
@@ -127,6 +108,8 @@ fn existing_contact(ctx: &Ctx, contact: &str) -> Result<String, Problem> {
     }
 }
 
+/// The request's `Idempotency-Key`, if it sent one: scoped to the caller
+/// and the operation, fingerprinting the method, path, query and body.
 fn idempotency_key(ctx: &Ctx, req: &Request) -> Result<Option<IdempotencyKey>, Problem> {
     let Some(key) = req.header(IDEMPOTENCY_KEY_HEADER) else {
         return Ok(None);

@@ -69,20 +69,13 @@ impl Guest for InteractionsCore {
             OfficerId::parse(&actor).map_err(|e| format!("context.actor.id: {}", e.0))?;
         let id = EntryId::parse(&new_id("int")).map_err(|e| e.0)?;
         let db = open_db().map_err(|p| p.detail)?;
+        // One touchpoint per notification: a caller that crashed after
+        // appending and before noting the id appends again, and gets the
+        // first entry's id back.
         let key = notification_key(valid.facts().notification_id.as_ref().map(|n| n.as_str()))?;
-        match key {
-            // One touchpoint per notification: a caller that crashed after
-            // appending and before noting the id appends again, and gets
-            // the first entry's id back.
-            Some(key) => {
-                crm_interactions_store::append_interaction_once(&db, id, recorded_by, valid, &key)
-                    .map(|appended| appended.record.entry.id.to_string())
-                    .map_err(|e| e.to_string())
-            }
-            None => crm_interactions_store::append_interaction(&db, id, recorded_by, valid)
-                .map(|entry| entry.id.to_string())
-                .map_err(|e| e.to_string()),
-        }
+        crm_interactions_store::append_interaction_once(&db, id, recorded_by, valid, key.as_ref())
+            .map(|appended| appended.record.entry.id.to_string())
+            .map_err(|e| e.to_string())
     }
 }
 

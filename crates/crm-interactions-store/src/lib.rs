@@ -9,9 +9,9 @@
 //!   `BEGIN IMMEDIATE` transaction that reads the chain's tip, seals the new
 //!   entry onto it and writes it with the timeline projection, so appends to
 //!   one chain serialise and a failure leaves nothing behind.
-//! - [`append_interaction_once`]: an append under an `Idempotency-Key`
-//!   ([`IdempotencyKey`]), kept in the append's transaction so a retry
-//!   answers with the first entry instead of appending again.
+//! - [`append_interaction_once`]: an append, under an `Idempotency-Key`
+//!   ([`IdempotencyKey`]) when given, kept in the append's transaction so a
+//!   retry answers with the first entry instead of appending again.
 //! - [`record`], [`timeline`]: an interaction as corrected (or its
 //!   tombstone), and keyset-paginated timeline pages.
 //! - [`counts`]: trend counts for [`crm_interactions::suppress`].

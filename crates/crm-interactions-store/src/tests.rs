@@ -862,7 +862,7 @@ fn append_once(
     key: &IdempotencyKey,
 ) -> Result<Appended, AppendError> {
     let new = NewInteraction::parse(&raw, T0).unwrap();
-    append_interaction_once(db, id(entry_id), clerk(), new, key)
+    append_interaction_once(db, id(entry_id), clerk(), new, Some(key))
 }
 
 fn entries_of(db: &rusqlite::Connection, contact: &str) -> i64 {

@@ -55,20 +55,20 @@ impl From<SqlError> for AppendError {
     }
 }
 
-/// As [`append_interaction`] (the same statements), answering a request
-/// whose `key` was seen before with the entry it first appended instead of
-/// appending again. The key is looked up and kept inside the append's
-/// `BEGIN IMMEDIATE` transaction, so racing retries serialise and exactly
-/// one of them appends.
+/// As [`append_interaction`] (the same statements), under an idempotency
+/// `key` when one is given: a request whose key was seen before is answered
+/// with the entry it first appended instead of appending again. The key is
+/// looked up and kept inside the append's `BEGIN IMMEDIATE` transaction, so
+/// racing retries serialise and exactly one of them appends.
 pub fn append_interaction_once(
     db: &impl Sql,
     id: EntryId,
     recorded_by: OfficerId,
     new: NewInteraction,
-    key: &IdempotencyKey,
+    key: Option<&IdempotencyKey>,
 ) -> Result<Appended, AppendError> {
     transaction(db, || {
-        match key.stored(db)? {
+        match key.map(|key| key.stored(db)).transpose()?.flatten() {
             Some(Kept::Reused) => return Err(AppendError::KeyReused),
             Some(Kept::Entry(first)) => {
                 return Ok(Appended {
@@ -79,7 +79,9 @@ pub fn append_interaction_once(
             None => {}
         }
         let entry = seal_interaction(db, id, recorded_by, new)?;
-        key.keep(db, &entry.id, entry.recorded_at_ms)?;
+        if let Some(key) = key {
+            key.keep(db, &entry.id, entry.recorded_at_ms)?;
+        }
         Ok(Appended {
             record: Record::assemble(entry, Vec::new())?,
             replayed: false,
