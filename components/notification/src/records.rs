@@ -13,10 +13,9 @@
 //! and the claim cleared. If the interaction log cannot be written, the
 //! claim is released and the next dispatch records the message; a claim
 //! left by a crash lapses after [`CLAIM_MS`], and a dispatch then records
-//! it. (A crash after the append but before its id is noted would leave
-//! the interaction unnoted, and it would be appended again once the claim
-//! lapses: the log's interface has no way to ask whether an append
-//! happened.)
+//! it. A crash after the append but before its id is noted leaves the id
+//! unnoted until then; the recorder that retries is answered with the same
+//! interaction (the log keeps one per notification id), and notes it.
 
 use crm_component_support::audit::Outcome;
 use crm_component_support::{now_ms, query};
@@ -93,8 +92,8 @@ fn record_interaction(
             return Err(e);
         }
     };
-    // Holding the claim on failure: releasing it would let the next
-    // dispatch append the interaction a second time at once.
+    // On failure the claim is kept: once it lapses, a dispatch is answered
+    // with this same interaction and notes it.
     query(
         db,
         "UPDATE notifications SET interaction_id = ?, interaction_claim = NULL WHERE id = ?",
