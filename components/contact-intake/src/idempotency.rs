@@ -6,17 +6,14 @@
 //! are kept: a refused request (400, 409, ...) can be retried with the same
 //! key once corrected.
 
-use crm_component_support::{Ctx, FieldError, now_ms, text};
+use crm_component_support::{Ctx, idempotency_key, now_ms, text};
 use crm_contacts::store::{Param, Statement};
-use crm_http::{IDEMPOTENCY_KEY_HEADER, Problem};
+use crm_http::{IdempotencyKey, Problem};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::sqlite::{Connection, Value};
 
 use crate::reply::Reply;
-
-const MAX_KEY_LEN: usize = 255;
 
 /// How a write ended.
 pub enum Outcome {
@@ -28,24 +25,12 @@ pub enum Outcome {
     NotWritten(Reply),
 }
 
-pub struct Idempotency {
-    key_hash: String,
-    fingerprint: String,
-}
+pub struct Idempotency(IdempotencyKey);
 
 #[derive(Serialize, Deserialize)]
 struct Kept {
     fingerprint: String,
     reply: Reply,
-}
-
-fn hex_sha256(parts: &[&[u8]]) -> String {
-    let mut hash = Sha256::new();
-    for part in parts {
-        hash.update((part.len() as u64).to_be_bytes());
-        hash.update(part);
-    }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Idempotency {
@@ -55,34 +40,15 @@ impl Idempotency {
         req: &Request,
         operation: &str,
     ) -> Result<Option<Self>, Problem> {
-        let Some(key) = req.header(IDEMPOTENCY_KEY_HEADER) else {
-            return Ok(None);
-        };
-        let key = key.as_str().unwrap_or_default();
-        if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(Problem::validation(vec![FieldError::new(
-                "Idempotency-Key",
-                format!("must be 1 to {MAX_KEY_LEN} printable ASCII characters, e.g. a UUID"),
-            )]));
-        }
-        let actor = ctx.actor_id();
-        Ok(Some(Self {
-            key_hash: hex_sha256(&[actor.as_bytes(), operation.as_bytes(), key.as_bytes()]),
-            fingerprint: hex_sha256(&[
-                req.method().to_string().as_bytes(),
-                req.path().as_bytes(),
-                req.query().as_bytes(),
-                req.body(),
-            ]),
-        }))
+        Ok(idempotency_key(ctx, req, operation)?.map(Self))
     }
 
     fn kv_key(&self) -> String {
-        format!("contacts:idempotency:{}", self.key_hash)
+        format!("contacts:idempotency:{}", self.0.key_hash())
     }
 
     fn check(&self, fingerprint: &str, reply: Reply) -> Result<Reply, Problem> {
-        if fingerprint == self.fingerprint {
+        if fingerprint == self.0.fingerprint() {
             Ok(reply)
         } else {
             Err(Problem::idempotency_key_reused())
@@ -108,7 +74,7 @@ impl Idempotency {
         let found = crm_component_support::query(
             db,
             "SELECT fingerprint, status, location, etag, body FROM contact_idempotency WHERE key_hash = ?",
-            &[Value::Text(self.key_hash.clone())],
+            &[Value::Text(self.0.key_hash().to_string())],
         )?;
         let Some(row) = found.rows.first() else {
             return Ok(None);
@@ -129,8 +95,8 @@ impl Idempotency {
         Statement {
             sql: "INSERT INTO contact_idempotency (key_hash, fingerprint, status, location, etag, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)".into(),
             params: vec![
-                Param::Text(self.key_hash.clone()),
-                Param::Text(self.fingerprint.clone()),
+                Param::Text(self.0.key_hash().to_string()),
+                Param::Text(self.0.fingerprint().to_string()),
                 Param::Int(i64::from(reply.status)),
                 reply.location.as_deref().into(),
                 reply.etag.as_deref().into(),
@@ -142,7 +108,7 @@ impl Idempotency {
 
     fn cache(&self, reply: &Reply) {
         let kept = Kept {
-            fingerprint: self.fingerprint.clone(),
+            fingerprint: self.0.fingerprint().to_string(),
             reply: reply.clone(),
         };
         // The database holds the answer; a failed cache write costs a read.

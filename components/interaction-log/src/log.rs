@@ -1,16 +1,16 @@
 //! Appending, reading, amending, disposing of and verifying interactions.
 
 use crm_component_support::{
-    Action, Ctx, FieldError, Outcome, RecordKind, Target, json, json_body, now_ms,
+    Action, Ctx, FieldError, Outcome, RecordKind, Target, idempotency_key, json, json_body, now_ms,
 };
-use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
+use crm_http::{IDEMPOTENT_REPLAYED_HEADER, Problem};
 use crm_interactions::values::{ContactId, EntryId};
 use crm_interactions::{
     AppendRefused, DisposalRefused, DisposalRequest, NewAmendment, NewInteraction, RawAmendment,
     RawDisposal, RawInteraction, RawTimelineQuery, TimelineQuery,
 };
 use crm_interactions_store::cursor::{self, CursorKeyError};
-use crm_interactions_store::{AmendError, AppendError, DisposeError, IdempotencyKey};
+use crm_interactions_store::{AmendError, AppendError, DisposeError};
 use serde::Serialize;
 use spin_sdk::http::{Request, Response};
 
@@ -65,7 +65,7 @@ pub fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let recorded_by = actor(ctx)?;
     raw.officer_id
         .get_or_insert_with(|| recorded_by.to_string());
-    let key = idempotency_key(ctx, req)?;
+    let key = idempotency_key(ctx, req, "appendInteraction")?;
     let new = NewInteraction::parse(&raw, now_ms()).map_err(Problem::validation)?;
     // The key is looked up and kept in the append's transaction, so a retry
     // (even one racing the first request) appends nothing. A retry is
@@ -106,28 +106,6 @@ fn existing_contact(ctx: &Ctx, contact: &str) -> Result<String, Problem> {
             "the contact directory cannot be read: {e}"
         ))),
     }
-}
-
-/// The request's `Idempotency-Key`, if it sent one: scoped to the caller
-/// and the operation, fingerprinting the method, path, query and body.
-fn idempotency_key(ctx: &Ctx, req: &Request) -> Result<Option<IdempotencyKey>, Problem> {
-    let Some(key) = req.header(IDEMPOTENCY_KEY_HEADER) else {
-        return Ok(None);
-    };
-    let actor = ctx.actor_id();
-    let method = req.method().to_string();
-    IdempotencyKey::new(
-        key.as_str().unwrap_or_default(),
-        &[actor.as_bytes(), b"appendInteraction"],
-        &[
-            method.as_bytes(),
-            req.path().as_bytes(),
-            req.query().as_bytes(),
-            req.body(),
-        ],
-    )
-    .map(Some)
-    .map_err(|e| Problem::validation(vec![FieldError::new("Idempotency-Key", e.to_string())]))
 }
 
 /// `GET /api/interactions/{id}`: an interaction with its amendments (an

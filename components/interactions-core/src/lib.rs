@@ -6,9 +6,9 @@
 
 use crm_component_support::{new_id, now_ms, open_db};
 use crm_domain::rfc3339_utc;
+use crm_http::IdempotencyKey;
 use crm_interactions::values::{EntryId, OfficerId};
 use crm_interactions::{NewInteraction as ValidInteraction, RawInteraction};
-use crm_interactions_store::IdempotencyKey;
 
 wit_bindgen::generate!({
     path: "../../wit",

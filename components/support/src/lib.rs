@@ -13,8 +13,8 @@ pub use crm_auth::policy::{Action, Target};
 
 use std::cell::OnceCell;
 
-use crm_http::Problem;
 use crm_http::routes::{Matched, Route, match_route};
+use crm_http::{IDEMPOTENCY_KEY_HEADER, IdempotencyKey, Problem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use spin_sdk::http::{Request, Response};
@@ -208,6 +208,33 @@ fn with_request_id(mut response: Response, request_id: &str) -> Response {
 /// The request's JSON body as `T`, or a 400 problem saying what is wrong.
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
     serde_json::from_slice(req.body()).map_err(|e| Problem::invalid_json(e.to_string()))
+}
+
+/// The request's `Idempotency-Key`, if it sent one: scoped to the caller
+/// and `operation`, fingerprinting the method, path, query and body. A key
+/// that is not 1 to 255 printable ASCII characters is a 400 naming it.
+pub fn idempotency_key(
+    ctx: &Ctx,
+    req: &Request,
+    operation: &str,
+) -> Result<Option<IdempotencyKey>, Problem> {
+    let Some(key) = req.header(IDEMPOTENCY_KEY_HEADER) else {
+        return Ok(None);
+    };
+    let actor = ctx.actor_id();
+    let method = req.method().to_string();
+    IdempotencyKey::new(
+        key.as_str().unwrap_or_default(),
+        &[actor.as_bytes(), operation.as_bytes()],
+        &[
+            method.as_bytes(),
+            req.path().as_bytes(),
+            req.query().as_bytes(),
+            req.body(),
+        ],
+    )
+    .map(Some)
+    .map_err(|e| Problem::validation(vec![FieldError::new("Idempotency-Key", e.to_string())]))
 }
 
 /// A query-string parameter, percent-decoded.

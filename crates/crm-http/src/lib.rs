@@ -2,9 +2,12 @@
 //! natively: each component's route table ([`routes`]) and RFC 9457 problem
 //! bodies ([`Problem`]).
 
+mod idempotency;
 pub mod routes;
 
 use serde::Serialize;
+
+pub use idempotency::{IdempotencyKey, InvalidIdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN};
 
 /// The base of every problem `type` URI; the suffix is a stable kind.
 pub const PROBLEM_BASE: &str = "https://crm.gov.au/problems/";

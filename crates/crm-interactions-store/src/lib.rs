@@ -10,7 +10,7 @@
 //!   entry onto it and writes it with the timeline projection, so appends to
 //!   one chain serialise and a failure leaves nothing behind.
 //! - [`append_interaction_once`]: an append, under an `Idempotency-Key`
-//!   ([`IdempotencyKey`]) when given, kept in the append's transaction so a
+//!   (`crm_http::IdempotencyKey`) when given, kept in the append's transaction so a
 //!   retry answers with the first entry instead of appending again.
 //! - [`record`], [`timeline`]: an interaction as corrected (or its
 //!   tombstone), and keyset-paginated timeline pages.
@@ -39,7 +39,6 @@ use thiserror::Error;
 
 pub use chain::{Contact, create_chain, set_tip};
 pub use holds::{HoldError, StoredHold};
-pub use idempotency::{IdempotencyKey, InvalidKey, MAX_KEY_LEN};
 pub use read::{Record, RecordState, contact_of, record, timeline};
 pub use rows::{StoredEntry, insert_entry, insert_timeline_row};
 pub use sql::{Sql, SqlError, Value, transaction};

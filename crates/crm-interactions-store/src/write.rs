@@ -12,12 +12,13 @@ use thiserror::Error;
 use crate::StoreError;
 use crate::chain::{self, Contact};
 use crate::holds::active_holds_for;
-use crate::idempotency::{IdempotencyKey, Kept};
+use crate::idempotency::{self, Kept};
 use crate::read::{Record, family, find_entry, record, root_entry};
 use crate::rows::{
     StoredEntry, delete_timeline_row, insert_entry, insert_timeline_row, tombstone_row,
 };
 use crate::sql::{Sql, SqlError, transaction};
+use crm_http::IdempotencyKey;
 
 /// Appends a new interaction to its contact's chain (starting the chain for
 /// a contact's first one). `id` is fresh; `recorded_by` is the caller.
@@ -68,7 +69,11 @@ pub fn append_interaction_once(
     key: Option<&IdempotencyKey>,
 ) -> Result<Appended, AppendError> {
     transaction(db, || {
-        match key.map(|key| key.stored(db)).transpose()?.flatten() {
+        match key
+            .map(|key| idempotency::stored(db, key))
+            .transpose()?
+            .flatten()
+        {
             Some(Kept::Reused) => return Err(AppendError::KeyReused),
             Some(Kept::Entry(first)) => {
                 return Ok(Appended {
@@ -80,7 +85,7 @@ pub fn append_interaction_once(
         }
         let entry = seal_interaction(db, id, recorded_by, new)?;
         if let Some(key) = key {
-            key.keep(db, &entry.id, entry.recorded_at_ms)?;
+            idempotency::keep(db, key, &entry.id, entry.recorded_at_ms)?;
         }
         Ok(Appended {
             record: Record::assemble(entry, Vec::new())?,
