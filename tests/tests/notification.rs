@@ -2774,11 +2774,6 @@ fn a_lapsed_interaction_claim_is_recorded_by_a_later_dispatch() {
     assert_eq!(interaction_rows(&db, &id), 1);
 }
 
-/// A receipt makes a message final and commits, then records its
-/// interaction (`records::finalise`); a dispatch running meanwhile records
-/// every final message without one (`records::catch_up`). Each claims the
-/// message first, so only one appends. On a host of its own: receipts for
-/// 60 messages while two dispatches loop.
 /// A crash after the interaction was appended and before the message noted
 /// it (here: the note cleared and the claim lapsed, in the file) leaves the
 /// next dispatch to record it again; the leaf answers with the interaction
@@ -2817,6 +2812,11 @@ fn an_interaction_appended_but_not_noted_is_not_appended_twice() {
     assert_eq!(interaction_rows(&db, &id), 1);
 }
 
+/// A receipt makes a message final and commits, then records its
+/// interaction (`records::finalise`); a dispatch running meanwhile records
+/// every final message without one (`records::catch_up`). Each claims the
+/// message first, so only one appends. On a host of its own: receipts for
+/// 60 messages while two dispatches loop.
 #[test]
 fn a_receipt_racing_dispatches_records_the_interaction_once() {
     let app = start(&[]);
