@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use futures::future::BoxFuture;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
-use crate::capabilities::sqlite::{Acknowledgement, GroupCommit};
+use crate::capabilities::sqlite::{Acknowledgement, GroupCommit, Synchronous};
 use crate::state::HostState;
 
 mod bindings {
@@ -84,23 +84,29 @@ impl SqliteKeyValue {
         Box::pin(async move {
             let worker = Arc::clone(&inner);
             let by = ack.clone();
-            let (result, durable) = tokio::task::spawn_blocking(move || {
+            let (result, ticket, seen) = tokio::task::spawn_blocking(move || {
                 let connection = worker
                     .connection
                     .lock()
                     .expect("key-value connection poisoned");
-                let ticket = writes.then(|| worker.commits.issue());
+                let ticket = writes.then(|| worker.commits.issue(Synchronous::Full));
                 let result = f(&connection, &worker.store);
                 if let Some(ticket) = ticket {
                     worker.commits.finish(ticket, &by);
                 }
-                (result, ticket.unwrap_or_else(|| worker.commits.latest()))
+                // A read may have seen any commit issued so far.
+                (result, ticket, worker.commits.latest())
             })
             .await
             .context("key-value task failed")?;
-            ack.owe(&inner.commits, durable)
-                .await
-                .context("making the key-value write durable")?;
+            match ticket {
+                Some(ticket) => {
+                    ack.owe_commit(&inner.commits, ticket, Synchronous::Full)
+                        .await
+                }
+                None => ack.owe(&inner.commits, seen).await,
+            }
+            .context("making the key-value write durable")?;
             Ok(result?)
         })
     }

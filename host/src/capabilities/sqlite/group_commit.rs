@@ -8,7 +8,8 @@
 //! durable as with FULL when it is answered, and it is answered only then.
 //!
 //! Reads wait too: a statement is answered only once every commit it could
-//! have seen is on disk, so no request ever sees data a crash could undo.
+//! have seen is on disk, so no request ever sees data a crash could undo
+//! (unless that data was committed asking for less, below).
 //!
 //! Statements that may commit take a ticket, in the order of the file's
 //! write gate; syncing up to a ticket makes it and all earlier ones durable.
@@ -31,6 +32,16 @@
 //! commit that crosses 1,000 WAL pages copies them itself, with the write
 //! gate held, and every request queued behind it waits.
 //!
+//! A connection whose guest asked for `PRAGMA synchronous = NORMAL` commits
+//! as SQLite defines it: the commit is in the WAL, so it survives a crash
+//! of the host, but its answer does not wait for the disk, and other
+//! connections see it before it is durable (they wait only for FULL
+//! commits). Unlike SQLite, which leaves such a commit unsynced until the
+//! next checkpoint, a sync covering it starts within
+//! [`NORMAL_COMMIT_SYNCED_WITHIN`]; and a request that also makes a FULL
+//! commit, or calls out, waits for its NORMAL commits too, so an entry
+//! about a change is never less durable than the change.
+//!
 //! A request does not wait statement by statement: what its statements wrote
 //! or saw is owed to its [`Acknowledgement`], which is settled before
 //! anything leaves the host (its response, or an outbound request). A
@@ -49,6 +60,20 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+/// How a commit is acknowledged, named after SQLite's `synchronous`
+/// settings that ask for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Synchronous {
+    /// Durable before anyone is told of it or sees it (SQLite's default).
+    Full,
+    /// In the WAL when answered; on disk soon after, without anyone waiting.
+    Normal,
+}
+
+/// The longest a NORMAL commit waits before a sync covering it starts
+/// (sooner if anyone's sync starts first).
+pub const NORMAL_COMMIT_SYNCED_WITHIN: Duration = Duration::from_millis(10);
+
 #[derive(Clone)]
 pub struct GroupCommit(Arc<Shared>);
 
@@ -64,6 +89,10 @@ struct Shared {
 struct State {
     /// The newest ticket handed out.
     issued: u64,
+    /// The newest ticket handed out to a FULL commit.
+    issued_full: u64,
+    /// A NORMAL commit has finished and a sync is due for it.
+    normal_sync_due: bool,
     /// The newest ticket whose statement has finished (tickets finish in order).
     finished: u64,
     /// The newest ticket someone waits to see durable.
@@ -110,9 +139,12 @@ impl GroupCommit {
 
     /// A ticket for a statement that may commit; call with the write gate
     /// held, before running it.
-    pub fn issue(&self) -> u64 {
+    pub fn issue(&self, synchronous: Synchronous) -> u64 {
         let mut state = self.0.state();
         state.issued += 1;
+        if synchronous == Synchronous::Full {
+            state.issued_full = state.issued;
+        }
         state.issued
     }
 
@@ -130,10 +162,32 @@ impl GroupCommit {
         Shared::sync_if_needed(&self.0, state);
     }
 
-    /// The newest ticket: a statement that has just run may have seen the
-    /// commit of any ticket up to this one.
+    /// Marks a NORMAL commit's ticket finished, and makes sure a sync
+    /// covering it starts within [`NORMAL_COMMIT_SYNCED_WITHIN`]. Waiting a
+    /// little lets one sync cover the NORMAL commits of many requests.
+    pub fn finish_normal(&self, ticket: u64) {
+        let mut state = self.0.state();
+        state.finished = ticket;
+        if std::mem::replace(&mut state.normal_sync_due, true) {
+            return;
+        }
+        drop(state);
+        let this = Arc::clone(&self.0);
+        tokio::spawn(async move {
+            tokio::time::sleep(NORMAL_COMMIT_SYNCED_WITHIN).await;
+            let mut state = this.state();
+            state.normal_sync_due = false;
+            state.requested = state.requested.max(state.finished);
+            Shared::sync_if_needed(&this, state);
+        });
+    }
+
+    /// The newest FULL commit's ticket: a statement that has just run may
+    /// have seen the commit of any ticket up to this one, and must not be
+    /// answered before it is durable. (It may also have seen later NORMAL
+    /// commits, which is what NORMAL allows.)
     pub fn latest(&self) -> u64 {
-        self.0.state().issued
+        self.0.state().issued_full
     }
 
     /// Waits until every commit up to `ticket` is on disk.
@@ -172,8 +226,28 @@ pub struct Acknowledgement(Arc<Mutex<Owed>>);
 struct Owed {
     /// Each counted in its file's `owing` while here.
     tickets: Vec<(GroupCommit, u64)>,
+    /// The request's NORMAL commits: owed only if it also commits FULL
+    /// (anywhere), or calls out.
+    normal: Vec<(GroupCommit, u64)>,
+    /// The request has made a FULL commit.
+    committed_full: bool,
     /// The request has answered: later statements wait for themselves.
     answered: bool,
+}
+
+/// Adds `ticket` of `commits` to `list`, which keeps one, the newest, per
+/// file; says whether the file is new to the list.
+fn note(list: &mut Vec<(GroupCommit, u64)>, commits: &GroupCommit, ticket: u64) -> bool {
+    match list.iter_mut().find(|(c, _)| Arc::ptr_eq(&c.0, &commits.0)) {
+        Some((_, owed)) => {
+            *owed = (*owed).max(ticket);
+            false
+        }
+        None => {
+            list.push((commits.clone(), ticket));
+            true
+        }
+    }
 }
 
 impl Drop for Owed {
@@ -192,16 +266,8 @@ impl Acknowledgement {
         {
             let mut owed = self.owed();
             if !owed.answered {
-                match owed
-                    .tickets
-                    .iter_mut()
-                    .find(|(c, _)| Arc::ptr_eq(&c.0, &commits.0))
-                {
-                    Some((_, owed_ticket)) => *owed_ticket = (*owed_ticket).max(ticket),
-                    None => {
-                        commits.0.state().owing += 1;
-                        owed.tickets.push((commits.clone(), ticket));
-                    }
+                if note(&mut owed.tickets, commits, ticket) {
+                    commits.0.state().owing += 1;
                 }
                 return Ok(());
             }
@@ -209,22 +275,64 @@ impl Acknowledgement {
         commits.durable(ticket).await
     }
 
-    /// Waits until everything owed so far is on disk (before an outbound request).
+    /// Owes this request's own commit `ticket` of `commits`, made as
+    /// `synchronous` says.
+    pub async fn owe_commit(
+        &self,
+        commits: &GroupCommit,
+        ticket: u64,
+        synchronous: Synchronous,
+    ) -> io::Result<()> {
+        match synchronous {
+            Synchronous::Full => {
+                self.owed().committed_full = true;
+                self.owe(commits, ticket).await
+            }
+            Synchronous::Normal => {
+                let mut owed = self.owed();
+                // After the answer there is nobody to wait for: the sync
+                // that `finish_normal` arranged makes it durable.
+                if !owed.answered {
+                    note(&mut owed.normal, commits, ticket);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Waits until everything owed so far is on disk, NORMAL commits
+    /// included (before an outbound request: a call cannot be taken back).
     pub async fn settle(&self) -> io::Result<()> {
-        let tickets = self.owed().tickets.clone();
+        let tickets = {
+            let owed = self.owed();
+            let mut tickets = owed.tickets.clone();
+            for (commits, ticket) in &owed.normal {
+                note(&mut tickets, commits, *ticket);
+            }
+            tickets
+        };
         Self::wait(tickets).await
     }
 
-    /// The request answers: settles what is owed, and from now on each
-    /// statement waits for itself.
+    /// The request answers: settles what is owed (its NORMAL commits too if
+    /// it made a FULL one), and from now on each statement waits for itself.
     pub async fn answer(&self) -> io::Result<()> {
-        let tickets = {
+        let (mut tickets, normal) = {
             let mut owed = self.owed();
             owed.answered = true;
-            std::mem::take(&mut owed.tickets)
+            let normal = std::mem::take(&mut owed.normal);
+            let normal = if owed.committed_full {
+                normal
+            } else {
+                Vec::new()
+            };
+            (std::mem::take(&mut owed.tickets), normal)
         };
         for (commits, _) in &tickets {
             commits.0.state().owing -= 1;
+        }
+        for (commits, ticket) in &normal {
+            note(&mut tickets, commits, *ticket);
         }
         Self::wait(tickets).await
     }
@@ -402,7 +510,7 @@ mod tests {
         let database = temp_database("all");
         std::fs::write(format!("{}-wal", database.display()), b"frames").unwrap();
         let commits = GroupCommit::new(&database);
-        let tickets: Vec<u64> = (0..3).map(|_| commits.issue()).collect();
+        let tickets: Vec<u64> = (0..3).map(|_| commits.issue(Synchronous::Full)).collect();
         assert_eq!(tickets, [1, 2, 3]);
         commits.finish(3, &Acknowledgement::default());
         commits.durable(3).await.unwrap();
@@ -418,7 +526,7 @@ mod tests {
         let database = temp_database("eager");
         std::fs::write(format!("{}-wal", database.display()), b"frames").unwrap();
         let commits = GroupCommit::new(&database);
-        let ticket = commits.issue();
+        let ticket = commits.issue(Synchronous::Full);
         commits.finish(ticket, &Acknowledgement::default());
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while commits.0.state().progress.durable < ticket {
@@ -435,19 +543,19 @@ mod tests {
         let commits = GroupCommit::new(&database);
         let durable = || commits.0.state().progress.durable;
         let (sibling, me) = (Acknowledgement::default(), Acknowledgement::default());
-        let first = commits.issue();
+        let first = commits.issue(Synchronous::Full);
         commits.finish(first, &sibling);
         sibling.owe(&commits, first).await.unwrap();
         commits.durable(first).await.unwrap();
         // The sibling has committed and not answered yet: this commit does
         // not start a sync of its own...
-        let mine = commits.issue();
+        let mine = commits.issue(Synchronous::Full);
         commits.finish(mine, &me);
         me.owe(&commits, mine).await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(durable(), first);
         // ...nor does the sibling's next one (this request is still owing)...
-        let last = commits.issue();
+        let last = commits.issue(Synchronous::Full);
         commits.finish(last, &sibling);
         sibling.owe(&commits, last).await.unwrap();
         // ...and the sibling's answer makes both durable with one sync.
@@ -462,7 +570,7 @@ mod tests {
     async fn a_reader_waits_for_a_commit_in_progress() {
         let database = temp_database("reader");
         let commits = Arc::new(GroupCommit::new(&database));
-        let ticket = commits.issue();
+        let ticket = commits.issue(Synchronous::Full);
         let reader = {
             let commits = Arc::clone(&commits);
             tokio::spawn(async move { commits.durable(commits.latest()).await })
@@ -481,7 +589,10 @@ mod tests {
         std::fs::write(format!("{}-wal", database.display()), b"frames").unwrap();
         let commits = GroupCommit::new(&database);
         let ack = Acknowledgement::default();
-        let (first, second) = (commits.issue(), commits.issue());
+        let (first, second) = (
+            commits.issue(Synchronous::Full),
+            commits.issue(Synchronous::Full),
+        );
         commits.finish(first, &Acknowledgement::default());
         commits.finish(second, &Acknowledgement::default());
         // Owing is immediate: it does not wait for the syncs under way.
@@ -492,7 +603,7 @@ mod tests {
         ack.answer().await.unwrap();
         assert_eq!(commits.0.state().progress.durable, second);
         // After the answer, a statement waits for itself.
-        let third = commits.issue();
+        let third = commits.issue(Synchronous::Full);
         commits.finish(third, &Acknowledgement::default());
         ack.owe(&commits, third).await.unwrap();
         assert_eq!(commits.0.state().progress.durable, third);
@@ -500,17 +611,79 @@ mod tests {
         let _ = std::fs::remove_dir_all(database.parent().unwrap());
     }
 
+    /// A database whose WAL cannot be synced (its path runs under a regular file).
+    fn unsyncable(name: &str) -> (GroupCommit, PathBuf) {
+        let database = temp_database(name);
+        let not_a_dir = database.parent().unwrap().join("file");
+        std::fs::write(&not_a_dir, b"").unwrap();
+        (GroupCommit::new(&not_a_dir.join("t.db")), database)
+    }
+
+    #[tokio::test]
+    async fn a_normal_commit_is_synced_soon_and_seen_without_waiting() {
+        let database = temp_database("normal");
+        std::fs::write(format!("{}-wal", database.display()), b"frames").unwrap();
+        let commits = GroupCommit::new(&database);
+        let full = commits.issue(Synchronous::Full);
+        commits.finish(full, &Acknowledgement::default());
+        let normal = commits.issue(Synchronous::Normal);
+        commits.finish_normal(normal);
+        assert_eq!(commits.latest(), full, "readers wait for FULL commits only");
+        // Nobody waits for the NORMAL commit, and it is synced all the same.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while commits.0.state().progress.durable < normal {
+            assert!(std::time::Instant::now() < deadline, "never synced");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let _ = std::fs::remove_dir_all(database.parent().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_request_waits_for_its_normal_commits_only_when_it_commits_full_or_calls_out() {
+        // Waiting for a commit of `unsyncable` fails, so a request that
+        // waits for one cannot answer without an error.
+        let (unsyncable, dir) = unsyncable("normal-owed");
+        let healthy_database = temp_database("normal-owed-healthy");
+        std::fs::write(format!("{}-wal", healthy_database.display()), b"frames").unwrap();
+        let healthy = GroupCommit::new(&healthy_database);
+        let commit_normally = |ack: &Acknowledgement| {
+            let ticket = unsyncable.issue(Synchronous::Normal);
+            unsyncable.finish_normal(ticket);
+            ack.owe_commit(&unsyncable, ticket, Synchronous::Normal)
+                .now_or_never()
+                .unwrap()
+                .unwrap();
+        };
+        // Only NORMAL commits: the answer goes at once.
+        let reader = Acknowledgement::default();
+        commit_normally(&reader);
+        assert!(matches!(reader.answer().now_or_never(), Some(Ok(()))));
+        // A FULL commit elsewhere (another file): the NORMAL one is waited for too.
+        let writer = Acknowledgement::default();
+        commit_normally(&writer);
+        let ticket = healthy.issue(Synchronous::Full);
+        healthy.finish(ticket, &writer);
+        writer
+            .owe_commit(&healthy, ticket, Synchronous::Full)
+            .await
+            .unwrap();
+        assert!(writer.answer().await.is_err());
+        // Calling out settles NORMAL commits as well.
+        let caller = Acknowledgement::default();
+        commit_normally(&caller);
+        assert!(caller.settle().await.is_err());
+        let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+        let _ = std::fs::remove_dir_all(healthy_database.parent().unwrap());
+    }
+
     #[tokio::test]
     async fn a_failed_sync_fails_its_tickets_and_every_later_one() {
         // A WAL path under a regular file cannot be opened, and not for NotFound.
-        let database = temp_database("failed");
-        let not_a_dir = database.parent().unwrap().join("file");
-        std::fs::write(&not_a_dir, b"").unwrap();
-        let commits = GroupCommit::new(&not_a_dir.join("t.db"));
-        let first = commits.issue();
+        let (commits, database) = unsyncable("failed");
+        let first = commits.issue(Synchronous::Full);
         commits.finish(first, &Acknowledgement::default());
         assert!(commits.durable(first).await.is_err());
-        let second = commits.issue();
+        let second = commits.issue(Synchronous::Full);
         commits.finish(second, &Acknowledgement::default());
         assert!(commits.durable(second).await.is_err());
         let _ = std::fs::remove_dir_all(database.parent().unwrap());

@@ -2,8 +2,9 @@
 //! the manifest's `sqlite_databases` grants, runtime-config
 //! `[sqlite_database.<label>]`, and the [`SqliteDatabase`] backend trait with a
 //! local-file implementation (WAL with group commit: an acknowledged write
-//! is as durable as with `synchronous=FULL`). A libSQL backend is one more
-//! implementation of the trait.
+//! is as durable as with `synchronous=FULL`, or as the guest's own `PRAGMA
+//! synchronous` asks). A libSQL backend is one more implementation of the
+//! trait.
 
 mod group_commit;
 
@@ -17,7 +18,7 @@ use futures::future::BoxFuture;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::state::HostState;
-pub use group_commit::{Acknowledgement, GroupCommit};
+pub use group_commit::{Acknowledgement, GroupCommit, Synchronous};
 
 mod v2 {
     wasmtime::component::bindgen!({
@@ -146,6 +147,15 @@ fn may_end_transaction(statement: &str) -> bool {
 
 /// A statement's first keyword after comments, upper-cased.
 fn first_keyword(statement: &str) -> String {
+    after_comments(statement)
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// A statement from its first token on, past leading space and comments.
+fn after_comments(statement: &str) -> &str {
     let mut s = statement.trim_start();
     loop {
         if let Some(rest) = s.strip_prefix("--") {
@@ -153,13 +163,9 @@ fn first_keyword(statement: &str) -> String {
         } else if let Some(rest) = s.strip_prefix("/*") {
             s = rest.split_once("*/").map_or("", |(_, r)| r).trim_start();
         } else {
-            break;
+            return s;
         }
     }
-    s.chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
 }
 
 /// Where a statement runs.
@@ -221,6 +227,7 @@ impl SqliteDatabase for SqliteFile {
                 connection: Some(connection),
                 writing: false,
                 seen_before_writing: 0,
+                synchronous: SQLITE_DEFAULT_SYNCHRONOUS,
             }),
         }))
     }
@@ -250,6 +257,69 @@ struct Session {
     /// While writing: the newest commit ticket of others when the gate was
     /// taken, all a statement inside the transaction can have seen.
     seen_before_writing: u64,
+    /// The guest's `PRAGMA synchronous` level (0 to 3), which the host
+    /// keeps: the SQLite connection itself always runs NORMAL.
+    synchronous: u8,
+}
+
+/// SQLite's `synchronous` when a connection opens: FULL.
+const SQLITE_DEFAULT_SYNCHRONOUS: u8 = 2;
+
+/// How commits at a `synchronous` level are acknowledged: OFF is taken as
+/// NORMAL (a commit is never less durable than NORMAL), EXTRA as FULL.
+fn acknowledged_as(level: u8) -> Synchronous {
+    if level >= 2 {
+        Synchronous::Full
+    } else {
+        Synchronous::Normal
+    }
+}
+
+/// A guest's `PRAGMA [main.]synchronous`, which the host answers itself.
+#[derive(Debug, PartialEq)]
+enum SynchronousPragma {
+    Read,
+    Set(u8),
+}
+
+/// The `synchronous` pragma in `statement`, if that is what it is; `Err`
+/// for a value SQLite's documentation does not name.
+fn synchronous_pragma(statement: &str) -> Option<Result<SynchronousPragma, String>> {
+    let rest = after_comments(statement);
+    let rest = strip_keyword(rest, "PRAGMA")?.trim_start();
+    let rest = strip_keyword(rest, "main")
+        .and_then(|r| r.trim_start().strip_prefix('.'))
+        .map_or(rest, str::trim_start);
+    let rest = strip_keyword(rest, "synchronous")?.trim();
+    let rest = rest.strip_suffix(';').unwrap_or(rest).trim_end();
+    if rest.is_empty() {
+        return Some(Ok(SynchronousPragma::Read));
+    }
+    let value = match rest.strip_prefix('=') {
+        Some(value) => value.trim(),
+        None => rest.strip_prefix('(')?.strip_suffix(')')?.trim(),
+    };
+    let value = value.trim_matches(|c| c == '\'' || c == '"');
+    let level = match value.to_ascii_lowercase().as_str() {
+        "0" | "off" | "no" | "false" => 0,
+        "1" | "normal" | "on" | "yes" | "true" => 1,
+        "2" | "full" => 2,
+        "3" | "extra" => 3,
+        _ => {
+            return Some(Err(format!(
+                "PRAGMA synchronous: {value:?} is not one of OFF, NORMAL, FULL, EXTRA or 0 to 3"
+            )));
+        }
+    };
+    Some(Ok(SynchronousPragma::Set(level)))
+}
+
+/// `text` without `keyword` (any case) at its start, if it starts with that word.
+fn strip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
+    let head = text.get(..keyword.len())?;
+    let rest = &text[keyword.len()..];
+    let word_ends = !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    (head.eq_ignore_ascii_case(keyword) && word_ends).then_some(rest)
 }
 
 impl Session {
@@ -296,6 +366,9 @@ impl SqliteConnection for PooledConnection {
         parameters: Vec<SqlValue>,
     ) -> BoxFuture<'static, Result<QueryResult>> {
         Box::pin(async move {
+            if let Some(pragma) = synchronous_pragma(&statement) {
+                return self.synchronous_pragma(pragma.map_err(anyhow::Error::msg)?);
+            }
             // A hand-off to a blocking thread and back costs more than most
             // statements, so statements run here on the runtime's thread
             // unless they may wait: for the write gate (taken by another
@@ -310,7 +383,7 @@ impl SqliteConnection for PooledConnection {
                     .await
                     .context("sqlite task failed")
             };
-            let (result, must_be_durable) = match self.placement(&statement) {
+            let (result, owes) = match self.placement(&statement) {
                 Placement::Here => self.run_in_turn(&statement, parameters, None),
                 Placement::HereWithinBudget => {
                     let (result, durable) =
@@ -325,10 +398,19 @@ impl SqliteConnection for PooledConnection {
                     on_blocking_thread(Arc::clone(&self), statement, parameters).await?
                 }
             };
-            self.ack
-                .owe(&self.file.commits, must_be_durable)
-                .await
-                .context("making the commit durable")?;
+            let commits = &self.file.commits;
+            if let Some((ticket, synchronous)) = owes.commit {
+                self.ack
+                    .owe_commit(commits, ticket, synchronous)
+                    .await
+                    .context("making the commit durable")?;
+            }
+            if let Some(seen) = owes.seen {
+                self.ack
+                    .owe(commits, seen)
+                    .await
+                    .context("waiting for the commits it saw to be durable")?;
+            }
             result
         })
     }
@@ -366,14 +448,37 @@ impl PooledConnection {
         Placement::BlockingThread
     }
 
-    /// Runs a statement, and says which commit ticket must be durable
-    /// before it is answered: every commit it made or may have seen.
+    /// Answers a guest's `PRAGMA synchronous` from the session, as SQLite
+    /// would: its level, or setting it outside a transaction.
+    fn synchronous_pragma(&self, pragma: SynchronousPragma) -> Result<QueryResult> {
+        let mut session = self.session();
+        match pragma {
+            SynchronousPragma::Read => Ok(QueryResult {
+                columns: vec!["synchronous".into()],
+                rows: vec![vec![SqlValue::Integer(session.synchronous.into())]],
+            }),
+            SynchronousPragma::Set(_) if !session.connection().is_autocommit() => {
+                // SQLite's own words for this.
+                anyhow::bail!("Safety level may not be changed inside a transaction")
+            }
+            SynchronousPragma::Set(level) => {
+                session.synchronous = level;
+                Ok(QueryResult {
+                    columns: Vec::new(),
+                    rows: Vec::new(),
+                })
+            }
+        }
+    }
+
+    /// Runs a statement, and says what its request owes for it: the commit
+    /// it made, and the newest commit it may have seen.
     fn run_in_turn(
         &self,
         statement: &str,
         parameters: Vec<SqlValue>,
         budget: Option<u32>,
-    ) -> (Result<QueryResult>, u64) {
+    ) -> (Result<QueryResult>, Owes) {
         let mut session = self.session();
         let commits = &self.file.commits;
         if !session.writing && !is_read_only(statement) {
@@ -381,9 +486,10 @@ impl PooledConnection {
             session.took_the_gate(commits);
         }
         let writing = session.writing;
+        let synchronous = acknowledged_as(session.synchronous);
         let connection = session.connection();
         let ticket = (writing && (connection.is_autocommit() || may_end_transaction(statement)))
-            .then(|| commits.issue());
+            .then(|| commits.issue(synchronous));
         let result = match budget {
             Some(budget) => {
                 let mut left = budget;
@@ -400,21 +506,45 @@ impl PooledConnection {
             }
             None => run(connection, statement, parameters),
         };
-        if let Some(ticket) = ticket {
-            commits.finish(ticket, &self.ack);
+        match (ticket, synchronous) {
+            (Some(ticket), Synchronous::Full) => commits.finish(ticket, &self.ack),
+            (Some(ticket), Synchronous::Normal) => commits.finish_normal(ticket),
+            (None, _) => {}
         }
         let ended = writing && connection.is_autocommit();
-        let must_be_durable = match ticket {
-            Some(ticket) if ended => ticket,
-            _ if writing => session.seen_before_writing,
-            _ => commits.latest(),
+        let owes = match ticket {
+            // Syncing a FULL commit covers everything before it.
+            Some(ticket) if ended && synchronous == Synchronous::Full => Owes {
+                commit: Some((ticket, synchronous)),
+                seen: None,
+            },
+            Some(ticket) if ended => Owes {
+                commit: Some((ticket, synchronous)),
+                seen: Some(session.seen_before_writing),
+            },
+            _ if writing => Owes {
+                commit: None,
+                seen: Some(session.seen_before_writing),
+            },
+            _ => Owes {
+                commit: None,
+                seen: Some(commits.latest()),
+            },
         };
         if ended {
             session.writing = false;
             self.file.writer.release();
         }
-        (result, must_be_durable)
+        (result, owes)
     }
+}
+
+/// What a statement leaves its request owing.
+struct Owes {
+    /// The commit it made, and how.
+    commit: Option<(u64, Synchronous)>,
+    /// The newest FULL commit it may have seen.
+    seen: Option<u64>,
 }
 
 fn run(
@@ -626,6 +756,75 @@ mod tests {
         assert!(!is_read_only("INSERT INTO t VALUES (1)"));
         assert!(!is_read_only("BEGIN"));
         assert!(!is_read_only("WITH x AS (SELECT 1) DELETE FROM t"));
+    }
+
+    #[test]
+    fn the_synchronous_pragma_is_recognised_in_the_forms_sqlite_takes() {
+        use SynchronousPragma::{Read, Set};
+        let parse = |sql| synchronous_pragma(sql).map(|p| p.map_err(drop));
+        assert_eq!(parse("PRAGMA synchronous"), Some(Ok(Read)));
+        assert_eq!(parse(" -- c\n pragma main.Synchronous;"), Some(Ok(Read)));
+        assert_eq!(parse("PRAGMA synchronous = NORMAL"), Some(Ok(Set(1))));
+        assert_eq!(parse("PRAGMA main . synchronous=off;"), Some(Ok(Set(0))));
+        assert_eq!(parse("PRAGMA synchronous('full')"), Some(Ok(Set(2))));
+        assert_eq!(parse("PRAGMA synchronous = 3"), Some(Ok(Set(3))));
+        assert_eq!(parse("PRAGMA synchronous = sometimes"), Some(Err(())));
+        // Other pragmas, other schemas and other statements go to SQLite.
+        assert_eq!(parse("PRAGMA synchronous_extra"), None);
+        assert_eq!(parse("PRAGMA temp.synchronous = 1"), None);
+        assert_eq!(parse("PRAGMA journal_mode"), None);
+        assert_eq!(parse("SELECT 'PRAGMA synchronous'"), None);
+    }
+
+    #[tokio::test]
+    async fn a_normal_connection_commits_without_its_answer_waiting_for_the_disk() {
+        use futures::FutureExt;
+        let dir = std::env::temp_dir().join(format!("crm-host-normal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = SqliteFile::open(&dir.join("t.db")).unwrap();
+        let ack = Acknowledgement::default();
+        let c = Arc::clone(&file).connect(ack.clone()).unwrap();
+        let level = |c| async move { run(&c, "PRAGMA synchronous").await.unwrap().rows };
+        assert_eq!(
+            level(Arc::clone(&c)).await,
+            vec![vec![SqlValue::Integer(2)]]
+        );
+        run(&c, "CREATE TABLE t (x)").await.unwrap();
+        ack.answer().await.unwrap();
+
+        let ack = Acknowledgement::default();
+        let c = Arc::clone(&file).connect(ack.clone()).unwrap();
+        run(&c, "PRAGMA synchronous = NORMAL").await.unwrap();
+        assert_eq!(
+            level(Arc::clone(&c)).await,
+            vec![vec![SqlValue::Integer(1)]]
+        );
+        run(&c, "BEGIN").await.unwrap();
+        let Err(refused) = run(&c, "PRAGMA synchronous = FULL").await else {
+            panic!("changed the level inside a transaction");
+        };
+        assert!(
+            refused.to_string().contains("inside a transaction"),
+            "{refused}"
+        );
+        run(&c, "INSERT INTO t VALUES (1)").await.unwrap();
+        run(&c, "COMMIT").await.unwrap();
+        // Readers see the commit without waiting for it...
+        assert_eq!(file.commits.latest(), 1, "only the CREATE is waited for");
+        // ...and its own request's answer does not wait either.
+        assert!(matches!(ack.answer().now_or_never(), Some(Ok(()))));
+        // The sync that covers it follows on its own.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while file.commits.durable(2).now_or_never().is_none() {
+            assert!(std::time::Instant::now() < deadline, "never synced");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // A new connection starts at SQLite's default again.
+        let c = Arc::clone(&file)
+            .connect(Acknowledgement::default())
+            .unwrap();
+        assert_eq!(level(c).await, vec![vec![SqlValue::Integer(2)]]);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     fn run(
