@@ -1252,3 +1252,54 @@ fn the_first_request_to_a_fresh_database_is_audited_even_when_refused() {
     );
     assert!(host.stop().success());
 }
+
+/// A read's audit entry is appended with `synchronous=NORMAL`: the read does
+/// not wait for a disk sync, but the entry is in the WAL before the answer
+/// leaves, so a host killed right after answering has lost none of them.
+#[test]
+fn the_audit_entries_of_answered_reads_survive_a_killed_host() {
+    let state = tempfile::tempdir().expect("state dir");
+    let state_dir = state.path().to_str().expect("utf-8");
+    let own = Host::start(
+        &workspace().join("spin.toml"),
+        &["--state-dir", state_dir],
+        &[],
+    );
+    let created = own
+        .as_caller(&token("intake-1", &["intake-officer"]))
+        .post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "display_name": "Killed Host Reader"}),
+        );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let contact = created.json()["id"].as_str().expect("id").to_string();
+    let reader = own
+        .as_caller(&token("reader-1", &["case-worker"]))
+        .purpose("case-management");
+    let reads: Vec<String> = (0..30)
+        .map(|_| {
+            let reply = reader.get(&format!("/api/contacts/{contact}"));
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            request_id(&reply)
+        })
+        .collect();
+    // No drain and no clean close, well within the time the host takes to
+    // sync a NORMAL commit.
+    own.stop_with(libc::SIGKILL);
+
+    let db_file = state.path().join("sqlite_db.db");
+    let db = rusqlite::Connection::open(&db_file).expect("open the app database");
+    for request_id in &reads {
+        let outcomes: Vec<String> = db
+            .prepare("SELECT outcome FROM audit_entries WHERE request_id = ?1 AND action = 'contact.read'")
+            .unwrap()
+            .query_map([request_id], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(outcomes, ["allowed"], "{request_id}");
+    }
+    drop(db);
+    let verified = cli(&["audit", "verify", "--db", db_file.to_str().unwrap()]);
+    assert!(verified.status.success(), "{verified:?}");
+}
