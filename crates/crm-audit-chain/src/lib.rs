@@ -63,12 +63,9 @@ impl Entry<'_> {
         let mut hasher = Sha256::new();
         hasher.update(prev_hash.as_bytes());
         hasher.update(self.canonical_bytes());
-        hex(&hasher.finalize())
+        // Lower-case hex, two digits a byte, in one formatting pass.
+        format!("{:x}", hasher.finalize())
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A stored entry with the hashes it was stored with.
