@@ -208,6 +208,29 @@ fn template(host: &Host, kind: &str, subject: Option<&str>, body: &str, purpose:
     reply.json()["id"].as_str().unwrap().to_string()
 }
 
+/// Sends `request` as the communications officer, which must be a 201.
+fn send(host: &Host, request: &Value) -> Reply {
+    let reply = comms(host).post_json("/api/notifications", request);
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply
+}
+
+/// A new contact with `email` who has consented to `claim-updates` by
+/// `channel`, and a template for that channel and purpose: (contact, template).
+fn ready_to_send(
+    host: &Host,
+    name: &str,
+    email: &str,
+    channel: &str,
+    subject: Option<&str>,
+    body: &str,
+) -> (String, String) {
+    let contact = new_contact(host, name, email);
+    consent(host, &contact, "claim-updates", channel, "given");
+    let template = template(host, channel, subject, body, "claim-updates");
+    (contact, template)
+}
+
 fn dispatch(host: &Host) -> Value {
     let reply = admin(host).post_json("/api/notifications/dispatch", &json!({}));
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -548,9 +571,14 @@ fn a_send_to_a_contact_needs_consent_and_is_delivered_recorded_and_audited() {
 fn a_retried_send_never_sends_twice() {
     let app = app();
     let host = &app.host;
-    let contact = new_contact(host, "Retry Person", "retry.person@example.gov.au");
-    consent(host, &contact, "claim-updates", "email", "given");
-    let id = template(host, "email", Some("Hi"), "Hello ((name))", "claim-updates");
+    let (contact, id) = ready_to_send(
+        host,
+        "Retry Person",
+        "retry.person@example.gov.au",
+        "email",
+        Some("Hi"),
+        "Hello ((name))",
+    );
     let send = |name: &str| {
         comms(host)
             .header("idempotency-key", "retry-abc-1")
@@ -587,20 +615,18 @@ fn a_retried_send_never_sends_twice() {
 fn portal_messages_go_to_the_citizens_inbox() {
     let app = app();
     let host = &app.host;
-    let contact = new_contact(host, "Portal Person", "portal.person@example.gov.au");
-    consent(host, &contact, "claim-updates", "portal", "given");
-    let portal = template(
+    let (contact, portal) = ready_to_send(
         host,
+        "Portal Person",
+        "portal.person@example.gov.au",
         "portal",
         Some("New message"),
         "Your claim ((ref)) is approved.",
-        "claim-updates",
     );
-    let sent = comms(host).post_json(
-        "/api/notifications",
+    let sent = send(
+        host,
         &json!({"template_id": portal, "contact_id": contact, "personalisation": {"ref": "P-9"}}),
     );
-    assert_eq!(sent.status, 201, "{}", sent.body);
     assert_eq!(sent.json()["status"], "delivered");
     link_citizen(&db_path(app), "citizen-inbox-1", &contact);
     let citizen = host
@@ -628,11 +654,10 @@ fn portal_messages_go_to_the_citizens_inbox() {
         "By email ((ref))",
         "claim-updates",
     );
-    let chosen = comms(host).post_json(
-        "/api/notifications",
+    let chosen = send(
+        host,
         &json!({"template_ids": [portal, email], "contact_id": contact, "personalisation": {"ref": "Q"}}),
     );
-    assert_eq!(chosen.status, 201, "{}", chosen.body);
     assert_eq!(chosen.json()["channel"], "email");
 }
 
@@ -661,11 +686,10 @@ fn queued_messages_are_cancelled_by_withdrawal_and_checked_again_at_dispatch() {
     // asks consent again and cancels.
     let first = new_contact(host, "Withdrawing Person", "withdrawing@example.gov.au");
     consent(host, &first, "reminders", "email", "given");
-    let queued = comms(host).post_json(
-        "/api/notifications",
+    let queued = send(
+        host,
         &json!({"template_id": id, "contact_id": first, "personalisation": {"when": "soon"}, "scheduled_for": rfc3339(soon(1))}),
     );
-    assert_eq!(queued.status, 201, "{}", queued.body);
     let queued_id = queued.json()["id"].as_str().unwrap().to_string();
     assert_eq!(queued.json()["status"], "created");
     let suppressed = officer(host).post_json(
@@ -798,15 +822,19 @@ fn a_withdrawal_answered_during_a_dispatch_run_refuses_what_it_then_checks() {
 fn failed_deliveries_are_retried_then_become_technical_failures() {
     let app = app();
     let host = &app.host;
-    let contact = new_contact(host, "Unlucky Person", "unlucky@example.gov.au");
-    consent(host, &contact, "claim-updates", "email", "given");
-    let id = template(host, "email", Some("Hi"), "Attempt ((n))", "claim-updates");
+    let (contact, id) = ready_to_send(
+        host,
+        "Unlucky Person",
+        "unlucky@example.gov.au",
+        "email",
+        Some("Hi"),
+        "Attempt ((n))",
+    );
     let send = |n: &str| {
-        let reply = comms(host).post_json(
-            "/api/notifications",
+        let reply = send(
+            host,
             &json!({"template_id": id, "contact_id": contact, "personalisation": {"n": n}}),
         );
-        assert_eq!(reply.status, 201, "{}", reply.body);
         reply.json()
     };
     // 503, 429, then too slow: three attempts, then technical-failure.
@@ -1629,9 +1657,14 @@ fn rate_and_daily_limits_answer_429() {
         "Exceeded rate limit for key type TEST of 6 requests per 60 seconds"
     );
     // ... and the CRM's own senders see problems.
-    let contact = new_contact(host, "Limited Person", "limited@example.gov.au");
-    consent(host, &contact, "claim-updates", "email", "given");
-    let email = template(host, "email", Some("s"), "b", "claim-updates");
+    let (contact, email) = ready_to_send(
+        host,
+        "Limited Person",
+        "limited@example.gov.au",
+        "email",
+        Some("s"),
+        "b",
+    );
     let mut statuses = Vec::new();
     for _ in 0..4 {
         let reply = comms(host).post_json(
@@ -2027,11 +2060,10 @@ fn a_do_not_contact_entry_refuses_a_send_at_send_time() {
 
     // The entry is about email: a text message to the same contact goes.
     let sms = template(host, "sms", None, "Suppressed text ((x))", "claim-updates");
-    let sent = comms(host).post_json(
-        "/api/notifications",
+    let sent = send(
+        host,
         &json!({"template_id": sms, "contact_id": contact, "personalisation": {"x": "2"}}),
     );
-    assert_eq!(sent.status, 201, "{}", sent.body);
     let sms_id = sent.json()["id"].as_str().unwrap().to_string();
     let relayed = app.upstream.wait_for(&sms_id, 1);
     assert_eq!(relayed.len(), 1);
@@ -2251,11 +2283,10 @@ fn sms_and_letters_to_a_contact_go_to_the_address_on_record() {
 
     // SMS: the first mobile on record, through the relay.
     let sms = template(host, "sms", None, "Your code is ((code))", "claim-updates");
-    let sent = comms(host).post_json(
-        "/api/notifications",
+    let sent = send(
+        host,
         &json!({"template_id": sms, "contact_id": contact, "personalisation": {"code": "77"}}),
     );
-    assert_eq!(sent.status, 201, "{}", sent.body);
     let sent = sent.json();
     assert_eq!(sent["channel"], "sms");
     assert_eq!(sent["recipient"], "+61412999777", "mobiles first: {sent}");
@@ -2279,11 +2310,10 @@ fn sms_and_letters_to_a_contact_go_to_the_address_on_record() {
         "Dear ((name))",
         "claim-updates",
     );
-    let sent = comms(host).post_json(
-        "/api/notifications",
+    let sent = send(
+        host,
         &json!({"template_id": letter, "contact_id": contact, "personalisation": {"name": "Ann"}}),
     );
-    assert_eq!(sent.status, 201, "{}", sent.body);
     let sent = sent.json();
     let lines = json!([
         "Ann Recipient",
@@ -2334,11 +2364,10 @@ fn letter_lines_handed_over(name: &str, email: &str, address: Value) -> Value {
         "Dear ((name))",
         "claim-updates",
     );
-    let sent = comms(host).post_json(
-        "/api/notifications",
+    let sent = send(
+        host,
         &json!({"template_id": letter, "contact_id": contact, "personalisation": {"name": name}}),
     );
-    assert_eq!(sent.status, 201, "{}", sent.body);
     let id = sent.json()["id"].as_str().unwrap().to_string();
     let handed = app.webhook.wait_for(&id, 1);
     assert_eq!(handed.len(), 1);
@@ -2405,12 +2434,11 @@ fn a_letter_to_a_contact_whose_address_is_too_long_names_the_contacts_address() 
         "claim-updates",
     );
     // The caller's own address keys are ignored for a contact.
-    let sent = comms(host).post_json(
-        "/api/notifications",
+    let sent = send(
+        host,
         &json!({"template_id": letter, "contact_id": contact,
                 "personalisation": {"name": "Cy", "address_line_6": "ELSEWHERE", "postcode": "SW1A 1AA"}}),
     );
-    assert_eq!(sent.status, 201, "{}", sent.body);
     let lines = json!(["Cy Manylines", "Flat 2", "9 Long Rd", "BRADDON ACT 2612"]);
     assert_eq!(sent.json()["recipient"], lines, "{}", sent.body);
 
@@ -2478,11 +2506,10 @@ fn messages_sending_for_72_hours_become_temporary_failures() {
     );
     let sms = template(host, "sms", None, "Unanswered text ((n))", "claim-updates");
     let send = |template: &str, n: &str| {
-        let reply = comms(host).post_json(
-            "/api/notifications",
+        let reply = send(
+            host,
             &json!({"template_id": template, "contact_id": contact, "personalisation": {"n": n}}),
         );
-        assert_eq!(reply.status, 201, "{}", reply.body);
         assert_eq!(reply.json()["status"], "sending", "{}", reply.body);
         reply.json()["id"].as_str().unwrap().to_string()
     };
@@ -2598,21 +2625,19 @@ fn each_send_is_one_outbound_interaction_with_its_final_status() {
     let app = dispatching_app();
     let host = &app.host;
     let db = open_db(app);
-    let contact = new_contact(host, "Recorded Person", "recorded.person@example.gov.au");
-    consent(host, &contact, "claim-updates", "email", "given");
-    let email = template(
+    let (contact, email) = ready_to_send(
         host,
+        "Recorded Person",
+        "recorded.person@example.gov.au",
         "email",
         Some("Recorded"),
         "Recorded ((n))",
-        "claim-updates",
     );
     let send = |n: &str| {
-        let reply = comms(host).post_json(
-            "/api/notifications",
+        let reply = send(
+            host,
             &json!({"template_id": email, "contact_id": contact, "personalisation": {"n": n}}),
         );
-        assert_eq!(reply.status, 201, "{}", reply.body);
         reply.json()
     };
     // Delivered, by receipt.
@@ -2706,20 +2731,18 @@ fn a_lapsed_interaction_claim_is_recorded_by_a_later_dispatch() {
     let app = dispatching_app();
     let host = &app.host;
     let db = open_db(app);
-    let contact = new_contact(host, "Claimed Person", "claimed.person@example.gov.au");
-    consent(host, &contact, "claim-updates", "email", "given");
-    let email = template(
+    let (contact, email) = ready_to_send(
         host,
+        "Claimed Person",
+        "claimed.person@example.gov.au",
         "email",
         Some("Claimed"),
         "Claimed ((n))",
-        "claim-updates",
     );
-    let reply = comms(host).post_json(
-        "/api/notifications",
+    let reply = send(
+        host,
         &json!({"template_id": email, "contact_id": contact, "personalisation": {"n": "1"}}),
     );
-    assert_eq!(reply.status, 201, "{}", reply.body);
     let id = reply.json()["id"].as_str().unwrap().to_string();
     let claim = |until_ms: i64| {
         let changed = db
@@ -2783,20 +2806,15 @@ fn an_interaction_appended_but_not_noted_is_not_appended_twice() {
     let app = start(&[]);
     let host = &app.host;
     let db = open_db(&app);
-    let contact = new_contact(host, "Crashed Person", "crashed.person@example.gov.au");
-    consent(host, &contact, "claim-updates", "portal", "given");
-    let portal = template(
+    let (contact, portal) = ready_to_send(
         host,
+        "Crashed Person",
+        "crashed.person@example.gov.au",
         "portal",
         Some("Moved"),
         "Your claim moved",
-        "claim-updates",
     );
-    let sent = comms(host).post_json(
-        "/api/notifications",
-        &json!({"template_id": portal, "contact_id": contact}),
-    );
-    assert_eq!(sent.status, 201, "{}", sent.body);
+    let sent = send(host, &json!({"template_id": portal, "contact_id": contact}));
     let id = sent.json()["id"].as_str().unwrap().to_string();
     let first = notification(host, &id)["interaction_id"]
         .as_str()
@@ -2822,16 +2840,20 @@ fn a_receipt_racing_dispatches_records_the_interaction_once() {
     let app = start(&[]);
     let host = &app.host;
     let db = open_db(&app);
-    let contact = new_contact(host, "Raced Person", "raced.person@example.gov.au");
-    consent(host, &contact, "claim-updates", "email", "given");
-    let email = template(host, "email", Some("Raced"), "Raced ((n))", "claim-updates");
+    let (contact, email) = ready_to_send(
+        host,
+        "Raced Person",
+        "raced.person@example.gov.au",
+        "email",
+        Some("Raced"),
+        "Raced ((n))",
+    );
     let ids: Vec<String> = (0..60)
         .map(|n| {
-            let reply = comms(host).post_json(
-                "/api/notifications",
+            let reply = send(
+                host,
                 &json!({"template_id": email, "contact_id": contact, "personalisation": {"n": n}}),
             );
-            assert_eq!(reply.status, 201, "{}", reply.body);
             reply.json()["id"].as_str().unwrap().to_string()
         })
         .collect();
