@@ -505,6 +505,16 @@ mod tests {
         dir.join("t.db")
     }
 
+    /// Returns once `ticket` is durable, without waiting for it (which
+    /// would ask for a sync); fails after five seconds.
+    async fn synced_without_waiters(commits: &GroupCommit, ticket: u64) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while commits.0.state().progress.durable < ticket {
+            assert!(std::time::Instant::now() < deadline, "never synced");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
     #[tokio::test]
     async fn one_sync_makes_every_finished_ticket_durable() {
         let database = temp_database("all");
@@ -528,11 +538,7 @@ mod tests {
         let commits = GroupCommit::new(&database);
         let ticket = commits.issue(Synchronous::Full);
         commits.finish(ticket, &Acknowledgement::default());
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while commits.0.state().progress.durable < ticket {
-            assert!(std::time::Instant::now() < deadline, "never synced");
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        synced_without_waiters(&commits, ticket).await;
         let _ = std::fs::remove_dir_all(database.parent().unwrap());
     }
 
@@ -630,11 +636,7 @@ mod tests {
         commits.finish_normal(normal);
         assert_eq!(commits.latest(), full, "readers wait for FULL commits only");
         // Nobody waits for the NORMAL commit, and it is synced all the same.
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while commits.0.state().progress.durable < normal {
-            assert!(std::time::Instant::now() < deadline, "never synced");
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        synced_without_waiters(&commits, normal).await;
         let _ = std::fs::remove_dir_all(database.parent().unwrap());
     }
 
