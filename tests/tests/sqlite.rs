@@ -150,6 +150,26 @@ fn sql_errors_reach_the_guest_as_errors() {
     ok(3, "default", "SELECT 1");
 }
 
+/// `PRAGMA synchronous` is answered per connection as SQLite would: FULL
+/// on a new connection, whatever an earlier request's connection set.
+#[test]
+fn synchronous_is_full_on_every_new_connection_and_can_be_lowered() {
+    for version in [2, 3] {
+        let level = |statement| ok(version, "default", statement)["rows"].clone();
+        assert_eq!(level("PRAGMA synchronous"), json!([[2]]), "v{version}");
+        ok(version, "default", "PRAGMA synchronous = NORMAL");
+        // Each request opens a new connection: the pooled one it reuses
+        // does not carry the last request's setting.
+        assert_eq!(level("PRAGMA main.synchronous"), json!([[2]]), "v{version}");
+        let refused = sql(version, "default", "PRAGMA synchronous = sometimes");
+        let error = refused["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("not one of OFF, NORMAL, FULL"),
+            "v{version}: {refused}"
+        );
+    }
+}
+
 #[test]
 fn startup_statements_ran_once_per_start() {
     let rows = ok(2, "default", "SELECT v FROM seeded")["rows"].clone();
