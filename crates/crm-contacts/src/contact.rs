@@ -71,31 +71,19 @@ pub fn validate(fields: &ContactFields, today: CalendarDate) -> Result<Contact, 
             .ok_or_else(|| reason("is required: individual, business, government or partner"))
             .and_then(Archetype::parse),
     );
-    let display_name = errors.check(
-        "display_name",
-        fields
-            .display_name
-            .as_deref()
-            .map(|d| ShortText::parse(d, DISPLAY_NAME_MAX))
-            .transpose(),
-    );
+    let display_name = errors.check_optional("display_name", fields.display_name.as_deref(), |d| {
+        ShortText::parse(d, DISPLAY_NAME_MAX)
+    });
     let person = person_name(fields, &mut errors);
-    let organisation = errors.check(
+    let organisation = errors.check_optional(
         "organisation_name",
-        fields
-            .organisation_name
-            .as_deref()
-            .map(OrganisationName::parse)
-            .transpose(),
+        fields.organisation_name.as_deref(),
+        OrganisationName::parse,
     );
-    let date_of_birth = errors.check(
-        "date_of_birth",
-        fields
-            .date_of_birth
-            .as_deref()
-            .map(|d| DateOfBirth::parse(d, today))
-            .transpose(),
-    );
+    let date_of_birth =
+        errors.check_optional("date_of_birth", fields.date_of_birth.as_deref(), |d| {
+            DateOfBirth::parse(d, today)
+        });
     let emails = emails(fields, &mut errors);
     let phones = checked_list(&mut errors, "phones", &fields.phones, MAX_PHONES, |p| {
         PhoneE164::parse(p)
@@ -112,22 +100,13 @@ pub fn validate(fields: &ContactFields, today: CalendarDate) -> Result<Contact, 
         fields.residential_address.as_ref(),
         AddressKind::Residential,
     );
-    let preferred_channel = errors.check(
+    let preferred_channel = errors.check_optional(
         "preferred_channel",
-        fields
-            .preferred_channel
-            .as_deref()
-            .map(Channel::parse)
-            .transpose(),
+        fields.preferred_channel.as_deref(),
+        Channel::parse,
     );
-    let language = errors.check(
-        "language",
-        fields
-            .language
-            .as_deref()
-            .map(LanguageTag::parse)
-            .transpose(),
-    );
+    let language =
+        errors.check_optional("language", fields.language.as_deref(), LanguageTag::parse);
     let accessibility = accessibility(&mut errors, fields.accessibility_needs.as_ref());
     let identifiers = identifiers(&mut errors, &fields.identifiers);
     let relationships = checked_list(
@@ -232,8 +211,8 @@ fn person_name(fields: &ContactFields, errors: &mut FieldErrors) -> Option<Optio
         }
         None if given.is_some() || preferred.is_some() => {
             // Report the given parts' own problems too.
-            errors.check("given_name", given.map(NamePart::parse).transpose());
-            errors.check("preferred_name", preferred.map(NamePart::parse).transpose());
+            errors.check_optional("given_name", given, NamePart::parse);
+            errors.check_optional("preferred_name", preferred, NamePart::parse);
             errors.check::<()>(
                 "family_name",
                 Err(reason(
@@ -258,10 +237,7 @@ impl CheckFlat for FieldErrors {
 }
 
 fn emails(fields: &ContactFields, errors: &mut FieldErrors) -> Option<Vec<Email>> {
-    let shorthand = errors.check(
-        "email",
-        fields.email.as_deref().map(Email::parse).transpose(),
-    );
+    let shorthand = errors.check_optional("email", fields.email.as_deref(), Email::parse);
     let listed = checked_list(errors, "emails", &fields.emails, MAX_EMAILS, |e| {
         Email::parse(e)
     });
@@ -336,22 +312,14 @@ fn accessibility(
     let Some(fields) = fields else {
         return Some(AccessibilityNeeds::default());
     };
-    let interpreter = errors.check(
+    let interpreter = errors.check_optional(
         "accessibility_needs.interpreter",
-        fields
-            .interpreter
-            .as_deref()
-            .map(LanguageTag::parse)
-            .transpose(),
+        fields.interpreter.as_deref(),
+        LanguageTag::parse,
     );
-    let other = errors.check(
-        "accessibility_needs.other",
-        fields
-            .other
-            .as_deref()
-            .map(|o| ShortText::parse(o, AccessibilityNeeds::OTHER_MAX))
-            .transpose(),
-    );
+    let other = errors.check_optional("accessibility_needs.other", fields.other.as_deref(), |o| {
+        ShortText::parse(o, AccessibilityNeeds::OTHER_MAX)
+    });
     Some(AccessibilityNeeds {
         interpreter: interpreter?,
         large_print: fields.large_print,

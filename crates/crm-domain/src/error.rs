@@ -38,6 +38,17 @@ impl FieldErrors {
             .ok()
     }
 
+    /// As [`check`](Self::check) for a value that may be absent: `Some(None)`
+    /// when it is, `None` when it is present and refused.
+    pub fn check_optional<T>(
+        &mut self,
+        field: &str,
+        raw: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, Invalid>,
+    ) -> Option<Option<T>> {
+        self.check(field, raw.map(parse).transpose())
+    }
+
     /// Records a composite's refusals with their field names under `prefix`.
     pub fn check_nested<T>(&mut self, prefix: &str, result: Result<T, FieldErrors>) -> Option<T> {
         result

@@ -59,7 +59,7 @@ impl PersonName {
         preferred: Option<&str>,
     ) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let given = errors.check("given_name", given.map(NamePart::parse).transpose());
+        let given = errors.check_optional("given_name", given, NamePart::parse);
         let family = errors.check(
             "family_name",
             NamePart::parse(family).map_err(|e| {
@@ -70,7 +70,7 @@ impl PersonName {
                 }
             }),
         );
-        let preferred = errors.check("preferred_name", preferred.map(NamePart::parse).transpose());
+        let preferred = errors.check_optional("preferred_name", preferred, NamePart::parse);
         let (Some(given), Some(family), Some(preferred)) = (given, family, preferred) else {
             return Err(errors);
         };
