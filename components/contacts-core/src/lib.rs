@@ -1,6 +1,7 @@
 //! Leaf component: how to reach a contact, exported as
 //! `crm:contacts/directory@0.1.0` and read from the records `contact-intake`
-//! keeps. A merged contact answers as its survivor. It imports only Spin's
+//! keeps. A merged contact answers as its survivor, and a survivor names
+//! the contacts merged into it. It imports only Spin's
 //! SQLite (a leaf cannot call another `crm:*` interface), so it records no
 //! audit entry: authorising and auditing a lookup is the caller's.
 
@@ -60,6 +61,28 @@ impl Guest for ContactsCore {
         Err(format!(
             "contact {id}: more than {MAX_MERGE_HOPS} merges chained"
         ))
+    }
+
+    fn merged_into(_context: RequestContext, contact_id: String) -> Result<Vec<String>, String> {
+        let db = open_db().map_err(|p| p.detail)?;
+        let merged = query(
+            &db,
+            "WITH RECURSIVE merged (id, hops) AS ( \
+                 SELECT id, 1 FROM contacts WHERE merged_into = ? \
+                 UNION SELECT c.id, m.hops + 1 FROM contacts c JOIN merged m ON c.merged_into = m.id \
+                 WHERE m.hops < ? \
+             ) SELECT id FROM merged ORDER BY id",
+            &[
+                Value::Text(contact_id),
+                Value::Integer(MAX_MERGE_HOPS as i64),
+            ],
+        )
+        .map_err(|p| p.detail)?;
+        Ok(merged
+            .rows
+            .iter()
+            .filter_map(|row| text(&row.values[0]))
+            .collect())
     }
 }
 
