@@ -103,6 +103,18 @@ fn new_contact(name: &str) -> String {
     new_contact_on(host(), name)
 }
 
+/// Merges `duplicate` into `survivor`, as an officer would.
+fn merge(survivor: &str, duplicate: &str) {
+    let read = officer().get(&format!("/api/contacts/{survivor}"));
+    assert_eq!(read.status, 200, "{}", read.body);
+    let etag = read.header("etag").expect("etag").to_string();
+    let merged = officer().header("if-match", &etag).post_json(
+        &format!("/api/contacts/{survivor}/merge"),
+        &json!({"duplicate_id": duplicate, "reason": "same person"}),
+    );
+    assert_eq!(merged.status, 200, "{}", merged.body);
+}
+
 fn timeline(caller: &Caller, query: &str) -> Value {
     let reply = caller.get(&format!("/api/interactions?{query}"));
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -246,14 +258,7 @@ fn interactions_name_contacts_that_exist_and_a_merged_ones_go_to_its_survivor() 
 
     let survivor = new_contact("Merge Survivor");
     let duplicate = new_contact("Merge Duplicate");
-    let read = officer().get(&format!("/api/contacts/{survivor}"));
-    assert_eq!(read.status, 200, "{}", read.body);
-    let etag = read.header("etag").expect("etag").to_string();
-    let merged = officer().header("if-match", &etag).post_json(
-        &format!("/api/contacts/{survivor}/merge"),
-        &json!({"duplicate_id": duplicate, "reason": "same person"}),
-    );
-    assert_eq!(merged.status, 200, "{}", merged.body);
+    merge(&survivor, &duplicate);
     let recorded = append(&interaction(
         &duplicate,
         "2026-05-02T10:00:00Z",
@@ -264,6 +269,66 @@ fn interactions_name_contacts_that_exist_and_a_merged_ones_go_to_its_survivor() 
         subjects(&timeline(&officer(), &format!("contact_id={survivor}"))),
         ["Called back"]
     );
+}
+
+/// Tell us once: after a merge, and again after the survivor is merged
+/// in its turn, one timeline shows every interaction of the three records,
+/// newest first, each still on its own chain; asking by any of their ids
+/// shows it, and paging through it repeats and skips nothing.
+#[test]
+fn a_survivors_timeline_shows_the_interactions_of_the_contacts_merged_into_it() {
+    let [first, second, third] = ["Family First", "Family Second", "Family Third"].map(new_contact);
+    for (contact, day, subject) in [
+        (&first, 1, "First's call"),
+        (&second, 2, "Second's call"),
+        (&third, 3, "Third's call"),
+        (&first, 4, "First again"),
+        (&second, 5, "Second again"),
+    ] {
+        append(&interaction(
+            contact,
+            &format!("2026-04-0{day}T10:00:00Z"),
+            subject,
+        ));
+    }
+    merge(&second, &first);
+    merge(&third, &second);
+    let everything = [
+        "Second again",
+        "First again",
+        "Third's call",
+        "Second's call",
+        "First's call",
+    ];
+    for asked in [&third, &second, &first] {
+        let page = timeline(&officer(), &format!("contact_id={asked}"));
+        assert_eq!(subjects(&page), everything, "asked by {asked}");
+    }
+    let page = timeline(&officer(), &format!("contact_id={third}"));
+    let recorded_against: Vec<&str> = page["interactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["contact_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        recorded_against,
+        [&second, &first, &third, &second, &first].map(String::as_str)
+    );
+    let (mut paged, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let after = cursor.map_or(String::new(), |c| format!("&cursor={c}"));
+        let page = timeline(
+            &officer(),
+            &format!("contact_id={third}&page_size=2{after}"),
+        );
+        paged.extend(subjects(&page));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, everything);
 }
 
 #[test]

@@ -108,6 +108,27 @@ fn existing_contact(ctx: &Ctx, contact: &str) -> Result<String, Problem> {
     }
 }
 
+/// The contacts whose interactions `contact`'s timeline shows besides its
+/// own, as the directory has them: its survivor if it was merged, and every
+/// contact merged into that survivor.
+fn merged_family(ctx: &Ctx, contact: &ContactId) -> Result<Vec<ContactId>, Problem> {
+    let context = crm_component_support::request_context!(ctx);
+    let unavailable =
+        |e: String| Problem::unavailable(format!("the contact directory cannot be read: {e}"));
+    let survivor = match crm::contacts::directory::lookup(&context, contact.as_str()) {
+        Ok(Some(reach)) => reach.contact_id,
+        Ok(None) => return Ok(Vec::new()),
+        Err(e) => return Err(unavailable(e)),
+    };
+    let merged = crm::contacts::directory::merged_into(&context, &survivor).map_err(unavailable)?;
+    Ok(std::iter::once(survivor)
+        .chain(merged)
+        .filter(|id| id != contact.as_str())
+        // An id the log's type refuses can hold no interactions.
+        .filter_map(|id| ContactId::parse(&id).ok())
+        .collect())
+}
+
 /// `GET /api/interactions/{id}`: an interaction with its amendments (an
 /// amendment's or a disposal's id answers with its interaction).
 pub fn read(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
@@ -167,7 +188,8 @@ pub fn timeline(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         CursorKeyError::Store(e) => store_problem(e),
     })?;
     let query = TimelineQuery::parse(&raw, &codec).map_err(Problem::validation)?;
-    let page = crm_interactions_store::timeline(db, &query).map_err(store_problem)?;
+    let merged = merged_family(ctx, &query.filter.contact_id)?;
+    let page = crm_interactions_store::timeline(db, &query, &merged).map_err(store_problem)?;
     let body = TimelinePage {
         interactions: page.items.iter().map(Interaction::summary).collect(),
         next_cursor: page.next_after.map(|p| codec.encode(p, &query.filter)),

@@ -164,31 +164,62 @@ pub fn contact_of(db: &impl Sql, id: &EntryId) -> Result<Option<ContactId>, Stor
 }
 
 /// One page of a contact's timeline, newest first (see
-/// [`crm_interactions::timeline`] for the keyset and the indexes).
-pub fn timeline(db: &impl Sql, query: &TimelineQuery) -> Result<Page<Record>, StoreError> {
-    let filter = &query.filter;
-    let Some(contact) = chain::find(db, &filter.contact_id)? else {
-        return Ok(Page {
-            items: Vec::new(),
-            next_after: None,
-        });
-    };
-    let (sql, params) = page_sql(contact.key, query);
-    let positions = db
-        .run(&sql, &params)?
-        .iter()
-        .map(|row| match row.as_slice() {
-            [Value::Integer(occurred_at_ms), Value::Integer(sequence)] => Ok(TimelinePosition {
-                occurred_at_ms: *occurred_at_ms,
-                sequence: *sequence as u64,
-            }),
-            _ => Err(StoreError::Inconsistent(
-                "a timeline row is malformed".into(),
-            )),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+/// [`crm_interactions::timeline`] for the keyset and the indexes), with the
+/// interactions of the contacts `merged` into it shown among its own: one
+/// keyset query per contact, merged in timeline order.
+pub fn timeline(
+    db: &impl Sql,
+    query: &TimelineQuery,
+    merged: &[ContactId],
+) -> Result<Page<Record>, StoreError> {
+    let mut contacts = Vec::with_capacity(1 + merged.len());
+    for id in std::iter::once(&query.filter.contact_id).chain(merged) {
+        if let Some(contact) = chain::find(db, id)? {
+            contacts.push(contact);
+        }
+    }
+    let mut positions = Vec::new();
+    for contact in &contacts {
+        let (sql, params) = page_sql(contact.key, query);
+        for row in db.run(&sql, &params)? {
+            positions.push(match row.as_slice() {
+                [Value::Integer(occurred_at_ms), Value::Integer(sequence)] => TimelinePosition {
+                    occurred_at_ms: *occurred_at_ms,
+                    contact_key: contact.key,
+                    sequence: *sequence as u64,
+                },
+                _ => {
+                    return Err(StoreError::Inconsistent(
+                        "a timeline row is malformed".into(),
+                    ));
+                }
+            });
+        }
+    }
+    positions.sort_unstable_by(|a, b| b.cmp(a));
+    positions.truncate(query.page_size.get() + 1);
     let page = Page::from_rows(positions, query.page_size, |position| *position);
-    let items = records_at(db, &contact, &page.items)?;
+    // Each contact's records in one pair of queries, then back in page order.
+    let mut records: HashMap<i64, std::vec::IntoIter<Record>> = HashMap::new();
+    for contact in &contacts {
+        let mine: Vec<TimelinePosition> = page
+            .items
+            .iter()
+            .filter(|p| p.contact_key == contact.key)
+            .copied()
+            .collect();
+        records.insert(contact.key, records_at(db, contact, &mine)?.into_iter());
+    }
+    let items = page
+        .items
+        .iter()
+        .map(|p| {
+            records
+                .get_mut(&p.contact_key)
+                .and_then(Iterator::next)
+                .ok_or_else(|| StoreError::Inconsistent("a timeline record went missing".into()))
+        })
+        .collect::<Result<_, _>>()?;
     Ok(Page {
         items,
         next_after: page.next_after,
@@ -241,11 +272,20 @@ pub(crate) fn page_sql(contact_key: i64, query: &TimelineQuery) -> (String, Vec<
     if let Some(to) = filter.to_ms {
         and("occurred_at < ?", vec![to.into()]);
     }
+    // After the cursor in `occurred_at DESC, contact DESC, sequence DESC`:
+    // at the cursor's instant, a contact keyed below the cursor's comes
+    // after it whatever its sequence, and one keyed above came before.
     if let Some(after) = query.after {
-        and(
-            "(occurred_at, sequence) < (?, ?)",
-            vec![after.occurred_at_ms.into(), after.sequence.into()],
-        );
+        match contact_key.cmp(&after.contact_key) {
+            std::cmp::Ordering::Equal => and(
+                "(occurred_at, sequence) < (?, ?)",
+                vec![after.occurred_at_ms.into(), after.sequence.into()],
+            ),
+            std::cmp::Ordering::Less => and("occurred_at <= ?", vec![after.occurred_at_ms.into()]),
+            std::cmp::Ordering::Greater => {
+                and("occurred_at < ?", vec![after.occurred_at_ms.into()])
+            }
+        }
     }
     sql.push_str(" ORDER BY occurred_at DESC, sequence DESC LIMIT ?");
     params.push(((query.page_size.get() + 1) as u64).into());

@@ -250,7 +250,7 @@ fn query(raw: RawTimelineQuery) -> TimelineQuery {
 }
 
 fn first_page(db: &rusqlite::Connection, raw: RawTimelineQuery) -> Vec<Record> {
-    timeline(db, &query(raw)).unwrap().items
+    timeline(db, &query(raw), &[]).unwrap().items
 }
 
 #[test]
@@ -267,7 +267,7 @@ fn timeline_pages_are_stable_while_appends_continue() {
         page_size: Some("4".into()),
         ..RawTimelineQuery::default()
     };
-    let page = timeline(&db, &query(page_size())).unwrap();
+    let page = timeline(&db, &query(page_size()), &[]).unwrap();
     let seen: Vec<String> = page.items.iter().map(|r| r.entry.id.to_string()).collect();
     assert_eq!(seen, ["int_9", "int_8", "int_7", "int_6"]);
     // Appends while paging: one newer than everything, one in the middle of
@@ -297,6 +297,7 @@ fn timeline_pages_are_stable_while_appends_continue() {
                 cursor: Some(cursor),
                 ..page_size()
             }),
+            &[],
         )
         .unwrap();
         rest.extend(page.items.iter().map(|r| r.entry.id.to_string()));
@@ -309,6 +310,73 @@ fn timeline_pages_are_stable_while_appends_continue() {
         ],
         "nothing already shown repeats, nothing before the cursor is skipped"
     );
+}
+
+/// A survivor's timeline shows the contacts merged into it among its own
+/// interactions, in occurrence order across contacts (ties at one instant
+/// included), page after page without repeats or gaps, and filters apply
+/// to them all.
+#[test]
+fn a_survivors_timeline_pages_through_the_contacts_merged_into_it() {
+    let db = db();
+    let at = |day: u32, hour: u32| format!("2026-11-{day:02}T{hour:02}:00:00+10:00");
+    // Three interactions at one instant (the 3rd), on three contacts, two
+    // of them with the same sequence on their own chains.
+    for (entry, contact, when) in [
+        ("int_a1", "con_a", at(1, 9)),
+        ("int_b1", "con_b", at(2, 9)),
+        ("int_c1", "con_c", at(3, 9)),
+        ("int_a2", "con_a", at(3, 9)),
+        ("int_b2", "con_b", at(3, 9)),
+        ("int_c2", "con_c", at(4, 9)),
+        ("int_b3", "con_b", at(5, 9)),
+        ("int_a3", "con_a", at(6, 9)),
+        ("int_z1", "con_z", at(7, 9)),
+    ] {
+        append(&db, entry, raw(contact, &when, "Call"));
+    }
+    let merged = [contact("con_b"), contact("con_c")];
+    let page_of = |cursor: Option<String>| {
+        timeline(
+            &db,
+            &query(RawTimelineQuery {
+                page_size: Some("2".into()),
+                cursor,
+                ..RawTimelineQuery::default()
+            }),
+            &merged,
+        )
+        .unwrap()
+    };
+    let (mut shown, mut cursor) = (Vec::new(), None);
+    loop {
+        let page = page_of(cursor);
+        assert!(page.items.len() <= 2);
+        shown.extend(page.items.iter().map(|r| r.entry.id.to_string()));
+        let Some(after) = page.next_after else { break };
+        cursor = Some(codec().encode(after, &query(RawTimelineQuery::default()).filter));
+    }
+    assert_eq!(shown[..3], ["int_a3", "int_b3", "int_c2"]);
+    assert_eq!(shown[6..], ["int_b1", "int_a1"]);
+    // The instant three contacts share: each once, whatever the tie-break.
+    let mut day3 = shown[3..6].to_vec();
+    day3.sort();
+    assert_eq!(day3, ["int_a2", "int_b2", "int_c1"]);
+    assert!(!shown.contains(&"int_z1".to_string()), "not merged in");
+    // Every record is the merged contact's own.
+    let first = page_of(None);
+    assert_eq!(first.items[1].entry.contact_id, contact("con_b"));
+    // Filters apply to the merged contacts' interactions too.
+    let sms_only = timeline(
+        &db,
+        &query(RawTimelineQuery {
+            channel: Some("sms".into()),
+            ..RawTimelineQuery::default()
+        }),
+        &merged,
+    )
+    .unwrap();
+    assert!(sms_only.items.is_empty());
 }
 
 #[test]
@@ -383,6 +451,7 @@ fn every_query_of_a_page_is_an_index_range() {
         codec().encode(
             crm_interactions::TimelinePosition {
                 occurred_at_ms: T0,
+                contact_key: 1,
                 sequence: 9,
             },
             &query(RawTimelineQuery::default()).filter,
@@ -832,6 +901,7 @@ fn the_cursor_key_is_configured_or_made_once_per_database() {
     let filter = query(RawTimelineQuery::default()).filter;
     let position = crm_interactions::TimelinePosition {
         occurred_at_ms: 1,
+        contact_key: 1,
         sequence: 2,
     };
     let cursor = made.encode(position, &filter);

@@ -2,7 +2,10 @@
 //! reached by an opaque cursor (keyset pagination, never OFFSET).
 //!
 //! The order is `occurred_at DESC, sequence DESC`: the per-contact chain
-//! sequence breaks ties and makes every position unique. A cursor names the
+//! sequence breaks ties and makes every position unique. A survivor's
+//! timeline also shows the contacts merged into it, one keyset page per
+//! contact merged in order; the contact's store key then breaks ties
+//! between contacts (`occurred_at DESC, contact DESC, sequence DESC`). A cursor names the
 //! last position shown; the next page is every position strictly after it.
 //! Appends made while a caller pages never shift positions, so nothing is
 //! shown twice or skipped: an interaction recorded later but occurring
@@ -67,6 +70,11 @@ use crate::values::{CaseRef, Channel, ContactId, Direction, Slug};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimelinePosition {
     pub occurred_at_ms: i64,
+    /// The store's key for the contact whose chain holds the interaction:
+    /// a survivor's timeline shows the interactions of the contacts merged
+    /// into it too, and this orders those that occurred at the same instant
+    /// (each chain's sequence is its own).
+    pub contact_key: i64,
     pub sequence: u64,
 }
 
@@ -244,10 +252,11 @@ impl<T> Page<T> {
     }
 }
 
-const CURSOR_VERSION: u8 = 1;
+/// 2: the position names its contact (1 had none).
+const CURSOR_VERSION: u8 = 2;
 const FINGERPRINT_LEN: usize = 16;
 const TAG_LEN: usize = 16;
-const PAYLOAD_LEN: usize = 1 + 8 + 8 + FINGERPRINT_LEN;
+const PAYLOAD_LEN: usize = 1 + 8 + 8 + 8 + FINGERPRINT_LEN;
 const CURSOR_LEN: usize = PAYLOAD_LEN + TAG_LEN;
 
 /// Why a cursor was refused.
@@ -272,8 +281,8 @@ pub struct KeyTooShort {
     pub min: usize,
 }
 
-/// Issues and checks cursors: `version ‖ occurred_at ‖ sequence ‖ filter
-/// fingerprint ‖ HMAC-SHA-256 tag (truncated to 16 bytes)`, in URL-safe
+/// Issues and checks cursors: `version ‖ occurred_at ‖ contact key ‖
+/// sequence ‖ filter fingerprint ‖ HMAC-SHA-256 tag (truncated to 16 bytes)`, in URL-safe
 /// base64 without padding. The key is a deployment secret supplied by the
 /// caller; the tag makes an edited or invented cursor a typed error rather
 /// than a jump to an arbitrary position.
@@ -301,6 +310,7 @@ impl CursorCodec {
         let mut bytes = Vec::with_capacity(CURSOR_LEN);
         bytes.push(CURSOR_VERSION);
         bytes.extend_from_slice(&after.occurred_at_ms.to_be_bytes());
+        bytes.extend_from_slice(&after.contact_key.to_be_bytes());
         bytes.extend_from_slice(&after.sequence.to_be_bytes());
         bytes.extend_from_slice(&filter.fingerprint());
         let mut mac = self.mac.clone();
@@ -332,7 +342,7 @@ impl CursorCodec {
         mac.update(payload);
         mac.verify_truncated_left(tag)
             .map_err(|_| CursorError::Tampered)?;
-        if payload[17..] != filter.fingerprint() {
+        if payload[25..] != filter.fingerprint() {
             return Err(CursorError::OtherFilter);
         }
         let word = |at: usize| {
@@ -342,7 +352,8 @@ impl CursorCodec {
         };
         Ok(TimelinePosition {
             occurred_at_ms: i64::from_be_bytes(word(1)),
-            sequence: u64::from_be_bytes(word(9)),
+            contact_key: i64::from_be_bytes(word(9)),
+            sequence: u64::from_be_bytes(word(17)),
         })
     }
 }
@@ -374,6 +385,7 @@ mod tests {
 
     const AT: TimelinePosition = TimelinePosition {
         occurred_at_ms: -1_234_567_890_123,
+        contact_key: 7,
         sequence: 42,
     };
 
@@ -417,8 +429,9 @@ mod tests {
         assert_eq!(decode("AAAA"), Err(CursorError::WrongLength));
         assert_eq!(decode(&"A".repeat(10_000)), Err(CursorError::WrongLength));
         let cursor = codec().encode(AT, &filter());
+        // Cut by a whole base64 quantum, so what is left still decodes.
         assert_eq!(
-            decode(&cursor[..cursor.len() - 2]),
+            decode(&cursor[..cursor.len() - 4]),
             Err(CursorError::WrongLength)
         );
     }
@@ -520,6 +533,7 @@ mod tests {
         };
         TimelinePosition {
             occurred_at_ms: facts.occurred_at_ms,
+            contact_key: 1,
             sequence: entry.sequence,
         }
     }
@@ -545,6 +559,7 @@ mod tests {
     fn a_page_says_whether_another_follows() {
         let at = |s| TimelinePosition {
             occurred_at_ms: 0,
+            contact_key: 1,
             sequence: s,
         };
         let size = PageSize::parse("2").unwrap();
@@ -586,7 +601,7 @@ mod tests {
             let mut store: Vec<(TimelinePosition, Channel)> = Vec::new();
             let append = |store: &mut Vec<_>, occurred_at_ms, phone| {
                 let sequence = store.len() as u64 + 1;
-                store.push((TimelinePosition { occurred_at_ms, sequence }, channel_of(phone)));
+                store.push((TimelinePosition { occurred_at_ms, contact_key: 1, sequence }, channel_of(phone)));
             };
             for &(at, phone) in &initial {
                 append(&mut store, at, phone);
