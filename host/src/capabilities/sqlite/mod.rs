@@ -128,13 +128,21 @@ impl WriteGate {
     }
 }
 
-/// Whether a statement can only read (so it needs no write turn): its first
-/// keyword is `SELECT`, `VALUES` or `EXPLAIN`.
-fn is_read_only(statement: &str) -> bool {
-    matches!(
-        first_keyword(statement).as_str(),
-        "SELECT" | "VALUES" | "EXPLAIN"
-    )
+/// Whether a statement can only read (so it needs no write turn and makes
+/// no commit): its first keyword is `SELECT`, `VALUES` or `EXPLAIN`, or it
+/// is a `WITH` that SQLite says only reads (a recursive query, say; `WITH`
+/// may also lead a write). Transaction statements are not: `BEGIN` takes
+/// the turn for the transaction, and `COMMIT` commits.
+fn is_read_only(connection: &rusqlite::Connection, statement: &str) -> bool {
+    match first_keyword(statement).as_str() {
+        "SELECT" | "VALUES" | "EXPLAIN" => true,
+        // Prepared into the cache the statement then runs from; one that
+        // does not prepare fails there, with SQLite's own words.
+        "WITH" => connection
+            .prepare_cached(statement)
+            .is_ok_and(|prepared| prepared.readonly()),
+        _ => false,
+    }
 }
 
 /// Whether a statement inside a transaction may commit it.
@@ -438,7 +446,7 @@ impl PooledConnection {
         if session.writing {
             return Placement::Here;
         }
-        if is_read_only(statement) {
+        if is_read_only(session.connection(), statement) {
             return Placement::HereWithinBudget;
         }
         if self.file.writer.try_acquire() {
@@ -481,7 +489,7 @@ impl PooledConnection {
     ) -> (Result<QueryResult>, Owes) {
         let mut session = self.session();
         let commits = &self.file.commits;
-        if !session.writing && !is_read_only(statement) {
+        if !session.writing && !is_read_only(session.connection(), statement) {
             self.file.writer.acquire();
             session.took_the_gate(commits);
         }
@@ -750,12 +758,23 @@ mod tests {
 
     #[test]
     fn read_only_statements_are_recognised() {
-        assert!(is_read_only("SELECT 1"));
-        assert!(is_read_only("  -- note\n select * from t"));
-        assert!(is_read_only("/* c */ VALUES (1)"));
-        assert!(!is_read_only("INSERT INTO t VALUES (1)"));
-        assert!(!is_read_only("BEGIN"));
-        assert!(!is_read_only("WITH x AS (SELECT 1) DELETE FROM t"));
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE t (x)").unwrap();
+        let read_only = |sql| is_read_only(&c, sql);
+        assert!(read_only("SELECT 1"));
+        assert!(read_only("  -- note\n select * from t"));
+        assert!(read_only("/* c */ VALUES (1)"));
+        assert!(read_only(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3) SELECT i FROM n"
+        ));
+        assert!(!read_only("INSERT INTO t VALUES (1)"));
+        assert!(!read_only("BEGIN"));
+        assert!(!read_only("COMMIT"));
+        assert!(!read_only("WITH x AS (SELECT 1) DELETE FROM t"));
+        assert!(!read_only(
+            "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x"
+        ));
+        assert!(!read_only("WITH broken AS (SELEKT 1) SELECT 1"));
     }
 
     #[test]
