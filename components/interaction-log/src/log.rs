@@ -113,16 +113,10 @@ fn existing_contact(ctx: &Ctx, contact: &str) -> Result<String, Problem> {
 /// contact merged into that survivor.
 fn merged_family(ctx: &Ctx, contact: &ContactId) -> Result<Vec<ContactId>, Problem> {
     let context = crm_component_support::request_context!(ctx);
-    let unavailable =
-        |e: String| Problem::unavailable(format!("the contact directory cannot be read: {e}"));
-    let survivor = match crm::contacts::directory::lookup(&context, contact.as_str()) {
-        Ok(Some(reach)) => reach.contact_id,
-        Ok(None) => return Ok(Vec::new()),
-        Err(e) => return Err(unavailable(e)),
-    };
-    let merged = crm::contacts::directory::merged_into(&context, &survivor).map_err(unavailable)?;
-    Ok(std::iter::once(survivor)
-        .chain(merged)
+    let family = crm::contacts::directory::merge_family(&context, contact.as_str())
+        .map_err(|e| Problem::unavailable(format!("the contact directory cannot be read: {e}")))?;
+    Ok(family
+        .into_iter()
         .filter(|id| id != contact.as_str())
         // An id the log's type refuses can hold no interactions.
         .filter_map(|id| ContactId::parse(&id).ok())
