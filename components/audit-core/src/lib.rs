@@ -34,14 +34,6 @@ impl Guest for AuditCore {
 /// date only if that fails.
 fn append_all(events: &[Event]) -> Result<Vec<Receipt>, String> {
     let db = Connection::open_default().map_err(|e| format!("opening the database: {e}"))?;
-    // SQLite's NORMAL: a read's entry is in the WAL when the read is
-    // answered, where it survives a crash of the runtime, and reaches the
-    // disk moments later, so a read waits for no sync of its own. A request
-    // that changes data commits FULL, and is answered only once its entries
-    // are durable too (crm-host settles a request's NORMAL commits with its
-    // FULL ones; in rollback-journal mode NORMAL syncs at commit anyway).
-    db.execute("PRAGMA synchronous = NORMAL", &[])
-        .map_err(|e| format!("setting the entry's durability: {e}"))?;
     // A failed statement appended nothing, so any failure may be retried.
     let (_, appended) =
         migrating_on_failure(db, |_| true, |db| append_on(db, events)).map_err(|p| p.detail)?;
@@ -61,6 +53,14 @@ const MAX_ATTEMPTS: usize = 100;
 /// transaction stays open while the entries are hashed, and the write lock
 /// is held for one statement.
 fn append_on(db: &Connection, events: &[Event]) -> Result<Vec<Receipt>, Problem> {
+    // SQLite's NORMAL, on whichever connection appends (a freshly migrated
+    // one too): a read's entry is in the WAL when the read is answered,
+    // where it survives a crash of the runtime, and reaches the disk
+    // moments later, so a read waits for no sync of its own. A request that
+    // changes data commits FULL, and is answered only once its entries are
+    // durable too (crm-host settles a request's NORMAL commits with its FULL
+    // ones; in rollback-journal mode NORMAL syncs at commit anyway).
+    query(db, "PRAGMA synchronous = NORMAL", &[])?;
     let insert = format!(
         "INSERT INTO audit_entries ({COLUMNS}) SELECT * FROM (VALUES {}) \
          WHERE NOT EXISTS (SELECT 1 FROM audit_entries WHERE sequence > ?) RETURNING sequence",
