@@ -217,6 +217,19 @@ impl GroupCommit {
     }
 }
 
+#[cfg(test)]
+impl GroupCommit {
+    /// Returns once `ticket` is durable, without waiting for it (which
+    /// would ask for a sync); fails after five seconds.
+    pub(super) async fn synced_without_waiters(&self, ticket: u64) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while self.0.state().progress.durable < ticket {
+            assert!(std::time::Instant::now() < deadline, "never synced");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+}
+
 /// What one request's statements wrote or saw that must be on disk before
 /// the request's effects leave the host: per file, the newest ticket.
 #[derive(Clone, Default)]
@@ -320,9 +333,9 @@ impl Acknowledgement {
         let (mut tickets, normal) = {
             let mut owed = self.owed();
             owed.answered = true;
-            let normal = std::mem::take(&mut owed.normal);
+            // Without a FULL commit, NORMAL ones are left to their own sync.
             let normal = if owed.committed_full {
-                normal
+                std::mem::take(&mut owed.normal)
             } else {
                 Vec::new()
             };
@@ -505,16 +518,6 @@ mod tests {
         dir.join("t.db")
     }
 
-    /// Returns once `ticket` is durable, without waiting for it (which
-    /// would ask for a sync); fails after five seconds.
-    async fn synced_without_waiters(commits: &GroupCommit, ticket: u64) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while commits.0.state().progress.durable < ticket {
-            assert!(std::time::Instant::now() < deadline, "never synced");
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    }
-
     #[tokio::test]
     async fn one_sync_makes_every_finished_ticket_durable() {
         let database = temp_database("all");
@@ -538,7 +541,7 @@ mod tests {
         let commits = GroupCommit::new(&database);
         let ticket = commits.issue(Synchronous::Full);
         commits.finish(ticket, &Acknowledgement::default());
-        synced_without_waiters(&commits, ticket).await;
+        commits.synced_without_waiters(ticket).await;
         let _ = std::fs::remove_dir_all(database.parent().unwrap());
     }
 
@@ -636,7 +639,7 @@ mod tests {
         commits.finish_normal(normal);
         assert_eq!(commits.latest(), full, "readers wait for FULL commits only");
         // Nobody waits for the NORMAL commit, and it is synced all the same.
-        synced_without_waiters(&commits, normal).await;
+        commits.synced_without_waiters(normal).await;
         let _ = std::fs::remove_dir_all(database.parent().unwrap());
     }
 

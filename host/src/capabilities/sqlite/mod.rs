@@ -520,25 +520,14 @@ impl PooledConnection {
             (None, _) => {}
         }
         let ended = writing && connection.is_autocommit();
-        let owes = match ticket {
+        let commit = ticket.filter(|_| ended).map(|ticket| (ticket, synchronous));
+        let seen = match commit {
             // Syncing a FULL commit covers everything before it.
-            Some(ticket) if ended && synchronous == Synchronous::Full => Owes {
-                commit: Some((ticket, synchronous)),
-                seen: None,
-            },
-            Some(ticket) if ended => Owes {
-                commit: Some((ticket, synchronous)),
-                seen: Some(session.seen_before_writing),
-            },
-            _ if writing => Owes {
-                commit: None,
-                seen: Some(session.seen_before_writing),
-            },
-            _ => Owes {
-                commit: None,
-                seen: Some(commits.latest()),
-            },
+            Some((_, Synchronous::Full)) => None,
+            _ if writing => Some(session.seen_before_writing),
+            _ => Some(commits.latest()),
         };
+        let owes = Owes { commit, seen };
         if ended {
             session.writing = false;
             self.file.writer.release();
@@ -833,11 +822,7 @@ mod tests {
         // ...and its own request's answer does not wait either.
         assert!(matches!(ack.answer().now_or_never(), Some(Ok(()))));
         // The sync that covers it follows on its own.
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while file.commits.durable(2).now_or_never().is_none() {
-            assert!(std::time::Instant::now() < deadline, "never synced");
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        file.commits.synced_without_waiters(2).await;
         // A new connection starts at SQLite's default again.
         let c = Arc::clone(&file)
             .connect(Acknowledgement::default())
