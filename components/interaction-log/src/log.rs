@@ -102,10 +102,12 @@ fn existing_contact(ctx: &Ctx, contact: &str) -> Result<String, Problem> {
             "contact_id",
             "no such contact",
         )])),
-        Err(e) => Err(Problem::unavailable(format!(
-            "the contact directory cannot be read: {e}"
-        ))),
+        Err(e) => Err(directory_unavailable(e)),
     }
+}
+
+fn directory_unavailable(error: String) -> Problem {
+    Problem::unavailable(format!("the contact directory cannot be read: {error}"))
 }
 
 /// The contacts whose interactions `contact`'s timeline shows besides its
@@ -114,7 +116,7 @@ fn existing_contact(ctx: &Ctx, contact: &str) -> Result<String, Problem> {
 fn merged_family(ctx: &Ctx, contact: &ContactId) -> Result<Vec<ContactId>, Problem> {
     let context = crm_component_support::request_context!(ctx);
     let family = crm::contacts::directory::merge_family(&context, contact.as_str())
-        .map_err(|e| Problem::unavailable(format!("the contact directory cannot be read: {e}")))?;
+        .map_err(directory_unavailable)?;
     Ok(family
         .into_iter()
         .filter(|id| id != contact.as_str())
