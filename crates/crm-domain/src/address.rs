@@ -223,6 +223,11 @@ impl CountryCode {
             .map(|(code, _)| Self((*code).to_string()))
     }
 
+    /// Every country's English short name, in code order.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        country::COUNTRIES.iter().map(|(_, name)| *name)
+    }
+
     /// The country's English short name, as written on the last line of
     /// mail sent there (`New Zealand`).
     pub fn name(&self) -> &'static str {

@@ -1,5 +1,6 @@
 //! The postal address of a letter, from `address_line_1` … `address_line_7`.
 
+use crm_domain::CountryCode;
 use thiserror::Error;
 
 use crate::field::lookup_key;
@@ -157,61 +158,21 @@ fn country(line: &str) -> Option<&'static str> {
             .collect()
     };
     let wanted = normal(line);
-    COUNTRIES
-        .iter()
-        .copied()
+    CountryCode::names()
+        .chain(OTHER_COUNTRY_NAMES.iter().copied())
         .find(|name| normal(name) == wanted)
 }
 
-/// Country names (ISO 3166 short names and the common forms people write
-/// on envelopes). A list rather than a heuristic, so that a street name on
-/// the last line is refused instead of being posted nowhere.
+/// The other names people write on envelopes for a country (ISO 3166 short
+/// names are `crm_domain`'s). A list rather than a heuristic, so that a
+/// street name on the last line is refused instead of being posted nowhere.
 #[rustfmt::skip]
-const COUNTRIES: &[&str] = &[
-    "Afghanistan", "Åland Islands", "Albania", "Algeria", "American Samoa", "Andorra", "Angola",
-    "Anguilla", "Antarctica", "Antigua and Barbuda", "Argentina", "Armenia", "Aruba", "Australia",
-    "Austria", "Azerbaijan", "Bahamas", "The Bahamas", "Bahrain", "Bangladesh", "Barbados",
-    "Belarus", "Belgium", "Belize", "Benin", "Bermuda", "Bhutan", "Bolivia", "Bonaire",
-    "Bonaire, Sint Eustatius and Saba", "Bosnia and Herzegovina", "Botswana", "Bouvet Island",
-    "Brazil", "British Indian Ocean Territory",
-    "British Virgin Islands", "Brunei", "Bulgaria", "Burkina Faso", "Burundi", "Cabo Verde",
-    "Cape Verde", "Cambodia", "Cameroon", "Canada", "Cayman Islands", "Central African Republic",
-    "Chad", "Chile", "China", "Christmas Island", "Cocos (Keeling) Islands", "Cocos Islands",
-    "Colombia", "Comoros", "Congo", "Democratic Republic of the Congo", "Cook Islands",
-    "Costa Rica", "Côte d'Ivoire", "Ivory Coast", "Croatia", "Cuba", "Curaçao", "Cyprus", "Czechia",
-    "Czech Republic", "Denmark", "Djibouti", "Dominica", "Dominican Republic", "Ecuador", "Egypt",
-    "El Salvador", "Equatorial Guinea", "Eritrea", "Estonia", "Eswatini", "Swaziland", "Ethiopia",
-    "Falkland Islands", "Faroe Islands", "Fiji", "Finland", "France", "French Guiana",
-    "French Polynesia", "French Southern Territories", "Gabon", "Gambia", "The Gambia", "Georgia", "Germany", "Ghana", "Gibraltar",
-    "Greece", "Greenland", "Grenada", "Guadeloupe", "Guam", "Guatemala", "Guernsey", "Guinea",
-    "Guinea-Bissau", "Guyana", "Haiti", "Heard Island and McDonald Islands", "Honduras", "Hong Kong", "Hungary", "Iceland", "India",
-    "Indonesia", "Iran", "Iraq", "Ireland", "Isle of Man", "Israel", "Italy", "Jamaica", "Japan",
-    "Jersey", "Jordan", "Kazakhstan", "Kenya", "Kiribati", "North Korea", "South Korea", "Korea",
-    "Kosovo", "Kuwait", "Kyrgyzstan", "Laos", "Latvia", "Lebanon", "Lesotho", "Liberia", "Libya",
-    "Liechtenstein", "Lithuania", "Luxembourg", "Macao", "Macau", "Madagascar", "Malawi",
-    "Malaysia", "Maldives", "Mali", "Malta", "Marshall Islands", "Martinique", "Mauritania",
-    "Mauritius", "Mayotte", "Mexico", "Micronesia", "Moldova", "Monaco", "Mongolia", "Montenegro",
-    "Montserrat", "Morocco", "Mozambique", "Myanmar", "Burma", "Namibia", "Nauru", "Nepal",
-    "Netherlands", "The Netherlands", "Holland", "New Caledonia", "New Zealand",
-    "Aotearoa New Zealand", "Nicaragua", "Niger", "Nigeria", "Niue", "Norfolk Island",
-    "North Macedonia", "Northern Mariana Islands", "Norway", "Oman", "Pakistan", "Palau",
-    "Palestine", "Panama", "Papua New Guinea", "Paraguay", "Peru", "Philippines",
-    "Pitcairn Islands", "Poland", "Portugal", "Puerto Rico", "Qatar", "Réunion", "Romania",
-    "Russia", "Russian Federation", "Rwanda", "Saint Barthélemy", "Saint Helena",
-    "Saint Kitts and Nevis", "Saint Lucia", "Saint Martin", "Saint Pierre and Miquelon",
-    "Saint Vincent and the Grenadines", "Samoa", "San Marino", "São Tomé and Príncipe",
-    "Saudi Arabia", "Senegal", "Serbia", "Seychelles", "Sierra Leone", "Singapore", "Sint Maarten",
-    "Slovakia", "Slovenia", "Solomon Islands", "Somalia", "South Africa",
-    "South Georgia and the South Sandwich Islands", "South Sudan", "Spain", "Sri Lanka", "Sudan",
-    "Suriname", "Svalbard and Jan Mayen", "Sweden", "Switzerland", "Syria", "Taiwan", "Tajikistan",
-    "Tanzania", "Thailand", "Timor-Leste", "East Timor", "Togo", "Tokelau", "Tonga",
-    "Trinidad and Tobago", "Tunisia", "Turkey", "Türkiye", "Turkmenistan",
-    "Turks and Caicos Islands", "Tuvalu", "Uganda", "Ukraine", "United Arab Emirates", "UAE",
-    "United Kingdom", "UK", "Great Britain", "England", "Scotland", "Wales", "Northern Ireland",
-    "United States", "United States of America", "USA", "United States Minor Outlying Islands",
-    "US Virgin Islands", "Uruguay",
-    "Uzbekistan", "Vanuatu", "Vatican City", "Holy See", "Venezuela", "Vietnam", "Viet Nam",
-    "Wallis and Futuna", "Western Sahara", "Yemen", "Zambia", "Zimbabwe",
+const OTHER_COUNTRY_NAMES: &[&str] = &[
+    "Aotearoa New Zealand", "Bonaire", "Burma", "Cape Verde", "Cocos Islands", "Czech Republic",
+    "East Timor", "England", "Great Britain", "Holland", "Holy See", "Ivory Coast", "Korea",
+    "Macau", "Northern Ireland", "Russian Federation", "Scotland", "Swaziland", "The Bahamas",
+    "The Gambia", "The Netherlands", "Turkey", "UAE", "UK", "United States of America", "USA",
+    "Wales",
 ];
 
 #[cfg(test)]
