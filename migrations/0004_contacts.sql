@@ -1,7 +1,7 @@
 -- Contact intake (issue 4). `contacts` keeps the current version of each
 -- contact; every version, with who, when and why, is an immutable row of
 -- `contact_versions`. Beside them, maintained in the same transaction as
--- each write (crates/crm-contacts, store.rs): the match keys that "tell us
+-- each write (components/contacts/rules, store.rs): the match keys that "tell us
 -- once" looks candidates up by, the FTS5 name-search rows, tag and
 -- category labels, and the idempotency records of POSTs.
 
@@ -64,7 +64,7 @@ BEGIN
 END;
 
 -- "Tell us once": each current (not merged) contact under every match key
--- of crm-matching (`em:`, `ph:`, `abn:`, `acn:`, `id:`, `nd:`, `np:`, `on:`).
+-- of contacts-matching (`em:`, `ph:`, `abn:`, `acn:`, `id:`, `nd:`, `np:`, `on:`).
 -- Looked up by key only, never scanned. Derived data: rebuilt on each write.
 CREATE TABLE contact_match_keys (
     key        TEXT NOT NULL,

@@ -1,5 +1,5 @@
 -- The interaction log (issue 6): each contact's entries form a hash chain
--- (crates/crm-interactions/src/chain.rs); crates/crm-interactions-store
+-- (components/interactions/rules/src/chain.rs); components/interactions/store
 -- reads and writes these tables. Times are ms since the epoch (UTC), hashes
 -- raw 32-byte SHA-256 digests.
 

@@ -36,7 +36,7 @@ END;
 
 -- A service that calls the Notify-compatible `/v2` API: the `iss` of its
 -- tokens, where its status callbacks go and the bearer token they carry
--- (sealed, see crm-notify's `SealingKey`).
+-- (sealed, see notification-rules's `SealingKey`).
 CREATE TABLE notify_services (
     id                    TEXT PRIMARY KEY,   -- UUID
     name                  TEXT NOT NULL,
@@ -136,7 +136,7 @@ BEGIN
     SELECT RAISE(ABORT, 'status events are append-only');
 END;
 
--- Messages accepted per service, channel and UTC day (crm-notify's
+-- Messages accepted per service, channel and UTC day (notification-rules's
 -- `daily_limit_key`), counted in the transaction that enqueues them.
 CREATE TABLE notification_daily_counts (
     counter TEXT PRIMARY KEY,

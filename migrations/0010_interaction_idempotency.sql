@@ -1,5 +1,5 @@
--- `Idempotency-Key` on `POST /api/interactions` (components/interaction-log,
--- crates/crm-interactions-store/src/write.rs): the first answer to a key,
+-- `Idempotency-Key` on `POST /api/interactions` (components/interactions/http,
+-- components/interactions/store/src/write.rs): the first answer to a key,
 -- kept in the same transaction as the append it answers, so a retried
 -- append answers with the first entry instead of recording it twice.
 -- `key_hash` is SHA-256 over the caller, the operation and the key;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 
-use crm_allowed_hosts::OutboundPattern;
+use crm_host_allowed_hosts::OutboundPattern;
 
 /// `spin.toml` (fields mirror Spin's schema; some are accepted but unused).
 #[derive(Debug, Clone, Deserialize)]

@@ -1,5 +1,5 @@
 //! `guest-consent-probe` as a component of the app: another component that
-//! imports `crm:consent/decisions`, composed with the `consent-core` leaf as
+//! imports `crm:consent/decisions`, composed with the `consent-leaf` as
 //! the app's components are. Append [`MANIFEST`] to
 //! [`app_manifest`](crate::app_manifest).
 

@@ -1,6 +1,6 @@
 //! Consent (issue 5) against a real host serving the app's `spin.toml`
 //! plus `guest-consent-probe`, another component that imports
-//! `crm:consent/decisions` composed with the `consent-core` leaf, as the
+//! `crm:consent/decisions` composed with the `consent-leaf`, as the
 //! app's components do: grant, refuse, withdraw, re-grant, supersede and
 //! expire; receipts; the catalogues; do-not-contact entries; one-click links
 //! tampered with, expired or replayed; two officers recording at once; the
@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use base64::Engine;
-use crm_consent::{
+use consent_rules::{
     Channel, ContactId, LinkKeyring, Nonce, PurposeId, UnsubscribeClaims, verify_receipt,
 };
 use crm_tests::auth::{link_citizen, token};

@@ -2,7 +2,7 @@
 //! and its provenance, validation per field, the consent rule for optional
 //! fields, "tell us once" matching, versioned corrections with ETags,
 //! merges, search, CSV import and export, idempotency keys, the outbox,
-//! field filtering and citizens, the audit trail, and the `contacts-core`
+//! field filtering and citizens, the audit trail, and the `contacts-leaf`
 //! leaf through a guest that imports `crm:contacts/directory`.
 
 use std::path::PathBuf;

@@ -14,10 +14,10 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crm_notify::{ApiKey, create_notify_jwt, sign_body, verify_notify_jwt};
 use crm_tests::auth::{link_citizen, now_secs, token};
 use crm_tests::provider::{Answer, ProviderServer};
 use crm_tests::{Caller, Host, Reply, Value, json, workspace};
+use notification_rules::{ApiKey, create_notify_jwt, sign_body, verify_notify_jwt};
 
 const SEALING_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const WEBHOOK_SECRET: &str = "webhook-shared-secret";
@@ -486,7 +486,7 @@ fn a_send_to_a_contact_needs_consent_and_is_delivered_recorded_and_audited() {
     let request = &handed[0];
     assert_eq!(request.path, "/messages");
     assert_eq!(request.header("idempotency-key"), Some(message_id));
-    assert!(crm_notify::verify_body_signature(
+    assert!(notification_rules::verify_body_signature(
         WEBHOOK_SECRET.as_bytes(),
         request.body.as_bytes(),
         request.header("x-crm-signature")
@@ -2327,7 +2327,7 @@ fn sms_and_letters_to_a_contact_go_to_the_address_on_record() {
     let letter_id = sent["id"].as_str().unwrap();
     let handed = app.webhook.wait_for(letter_id, 1);
     assert_eq!(handed.len(), 1);
-    assert!(crm_notify::verify_body_signature(
+    assert!(notification_rules::verify_body_signature(
         WEBHOOK_SECRET.as_bytes(),
         handed[0].body.as_bytes(),
         handed[0].header("x-crm-signature")

@@ -1227,7 +1227,7 @@ fn a_citizen_refused_a_staff_suppression_lift_is_audited_as_denied() {
 
 #[test]
 fn the_first_request_to_a_fresh_database_is_audited_even_when_refused() {
-    // The audit-core leaf brings the schema up to date itself when its
+    // The audit-leaf leaf brings the schema up to date itself when its
     // append fails for want of it (here, before any component migrated).
     let state = tempfile::tempdir().unwrap();
     let host = Host::start(

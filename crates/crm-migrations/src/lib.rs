@@ -6,6 +6,7 @@
 //! Statement rule: statements are separated by `;` outside quotes and
 //! comments; a `CREATE TRIGGER` runs to its `END;`.
 
+use crm_sql::{Sql, Value};
 use thiserror::Error;
 
 /// One migration: its number, name and SQL.
@@ -18,12 +19,18 @@ pub struct Migration {
 /// Every file in `migrations/`, in order (listed by `build.rs`).
 pub const MIGRATIONS: &[Migration] = include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 
-/// What the migrator needs from a database connection.
-pub trait SqlExecutor {
-    /// Runs one statement, discarding any rows.
-    fn execute(&self, sql: &str) -> Result<(), String>;
-    /// Runs a query whose first row's first column is an integer (or NULL).
-    fn query_i64(&self, sql: &str) -> Result<Option<i64>, String>;
+/// Runs one statement, discarding any rows.
+fn execute(db: &impl Sql, sql: &str) -> Result<(), String> {
+    db.run(sql, &[]).map(drop).map_err(|e| e.0)
+}
+
+/// Runs a query whose first row's first column is an integer (or NULL).
+fn query_i64(db: &impl Sql, sql: &str) -> Result<Option<i64>, String> {
+    let rows = db.run(sql, &[]).map_err(|e| e.0)?;
+    Ok(match rows.first().and_then(|row| row.first()) {
+        Some(Value::Integer(n)) => Some(*n),
+        _ => None,
+    })
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -47,13 +54,13 @@ pub fn latest_version() -> i64 {
 
 /// Brings the schema up to date; returns how many migrations it applied.
 /// When the schema is current it costs one query.
-pub fn migrate(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
+pub fn migrate(db: &impl Sql) -> Result<usize, MigrationError> {
     if applied_count(db) == MIGRATIONS.len() as i64 {
         return Ok(0);
     }
     let mut attempt = 0;
     loop {
-        match db.execute("BEGIN IMMEDIATE") {
+        match execute(db, "BEGIN IMMEDIATE") {
             Ok(()) => break,
             Err(e) if is_busy(&e) && attempt < 100 => {
                 attempt += 1;
@@ -64,12 +71,11 @@ pub fn migrate(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
         }
     }
     match apply_pending(db) {
-        Ok(applied) => db
-            .execute("COMMIT")
+        Ok(applied) => execute(db, "COMMIT")
             .map(|()| applied)
             .map_err(MigrationError::Database),
         Err(e) => {
-            let _ = db.execute("ROLLBACK");
+            let _ = execute(db, "ROLLBACK");
             Err(e)
         }
     }
@@ -78,29 +84,34 @@ pub fn migrate(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
 /// How many of this build's migrations the database has applied. Counting
 /// by version, not taking the highest, applies a migration that arrived
 /// with a lower number than one already applied (branches merged late).
-fn applied_count(db: &impl SqlExecutor) -> i64 {
+fn applied_count(db: &impl Sql) -> i64 {
     let versions: Vec<String> = MIGRATIONS.iter().map(|m| m.version.to_string()).collect();
     // A missing table reads as none applied; the transaction creates it.
-    db.query_i64(&format!(
-        "SELECT COUNT(*) FROM schema_migrations WHERE version IN ({})",
-        versions.join(", ")
-    ))
+    query_i64(
+        db,
+        &format!(
+            "SELECT COUNT(*) FROM schema_migrations WHERE version IN ({})",
+            versions.join(", ")
+        ),
+    )
     .ok()
     .flatten()
     .unwrap_or(0)
 }
 
-fn is_applied(db: &impl SqlExecutor, version: i64) -> bool {
-    db.query_i64(&format!(
-        "SELECT COUNT(*) FROM schema_migrations WHERE version = {version}"
-    ))
+fn is_applied(db: &impl Sql, version: i64) -> bool {
+    query_i64(
+        db,
+        &format!("SELECT COUNT(*) FROM schema_migrations WHERE version = {version}"),
+    )
     .ok()
     .flatten()
     .is_some_and(|n| n > 0)
 }
 
-fn apply_pending(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
-    db.execute(
+fn apply_pending(db: &impl Sql) -> Result<usize, MigrationError> {
+    execute(
+        db,
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     )
@@ -114,9 +125,9 @@ fn apply_pending(db: &impl SqlExecutor) -> Result<usize, MigrationError> {
             message,
         };
         for statement in split_statements(migration.sql) {
-            db.execute(statement).map_err(failed)?;
+            execute(db, statement).map_err(failed)?;
         }
-        db.execute(&format!(
+        execute(db, &format!(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ({}, '{}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
             migration.version, migration.name
         ))
@@ -196,28 +207,13 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    struct Sqlite(rusqlite::Connection);
-
-    impl Sqlite {
-        fn open(path: &Path) -> Self {
-            let c = rusqlite::Connection::open(path).unwrap();
-            // Racing openers wait for each other's switch to WAL, as the
-            // host's connections do.
-            c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
-            c.pragma_update(None, "journal_mode", "WAL").unwrap();
-            Self(c)
-        }
-    }
-
-    impl SqlExecutor for Sqlite {
-        fn execute(&self, sql: &str) -> Result<(), String> {
-            self.0.execute_batch(sql).map_err(|e| e.to_string())
-        }
-        fn query_i64(&self, sql: &str) -> Result<Option<i64>, String> {
-            self.0
-                .query_row(sql, [], |r| r.get(0))
-                .map_err(|e| e.to_string())
-        }
+    fn open(path: &Path) -> rusqlite::Connection {
+        let c = rusqlite::Connection::open(path).unwrap();
+        // Racing openers wait for each other's switch to WAL, as the
+        // host's connections do.
+        c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        c.pragma_update(None, "journal_mode", "WAL").unwrap();
+        c
     }
 
     #[test]
@@ -250,15 +246,15 @@ mod tests {
     #[test]
     fn migrations_apply_once_and_are_recorded() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Sqlite::open(&dir.path().join("db.sqlite"));
+        let db = open(&dir.path().join("db.sqlite"));
         assert_eq!(migrate(&db), Ok(MIGRATIONS.len()));
         assert_eq!(migrate(&db), Ok(0));
         assert_eq!(
-            db.query_i64("SELECT COUNT(*) FROM schema_migrations"),
+            query_i64(&db, "SELECT COUNT(*) FROM schema_migrations"),
             Ok(Some(MIGRATIONS.len() as i64))
         );
         assert_eq!(
-            db.query_i64("SELECT MAX(version) FROM schema_migrations"),
+            query_i64(&db, "SELECT MAX(version) FROM schema_migrations"),
             Ok(Some(latest_version()))
         );
     }
@@ -266,16 +262,18 @@ mod tests {
     #[test]
     fn a_migration_numbered_below_an_applied_one_is_still_applied() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Sqlite::open(&dir.path().join("db.sqlite"));
+        let db = open(&dir.path().join("db.sqlite"));
         assert_eq!(migrate(&db), Ok(MIGRATIONS.len()));
         // As if the outbox migration (3) had arrived after the others.
-        db.execute("DELETE FROM schema_migrations WHERE version = 3")
-            .unwrap();
-        db.execute("DROP TABLE outbox_events").unwrap();
-        db.execute("DROP TABLE outbox_cursors").unwrap();
+        execute(&db, "DELETE FROM schema_migrations WHERE version = 3").unwrap();
+        execute(&db, "DROP TABLE outbox_events").unwrap();
+        execute(&db, "DROP TABLE outbox_cursors").unwrap();
         assert_eq!(migrate(&db), Ok(1), "only the missing migration runs");
         assert_eq!(
-            db.query_i64("SELECT COUNT(*) FROM sqlite_master WHERE name = 'outbox_events'"),
+            query_i64(
+                &db,
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'outbox_events'"
+            ),
             Ok(Some(1))
         );
         assert_eq!(migrate(&db), Ok(0));
@@ -287,14 +285,14 @@ mod tests {
         let path = dir.path().join("db.sqlite");
         let applied: usize = std::thread::scope(|s| {
             let handles: Vec<_> = (0..6)
-                .map(|_| s.spawn(|| migrate(&Sqlite::open(&path)).unwrap()))
+                .map(|_| s.spawn(|| migrate(&open(&path)).unwrap()))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).sum()
         });
         assert_eq!(applied, MIGRATIONS.len());
-        let db = Sqlite::open(&path);
+        let db = open(&path);
         assert_eq!(
-            db.query_i64("SELECT COUNT(*) FROM schema_migrations"),
+            query_i64(&db, "SELECT COUNT(*) FROM schema_migrations"),
             Ok(Some(MIGRATIONS.len() as i64))
         );
     }
@@ -302,20 +300,25 @@ mod tests {
     #[test]
     fn a_failing_migration_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Sqlite::open(&dir.path().join("db.sqlite"));
+        let db = open(&dir.path().join("db.sqlite"));
         // Occupy a name the first migration creates, so it fails part-way.
-        db.execute("CREATE TABLE notifications (x INTEGER)")
-            .unwrap();
+        execute(&db, "CREATE TABLE notifications (x INTEGER)").unwrap();
         assert!(matches!(
             migrate(&db),
             Err(MigrationError::Failed { version: 1, .. })
         ));
         assert_eq!(
-            db.query_i64("SELECT COUNT(*) FROM sqlite_master WHERE name = 'contacts'"),
+            query_i64(
+                &db,
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'contacts'"
+            ),
             Ok(Some(0))
         );
         assert_eq!(
-            db.query_i64("SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'"),
+            query_i64(
+                &db,
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'schema_migrations'"
+            ),
             Ok(Some(0))
         );
     }

@@ -6,14 +6,14 @@
 use std::sync::Arc;
 
 use anyhow::Result;
-use crm_allowed_hosts::{OutboundPattern, default_port};
+use crm_host_allowed_hosts::{OutboundPattern, default_port};
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::capabilities::sqlite::Acknowledgement;
 use crate::trigger_http::{App, Chained};
 
 /// A component's parsed allow-list (the patterns' rules are
-/// `crm-allowed-hosts`', which the notification component checks callback
+/// `crm-host-allowed-hosts`', which the notification component checks callback
 /// URLs with too).
 #[derive(Debug, Default)]
 pub struct AllowedHosts(Vec<OutboundPattern>);

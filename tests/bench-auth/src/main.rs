@@ -6,7 +6,7 @@
 //! on two routes: `/bench/plain` through the shared `serve` with no caller
 //! and no audit, and `/bench/authed` after authenticating the bearer
 //! credential, authorising a purpose-bound `contact.read` and appending one
-//! entry to the audit trail through `crm:audit/trail` (the `audit-core`
+//! entry to the audit trail through `crm:audit/trail` (the `audit-leaf`
 //! leaf, composed as the app's components are); and the same pair for a
 //! request that writes a row anyway (`/bench/write`, `/bench/authed-write`),
 //! whose audit entry shares the write's sync. At each connection count it

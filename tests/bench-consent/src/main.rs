@@ -3,7 +3,7 @@
 //!
 //! Starts `crm-host` (`CRM_HOST_BIN`, else the debug build) on the app's
 //! `spin.toml` plus `guest-consent-probe`, a component importing the
-//! interface composed with the `consent-core` leaf as the app's components
+//! interface composed with the `consent-leaf` as the app's components
 //! are. Seeds consent records, history and do-not-contact entries through
 //! the API, then has the probe time checks with the guest's monotonic clock:
 //! `n` checks in one request (the steady cost of a call: the leaf reads the

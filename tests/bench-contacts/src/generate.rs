@@ -1,4 +1,4 @@
-//! Fills an app database with contacts directly, through `crm-contacts`:
+//! Fills an app database with contacts directly, through `contacts-rules`:
 //! the same validation, normalisation, match keys, search rows, version
 //! rows and outbox events as `contact-intake` writes, run with rusqlite in
 //! large transactions.
@@ -7,9 +7,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use crm_contacts::collection::{FieldProvenance, ProvenanceMap, restamp};
-use crm_contacts::index::index_entries;
-use crm_contacts::store::{Change, Param, VersionMeta, Written};
+use contacts_rules::collection::{FieldProvenance, ProvenanceMap, restamp};
+use contacts_rules::index::index_entries;
+use contacts_rules::store::{Change, Param, VersionMeta, Written};
 use rusqlite::Connection;
 
 use crate::people;
@@ -17,20 +17,6 @@ use crate::people;
 /// The seed of generated contacts (intake uses another).
 pub const SEED: u64 = 1;
 const BATCH: u64 = 20_000;
-
-struct Migrator<'a>(&'a Connection);
-
-impl crm_migrations::SqlExecutor for Migrator<'_> {
-    fn execute(&self, sql: &str) -> Result<(), String> {
-        self.0.execute_batch(sql).map_err(|e| e.to_string())
-    }
-
-    fn query_i64(&self, sql: &str) -> Result<Option<i64>, String> {
-        self.0
-            .query_row(sql, [], |r| r.get(0))
-            .map_err(|e| e.to_string())
-    }
-}
 
 fn value(param: &Param) -> rusqlite::types::Value {
     match param {
@@ -59,7 +45,7 @@ pub fn generate(path: &Path, from: u64, to: u64) -> Result<()> {
     // Bulk load: durability comes from the final checkpoint.
     db.pragma_update(None, "synchronous", "OFF")?;
     db.set_prepared_statement_cache_capacity(256);
-    crm_migrations::migrate(&Migrator(&db)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    crm_migrations::migrate(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
     let today = crm_domain::CalendarDate::parse("2026-11-24").expect("a date");
     let started = Instant::now();
     let mut i = from;
@@ -83,8 +69,8 @@ pub fn generate(path: &Path, from: u64, to: u64) -> Result<()> {
 fn write_one(db: &Connection, n: u64, today: crm_domain::CalendarDate) -> Result<()> {
     let body = people::contact(SEED, n);
     let fields = serde_json::from_value(body)?;
-    let contact =
-        crm_contacts::validate(&fields, today).map_err(|e| anyhow::anyhow!("contact {n}: {e}"))?;
+    let contact = contacts_rules::validate(&fields, today)
+        .map_err(|e| anyhow::anyhow!("contact {n}: {e}"))?;
     let fields = contact.to_fields();
     let id = format!("con_gen{n:025}");
     // Spread over the past five years, in order.
@@ -116,7 +102,7 @@ fn write_one(db: &Connection, n: u64, today: crm_domain::CalendarDate) -> Result
         provenance: &provenance,
         version: 1,
     };
-    for statement in crm_contacts::store::create(&written, &index_entries(&contact), &meta, 0) {
+    for statement in contacts_rules::store::create(&written, &index_entries(&contact), &meta, 0) {
         let params: Vec<_> = statement.params.iter().map(value).collect();
         db.prepare_cached(&statement.sql)?
             .execute(rusqlite::params_from_iter(params))

@@ -320,7 +320,7 @@ mod tests {
             let body = contact(1, i);
             assert_eq!(body, contact(1, i));
             let fields = serde_json::from_value(body.clone()).unwrap();
-            crm_contacts::validate(&fields, today).unwrap_or_else(|e| panic!("{body}: {e}"));
+            contacts_rules::validate(&fields, today).unwrap_or_else(|e| panic!("{body}: {e}"));
         }
     }
 }

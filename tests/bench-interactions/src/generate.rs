@@ -1,7 +1,7 @@
 //! Writes a store straight into a SQLite file, natively, through the app's
 //! own code: the schema from `crm-migrations`, every entry validated and
-//! sealed onto its contact's chain by `crm-interactions`, and written by
-//! `crm-interactions-store`'s row functions, so the host later reads exactly
+//! sealed onto its contact's chain by `interactions-rules`, and written by
+//! `interactions-store`'s row functions, so the host later reads exactly
 //! what it would have written itself.
 
 use std::path::Path;
@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use crm_domain::rfc3339_utc;
-use crm_interactions::values::{ContactId, EntryId, OfficerId};
-use crm_interactions::{ChainTip, EntryBody, NewInteraction, RawInteraction};
-use crm_interactions_store::{create_chain, insert_entry, insert_timeline_row, set_tip};
+use interactions_rules::values::{ContactId, EntryId, OfficerId};
+use interactions_rules::{ChainTip, EntryBody, NewInteraction, RawInteraction};
+use interactions_store::{create_chain, insert_entry, insert_timeline_row, set_tip};
 
 /// The contact the benchmark appends to and pages through.
 pub const BIG_CONTACT: &str = "con_benchmark_big";
@@ -107,20 +107,6 @@ const FIRST_MS: i64 = 1_451_606_400_000;
 const LAST_MS: i64 = 1_793_491_200_000;
 const DAY_MS: i64 = 86_400_000;
 
-struct Migrator<'a>(&'a rusqlite::Connection);
-
-impl crm_migrations::SqlExecutor for Migrator<'_> {
-    fn execute(&self, sql: &str) -> Result<(), String> {
-        self.0.execute_batch(sql).map_err(|e| e.to_string())
-    }
-
-    fn query_i64(&self, sql: &str) -> Result<Option<i64>, String> {
-        self.0
-            .query_row(sql, [], |r| r.get(0))
-            .map_err(|e| e.to_string())
-    }
-}
-
 /// Entries committed per transaction.
 const BATCH: u64 = 50_000;
 
@@ -139,7 +125,7 @@ pub fn generate(db_file: &Path, plan: &Plan) -> Result<()> {
     db.execute_batch(
         "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -3000000; PRAGMA temp_store = MEMORY;",
     )?;
-    crm_migrations::migrate(&Migrator(&db)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    crm_migrations::migrate(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
 
     let started = Instant::now();
     let mut rng = Rng(0x5eed);
@@ -167,7 +153,7 @@ pub fn generate(db_file: &Path, plan: &Plan) -> Result<()> {
             let recorded_by =
                 OfficerId::parse(&format!("staff:officer-{}", rng.below(500))).map_err(invalid)?;
             let id = EntryId::parse(&rng.hex_id("int")).map_err(invalid)?;
-            let entry = crm_interactions::append_interaction(&tip, id, recorded_by, new)?;
+            let entry = interactions_rules::append_interaction(&tip, id, recorded_by, new)?;
             let EntryBody::Interaction { facts, .. } = &entry.body else {
                 unreachable!("an interaction was sealed")
             };

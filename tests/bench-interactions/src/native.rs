@@ -8,8 +8,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use crm_interactions::values::{EntryId, OfficerId};
-use crm_interactions::{
+use interactions_rules::values::{EntryId, OfficerId};
+use interactions_rules::{
     CursorCodec, NewInteraction, RawInteraction, RawTimelineQuery, TimelineQuery,
 };
 
@@ -55,10 +55,10 @@ pub fn measure(db_file: &Path, count: usize) -> Result<()> {
     };
     // Cursors at every depth, from a walk.
     let mut cursors = Vec::new();
-    let mut page = crm_interactions_store::timeline(&db, &query(None)?, &[])?;
+    let mut page = interactions_store::timeline(&db, &query(None)?, &[])?;
     while let Some(after) = page.next_after {
         let cursor = codec.encode(after, &query(None)?.filter);
-        page = crm_interactions_store::timeline(&db, &query(Some(cursor.clone()))?, &[])?;
+        page = interactions_store::timeline(&db, &query(Some(cursor.clone()))?, &[])?;
         cursors.push(cursor);
     }
     println!("| operation | count | p50 ms | p90 ms | p99 ms |\n|---|---|---|---|---|");
@@ -66,7 +66,7 @@ pub fn measure(db_file: &Path, count: usize) -> Result<()> {
     for _ in 0..count {
         let begun = Instant::now();
         let db = open(db_file)?;
-        crm_interactions_store::timeline(&db, &query(None)?, &[])?;
+        interactions_store::timeline(&db, &query(None)?, &[])?;
         took.push(begun.elapsed());
     }
     percentiles("first page of 50", std::mem::take(&mut took));
@@ -74,7 +74,7 @@ pub fn measure(db_file: &Path, count: usize) -> Result<()> {
         let cursor = cursors[(n * 7919) % cursors.len()].clone();
         let begun = Instant::now();
         let db = open(db_file)?;
-        crm_interactions_store::timeline(&db, &query(Some(cursor))?, &[])?;
+        interactions_store::timeline(&db, &query(Some(cursor))?, &[])?;
         took.push(begun.elapsed());
     }
     percentiles("page of 50 at any depth", std::mem::take(&mut took));
@@ -97,7 +97,7 @@ pub fn measure(db_file: &Path, count: usize) -> Result<()> {
         let by = OfficerId::parse("staff:bench").map_err(|e| anyhow::anyhow!(e.0))?;
         let begun = Instant::now();
         let db = open(db_file)?;
-        crm_interactions_store::append_interaction(&db, id, by, new)?;
+        interactions_store::append_interaction(&db, id, by, new)?;
         took.push(begun.elapsed());
     }
     percentiles("append", took);

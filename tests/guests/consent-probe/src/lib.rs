@@ -1,5 +1,5 @@
 //! `guest-consent-probe`: another component's view of the consent leaf. It
-//! imports `crm:consent/decisions` and, composed with `consent-core` the way
+//! imports `crm:consent/decisions` and, composed with `consent-leaf` the way
 //! the app's components are, answers:
 //!
 //! | route | parameters | answer |

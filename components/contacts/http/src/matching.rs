@@ -1,0 +1,110 @@
+//! "Tell us once": the stored contacts a contact may already be. Candidates
+//! come from the match-key index only (a bounded number per key), and each
+//! is scored with `contacts-matching`.
+
+use contacts_matching::MatchCandidate;
+use contacts_rules::Contact;
+use contacts_rules::index::IndexEntries;
+use crm_component_support::{Action, Ctx, Outcome, Target};
+use crm_http::Problem;
+use serde_json::{Value, json};
+use spin_sdk::sqlite::Connection;
+
+use crate::db;
+use crate::records::{Stored, today};
+
+pub struct Candidate {
+    pub stored: Stored,
+    pub found: MatchCandidate,
+}
+
+/// Candidates for `contact` (filed under `index`), best first, leaving out
+/// `exclude`.
+pub fn candidates(
+    db: &Connection,
+    contact: &Contact,
+    index: &IndexEntries,
+    exclude: &[&str],
+) -> Result<Vec<Candidate>, Problem> {
+    if index.keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = db::run(db, &contacts_rules::store::select_candidates(&index.keys))?;
+    let profile = contact.match_profile();
+    let today = today();
+    let mut found = Vec::new();
+    for row in &rows.rows {
+        let stored = Stored::from_row(&row.values)?;
+        if exclude.contains(&stored.id.as_str()) {
+            continue;
+        }
+        // A stored record that no longer validates cannot be compared.
+        let Ok(existing) = contacts_rules::validate(&stored.fields, today) else {
+            continue;
+        };
+        if let Some(candidate) = contacts_matching::score(&profile, &existing.match_profile()) {
+            found.push(Candidate {
+                stored,
+                found: candidate,
+            });
+        }
+    }
+    found.sort_by(|a, b| {
+        b.found
+            .score
+            .total_cmp(&a.found.score)
+            .then_with(|| a.stored.id.cmp(&b.stored.id))
+    });
+    Ok(found)
+}
+
+/// The candidates as a caller sees them: ids, scores and reasons, and the
+/// display name and archetype for callers who may search contacts.
+pub fn shown(ctx: &Ctx, candidates: &[Candidate]) -> Value {
+    let named = ctx.holds(Action::ContactSearch, Target::General);
+    let shown = candidates
+        .iter()
+        .map(|c| {
+            let mut item = json!({
+                "contact_id": c.stored.id,
+                "score": c.found.score,
+                "reasons": c.found.reasons,
+            });
+            if named {
+                item["display_name"] = json!(c.stored.fields.display_name);
+                item["archetype"] = json!(c.stored.fields.archetype);
+            }
+            item
+        })
+        .collect();
+    Value::Array(shown)
+}
+
+/// Records each candidate shown in the audit trail (never inside a
+/// transaction: the trail writes on its own connection).
+pub fn record_shown<'a>(
+    ctx: &Ctx,
+    candidates: impl IntoIterator<Item = &'a Candidate>,
+) -> Result<(), Problem> {
+    let records: Vec<_> = candidates
+        .into_iter()
+        .map(|c| {
+            (
+                format!("contact/{}", c.stored.id),
+                Some(c.stored.id.clone()),
+            )
+        })
+        .collect();
+    ctx.record_many(
+        Action::ContactSearch,
+        &records,
+        Outcome::Allowed,
+        Some("match-candidate"),
+    )
+}
+
+/// [`shown`], recorded.
+pub fn disclose(ctx: &Ctx, candidates: &[Candidate]) -> Result<Value, Problem> {
+    record_shown(ctx, candidates)?;
+    Ok(shown(ctx, candidates))
+}

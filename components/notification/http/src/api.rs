@@ -1,0 +1,255 @@
+//! The CRM's own notification routes: send, read one, and a citizen's
+//! portal inbox.
+
+use crm_component_support::audit::Outcome;
+use crm_component_support::{Action, Ctx, FieldError, Target, created, json, json_body, now_ms};
+use crm_domain::rfc3339_utc;
+use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
+use crm_templates::TemplateType;
+use notification_rules::KeyType;
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+use sha2::{Digest, Sha256};
+use spin_sdk::http::{Request, Response};
+use spin_sdk::sqlite::Value;
+
+use crate::actor::Actor;
+use crate::delivery;
+use crate::send::{self, Recipient, SendError, SendRequest, Sender};
+use crate::store::{self, Message};
+use crate::templates::render_problem;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendBody {
+    template_id: Option<String>,
+    #[serde(default)]
+    template_ids: Vec<String>,
+    contact_id: Option<String>,
+    email_address: Option<String>,
+    phone_number: Option<String>,
+    #[serde(default)]
+    personalisation: Json,
+    reference: Option<String>,
+    scheduled_for: Option<String>,
+}
+
+/// The CRM's view of a message.
+pub fn view(message: &Message) -> Json {
+    let recipient = if message.channel == TemplateType::Letter {
+        json!(message.address_lines())
+    } else {
+        json!(message.recipient)
+    };
+    json!({
+        "id": message.id,
+        "status": message.status.as_str(),
+        "channel": message.channel.as_str(),
+        "template": {"id": message.template_id, "version": message.template_version},
+        "purpose": message.purpose,
+        "contact_id": message.contact_id,
+        "recipient": recipient,
+        "subject": message.subject,
+        "body": message.body,
+        "reference": message.reference,
+        "consent_id": message.consent_id,
+        "created_by": message.sender_role,
+        "created_at": rfc3339_utc(message.created_at),
+        "scheduled_for": message.scheduled_for.map(rfc3339_utc),
+        "sent_at": message.sent_at.map(rfc3339_utc),
+        "completed_at": message.completed_at.map(rfc3339_utc),
+        "attempts": message.attempts,
+        "next_attempt_at": message.next_attempt_at.filter(|_| !message.status.is_final()).map(rfc3339_utc),
+        "provider": message.provider,
+        "failure_reason": message.failure_reason,
+        "interaction_id": message.interaction_id,
+    })
+}
+
+fn to_problem(error: SendError) -> Problem {
+    let detail = error.to_string();
+    match error {
+        SendError::TemplateNotFound => {
+            Problem::validation(vec![FieldError::new("template_id", "no such template")])
+        }
+        SendError::WrongType { .. } => {
+            Problem::validation(vec![FieldError::new("template_id", detail)])
+        }
+        SendError::ContactNotFound(_) => {
+            Problem::validation(vec![FieldError::new("contact_id", "no such contact")])
+        }
+        SendError::NoAddress(_) => Problem::refused("no-address", detail),
+        // The contact's record, not the request, holds the address.
+        SendError::ContactAddress { .. } => {
+            Problem::validation(vec![FieldError::new("contact_id", detail)])
+        }
+        SendError::Invalid { field, reason } => {
+            Problem::validation(vec![FieldError::new(&field, reason)])
+        }
+        SendError::Render(render) => render_problem(render),
+        SendError::TeamRecipient | SendError::TeamLetter => Problem::refused("team-key", detail),
+        SendError::ConsentRefused { .. } => Problem::refused("consent-refused", detail),
+        SendError::RateLimited {
+            retry_after_secs, ..
+        } => Problem::too_many_requests("rate-limited", detail, retry_after_secs),
+        SendError::DailyLimit {
+            retry_after_secs, ..
+        } => Problem::too_many_requests("daily-limit", detail, retry_after_secs),
+        SendError::IdempotencyConflict => Problem::conflict("idempotency-key-reused", detail),
+        SendError::Internal(problem) => problem,
+    }
+}
+
+/// `POST /api/notifications`: to a contact (the address from their record,
+/// the template for their preferred channel among `template_ids`) or to a
+/// raw address; `Idempotency-Key` makes a retry return the first message.
+pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
+    let body: SendBody = json_body(req)?;
+    let target = body
+        .contact_id
+        .as_deref()
+        .map_or(Target::General, Target::Contact);
+    // The allowed entry names the message this request makes.
+    let id = uuid::Uuid::new_v4().to_string();
+    ctx.require(
+        Action::NotificationSend,
+        target,
+        &format!("notification/{id}"),
+    )?;
+    let mut template_ids = body.template_ids;
+    if let Some(id) = body.template_id {
+        template_ids.insert(0, id);
+    }
+    let recipients = [
+        body.contact_id.map(Recipient::Contact),
+        body.email_address.map(Recipient::Email),
+        body.phone_number.map(Recipient::Phone),
+    ];
+    let mut recipients: Vec<Recipient> = recipients.into_iter().flatten().collect();
+    let mut errors = Vec::new();
+    if template_ids.is_empty() {
+        errors.push(FieldError::new("template_id", "is required"));
+    }
+    if template_ids.len() > 4 {
+        errors.push(FieldError::new(
+            "template_ids",
+            "at most one template per channel",
+        ));
+    }
+    if recipients.len() > 1 {
+        errors.push(FieldError::new(
+            "contact_id",
+            "name one recipient: contact_id, email_address or phone_number",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let recipient = recipients.pop().unwrap_or(Recipient::Address);
+    let actor = Actor::of(ctx);
+    let sender = Sender {
+        actor: actor.clone(),
+        sender: "crm".into(),
+        service_id: None,
+        api_key_id: None,
+        key_type: KeyType::Live,
+        created_by_name: Some(actor.id.clone()),
+        guest_list: Vec::new(),
+    };
+    let idempotency_key = req
+        .header(IDEMPOTENCY_KEY_HEADER)
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    let request = SendRequest {
+        id,
+        template_ids,
+        recipient,
+        personalisation: body.personalisation,
+        reference: body.reference,
+        scheduled_for: body.scheduled_for,
+        // Keys are the caller's own: another caller's key is another key.
+        idempotency_key: idempotency_key.map(|k| format!("{}:{k}", actor.id)),
+        request_hash: format!("{:x}", Sha256::digest(req.body())),
+        channel: None,
+    };
+    let db = ctx.db()?;
+    let sent = send::send(db, &sender, request, now_ms()).map_err(|error| {
+        // A consent refusal was recorded as a denial where it was made.
+        if matches!(error, SendError::ConsentRefused { .. }) {
+            ctx.outcome_recorded();
+        }
+        to_problem(error)
+    })?;
+    let mut message = sent.message;
+    if sent.replayed {
+        actor.record(
+            "notification.send",
+            &format!("notification/{}", message.id),
+            message.contact_id.as_deref(),
+            Outcome::Allowed,
+            Some("idempotent-replay"),
+        )?;
+    } else if message.scheduled_for.is_none() {
+        message = delivery::deliver(db, &actor, vec![message.clone()])?
+            .pop()
+            .unwrap_or(message);
+    }
+    let mut response = created(
+        &format!("/api/notifications/{}", message.id),
+        &view(&message),
+    );
+    if sent.replayed {
+        response.set_header(IDEMPOTENT_REPLAYED_HEADER, "true");
+    }
+    Ok(response)
+}
+
+/// `GET /api/notifications/{id}`, with its status history.
+pub fn read(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
+    let found = store::load(ctx.db()?, id)?;
+    let resource = format!("notification/{id}");
+    let target = found
+        .as_ref()
+        .and_then(|m| m.contact_id.as_deref())
+        .map_or(Target::General, Target::Contact);
+    ctx.require(Action::NotificationRead, target, &resource)?;
+    let message = found.ok_or_else(|| Problem::not_found(format!("no {resource}")))?;
+    let mut body = view(&message);
+    body["events"] = json!(store::events(ctx.db()?, id)?);
+    Ok(json(200, &body))
+}
+
+/// `GET /api/notifications/inbox`: a citizen's portal messages, newest
+/// first.
+pub fn inbox(ctx: &mut Ctx) -> Result<Response, Problem> {
+    let Some(contact) = ctx.own_contact().map(str::to_string) else {
+        ctx.require(Action::InboxRead, Target::General, "inbox")?;
+        return Err(Problem::forbidden(
+            "only a citizen linked to a contact has an inbox",
+        ));
+    };
+    ctx.require(
+        Action::InboxRead,
+        Target::Contact(&contact),
+        &format!("contact/{contact}/inbox"),
+    )?;
+    let messages = store::load_where(
+        ctx.db()?,
+        "channel = 'portal' AND contact_id = ? AND status = 'delivered' ORDER BY sent_at DESC, id DESC LIMIT 200",
+        &[Value::Text(contact)],
+    )?;
+    let items: Vec<Json> = messages
+        .iter()
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "subject": m.subject,
+                "body": m.body,
+                "html": m.html,
+                "reference": m.reference,
+                "sent_at": m.sent_at.map(rfc3339_utc),
+            })
+        })
+        .collect();
+    Ok(json(200, &json!({ "messages": items })))
+}

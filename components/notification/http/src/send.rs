@@ -1,0 +1,538 @@
+//! Accepting a message, the same for both APIs: rate limit, idempotent
+//! replay, template and recipient, rendering, key-type rules, the consent
+//! check, then one transaction that counts it against the daily limit and
+//! enqueues it (with its idempotency key, so a retried send never makes a
+//! second message).
+//!
+//! Raw-address sends (Notify style, no contact id) have no contact whose
+//! consent could be recorded. They are checked as a recipient with no
+//! records: the consent leaf is asked about the pseudo-contact
+//! `recipient:<first 32 hex of SHA-256("<channel>:<address>")>`, so they
+//! pass only for purposes that do not rest on consent (service messages
+//! such as status updates), never for consent-based ones (newsletters,
+//! surveys), and an address-keyed suppression recorded under that id
+//! applies to them.
+
+use crm_component_support::audit::Outcome;
+use crm_component_support::{now_ms, query};
+use crm_domain::{Email, PhoneE164};
+use crm_http::Problem;
+use crm_templates::{
+    AddressError, Personalisation, PostalAddress, RenderError, Rendered, TemplateType,
+    Value as PValue,
+};
+use notification_rules::{
+    KeyType, NotificationStatus, Recipient as SimRecipient, ScheduleError, check_schedule,
+    is_simulated_recipient, test_key_outcome,
+};
+use serde_json::Value as Json;
+use sha2::{Digest, Sha256};
+use spin_sdk::sqlite::Connection;
+
+use crate::actor::Actor;
+use crate::crm::contacts::directory::{self, Reach};
+use crate::store::{self, Message};
+use crate::templates::{self, StoredTemplate};
+use crate::{config, limits, wit_channel};
+
+/// Who is sending, and under which rules.
+pub struct Sender {
+    pub actor: Actor,
+    /// The idempotency and rate-limit scope: `service:<id>` for a Notify
+    /// service, `crm` for the CRM's own authenticated callers. Within it,
+    /// idempotency keys are scoped further by the caller: the CRM route
+    /// prefixes the actor id, `/v2` the key type.
+    pub sender: String,
+    pub service_id: Option<String>,
+    pub api_key_id: Option<String>,
+    /// `Live` for the CRM's own callers.
+    pub key_type: KeyType,
+    pub created_by_name: Option<String>,
+    /// Who a team key may send to.
+    pub guest_list: Vec<String>,
+}
+
+/// Who a message is for.
+pub enum Recipient {
+    /// A contact: the address comes from the contact record.
+    Contact(String),
+    Email(String),
+    Phone(String),
+    /// A letter whose address is in the personalisation
+    /// (`address_line_1`…).
+    Address,
+}
+
+pub struct SendRequest {
+    /// The new message's id (named in the caller's audit entry).
+    pub id: String,
+    /// One template, or several of different types (CRM API): the one for
+    /// the contact's preferred channel is used.
+    pub template_ids: Vec<String>,
+    pub recipient: Recipient,
+    pub personalisation: Json,
+    pub reference: Option<String>,
+    pub scheduled_for: Option<String>,
+    pub idempotency_key: Option<String>,
+    /// SHA-256 of what was asked, so a key reused for another request is
+    /// refused rather than answered with the wrong message.
+    pub request_hash: String,
+    /// The channel a Notify endpoint sends on.
+    pub channel: Option<TemplateType>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("Template not found")]
+    TemplateNotFound,
+    #[error("{template} template is not suitable for {wanted} notification")]
+    WrongType {
+        template: TemplateType,
+        wanted: TemplateType,
+    },
+    #[error("no contact {0}")]
+    ContactNotFound(String),
+    #[error("the contact has no {0} address")]
+    NoAddress(TemplateType),
+    /// The contact's postal address, with the addressee's name, is not one
+    /// a letter can be sent to.
+    #[error("{}", contact_address_detail(*lines, error))]
+    ContactAddress { lines: usize, error: AddressError },
+    #[error("{field} {reason}")]
+    Invalid { field: String, reason: String },
+    #[error(transparent)]
+    Render(RenderError),
+    #[error("Can't send to this recipient using a team-only API key")]
+    TeamRecipient,
+    #[error("Cannot send letters with a team api key")]
+    TeamLetter,
+    #[error("not permitted to contact this recipient for `{purpose}` by {channel}: {reason}")]
+    ConsentRefused {
+        purpose: String,
+        channel: TemplateType,
+        reason: String,
+    },
+    #[error("rate limit exceeded")]
+    RateLimited {
+        per_minute: u32,
+        key_type: KeyType,
+        retry_after_secs: u64,
+    },
+    #[error("Exceeded send limits ({channel}: {limit}) for today")]
+    DailyLimit {
+        channel: TemplateType,
+        limit: u64,
+        retry_after_secs: u64,
+    },
+    #[error("Idempotency-Key was already used for a different request")]
+    IdempotencyConflict,
+    #[error("{}", .0.detail)]
+    Internal(Problem),
+}
+
+impl From<Problem> for SendError {
+    fn from(problem: Problem) -> Self {
+        Self::Internal(problem)
+    }
+}
+
+fn contact_address_detail(lines: usize, error: &AddressError) -> String {
+    let problem = match error {
+        AddressError::TooManyLines => format!(
+            "with the addressee's name it has {lines} lines, and a letter's address may have at most {}",
+            PostalAddress::MAX_LINES
+        ),
+        error => error.to_string(),
+    };
+    format!("the contact's postal address cannot be used for a letter: {problem}")
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> SendError {
+    SendError::Invalid {
+        field: field.to_string(),
+        reason: reason.into(),
+    }
+}
+
+pub struct Sent {
+    pub message: Message,
+    /// The answer to an earlier request with the same idempotency key.
+    pub replayed: bool,
+}
+
+/// How long a sending request or a dispatch holds a message it is handing
+/// over, before another dispatch may try it: the provider timeout and a
+/// margin.
+pub fn claim_ms() -> Result<i64, Problem> {
+    Ok(config::provider_timeout_ms()? as i64 + 60_000)
+}
+
+/// Accepts a message. It is enqueued `created`, held by this request for
+/// its immediate attempt unless it is scheduled.
+pub fn send(
+    db: &Connection,
+    sender: &Sender,
+    req: SendRequest,
+    now: i64,
+) -> Result<Sent, SendError> {
+    limits::take_token(sender, now)?;
+    if let Some(key) = &req.idempotency_key
+        && let Some(existing) = store::by_idempotency_key(db, &sender.sender, key)?
+    {
+        return replay(existing, &req.request_hash);
+    }
+    let scheduled_for = req
+        .scheduled_for
+        .as_deref()
+        .map(|raw| check_schedule(raw, now))
+        .transpose()
+        .map_err(|e: ScheduleError| invalid("scheduled_for", e.reason()))?;
+    let reach = match &req.recipient {
+        Recipient::Contact(id) => Some(
+            directory::lookup(&sender.actor.context(), id)
+                .map_err(Problem::unavailable)?
+                .ok_or_else(|| SendError::ContactNotFound(id.clone()))?,
+        ),
+        _ => None,
+    };
+    let template = choose_template(db, &req.template_ids, reach.as_ref(), req.channel)?;
+    let channel = template.kind;
+    let mut personalisation = Personalisation::from_json(&req.personalisation)
+        .map_err(|e| invalid("personalisation", e.to_string()))?;
+    let (contact_id, address) = address(
+        &req.recipient,
+        reach.as_ref(),
+        channel,
+        &mut personalisation,
+    )?;
+    if sender.key_type == KeyType::Team {
+        check_team_recipient(sender, channel, address.as_deref())?;
+    }
+    let parsed = template.parsed()?;
+    let (subject, body, html, recipient) =
+        match parsed.render(&personalisation).map_err(SendError::Render)? {
+            Rendered::Sms(sms) => (None, sms.body, None, address.unwrap_or_default()),
+            Rendered::Email(m) | Rendered::Portal(m) => (
+                Some(m.subject),
+                m.text,
+                Some(m.html),
+                address.unwrap_or_default(),
+            ),
+            Rendered::Letter(letter) => (
+                Some(letter.content.subject),
+                letter.content.text,
+                Some(letter.content.html),
+                serde_json::to_string(letter.address.lines()).expect("strings serialise"),
+            ),
+        };
+    let consent_id = check_consent(sender, contact_id.as_deref(), &template, &recipient)?;
+    let message = Message {
+        id: req.id,
+        channel,
+        template_id: template.id.clone(),
+        template_version: template.version,
+        purpose: template.purpose.clone(),
+        contact_id,
+        recipient,
+        subject,
+        body,
+        html,
+        reference: req.reference,
+        status: NotificationStatus::Created,
+        consent_id,
+        sender: sender.sender.clone(),
+        sender_role: sender.actor.role.clone(),
+        service_id: sender.service_id.clone(),
+        api_key_id: sender.api_key_id.clone(),
+        key_type: Some(sender.key_type.as_str().to_string()),
+        created_by_name: sender.created_by_name.clone(),
+        idempotency_key: req.idempotency_key,
+        request_hash: Some(req.request_hash),
+        scheduled_for,
+        next_attempt_at: Some(scheduled_for.unwrap_or(now + claim_ms()?)),
+        attempts: 0,
+        provider: None,
+        provider_reference: None,
+        failure_reason: None,
+        created_at: now,
+        sent_at: None,
+        completed_at: None,
+        updated_at: now,
+        interaction_id: None,
+    };
+    let enqueued = in_transaction(db, |db| {
+        limits::count_daily(db, sender, channel, now)?;
+        message.insert(db)?;
+        Ok(())
+    });
+    match enqueued {
+        Ok(()) => Ok(Sent {
+            message,
+            replayed: false,
+        }),
+        // Another request with the same key may have won the race (the
+        // key's unique index refused this insert): answer with its message.
+        Err(SendError::Internal(p)) if message.idempotency_key.is_some() => {
+            let key = message.idempotency_key.as_deref().unwrap_or_default();
+            match store::by_idempotency_key(db, &sender.sender, key)? {
+                Some(existing) => replay(
+                    existing,
+                    message.request_hash.as_deref().unwrap_or_default(),
+                ),
+                None => Err(SendError::Internal(p)),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn replay(existing: Message, request_hash: &str) -> Result<Sent, SendError> {
+    if existing.request_hash.as_deref() == Some(request_hash) {
+        Ok(Sent {
+            message: existing,
+            replayed: true,
+        })
+    } else {
+        Err(SendError::IdempotencyConflict)
+    }
+}
+
+/// Runs `f` in a `BEGIN IMMEDIATE` transaction: all or nothing.
+pub fn in_transaction<T, E: From<Problem>>(
+    db: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, E>,
+) -> Result<T, E> {
+    query(db, "BEGIN IMMEDIATE", &[])?;
+    match f(db) {
+        Ok(value) => {
+            query(db, "COMMIT", &[])?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = db.execute("ROLLBACK", &[]);
+            Err(e)
+        }
+    }
+}
+
+fn channel_of(channel: crate::crm::types::types::Channel) -> Option<TemplateType> {
+    use crate::crm::types::types::Channel;
+    match channel {
+        Channel::Email => Some(TemplateType::Email),
+        Channel::Sms => Some(TemplateType::Sms),
+        Channel::Letter => Some(TemplateType::Letter),
+        Channel::Portal => Some(TemplateType::Portal),
+        _ => None,
+    }
+}
+
+fn reachable(reach: &Reach, channel: TemplateType) -> bool {
+    match channel {
+        TemplateType::Email => !reach.emails.is_empty(),
+        TemplateType::Sms => !reach.phones.is_empty(),
+        TemplateType::Letter => !reach.postal_address.is_empty(),
+        TemplateType::Portal => true,
+    }
+}
+
+/// The template to send: the only one named, or among several the one for
+/// the contact's preferred channel, else the first the contact can be
+/// reached by.
+fn choose_template(
+    db: &Connection,
+    ids: &[String],
+    reach: Option<&Reach>,
+    channel: Option<TemplateType>,
+) -> Result<StoredTemplate, SendError> {
+    let mut found = Vec::new();
+    for id in ids {
+        found.push(templates::load(db, id, None)?.ok_or(SendError::TemplateNotFound)?);
+    }
+    let preferred = reach.and_then(|r| r.preferred_channel).and_then(channel_of);
+    let index = match reach {
+        Some(reach) if found.len() > 1 => found
+            .iter()
+            .position(|t| Some(t.kind) == preferred)
+            .or_else(|| found.iter().position(|t| reachable(reach, t.kind)))
+            .unwrap_or(0),
+        _ => 0,
+    };
+    if index >= found.len() {
+        return Err(SendError::TemplateNotFound);
+    }
+    let template = found.swap_remove(index);
+    match channel {
+        Some(wanted) if wanted != template.kind => Err(SendError::WrongType {
+            template: template.kind,
+            wanted,
+        }),
+        _ => Ok(template),
+    }
+}
+
+/// The contact (if any) and the address to send to; for a letter to a
+/// contact, the addressee and their postal address go into the
+/// personalisation.
+fn address(
+    recipient: &Recipient,
+    reach: Option<&Reach>,
+    channel: TemplateType,
+    personalisation: &mut Personalisation,
+) -> Result<(Option<String>, Option<String>), SendError> {
+    match (recipient, reach) {
+        (Recipient::Contact(_), Some(reach)) => {
+            let address = match channel {
+                TemplateType::Email => reach.emails.first().cloned(),
+                TemplateType::Sms => reach.phones.first().cloned(),
+                TemplateType::Portal => Some(reach.contact_id.clone()),
+                TemplateType::Letter if reach.postal_address.is_empty() => None,
+                TemplateType::Letter => {
+                    let lines = letter_address(reach)?;
+                    // Every address key is set, so that none the caller
+                    // sent is mixed into the address on record.
+                    for n in 1..=PostalAddress::MAX_LINES {
+                        let line = lines.get(n - 1).cloned().unwrap_or_default();
+                        personalisation.insert(&format!("address_line_{n}"), PValue::Text(line));
+                    }
+                    personalisation.insert("postcode", PValue::Text(String::new()));
+                    Some(String::new())
+                }
+            };
+            let address = address.ok_or(SendError::NoAddress(channel))?;
+            Ok((Some(reach.contact_id.clone()), Some(address)))
+        }
+        (Recipient::Email(raw), _) if channel == TemplateType::Email => Email::parse(raw)
+            .map(|e| (None, Some(e.as_str().to_string())))
+            .map_err(|e| invalid("email_address", e.0)),
+        (Recipient::Phone(raw), _) if channel == TemplateType::Sms => Ok((None, Some(phone(raw)?))),
+        (Recipient::Address, _) if channel == TemplateType::Letter => Ok((None, None)),
+        (_, _) if channel == TemplateType::Portal => Err(invalid(
+            "contact_id",
+            "is required: portal messages go to a contact's inbox",
+        )),
+        _ => Err(invalid(
+            "recipient",
+            format!("a {channel} template needs {}", recipient_field(channel)),
+        )),
+    }
+}
+
+/// A letter's address for a contact: the addressee (their display name),
+/// as on any letter, then the postal address lines on record, whitespace
+/// collapsed as in a personalised address. Checked here, so that an address
+/// the record cannot make is refused naming the contact's address, not a
+/// personalisation field the caller never sent.
+fn letter_address(reach: &Reach) -> Result<Vec<String>, SendError> {
+    let lines: Vec<String> = std::iter::once(&reach.display_name)
+        .chain(&reach.postal_address)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect();
+    let count = lines.len();
+    PostalAddress::from_lines(lines)
+        .map(|address| address.lines().to_vec())
+        .map_err(|error| SendError::ContactAddress {
+            lines: count,
+            error,
+        })
+}
+
+fn recipient_field(channel: TemplateType) -> &'static str {
+    match channel {
+        TemplateType::Email => "email_address",
+        TemplateType::Sms => "phone_number",
+        TemplateType::Letter => "personalisation address_line_1…",
+        TemplateType::Portal => "contact_id",
+    }
+}
+
+/// A phone number as stored: E.164, except Notify's simulator numbers,
+/// which are UK numbers kept as given so that test keys recognise them.
+fn phone(raw: &str) -> Result<String, SendError> {
+    let simulated = is_simulated_recipient(SimRecipient::Phone(raw))
+        || test_key_outcome(SimRecipient::Phone(raw)) != NotificationStatus::Delivered;
+    if simulated {
+        return Ok(raw.trim().to_string());
+    }
+    PhoneE164::parse(raw)
+        .map(|p| p.as_str().to_string())
+        .map_err(|e| invalid("phone_number", e.0))
+}
+
+fn check_team_recipient(
+    sender: &Sender,
+    channel: TemplateType,
+    address: Option<&str>,
+) -> Result<(), SendError> {
+    if channel == TemplateType::Letter {
+        return Err(SendError::TeamLetter);
+    }
+    let address = address.unwrap_or_default().to_lowercase();
+    if sender.guest_list.contains(&address) {
+        Ok(())
+    } else {
+        Err(SendError::TeamRecipient)
+    }
+}
+
+/// The pseudo-contact a raw address is checked as (see the module notes).
+pub fn pseudo_contact(channel: TemplateType, address: &str) -> String {
+    let digest = Sha256::digest(format!("{channel}:{}", address.trim().to_lowercase()));
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("recipient:{hex}")
+}
+
+/// Asks the consent leaf; a refusal is audited and answered with the
+/// reason.
+fn check_consent(
+    sender: &Sender,
+    contact_id: Option<&str>,
+    template: &StoredTemplate,
+    recipient: &str,
+) -> Result<Option<String>, SendError> {
+    let subject =
+        contact_id.map_or_else(|| pseudo_contact(template.kind, recipient), str::to_string);
+    // Asked as of now, not as of the request's start: a withdrawal recorded
+    // since then (dated after that start) must refuse the send.
+    let decision = crate::crm::consent::decisions::check(
+        &subject,
+        &template.purpose,
+        wit_channel(template.kind),
+        now_ms(),
+    )
+    .map_err(|e| Problem::unavailable(format!("the consent check failed: {e}")))?;
+    if decision.permitted {
+        return Ok(decision.consent_id);
+    }
+    sender.actor.record(
+        "notification.send",
+        &format!("template/{}", template.id),
+        contact_id,
+        Outcome::Denied,
+        Some(&format!("consent-refused:{}", decision.reason)),
+    )?;
+    Err(SendError::ConsentRefused {
+        purpose: template.purpose.clone(),
+        channel: template.kind,
+        reason: decision.reason,
+    })
+}
+
+/// Re-asks consent for a queued message at dispatch time: the reason it
+/// may no longer be sent, if any. Asked as of the moment of asking: a
+/// dispatch run's start can be seconds old, and the check ignores
+/// withdrawals dated after the time it is given.
+pub fn consent_withdrawn(message: &Message) -> Result<Option<String>, Problem> {
+    let subject = message
+        .contact_id
+        .clone()
+        .unwrap_or_else(|| pseudo_contact(message.channel, &message.recipient));
+    let decision = crate::crm::consent::decisions::check(
+        &subject,
+        &message.purpose,
+        wit_channel(message.channel),
+        now_ms(),
+    )
+    .map_err(|e| Problem::unavailable(format!("the consent check failed: {e}")))?;
+    Ok((!decision.permitted).then_some(decision.reason))
+}

@@ -1,0 +1,717 @@
+//! The GOV.UK Notify v2 API (`/v2/...`): Notify's authentication (a bearer
+//! JWT, HS256 with one of the service's API key secrets, `iss` the service
+//! id, `iat` within 30 s), field names, statuses and error bodies, so a
+//! client written for Notify works by changing its base URL and key.
+//!
+//! These routes are public in the route table: they check their own
+//! credential, then record each action in the audit trail as the key
+//! (`notify-key:<id>`, role `service`). Portal templates are the CRM's own
+//! and do not appear here.
+
+use crm_component_support::audit::Outcome;
+use crm_component_support::{Db, now_ms, query_param};
+use crm_domain::rfc3339_utc;
+use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
+use crm_templates::{Personalisation, TemplateType};
+use notification_rules::{
+    AuthError, ErrorEntry, KeyType, NotificationStatus, NotifyError, ServiceId, bearer_token,
+    token_issuer, verify_notify_jwt,
+};
+use serde_json::{Map, Value as Json, json};
+use sha2::{Digest, Sha256};
+use spin_sdk::http::{Request, Response};
+use spin_sdk::sqlite::{Connection, Value};
+
+use crate::actor::Actor;
+use crate::send::{self, Recipient, SendError, SendRequest, Sender};
+use crate::services::{self, StoredKey};
+use crate::store::{self, Message};
+use crate::templates::{self, StoredTemplate};
+use crate::{config, delivery};
+
+/// An authenticated `/v2` caller.
+struct Caller {
+    service_id: ServiceId,
+    key: StoredKey,
+    actor: Actor,
+}
+
+fn notify_response(error: &NotifyError) -> Response {
+    Response::builder()
+        .status(error.status_code)
+        .header("content-type", "application/json")
+        .body(error.to_json())
+        .build()
+}
+
+fn ok(status: u16, body: &Json) -> Response {
+    crm_component_support::json(status, body)
+}
+
+fn internal(problem: &Problem) -> NotifyError {
+    NotifyError {
+        status_code: problem.status,
+        errors: vec![ErrorEntry {
+            error: "Exception".into(),
+            message: problem.detail.clone(),
+        }],
+    }
+}
+
+/// Serves one `/v2` operation; every answer is Notify-shaped.
+pub fn serve(
+    req: &Request,
+    operation: &str,
+    params: &[(&str, String)],
+    request_id: &str,
+) -> Response {
+    let db = Db::default();
+    let caller = match db
+        .get()
+        .map_err(|p| internal(&p))
+        .and_then(|db| authenticate(req, db, request_id))
+    {
+        Ok(caller) => caller,
+        Err(error) => return notify_response(&error),
+    };
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let db = db.get().expect("opened above");
+    let result = match operation {
+        "v2SendEmail" => send_route(req, db, &caller, TemplateType::Email),
+        "v2SendSms" => send_route(req, db, &caller, TemplateType::Sms),
+        "v2SendLetter" => send_route(req, db, &caller, TemplateType::Letter),
+        "v2GetNotification" => get_notification(req, db, &caller, param("id")),
+        "v2ListNotifications" => list_notifications(req, db, &caller),
+        "v2GetTemplate" => get_template(db, &caller, param("id"), None),
+        "v2GetTemplateVersion" => get_template(db, &caller, param("id"), Some(param("version"))),
+        "v2ListTemplates" => list_templates(req, db, &caller),
+        "v2PreviewTemplate" => preview_template(req, db, &caller, param("id")),
+        _ => Err(NotifyError::not_found()),
+    };
+    result.unwrap_or_else(|e| notify_response(&e))
+}
+
+/// Notify's authentication; a failure is audited as `authenticate`.
+fn authenticate(req: &Request, db: &Connection, request_id: &str) -> Result<Caller, NotifyError> {
+    let header = req.header("authorization").and_then(|v| v.as_str());
+    match verify(header, db) {
+        Ok((service_id, key)) => Ok(Caller {
+            actor: Actor {
+                request_id: request_id.to_string(),
+                id: format!("notify-key:{}", key.id),
+                role: "service".into(),
+                purpose: None,
+            },
+            service_id,
+            key,
+        }),
+        Err(Err(problem)) => Err(internal(&problem)),
+        Err(Ok(error)) => {
+            let anonymous = Actor {
+                request_id: request_id.to_string(),
+                id: "anonymous".into(),
+                role: "none".into(),
+                purpose: None,
+            };
+            anonymous
+                .record(
+                    "authenticate",
+                    req.path(),
+                    None,
+                    Outcome::Denied,
+                    Some(&error.to_string()),
+                )
+                .map_err(|p| internal(&p))?;
+            Err(error.into())
+        }
+    }
+}
+
+/// The service and key a request's token was signed with. The outer error
+/// is the caller's fault, the inner one ours.
+fn verify(
+    header: Option<&str>,
+    db: &Connection,
+) -> Result<(ServiceId, StoredKey), Result<AuthError, Problem>> {
+    let token = bearer_token(header).map_err(Ok)?;
+    let service = token_issuer(token).map_err(Ok)?;
+    let keys = services::service_keys(db, &service)
+        .map_err(Err)?
+        .ok_or(Ok(AuthError::ServiceNotFound))?;
+    if keys.is_empty() {
+        return Err(Ok(AuthError::NoApiKeys));
+    }
+    let now_secs = now_ms() / 1000;
+    for key in keys {
+        let Some(secret) = &key.secret else { continue };
+        match verify_notify_jwt(token, secret, &service, now_secs) {
+            Err(AuthError::KeyNotFound) => continue,
+            _ if key.revoked => return Err(Ok(AuthError::KeyRevoked)),
+            Err(other) => return Err(Ok(other)),
+            Ok(_) => return Ok((service, key)),
+        }
+    }
+    Err(Ok(AuthError::KeyNotFound))
+}
+
+fn audit(
+    caller: &Caller,
+    action: &str,
+    resource: &str,
+    subject: Option<&str>,
+) -> Result<(), NotifyError> {
+    caller
+        .actor
+        .record(action, resource, subject, Outcome::Allowed, None)
+        .map_err(|p| internal(&p))
+}
+
+fn is_uuid(raw: &str) -> bool {
+    ServiceId::parse(raw).is_some()
+}
+
+/// The request body as a JSON object, with Notify's messages.
+fn body_object(req: &Request) -> Result<Map<String, Json>, NotifyError> {
+    match serde_json::from_slice::<Json>(req.body()) {
+        Ok(Json::Object(map)) => Ok(map),
+        Ok(_) => Err(NotifyError::validation([
+            "Request body must be a JSON object",
+        ])),
+        Err(_) => Err(NotifyError::bad_request(
+            "Invalid JSON supplied in POST data",
+        )),
+    }
+}
+
+/// Checks a send's fields as Notify's JSON schema does.
+fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), NotifyError> {
+    let (required, optional): (&[&str], &[&str]) = match channel {
+        TemplateType::Email => (
+            &["email_address", "template_id"],
+            &[
+                "personalisation",
+                "reference",
+                "email_reply_to_id",
+                "one_click_unsubscribe_url",
+                "scheduled_for",
+            ],
+        ),
+        TemplateType::Sms => (
+            &["phone_number", "template_id"],
+            &[
+                "personalisation",
+                "reference",
+                "sms_sender_id",
+                "scheduled_for",
+            ],
+        ),
+        _ => (
+            &["template_id", "personalisation"],
+            &["reference", "postage", "scheduled_for"],
+        ),
+    };
+    let mut messages = Vec::new();
+    for field in required {
+        if !body.contains_key(*field) {
+            messages.push(format!("{field} is a required property"));
+        }
+    }
+    for field in body.keys() {
+        if !required.contains(&field.as_str()) && !optional.contains(&field.as_str()) {
+            messages.push(format!(
+                "Additional properties are not allowed ({field} was unexpected)"
+            ));
+        }
+    }
+    for field in [
+        "email_address",
+        "phone_number",
+        "template_id",
+        "reference",
+        "scheduled_for",
+    ] {
+        if body.get(field).is_some_and(|v| !v.is_string()) {
+            messages.push(format!("{field} is not of type string"));
+        }
+    }
+    if let Some(id) = body.get("template_id").and_then(Json::as_str)
+        && !is_uuid(id)
+    {
+        messages.push("template_id is not a valid UUID".to_string());
+    }
+    if body
+        .get("personalisation")
+        .is_some_and(|p| !p.is_object() && !p.is_null())
+    {
+        messages.push("personalisation is not of type object".to_string());
+    }
+    if messages.is_empty() {
+        Ok(())
+    } else {
+        Err(NotifyError::validation(messages))
+    }
+}
+
+fn string(body: &Map<String, Json>, field: &str) -> Option<String> {
+    body.get(field).and_then(Json::as_str).map(str::to_string)
+}
+
+fn to_notify(error: SendError) -> NotifyError {
+    match &error {
+        SendError::Invalid { .. } => NotifyError::validation([error.to_string()]),
+        SendError::Render(render) => NotifyError::from(render),
+        SendError::RateLimited {
+            per_minute,
+            key_type,
+            ..
+        } => NotifyError::rate_limit(*key_type, *per_minute, 60),
+        SendError::DailyLimit { channel, limit, .. } => {
+            NotifyError::too_many_requests(*channel, *limit)
+        }
+        SendError::IdempotencyConflict => NotifyError {
+            status_code: 409,
+            errors: vec![ErrorEntry {
+                error: "BadRequestError".into(),
+                message: error.to_string(),
+            }],
+        },
+        SendError::Internal(problem) => internal(problem),
+        _ => NotifyError::bad_request(error.to_string()),
+    }
+}
+
+fn base_url(req: &Request) -> String {
+    req.header("spin-full-url")
+        .and_then(|v| v.as_str())
+        .and_then(|url| {
+            let after_scheme = url.find("://")? + 3;
+            let end = url[after_scheme..]
+                .find('/')
+                .map_or(url.len(), |i| after_scheme + i);
+            Some(url[..end].to_string())
+        })
+        .unwrap_or_default()
+}
+
+fn template_ref(base: &str, message: &Message) -> Json {
+    json!({
+        "id": message.template_id,
+        "version": message.template_version,
+        "uri": format!("{base}/v2/template/{}/version/{}", message.template_id, message.template_version),
+    })
+}
+
+/// Accepts the message a `/v2` send asks for, as `id`. Idempotency keys
+/// are scoped by service and key type: a test key's message (never
+/// delivered, and hidden from live keys) is never the answer to a live
+/// key's retry.
+fn enqueue(
+    req: &Request,
+    db: &Connection,
+    caller: &Caller,
+    channel: TemplateType,
+    body: &Map<String, Json>,
+    id: String,
+) -> Result<send::Sent, SendError> {
+    let recipient = match channel {
+        TemplateType::Email => Recipient::Email(string(body, "email_address").unwrap_or_default()),
+        TemplateType::Sms => Recipient::Phone(string(body, "phone_number").unwrap_or_default()),
+        _ => Recipient::Address,
+    };
+    let guest_list = if caller.key.key_type == KeyType::Team {
+        services::guest_list(db, caller.service_id.as_str())?
+    } else {
+        Vec::new()
+    };
+    let sender = Sender {
+        actor: caller.actor.clone(),
+        sender: format!("service:{}", caller.service_id),
+        service_id: Some(caller.service_id.to_string()),
+        api_key_id: Some(caller.key.id.clone()),
+        key_type: caller.key.key_type,
+        created_by_name: Some(caller.key.name.clone()),
+        guest_list,
+    };
+    let request = SendRequest {
+        id,
+        template_ids: vec![string(body, "template_id").unwrap_or_default()],
+        recipient,
+        personalisation: body.get("personalisation").cloned().unwrap_or(Json::Null),
+        reference: string(body, "reference"),
+        scheduled_for: string(body, "scheduled_for"),
+        idempotency_key: req
+            .header(IDEMPOTENCY_KEY_HEADER)
+            .and_then(|v| v.as_str())
+            .map(|key| caller.key.key_type.scoped_idempotency_key(key)),
+        request_hash: format!(
+            "{:x}",
+            Sha256::digest([req.path().as_bytes(), b"\n", req.body()].concat())
+        ),
+        channel: Some(channel),
+    };
+    send::send(db, &sender, request, now_ms())
+}
+
+/// `POST /v2/notifications/{email|sms|letter}`. As on the CRM's own
+/// route, the audit trail fails closed: the `allowed` entry naming the new
+/// message is written before anything is queued (so a message is never
+/// queued for a request answered with an error, which a retry would send
+/// again), and a later failure is recorded as `failed`, except a consent
+/// refusal, which is recorded once, as `denied`, where it is decided.
+fn send_route(
+    req: &Request,
+    db: &Connection,
+    caller: &Caller,
+    channel: TemplateType,
+) -> Result<Response, NotifyError> {
+    let body = body_object(req)?;
+    check_fields(&body, channel)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let resource = format!("notification/{id}");
+    audit(caller, "notification.send", &resource, None)?;
+    let failed = |detail: &str| {
+        let _ = caller.actor.record(
+            "notification.send",
+            &resource,
+            None,
+            Outcome::Failed,
+            Some(detail),
+        );
+    };
+    let sent = match enqueue(req, db, caller, channel, &body, id) {
+        Ok(sent) => sent,
+        Err(error) => {
+            if !matches!(error, SendError::ConsentRefused { .. }) {
+                failed(&error.to_string());
+            }
+            return Err(to_notify(error));
+        }
+    };
+    let mut message = sent.message;
+    if sent.replayed {
+        caller
+            .actor
+            .record(
+                "notification.send",
+                &format!("notification/{}", message.id),
+                message.contact_id.as_deref(),
+                Outcome::Allowed,
+                Some("idempotent-replay"),
+            )
+            .map_err(|p| internal(&p))?;
+    } else if message.scheduled_for.is_none() {
+        message = match delivery::deliver(db, &caller.actor, vec![message.clone()]) {
+            Ok(mut delivered) => delivered.pop().unwrap_or(message),
+            Err(problem) => {
+                failed(&problem.detail);
+                return Err(internal(&problem));
+            }
+        };
+    }
+    let base = base_url(req);
+    let (from_email, from_number) = config::sender_identity();
+    let content = match channel {
+        TemplateType::Email => json!({
+            "body": message.body, "subject": message.subject, "from_email": from_email,
+            "one_click_unsubscribe_url": string(&body, "one_click_unsubscribe_url"),
+        }),
+        TemplateType::Sms => json!({"body": message.body, "from_number": from_number}),
+        _ => json!({"body": message.body, "subject": message.subject}),
+    };
+    let mut answer = json!({
+        "id": message.id,
+        "reference": message.reference,
+        "content": content,
+        "uri": format!("{base}/v2/notifications/{}", message.id),
+        "template": template_ref(&base, &message),
+        "scheduled_for": message.scheduled_for.map(rfc3339_utc),
+    });
+    if channel == TemplateType::Letter {
+        answer["postage"] = json!(string(&body, "postage").unwrap_or_else(|| "second".into()));
+    }
+    let mut response = ok(201, &answer);
+    if sent.replayed {
+        response.set_header(IDEMPOTENT_REPLAYED_HEADER, "true");
+    }
+    Ok(response)
+}
+
+/// Notify's notification view.
+fn notification_view(base: &str, message: &Message) -> Json {
+    let lines = message.address_lines();
+    let line = |i: usize| lines.get(i).cloned();
+    let (email, phone) = match message.channel {
+        TemplateType::Email => (Some(message.recipient.clone()), None),
+        TemplateType::Sms => (None, Some(message.recipient.clone())),
+        _ => (None, None),
+    };
+    let mut view = json!({
+        "id": message.id,
+        "reference": message.reference,
+        "email_address": email,
+        "phone_number": phone,
+        "line_1": line(0), "line_2": line(1), "line_3": line(2),
+        "line_4": line(3), "line_5": line(4), "line_6": line(5),
+        "postcode": if lines.len() >= 3 { lines.last().cloned() } else { None },
+        "type": message.channel.as_str(),
+        "status": message.status.as_str(),
+        "template": template_ref(base, message),
+        "body": message.body,
+        "subject": message.subject,
+        "created_at": rfc3339_utc(message.created_at),
+        "created_by_name": message.created_by_name,
+        "sent_at": message.sent_at.map(rfc3339_utc),
+        "completed_at": message.completed_at.map(rfc3339_utc),
+        "scheduled_for": message.scheduled_for.map(rfc3339_utc),
+    });
+    if message.channel == TemplateType::Letter {
+        view["postage"] = json!("second");
+    }
+    view
+}
+
+/// Which messages a key sees: its service's, test messages only to test
+/// keys and the rest only to live and team keys, as Notify does.
+fn visible(caller: &Caller) -> (String, Vec<Value>) {
+    let test_clause = if caller.key.key_type == KeyType::Test {
+        "key_type = 'test'"
+    } else {
+        "key_type <> 'test'"
+    };
+    (
+        format!("service_id = ? AND {test_clause}"),
+        vec![Value::Text(caller.service_id.to_string())],
+    )
+}
+
+/// `GET /v2/notifications/{id}`.
+fn get_notification(
+    req: &Request,
+    db: &Connection,
+    caller: &Caller,
+    id: &str,
+) -> Result<Response, NotifyError> {
+    if !is_uuid(id) {
+        return Err(NotifyError::validation([
+            "notification_id is not a valid UUID",
+        ]));
+    }
+    let (clause, mut params) = visible(caller);
+    params.push(Value::Text(id.to_string()));
+    let message = store::load_where(db, &format!("{clause} AND id = ?"), &params)
+        .map_err(|p| internal(&p))?
+        .into_iter()
+        .next()
+        .ok_or_else(NotifyError::not_found)?;
+    audit(
+        caller,
+        "notification.read",
+        &format!("notification/{id}"),
+        message.contact_id.as_deref(),
+    )?;
+    Ok(ok(200, &notification_view(&base_url(req), &message)))
+}
+
+/// One page of results.
+const PAGE: usize = 250;
+
+/// `GET /v2/notifications`: newest first, 250 a page, `links.next` while
+/// there may be more.
+fn list_notifications(
+    req: &Request,
+    db: &Connection,
+    caller: &Caller,
+) -> Result<Response, NotifyError> {
+    let (mut clause, mut params) = visible(caller);
+    let mut errors = Vec::new();
+    if let Some(kind) = query_param(req, "template_type") {
+        match TemplateType::parse(&kind).filter(|t| *t != TemplateType::Portal) {
+            Some(kind) => {
+                clause.push_str(" AND channel = ?");
+                params.push(Value::Text(kind.as_str().into()));
+            }
+            None => errors.push(format!(
+                "template_type {kind} is not one of [sms, email, letter]"
+            )),
+        }
+    }
+    let statuses: Vec<String> = req
+        .query()
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("status="))
+        .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    let mut wanted = Vec::new();
+    for status in &statuses {
+        // Notify's `failed` means every failure.
+        if status == "failed" {
+            wanted.extend([
+                "technical-failure",
+                "temporary-failure",
+                "permanent-failure",
+            ]);
+        } else if let Some(s) = NotificationStatus::parse(status) {
+            wanted.push(s.as_str());
+        } else {
+            errors.push(format!(
+                "status {status} is not one of [{}]",
+                all_statuses()
+            ));
+        }
+    }
+    if !wanted.is_empty() {
+        clause.push_str(&format!(
+            " AND status IN ({})",
+            vec!["?"; wanted.len()].join(",")
+        ));
+        params.extend(wanted.iter().map(|s| Value::Text(s.to_string())));
+    }
+    if let Some(reference) = query_param(req, "reference") {
+        clause.push_str(" AND reference = ?");
+        params.push(Value::Text(reference));
+    }
+    if let Some(older_than) = query_param(req, "older_than") {
+        if !is_uuid(&older_than) {
+            errors.push("older_than is not a valid UUID".into());
+        }
+        clause.push_str(
+            " AND (created_at, id) < (SELECT created_at, id FROM notifications WHERE id = ?)",
+        );
+        params.push(Value::Text(older_than));
+    }
+    if !errors.is_empty() {
+        return Err(NotifyError::validation(errors));
+    }
+    clause.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {PAGE}"));
+    let messages = store::load_where(db, &clause, &params).map_err(|p| internal(&p))?;
+    audit(
+        caller,
+        "notification.read",
+        &format!("notify-service/{}/notifications", caller.service_id),
+        None,
+    )?;
+    let base = base_url(req);
+    let current = format!(
+        "{base}/v2/notifications{}",
+        if req.query().is_empty() {
+            String::new()
+        } else {
+            format!("?{}", req.query())
+        }
+    );
+    let mut links = json!({ "current": current });
+    if messages.len() == PAGE {
+        let last = &messages[PAGE - 1].id;
+        let kept: Vec<&str> = req
+            .query()
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("older_than="))
+            .collect();
+        let mut query = kept.join("&");
+        if !query.is_empty() {
+            query.push('&');
+        }
+        links["next"] = json!(format!("{base}/v2/notifications?{query}older_than={last}"));
+    }
+    let views: Vec<Json> = messages
+        .iter()
+        .map(|m| notification_view(&base, m))
+        .collect();
+    Ok(ok(200, &json!({ "notifications": views, "links": links })))
+}
+
+fn all_statuses() -> String {
+    NotificationStatus::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn notify_template(
+    db: &Connection,
+    id: &str,
+    version: Option<u32>,
+) -> Result<StoredTemplate, NotifyError> {
+    if !is_uuid(id) {
+        return Err(NotifyError::validation(["template_id is not a valid UUID"]));
+    }
+    templates::load(db, id, version)
+        .map_err(|p| internal(&p))?
+        .filter(|t| t.kind != TemplateType::Portal)
+        .ok_or_else(NotifyError::not_found)
+}
+
+/// `GET /v2/template/{id}` and `GET /v2/template/{id}/version/{version}`.
+fn get_template(
+    db: &Connection,
+    caller: &Caller,
+    id: &str,
+    version: Option<&str>,
+) -> Result<Response, NotifyError> {
+    let version = match version {
+        None => None,
+        Some(raw) => Some(
+            raw.parse::<u32>()
+                .ok()
+                .filter(|v| *v >= 1)
+                .ok_or_else(|| NotifyError::validation(["version is not a valid integer"]))?,
+        ),
+    };
+    let template = notify_template(db, id, version)?;
+    audit(caller, "template.read", &format!("template/{id}"), None)?;
+    Ok(ok(200, &template.view()))
+}
+
+/// `GET /v2/templates?type=`.
+fn list_templates(
+    req: &Request,
+    db: &Connection,
+    caller: &Caller,
+) -> Result<Response, NotifyError> {
+    let kind = match query_param(req, "type") {
+        None => None,
+        Some(raw) => Some(
+            TemplateType::parse(&raw)
+                .filter(|t| *t != TemplateType::Portal)
+                .ok_or_else(|| {
+                    NotifyError::validation([format!(
+                        "type {raw} is not one of [sms, email, letter]"
+                    )])
+                })?,
+        ),
+    };
+    let found = templates::list(db, kind).map_err(|p| internal(&p))?;
+    audit(caller, "template.read", "templates", None)?;
+    let views: Vec<Json> = found
+        .iter()
+        .filter(|t| t.kind != TemplateType::Portal)
+        .map(StoredTemplate::view)
+        .collect();
+    Ok(ok(200, &json!({ "templates": views })))
+}
+
+/// `POST /v2/template/{id}/preview`.
+fn preview_template(
+    req: &Request,
+    db: &Connection,
+    caller: &Caller,
+    id: &str,
+) -> Result<Response, NotifyError> {
+    let body = body_object(req)?;
+    let personalisation =
+        Personalisation::from_json(body.get("personalisation").unwrap_or(&Json::Null))
+            .map_err(|e| NotifyError::validation([e.to_string()]))?;
+    let template = notify_template(db, id, None)?;
+    audit(caller, "template.read", &format!("template/{id}"), None)?;
+    let parsed = template.parsed().map_err(|p| internal(&p))?;
+    let view = template
+        .preview(&parsed, &personalisation)
+        .map_err(|e| NotifyError::from(&e))?;
+    Ok(ok(200, &view))
+}

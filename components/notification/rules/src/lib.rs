@@ -1,0 +1,36 @@
+//! GOV.UK Notify v2 compatibility, without I/O: API keys and the JWTs made
+//! from them, Notify's error bodies and status names, test-key simulation,
+//! retry timing, rate and daily limits, status callback bodies, and the
+//! allowed-outbound-host patterns callback URLs must fall within.
+//! Callers pass in the time and any randomness.
+
+mod api_key;
+mod callback;
+mod error;
+mod jwt;
+mod limits;
+mod retry;
+mod schedule;
+mod sealed;
+mod signature;
+mod simulator;
+mod status;
+
+pub use api_key::{ApiKey, ApiKeyError, KeySecret, KeyType, ServiceId};
+pub use callback::StatusCallback;
+pub use crm_host_allowed_hosts::{OutboundPattern, OutboundPatternError};
+pub use error::{ErrorEntry, NotifyError};
+pub use jwt::{
+    AuthError, Claims, TOKEN_LEEWAY_SECS, bearer_token, create_notify_jwt, token_issuer,
+    verify_notify_jwt,
+};
+pub use limits::{
+    BucketDecodeError, DailyLimits, RateLimit, RateLimitError, RetryAfterMs, TokenBucket, UtcDay,
+    daily_limit_key,
+};
+pub use retry::{AttemptOutcome, NextStep, RetryPolicy, Verdict};
+pub use schedule::{MAX_SCHEDULE_AHEAD_MS, ScheduleError, check_schedule, parse_rfc3339_ms};
+pub use sealed::{SEAL_NONCE_LEN, SealError, SealingKey};
+pub use signature::{SIGNATURE_HEADER, same_secret, sign_body, verify_body_signature};
+pub use simulator::{Recipient, is_simulated_recipient, test_key_outcome};
+pub use status::{NotificationStatus, SENDING_TIMEOUT_MS};
