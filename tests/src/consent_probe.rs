@@ -12,5 +12,5 @@ component = "consent-probe"
 source = "{wasm:guest_consent_probe}"
 sqlite_databases = ["default"]
 [component.consent-probe.dependencies]
-"crm:consent/decisions@0.1.0" = { path = "{wasm:consent_core}", inherit_configuration = ["sqlite_databases"] }
+"crm:consent/decisions@0.1.0" = { path = "{wasm:consent_leaf}", inherit_configuration = ["sqlite_databases"] }
 "#;

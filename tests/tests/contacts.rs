@@ -1631,7 +1631,7 @@ component = "client"
 source = "{wasm:guest_directory_client}"
 sqlite_databases = ["default"]
 [component.client.dependencies]
-"crm:contacts/directory@0.1.0" = { path = "{wasm:contacts_core}", inherit_configuration = ["sqlite_databases"] }
+"crm:contacts/directory@0.1.0" = { path = "{wasm:contacts_leaf}", inherit_configuration = ["sqlite_databases"] }
 "#,
     );
     let state = app_state_dir();

@@ -63,7 +63,7 @@ auth_leeway_secs = "{{ auth_leeway_secs }}"
 auth_roles_claim = "{{ auth_roles_claim }}"
 purposes_of_use = "{{ purposes_of_use }}"
 [component.bench-auth.dependencies]
-"crm:audit/trail@0.1.0" = { path = "{wasm:audit_core}", inherit_configuration = ["sqlite_databases"] }
+"crm:audit/trail@0.1.0" = { path = "{wasm:audit_leaf}", inherit_configuration = ["sqlite_databases"] }
 "#;
 
 const PLAIN: &str = "/bench/plain";
