@@ -23,9 +23,9 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody, WasiHttpCtx, WasiHttpView};
 
-use crate::capabilities::key_value::KeyValueGrants;
+use crate::capabilities::key_value::{KeyValueGrants, KeyValueState};
 use crate::capabilities::outbound_http::{AllowedHosts, Chained, OutboundChain, OutboundHooks};
-use crate::capabilities::sqlite::{Acknowledgement, SqliteGrants};
+use crate::capabilities::sqlite::{Acknowledgement, SqliteGrants, SqliteState};
 use crate::capabilities::variables::ComponentVariables;
 use crate::capabilities::wasi::WasiTemplate;
 use crate::request_log::{self, RequestLine};
@@ -229,10 +229,9 @@ impl App {
                 max_bytes: self.limits.max_memory_bytes,
                 exceeded: false,
             },
-            key_value: component.key_value.clone(),
-            sqlite: component.sqlite.clone(),
+            key_value: KeyValueState::new(component.key_value.clone(), ack.clone()),
+            sqlite: SqliteState::new(component.sqlite.clone(), ack.clone()),
             variables: component.variables.clone(),
-            ack: ack.clone(),
         };
         let mut store = Store::new(component.pre.engine(), state);
         store.limiter(|state| &mut state.limits);

@@ -15,9 +15,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use futures::future::BoxFuture;
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
-use crate::state::HostState;
 pub use group_commit::{Acknowledgement, GroupCommit, Synchronous};
 
 mod v2 {
@@ -595,9 +594,32 @@ impl SqliteGrants {
 /// The guest's `connection` resource, shared by both WIT versions.
 pub struct ConnectionHandle(Arc<dyn SqliteConnection>);
 
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
-    v2::fermyon::spin::sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
-    v3::spin::sqlite::sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |s| s)?;
+/// One instance's SQLite state: its component's grants, the connections it
+/// opened, and the acknowledgement their writes are owed to.
+pub struct SqliteState {
+    grants: SqliteGrants,
+    connections: ResourceTable,
+    ack: Acknowledgement,
+}
+
+impl SqliteState {
+    pub fn new(grants: SqliteGrants, ack: Acknowledgement) -> Self {
+        Self {
+            grants,
+            connections: ResourceTable::new(),
+            ack,
+        }
+    }
+}
+
+/// A store's data that holds a [`SqliteState`].
+pub trait SqliteView: Send {
+    fn sqlite(&mut self) -> &mut SqliteState;
+}
+
+pub fn add_to_linker<T: SqliteView + 'static>(linker: &mut Linker<T>) -> Result<()> {
+    v2::fermyon::spin::sqlite::add_to_linker::<T, HasSelf<SqliteState>>(linker, T::sqlite)?;
+    v3::spin::sqlite::sqlite::add_to_linker::<T, HasSelf<SqliteState>>(linker, T::sqlite)?;
     Ok(())
 }
 
@@ -628,25 +650,25 @@ macro_rules! sqlite_host {
         }
 
         pub(super) async fn open(
-            state: &mut HostState,
+            state: &mut SqliteState,
             database: String,
         ) -> wasmtime::Result<Result<Resource<ConnectionHandle>, wit::Error>> {
-            let Some(db) = state.sqlite.0.get(&database) else {
+            let Some(db) = state.grants.0.get(&database) else {
                 return Ok(Err(wit::Error::AccessDenied));
             };
             match Arc::clone(db).connect(state.ack.clone()) {
-                Ok(c) => Ok(Ok(state.table.push(ConnectionHandle(c))?)),
+                Ok(c) => Ok(Ok(state.connections.push(ConnectionHandle(c))?)),
                 Err(e) => Ok(Err(wit::Error::Io(format!("{e:#}")))),
             }
         }
 
         pub(super) async fn execute(
-            state: &mut HostState,
+            state: &mut SqliteState,
             connection: Resource<ConnectionHandle>,
             statement: String,
             parameters: Vec<wit::Value>,
         ) -> wasmtime::Result<Result<wit::QueryResult, wit::Error>> {
-            let connection = Arc::clone(&state.table.get(&connection)?.0);
+            let connection = Arc::clone(&state.connections.get(&connection)?.0);
             let parameters = parameters.into_iter().map(from_wit).collect();
             let result = connection.execute(statement, parameters).await;
             Ok(result
@@ -675,9 +697,9 @@ mod host_v3 {
     sqlite_host!(super::v3::spin::sqlite::sqlite);
 }
 
-impl v2::fermyon::spin::sqlite::Host for HostState {}
+impl v2::fermyon::spin::sqlite::Host for SqliteState {}
 
-impl v2::fermyon::spin::sqlite::HostConnection for HostState {
+impl v2::fermyon::spin::sqlite::HostConnection for SqliteState {
     async fn open(
         &mut self,
         database: String,
@@ -698,14 +720,14 @@ impl v2::fermyon::spin::sqlite::HostConnection for HostState {
     }
 
     async fn drop(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
-        self.table.delete(connection)?;
+        self.connections.delete(connection)?;
         Ok(())
     }
 }
 
-impl v3::spin::sqlite::sqlite::Host for HostState {}
+impl v3::spin::sqlite::sqlite::Host for SqliteState {}
 
-impl v3::spin::sqlite::sqlite::HostConnection for HostState {
+impl v3::spin::sqlite::sqlite::HostConnection for SqliteState {
     async fn open(
         &mut self,
         database: String,
@@ -728,15 +750,15 @@ impl v3::spin::sqlite::sqlite::HostConnection for HostState {
         &mut self,
         connection: Resource<ConnectionHandle>,
     ) -> wasmtime::Result<i64> {
-        Ok(self.table.get(&connection)?.0.last_insert_rowid())
+        Ok(self.connections.get(&connection)?.0.last_insert_rowid())
     }
 
     async fn changes(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<u64> {
-        Ok(self.table.get(&connection)?.0.changes())
+        Ok(self.connections.get(&connection)?.0.changes())
     }
 
     async fn drop(&mut self, connection: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
-        self.table.delete(connection)?;
+        self.connections.delete(connection)?;
         Ok(())
     }
 }
