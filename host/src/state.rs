@@ -1,27 +1,27 @@
-//! The data of one request's wasmtime `Store`: everything the host
-//! capabilities need for one component instance.
+//! The data of one request's wasmtime `Store`: each capability's state for
+//! one component instance, composed here and handed to each capability
+//! through its view trait (as `WasiView` does for WASI).
 
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::capabilities::key_value::KeyValueGrants;
+use crate::capabilities::key_value::{KeyValueState, KeyValueView};
 use crate::capabilities::outbound_http::OutboundHooks;
-use crate::capabilities::sqlite::{Acknowledgement, SqliteGrants};
-use crate::capabilities::variables::ComponentVariables;
+use crate::capabilities::sqlite::{SqliteState, SqliteView};
+use crate::capabilities::variables::{ComponentVariables, VariablesView};
 
 pub struct HostState {
     pub wasi: WasiCtx,
     pub http: WasiHttpCtx,
+    /// WASI's and `wasi:http`'s resources.
     pub table: ResourceTable,
     pub hooks: OutboundHooks,
     pub limits: MemoryLimit,
-    pub key_value: KeyValueGrants,
-    pub sqlite: SqliteGrants,
+    pub key_value: KeyValueState,
+    pub sqlite: SqliteState,
     pub variables: ComponentVariables,
-    /// What the request's writes owe the disk before its effects leave the host.
-    pub ack: Acknowledgement,
 }
 
 impl WasiView for HostState {
@@ -40,6 +40,24 @@ impl WasiHttpView for HostState {
             table: &mut self.table,
             hooks: &mut self.hooks,
         }
+    }
+}
+
+impl KeyValueView for HostState {
+    fn key_value(&mut self) -> &mut KeyValueState {
+        &mut self.key_value
+    }
+}
+
+impl SqliteView for HostState {
+    fn sqlite(&mut self) -> &mut SqliteState {
+        &mut self.sqlite
+    }
+}
+
+impl VariablesView for HostState {
+    fn variables(&mut self) -> &mut ComponentVariables {
+        &mut self.variables
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -22,9 +23,9 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody, WasiHttpCtx, WasiHttpView};
 
-use crate::capabilities::key_value::KeyValueGrants;
-use crate::capabilities::outbound_http::{AllowedHosts, OutboundHooks};
-use crate::capabilities::sqlite::{Acknowledgement, SqliteGrants};
+use crate::capabilities::key_value::{KeyValueGrants, KeyValueState};
+use crate::capabilities::outbound_http::{AllowedHosts, Chained, OutboundChain, OutboundHooks};
+use crate::capabilities::sqlite::{Acknowledgement, SqliteGrants, SqliteState};
 use crate::capabilities::variables::ComponentVariables;
 use crate::capabilities::wasi::WasiTemplate;
 use crate::request_log::{self, RequestLine};
@@ -60,14 +61,6 @@ pub struct App {
     pub epoch_tick: Duration,
 }
 
-/// How a chained (outbound, in-process) request is addressed.
-pub enum Chained {
-    /// `http://self/...`: through the router.
-    Router,
-    /// `http://<id>.spin.internal/...`: straight to a component.
-    Component(String),
-}
-
 enum Origin {
     /// From a client at this address (rendered once per connection).
     Client(HeaderValue),
@@ -77,16 +70,18 @@ enum Origin {
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
 static PROCESS_ID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
 
-impl App {
-    /// Handles a request made by a guest to `self` or `*.spin.internal`.
-    pub async fn dispatch(
+/// Requests a guest makes to `self` or `*.spin.internal`.
+impl OutboundChain for App {
+    fn chain(
         self: Arc<Self>,
         request: Request<WasiBody>,
-        chained: Chained,
-    ) -> Response<WasiBody> {
-        self.handle(request, Origin::Chained(chained)).await
+        to: Chained,
+    ) -> BoxFuture<'static, Response<WasiBody>> {
+        Box::pin(self.handle(request, Origin::Chained(to)))
     }
+}
 
+impl App {
     async fn handle(
         self: Arc<Self>,
         request: Request<WasiBody>,
@@ -226,7 +221,7 @@ impl App {
             http: WasiHttpCtx::new(),
             table: Default::default(),
             hooks: OutboundHooks {
-                app: Arc::clone(self),
+                chain: Arc::clone(self) as Arc<dyn OutboundChain>,
                 allowed: Arc::clone(&component.allowed_hosts),
                 ack: ack.clone(),
             },
@@ -234,10 +229,9 @@ impl App {
                 max_bytes: self.limits.max_memory_bytes,
                 exceeded: false,
             },
-            key_value: component.key_value.clone(),
-            sqlite: component.sqlite.clone(),
+            key_value: KeyValueState::new(component.key_value.clone(), ack.clone()),
+            sqlite: SqliteState::new(component.sqlite.clone(), ack.clone()),
             variables: component.variables.clone(),
-            ack: ack.clone(),
         };
         let mut store = Store::new(component.pre.engine(), state);
         store.limiter(|state| &mut state.limits);

@@ -9,10 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use futures::future::BoxFuture;
-use wasmtime::component::{HasSelf, Linker, Resource};
+use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::capabilities::sqlite::{Acknowledgement, GroupCommit, Synchronous};
-use crate::state::HostState;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -184,8 +183,31 @@ impl KeyValueGrants {
 /// The guest's `store` resource.
 pub struct StoreHandle(Arc<dyn KeyValueStore>);
 
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> Result<()> {
-    kv::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+/// One instance's key-value state: its component's grants, the stores it
+/// opened, and the acknowledgement their operations are owed to.
+pub struct KeyValueState {
+    grants: KeyValueGrants,
+    stores: ResourceTable,
+    ack: Acknowledgement,
+}
+
+impl KeyValueState {
+    pub fn new(grants: KeyValueGrants, ack: Acknowledgement) -> Self {
+        Self {
+            grants,
+            stores: ResourceTable::new(),
+            ack,
+        }
+    }
+}
+
+/// A store's data that holds a [`KeyValueState`].
+pub trait KeyValueView: Send {
+    fn key_value(&mut self) -> &mut KeyValueState;
+}
+
+pub fn add_to_linker<T: KeyValueView + 'static>(linker: &mut Linker<T>) -> Result<()> {
+    kv::add_to_linker::<T, HasSelf<KeyValueState>>(linker, T::key_value)?;
     Ok(())
 }
 
@@ -193,18 +215,18 @@ fn other(error: anyhow::Error) -> Error {
     Error::Other(format!("{error:#}"))
 }
 
-impl kv::Host for HostState {}
+impl kv::Host for KeyValueState {}
 
-impl kv::HostStore for HostState {
+impl kv::HostStore for KeyValueState {
     async fn open(
         &mut self,
         label: String,
     ) -> wasmtime::Result<Result<Resource<StoreHandle>, Error>> {
-        let Some(store) = self.key_value.0.get(&label) else {
+        let Some(store) = self.grants.0.get(&label) else {
             return Ok(Err(Error::AccessDenied));
         };
         let handle = StoreHandle(Arc::clone(store));
-        Ok(Ok(self.table.push(handle)?))
+        Ok(Ok(self.stores.push(handle)?))
     }
 
     async fn get(
@@ -212,7 +234,7 @@ impl kv::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
-        let pending = self.table.get(&store)?.0.get(key, self.ack.clone());
+        let pending = self.stores.get(&store)?.0.get(key, self.ack.clone());
         Ok(pending.await.map_err(other))
     }
 
@@ -222,7 +244,7 @@ impl kv::HostStore for HostState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let pending = self.table.get(&store)?.0.set(key, value, self.ack.clone());
+        let pending = self.stores.get(&store)?.0.set(key, value, self.ack.clone());
         Ok(pending.await.map_err(other))
     }
 
@@ -231,7 +253,7 @@ impl kv::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<(), Error>> {
-        let pending = self.table.get(&store)?.0.delete(key, self.ack.clone());
+        let pending = self.stores.get(&store)?.0.delete(key, self.ack.clone());
         Ok(pending.await.map_err(other))
     }
 
@@ -240,7 +262,7 @@ impl kv::HostStore for HostState {
         store: Resource<StoreHandle>,
         key: String,
     ) -> wasmtime::Result<Result<bool, Error>> {
-        let pending = self.table.get(&store)?.0.exists(key, self.ack.clone());
+        let pending = self.stores.get(&store)?.0.exists(key, self.ack.clone());
         Ok(pending.await.map_err(other))
     }
 
@@ -248,12 +270,12 @@ impl kv::HostStore for HostState {
         &mut self,
         store: Resource<StoreHandle>,
     ) -> wasmtime::Result<Result<Vec<String>, Error>> {
-        let pending = self.table.get(&store)?.0.keys(self.ack.clone());
+        let pending = self.stores.get(&store)?.0.keys(self.ack.clone());
         Ok(pending.await.map_err(other))
     }
 
     async fn drop(&mut self, store: Resource<StoreHandle>) -> wasmtime::Result<()> {
-        self.table.delete(store)?;
+        self.stores.delete(store)?;
         Ok(())
     }
 }

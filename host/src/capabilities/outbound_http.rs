@@ -1,16 +1,18 @@
 //! Outbound HTTP (`wasi:http/outgoing-handler`): the manifest's
 //! `allowed_outbound_hosts` allow-list, and in-process chaining for
 //! `http://self` and `http://<component>.spin.internal`, which never touch a
-//! socket.
+//! socket. Chained requests go to an [`OutboundChain`], which the HTTP
+//! trigger implements (as Spin's outbound-HTTP factor leaves local service
+//! chaining to `spin-trigger-http`), so this module needs nothing above it.
 
 use std::sync::Arc;
 
 use anyhow::Result;
 use crm_host_allowed_hosts::{OutboundPattern, default_port};
+use futures::future::BoxFuture;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::capabilities::sqlite::Acknowledgement;
-use crate::trigger_http::{App, Chained};
 
 /// A component's parsed allow-list (the patterns' rules are
 /// `crm-host-allowed-hosts`', which the notification component checks callback
@@ -47,30 +49,37 @@ pub fn chained_component(pattern: &str) -> Option<&str> {
     host.strip_suffix(".spin.internal")
 }
 
-/// Where an allowed request goes.
-enum Destination {
-    /// Back into this app's router (`http://self`).
-    SelfApp,
-    /// Straight to one component, routed or private (`<id>.spin.internal`).
+/// How a chained (outbound, in-process) request is addressed.
+pub enum Chained {
+    /// `http://self/...`: through the router.
+    Router,
+    /// `http://<id>.spin.internal/...`: straight to a component, routed or private.
     Component(String),
-    Network,
 }
 
-fn destination(uri: &http::Uri) -> Destination {
-    match uri.host() {
-        Some("self") => Destination::SelfApp,
-        Some(host) => match host.strip_suffix(".spin.internal") {
-            Some(id) => Destination::Component(id.to_string()),
-            None => Destination::Network,
-        },
-        None => Destination::Network,
+/// Where an allowed request is chained to, or `None` for the network.
+fn chained(uri: &http::Uri) -> Option<Chained> {
+    match uri.host()? {
+        "self" => Some(Chained::Router),
+        host => host
+            .strip_suffix(".spin.internal")
+            .map(|id| Chained::Component(id.to_string())),
     }
+}
+
+/// Serves chained requests in-process: the hook the HTTP trigger implements.
+pub trait OutboundChain: Send + Sync {
+    fn chain(
+        self: Arc<Self>,
+        request: http::Request<WasiBody>,
+        to: Chained,
+    ) -> BoxFuture<'static, http::Response<WasiBody>>;
 }
 
 /// The `wasi:http` hooks of one component instance: the allow-list check,
 /// the in-process chaining, and settling the request's writes first.
 pub struct OutboundHooks {
-    pub app: Arc<App>,
+    pub chain: Arc<dyn OutboundChain>,
     pub allowed: Arc<AllowedHosts>,
     /// Whoever is called may act on what the request wrote, so it goes out
     /// only once that is durable.
@@ -97,7 +106,7 @@ impl WasiHttpHooks for OutboundHooks {
         if !self.allowed.allows(request.uri()) {
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
-        let app = Arc::clone(&self.app);
+        let chain = Arc::clone(&self.chain);
         let ack = self.ack.clone();
         let done = || Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>;
         Box::new(async move {
@@ -106,12 +115,9 @@ impl WasiHttpHooks for OutboundHooks {
                     "the request's writes could not be made durable: {e}"
                 )))
             })?;
-            match destination(request.uri()) {
-                Destination::SelfApp => Ok((app.dispatch(request, Chained::Router).await, done())),
-                Destination::Component(id) => {
-                    Ok((app.dispatch(request, Chained::Component(id)).await, done()))
-                }
-                Destination::Network => {
+            match chained(request.uri()) {
+                Some(to) => Ok((chain.chain(request, to).await, done())),
+                None => {
                     use http_body_util::BodyExt;
                     let (response, io) =
                         wasmtime_wasi_http::default_send_request(request, options).await?;

@@ -15,7 +15,6 @@ use wasmtime::component::{Accessor, HasSelf, Linker};
 
 use crate::engine::Concurrency;
 use crate::manifest::AppVariable;
-use crate::state::HostState;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -107,7 +106,7 @@ impl ComponentVariables {
 
 impl ComponentVariables {
     /// A component variable's value, as both interface versions answer it.
-    fn get(&self, name: String) -> Result<String, Error> {
+    fn value(&self, name: String) -> Result<String, Error> {
         let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
             && name
                 .chars()
@@ -119,29 +118,37 @@ impl ComponentVariables {
     }
 }
 
+/// A store's data that holds its component's [`ComponentVariables`].
+pub trait VariablesView: Send {
+    fn variables(&mut self) -> &mut ComponentVariables;
+}
+
 /// Links 2.0, and 3.0 where the engine supports concurrency.
-pub fn add_to_linker(linker: &mut Linker<HostState>, concurrency: Concurrency) -> Result<()> {
-    wit::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+pub fn add_to_linker<T: VariablesView + 'static>(
+    linker: &mut Linker<T>,
+    concurrency: Concurrency,
+) -> Result<()> {
+    wit::add_to_linker::<T, HasSelf<ComponentVariables>>(linker, T::variables)?;
     if concurrency == Concurrency::On {
-        wit3::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+        wit3::add_to_linker::<T, HasSelf<ComponentVariables>>(linker, T::variables)?;
     }
     Ok(())
 }
 
-impl wit::Host for HostState {
+impl wit::Host for ComponentVariables {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, Error>> {
-        Ok(self.variables.get(name))
+        Ok(self.value(name))
     }
 }
 
-impl wit3::Host for HostState {}
+impl wit3::Host for ComponentVariables {}
 
-impl<U> wit3::HostWithStore<U> for HasSelf<HostState> {
+impl<U> wit3::HostWithStore<U> for HasSelf<ComponentVariables> {
     async fn get(
         accessor: &Accessor<U, Self>,
         name: String,
     ) -> wasmtime::Result<Result<String, wit3::Error>> {
-        let answer = accessor.with(|mut access| access.get().variables.get(name));
+        let answer = accessor.with(|mut access| access.get().value(name));
         Ok(answer.map_err(|e| match e {
             Error::InvalidName(n) => wit3::Error::InvalidName(n),
             Error::Undefined(n) => wit3::Error::Undefined(n),
