@@ -5,6 +5,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
+/// Milliseconds since the Unix epoch, as the consent API counts time.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64
+}
+
 /// A decision (`given` or `refused`) taken now by phone by `officer_id`,
 /// who must be the caller recording it.
 pub fn decision(
@@ -14,10 +22,6 @@ pub fn decision(
     decision: &str,
     officer_id: &str,
 ) -> Value {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64;
     json!({
         "contact_id": contact,
         "purpose": purpose,
@@ -27,7 +31,7 @@ pub fn decision(
         "notice_id": "general",
         "notice_version": 1,
         "collection": {"method": "phone-call", "call_reference": "CALL-TEST", "officer_id": officer_id},
-        "given_at": now_ms,
+        "given_at": now_ms(),
     })
 }
 

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 pub use serde_json::{Value, json};
 
+pub mod app;
 pub mod auth;
+pub mod conformance;
 pub mod consent;
 pub mod consent_probe;
 pub mod load;
@@ -50,6 +52,21 @@ pub fn wasm(name: &str) -> PathBuf {
         name.replace('_', "-")
     );
     path
+}
+
+/// The compiled-code cache every host of a test run shares (`--cache-dir`),
+/// so each guest and component is compiled once per run, not once per host.
+pub fn cache_dir() -> PathBuf {
+    let dir = workspace().join("target/crm-tests-cache");
+    std::fs::create_dir_all(&dir).expect("cache dir");
+    dir
+}
+
+/// `--cache-dir` with the shared cache, then `extra`.
+pub fn cache_args(extra: &[&str]) -> Vec<String> {
+    let mut all = vec!["--cache-dir".to_string(), cache_dir().display().to_string()];
+    all.extend(extra.iter().map(|a| a.to_string()));
+    all
 }
 
 /// The app's own `spin.toml` with absolute Wasm paths, followed by `extra`

@@ -3,8 +3,7 @@
 //! components reachable only by in-process chaining, and the built-in
 //! `/.well-known/spin/` endpoints.
 
-mod common;
-use common::*;
+use crm_tests::conformance::*;
 use std::sync::OnceLock;
 
 fn host() -> &'static Host {
@@ -62,7 +61,7 @@ fn exact_route_and_its_spin_headers() {
     assert_eq!(header(&view, "spin-base-path"), "/");
     assert_eq!(header(&view, "spin-full-url"), host().url("/exact"));
     // An exact route does not match below itself.
-    assert_problem(&host().get("/exact/more"), 404, "not-found");
+    assert_host_problem(&host().get("/exact/more"), 404, "not-found");
 }
 
 #[test]
@@ -87,7 +86,7 @@ fn wildcard_route_path_info() {
         assert_eq!(header(&view, "spin-base-path"), "/", "{path}");
     }
     // A wildcard matches whole segments only.
-    assert_problem(&host().get("/wildcat"), 404, "not-found");
+    assert_host_problem(&host().get("/wildcat"), 404, "not-found");
 }
 
 #[test]
@@ -171,7 +170,7 @@ fn methods_and_bodies_reach_the_guest() {
 #[test]
 fn unknown_paths_are_404_problems() {
     for path in ["/", "/nope", "/exac", "/hidden", "/.well-known/spin/nope"] {
-        assert_problem(&host().get(path), 404, "not-found");
+        assert_host_problem(&host().get(path), 404, "not-found");
     }
 }
 

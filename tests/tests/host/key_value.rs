@@ -2,15 +2,9 @@
 //! apart by label, the default store's file in the state directory, and a
 //! runtime-config store's file where the runtime config says.
 
-mod common;
-use common::*;
+use crm_tests::app::App;
+use crm_tests::conformance::*;
 use std::sync::OnceLock;
-
-struct App {
-    host: Host,
-    app: AppDir,
-    state: tempfile::TempDir,
-}
 
 fn app() -> &'static App {
     static APP: OnceLock<App> = OnceLock::new();
@@ -25,18 +19,8 @@ fn app() -> &'static App {
             "[key_value_store.extra]\ntype = \"spin\"\npath = \"stores/extra.db\"\n",
         );
         std::fs::create_dir(app.path().join("rc/stores")).unwrap();
-        let state = tempfile::tempdir().unwrap();
         let rc = app.path().join("rc/runtime-config.toml");
-        let host = start_shared(
-            &app,
-            &[
-                "--runtime-config-file",
-                rc.to_str().unwrap(),
-                "--state-dir",
-                state.path().to_str().unwrap(),
-            ],
-        );
-        App { host, app, state }
+        App::shared_in(app, &["--runtime-config-file", rc.to_str().unwrap()])
     })
 }
 
@@ -125,13 +109,18 @@ fn store_files_are_where_spin_puts_them() {
         kv("extra", "set", "file-check", Some("1")),
         json!({"ok": true})
     );
-    let default = app().state.path().join("sqlite_key_value.db");
+    let default = app().state_dir().join("sqlite_key_value.db");
     assert!(default.is_file(), "{} missing", default.display());
     // Relative runtime-config paths are relative to the runtime-config file.
-    let extra = app().app.path().join("rc/stores/extra.db");
+    let extra = app().manifest_dir().join("rc/stores/extra.db");
     assert!(extra.is_file(), "{} missing", extra.display());
     // Nothing next to the manifest when --state-dir is given.
-    assert!(!app().app.path().join(".spin/sqlite_key_value.db").exists());
+    assert!(
+        !app()
+            .manifest_dir()
+            .join(".spin/sqlite_key_value.db")
+            .exists()
+    );
 }
 
 #[test]

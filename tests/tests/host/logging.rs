@@ -2,8 +2,7 @@
 //! component, status, duration, request id), and guest stdout/stderr lines
 //! prefixed with the component id.
 
-mod common;
-use common::*;
+use crm_tests::conformance::*;
 use std::sync::OnceLock;
 use std::time::Duration;
 

@@ -1,68 +1,19 @@
-//! The interaction log (issue 6) against a real host serving the app: the
-//! model, appends over HTTP and through the `crm:interactions/log` leaf onto
-//! one chain, amendments (of amendments), disposal under legal holds,
-//! the timeline with filters and cursors while appends continue, trends
-//! with small-cell suppression, access by role, and broken chains caught
-//! by the verification route after the database file is edited.
-
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
+use crm_tests::app::{App, assert_problem};
 use crm_tests::auth::{api_key, link_citizen, token};
-use crm_tests::{Caller, Host, Reply, Value, json, workspace};
+use crm_tests::{Caller, Reply, Value, json};
 
-struct App {
-    host: Host,
-    state: tempfile::TempDir,
-}
-
-fn app() -> &'static App {
-    static APP: OnceLock<App> = OnceLock::new();
-    APP.get_or_init(|| {
-        let state = tempfile::tempdir().expect("state dir");
-        let state_dir = state.path().to_str().expect("utf-8").to_string();
-        let host = Host::start_shared(&workspace().join("spin.toml"), &["--state-dir", &state_dir]);
-        App { host, state }
-    })
-}
-
-fn host() -> &'static Host {
-    &app().host
-}
-
-fn db_path() -> PathBuf {
-    app().state.path().join("sqlite_db.db")
-}
+use crate::{app, host};
 
 fn officer() -> Caller<'static> {
-    host()
-        .as_caller(&token("officer-1", &["intake-officer", "case-worker"]))
-        .purpose("case-management")
+    crm_tests::app::officer(host(), "officer-1")
 }
 
 fn admin() -> Caller<'static> {
-    host().as_caller(&token("admin-1", &["administrator"]))
+    crm_tests::app::admin(host(), "admin-1")
 }
 
 fn auditor() -> Caller<'static> {
     host().as_caller(&token("auditor-1", &["auditor"]))
-}
-
-fn assert_problem(reply: &Reply, status: u16, kind: &str) -> Value {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/problem+json"),
-        "{}",
-        reply.body
-    );
-    let body = reply.json();
-    assert_eq!(
-        body["type"],
-        format!("https://crm.gov.au/problems/{kind}"),
-        "{body}"
-    );
-    body
 }
 
 /// A minimal valid interaction of `contact` that occurred at `occurred_at`.
@@ -87,20 +38,9 @@ fn id_of(value: &Value) -> String {
     value["id"].as_str().expect("id").to_string()
 }
 
-/// A new contact on `host`, whose id interactions can name.
-fn new_contact_on(host: &Host, name: &str) -> String {
-    let reply = host
-        .as_caller(&token("intake-1", &["intake-officer"]))
-        .post_json(
-            "/api/contacts",
-            &json!({"archetype": "individual", "display_name": name}),
-        );
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    id_of(&reply.json())
-}
-
+/// A new contact, whose id interactions can name.
 fn new_contact(name: &str) -> String {
-    new_contact_on(host(), name)
+    crm_tests::app::new_contact(host(), name)
 }
 
 /// Merges `duplicate` into `survivor`, as an officer would.
@@ -246,7 +186,7 @@ fn interactions_name_contacts_that_exist_and_a_merged_ones_go_to_its_survivor() 
     );
     let problem = assert_problem(&unknown, 400, "validation");
     assert_eq!(problem["errors"][0]["field"], "contact_id", "{problem}");
-    let stored: i64 = rusqlite::Connection::open(db_path())
+    let stored: i64 = rusqlite::Connection::open(app().db_path())
         .unwrap()
         .query_row(
             "SELECT count(*) FROM interaction_chains WHERE contact_id = 'con_nobody_knows'",
@@ -401,7 +341,7 @@ fn verification_while_appends_continue_never_reports_a_broken_chain() {
 
 /// Entries of `contact` in the log's table, read from the database file.
 fn entries_in_db(contact: &str) -> i64 {
-    let db = rusqlite::Connection::open(db_path()).unwrap();
+    let db = rusqlite::Connection::open(app().db_path()).unwrap();
     db.query_row(
         "SELECT count(*) FROM interaction_entries JOIN interaction_chains USING (contact_key) WHERE contact_id = ?1",
         [contact],
@@ -664,7 +604,7 @@ fn lift(hold: &str) -> Reply {
 }
 
 fn audited(resource: &str) -> Vec<(String, String, Option<String>)> {
-    let db = rusqlite::Connection::open(db_path()).unwrap();
+    let db = rusqlite::Connection::open(app().db_path()).unwrap();
     let mut statement = db
         .prepare("SELECT action, outcome, detail FROM audit_entries WHERE resource = ?1 ORDER BY sequence")
         .unwrap();
@@ -768,7 +708,7 @@ fn disposal_is_refused_under_a_legal_hold_and_leaves_a_verifiable_tombstone() {
     });
 
     // Nothing of the content is left in the file.
-    let db = rusqlite::Connection::open(db_path()).unwrap();
+    let db = rusqlite::Connection::open(app().db_path()).unwrap();
     let left: i64 = db
         .query_row(
             "SELECT COUNT(*) FROM interaction_entries WHERE subject LIKE '%complaint%' OR notes LIKE '%Personal%' OR patch LIKE '%tribunal%'",
@@ -927,7 +867,7 @@ fn reads_follow_the_matrix_state_a_purpose_and_citizens_see_only_their_own() {
     let theirs = &new_contact("Citizen Neighbour");
     let own = append(&interaction(mine, "2026-06-01T09:00:00Z", "My call"));
     let other = append(&interaction(theirs, "2026-06-01T09:00:00Z", "Their call"));
-    link_citizen(&db_path(), "citizen-7", mine);
+    link_citizen(&app().db_path(), "citizen-7", mine);
     let citizen = host().as_caller(&token("citizen-7", &["citizen"]));
     assert_eq!(subjects(&timeline(&citizen, "")), ["My call"]);
     assert_eq!(
@@ -985,7 +925,7 @@ fn reads_follow_the_matrix_state_a_purpose_and_citizens_see_only_their_own() {
     );
 
     // A service with the read scope reads; without it, it does not.
-    let reader = api_key(&db_path(), "portal", &["interaction.read"]);
+    let reader = api_key(&app().db_path(), "portal", &["interaction.read"]);
     let service = host().as_caller(&reader).purpose("service-delivery");
     assert_eq!(
         subjects(&timeline(&service, &format!("contact_id={mine}"))).len(),
@@ -1143,28 +1083,22 @@ fn legal_holds_are_administrators_and_name_one_scope() {
 /// Editing the database file behind the application's back is caught.
 #[test]
 fn a_broken_chain_is_detected_after_the_file_is_edited() {
-    let state = tempfile::tempdir().unwrap();
     let key = format!(
         "interaction_cursor_key={}",
         "c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seS0zMi1ieXRlcyE="
     );
-    let host = Host::start(
-        &workspace().join("spin.toml"),
-        &[
-            "--state-dir",
-            state.path().to_str().unwrap(),
-            "--variable",
-            &key,
-            "--variable",
-            "interaction_stats_min_cell=2",
-        ],
-        &[],
-    );
+    let own = App::start(&[
+        "--variable",
+        &key,
+        "--variable",
+        "interaction_stats_min_cell=2",
+    ]);
+    let host = &own.host;
     let officer = host
         .as_caller(&token("officer-2", &["case-worker"]))
         .purpose("case-management");
     let auditor = host.as_caller(&token("auditor-2", &["auditor"]));
-    let edited = new_contact_on(&host, "Edited Chain");
+    let edited = crm_tests::app::new_contact(host, "Edited Chain");
     let verify = |contact: &str| {
         auditor
             .get(&format!("/api/interactions/verify?contact_id={contact}"))
@@ -1201,7 +1135,7 @@ fn a_broken_chain_is_detected_after_the_file_is_edited() {
     ));
     assert_eq!(subjects(&next.json()), ["Call 2", "Call 1"]);
 
-    let db = rusqlite::Connection::open(state.path().join("sqlite_db.db")).unwrap();
+    let db = rusqlite::Connection::open(own.db_path()).unwrap();
     let edit = db.execute(
         "UPDATE interaction_entries SET subject = 'Nothing happened' WHERE sequence = 2",
         [],
@@ -1259,5 +1193,28 @@ fn a_broken_chain_is_detected_after_the_file_is_edited() {
         403,
         "forbidden",
     );
-    assert!(host.stop().success());
+    assert!(own.host.stop().success());
+}
+
+// An append at a glance: its times normalised, and a bad one refused per field.
+
+#[test]
+fn interactions_are_appended_and_validated() {
+    let contact = new_contact("Caller");
+    let reply = officer().post_json(
+        "/api/interactions",
+        &json!({"contact_id": contact, "channel": "phone", "direction": "inbound", "category": "enquiry",
+            "subject": "Asked about a form", "occurred_at": "2023-11-15T09:13:20+11:00"}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let interaction = reply.json();
+    assert_eq!(interaction["occurred_at"], "2023-11-14T22:13:20.000Z");
+    assert!(interaction["recorded_at"].as_str().unwrap() > "2023-11-14T22:13:20.000Z");
+    let bad = officer().post_json(
+        "/api/interactions",
+        &json!({"contact_id": contact, "channel": "fax", "direction": "sideways", "category": "enquiry",
+            "subject": " ", "occurred_at": "2999-01-01T00:00:00Z"}),
+    );
+    assert_problem(&bad, 400, "validation");
+    assert_eq!(bad.json()["errors"].as_array().unwrap().len(), 4);
 }

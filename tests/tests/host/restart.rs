@@ -3,8 +3,7 @@
 //! default `.spin` directory beside the manifest, in `--state-dir`, and in
 //! runtime-config stores. The compiled-code cache lands in `<state>/cache`.
 
-mod common;
-use common::*;
+use crm_tests::conformance::*;
 
 fn manifest() -> String {
     let mut manifest = HEADER.to_string();

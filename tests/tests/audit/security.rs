@@ -1,84 +1,16 @@
-//! The security issue against a real host: every kind of bad token and API
-//! key is refused with 401 and audited, roles and scopes grant only what the
-//! matrix says, a citizen sees only their own record, reads state a purpose,
-//! a citizen reads who looked at their record, and the audit trail's chain
-//! and signed checkpoints catch tampering, through the API and `crm-cli`.
-
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
 use base64::Engine;
 use crm_auth::jwt::signing::{SigningKey, jwks, sign_with_header};
+use crm_tests::app::{App, assert_problem, new_contact, request_id};
 use crm_tests::auth::{
     DEV_ISSUER, api_key, claims, cli, cli_ok, dev_key, link_citizen, now_secs, token,
 };
-use crm_tests::{Host, Reply, Value, json, workspace};
+use crm_tests::{Host, Reply, Value, json};
 
-/// A base64 Ed25519 seed for the checkpoint key (test only).
-const CHECKPOINT_SEED: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-struct App {
-    host: Host,
-    state: tempfile::TempDir,
-}
-
-fn app() -> &'static App {
-    static APP: OnceLock<App> = OnceLock::new();
-    APP.get_or_init(|| {
-        let state = tempfile::tempdir().expect("state dir");
-        let state_dir = state.path().to_str().expect("utf-8").to_string();
-        let key = format!("audit_checkpoint_key={CHECKPOINT_SEED}");
-        let host = Host::start_shared(
-            &workspace().join("spin.toml"),
-            &["--state-dir", &state_dir, "--variable", &key],
-        );
-        App { host, state }
-    })
-}
-
-fn host() -> &'static Host {
-    &app().host
-}
-
-fn db_path() -> PathBuf {
-    app().state.path().join("sqlite_db.db")
-}
-
-fn db() -> rusqlite::Connection {
-    rusqlite::Connection::open(db_path()).expect("open the app database")
-}
-
-fn assert_problem(reply: &Reply, status: u16, kind: &str) -> Value {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/problem+json"),
-        "{}",
-        reply.body
-    );
-    let body = reply.json();
-    assert_eq!(
-        body["type"],
-        format!("https://crm.gov.au/problems/{kind}"),
-        "{body}"
-    );
-    body
-}
-
-fn new_contact(name: &str) -> String {
-    let reply = host()
-        .as_caller(&token("intake-1", &["intake-officer"]))
-        .post_json(
-            "/api/contacts",
-            &json!({"archetype": "individual", "display_name": name}),
-        );
-    assert_eq!(reply.status, 201, "{}", reply.body);
-    reply.json()["id"].as_str().expect("id").to_string()
-}
+use crate::{CHECKPOINT_SEED, app, host};
 
 /// Audit rows for `request_id`, as (action, outcome, detail).
 fn audited(request_id: &str) -> Vec<(String, String, Option<String>)> {
-    let db = db();
+    let db = app().db();
     let mut statement = db
         .prepare("SELECT action, outcome, detail FROM audit_entries WHERE request_id = ?1 ORDER BY sequence")
         .unwrap();
@@ -87,13 +19,6 @@ fn audited(request_id: &str) -> Vec<(String, String, Option<String>)> {
         .unwrap()
         .map(Result::unwrap)
         .collect()
-}
-
-fn request_id(reply: &Reply) -> String {
-    reply
-        .header("x-request-id")
-        .expect("every answer carries x-request-id")
-        .to_string()
 }
 
 /// A bad credential is a 401 with a Bearer challenge, and is audited.
@@ -133,7 +58,7 @@ fn a_request_without_a_credential_is_refused_and_audited() {
 
 #[test]
 fn invalid_tokens_are_refused_with_the_reason() {
-    let contact = new_contact("Token Target");
+    let contact = new_contact(host(), "Token Target");
     let path = format!("/api/contacts/{contact}");
     let key = dev_key();
     let with = |name: &str, value: Value| {
@@ -197,7 +122,7 @@ fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
 
 #[test]
 fn roles_grant_only_what_the_matrix_says() {
-    let contact = new_contact("Matrix Person");
+    let contact = new_contact(host(), "Matrix Person");
     let path = format!("/api/contacts/{contact}");
     let as_role = |roles: &[&str]| {
         host()
@@ -239,7 +164,7 @@ fn roles_grant_only_what_the_matrix_says() {
 
 #[test]
 fn reads_of_personal_information_state_a_purpose() {
-    let contact = new_contact("Purposeful");
+    let contact = new_contact(host(), "Purposeful");
     let path = format!("/api/contacts/{contact}");
     let caseworker = || host().as_caller(&token("staff-3", &["case-worker"]));
     let missing = caseworker().get(&path);
@@ -253,7 +178,8 @@ fn reads_of_personal_information_state_a_purpose() {
     );
     let ok = caseworker().purpose("complaint-handling").get(&path);
     assert_eq!(ok.status, 200);
-    let purpose: String = db()
+    let purpose: String = app()
+        .db()
         .query_row(
             "SELECT purpose FROM audit_entries WHERE request_id = ?1",
             [request_id(&ok)],
@@ -265,10 +191,11 @@ fn reads_of_personal_information_state_a_purpose() {
 
 #[test]
 fn api_keys_are_hashed_scoped_revocable_and_expire() {
-    let contact = new_contact("Keyed");
-    let key = api_key(&db_path(), "partner-portal", &["contact.read"]);
+    let contact = new_contact(host(), "Keyed");
+    let key = api_key(&app().db_path(), "partner-portal", &["contact.read"]);
     let key_id = key.split('_').nth(1).unwrap().to_string();
-    let stored: String = db()
+    let stored: String = app()
+        .db()
         .query_row(
             "SELECT secret_hash FROM api_keys WHERE key_id = ?1",
             [&key_id],
@@ -283,7 +210,8 @@ fn api_keys_are_hashed_scoped_revocable_and_expire() {
     let portal = || host().as_caller(&key).purpose("service-delivery");
     let read = portal().get(&path);
     assert_eq!(read.status, 200, "{}", read.body);
-    let actor: String = db()
+    let actor: String = app()
+        .db()
         .query_row(
             "SELECT actor_id FROM audit_entries WHERE request_id = ?1",
             [request_id(&read)],
@@ -316,7 +244,7 @@ fn api_keys_are_hashed_scoped_revocable_and_expire() {
         "api-key",
         "create",
         "--db",
-        db_path().to_str().unwrap(),
+        app().db_path().to_str().unwrap(),
         "--owner",
         "x",
         "--scope",
@@ -328,18 +256,20 @@ fn api_keys_are_hashed_scoped_revocable_and_expire() {
         "api-key",
         "revoke",
         "--db",
-        db_path().to_str().unwrap(),
+        app().db_path().to_str().unwrap(),
         &key_id,
     ]);
     assert_refused(&portal().get(&path), "revoked");
     // Expiry.
-    let expiring = api_key(&db_path(), "short-lived", &["contact.read"]);
+    let expiring = api_key(&app().db_path(), "short-lived", &["contact.read"]);
     let expiring_id = expiring.split('_').nth(1).unwrap();
-    db().execute(
-        "UPDATE api_keys SET expires_at = 1 WHERE key_id = ?1",
-        [expiring_id],
-    )
-    .unwrap();
+    app()
+        .db()
+        .execute(
+            "UPDATE api_keys SET expires_at = 1 WHERE key_id = ?1",
+            [expiring_id],
+        )
+        .unwrap();
     assert_refused(
         &host()
             .as_caller(&expiring)
@@ -351,9 +281,9 @@ fn api_keys_are_hashed_scoped_revocable_and_expire() {
 
 #[test]
 fn a_citizen_sees_only_their_own_record_and_who_looked_at_it() {
-    let mine = new_contact("Citizen Self");
-    let theirs = new_contact("Someone Else");
-    link_citizen(&db_path(), "citizen-42", &mine);
+    let mine = new_contact(host(), "Citizen Self");
+    let theirs = new_contact(host(), "Someone Else");
+    link_citizen(&app().db_path(), "citizen-42", &mine);
     let citizen = || host().as_caller(&token("citizen-42", &["citizen"]));
     assert_eq!(
         citizen().get(&format!("/api/contacts/{mine}")).status,
@@ -422,8 +352,8 @@ fn a_citizen_sees_only_their_own_record_and_who_looked_at_it() {
 
 #[test]
 fn auditors_filter_the_trail_and_others_cannot_read_it() {
-    let contact = new_contact("Filtered");
-    new_contact("Filtered Too");
+    let contact = new_contact(host(), "Filtered");
+    new_contact(host(), "Filtered Too");
     let auditor = || {
         host()
             .as_caller(&token("auditor-5", &["auditor"]))
@@ -470,18 +400,8 @@ fn auditors_filter_the_trail_and_others_cannot_read_it() {
 /// own host and state, since it breaks the chain.
 #[test]
 fn tampering_is_caught_by_the_chain_the_checkpoints_and_crm_cli() {
-    let state = tempfile::tempdir().unwrap();
     let key = format!("audit_checkpoint_key={CHECKPOINT_SEED}");
-    let host = Host::start(
-        &workspace().join("spin.toml"),
-        &[
-            "--state-dir",
-            state.path().to_str().unwrap(),
-            "--variable",
-            &key,
-        ],
-        &[],
-    );
+    let App { host, state, .. } = App::start(&["--variable", &key]);
     let auditor = || host.as_caller(&token("auditor-7", &["auditor"]));
     let officer = host.as_caller(&token("officer-7", &["intake-officer"]));
     for name in ["A", "B", "C", "D"] {
@@ -564,7 +484,7 @@ fn tampering_is_caught_by_the_chain_the_checkpoints_and_crm_cli() {
 fn concurrent_audited_requests_extend_one_unbroken_chain() {
     let tag = "Chainrace";
     let contacts: Vec<String> = (0..3)
-        .map(|i| new_contact(&format!("{tag} Person{i}")))
+        .map(|i| new_contact(host(), &format!("{tag} Person{i}")))
         .collect();
     let answered: Vec<(String, usize)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8)
@@ -607,7 +527,7 @@ fn concurrent_audited_requests_extend_one_unbroken_chain() {
         assert!(entries.iter().all(|(_, outcome, _)| outcome == "allowed"));
     }
     let trail: Vec<(i64, i64)> = {
-        let db = db();
+        let db = app().db();
         let mut statement = db
             .prepare("SELECT sequence, recorded_at FROM audit_entries ORDER BY sequence")
             .unwrap();
@@ -637,22 +557,10 @@ fn a_jwks_fetched_from_the_issuer_is_used_and_cached() {
     let key = SigningKey::generate_rs256("idp-rsa-1", 2048);
     let document: &'static str = Box::leak(jwks(&[&key]).into_boxed_str());
     let idp = crm_tests::LocalServer::start(document);
-    let state = tempfile::tempdir().unwrap();
     let origin = format!("http://127.0.0.1:{}", idp.port);
     let url = format!("auth_jwks_url={origin}/jwks.json");
     let origin_var = format!("auth_jwks_origin={origin}");
-    let host = Host::start(
-        &workspace().join("spin.toml"),
-        &[
-            "--state-dir",
-            state.path().to_str().unwrap(),
-            "--variable",
-            &url,
-            "--variable",
-            &origin_var,
-        ],
-        &[],
-    );
+    let App { host, state, .. } = App::start(&["--variable", &url, "--variable", &origin_var]);
     // Three different tokens, so each is verified against the keys (the
     // verified-token cache cannot answer for them): the JWKS comes from the
     // key-value cache after the first fetch.
@@ -740,7 +648,7 @@ fn verified_tokens_are_cached_by_digest_within_their_lifetime() {
         assert_eq!(reply.status, 201, "{}", reply.body);
     }
     let rows: Vec<(String, String, i64)> = {
-        let db = db();
+        let db = app().db();
         let mut statement = db
             .prepare("SELECT digest, token, cache_until FROM auth_token_cache WHERE token LIKE '%cache-user%'")
             .unwrap();
@@ -805,14 +713,16 @@ fn a_token_with_an_unusable_subject_is_refused() {
 /// closing the gap by renumbering the rest breaks the hash links instead.
 #[test]
 fn an_entry_deleted_from_the_middle_of_the_trail_is_caught_offline() {
-    let first = new_contact("Middle First");
-    let middle = new_contact("Middle Second");
-    let last = new_contact("Middle Third");
+    let first = new_contact(host(), "Middle First");
+    let middle = new_contact(host(), "Middle Second");
+    let last = new_contact(host(), "Middle Third");
     // A consistent copy of the shared host's database (WAL included), to
     // tamper with while the host goes on writing its own.
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.db");
-    db().execute_batch(&format!("VACUUM INTO '{}'", copy.display()))
+    app()
+        .db()
+        .execute_batch(&format!("VACUUM INTO '{}'", copy.display()))
         .unwrap();
     let copy_arg = copy.to_str().unwrap();
     let verify = || {
@@ -909,8 +819,8 @@ fn copied_len(db: &rusqlite::Connection) -> i64 {
 
 #[test]
 fn auditors_filter_the_trail_by_resource() {
-    let wanted = new_contact("Resource Wanted");
-    let other = new_contact("Resource Other");
+    let wanted = new_contact(host(), "Resource Wanted");
+    let other = new_contact(host(), "Resource Other");
     let reader = || {
         host()
             .as_caller(&token("reader-res", &["case-worker"]))
@@ -926,7 +836,7 @@ fn auditors_filter_the_trail_by_resource() {
     };
     let resource = format!("contact/{wanted}");
     let stored: Vec<i64> = {
-        let db = db();
+        let db = app().db();
         let mut statement = db
             .prepare("SELECT sequence FROM audit_entries WHERE resource = ?1 ORDER BY sequence")
             .unwrap();
@@ -1028,23 +938,17 @@ fn staff_read_in_access_log(host: &Host, db: &std::path::Path, tag: &str) -> Val
 #[test]
 fn a_citizens_access_log_names_staff_by_id_only_when_configured() {
     // Default (the shared host): the role, never the id.
-    let by_role = staff_read_in_access_log(host(), &db_path(), "role-only");
+    let by_role = staff_read_in_access_log(host(), &app().db_path(), "role-only");
     assert_eq!(by_role["role"], "case-worker");
     assert_eq!(by_role["purpose"], "case-management");
     assert_eq!(by_role["actor"], Value::Null, "{by_role}");
 
     // `audit_me_staff_identity = "id"`: the staff id as well.
-    let state = tempfile::tempdir().unwrap();
-    let id_host = Host::start(
-        &workspace().join("spin.toml"),
-        &[
-            "--state-dir",
-            state.path().to_str().unwrap(),
-            "--variable",
-            "audit_me_staff_identity=id",
-        ],
-        &[],
-    );
+    let App {
+        host: id_host,
+        state,
+        ..
+    } = App::start(&["--variable", "audit_me_staff_identity=id"]);
     let by_id = staff_read_in_access_log(&id_host, &state.path().join("sqlite_db.db"), "with-id");
     assert_eq!(by_id["role"], "case-worker");
     assert_eq!(by_id["purpose"], "case-management");
@@ -1067,7 +971,7 @@ struct Refusal<'a> {
 /// the request naming the caller, the role, the action and the resource.
 #[test]
 fn every_refusal_by_role_is_audited_as_denied_in_every_component() {
-    let contact = new_contact("Denied Everywhere");
+    let contact = new_contact(host(), "Denied Everywhere");
     let contact_path = format!("/api/contacts/{contact}");
     let contact_resource = format!("contact/{contact}");
     let cases = [
@@ -1142,7 +1046,7 @@ fn every_refusal_by_role_is_audited_as_denied_in_every_component() {
             case.component
         );
         let rows: Vec<Value> = {
-            let db = db();
+            let db = app().db();
             let mut statement = db
                 .prepare("SELECT actor_id, role, action, resource, outcome, detail FROM audit_entries WHERE request_id = ?1 ORDER BY sequence")
                 .unwrap();
@@ -1178,7 +1082,7 @@ fn every_refusal_by_role_is_audited_as_denied_in_every_component() {
         );
     }
     // Nothing was written by the refused requests.
-    let written = |sql: &str| -> i64 { db().query_row(sql, [], |r| r.get(0)).unwrap() };
+    let written = |sql: &str| -> i64 { app().db().query_row(sql, [], |r| r.get(0)).unwrap() };
     assert_eq!(
         written("SELECT COUNT(*) FROM consent_purposes WHERE id = 'denied-purpose'"),
         0
@@ -1194,7 +1098,7 @@ fn every_refusal_by_role_is_audited_as_denied_in_every_component() {
 /// entry's reason): that refusal too must be audited as `denied`.
 #[test]
 fn a_citizen_refused_a_staff_suppression_lift_is_audited_as_denied() {
-    let contact = new_contact("Suppressed Citizen");
+    let contact = new_contact(host(), "Suppressed Citizen");
     let comms = host()
         .as_caller(&token("comms-dnc", &["communications-officer"]))
         .purpose("communications");
@@ -1204,7 +1108,7 @@ fn a_citizen_refused_a_staff_suppression_lift_is_audited_as_denied() {
     );
     assert_eq!(entry.status, 201, "{}", entry.body);
     let entry_id = entry.json()["id"].as_str().unwrap().to_string();
-    link_citizen(&db_path(), "citizen-lift", &contact);
+    link_citizen(&app().db_path(), "citizen-lift", &contact);
     let refused = host()
         .as_caller(&token("citizen-lift", &["citizen"]))
         .post_json(
@@ -1229,12 +1133,7 @@ fn a_citizen_refused_a_staff_suppression_lift_is_audited_as_denied() {
 fn the_first_request_to_a_fresh_database_is_audited_even_when_refused() {
     // The audit-leaf leaf brings the schema up to date itself when its
     // append fails for want of it (here, before any component migrated).
-    let state = tempfile::tempdir().unwrap();
-    let host = Host::start(
-        &workspace().join("spin.toml"),
-        &["--state-dir", state.path().to_str().unwrap()],
-        &[],
-    );
+    let App { host, state, .. } = App::start(&[]);
     let reply = host.get("/api/interactions?contact_id=con_x");
     assert_eq!(reply.status, 401, "{}", reply.body);
     let id = request_id(&reply);
@@ -1258,13 +1157,9 @@ fn the_first_request_to_a_fresh_database_is_audited_even_when_refused() {
 /// leaves, so a host killed right after answering has lost none of them.
 #[test]
 fn the_audit_entries_of_answered_reads_survive_a_killed_host() {
-    let state = tempfile::tempdir().expect("state dir");
-    let state_dir = state.path().to_str().expect("utf-8");
-    let own = Host::start(
-        &workspace().join("spin.toml"),
-        &["--state-dir", state_dir],
-        &[],
-    );
+    let App {
+        host: own, state, ..
+    } = App::start(&[]);
     let created = own
         .as_caller(&token("intake-1", &["intake-officer"]))
         .post_json(

@@ -1,8 +1,7 @@
 //! `crm-host up --component-id ID` (repeatable) serves only the selected
 //! components, like `spin up --component-id`.
 
-mod common;
-use common::*;
+use crm_tests::conformance::*;
 
 fn manifest(extra_for_a: &str) -> String {
     let mut manifest = HEADER.to_string();

@@ -1,22 +1,10 @@
-//! Notification on a real host with real local providers: templates and
-//! previews, consent-checked sends, idempotent retries, the portal inbox,
-//! scheduling, withdrawal, retries to exhaustion, receipts, the Notify v2
-//! API and its authentication, audit and idempotency, the Notify relay,
-//! status callbacks and their origin, and (on a host of their own) rate
-//! and daily limits. Issue 7's gaps: status callbacks retried on 429 and
-//! 5xx until delivered or given up (a host of their own), do-not-contact
-//! entries at send time, `/v2` idempotency keys, SMS and letters to a
-//! contact's address on record, and (on a second shared host, as they
-//! dispatch) `/v2` `scheduled_for`, the 72-hour time-out and one
-//! interaction per send; and (on a host of its own) a withdrawal answered
-//! while a dispatch run is under way.
-
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crm_tests::app::{App, assert_problem};
 use crm_tests::auth::{link_citizen, now_secs, token};
 use crm_tests::provider::{Answer, ProviderServer};
-use crm_tests::{Caller, Host, Reply, Value, json, workspace};
+use crm_tests::{Caller, Host, Reply, Value, json};
 use notification_rules::{ApiKey, create_notify_jwt, sign_body, verify_notify_jwt};
 
 const SEALING_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -27,9 +15,9 @@ const UPSTREAM_KEY: &str =
     "relay-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0";
 const UPSTREAM_SMS_TEMPLATE: &str = "f33517ff-2a88-4f6e-b855-c550268ce08a";
 
-struct App {
-    host: Host,
-    state: tempfile::TempDir,
+/// The app on a host with its message providers, each a local server.
+struct Notifying {
+    app: App,
     /// The generic webhook provider (email and letters).
     webhook: ProviderServer,
     /// The upstream Notify the relay sends text messages to.
@@ -38,8 +26,16 @@ struct App {
     callbacks: ProviderServer,
 }
 
-fn start(limits: &[(&str, &str)]) -> App {
-    let state = tempfile::tempdir().expect("state dir");
+/// Tests reach the app's host and database through the providers' struct.
+impl std::ops::Deref for Notifying {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+fn start(limits: &[(&str, &str)]) -> Notifying {
     let webhook = ProviderServer::start();
     let upstream = ProviderServer::start();
     upstream.answer_always(Answer::Status(201, r#"{"id":"upstream-1"}"#.into()));
@@ -76,35 +72,31 @@ fn start(limits: &[(&str, &str)]) -> App {
         ("notification_callback_retry_ms", "1".into()),
     ];
     variables.extend(limits.iter().map(|(k, v)| (*k, v.to_string())));
-    let mut args = vec![
-        "--state-dir".to_string(),
-        state.path().to_str().unwrap().to_string(),
-    ];
+    let mut args = Vec::new();
     for (name, value) in variables {
         args.push("--variable".into());
         args.push(format!("{name}={value}"));
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let host = Host::start_shared(&workspace().join("spin.toml"), &args);
+    let app = App::shared(&args);
     // The consent-based purposes these tests send for.
     for purpose in ["claim-updates", "reminders"] {
-        let reply = admin(&host).post_json(
+        let reply = admin(&app.host).post_json(
             "/api/consents/purposes",
             &crm_tests::consent::direct_purpose(purpose),
         );
         assert_eq!(reply.status, 201, "{}", reply.body);
     }
-    App {
-        host,
-        state,
+    Notifying {
+        app,
         webhook,
         upstream,
         callbacks,
     }
 }
 
-fn app() -> &'static App {
-    static APP: OnceLock<App> = OnceLock::new();
+fn app() -> &'static Notifying {
+    static APP: OnceLock<Notifying> = OnceLock::new();
     APP.get_or_init(|| start(&[]))
 }
 
@@ -115,45 +107,28 @@ fn host() -> &'static Host {
 /// A second shared host for the tests added for issue 7's gaps that call
 /// dispatch: a dispatch acts on every due message and callback of its
 /// host, and the tests on the first host count on their own dispatches.
-fn dispatching_app() -> &'static App {
-    static APP: OnceLock<App> = OnceLock::new();
+fn dispatching_app() -> &'static Notifying {
+    static APP: OnceLock<Notifying> = OnceLock::new();
     APP.get_or_init(|| start(&[]))
-}
-
-fn db_path(app: &App) -> std::path::PathBuf {
-    app.state.path().join("sqlite_db.db")
 }
 
 /// Takes in contacts and records their consent.
 fn officer(host: &Host) -> Caller<'_> {
-    host.as_caller(&token("officer-n", &["intake-officer", "case-worker"]))
-        .purpose("case-management")
+    crm_tests::app::officer(host, "officer-n")
 }
 
 /// Writes templates and sends messages.
 fn comms(host: &Host) -> Caller<'_> {
-    host.as_caller(&token("comms-1", &["communications-officer"]))
-        .purpose("communications")
+    crm_tests::app::comms(host, "comms-1")
 }
 
 fn admin(host: &Host) -> Caller<'_> {
-    host.as_caller(&token("admin-1", &["administrator"]))
+    crm_tests::app::admin(host, "admin-1")
 }
 
 fn auditor(host: &Host) -> Caller<'_> {
     host.as_caller(&token("auditor-n", &["auditor"]))
         .purpose("audit")
-}
-
-fn assert_problem(reply: &Reply, status: u16, kind: &str) -> Value {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    let body = reply.json();
-    assert_eq!(
-        body["type"],
-        format!("https://crm.gov.au/problems/{kind}"),
-        "{body}"
-    );
-    body
 }
 
 fn assert_notify_error(reply: &Reply, status: u16, error: &str) -> String {
@@ -358,7 +333,7 @@ fn templates_keep_their_versions_and_previews_are_safe() {
     assert_eq!(listed[0]["version"], 2);
 
     // The database refuses to change a version.
-    let db = rusqlite::Connection::open(db_path(app())).unwrap();
+    let db = rusqlite::Connection::open(app().db_path()).unwrap();
     let refused = db.execute(
         "UPDATE notification_templates SET body = 'x' WHERE id = ?1",
         [&id],
@@ -628,7 +603,7 @@ fn portal_messages_go_to_the_citizens_inbox() {
         &json!({"template_id": portal, "contact_id": contact, "personalisation": {"ref": "P-9"}}),
     );
     assert_eq!(sent.json()["status"], "delivered");
-    link_citizen(&db_path(app), "citizen-inbox-1", &contact);
+    link_citizen(&app.db_path(), "citizen-inbox-1", &contact);
     let citizen = host
         .as_caller(&token("citizen-inbox-1", &["citizen"]))
         .purpose("service-delivery");
@@ -733,7 +708,7 @@ fn queued_messages_are_cancelled_by_withdrawal_and_checked_again_at_dispatch() {
     );
     let later_id = later.json()["id"].as_str().unwrap().to_string();
     consent(host, &second, "reminders", "email", "withdrawn");
-    let db = rusqlite::Connection::open(db_path(app)).unwrap();
+    let db = rusqlite::Connection::open(app.db_path()).unwrap();
     let summary = dispatch(host);
     assert!(
         summary["withdrawals_cancelled"].as_u64().unwrap() >= 1,
@@ -793,7 +768,7 @@ fn a_withdrawal_answered_during_a_dispatch_run_refuses_what_it_then_checks() {
     let at = now_secs() + 1;
     let checked = send(second, Some(rfc3339(at)));
     let long_ago = (now_secs() - 73 * 3600) * 1000;
-    let changed = open_db(&app)
+    let changed = app.db()
         .execute(
             "UPDATE notifications SET sent_at = ?1, created_at = ?1 WHERE id = ?2 AND status = 'sending'",
             rusqlite::params![long_ago, held_up],
@@ -1269,7 +1244,7 @@ fn notify_v2_authentication() {
         403,
         "forbidden",
     );
-    let db = rusqlite::Connection::open(db_path(app())).unwrap();
+    let db = rusqlite::Connection::open(app().db_path()).unwrap();
     let sealed: String = db
         .query_row(
             "SELECT secret_sealed FROM notify_api_keys WHERE id = ?1",
@@ -1680,14 +1655,6 @@ fn rate_and_daily_limits_answer_429() {
     assert_eq!(statuses, [201, 201, 201, 429]);
 }
 
-/// The app database, for reading rows and ageing messages while the host
-/// runs.
-fn open_db(app: &App) -> rusqlite::Connection {
-    let db = rusqlite::Connection::open(db_path(app)).unwrap();
-    db.busy_timeout(Duration::from_secs(10)).unwrap();
-    db
-}
-
 /// `secs` since the epoch as RFC 3339 (whole seconds, UTC).
 fn rfc3339(secs: i64) -> String {
     let db = rusqlite::Connection::open_in_memory().unwrap();
@@ -1775,7 +1742,7 @@ fn status_callbacks_are_retried_on_429_and_5xx_until_delivered_or_given_up() {
         ("notification_callback_retry_ms", "1"),
     ]);
     let host = &app.host;
-    let db = open_db(&app);
+    let db = app.db();
     let email = template(host, "email", Some("Hi"), "Callback ((n))", "claim-updates");
     let address = "callbacks@example.gov.au";
     consent(
@@ -1959,7 +1926,7 @@ fn status_callbacks_are_retried_on_429_and_5xx_until_delivered_or_given_up() {
 fn a_do_not_contact_entry_refuses_a_send_at_send_time() {
     let app = app();
     let host = &app.host;
-    let db = open_db(app);
+    let db = app.db();
     let address = "do.not.contact@example.gov.au";
     let contact = reachable_contact(
         host,
@@ -2074,7 +2041,7 @@ fn a_do_not_contact_entry_refuses_a_send_at_send_time() {
 fn notify_v2_idempotency_keys_replay_refuse_another_body_and_belong_to_their_service() {
     let app = app();
     let host = &app.host;
-    let db = open_db(app);
+    let db = app.db();
     let (service, key) = notify_service(host, json!({}), "live");
     let key_id = only_key_id(host, &service);
     let (other_service, other_key) = notify_service(host, json!({}), "live");
@@ -2159,7 +2126,7 @@ fn notify_v2_idempotency_keys_replay_refuse_another_body_and_belong_to_their_ser
 fn notify_v2_scheduled_for_holds_a_message_until_dispatch() {
     let app = dispatching_app();
     let host = &app.host;
-    let db = open_db(app);
+    let db = app.db();
     let (_, key) = notify_service(host, json!({}), "live");
     let id = template(host, "email", Some("Hi"), "Later ((x))", "claim-updates");
     let address = "v2.scheduled@example.gov.au";
@@ -2442,7 +2409,7 @@ fn a_letter_to_a_contact_whose_address_is_too_long_names_the_contacts_address() 
     let lines = json!(["Cy Manylines", "Flat 2", "9 Long Rd", "BRADDON ACT 2612"]);
     assert_eq!(sent.json()["recipient"], lines, "{}", sent.body);
 
-    let db = open_db(app);
+    let db = app.db();
     let changed = db
         .execute(
             "UPDATE contacts SET record = json_set(record, '$.postal_address.lines', json(?1)) WHERE id = ?2",
@@ -2487,7 +2454,7 @@ fn a_letter_to_a_contact_whose_address_is_too_long_names_the_contacts_address() 
 fn messages_sending_for_72_hours_become_temporary_failures() {
     let app = dispatching_app();
     let host = &app.host;
-    let db = open_db(app);
+    let db = app.db();
     let contact = reachable_contact(
         host,
         "Silent Provider",
@@ -2624,7 +2591,7 @@ fn messages_sending_for_72_hours_become_temporary_failures() {
 fn each_send_is_one_outbound_interaction_with_its_final_status() {
     let app = dispatching_app();
     let host = &app.host;
-    let db = open_db(app);
+    let db = app.db();
     let (contact, email) = ready_to_send(
         host,
         "Recorded Person",
@@ -2730,7 +2697,7 @@ fn each_send_is_one_outbound_interaction_with_its_final_status() {
 fn a_lapsed_interaction_claim_is_recorded_by_a_later_dispatch() {
     let app = dispatching_app();
     let host = &app.host;
-    let db = open_db(app);
+    let db = app.db();
     let (contact, email) = ready_to_send(
         host,
         "Claimed Person",
@@ -2805,7 +2772,7 @@ fn a_lapsed_interaction_claim_is_recorded_by_a_later_dispatch() {
 fn an_interaction_appended_but_not_noted_is_not_appended_twice() {
     let app = start(&[]);
     let host = &app.host;
-    let db = open_db(&app);
+    let db = app.db();
     let (contact, portal) = ready_to_send(
         host,
         "Crashed Person",
@@ -2839,7 +2806,7 @@ fn an_interaction_appended_but_not_noted_is_not_appended_twice() {
 fn a_receipt_racing_dispatches_records_the_interaction_once() {
     let app = start(&[]);
     let host = &app.host;
-    let db = open_db(&app);
+    let db = app.db();
     let (contact, email) = ready_to_send(
         host,
         "Raced Person",
@@ -2883,4 +2850,98 @@ fn a_receipt_racing_dispatches_records_the_interaction_once() {
         .filter(|(_, n)| *n != 1)
         .collect();
     assert!(counts.is_empty(), "{counts:?}");
+}
+
+// A portal message at a glance: refused without consent, delivered with it,
+// refused again once it is withdrawn.
+
+#[test]
+fn a_notification_needs_consent_and_withdrawal_takes_effect_at_once() {
+    // The officer the consent below names records it.
+    let officer = || crm_tests::app::officer(host(), "officer-1");
+    let contact = crm_tests::app::new_contact(host(), "Consent Tester");
+    let comms = host()
+        .as_caller(&token("comms-app", &["communications-officer"]))
+        .purpose("communications");
+    let template = comms.post_json(
+        "/api/templates",
+        &json!({"name": "Claim moved", "type": "portal", "subject": "Your claim", "body": "Your claim moved", "purpose": "status-updates"}),
+    );
+    assert_eq!(template.status, 201, "{}", template.body);
+    let template_id = template.json()["id"].as_str().unwrap().to_string();
+    let send = || {
+        comms.post_json(
+            "/api/notifications",
+            &json!({"contact_id": contact, "template_id": template_id}),
+        )
+    };
+    let refused = send();
+    assert_problem(&refused, 400, "consent-refused");
+    assert!(
+        refused.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no-consent")
+    );
+
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let consent = json!({"contact_id": contact, "purpose": "status-updates", "channel": "portal",
+        "decision": "given", "notice_id": "general", "notice_version": 1,
+        "data_categories": ["contact-details"], "given_at": now_ms,
+        "collection": {"method": "phone-call", "call_reference": "CALL-7", "officer_id": "officer-1"}});
+    assert_eq!(officer().post_json("/api/consents", &consent).status, 201);
+    let sent = send();
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let notification_id = sent.json()["id"].as_str().unwrap().to_string();
+    let read = comms
+        .get(&format!("/api/notifications/{notification_id}"))
+        .json();
+    assert_eq!(
+        read["status"], "delivered",
+        "portal messages land in the inbox"
+    );
+    let interaction = officer().get(&format!(
+        "/api/interactions/{}",
+        read["interaction_id"].as_str().unwrap()
+    ));
+    assert_eq!(interaction.status, 200);
+    assert_eq!(interaction.json()["direction"], "outbound");
+    assert_eq!(
+        interaction.json()["notification_id"],
+        notification_id.as_str()
+    );
+
+    let withdrawal = json!({"contact_id": contact, "purpose": "status-updates",
+        "channel": "portal", "via": "phone"});
+    assert_eq!(
+        officer()
+            .post_json("/api/consents/withdrawals", &withdrawal)
+            .status,
+        200
+    );
+    let after = send();
+    assert_problem(&after, 400, "consent-refused");
+    assert!(
+        after.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("withdrawn")
+    );
+    let history = officer()
+        .get(&format!("/api/consents?contact_id={contact}"))
+        .json();
+    let events: Vec<&str> = history["history"][0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        ["given", "withdrawn"],
+        "a withdrawal is an event on the record, nothing overwritten"
+    );
 }

@@ -3,15 +3,9 @@
 //! `--sqlite` start-up statements, errors reported to the guest, and WAL mode
 //! in the files.
 
-mod common;
-use common::*;
+use crm_tests::app::App;
+use crm_tests::conformance::*;
 use std::sync::OnceLock;
-
-struct App {
-    host: Host,
-    app: AppDir,
-    state: tempfile::TempDir,
-}
 
 fn app() -> &'static App {
     static APP: OnceLock<App> = OnceLock::new();
@@ -28,16 +22,13 @@ fn app() -> &'static App {
             "seed.sql",
             "CREATE TABLE IF NOT EXISTS seeded_other (v TEXT);\nINSERT INTO seeded_other VALUES ('from-file');\n",
         );
-        let state = tempfile::tempdir().unwrap();
         let rc = app.path().join("runtime-config.toml");
         let seed = format!("@{}:other", app.path().join("seed.sql").display());
-        let host = start_shared(
-            &app,
+        App::shared_in(
+            app,
             &[
                 "--runtime-config-file",
                 rc.to_str().unwrap(),
-                "--state-dir",
-                state.path().to_str().unwrap(),
                 "--sqlite",
                 "CREATE TABLE IF NOT EXISTS seeded (v TEXT)",
                 "--sqlite",
@@ -45,8 +36,7 @@ fn app() -> &'static App {
                 "--sqlite",
                 &seed,
             ],
-        );
-        App { host, app, state }
+        )
     })
 }
 
@@ -182,9 +172,9 @@ fn startup_statements_ran_once_per_start() {
 fn database_files_are_where_spin_puts_them() {
     ok(2, "default", "CREATE TABLE IF NOT EXISTS file_check (x)");
     ok(2, "other", "CREATE TABLE IF NOT EXISTS file_check (x)");
-    assert!(app().state.path().join("sqlite_db.db").is_file());
+    assert!(app().state_dir().join("sqlite_db.db").is_file());
     assert!(
-        app().app.path().join("other.db").is_file(),
+        app().manifest_dir().join("other.db").is_file(),
         "relative to the runtime config"
     );
 }
@@ -194,8 +184,8 @@ fn databases_are_in_wal_mode() {
     ok(2, "default", "CREATE TABLE IF NOT EXISTS wal_check (x)");
     ok(2, "other", "CREATE TABLE IF NOT EXISTS wal_check (x)");
     for file in [
-        app().state.path().join("sqlite_db.db"),
-        app().app.path().join("other.db"),
+        app().state_dir().join("sqlite_db.db"),
+        app().manifest_dir().join("other.db"),
     ] {
         // journal_mode=WAL is persistent: a fresh connection reports it.
         let conn = rusqlite::Connection::open(&file).unwrap();

@@ -11,8 +11,7 @@
 //! `greet` but imports `count`; `guest-greeter-client` imports `greet` and
 //! `count`, `guest-pair-client` imports `greet` and `farewell`.
 
-mod common;
-use common::*;
+use crm_tests::conformance::*;
 use std::sync::OnceLock;
 
 const GREET: &str = "crm-test:greeter/greet@0.1.0";

@@ -3,20 +3,20 @@
 //! wildcards and ranges, schemes, `{{ variable }}` templates, and denial
 //! (`HttpRequestDenied`) without any connection being made.
 
-mod common;
-use common::*;
+use crm_tests::app::App;
+use crm_tests::conformance::*;
 use std::sync::OnceLock;
 
-struct App {
-    host: Host,
-    _app: AppDir,
+/// The probes' host and the two servers they try to reach.
+struct Outbound {
+    app: App,
     allowed: LocalServer,
     forbidden: LocalServer,
 }
 
-fn app() -> &'static App {
-    static APP: OnceLock<App> = OnceLock::new();
-    APP.get_or_init(|| {
+fn outbound() -> &'static Outbound {
+    static OUTBOUND: OnceLock<Outbound> = OnceLock::new();
+    OUTBOUND.get_or_init(|| {
         let allowed = LocalServer::start("hello from upstream");
         let forbidden = LocalServer::start("should never be reached");
         let (a, f) = (allowed.port, forbidden.port);
@@ -74,11 +74,8 @@ fn app() -> &'static App {
             "allowed_outbound_hosts = [\"http://127.0.0.1:{{ upstream_port }}\"]",
         );
         manifest += &probe("star", "allowed_outbound_hosts = [\"*://*:*\"]");
-        let app = AppDir::new(&manifest);
-        let host = start_shared(&app, &[]);
-        App {
-            host,
-            _app: app,
+        Outbound {
+            app: App::shared_in(AppDir::new(&manifest), &[]),
             allowed,
             forbidden,
         }
@@ -86,7 +83,8 @@ fn app() -> &'static App {
 }
 
 fn fetch(component: &str, url: &str) -> Value {
-    let reply = app()
+    let reply = outbound()
+        .app
         .host
         .get(&format!("/{component}?op=fetch&url={}", enc(url)));
     assert_eq!(reply.status, 200, "{component} → {url}: {}", reply.body);
@@ -94,11 +92,11 @@ fn fetch(component: &str, url: &str) -> Value {
 }
 
 fn allowed_url() -> String {
-    format!("http://127.0.0.1:{}/some/path?q=1", app().allowed.port)
+    format!("http://127.0.0.1:{}/some/path?q=1", outbound().allowed.port)
 }
 
 fn forbidden_url() -> String {
-    format!("http://127.0.0.1:{}/", app().forbidden.port)
+    format!("http://127.0.0.1:{}/", outbound().forbidden.port)
 }
 
 fn assert_reached(component: &str, url: &str) {
@@ -121,10 +119,10 @@ fn assert_denied(component: &str, url: &str) {
 
 #[test]
 fn an_allowed_host_is_reached() {
-    let before = *app().allowed.hits.lock().unwrap();
+    let before = *outbound().allowed.hits.lock().unwrap();
     assert_reached("exact", &allowed_url());
     assert!(
-        *app().allowed.hits.lock().unwrap() > before,
+        *outbound().allowed.hits.lock().unwrap() > before,
         "the upstream saw the request"
     );
 }
@@ -180,5 +178,5 @@ fn denied_requests_never_reach_the_network() {
     for component in ["exact", "range", "nothing", "templated"] {
         assert_denied(component, &forbidden_url());
     }
-    assert_eq!(*app().forbidden.hits.lock().unwrap(), 0);
+    assert_eq!(*outbound().forbidden.hits.lock().unwrap(), 0);
 }

@@ -5,8 +5,7 @@
 //! leaves the client a broken body, never one that looks whole. SIGTERM lets
 //! an in-flight request finish and exits 0.
 
-mod common;
-use common::*;
+use crm_tests::conformance::*;
 use std::io::{Read, Write};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -49,9 +48,9 @@ fn assert_healthy() {
 #[test]
 fn a_trap_fails_only_that_request() {
     let reply = host().get("/?op=trap");
-    assert_problem(&reply, 500, "guest-trap");
+    assert_host_problem(&reply, 500, "guest-trap");
     assert_healthy();
-    assert_problem(&host().get("/?op=trap"), 500, "guest-trap");
+    assert_host_problem(&host().get("/?op=trap"), 500, "guest-trap");
     assert_healthy();
 }
 
@@ -60,7 +59,7 @@ fn an_endless_loop_hits_the_deadline() {
     let started = Instant::now();
     let reply = host().get("/?op=loop");
     let took = started.elapsed();
-    assert_problem(&reply, 503, "timeout");
+    assert_host_problem(&reply, 503, "timeout");
     assert!(
         took >= Duration::from_millis(TIMEOUT_MS),
         "answered after {took:?}"
@@ -77,7 +76,7 @@ fn a_guest_over_its_memory_limit_fails_only_that_request() {
     // Within the 32 MiB limit: fine.
     let reply = host().get("/?op=alloc&mib=8");
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let body = assert_problem(&host().get("/?op=alloc&mib=64"), 500, "guest-trap");
+    let body = assert_host_problem(&host().get("/?op=alloc&mib=64"), 500, "guest-trap");
     let detail = body["detail"].as_str().unwrap().to_ascii_lowercase();
     assert!(detail.contains("memory"), "{body}");
     assert_healthy();
@@ -92,7 +91,7 @@ fn a_body_over_the_limit_is_413() {
     assert_eq!(reply.json()["body_len"], BODY_LIMIT);
     let big = vec![b'x'; BODY_LIMIT + 1];
     let reply = host().request("POST", "/?op=headers", &[], Some(&big));
-    assert_problem(&reply, 413, "payload-too-large");
+    assert_host_problem(&reply, 413, "payload-too-large");
     // The host does not read the rest of the body, so it must not keep the
     // connection alive: a keep-alive client would reuse it and fail.
     assert_eq!(reply.header("connection"), Some("close"), "{reply:?}");

@@ -1,88 +1,14 @@
-//! Consent (issue 5) against a real host serving the app's `spin.toml`
-//! plus `guest-consent-probe`, another component that imports
-//! `crm:consent/decisions` composed with the `consent-leaf`, as the
-//! app's components do: grant, refuse, withdraw, re-grant, supersede and
-//! expire; receipts; the catalogues; do-not-contact entries; one-click links
-//! tampered with, expired or replayed; two officers recording at once; the
-//! outbox and audit entries a withdrawal writes; and every rejection as
-//! problem+json.
-
-use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use base64::Engine;
 use consent_rules::{
     Channel, ContactId, LinkKeyring, Nonce, PurposeId, UnsubscribeClaims, verify_receipt,
 };
+use crm_tests::app::{App, assert_problem, error_fields};
 use crm_tests::auth::{link_citizen, token};
-use crm_tests::{AppDir, Caller, Host, Reply, Value, app_manifest, consent_probe, json};
+use crm_tests::consent::now_ms;
+use crm_tests::{Caller, Reply, Value, json};
 
-/// The link key the test host is configured with (test only).
-fn link_keys() -> String {
-    let secret =
-        base64::engine::general_purpose::STANDARD.encode(b"consent-link-test-key-0123456789");
-    format!("k-test:{secret}")
-}
-
-struct App {
-    host: Host,
-    _dir: AppDir,
-    state: tempfile::TempDir,
-}
-
-/// Starts a host on the app and the probe; `shared` for the file's host
-/// (it must outlive the test that starts it).
-fn start(shared: bool, extra: &[&str]) -> (Host, AppDir, tempfile::TempDir) {
-    let dir = AppDir::new(&app_manifest(consent_probe::MANIFEST));
-    let state = tempfile::tempdir().expect("state dir");
-    let state_dir = state.path().to_str().expect("utf-8").to_string();
-    let mut args = vec!["--state-dir", &state_dir];
-    args.extend(extra);
-    let host = if shared {
-        Host::start_shared(&dir.manifest(), &args)
-    } else {
-        Host::start(&dir.manifest(), &args, &[])
-    };
-    (host, dir, state)
-}
-
-fn app() -> &'static App {
-    static APP: OnceLock<App> = OnceLock::new();
-    APP.get_or_init(|| {
-        let keys = format!("consent_link_keys={}", link_keys());
-        let (host, dir, state) = start(true, &["--variable", &keys]);
-        // The first request migrates the database (crm-cli needs its tables).
-        let reply = host
-            .as_caller(&token("warm-up", &["case-worker"]))
-            .get("/api/consents/purposes");
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        App {
-            host,
-            _dir: dir,
-            state,
-        }
-    })
-}
-
-fn host() -> &'static Host {
-    &app().host
-}
-
-fn db_path() -> PathBuf {
-    app().state.path().join("sqlite_db.db")
-}
-
-fn db() -> rusqlite::Connection {
-    rusqlite::Connection::open(db_path()).expect("open the app database")
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use crate::{app, host, link_keys, with_probe};
 
 /// A contact id no other test uses.
 fn contact(tag: &str) -> String {
@@ -96,61 +22,20 @@ fn contact(tag: &str) -> String {
 
 /// An intake officer and case worker whose staff id is `officer-1`.
 fn officer() -> Caller<'static> {
-    host()
-        .as_caller(&token("officer-1", &["intake-officer", "case-worker"]))
-        .purpose("case-management")
+    crm_tests::app::officer(host(), "officer-1")
 }
 
 fn comms() -> Caller<'static> {
-    host()
-        .as_caller(&token("comms-1", &["communications-officer"]))
-        .purpose("communications")
+    crm_tests::app::comms(host(), "comms-1")
 }
 
 fn admin() -> Caller<'static> {
-    host().as_caller(&token("admin-1", &["administrator"]))
-}
-
-fn assert_problem(reply: &Reply, status: u16, kind: &str) -> Value {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/problem+json"),
-        "{}",
-        reply.body
-    );
-    let body = reply.json();
-    assert_eq!(
-        body["type"],
-        format!("https://crm.gov.au/problems/{kind}"),
-        "{body}"
-    );
-    assert_eq!(body["status"], status);
-    body
-}
-
-fn error_fields(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_string())
-        .collect()
+    crm_tests::app::admin(host(), "admin-1")
 }
 
 /// A decision taken by phone by `officer-1`, now.
 fn decision(contact: &str, purpose: &str, channel: &str, decision: &str) -> Value {
-    json!({
-        "contact_id": contact,
-        "purpose": purpose,
-        "data_categories": ["contact-details"],
-        "channel": channel,
-        "decision": decision,
-        "notice_id": "general",
-        "notice_version": 1,
-        "collection": {"method": "phone-call", "call_reference": "CALL-1", "officer_id": "officer-1"},
-        "given_at": now_ms(),
-    })
+    crm_tests::consent::decision(contact, purpose, channel, decision, "officer-1")
 }
 
 fn record(body: &Value) -> Value {
@@ -191,7 +76,7 @@ fn assert_check(decision: &Value, permitted: bool, reason: &str, consent_id: Opt
 
 /// `consent.withdrawn` outbox payloads about `contact`, oldest first.
 fn withdrawn_events(contact: &str) -> Vec<Value> {
-    let db = db();
+    let db = app().db();
     let mut statement = db
         .prepare("SELECT aggregate_id, payload FROM outbox_events WHERE topic = 'consent.withdrawn' ORDER BY id")
         .unwrap();
@@ -211,7 +96,7 @@ fn withdrawn_events(contact: &str) -> Vec<Value> {
 /// Audit rows for the request that answered `reply`: (actor, action, outcome, detail).
 fn audited(reply: &Reply) -> Vec<(String, String, String, Option<String>)> {
     let request_id = reply.header("x-request-id").expect("x-request-id");
-    let db = db();
+    let db = app().db();
     let mut statement = db
         .prepare("SELECT actor_id, action, outcome, detail FROM audit_entries WHERE request_id = ?1 ORDER BY sequence")
         .unwrap();
@@ -365,7 +250,7 @@ fn grant_refuse_regrant_renew_and_withdraw_each_take_effect_at_the_next_check() 
     assert_eq!(one.status, 200);
     assert_eq!(one.json()["status"], "superseded");
     // The database refuses to change a record or an event.
-    let db = db();
+    let db = app().db();
     assert!(
         db.execute("UPDATE consent_records SET decision = 'given'", [])
             .is_err()
@@ -437,7 +322,7 @@ fn consent_expires_exactly_at_the_end_of_its_validity_period() {
 fn a_citizen_records_lists_and_withdraws_only_their_own_consents() {
     let mine = contact("citizen");
     let theirs = contact("other");
-    link_citizen(&db_path(), "citizen-consent", &mine);
+    link_citizen(&app().db_path(), "citizen-consent", &mine);
     let citizen = || host().as_caller(&token("citizen-consent", &["citizen"]));
     let portal = |contact: &str| {
         let mut body = decision(contact, "newsletters", "email", "given");
@@ -725,7 +610,7 @@ fn do_not_contact_entries_block_every_purpose_that_contacts_the_person() {
     assert_eq!(error_fields(&problem), ["until"]);
 
     // A citizen may ask not to be contacted, and lift only that.
-    link_citizen(&db_path(), "citizen-dnc", &c);
+    link_citizen(&app().db_path(), "citizen-dnc", &c);
     let citizen = || host().as_caller(&token("citizen-dnc", &["citizen"]));
     let own = citizen().post_json(
         "/api/consents/suppressions",
@@ -1171,7 +1056,9 @@ fn the_catalogues_are_seeded_and_changed_only_by_administrators_as_new_versions(
         "not-found",
     );
     assert!(
-        db().execute("UPDATE privacy_notices SET title = 'x'", [])
+        app()
+            .db()
+            .execute("UPDATE privacy_notices SET title = 'x'", [])
             .is_err()
     );
 
@@ -1192,12 +1079,14 @@ fn the_catalogues_are_seeded_and_changed_only_by_administrators_as_new_versions(
 fn every_rejection_is_a_problem_that_names_its_fields_and_writes_nothing() {
     let c = contact("reject");
     let count = || -> i64 {
-        db().query_row(
-            "SELECT COUNT(*) FROM consent_records WHERE contact_id = ?1",
-            [&c],
-            |r| r.get(0),
-        )
-        .unwrap()
+        app()
+            .db()
+            .query_row(
+                "SELECT COUNT(*) FROM consent_records WHERE contact_id = ?1",
+                [&c],
+                |r| r.get(0),
+            )
+            .unwrap()
     };
     let mut bad = decision(&c, "marketing", "pigeon", "maybe");
     bad["data_categories"] = json!([]);
@@ -1305,7 +1194,8 @@ fn every_rejection_is_a_problem_that_names_its_fields_and_writes_nothing() {
 
 #[test]
 fn on_a_fresh_database_the_leaf_migrates_and_without_a_link_key_links_are_off() {
-    let (host, _dir, _state) = start(false, &[]);
+    let own = App::start_in(with_probe(), &[]);
+    let host = &own.host;
     // The leaf answers even when it is the first to touch the database.
     let first = host.get("/probe/check?contact=con_1&purpose=newsletters&channel=email");
     assert_eq!(first.json()["reason"], "no-consent", "{}", first.body);
@@ -1339,4 +1229,30 @@ fn on_a_fresh_database_the_leaf_migrates_and_without_a_link_key_links_are_off() 
         Some(b"List-Unsubscribe=One-Click"),
     );
     assert_problem(&reply, 503, "unsubscribe-links-unavailable");
+}
+
+// A consent record at a glance: refused per field, and the privacy notices served.
+
+#[test]
+fn consent_records_are_validated() {
+    let reply = officer().post_json(
+        "/api/consents",
+        &json!({"contact_id": "", "purpose": "x", "channel": "pigeon", "decision": "maybe",
+            "notice_id": "general", "notice_version": 9, "data_categories": ["contact-details"],
+            "collection": {"method": "counter", "officer_id": "officer-1"}, "given_at": 0}),
+    );
+    assert_problem(&reply, 400, "validation");
+    let fields: Vec<String> = reply.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        fields,
+        ["contact_id", "purpose", "channel", "decision", "notice_id"]
+    );
+    assert_problem(&officer().get("/api/consents"), 400, "validation");
+    let notices = officer().get("/api/privacy-notices").json();
+    assert_eq!(notices["privacy_notices"][0]["id"], "general");
 }

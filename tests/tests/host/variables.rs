@@ -4,8 +4,7 @@
 //! `spin:variables/variables@3.0.0` through its own guest (`spin-sdk` 5.2 has
 //! no binding for it).
 
-mod common;
-use common::*;
+use crm_tests::conformance::*;
 
 const VARIABLES: &str = r#"
 [variables]

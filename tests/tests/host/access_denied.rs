@@ -2,8 +2,7 @@
 //! granted gets `access-denied` (as on Spin), even when another component of
 //! the same app was granted that label.
 
-mod common;
-use common::*;
+use crm_tests::conformance::*;
 use std::sync::OnceLock;
 
 fn host() -> &'static Host {

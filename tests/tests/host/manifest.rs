@@ -2,8 +2,7 @@
 //! a message naming the culprit; `crm-host build` runs every component's
 //! build command and stops at the first failure.
 
-mod common;
-use common::*;
+use crm_tests::conformance::*;
 
 /// A valid one-component app with `component` spliced into the component
 /// table and `top` appended at the end.
@@ -31,7 +30,7 @@ fn the_baseline_manifest_starts() {
 fn a_directory_given_to_from_finds_its_spin_toml() {
     let app = app_with("", "");
     let dir = app.path().to_str().unwrap().to_string();
-    let all = args(&[]);
+    let all = cache_args(&[]);
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
     let host = Host::start(std::path::Path::new(&dir), &all, &[]);
     assert_eq!(host.get("/").status, 200);

@@ -1,27 +1,13 @@
-//! Helpers shared by the host conformance tests (`tests/tests/*.rs` other
-//! than `app.rs`): manifests around the purpose-built guests in
-//! `tests/guests/`, and a compiled-code cache shared by every host the tests
-//! start, so each guest is compiled once per run rather than once per host.
+//! What the host conformance tests (`tests/tests/host/`) share: manifests
+//! around the purpose-built guests in `tests/guests/`, hosts started with the
+//! run's shared compiled-code cache ([`cache_args`](crate::cache_args)), and
+//! checks of the host's own problems and refusals.
 
-#![allow(dead_code)]
+//! Its `start*` functions stand in for the root's, so host tests need only
+//! `use crm_tests::conformance::*;`.
 
-pub use crm_tests::*;
-use std::path::PathBuf;
+pub use crate::*;
 use std::time::{Duration, Instant};
-
-/// `--cache-dir` for every host the conformance tests start.
-pub fn cache_dir() -> PathBuf {
-    let dir = workspace().join("target/crm-tests-cache");
-    std::fs::create_dir_all(&dir).expect("cache dir");
-    dir
-}
-
-/// The arguments every conformance host gets, then `extra`.
-pub fn args(extra: &[&str]) -> Vec<String> {
-    let mut all = vec!["--cache-dir".to_string(), cache_dir().display().to_string()];
-    all.extend(extra.iter().map(|a| a.to_string()));
-    all
-}
 
 /// Starts a host on `app` with the shared cache and `extra` arguments.
 pub fn start(app: &AppDir, extra: &[&str]) -> Host {
@@ -30,23 +16,23 @@ pub fn start(app: &AppDir, extra: &[&str]) -> Host {
 
 /// Like [`start`], with extra environment variables for the host process.
 pub fn start_env(app: &AppDir, extra: &[&str], env: &[(&str, &str)]) -> Host {
-    let all = args(extra);
+    let all = cache_args(extra);
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
     Host::start(&app.manifest(), &all, env)
 }
 
-/// A host that lives for the rest of the test binary (for a per-file shared host).
+/// A host that lives for the rest of the test binary (for a module's shared host).
 pub fn start_shared(app: &AppDir, extra: &[&str]) -> Host {
-    let all = args(extra);
+    let all = cache_args(extra);
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
     Host::start_shared(&app.manifest(), &all)
 }
 
 /// Starts a host expected to refuse to start.
 pub fn start_failure(app: &AppDir, extra: &[&str]) -> Failure {
-    let all = args(extra);
+    let all = cache_args(extra);
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    crm_tests::start_failure(&app.manifest(), &all)
+    crate::start_failure(&app.manifest(), &all)
 }
 
 /// Asserts a refused start: non-zero exit, and stderr mentions every needle.
@@ -133,7 +119,7 @@ pub fn request_log(host: &Host) -> Vec<Value> {
 
 /// Asserts a host-generated problem+json reply of `status` and `kind`
 /// (`urn:crm-host:problem:<kind>`), returning its body.
-pub fn assert_problem(reply: &Reply, status: u16, kind: &str) -> Value {
+pub fn assert_host_problem(reply: &Reply, status: u16, kind: &str) -> Value {
     assert_eq!(reply.status, status, "{}", reply.body);
     assert_eq!(
         reply.header("content-type"),

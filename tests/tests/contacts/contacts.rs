@@ -1,48 +1,13 @@
-//! Contact intake (issue 4) against a real host serving the app: the model
-//! and its provenance, validation per field, the consent rule for optional
-//! fields, "tell us once" matching, versioned corrections with ETags,
-//! merges, search, CSV import and export, idempotency keys, the outbox,
-//! field filtering and citizens, the audit trail, and the `contacts-leaf`
-//! leaf through a guest that imports `crm:contacts/directory`.
-
-use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crm_tests::app::{assert_problem, error_fields, request_id};
 use crm_tests::auth::{link_citizen, token};
-use crm_tests::{AppDir, Caller, Host, Reply, Value, json, workspace};
+use crm_tests::{AppDir, Caller, Reply, Value, json};
 
-struct App {
-    host: Host,
-    state: tempfile::TempDir,
-}
-
-fn app() -> &'static App {
-    static APP: OnceLock<App> = OnceLock::new();
-    APP.get_or_init(|| {
-        let state = tempfile::tempdir().expect("state dir");
-        let state_dir = state.path().to_str().expect("utf-8").to_string();
-        let host = Host::start_shared(&workspace().join("spin.toml"), &["--state-dir", &state_dir]);
-        App { host, state }
-    })
-}
-
-fn host() -> &'static Host {
-    &app().host
-}
-
-fn db_path() -> PathBuf {
-    app().state.path().join("sqlite_db.db")
-}
-
-fn db() -> rusqlite::Connection {
-    let db = rusqlite::Connection::open(db_path()).expect("open the app database");
-    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
-    db
-}
+use crate::{app, host};
 
 fn count(sql: &str, param: &str) -> i64 {
-    db().query_row(sql, [param], |r| r.get(0)).unwrap()
+    app().db().query_row(sql, [param], |r| r.get(0)).unwrap()
 }
 
 /// Contacts whose display name contains `text` (tests run in parallel, so
@@ -56,41 +21,11 @@ fn contacts_named(text: &str) -> i64 {
 
 /// An intake officer who also works cases (may read identifiers and merge).
 fn officer() -> Caller<'static> {
-    host()
-        .as_caller(&token("officer-7", &["intake-officer", "case-worker"]))
-        .purpose("case-management")
+    crm_tests::app::officer(host(), "officer-7")
 }
 
 fn comms() -> Caller<'static> {
-    host()
-        .as_caller(&token("comms-7", &["communications-officer"]))
-        .purpose("communications")
-}
-
-fn assert_problem(reply: &Reply, status: u16, kind: &str) -> Value {
-    assert_eq!(reply.status, status, "{}", reply.body);
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/problem+json"),
-        "{}",
-        reply.body
-    );
-    let body = reply.json();
-    assert_eq!(
-        body["type"],
-        format!("https://crm.gov.au/problems/{kind}"),
-        "{body}"
-    );
-    body
-}
-
-fn error_fields(body: &Value) -> Vec<String> {
-    body["errors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no errors in {body}"))
-        .iter()
-        .map(|e| e["field"].as_str().unwrap().to_string())
-        .collect()
+    crm_tests::app::comms(host(), "comms-7")
 }
 
 /// A name part no other test uses (letters only, as names are).
@@ -121,7 +56,7 @@ fn patch(caller: Caller<'_>, id: &str, etag: &str, body: &Value) -> Reply {
 }
 
 fn outbox(id: &str) -> Vec<(String, Value)> {
-    let db = db();
+    let db = app().db();
     let mut statement = db
         .prepare("SELECT topic, payload FROM outbox_events WHERE aggregate_id = ?1 ORDER BY id")
         .unwrap();
@@ -137,16 +72,9 @@ fn outbox(id: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
-fn request_id(reply: &Reply) -> String {
-    reply
-        .header("x-request-id")
-        .expect("x-request-id")
-        .to_string()
-}
-
 /// Audit rows of a request: (action, outcome, subject, detail).
 fn audited(reply: &Reply) -> Vec<(String, String, Option<String>, Option<String>)> {
-    let db = db();
+    let db = app().db();
     let mut statement = db
         .prepare("SELECT action, outcome, subject_contact_id, detail FROM audit_entries WHERE request_id = ?1 ORDER BY sequence")
         .unwrap();
@@ -506,7 +434,8 @@ fn intake_matches_before_writing_and_answers_the_candidates() {
     create_anyway["duplicate_reason"] = json!("father and son, same name");
     let (second, _, _) = create(&create_anyway);
     assert_eq!(contacts(), before + 1);
-    let reason: String = db()
+    let reason: String = app()
+        .db()
         .query_row(
             "SELECT reason FROM contact_versions WHERE contact_id = ?1",
             [&second],
@@ -628,11 +557,13 @@ fn corrections_are_new_versions_guarded_by_etags() {
     assert_eq!(versions[1]["actor"]["role"], "intake-officer");
     // Versions cannot be altered, even by hand.
     assert!(
-        db().execute(
-            "UPDATE contact_versions SET reason = 'x' WHERE contact_id = ?1",
-            [&id]
-        )
-        .is_err()
+        app()
+            .db()
+            .execute(
+                "UPDATE contact_versions SET reason = 'x' WHERE contact_id = ?1",
+                [&id]
+            )
+            .is_err()
     );
 
     // The match keys moved with the email.
@@ -1510,7 +1441,7 @@ fn fields_are_filtered_by_role_and_citizens_see_and_correct_only_their_own() {
     );
 
     // A citizen linked to their record reads and corrects it...
-    link_citizen(&db_path(), "citizen-contacts-1", &mine);
+    link_citizen(&app().db_path(), "citizen-contacts-1", &mine);
     let citizen = || host().as_caller(&token("citizen-contacts-1", &["citizen"]));
     let own = citizen().get(&format!("/api/contacts/{mine}"));
     assert_eq!(own.status, 200, "{}", own.body);
@@ -1693,7 +1624,7 @@ fn get_without_following(path: &str) -> (u16, Option<String>, Value) {
 }
 
 fn app_state_dir() -> String {
-    app().state.path().to_str().expect("utf-8").to_string()
+    app().state_dir().to_str().expect("utf-8").to_string()
 }
 
 fn import_with_key(caller_token: &str, key: &str, query: &str, csv: &str) -> Reply {
@@ -1723,7 +1654,7 @@ fn idempotency_key_hash(parts: &[&str]) -> String {
 
 /// Outbox events written by a request.
 fn outbox_of(reply: &Reply) -> Vec<(String, String, Value)> {
-    let db = db();
+    let db = app().db();
     let mut statement = db
         .prepare("SELECT topic, aggregate_id, payload FROM outbox_events WHERE request_id = ?1 ORDER BY id")
         .unwrap();
@@ -1780,7 +1711,8 @@ fn an_import_retried_with_its_idempotency_key_imports_nothing_more() {
     // key-value cache: with the cached copy gone, the retry still replays.
     let actor = format!("staff:{sub}");
     let key_hash = idempotency_key_hash(&[actor.as_str(), "importContacts", "import-1"]);
-    let kept: (i64, String) = db()
+    let kept: (i64, String) = app()
+        .db()
         .query_row(
             "SELECT status, body FROM contact_idempotency WHERE key_hash = ?1",
             [&key_hash],
@@ -1792,7 +1724,7 @@ fn an_import_retried_with_its_idempotency_key_imports_nothing_more() {
         serde_json::from_str::<Value>(&kept.1).unwrap(),
         first.json()
     );
-    let kv = rusqlite::Connection::open(app().state.path().join("sqlite_key_value.db")).unwrap();
+    let kv = rusqlite::Connection::open(app().state_dir().join("sqlite_key_value.db")).unwrap();
     kv.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
     assert_eq!(
         kv.execute(
@@ -1878,7 +1810,7 @@ fn an_import_retry_is_answered_with_its_first_report_before_any_check() {
 /// The state of a contact a failed write must not touch: its current
 /// version and name, whether it is merged, its versions and outbox events.
 fn written_state(id: &str) -> (i64, String, Option<String>, i64, i64) {
-    let db = db();
+    let db = app().db();
     let (version, name, merged) = db
         .query_row(
             "SELECT version, display_name, merged_into FROM contacts WHERE id = ?1",
@@ -2018,19 +1950,23 @@ struct FailingOutbox {
 impl FailingOutbox {
     fn install(marker: &str) -> Self {
         let name = format!("test_refuse_outbox_{}", marker.to_lowercase());
-        db().execute_batch(&format!(
-            "CREATE TRIGGER {name} BEFORE INSERT ON outbox_events
+        app()
+            .db()
+            .execute_batch(&format!(
+                "CREATE TRIGGER {name} BEFORE INSERT ON outbox_events
              WHEN (SELECT display_name FROM contacts WHERE id = NEW.aggregate_id) LIKE '%{marker}%'
              BEGIN SELECT RAISE(ABORT, 'test: outbox refused'); END;"
-        ))
-        .unwrap();
+            ))
+            .unwrap();
         Self { name }
     }
 }
 
 impl Drop for FailingOutbox {
     fn drop(&mut self) {
-        let _ = db().execute_batch(&format!("DROP TRIGGER IF EXISTS {}", self.name));
+        let _ = app()
+            .db()
+            .execute_batch(&format!("DROP TRIGGER IF EXISTS {}", self.name));
     }
 }
 
@@ -2277,7 +2213,8 @@ fn relationships_of_every_kind_are_kept_and_unknown_contacts_refused_per_field()
     assert_eq!(read.status, 200, "{}", read.body);
     assert_eq!(read.json()["relationships"], relationships);
     assert!(read.json()["provenance"].get("relationships").is_some());
-    let stored: String = db()
+    let stored: String = app()
+        .db()
         .query_row(
             "SELECT record FROM contacts WHERE id = ?1",
             [&subject],
@@ -2396,4 +2333,82 @@ fn relationships_of_every_kind_are_kept_and_unknown_contacts_refused_per_field()
         via_merged["relationships"],
         json!([{"kind": "household-member", "contact_id": partner}])
     );
+}
+
+// Intake at a glance: a contact created and read back, refusals per field,
+// and unknown routes and methods as problems.
+
+#[test]
+fn contacts_are_validated_created_and_read_back() {
+    let reply = officer().post_json(
+        "/api/contacts",
+        &json!({"archetype": "individual", "display_name": "  Zoë Ngô ", "email": "Zoe@Example.GOV.au"}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let created = reply.json();
+    let location = reply.header("location").expect("location").to_string();
+    assert_eq!(
+        location,
+        format!("/api/contacts/{}", created["id"].as_str().unwrap())
+    );
+    assert_eq!(created["display_name"], "Zoë Ngô");
+    assert_eq!(created["emails"], json!(["Zoe@example.gov.au"]));
+    let read = officer().get(&location);
+    assert_eq!(read.status, 200);
+    assert_eq!(read.json(), created);
+}
+
+#[test]
+fn bad_contacts_are_refused_per_field_and_nothing_is_written() {
+    // A good intake first, so the schema exists whatever order tests run in.
+    crm_tests::app::new_contact(host(), "Schema Maker");
+    let reply = officer().post_json(
+        "/api/contacts",
+        &json!({"archetype": "person", "display_name": "", "email": "nope"}),
+    );
+    assert_problem(&reply, 400, "validation");
+    let fields: Vec<String> = reply.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fields, ["archetype", "display_name", "email"]);
+    assert_problem(
+        &officer().send("POST", "/api/contacts", Some("{not json")),
+        400,
+        "invalid-json",
+    );
+    assert_problem(
+        &officer().post_json(
+            "/api/contacts",
+            &json!({"archetype": "individual", "display_name": "A", "shoe_size": 9}),
+        ),
+        400,
+        "invalid-json",
+    );
+    let db = app().db();
+    let written: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM contacts WHERE email = 'nope' OR display_name IN ('', 'A')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(written, 0, "refused intakes must not write contacts");
+}
+
+#[test]
+fn unknown_routes_and_methods_are_problems() {
+    assert_problem(
+        &officer().get("/api/contacts/does-not-exist"),
+        404,
+        "not-found",
+    );
+    let reply = officer().request("DELETE", "/api/contacts/x", None);
+    assert_problem(&reply, 405, "method-not-allowed");
+    assert_eq!(reply.header("allow"), Some("GET, PATCH"));
+    let outside = host().get("/nowhere");
+    assert_eq!(outside.status, 404);
+    assert_eq!(outside.json()["type"], "urn:crm-host:problem:not-found");
 }

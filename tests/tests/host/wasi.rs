@@ -2,8 +2,7 @@
 //! (glob strings and `{ source, destination }` mappings, read-only), and
 //! nothing else of the host's filesystem or environment.
 
-mod common;
-use common::*;
+use crm_tests::conformance::*;
 use std::sync::OnceLock;
 
 fn host() -> &'static Host {

@@ -1,0 +1,162 @@
+//! The app as configured by default, on a host of its own: every action
+//! audited in an intact chain read page by page from its first entry,
+//! tampering with the audit table caught by `verify`, and `openapi.yaml`
+//! against what is served.
+
+use crm_tests::app::{App, assert_problem, new_contact};
+use crm_tests::auth::token;
+use crm_tests::{Caller, Host, json, workspace};
+
+use crate::default_app;
+
+fn host() -> &'static Host {
+    &default_app().host
+}
+
+/// A staff member who takes in and works on cases.
+fn officer() -> Caller<'static> {
+    crm_tests::app::officer(host(), "officer-1")
+}
+
+fn auditor() -> Caller<'static> {
+    host()
+        .as_caller(&token("auditor-1", &["auditor"]))
+        .purpose("audit")
+}
+
+#[test]
+fn every_action_is_audited_in_an_intact_chain_with_a_cursor() {
+    let contact = new_contact(host(), "Audited");
+    officer().get(&format!("/api/contacts/{contact}"));
+    let entries = auditor().get("/api/audit/entries?limit=500").json();
+    let actions: Vec<(String, String)> = entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["resource"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let resource = format!("contact/{contact}");
+    assert!(actions.contains(&("contact.create".into(), resource.clone())));
+    assert!(actions.contains(&("contact.read".into(), resource)));
+    let verdict = auditor().get("/api/audit/verify").json();
+    assert_eq!(verdict["valid"], true, "{verdict}");
+
+    let first = auditor().get("/api/audit/entries?limit=1").json();
+    let next = first["next"].as_str().expect("a next page");
+    let second = auditor().get(next).json();
+    assert_eq!(
+        second["entries"][0]["sequence"],
+        first["entries"][0]["sequence"].as_i64().unwrap() + 1
+    );
+    assert_problem(
+        &auditor().get("/api/audit/entries?limit=0"),
+        400,
+        "validation",
+    );
+}
+
+/// Editing an audit row in the database file is caught by `verify`. It runs on
+/// its own host and state, since it breaks the chain.
+#[test]
+fn tampering_with_the_audit_table_is_detected() {
+    let App { host, state, .. } = App::start(&[]);
+    let officer = host.as_caller(&token("officer-2", &["intake-officer"]));
+    let auditor = || host.as_caller(&token("auditor-2", &["auditor"]));
+    for name in ["One", "Two", "Three"] {
+        assert_eq!(
+            officer
+                .post_json(
+                    "/api/contacts",
+                    &json!({"archetype": "business", "display_name": name})
+                )
+                .status,
+            201
+        );
+    }
+    assert_eq!(auditor().get("/api/audit/verify").json()["valid"], true);
+    let db = rusqlite::Connection::open(state.path().join("sqlite_db.db")).unwrap();
+    // The application cannot change the trail...
+    let refused = db.execute(
+        "UPDATE audit_entries SET actor_id = 'x' WHERE sequence = 2",
+        [],
+    );
+    assert!(
+        refused.unwrap_err().to_string().contains("append-only"),
+        "the append-only trigger must refuse updates"
+    );
+    // ...so a tamperer with the file drops the guards first.
+    db.execute_batch("DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete;")
+        .unwrap();
+    db.execute(
+        "UPDATE audit_entries SET actor_id = 'someone-else' WHERE sequence = 2",
+        [],
+    )
+    .unwrap();
+    let verdict = auditor().get("/api/audit/verify").json();
+    assert_eq!(verdict["valid"], false);
+    assert_eq!(verdict["first_broken_sequence"], 2);
+    db.execute("DELETE FROM audit_entries WHERE sequence = 2", [])
+        .unwrap();
+    assert_eq!(
+        auditor().get("/api/audit/verify").json()["first_broken_sequence"],
+        3
+    );
+    assert!(host.stop().success());
+}
+
+/// A caller holding every staff role.
+fn everyone() -> Caller<'static> {
+    let roles = [
+        "intake-officer",
+        "case-worker",
+        "communications-officer",
+        "auditor",
+        "administrator",
+    ];
+    host()
+        .as_caller(&token("everyone", &roles))
+        .purpose("case-management")
+}
+
+/// Every operation in openapi.yaml is served by the app: the host routes it
+/// to a component (no host 404) and the component knows it (no 404/405 for
+/// an unknown operation).
+#[test]
+fn every_documented_operation_is_served() {
+    let text = std::fs::read_to_string(workspace().join("openapi.yaml")).unwrap();
+    let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_mapping().unwrap() {
+        let path = path.as_str().unwrap().replace("{id}", "unknown-id");
+        for (method, _) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap().to_ascii_uppercase();
+            if method == "PARAMETERS" {
+                continue;
+            }
+            let body = (method == "POST").then_some("{}");
+            let reply = everyone().send(&method, &path, body);
+            let kind = serde_json::from_str::<serde_json::Value>(&reply.body)
+                .ok()
+                .and_then(|b| b["type"].as_str().map(String::from));
+            assert_ne!(
+                kind.as_deref(),
+                Some("urn:crm-host:problem:not-found"),
+                "{method} {path} is not routed"
+            );
+            assert_ne!(
+                kind.as_deref(),
+                Some("https://crm.gov.au/problems/method-not-allowed"),
+                "{method} {path}"
+            );
+            let unknown_operation = reply.status == 404 && !path.contains("unknown-id");
+            assert!(!unknown_operation, "{method} {path}: {}", reply.body);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "only {checked} operations checked");
+}
