@@ -80,6 +80,28 @@ impl App {
             .expect("busy timeout");
         db
     }
+
+    /// The audit entries whose `column` (`request_id`, `resource`) is
+    /// `value`, in sequence order: `columns` (a select list) read by `row`.
+    pub fn audit_entries<T>(
+        &self,
+        columns: &str,
+        column: &str,
+        value: &str,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Vec<T> {
+        let db = self.db();
+        let mut statement = db
+            .prepare(&format!(
+                "SELECT {columns} FROM audit_entries WHERE {column} = ?1 ORDER BY sequence"
+            ))
+            .expect("an audit query");
+        statement
+            .query_map([value], row)
+            .expect("audit entries")
+            .map(|entry| entry.expect("an audit entry"))
+            .collect()
+    }
 }
 
 /// Asserts an application problem+json reply of `status` and `kind`

@@ -266,7 +266,9 @@ impl Host {
         let stderr = Captured::default();
         stdout.follow(child.stdout.take().expect("stdout"));
         stderr.follow(child.stderr.take().expect("stderr"));
-        let deadline = Instant::now() + Duration::from_secs(60);
+        // Generous: on a cold cache, the hosts a test binary starts at once
+        // each compile every component, on a machine that may be busy.
+        let deadline = Instant::now() + Duration::from_secs(180);
         let base = loop {
             if let Some(line) = stdout
                 .lines()

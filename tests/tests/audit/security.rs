@@ -10,15 +10,9 @@ use crate::{CHECKPOINT_SEED, app, host};
 
 /// Audit rows for `request_id`, as (action, outcome, detail).
 fn audited(request_id: &str) -> Vec<(String, String, Option<String>)> {
-    let db = app().db();
-    let mut statement = db
-        .prepare("SELECT action, outcome, detail FROM audit_entries WHERE request_id = ?1 ORDER BY sequence")
-        .unwrap();
-    statement
-        .query_map([request_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    app().audit_entries("action, outcome, detail", "request_id", request_id, |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })
 }
 
 /// A bad credential is a 401 with a Bearer challenge, and is audited.

@@ -3,7 +3,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use consent_rules::{
     Channel, ContactId, LinkKeyring, Nonce, PurposeId, UnsubscribeClaims, verify_receipt,
 };
-use crm_tests::app::{App, assert_problem, error_fields};
+use crm_tests::app::{App, assert_problem, error_fields, request_id};
 use crm_tests::auth::{link_citizen, token};
 use crm_tests::consent::now_ms;
 use crm_tests::{Caller, Reply, Value, json};
@@ -95,18 +95,10 @@ fn withdrawn_events(contact: &str) -> Vec<Value> {
 
 /// Audit rows for the request that answered `reply`: (actor, action, outcome, detail).
 fn audited(reply: &Reply) -> Vec<(String, String, String, Option<String>)> {
-    let request_id = reply.header("x-request-id").expect("x-request-id");
-    let db = app().db();
-    let mut statement = db
-        .prepare("SELECT actor_id, action, outcome, detail FROM audit_entries WHERE request_id = ?1 ORDER BY sequence")
-        .unwrap();
-    statement
-        .query_map([request_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    let columns = "actor_id, action, outcome, detail";
+    app().audit_entries(columns, "request_id", &request_id(reply), |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })
 }
 
 fn history(contact: &str) -> Value {

@@ -74,17 +74,10 @@ fn outbox(id: &str) -> Vec<(String, Value)> {
 
 /// Audit rows of a request: (action, outcome, subject, detail).
 fn audited(reply: &Reply) -> Vec<(String, String, Option<String>, Option<String>)> {
-    let db = app().db();
-    let mut statement = db
-        .prepare("SELECT action, outcome, subject_contact_id, detail FROM audit_entries WHERE request_id = ?1 ORDER BY sequence")
-        .unwrap();
-    statement
-        .query_map([request_id(reply)], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    let columns = "action, outcome, subject_contact_id, detail";
+    app().audit_entries(columns, "request_id", &request_id(reply), |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })
 }
 
 #[test]

@@ -604,15 +604,9 @@ fn lift(hold: &str) -> Reply {
 }
 
 fn audited(resource: &str) -> Vec<(String, String, Option<String>)> {
-    let db = rusqlite::Connection::open(app().db_path()).unwrap();
-    let mut statement = db
-        .prepare("SELECT action, outcome, detail FROM audit_entries WHERE resource = ?1 ORDER BY sequence")
-        .unwrap();
-    statement
-        .query_map([resource], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    app().audit_entries("action, outcome, detail", "resource", resource, |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })
 }
 
 #[test]
