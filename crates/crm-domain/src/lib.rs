@@ -16,6 +16,7 @@ mod phone;
 mod preference;
 mod provenance;
 mod relationship;
+mod rfc3339;
 mod text;
 
 pub use address::{
@@ -23,7 +24,9 @@ pub use address::{
 };
 pub use archetype::Archetype;
 pub use business::{Abn, Acn};
-pub use date::{CalendarDate, DateOfBirth, rfc3339_utc};
+pub use date::{
+    CalendarDate, DateOfBirth, civil_from_days, days_from_civil, days_in_month, is_leap,
+};
 pub use email::Email;
 pub use error::{FieldErrors, FieldInvalid, Invalid};
 pub use identifier::AgencyIdentifier;
@@ -32,4 +35,5 @@ pub use phone::PhoneE164;
 pub use preference::{AccessibilityNeeds, Channel, LanguageTag};
 pub use provenance::{Collected, NoticeVersion, Provenance};
 pub use relationship::RelationshipKind;
+pub use rfc3339::{parse_rfc3339_ms, parse_rfc3339_ms_lenient, rfc3339_utc};
 pub use text::{ShortText, Slug, Tag};

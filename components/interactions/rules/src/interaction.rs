@@ -248,7 +248,7 @@ fn parse_documents(errors: &mut FieldErrors, raw: &[RawDocumentRef]) -> Option<V
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::calendar::parse_rfc3339_ms;
+    use crm_domain::parse_rfc3339_ms;
 
     pub const RECORDED_AT: i64 = 1_795_416_000_000; // 2026-11-23T06:40:00Z
 

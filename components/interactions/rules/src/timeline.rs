@@ -52,14 +52,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use crm_domain::Invalid;
+use crm_domain::{Invalid, parse_rfc3339_ms};
 use crm_http::FieldError;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 use thiserror::Error;
 
-use crate::calendar::parse_rfc3339_ms;
 use crate::canonical::Canonical;
 use crate::field_errors::FieldErrors;
 use crate::interaction::optional;

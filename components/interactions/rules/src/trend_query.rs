@@ -1,10 +1,10 @@
 //! A trends request as it arrives (query parameters), validated into a
 //! [`TrendRange`] and what the rows of the table are.
 
+use crm_domain::parse_rfc3339_ms;
 use crm_http::FieldError;
 use serde::Deserialize;
 
-use crate::calendar::parse_rfc3339_ms;
 use crate::field_errors::FieldErrors;
 use crate::interaction::optional;
 use crate::trends::{Bucketing, Granularity, RangeError, TrendRange, UtcOffset};
