@@ -32,7 +32,7 @@ thread_local! {
 fn check(
     contact: &str,
     purpose: &str,
-    channel: Option<consent_rules::Channel>,
+    channel: Option<consent_rules::ConsentChannel>,
     at: i64,
 ) -> Result<consent_rules::Decision, String> {
     DB.with_borrow_mut(|slot| {
@@ -61,7 +61,7 @@ impl Guest for ConsentCore {
         at: i64,
     ) -> Result<Decision, String> {
         // Counter, video, social and field visits carry no consent.
-        let channel = consent_rules::Channel::parse(channel_name(channel)).ok();
+        let channel = consent_rules::ConsentChannel::parse(channel_name(channel)).ok();
         let decision = check(&contact, &purpose, channel, at)?;
         Ok(Decision {
             permitted: decision.permitted,

@@ -7,20 +7,20 @@ use thiserror::Error;
 
 use crate::catalogue::{LawfulBasis, NoticeId, NoticeRef, NoticeVersion, Purpose, PurposeId};
 use crate::events::Via;
-use crate::text::{ContactId, DataCategory, OfficerId, Reference, vocabulary};
+use crate::text::{ContactId, DataCategory, OfficerId, Reference};
 
-vocabulary!(
-    /// Channels a consent can cover: the ways the agency reaches a person.
-    Channel {
-        Email => "email",
-        Sms => "sms",
-        Letter => "letter",
-        Portal => "portal",
-        Phone => "phone",
+crm_domain::channel_subset!(
+    /// The channels a consent can cover: the ways the agency reaches a person.
+    ConsentChannel {
+        Email,
+        Sms,
+        Letter,
+        Portal,
+        Phone,
     }
 );
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// What the person decided.
     ConsentDecision {
         Given => "given",
@@ -28,7 +28,7 @@ vocabulary!(
     }
 );
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// How a grantor may act for the subject.
     Relationship {
         /// A parent or guardian of a child.
@@ -49,7 +49,7 @@ pub struct Grantor {
     pub relationship: Relationship,
 }
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// How a decision reached the agency.
     CollectionMethod {
         PortalForm => "portal-form",
@@ -201,7 +201,7 @@ pub struct NewConsent {
     /// The purpose's basis when the decision was recorded, kept with it.
     pub lawful_basis: LawfulBasis,
     pub data_categories: Vec<DataCategory>,
-    pub channel: Channel,
+    pub channel: ConsentChannel,
     pub decision: ConsentDecision,
     pub notice: NoticeRef,
     pub collection: Collection,
@@ -330,7 +330,7 @@ impl ConsentRequest {
                 Some(id)
             });
         let data_categories = self.parse_data_categories(&mut fields);
-        let channel = fields.check("channel", Channel::parse(&self.channel));
+        let channel = fields.check("channel", ConsentChannel::parse(&self.channel));
         let decision = fields.check("decision", ConsentDecision::parse(&self.decision));
         let notice_id = fields.check("notice_id", NoticeId::parse(&self.notice_id));
         let notice_version =

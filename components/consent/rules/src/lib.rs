@@ -29,9 +29,9 @@ pub use catalogue::{
     PrivacyNotice, Purpose, PurposeCategory, PurposeError, PurposeId, check_next_version,
 };
 pub use consent::{
-    Channel, Collection, CollectionMethod, CollectionRequest, ConsentDecision, ConsentRequest,
-    FieldError, Grantor, GrantorRequest, InvalidConsent, NewConsent, Relationship, Validity,
-    ValidityError,
+    Collection, CollectionMethod, CollectionRequest, ConsentChannel, ConsentDecision,
+    ConsentRequest, FieldError, Grantor, GrantorRequest, InvalidConsent, NewConsent, Relationship,
+    Validity, ValidityError,
 };
 pub use decision::{Decision, Reason, decide};
 pub use events::{Actor, ConsentEvent, EventKind, Via};

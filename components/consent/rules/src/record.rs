@@ -5,9 +5,9 @@
 use serde::Serialize;
 
 use crate::catalogue::PurposeId;
-use crate::consent::{Channel, ConsentDecision, NewConsent, Window};
+use crate::consent::{ConsentChannel, ConsentDecision, NewConsent, Window};
 use crate::events::{ConsentEvent, EventKind};
-use crate::text::{ContactId, RecordId, vocabulary};
+use crate::text::{ContactId, RecordId};
 
 /// One stored decision with its event list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,7 +22,7 @@ pub struct ConsentRecord {
     pub events: Vec<ConsentEvent>,
 }
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// A record's status at some moment.
     Status {
         Given => "given",
@@ -56,7 +56,12 @@ impl From<Standing> for Status {
 
 impl ConsentRecord {
     /// Whether the record is about this subject, purpose and channel.
-    pub fn is_for(&self, contact: &ContactId, purpose: &PurposeId, channel: Channel) -> bool {
+    pub fn is_for(
+        &self,
+        contact: &ContactId,
+        purpose: &PurposeId,
+        channel: ConsentChannel,
+    ) -> bool {
         self.consent.subject == *contact
             && self.consent.purpose == *purpose
             && self.consent.channel == channel
@@ -126,7 +131,7 @@ pub fn ruling_record<'a>(
     records: &'a [ConsentRecord],
     contact: &ContactId,
     purpose: &PurposeId,
-    channel: Channel,
+    channel: ConsentChannel,
 ) -> Option<&'a ConsentRecord> {
     current_records(records)
         .into_iter()

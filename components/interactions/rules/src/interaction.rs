@@ -94,10 +94,10 @@ impl NewInteraction {
             .and_then(|r| errors.check("contact_id", ContactId::parse(r)));
         let channel = errors
             .required("channel", &raw.channel)
-            .and_then(|r| errors.check("channel", Channel::parse(r)));
+            .and_then(|r| errors.check("channel", Channel::parse(r.trim())));
         let direction = errors
             .required("direction", &raw.direction)
-            .and_then(|r| errors.check("direction", Direction::parse(r)));
+            .and_then(|r| errors.check("direction", Direction::parse(r.trim())));
         let occurred_at_ms = match &raw.occurred_at {
             None => Some(recorded_at_ms),
             Some(r) => errors.check("occurred_at", parse_occurred_at(r, recorded_at_ms)),
@@ -284,6 +284,17 @@ pub(crate) mod tests {
         assert_eq!(new.contact_id().as_str(), "contact-1");
         let facts = new.facts();
         assert_eq!(facts.channel, Channel::FieldVisit);
+        let spaced = RawInteraction {
+            channel: Some(" sms ".into()),
+            ..raw()
+        };
+        assert_eq!(
+            NewInteraction::parse(&spaced, RECORDED_AT)
+                .unwrap()
+                .facts()
+                .channel,
+            Channel::Sms
+        );
         assert_eq!(
             facts.occurred_at_ms,
             parse_rfc3339_ms("2026-11-22T23:15:00Z").unwrap()

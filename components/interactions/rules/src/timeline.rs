@@ -174,8 +174,12 @@ impl TimelineQuery {
         let contact_id = errors
             .required("contact_id", &raw.contact_id)
             .and_then(|r| errors.check("contact_id", ContactId::parse(r)));
-        let channel = optional(&mut errors, "channel", &raw.channel, Channel::parse);
-        let direction = optional(&mut errors, "direction", &raw.direction, Direction::parse);
+        let channel = optional(&mut errors, "channel", &raw.channel, |r| {
+            Channel::parse(r.trim())
+        });
+        let direction = optional(&mut errors, "direction", &raw.direction, |r| {
+            Direction::parse(r.trim())
+        });
         let category = optional(&mut errors, "category", &raw.category, Slug::parse);
         let case_ref = optional(
             &mut errors,

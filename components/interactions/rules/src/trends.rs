@@ -43,14 +43,13 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::calendar::{MAX_MS, MIN_MS, MS_PER_DAY};
-use crate::values::named_enum;
 
-named_enum!(
+crm_domain::vocabulary!(
     /// How wide each trend bucket is.
     Granularity {
-        Day = "day",
-        Week = "week",
-        Month = "month",
+        Day => "day",
+        Week => "week",
+        Month => "month",
     }
 );
 
