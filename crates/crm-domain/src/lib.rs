@@ -31,7 +31,7 @@ pub use date::{
     CalendarDate, DateOfBirth, civil_from_days, days_from_civil, days_in_month, is_leap,
 };
 pub use email::Email;
-pub use error::{FieldErrors, FieldInvalid, Invalid};
+pub use error::{FieldError, FieldErrors, Invalid};
 pub use identifier::AgencyIdentifier;
 pub use name::{NamePart, OrganisationName, PersonName};
 pub use phone::PhoneE164;

@@ -96,7 +96,7 @@ fn plan_problem(error: PlanError) -> Problem {
 }
 
 /// The crate's per-field errors as the problem's.
-fn field_errors(errors: Vec<consent_rules::FieldError>) -> Vec<FieldError> {
+fn field_errors(errors: Vec<FieldError>) -> Vec<FieldError> {
     errors
         .into_iter()
         .map(|e| FieldError::new(&e.field, e.reason))

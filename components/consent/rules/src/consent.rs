@@ -1,7 +1,7 @@
 //! A new consent decision as a caller submits it, and its parsing into
 //! [`NewConsent`], whose every field has passed its checks.
 
-use crm_domain::Invalid;
+use crm_domain::{FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -208,15 +208,6 @@ pub struct NewConsent {
     pub validity: Validity,
 }
 
-/// One field that failed its check; `field` is a path such as
-/// `collection.call_reference` or `data_categories[2]`.
-#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
-#[error("{field}: {reason}")]
-pub struct FieldError {
-    pub field: String,
-    pub reason: String,
-}
-
 /// Every field of a request that failed its check.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("invalid consent: {}", list(.errors))]
@@ -285,10 +276,7 @@ impl Fields {
     }
 
     fn fail(&mut self, field: &str, reason: impl Into<String>) {
-        self.errors.push(FieldError {
-            field: field.to_owned(),
-            reason: reason.into(),
-        });
+        self.errors.push(FieldError::new(field, reason));
     }
 }
 

@@ -30,8 +30,8 @@ pub use catalogue::{
 };
 pub use consent::{
     Collection, CollectionMethod, CollectionRequest, ConsentChannel, ConsentDecision,
-    ConsentRequest, FieldError, Grantor, GrantorRequest, InvalidConsent, NewConsent, Relationship,
-    Validity, ValidityError,
+    ConsentRequest, Grantor, GrantorRequest, InvalidConsent, NewConsent, Relationship, Validity,
+    ValidityError,
 };
 pub use decision::{Decision, Reason, decide};
 pub use events::{Actor, ConsentEvent, EventKind, Via};

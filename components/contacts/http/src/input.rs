@@ -77,7 +77,7 @@ pub fn field_errors(errors: FieldErrors) -> Vec<FieldError> {
     errors
         .0
         .into_iter()
-        .map(|e| FieldError::new(&e.field, e.reason.0))
+        .map(|e| FieldError::new(&e.field, e.reason))
         .collect()
 }
 

@@ -659,7 +659,7 @@ mod tests {
             .unwrap_err()
             .0
             .into_iter()
-            .map(|e| (e.field, e.reason.0))
+            .map(|e| (e.field, e.reason))
             .collect()
     }
 

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use crm_http::FieldError;
+use crm_domain::FieldError;
 use serde::{Deserialize, Deserializer, Serialize};
 use thiserror::Error;
 

@@ -1,7 +1,7 @@
 //! Collects every field's refusal, so a caller hears about all of them at once.
 
+use crm_domain::FieldError;
 use crm_domain::{Invalid, parse_rfc3339_ms};
-use crm_http::FieldError;
 
 use crate::calendar::MIN_MS;
 

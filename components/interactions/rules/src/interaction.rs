@@ -6,7 +6,7 @@
 //! and the trends keep counting it; its *content* (subject, notes, outcome,
 //! tags, documents) is what a disposal removes.
 
-use crm_http::FieldError;
+use crm_domain::FieldError;
 use serde::{Deserialize, Serialize};
 
 use crate::field_errors::{FieldErrors, parse_occurred_at};

@@ -52,8 +52,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crm_domain::FieldError;
 use crm_domain::{Invalid, parse_rfc3339_ms};
-use crm_http::FieldError;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;

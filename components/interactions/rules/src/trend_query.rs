@@ -1,8 +1,8 @@
 //! A trends request as it arrives (query parameters), validated into a
 //! [`TrendRange`] and what the rows of the table are.
 
+use crm_domain::FieldError;
 use crm_domain::parse_rfc3339_ms;
-use crm_http::FieldError;
 use serde::Deserialize;
 
 use crate::field_errors::FieldErrors;
