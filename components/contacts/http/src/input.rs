@@ -189,9 +189,7 @@ pub fn check_relationships(
     }
 }
 
-use crate::crm::types::types::Channel;
-
-crm_component_support::channel_names!(Channel);
+use crm_component_support::wit::parse_channel;
 
 /// Refuses setting optional fields (`set`) whose collection purpose the
 /// consent interface does not permit for `contact_id` (the rule is in
