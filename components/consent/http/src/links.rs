@@ -5,7 +5,7 @@
 //! nonce is recorded with the withdrawal, in one transaction.
 
 use consent_rules::{
-    ConsentChannel, ContactId, LawfulBasis, LinkError, Nonce, PlanError, UNSUBSCRIBE_PATH,
+    Channel, ContactId, LawfulBasis, LinkError, Nonce, PlanError, UNSUBSCRIBE_PATH,
     UnsubscribeClaims, plan_unsubscribe, unsubscribe_url, verify_unsubscribe,
 };
 use consent_store::{self as store, Records, Written};
@@ -52,7 +52,7 @@ pub fn mint(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let now = now_ms();
     let mut fields = Fields::default();
     let contact_id = fields.check("contact_id", ContactId::parse(&body.contact_id));
-    let channel = fields.check("channel", ConsentChannel::parse(&body.channel));
+    let channel = fields.check("channel", Channel::parse(&body.channel));
     let purpose = match store::current_purpose(ctx.db()?, &body.purpose)? {
         Some(entry) if entry.purpose.lawful_basis() == LawfulBasis::Consent => {
             Some(entry.purpose.id().clone())

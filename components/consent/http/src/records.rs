@@ -3,7 +3,7 @@
 //! receipt, and withdrawal by the person or an officer for them.
 
 use consent_rules::{
-    Appended, CONSENT_WITHDRAWN, ConsentChannel, CollectionMethod, ConsentEvent, ConsentRecord,
+    Appended, CONSENT_WITHDRAWN, Channel, CollectionMethod, ConsentEvent, ConsentRecord,
     ConsentRequest, ConsentWithdrawn, ContactId, PurposeId, RecordId, Via, build_receipt,
     current_records, note_expiry, plan_record, plan_withdrawal,
 };
@@ -323,7 +323,7 @@ pub fn withdraw(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let mut fields = Fields::default();
     let contact_id = fields.check("contact_id", ContactId::parse(&contact));
     let purpose = fields.check("purpose", PurposeId::parse(&body.purpose));
-    let channel = fields.check("channel", ConsentChannel::parse(&body.channel));
+    let channel = fields.check("channel", Channel::parse(&body.channel));
     let via = match (ctx.own_contact(), body.via.as_deref()) {
         (Some(_), None | Some("portal")) => Some(Via::Portal),
         (Some(_), Some(_)) => {

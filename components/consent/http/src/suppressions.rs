@@ -2,7 +2,7 @@
 //! its own row: the entry itself never changes). The consent check honours
 //! them for every purpose that contacts the person.
 
-use consent_rules::{ConsentChannel, ContactId, Suppression, SuppressionReason};
+use consent_rules::{Channel, ContactId, Suppression, SuppressionReason};
 use consent_store::{self as store, Suppressions};
 use crm_component_support::{
     Action, Ctx, Outcome, Target, created, json, json_body, new_id, now_ms, query, query_param,
@@ -43,7 +43,7 @@ pub fn add(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let now = now_ms();
     let mut fields = Fields::default();
     let contact_id = fields.check("contact_id", ContactId::parse(&contact));
-    let channel = fields.check("channel", ConsentChannel::parse(&body.channel));
+    let channel = fields.check("channel", Channel::parse(&body.channel));
     let reason = fields.check("reason", SuppressionReason::parse(&body.reason));
     // The other reasons are the agency's findings, not the person's wish.
     if ctx.own_contact().is_some()

@@ -31,7 +31,7 @@ thread_local! {
 fn check(
     contact: &str,
     purpose: &str,
-    channel: Option<consent_rules::ConsentChannel>,
+    channel: Option<consent_rules::Channel>,
     at: i64,
 ) -> Result<consent_rules::Decision, String> {
     DB.with_borrow_mut(|slot| {
@@ -60,7 +60,7 @@ impl Guest for ConsentCore {
         at: i64,
     ) -> Result<Decision, String> {
         // Counter, video, social and field visits carry no consent.
-        let channel = consent_rules::ConsentChannel::parse(channel_name(channel)).ok();
+        let channel = consent_rules::Channel::parse(channel_name(channel)).ok();
         let decision = check(&contact, &purpose, channel, at)?;
         Ok(Decision {
             permitted: decision.permitted,

@@ -11,7 +11,7 @@ use crate::text::{ContactId, DataCategory, OfficerId, Reference};
 
 crm_domain::channel_subset!(
     /// The channels a consent can cover: the ways the agency reaches a person.
-    ConsentChannel {
+    Channel {
         Email,
         Sms,
         Letter,
@@ -201,7 +201,7 @@ pub struct NewConsent {
     /// The purpose's basis when the decision was recorded, kept with it.
     pub lawful_basis: LawfulBasis,
     pub data_categories: Vec<DataCategory>,
-    pub channel: ConsentChannel,
+    pub channel: Channel,
     pub decision: ConsentDecision,
     pub notice: NoticeRef,
     pub collection: Collection,
@@ -318,7 +318,7 @@ impl ConsentRequest {
                 Some(id)
             });
         let data_categories = self.parse_data_categories(&mut fields);
-        let channel = fields.check("channel", ConsentChannel::parse(&self.channel));
+        let channel = fields.check("channel", Channel::parse(&self.channel));
         let decision = fields.check("decision", ConsentDecision::parse(&self.decision));
         let notice_id = fields.check("notice_id", NoticeId::parse(&self.notice_id));
         let notice_version =

@@ -21,7 +21,7 @@
 use std::fmt;
 
 use crate::catalogue::{LawfulBasis, Purpose};
-use crate::consent::{ConsentChannel, Window};
+use crate::consent::{Channel, Window};
 use crate::record::{ConsentRecord, Standing, ruling_record};
 use crate::suppression::{Suppression, active_suppression};
 use crate::text::{ContactId, RecordId};
@@ -102,7 +102,7 @@ impl Decision {
 pub fn decide(
     contact: &ContactId,
     purpose: &Purpose,
-    channel: ConsentChannel,
+    channel: Channel,
     records: &[ConsentRecord],
     suppressions: &[Suppression],
     at_ms: i64,

@@ -29,9 +29,8 @@ pub use catalogue::{
     PrivacyNotice, Purpose, PurposeCategory, PurposeError, PurposeId, check_next_version,
 };
 pub use consent::{
-    Collection, CollectionMethod, CollectionRequest, ConsentChannel, ConsentDecision,
-    ConsentRequest, Grantor, GrantorRequest, InvalidConsent, NewConsent, Relationship, Validity,
-    ValidityError,
+    Channel, Collection, CollectionMethod, CollectionRequest, ConsentDecision, ConsentRequest,
+    Grantor, GrantorRequest, InvalidConsent, NewConsent, Relationship, Validity, ValidityError,
 };
 pub use decision::{Decision, Reason, decide};
 pub use events::{Actor, ConsentEvent, EventKind, Via};

@@ -4,7 +4,7 @@
 use thiserror::Error;
 
 use crate::catalogue::PurposeId;
-use crate::consent::{ConsentChannel, ConsentDecision, NewConsent};
+use crate::consent::{Channel, ConsentDecision, NewConsent};
 use crate::events::{Actor, ConsentEvent, EventKind, Via};
 use crate::link::UnsubscribeClaims;
 use crate::record::{ConsentRecord, Standing, Status, ruling_record, status_at};
@@ -125,7 +125,7 @@ pub fn plan_withdrawal(
     records: &[ConsentRecord],
     contact: &ContactId,
     purpose: &PurposeId,
-    channel: ConsentChannel,
+    channel: Channel,
     actor: Actor,
     via: Via,
     now_ms: i64,

@@ -19,7 +19,7 @@ use sha2::Sha256;
 use thiserror::Error;
 
 use crate::catalogue::PurposeId;
-use crate::consent::ConsentChannel;
+use crate::consent::Channel;
 use crate::text::{ContactId, checked_string};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -118,7 +118,7 @@ impl LinkKey {
 pub struct UnsubscribeClaims {
     pub contact_id: ContactId,
     pub purpose: PurposeId,
-    pub channel: ConsentChannel,
+    pub channel: Channel,
     pub nonce: Nonce,
     pub expires_at_ms: i64,
 }
@@ -140,7 +140,7 @@ impl UnsubscribeClaims {
         Ok(Self {
             contact_id: ContactId::parse(contact_id).map_err(malformed)?,
             purpose: PurposeId::parse(purpose).map_err(malformed)?,
-            channel: ConsentChannel::parse(channel).map_err(malformed)?,
+            channel: Channel::parse(channel).map_err(malformed)?,
             nonce: Nonce::parse(nonce).map_err(malformed)?,
             expires_at_ms: expires_at_ms
                 .parse()

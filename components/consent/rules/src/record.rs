@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::catalogue::PurposeId;
-use crate::consent::{ConsentChannel, ConsentDecision, NewConsent, Window};
+use crate::consent::{Channel, ConsentDecision, NewConsent, Window};
 use crate::events::{ConsentEvent, EventKind};
 use crate::text::{ContactId, RecordId};
 
@@ -56,12 +56,7 @@ impl From<Standing> for Status {
 
 impl ConsentRecord {
     /// Whether the record is about this subject, purpose and channel.
-    pub fn is_for(
-        &self,
-        contact: &ContactId,
-        purpose: &PurposeId,
-        channel: ConsentChannel,
-    ) -> bool {
+    pub fn is_for(&self, contact: &ContactId, purpose: &PurposeId, channel: Channel) -> bool {
         self.consent.subject == *contact
             && self.consent.purpose == *purpose
             && self.consent.channel == channel
@@ -131,7 +126,7 @@ pub fn ruling_record<'a>(
     records: &'a [ConsentRecord],
     contact: &ContactId,
     purpose: &PurposeId,
-    channel: ConsentChannel,
+    channel: Channel,
 ) -> Option<&'a ConsentRecord> {
     current_records(records)
         .into_iter()

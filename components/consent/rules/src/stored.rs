@@ -12,7 +12,7 @@ use crate::catalogue::{
     Purpose, PurposeCategory, PurposeId,
 };
 use crate::consent::{
-    CollectionRequest, ConsentChannel, ConsentDecision, Grantor, NewConsent, Relationship, Validity,
+    Channel, CollectionRequest, ConsentDecision, Grantor, NewConsent, Relationship, Validity,
 };
 use crate::events::{Actor, ConsentEvent, EventKind, Via};
 use crate::record::ConsentRecord;
@@ -146,7 +146,7 @@ impl StoredRecord {
             purpose: row.check("purpose", PurposeId::parse(&self.purpose))?,
             lawful_basis: row.check("lawful_basis", LawfulBasis::parse(&self.lawful_basis))?,
             data_categories,
-            channel: row.check("channel", ConsentChannel::parse(&self.channel))?,
+            channel: row.check("channel", Channel::parse(&self.channel))?,
             decision: row.check("decision", ConsentDecision::parse(&self.decision))?,
             notice: NoticeRef {
                 id: row.check("notice_id", NoticeId::parse(&self.notice_id))?,
@@ -294,7 +294,7 @@ pub fn stored_suppression(
     };
     Suppression::new(
         row.check("contact_id", ContactId::parse(contact_id))?,
-        row.check("channel", ConsentChannel::parse(channel))?,
+        row.check("channel", Channel::parse(channel))?,
         row.check("reason", SuppressionReason::parse(reason))?,
         since_ms,
         until_ms,

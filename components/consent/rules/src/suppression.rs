@@ -4,7 +4,7 @@
 use crm_domain::Invalid;
 use serde::Serialize;
 
-use crate::consent::ConsentChannel;
+use crate::consent::Channel;
 use crate::text::ContactId;
 
 crm_domain::vocabulary!(
@@ -28,7 +28,7 @@ crm_domain::vocabulary!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Suppression {
     contact_id: ContactId,
-    channel: ConsentChannel,
+    channel: Channel,
     reason: SuppressionReason,
     since_ms: i64,
     until_ms: Option<i64>,
@@ -37,7 +37,7 @@ pub struct Suppression {
 impl Suppression {
     pub fn new(
         contact_id: ContactId,
-        channel: ConsentChannel,
+        channel: Channel,
         reason: SuppressionReason,
         since_ms: i64,
         until_ms: Option<i64>,
@@ -58,7 +58,7 @@ impl Suppression {
         &self.contact_id
     }
 
-    pub fn channel(&self) -> ConsentChannel {
+    pub fn channel(&self) -> Channel {
         self.channel
     }
 
@@ -84,7 +84,7 @@ impl Suppression {
 pub fn active_suppression<'a>(
     suppressions: &'a [Suppression],
     contact: &ContactId,
-    channel: ConsentChannel,
+    channel: Channel,
     at_ms: i64,
 ) -> Option<&'a Suppression> {
     suppressions
@@ -104,7 +104,7 @@ mod tests {
     fn active_within_since_until_half_open() {
         let s = Suppression::new(
             contact("c1"),
-            ConsentChannel::Sms,
+            Channel::Sms,
             SuppressionReason::Undeliverable,
             100,
             Some(200),
@@ -116,7 +116,7 @@ mod tests {
         assert!(!s.is_active_at(200));
         let open = Suppression::new(
             contact("c1"),
-            ConsentChannel::Sms,
+            Channel::Sms,
             SuppressionReason::RequestedByPerson,
             100,
             None,
@@ -131,7 +131,7 @@ mod tests {
             assert!(
                 Suppression::new(
                     contact("c1"),
-                    ConsentChannel::Email,
+                    Channel::Email,
                     SuppressionReason::Complaint,
                     100,
                     Some(until)
@@ -146,7 +146,7 @@ mod tests {
         let list = [
             Suppression::new(
                 contact("c1"),
-                ConsentChannel::Email,
+                Channel::Email,
                 SuppressionReason::Deceased,
                 0,
                 None,
@@ -154,19 +154,18 @@ mod tests {
             .unwrap(),
             Suppression::new(
                 contact("c2"),
-                ConsentChannel::Sms,
+                Channel::Sms,
                 SuppressionReason::SafetyRisk,
                 0,
                 None,
             )
             .unwrap(),
         ];
-        assert!(active_suppression(&list, &contact("c1"), ConsentChannel::Email, 5).is_some());
-        assert!(active_suppression(&list, &contact("c1"), ConsentChannel::Sms, 5).is_none());
-        assert!(active_suppression(&list, &contact("c2"), ConsentChannel::Email, 5).is_none());
+        assert!(active_suppression(&list, &contact("c1"), Channel::Email, 5).is_some());
+        assert!(active_suppression(&list, &contact("c1"), Channel::Sms, 5).is_none());
+        assert!(active_suppression(&list, &contact("c2"), Channel::Email, 5).is_none());
         assert_eq!(
-            active_suppression(&list, &contact("c2"), ConsentChannel::Sms, 5)
-                .map(Suppression::reason),
+            active_suppression(&list, &contact("c2"), Channel::Sms, 5).map(Suppression::reason),
             Some(SuppressionReason::SafetyRisk)
         );
     }

@@ -4,7 +4,7 @@
 //! friends); nothing is cached, so every answer is the system of record's.
 
 use consent_rules::{
-    Appended, ConsentChannel, ConsentRecord, ContactId, CorruptRow, Decision, PrivacyNotice, Purpose,
+    Appended, Channel, ConsentRecord, ContactId, CorruptRow, Decision, PrivacyNotice, Purpose,
     PurposeId, Reason, StoredEvent, StoredNotice, StoredRecord, Suppression, decide,
     stored_purpose, stored_suppression,
 };
@@ -106,7 +106,7 @@ pub enum Records<'a> {
     Current {
         contact: &'a str,
         purpose: &'a str,
-        channel: ConsentChannel,
+        channel: Channel,
     },
     /// One record.
     Id(&'a str),
@@ -526,7 +526,7 @@ pub fn check(
     db: &Connection,
     contact: &str,
     purpose: &str,
-    channel: Option<ConsentChannel>,
+    channel: Option<Channel>,
     at_ms: i64,
 ) -> Result<Decision, CheckError> {
     let contact_id = ContactId::parse(contact).map_err(|e| CheckError::BadContact(e.0))?;

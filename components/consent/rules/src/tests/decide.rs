@@ -1,6 +1,6 @@
 use super::*;
 
-fn suppression(channel: ConsentChannel, since: i64, until: Option<i64>) -> Suppression {
+fn suppression(channel: Channel, since: i64, until: Option<i64>) -> Suppression {
     Suppression::new(
         contact("c1"),
         channel,
@@ -129,7 +129,7 @@ fn other_contacts_purposes_and_channels_do_not_count() {
         decide(
             &contact("c2"),
             &purpose("newsletters"),
-            ConsentChannel::Email,
+            Channel::Email,
             &ledger.records,
             &[],
             at
@@ -137,11 +137,11 @@ fn other_contacts_purposes_and_channels_do_not_count() {
         denied(Reason::NoConsent, None)
     );
     assert_eq!(
-        ledger.check_with(&purpose("newsletters"), ConsentChannel::Sms, &[], at),
+        ledger.check_with(&purpose("newsletters"), Channel::Sms, &[], at),
         denied(Reason::NoConsent, None)
     );
     assert_eq!(
-        ledger.check_with(&purpose("status-updates"), ConsentChannel::Email, &[], at),
+        ledger.check_with(&purpose("status-updates"), Channel::Email, &[], at),
         denied(Reason::NoConsent, None)
     );
 }
@@ -149,12 +149,7 @@ fn other_contacts_purposes_and_channels_do_not_count() {
 #[test]
 fn a_non_consent_basis_permits_without_a_record() {
     let ledger = Ledger::default();
-    let decision = ledger.check_with(
-        &purpose("service-delivery"),
-        ConsentChannel::Letter,
-        &[],
-        T0,
-    );
+    let decision = ledger.check_with(&purpose("service-delivery"), Channel::Letter, &[], T0);
     assert_eq!(
         decision,
         Decision {
@@ -164,7 +159,7 @@ fn a_non_consent_basis_permits_without_a_record() {
         }
     );
     assert_eq!(decision.reason.code(), "lawful-basis:primary-purpose");
-    let sharing = ledger.check_with(&purpose("sharing:ato"), ConsentChannel::Portal, &[], T0);
+    let sharing = ledger.check_with(&purpose("sharing:ato"), Channel::Portal, &[], T0);
     assert!(sharing.permitted);
     assert_eq!(
         sharing.reason.to_string(),
@@ -185,7 +180,7 @@ fn records_from_when_a_purpose_rested_on_consent_do_not_bear_on_a_new_basis() {
     .unwrap();
     assert_eq!(
         ledger
-            .check_with(&now_by_law, ConsentChannel::Email, &[], T0 + DAY)
+            .check_with(&now_by_law, Channel::Email, &[], T0 + DAY)
             .reason,
         Reason::LawfulBasis(LawfulBasis::RequiredOrAuthorisedByLaw)
     );
@@ -195,12 +190,8 @@ fn records_from_when_a_purpose_rested_on_consent_do_not_bear_on_a_new_basis() {
 fn suppression_beats_consent() {
     let mut ledger = Ledger::default();
     ledger.give("r1", T0, None);
-    let list = [suppression(
-        ConsentChannel::Email,
-        T0 + DAY,
-        Some(T0 + 2 * DAY),
-    )];
-    let check = |at| ledger.check_with(&purpose("newsletters"), ConsentChannel::Email, &list, at);
+    let list = [suppression(Channel::Email, T0 + DAY, Some(T0 + 2 * DAY))];
+    let check = |at| ledger.check_with(&purpose("newsletters"), Channel::Email, &list, at);
     assert_eq!(check(T0 + DAY - 1), permitted("r1"));
     assert_eq!(check(T0 + DAY), denied(Reason::Suppressed, None));
     assert_eq!(check(T0 + 2 * DAY - 1), denied(Reason::Suppressed, None));
@@ -210,29 +201,19 @@ fn suppression_beats_consent() {
 #[test]
 fn suppression_blocks_service_messages_whatever_their_basis() {
     let ledger = Ledger::default();
-    let list = [suppression(ConsentChannel::Letter, T0, None)];
+    let list = [suppression(Channel::Letter, T0, None)];
     assert_eq!(
-        ledger.check_with(
-            &purpose("service-delivery"),
-            ConsentChannel::Letter,
-            &list,
-            T0
-        ),
+        ledger.check_with(&purpose("service-delivery"), Channel::Letter, &list, T0),
         denied(Reason::Suppressed, None)
     );
     assert_eq!(
-        ledger.check_with(&purpose("sharing:ato"), ConsentChannel::Letter, &list, T0),
+        ledger.check_with(&purpose("sharing:ato"), Channel::Letter, &list, T0),
         denied(Reason::Suppressed, None)
     );
     // Only the suppressed channel.
     assert!(
         ledger
-            .check_with(
-                &purpose("service-delivery"),
-                ConsentChannel::Email,
-                &list,
-                T0
-            )
+            .check_with(&purpose("service-delivery"), Channel::Email, &list, T0)
             .permitted
     );
 }
@@ -243,9 +224,9 @@ fn suppression_does_not_bear_on_research_which_contacts_nobody() {
     let mut req = request();
     req.purpose = "research".into();
     ledger.try_record("r1", req, T0, T0).unwrap();
-    let list = [suppression(ConsentChannel::Email, T0, None)];
+    let list = [suppression(Channel::Email, T0, None)];
     assert_eq!(
-        ledger.check_with(&purpose("research"), ConsentChannel::Email, &list, T0),
+        ledger.check_with(&purpose("research"), Channel::Email, &list, T0),
         permitted("r1")
     );
 }
@@ -256,14 +237,14 @@ fn suppression_of_another_contact_does_not_count() {
     ledger.give("r1", T0, None);
     let other = Suppression::new(
         contact("c2"),
-        ConsentChannel::Email,
+        Channel::Email,
         SuppressionReason::Undeliverable,
         0,
         None,
     )
     .unwrap();
     assert_eq!(
-        ledger.check_with(&purpose("newsletters"), ConsentChannel::Email, &[other], T0),
+        ledger.check_with(&purpose("newsletters"), Channel::Email, &[other], T0),
         permitted("r1")
     );
 }
@@ -363,7 +344,7 @@ fn ruling_ties_go_to_the_later_record() {
             &ledger.records,
             &contact("c1"),
             &pid("newsletters"),
-            ConsentChannel::Email
+            Channel::Email
         )
         .map(|r| r.id.as_str()),
         Some("r1-twin")

@@ -180,7 +180,7 @@ fn an_officer_withdraws_on_the_persons_behalf() {
         &ledger.records,
         &contact("c1"),
         &pid("newsletters"),
-        ConsentChannel::Email,
+        Channel::Email,
         officer(),
         Via::Phone,
         T0 + DAY,

@@ -8,7 +8,7 @@ fn claims() -> UnsubscribeClaims {
     UnsubscribeClaims {
         contact_id: contact("c1"),
         purpose: pid("newsletters"),
-        channel: ConsentChannel::Email,
+        channel: Channel::Email,
         nonce: Nonce::parse("q7Zt0vKpL2mN8xYw").unwrap(),
         expires_at_ms: T0 + 30 * DAY,
     }
@@ -34,7 +34,7 @@ fn a_sharing_purpose_and_odd_contact_ids_survive_the_round_trip() {
     let claims = UnsubscribeClaims {
         contact_id: contact("org:7/ü.x"),
         purpose: pid("sharing:health-dept"),
-        channel: ConsentChannel::Sms,
+        channel: Channel::Sms,
         nonce: Nonce::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
             .unwrap(),
         expires_at_ms: -5,

@@ -152,7 +152,7 @@ impl Ledger {
             &self.records,
             &contact("c1"),
             &pid("newsletters"),
-            ConsentChannel::Email,
+            Channel::Email,
             citizen(),
             Via::Portal,
             at,
@@ -162,13 +162,13 @@ impl Ledger {
     }
 
     pub fn check(&self, at: i64) -> Decision {
-        self.check_with(&purpose("newsletters"), ConsentChannel::Email, &[], at)
+        self.check_with(&purpose("newsletters"), Channel::Email, &[], at)
     }
 
     pub fn check_with(
         &self,
         purpose: &Purpose,
-        channel: ConsentChannel,
+        channel: Channel,
         suppressions: &[Suppression],
         at: i64,
     ) -> Decision {

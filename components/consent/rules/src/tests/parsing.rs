@@ -19,7 +19,7 @@ fn a_valid_request_parses_into_typed_fields() {
     assert_eq!(consent.subject, contact("c1"));
     assert_eq!(consent.purpose, pid("newsletters"));
     assert_eq!(consent.lawful_basis, LawfulBasis::Consent);
-    assert_eq!(consent.channel, ConsentChannel::Email);
+    assert_eq!(consent.channel, Channel::Email);
     assert_eq!(consent.decision, ConsentDecision::Given);
     assert_eq!(consent.notice.id.as_str(), "general");
     assert_eq!(consent.notice.version.get(), 1);
