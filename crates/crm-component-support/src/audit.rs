@@ -43,9 +43,9 @@ macro_rules! audit_sink {
             fn event(r: &$crate::audit::AuditRecord<'_>) -> crm::audit::trail::Event {
                 use crm::audit::trail::{Event, Outcome};
                 Event {
-                    context: crm::types::types::RequestContext {
+                    context: $crate::wit::RequestContext {
                         request_id: r.request_id.to_string(),
-                        actor: crm::types::types::Actor {
+                        actor: $crate::wit::Actor {
                             id: r.actor_id.to_string(),
                             role: r.role.to_string(),
                         },
@@ -76,22 +76,6 @@ macro_rules! audit_sink {
                 let events: Vec<_> = records.iter().map(Self::event).collect();
                 crm::audit::trail::append_many(&events).map(drop)
             }
-        }
-    };
-}
-
-/// The component's generated `crm:types/types.request-context` for `ctx`, to
-/// pass the verified caller into another capability's interface.
-#[macro_export]
-macro_rules! request_context {
-    ($ctx:expr) => {
-        crm::types::types::RequestContext {
-            request_id: $ctx.request_id.clone(),
-            actor: crm::types::types::Actor {
-                id: $ctx.actor_id(),
-                role: $ctx.role().to_string(),
-            },
-            purpose: $ctx.purpose().map(str::to_string),
         }
     };
 }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod wit;
 
 pub use audit::Outcome;
 pub use auth::Ctx;
@@ -323,49 +324,4 @@ pub fn integer(value: &Value) -> Option<i64> {
         Value::Integer(i) => Some(*i),
         _ => None,
     }
-}
-
-/// The names of `crm:types/types.channel`, in the WIT's order.
-pub const CHANNEL_NAMES: [&str; 9] = [
-    "portal",
-    "email",
-    "sms",
-    "letter",
-    "phone",
-    "counter",
-    "video",
-    "social",
-    "field-visit",
-];
-
-/// Defines `channel_name` and `parse_channel` for a component's generated
-/// `Channel` enum (each component's bindings have their own copy of the type).
-#[macro_export]
-macro_rules! channel_names {
-    ($channel:ident) => {
-        const CHANNELS: [$channel; 9] = [
-            $channel::Portal,
-            $channel::Email,
-            $channel::Sms,
-            $channel::Letter,
-            $channel::Phone,
-            $channel::Counter,
-            $channel::Video,
-            $channel::Social,
-            $channel::FieldVisit,
-        ];
-
-        #[allow(dead_code)]
-        fn channel_name(channel: $channel) -> &'static str {
-            $crate::CHANNEL_NAMES[channel as usize]
-        }
-
-        #[allow(dead_code)]
-        fn parse_channel(name: &str) -> Option<$channel> {
-            $crate::CHANNEL_NAMES
-                .iter()
-                .position(|n| *n == name)
-                .map(|i| CHANNELS[i])
-        }
-    };
 }

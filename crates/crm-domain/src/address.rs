@@ -584,7 +584,7 @@ mod tests {
         errors
             .0
             .iter()
-            .map(|e| (e.field.as_str(), e.reason.0.as_str()))
+            .map(|e| (e.field.as_str(), e.reason.as_str()))
             .collect()
     }
 

@@ -1,4 +1,5 @@
-//! Calendar dates, dates of birth and timestamps.
+//! Calendar dates, dates of birth, and the proleptic Gregorian arithmetic
+//! beneath them and every timestamp (days counted from 1970-01-01).
 
 use crate::error::{Invalid, invalid};
 use std::fmt;
@@ -21,7 +22,7 @@ impl CalendarDate {
         if !(1..=12).contains(&month) {
             return Err(invalid("month must be 01 to 12"));
         }
-        let last = days_in_month(year, month);
+        let last = days_in_month(i64::from(year), month);
         if !(1..=last).contains(&day) {
             return Err(invalid(format!(
                 "{year:04}-{month:02}-{day:02} is not a real date: {} {year} has {last} days",
@@ -96,11 +97,13 @@ const MONTH_NAMES: [&str; 12] = [
     "December",
 ];
 
-fn is_leap(year: u16) -> bool {
-    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
+/// Whether `year` of the proleptic Gregorian calendar has a 29 February.
+pub fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
 
-fn days_in_month(year: u16, month: u8) -> u8 {
+/// How many days `month` (1 to 12) of `year` has.
+pub fn days_in_month(year: i64, month: u8) -> u8 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,
@@ -109,9 +112,20 @@ fn days_in_month(year: u16, month: u8) -> u8 {
     }
 }
 
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's `days_from_civil`).
+pub fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Year, month and day of a count of days since 1970-01-01 (Howard Hinnant's
-/// civil-from-days algorithm).
-fn civil_from_days(days: i64) -> (i64, u8, u8) {
+/// `civil_from_days`).
+pub fn civil_from_days(days: i64) -> (i64, u8, u8) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -167,34 +181,12 @@ impl fmt::Display for DateOfBirth {
     }
 }
 
-/// Milliseconds since the epoch as RFC 3339 UTC (`2026-11-23T06:30:00.000Z`).
-pub fn rfc3339_utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn date(raw: &str) -> CalendarDate {
         CalendarDate::parse(raw).unwrap()
-    }
-
-    #[test]
-    fn rfc3339_formats_utc_milliseconds() {
-        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339_utc(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(rfc3339_utc(1_795_416_000_000), "2026-11-23T06:40:00.000Z");
-        assert_eq!(rfc3339_utc(-1), "1969-12-31T23:59:59.999Z");
     }
 
     #[test]
@@ -281,5 +273,14 @@ mod tests {
             DateOfBirth::parse("1990-02-30", today).unwrap_err().0,
             "1990-02-30 is not a real date: February 1990 has 28 days"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn civil_days_round_trip(days in -800_000i64..3_000_000) {
+            let (y, m, d) = civil_from_days(days);
+            proptest::prop_assert!((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m));
+            proptest::prop_assert_eq!(days_from_civil(y, m, d), days);
+        }
     }
 }

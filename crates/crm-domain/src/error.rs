@@ -1,5 +1,6 @@
 //! Refusals: one reason for one value, or the reasons for several named fields.
 
+use serde::Serialize;
 use thiserror::Error;
 
 /// Why a value was refused; the text is shown to the caller per field.
@@ -11,30 +12,35 @@ pub(crate) fn invalid(reason: impl Into<String>) -> Invalid {
     Invalid(reason.into())
 }
 
-/// A refusal of one field of a composite value, e.g. `postcode` or
-/// `postal_address.lines[1]`.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+/// One field that failed its check, and why; `field` is a path such as
+/// `postcode`, `postal_address.lines[1]` or `collection.call_reference`.
+/// Problem bodies list these as they serialise.
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
 #[error("{field}: {reason}")]
-pub struct FieldInvalid {
+pub struct FieldError {
     pub field: String,
-    pub reason: Invalid,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.to_string(),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Every refused field of a composite value, so a form can show them all at once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Error)]
 #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-pub struct FieldErrors(pub Vec<FieldInvalid>);
+pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
     /// Records `result`'s refusal under `field`; the value if it passed.
     pub fn check<T>(&mut self, field: &str, result: Result<T, Invalid>) -> Option<T> {
         result
-            .map_err(|reason| {
-                self.0.push(FieldInvalid {
-                    field: field.to_string(),
-                    reason,
-                })
-            })
+            .map_err(|Invalid(reason)| self.0.push(FieldError::new(field, reason)))
             .ok()
     }
 
@@ -53,11 +59,10 @@ impl FieldErrors {
     pub fn check_nested<T>(&mut self, prefix: &str, result: Result<T, FieldErrors>) -> Option<T> {
         result
             .map_err(|errors| {
-                self.0
-                    .extend(errors.0.into_iter().map(|error| FieldInvalid {
-                        field: format!("{prefix}.{}", error.field),
-                        reason: error.reason,
-                    }))
+                self.0.extend(errors.0.into_iter().map(|error| FieldError {
+                    field: format!("{prefix}.{}", error.field),
+                    reason: error.reason,
+                }))
             })
             .ok()
     }

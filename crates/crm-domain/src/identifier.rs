@@ -142,7 +142,7 @@ mod tests {
     fn refusal(scheme: &str, value: &str) -> (String, String) {
         let errors = AgencyIdentifier::parse(scheme, value).unwrap_err();
         assert_eq!(errors.0.len(), 1);
-        (errors.0[0].field.clone(), errors.0[0].reason.0.clone())
+        (errors.0[0].field.clone(), errors.0[0].reason.clone())
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod address;
 mod archetype;
 mod business;
+mod channel;
 mod country;
 mod date;
 mod email;
@@ -16,20 +17,30 @@ mod phone;
 mod preference;
 mod provenance;
 mod relationship;
+mod rfc3339;
 mod text;
+mod vocabulary;
 
 pub use address::{
     Address, AddressInput, AddressKind, AustralianState, CountryCode, Postcode, Region,
 };
 pub use archetype::Archetype;
 pub use business::{Abn, Acn};
-pub use date::{CalendarDate, DateOfBirth, rfc3339_utc};
+pub use channel::{Channel, PreferredChannel};
+pub use date::{
+    CalendarDate, DateOfBirth, civil_from_days, days_from_civil, days_in_month, is_leap,
+};
 pub use email::Email;
-pub use error::{FieldErrors, FieldInvalid, Invalid};
+pub use error::{FieldError, FieldErrors, Invalid};
 pub use identifier::AgencyIdentifier;
 pub use name::{NamePart, OrganisationName, PersonName};
 pub use phone::PhoneE164;
-pub use preference::{AccessibilityNeeds, Channel, LanguageTag};
+pub use preference::{AccessibilityNeeds, LanguageTag};
 pub use provenance::{Collected, NoticeVersion, Provenance};
 pub use relationship::RelationshipKind;
+pub use rfc3339::{parse_rfc3339_ms, parse_rfc3339_ms_lenient, rfc3339_utc};
 pub use text::{ShortText, Slug, Tag};
+
+/// For [`vocabulary!`]'s `Serialize` impls.
+#[doc(hidden)]
+pub use serde as __serde;

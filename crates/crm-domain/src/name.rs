@@ -188,7 +188,7 @@ mod tests {
         let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["given_name", "family_name", "preferred_name"]);
         assert_eq!(
-            errors.0[1].reason.0,
+            errors.0[1].reason,
             "must not be empty (a person with one name records it here)"
         );
     }

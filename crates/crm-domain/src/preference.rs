@@ -1,40 +1,7 @@
-//! How a contact prefers to be reached and what helps them.
+//! What helps a contact communicate with the agency.
 
 use crate::error::{Invalid, invalid};
 use crate::text::ShortText;
-
-/// The channel a contact prefers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Channel {
-    Portal,
-    Email,
-    Sms,
-    Letter,
-    Phone,
-}
-
-impl Channel {
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        match raw {
-            "portal" => Ok(Self::Portal),
-            "email" => Ok(Self::Email),
-            "sms" => Ok(Self::Sms),
-            "letter" => Ok(Self::Letter),
-            "phone" => Ok(Self::Phone),
-            _ => Err(invalid("must be one of portal, email, sms, letter, phone")),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Portal => "portal",
-            Self::Email => "email",
-            Self::Sms => "sms",
-            Self::Letter => "letter",
-            Self::Phone => "phone",
-        }
-    }
-}
 
 /// A language tag of the common BCP 47 shape, in canonical case:
 /// language (2 or 3 letters), then optionally a script (4 letters), a region
@@ -135,17 +102,6 @@ impl AccessibilityNeeds {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn channels_round_trip() {
-        for name in ["portal", "email", "sms", "letter", "phone"] {
-            assert_eq!(Channel::parse(name).unwrap().as_str(), name);
-        }
-        assert_eq!(
-            Channel::parse("fax").unwrap_err().0,
-            "must be one of portal, email, sms, letter, phone"
-        );
-    }
 
     #[test]
     fn language_tags_are_canonicalised() {

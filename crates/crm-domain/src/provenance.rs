@@ -86,7 +86,7 @@ mod tests {
         let fields: Vec<_> = errors
             .0
             .iter()
-            .map(|e| (e.field.as_str(), e.reason.0.as_str()))
+            .map(|e| (e.field.as_str(), e.reason.as_str()))
             .collect();
         assert_eq!(
             fields,

@@ -17,12 +17,7 @@ pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// The response header that marks an answer to a retried request.
 pub const IDEMPOTENT_REPLAYED_HEADER: &str = "idempotent-replayed";
 
-/// One field that failed validation, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub reason: String,
-}
+pub use crm_domain::FieldError;
 
 /// An `application/problem+json` body (RFC 9457).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -158,15 +153,6 @@ impl Problem {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("problems serialise")
-    }
-}
-
-impl FieldError {
-    pub fn new(field: &str, reason: impl Into<String>) -> Self {
-        Self {
-            field: field.to_string(),
-            reason: reason.into(),
-        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crm_domain::Channel;
 use thiserror::Error;
 
 use crate::address::{AddressError, PostalAddress};
@@ -15,6 +16,8 @@ use crate::sms::{SMS_CHARACTER_LIMIT, SmsLength, sms_length};
 /// messages share it.
 pub const EMAIL_BYTE_LIMIT: usize = 2_000_000;
 
+/// The channels a template can be written for (the [`Channel`]s Notify
+/// sends on, and the portal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TemplateType {
     Email,
@@ -27,22 +30,43 @@ pub enum TemplateType {
 impl TemplateType {
     pub const ALL: [TemplateType; 4] = [Self::Email, Self::Sms, Self::Letter, Self::Portal];
 
-    /// Notify's spelling (`template_type`, `notification_type`).
+    /// Notify's spelling (`template_type`, `notification_type`): the channel's.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Sms => "sms",
-            Self::Letter => "letter",
-            Self::Portal => "portal",
-        }
+        Channel::from(self).as_str()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == raw)
+        Channel::parse(raw).ok()?.try_into().ok()
     }
 
     fn has_subject(self) -> bool {
         self != Self::Sms
+    }
+}
+
+impl From<TemplateType> for Channel {
+    fn from(template_type: TemplateType) -> Self {
+        match template_type {
+            TemplateType::Email => Self::Email,
+            TemplateType::Sms => Self::Sms,
+            TemplateType::Letter => Self::Letter,
+            TemplateType::Portal => Self::Portal,
+        }
+    }
+}
+
+/// A channel no template is written for is handed back.
+impl TryFrom<Channel> for TemplateType {
+    type Error = Channel;
+
+    fn try_from(channel: Channel) -> Result<Self, Channel> {
+        match channel {
+            Channel::Email => Ok(Self::Email),
+            Channel::Sms => Ok(Self::Sms),
+            Channel::Letter => Ok(Self::Letter),
+            Channel::Portal => Ok(Self::Portal),
+            other => Err(other),
+        }
     }
 }
 
@@ -522,5 +546,17 @@ mod tests {
         }
         assert_eq!(TemplateType::Sms.to_string(), "sms");
         assert_eq!(TemplateType::parse("text"), None);
+    }
+
+    #[test]
+    fn template_types_are_the_channels_notify_and_the_portal_send_on() {
+        for channel in Channel::ALL {
+            match TemplateType::try_from(*channel) {
+                Ok(t) => assert_eq!(Channel::from(t), *channel),
+                Err(refused) => assert_eq!(refused, *channel),
+            }
+        }
+        assert_eq!(TemplateType::parse("phone"), None);
+        assert_eq!(TemplateType::parse(" sms"), None);
     }
 }

@@ -21,6 +21,7 @@ use spin_sdk::http_component;
 wit_bindgen::generate!({
     path: "../../../wit",
     world: "crm:components/audited",
+    with: { "crm:types/types@0.1.0": crm_component_support::wit::crm::types::types },
     generate_all,
 });
 
@@ -96,7 +97,7 @@ fn plan_problem(error: PlanError) -> Problem {
 }
 
 /// The crate's per-field errors as the problem's.
-fn field_errors(errors: Vec<consent_rules::FieldError>) -> Vec<FieldError> {
+fn field_errors(errors: Vec<FieldError>) -> Vec<FieldError> {
     errors
         .into_iter()
         .map(|e| FieldError::new(&e.field, e.reason))

@@ -13,13 +13,12 @@ use spin_sdk::sqlite::Connection;
 wit_bindgen::generate!({
     path: "../../../wit",
     world: "crm:components/consent-leaf",
+    with: { "crm:types/types@0.1.0": crm_component_support::wit::crm::types::types },
     generate_all,
 });
 
-use crm::types::types::Channel;
+use crm_component_support::wit::{Channel, channel_name};
 use exports::crm::consent::decisions::{Decision, Guest};
-
-crm_component_support::channel_names!(Channel);
 
 thread_local! {
     /// This instance's connection: an instance lives for one request of the

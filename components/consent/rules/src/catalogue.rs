@@ -5,7 +5,7 @@
 use crm_domain::{Invalid, ShortText};
 use thiserror::Error;
 
-use crate::text::{check_slug, checked_string, vocabulary};
+use crate::text::{check_slug, checked_string};
 
 const SHARING_PREFIX: &str = "sharing:";
 
@@ -32,7 +32,7 @@ impl PurposeId {
     }
 }
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// What a purpose does with the person.
     PurposeCategory {
         /// Delivering a service the person asked for, including messages
@@ -56,7 +56,7 @@ impl PurposeCategory {
     }
 }
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// Why the agency may use or disclose information for a purpose
     /// (Privacy Act 1988, APP 6).
     LawfulBasis {

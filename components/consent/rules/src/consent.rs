@@ -1,26 +1,26 @@
 //! A new consent decision as a caller submits it, and its parsing into
 //! [`NewConsent`], whose every field has passed its checks.
 
-use crm_domain::Invalid;
+use crm_domain::{FieldError, Invalid};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::catalogue::{LawfulBasis, NoticeId, NoticeRef, NoticeVersion, Purpose, PurposeId};
 use crate::events::Via;
-use crate::text::{ContactId, DataCategory, OfficerId, Reference, vocabulary};
+use crate::text::{ContactId, DataCategory, OfficerId, Reference};
 
-vocabulary!(
-    /// Channels a consent can cover: the ways the agency reaches a person.
+crm_domain::channel_subset!(
+    /// The channels a consent can cover: the ways the agency reaches a person.
     Channel {
-        Email => "email",
-        Sms => "sms",
-        Letter => "letter",
-        Portal => "portal",
-        Phone => "phone",
+        Email,
+        Sms,
+        Letter,
+        Portal,
+        Phone,
     }
 );
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// What the person decided.
     ConsentDecision {
         Given => "given",
@@ -28,7 +28,7 @@ vocabulary!(
     }
 );
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// How a grantor may act for the subject.
     Relationship {
         /// A parent or guardian of a child.
@@ -49,7 +49,7 @@ pub struct Grantor {
     pub relationship: Relationship,
 }
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// How a decision reached the agency.
     CollectionMethod {
         PortalForm => "portal-form",
@@ -208,15 +208,6 @@ pub struct NewConsent {
     pub validity: Validity,
 }
 
-/// One field that failed its check; `field` is a path such as
-/// `collection.call_reference` or `data_categories[2]`.
-#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
-#[error("{field}: {reason}")]
-pub struct FieldError {
-    pub field: String,
-    pub reason: String,
-}
-
 /// Every field of a request that failed its check.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("invalid consent: {}", list(.errors))]
@@ -285,10 +276,7 @@ impl Fields {
     }
 
     fn fail(&mut self, field: &str, reason: impl Into<String>) {
-        self.errors.push(FieldError {
-            field: field.to_owned(),
-            reason: reason.into(),
-        });
+        self.errors.push(FieldError::new(field, reason));
     }
 }
 

@@ -6,9 +6,9 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use crate::link::Nonce;
-use crate::text::{ContactId, OfficerId, RecordId, vocabulary};
+use crate::text::{ContactId, OfficerId, RecordId};
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// Through what an event arrived.
     Via {
         Portal => "portal",
@@ -23,7 +23,7 @@ vocabulary!(
     }
 );
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// What happened to a record.
     EventKind {
         /// Consent given, with nothing given in force before it.

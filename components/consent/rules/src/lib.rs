@@ -30,8 +30,7 @@ pub use catalogue::{
 };
 pub use consent::{
     Channel, Collection, CollectionMethod, CollectionRequest, ConsentDecision, ConsentRequest,
-    FieldError, Grantor, GrantorRequest, InvalidConsent, NewConsent, Relationship, Validity,
-    ValidityError,
+    Grantor, GrantorRequest, InvalidConsent, NewConsent, Relationship, Validity, ValidityError,
 };
 pub use decision::{Decision, Reason, decide};
 pub use events::{Actor, ConsentEvent, EventKind, Via};

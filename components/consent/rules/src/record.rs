@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::catalogue::PurposeId;
 use crate::consent::{Channel, ConsentDecision, NewConsent, Window};
 use crate::events::{ConsentEvent, EventKind};
-use crate::text::{ContactId, RecordId, vocabulary};
+use crate::text::{ContactId, RecordId};
 
 /// One stored decision with its event list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,7 +22,7 @@ pub struct ConsentRecord {
     pub events: Vec<ConsentEvent>,
 }
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// A record's status at some moment.
     Status {
         Given => "given",

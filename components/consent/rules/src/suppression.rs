@@ -5,9 +5,9 @@ use crm_domain::Invalid;
 use serde::Serialize;
 
 use crate::consent::Channel;
-use crate::text::{ContactId, vocabulary};
+use crate::text::ContactId;
 
-vocabulary!(
+crm_domain::vocabulary!(
     /// Why a channel is not to be used for a contact.
     SuppressionReason {
         /// The person asked not to be contacted this way.

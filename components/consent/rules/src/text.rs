@@ -1,6 +1,5 @@
-//! Text shapes the consent types share: opaque identifiers, slugs, and closed
-//! vocabularies spelled in kebab-case. Each is a newtype or enum whose parser
-//! is the only way in.
+//! Text shapes the consent types share: opaque identifiers and slugs. Each
+//! is a newtype whose parser is the only way in.
 
 use crm_domain::Invalid;
 
@@ -74,51 +73,6 @@ macro_rules! checked_string {
     };
 }
 
-/// Defines a closed vocabulary: a fieldless enum with its kebab-case
-/// spelling, `ALL`, `parse`, `as_str`, `Display` and `Serialize`.
-macro_rules! vocabulary {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-
-            pub fn parse(raw: &str) -> Result<Self, crm_domain::Invalid> {
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == raw)
-                    .ok_or_else(|| {
-                        let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
-                        crm_domain::Invalid(format!("must be one of {}", names.join(", ")))
-                    })
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-    };
-}
-
 checked_string!(
     /// A contact (the subject of a consent, or a grantor acting for them).
     ContactId,
@@ -170,7 +124,7 @@ impl DataCategory {
     }
 }
 
-pub(crate) use {checked_string, vocabulary};
+pub(crate) use checked_string;
 
 #[cfg(test)]
 mod tests {

@@ -77,7 +77,7 @@ pub fn field_errors(errors: FieldErrors) -> Vec<FieldError> {
     errors
         .0
         .into_iter()
-        .map(|e| FieldError::new(&e.field, e.reason.0))
+        .map(|e| FieldError::new(&e.field, e.reason))
         .collect()
 }
 
@@ -189,9 +189,7 @@ pub fn check_relationships(
     }
 }
 
-use crate::crm::types::types::Channel;
-
-crm_component_support::channel_names!(Channel);
+use crm_component_support::wit::parse_channel;
 
 /// Refuses setting optional fields (`set`) whose collection purpose the
 /// consent interface does not permit for `contact_id` (the rule is in

@@ -28,6 +28,7 @@ use spin_sdk::http_component;
 wit_bindgen::generate!({
     path: "../../../wit",
     world: "crm:components/contact-intake",
+    with: { "crm:types/types@0.1.0": crm_component_support::wit::crm::types::types },
     generate_all,
 });
 

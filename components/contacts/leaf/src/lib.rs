@@ -15,13 +15,12 @@ use spin_sdk::sqlite::{Connection, QueryResult, Value};
 wit_bindgen::generate!({
     path: "../../../wit",
     world: "crm:components/contacts-leaf",
+    with: { "crm:types/types@0.1.0": crm_component_support::wit::crm::types::types },
     generate_all,
 });
 
-use crm::types::types::{Channel, RequestContext};
+use crm_component_support::wit::{RequestContext, parse_channel};
 use exports::crm::contacts::directory::{Guest, Reach};
-
-crm_component_support::channel_names!(Channel);
 
 /// Merges chain (a survivor merged again); a longer chain is a fault.
 const MAX_MERGE_HOPS: usize = 16;

@@ -5,8 +5,9 @@
 use contacts_matching::MatchProfile;
 use crm_domain::{
     Abn, AccessibilityNeeds, Acn, Address, AddressInput, AddressKind, AgencyIdentifier, Archetype,
-    CalendarDate, Channel, DateOfBirth, Email, FieldErrors, Invalid, LanguageTag, NamePart,
-    OrganisationName, PersonName, PhoneE164, Region, RelationshipKind, ShortText, Tag,
+    CalendarDate, DateOfBirth, Email, FieldErrors, Invalid, LanguageTag, NamePart,
+    OrganisationName, PersonName, PhoneE164, PreferredChannel, Region, RelationshipKind, ShortText,
+    Tag,
 };
 
 use crate::fields::{
@@ -45,7 +46,7 @@ pub struct Contact {
     pub phones: Vec<PhoneE164>,
     pub postal_address: Option<Address>,
     pub residential_address: Option<Address>,
-    pub preferred_channel: Option<Channel>,
+    pub preferred_channel: Option<PreferredChannel>,
     pub language: Option<LanguageTag>,
     pub accessibility: AccessibilityNeeds,
     pub abn: Option<Abn>,
@@ -103,7 +104,7 @@ pub fn validate(fields: &ContactFields, today: CalendarDate) -> Result<Contact, 
     let preferred_channel = errors.check_optional(
         "preferred_channel",
         fields.preferred_channel.as_deref(),
-        Channel::parse,
+        PreferredChannel::parse,
     );
     let language =
         errors.check_optional("language", fields.language.as_deref(), LanguageTag::parse);
@@ -658,7 +659,7 @@ mod tests {
             .unwrap_err()
             .0
             .into_iter()
-            .map(|e| (e.field, e.reason.0))
+            .map(|e| (e.field, e.reason))
             .collect()
     }
 

@@ -95,7 +95,7 @@ pub fn append(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
 /// or for a merged contact its survivor. A contact the directory does not
 /// know is a 400 naming `contact_id`: a touchpoint belongs to a record.
 fn existing_contact(ctx: &Ctx, contact: &str) -> Result<String, Problem> {
-    let context = crm_component_support::request_context!(ctx);
+    let context = crm_component_support::wit::request_context(ctx);
     match crm::contacts::directory::lookup(&context, contact) {
         Ok(Some(reach)) => Ok(reach.contact_id),
         Ok(None) => Err(Problem::validation(vec![FieldError::new(
@@ -114,7 +114,7 @@ fn directory_unavailable(error: String) -> Problem {
 /// own, as the directory has them: its survivor if it was merged, and every
 /// contact merged into that survivor.
 fn merged_family(ctx: &Ctx, contact: &ContactId) -> Result<Vec<ContactId>, Problem> {
-    let context = crm_component_support::request_context!(ctx);
+    let context = crm_component_support::wit::request_context(ctx);
     let family = crm::contacts::directory::merge_family(&context, contact.as_str())
         .map_err(directory_unavailable)?;
     Ok(family

@@ -13,13 +13,12 @@ use interactions_rules::{NewInteraction as ValidInteraction, RawInteraction};
 wit_bindgen::generate!({
     path: "../../../wit",
     world: "crm:components/interactions-leaf",
+    with: { "crm:types/types@0.1.0": crm_component_support::wit::crm::types::types },
     generate_all,
 });
 
-use crm::types::types::Channel;
+use crm_component_support::wit::channel_name;
 use exports::crm::interactions::log::{Direction, Guest, NewInteraction};
-
-crm_component_support::channel_names!(Channel);
 
 /// The category of an interaction appended without one (the interface lets
 /// callers leave it out; the log files every interaction under one).

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use crm_http::FieldError;
+use crm_domain::FieldError;
 use serde::{Deserialize, Deserializer, Serialize};
 use thiserror::Error;
 
@@ -468,7 +468,7 @@ mod tests {
         assert_eq!(view.facts.category, Slug::parse("housing").unwrap());
         assert_eq!(
             view.facts.occurred_at_ms,
-            crate::calendar::parse_rfc3339_ms("2026-11-19T06:30:00Z").unwrap()
+            crm_domain::parse_rfc3339_ms("2026-11-19T06:30:00Z").unwrap()
         );
         assert_eq!(view.sources.subject, Some(id("a1")));
         assert_eq!(view.sources.occurred_at, Some(id("a1")));

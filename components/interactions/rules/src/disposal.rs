@@ -5,8 +5,8 @@
 //! hash stay, so the chain still verifies. A legal hold (disposal freeze) on
 //! the contact, or on any case the interaction was ever linked to, refuses it.
 
+use crm_domain::FieldError;
 use crm_domain::Invalid;
-use crm_http::FieldError;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 

@@ -1,9 +1,9 @@
 //! Collects every field's refusal, so a caller hears about all of them at once.
 
-use crm_domain::Invalid;
-use crm_http::FieldError;
+use crm_domain::FieldError;
+use crm_domain::{Invalid, parse_rfc3339_ms};
 
-use crate::calendar::{MIN_MS, parse_rfc3339_ms};
+use crate::calendar::MIN_MS;
 
 #[derive(Default)]
 pub(crate) struct FieldErrors(Vec<FieldError>);

@@ -3,7 +3,7 @@
 //! on a contact, or on a case an interaction was ever linked to, that
 //! interaction cannot be disposed of.
 
-use crm_http::FieldError;
+use crm_domain::FieldError;
 use serde::Deserialize;
 
 use crate::disposal::HoldScope;

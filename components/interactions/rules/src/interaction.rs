@@ -6,7 +6,7 @@
 //! and the trends keep counting it; its *content* (subject, notes, outcome,
 //! tags, documents) is what a disposal removes.
 
-use crm_http::FieldError;
+use crm_domain::FieldError;
 use serde::{Deserialize, Serialize};
 
 use crate::field_errors::{FieldErrors, parse_occurred_at};
@@ -94,10 +94,10 @@ impl NewInteraction {
             .and_then(|r| errors.check("contact_id", ContactId::parse(r)));
         let channel = errors
             .required("channel", &raw.channel)
-            .and_then(|r| errors.check("channel", Channel::parse(r)));
+            .and_then(|r| errors.check("channel", Channel::parse(r.trim())));
         let direction = errors
             .required("direction", &raw.direction)
-            .and_then(|r| errors.check("direction", Direction::parse(r)));
+            .and_then(|r| errors.check("direction", Direction::parse(r.trim())));
         let occurred_at_ms = match &raw.occurred_at {
             None => Some(recorded_at_ms),
             Some(r) => errors.check("occurred_at", parse_occurred_at(r, recorded_at_ms)),
@@ -248,7 +248,7 @@ fn parse_documents(errors: &mut FieldErrors, raw: &[RawDocumentRef]) -> Option<V
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::calendar::parse_rfc3339_ms;
+    use crm_domain::parse_rfc3339_ms;
 
     pub const RECORDED_AT: i64 = 1_795_416_000_000; // 2026-11-23T06:40:00Z
 
@@ -284,6 +284,17 @@ pub(crate) mod tests {
         assert_eq!(new.contact_id().as_str(), "contact-1");
         let facts = new.facts();
         assert_eq!(facts.channel, Channel::FieldVisit);
+        let spaced = RawInteraction {
+            channel: Some(" sms ".into()),
+            ..raw()
+        };
+        assert_eq!(
+            NewInteraction::parse(&spaced, RECORDED_AT)
+                .unwrap()
+                .facts()
+                .channel,
+            Channel::Sms
+        );
         assert_eq!(
             facts.occurred_at_ms,
             parse_rfc3339_ms("2026-11-22T23:15:00Z").unwrap()

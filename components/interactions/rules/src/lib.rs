@@ -33,7 +33,7 @@ pub use chain::{
     AppendRefused, BrokenLink, ChainBreak, ChainHead, ChainTip, ChainVerifier, Entry, EntryBody,
     GENESIS, Retained, append_amendment, append_interaction, verify_chain,
 };
-pub use crm_http::FieldError;
+pub use crm_domain::FieldError;
 pub use disposal::{
     ADMINISTRATOR_ROLE, AuthorityClass, Disposal, DisposalRefused, DisposalRequest, HoldScope,
     LegalHold, RawDisposal, Tombstone, TombstoneRefused, append_disposal, may_dispose, tombstone,

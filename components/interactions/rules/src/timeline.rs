@@ -52,14 +52,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use crm_domain::Invalid;
-use crm_http::FieldError;
+use crm_domain::FieldError;
+use crm_domain::{Invalid, parse_rfc3339_ms};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 use thiserror::Error;
 
-use crate::calendar::parse_rfc3339_ms;
 use crate::canonical::Canonical;
 use crate::field_errors::FieldErrors;
 use crate::interaction::optional;
@@ -175,8 +174,12 @@ impl TimelineQuery {
         let contact_id = errors
             .required("contact_id", &raw.contact_id)
             .and_then(|r| errors.check("contact_id", ContactId::parse(r)));
-        let channel = optional(&mut errors, "channel", &raw.channel, Channel::parse);
-        let direction = optional(&mut errors, "direction", &raw.direction, Direction::parse);
+        let channel = optional(&mut errors, "channel", &raw.channel, |r| {
+            Channel::parse(r.trim())
+        });
+        let direction = optional(&mut errors, "direction", &raw.direction, |r| {
+            Direction::parse(r.trim())
+        });
         let category = optional(&mut errors, "category", &raw.category, Slug::parse);
         let case_ref = optional(
             &mut errors,

@@ -1,20 +1,19 @@
 //! A trends request as it arrives (query parameters), validated into a
 //! [`TrendRange`] and what the rows of the table are.
 
-use crm_http::FieldError;
+use crm_domain::FieldError;
+use crm_domain::parse_rfc3339_ms;
 use serde::Deserialize;
 
-use crate::calendar::parse_rfc3339_ms;
 use crate::field_errors::FieldErrors;
 use crate::interaction::optional;
 use crate::trends::{Bucketing, Granularity, RangeError, TrendRange, UtcOffset};
-use crate::values::named_enum;
 
-named_enum!(
+crm_domain::vocabulary!(
     /// What the rows of a trend table count by.
     Breakdown {
-        Channel = "channel",
-        Category = "category",
+        Channel => "channel",
+        Category => "category",
     }
 );
 
@@ -49,14 +48,11 @@ impl TrendQuery {
         let to_ms = errors
             .required("to", &raw.to)
             .and_then(|r| errors.check("to", parse_rfc3339_ms(r)));
-        let granularity = optional(
-            &mut errors,
-            "granularity",
-            &raw.granularity,
-            Granularity::parse,
-        )
+        let granularity = optional(&mut errors, "granularity", &raw.granularity, |r| {
+            Granularity::parse(r.trim())
+        })
         .map(|g| g.unwrap_or(Granularity::Day));
-        let breakdown = optional(&mut errors, "by", &raw.by, Breakdown::parse)
+        let breakdown = optional(&mut errors, "by", &raw.by, |r| Breakdown::parse(r.trim()))
             .map(|b| b.unwrap_or(Breakdown::Channel));
         let offset = optional(&mut errors, "offset", &raw.offset, UtcOffset::parse)
             .map(Option::unwrap_or_default);

@@ -38,19 +38,18 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 
-use crm_domain::Invalid;
+use crm_domain::{Invalid, civil_from_days, days_from_civil};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::calendar::{MAX_MS, MIN_MS, MS_PER_DAY, civil_from_days, days_from_civil};
-use crate::values::named_enum;
+use crate::calendar::{MAX_MS, MIN_MS, MS_PER_DAY};
 
-named_enum!(
+crm_domain::vocabulary!(
     /// How wide each trend bucket is.
     Granularity {
-        Day = "day",
-        Week = "week",
-        Month = "month",
+        Day => "day",
+        Week => "week",
+        Month => "month",
     }
 );
 
@@ -600,7 +599,7 @@ impl Grid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::parse_rfc3339_ms;
+    use crm_domain::parse_rfc3339_ms;
     use proptest::prelude::*;
 
     fn at(text: &str) -> i64 {

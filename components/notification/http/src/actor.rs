@@ -7,7 +7,7 @@ use crm_component_support::audit::{AuditRecord, AuditSink, Outcome};
 use crm_http::Problem;
 
 use crate::AuditTrail;
-use crate::crm::types::types::{Actor as WitActor, RequestContext};
+use crm_component_support::wit::{Actor as WitActor, RequestContext};
 
 #[derive(Debug, Clone)]
 pub struct Actor {

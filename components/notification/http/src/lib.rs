@@ -32,10 +32,11 @@ use spin_sdk::http_component;
 wit_bindgen::generate!({
     path: "../../../wit",
     world: "crm:components/notification",
+    with: { "crm:types/types@0.1.0": crm_component_support::wit::crm::types::types },
     generate_all,
 });
 
-use crm::types::types::Channel;
+use crm_component_support::wit::Channel;
 
 crm_component_support::audit_sink!();
 

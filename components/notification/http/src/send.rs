@@ -315,8 +315,8 @@ pub fn in_transaction<T, E: From<Problem>>(
     }
 }
 
-fn channel_of(channel: crate::crm::types::types::Channel) -> Option<TemplateType> {
-    use crate::crm::types::types::Channel;
+fn channel_of(channel: crm_component_support::wit::Channel) -> Option<TemplateType> {
+    use crm_component_support::wit::Channel;
     match channel {
         Channel::Email => Some(TemplateType::Email),
         Channel::Sms => Some(TemplateType::Sms),

@@ -29,7 +29,7 @@ pub use limits::{
     daily_limit_key,
 };
 pub use retry::{AttemptOutcome, NextStep, RetryPolicy, Verdict};
-pub use schedule::{MAX_SCHEDULE_AHEAD_MS, ScheduleError, check_schedule, parse_rfc3339_ms};
+pub use schedule::{MAX_SCHEDULE_AHEAD_MS, ScheduleError, check_schedule};
 pub use sealed::{SEAL_NONCE_LEN, SealError, SealingKey};
 pub use signature::{SIGNATURE_HEADER, same_secret, sign_body, verify_body_signature};
 pub use simulator::{Recipient, is_simulated_recipient, test_key_outcome};
