@@ -1,7 +1,7 @@
-//! Fills an app database with contacts directly, through `contacts-rules`:
-//! the same validation, normalisation, match keys, search rows, version
-//! rows and outbox events as `contact-intake` writes, run with rusqlite in
-//! large transactions.
+//! Fills an app database with contacts directly, through `contacts-rules`
+//! and `contacts-store`: the same validation, normalisation, match keys,
+//! search rows, version rows and outbox events as `contact-intake` writes,
+//! run with rusqlite in large transactions.
 
 use std::path::Path;
 use std::time::Instant;
@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use contacts_rules::collection::{FieldProvenance, ProvenanceMap, restamp};
 use contacts_rules::index::index_entries;
-use contacts_rules::store::{Change, Param, VersionMeta, Written};
+use contacts_store::{Change, VersionMeta, Written};
 use rusqlite::Connection;
 
 use crate::people;
@@ -17,14 +17,6 @@ use crate::people;
 /// The seed of generated contacts (intake uses another).
 pub const SEED: u64 = 1;
 const BATCH: u64 = 20_000;
-
-fn value(param: &Param) -> rusqlite::types::Value {
-    match param {
-        Param::Text(t) => rusqlite::types::Value::Text(t.clone()),
-        Param::Int(i) => rusqlite::types::Value::Integer(*i),
-        Param::Null => rusqlite::types::Value::Null,
-    }
-}
 
 /// How many contacts the database at `path` holds (0 when there is none).
 pub fn existing(path: &Path) -> Result<u64> {
@@ -102,11 +94,6 @@ fn write_one(db: &Connection, n: u64, today: crm_domain::CalendarDate) -> Result
         provenance: &provenance,
         version: 1,
     };
-    for statement in contacts_rules::store::create(&written, &index_entries(&contact), &meta, 0) {
-        let params: Vec<_> = statement.params.iter().map(value).collect();
-        db.prepare_cached(&statement.sql)?
-            .execute(rusqlite::params_from_iter(params))
-            .with_context(|| statement.sql.clone())?;
-    }
-    Ok(())
+    contacts_store::create(db, &written, &index_entries(&contact), &meta, 0)
+        .with_context(|| format!("contact {n}"))
 }

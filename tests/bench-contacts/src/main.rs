@@ -2,9 +2,9 @@
 //! a command rather than a test.
 //!
 //! 1. Generates `--contacts` contacts (default 1,000,000) straight into
-//!    `<state dir>/sqlite_db.db`, with `contacts-rules` (so with the
-//!    component's own validation, match keys, search rows and versions), or
-//!    tops up a database left by an earlier run.
+//!    `<state dir>/sqlite_db.db`, with `contacts-rules` and `contacts-store`
+//!    (so with the component's own validation, match keys, search rows and
+//!    versions), or tops up a database left by an earlier run.
 //! 2. Starts a release `crm-host` serving the app (`spin.toml`) on it.
 //! 3. Drives, at each connection count: intake with matching (`POST
 //!    /api/contacts`, new people with an `Idempotency-Key`), name search

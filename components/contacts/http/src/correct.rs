@@ -4,18 +4,18 @@
 use contacts_rules::change::{apply_changes, changed_fields};
 use contacts_rules::collection::restamp;
 use contacts_rules::index::index_entries;
-use contacts_rules::store::{Change, VersionMeta, Written};
-use crm_component_support::{Action, Ctx, FieldError, Target, transaction};
+use contacts_store::{Change, Stored, VersionMeta, Written};
+use crm_component_support::{Action, Ctx, FieldError, Target};
 use crm_http::Problem;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use spin_sdk::http::{Request, Response};
 
-use crate::db;
+use crate::db::transaction;
 use crate::input::{
     check_consent, check_fields, check_relationships, collection, object_body, reason, typed,
 };
-use crate::records::{Stored, check_if_match, load_current, now_text, today, view};
+use crate::records::{as_contact, check_if_match, etag, load_current, now_text, today, view};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,7 +51,7 @@ pub fn correct(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Probl
         }
     }
     let collection = collection(ctx, body.collection, &mut errors)?;
-    let old = stored.contact(today())?;
+    let old = as_contact(&stored, today())?;
     let merged = apply_changes(&old, &body.changes)
         .map_err(|e| Problem::validation(vec![FieldError::new("changes", e.to_string())]))?;
     let mut contact = check_fields(&merged, errors)?;
@@ -64,7 +64,7 @@ pub fn correct(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Probl
     let changed = changed_fields(&stored.fields, &fields);
     if changed.is_empty() {
         let mut response = crm_component_support::json(200, &view(ctx, &stored));
-        response.set_header("etag", stored.etag());
+        response.set_header("etag", etag(&stored));
         return Ok(response);
     }
     // Only fields that now hold a value are collected by this request.
@@ -99,15 +99,17 @@ pub fn correct(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Probl
         provenance: &provenance,
         version,
     };
-    let statements = contacts_rules::store::update(
-        &written,
-        &index_entries(&old),
-        &index_entries(&contact),
-        &changed,
-        &meta,
-        crm_component_support::now_ms(),
-    );
-    let current = transaction(db, |db| db::run_versioned(db, &statements))?;
+    let current = transaction(db, || {
+        Ok(contacts_store::update(
+            db,
+            &written,
+            &index_entries(&old),
+            &index_entries(&contact),
+            &changed,
+            &meta,
+            crm_component_support::now_ms(),
+        )?)
+    })?;
     if !current {
         return Err(Problem::precondition_failed(format!(
             "{resource} changed while this correction was made; read it again and reapply the change"
@@ -121,6 +123,6 @@ pub fn correct(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Probl
         ..stored
     };
     let mut response = crm_component_support::json(200, &view(ctx, &updated));
-    response.set_header("etag", updated.etag());
+    response.set_header("etag", etag(&updated));
     Ok(response)
 }

@@ -1,37 +1,20 @@
-//! Runs `contacts-rules` statements on the request's Spin SQLite connection.
+//! The write transactions of `contact-intake`, answering problems.
 
-use contacts_rules::store::{Param, Statement};
-use crm_component_support::query;
 use crm_http::Problem;
-use spin_sdk::sqlite::{Connection, QueryResult, Value};
+use crm_sql::{Sql, SqlError};
 
-fn value(param: &Param) -> Value {
-    match param {
-        Param::Text(text) => Value::Text(text.clone()),
-        Param::Int(i) => Value::Integer(*i),
-        Param::Null => Value::Null,
+/// A problem, so that [`crm_sql::transaction`] can end on one.
+struct Failed(Problem);
+
+/// `BEGIN`, `COMMIT` failing: answered as any other database failure.
+impl From<SqlError> for Failed {
+    fn from(e: SqlError) -> Self {
+        Self(contacts_store::StoreError::from(e).into())
     }
 }
 
-pub fn run(db: &Connection, statement: &Statement) -> Result<QueryResult, Problem> {
-    let params: Vec<Value> = statement.params.iter().map(value).collect();
-    query(db, &statement.sql, &params)
-}
-
-pub fn run_all(db: &Connection, statements: &[Statement]) -> Result<(), Problem> {
-    statements.iter().try_for_each(|s| run(db, s).map(drop))
-}
-
-/// Runs a versioned write (`store::update`, `store::retire`): `false`, with
-/// nothing written, when its first statement finds the version no longer
-/// current.
-pub fn run_versioned(db: &Connection, statements: &[Statement]) -> Result<bool, Problem> {
-    let Some((check, rest)) = statements.split_first() else {
-        return Ok(true);
-    };
-    if run(db, check)?.rows.is_empty() {
-        return Ok(false);
-    }
-    run_all(db, rest)?;
-    Ok(true)
+/// Runs `f` in a `BEGIN IMMEDIATE` transaction: all of it is written or
+/// none (any problem rolls it back).
+pub fn transaction<T>(db: &impl Sql, f: impl FnOnce() -> Result<T, Problem>) -> Result<T, Problem> {
+    crm_sql::transaction(db, || f().map_err(Failed)).map_err(|Failed(problem)| problem)
 }

@@ -16,14 +16,14 @@
 
 use contacts_rules::bulk::{export_columns, export_row};
 use contacts_rules::search::{EXPORT_PAGE, Export};
+use contacts_store::Stored;
 use crm_component_support::{Action, Ctx, FieldError, RecordKind, Target, query_param};
 use crm_http::Problem;
 use spin_sdk::http::{Fields, OutgoingBody, OutgoingResponse, Request, Response, ResponseOutparam};
 use wasi::io::streams::{OutputStream, StreamError};
 
-use crate::db;
 use crate::input::field_errors;
-use crate::records::{Stored, view};
+use crate::records::view;
 use crate::search::{read_params, record_each};
 
 enum Format {
@@ -132,12 +132,7 @@ fn read_page(ctx: &Ctx, export: &mut Export) -> Result<Option<Vec<Stored>>, Prob
     let Some(page) = export.next_page() else {
         return Ok(None);
     };
-    let rows = db::run(ctx.db()?, &page.statement)?;
-    let found = rows
-        .rows
-        .iter()
-        .map(|row| Stored::from_row(&row.values))
-        .collect::<Result<Vec<_>, _>>()?;
+    let found = contacts_store::search(ctx.db()?, &page)?;
     let found = export.keep(&page, found, |s| (s.search_rowid, s.updated_at.as_str()));
     record_each(ctx, Action::ContactExport, &found)?;
     Ok(Some(found))

@@ -6,31 +6,32 @@
 //! are kept: a refused request (400, 409, ...) can be retried with the same
 //! key once corrected.
 
-use contacts_rules::store::{Param, Statement};
-use crm_component_support::{Ctx, idempotency_key, now_ms, text};
+use contacts_store::{Answer, Kept};
+use crm_component_support::{Ctx, idempotency_key, now_ms};
 use crm_http::{IdempotencyKey, Problem};
+use crm_sql::Sql;
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::{Request, Response};
-use spin_sdk::sqlite::{Connection, Value};
 
-use crate::reply::Reply;
+use crate::reply::respond;
 
 /// How a write ended.
 pub enum Outcome {
     /// Written now, with this answer.
-    Written(Reply),
+    Written(Answer),
     /// Written by an earlier request with the same key.
-    Replayed(Reply),
+    Replayed(Answer),
     /// Answered without writing (nothing to keep).
-    NotWritten(Reply),
+    NotWritten(Answer),
 }
 
 pub struct Idempotency(IdempotencyKey);
 
+/// The key-value store's copy of a kept answer.
 #[derive(Serialize, Deserialize)]
-struct Kept {
+struct Cached {
     fingerprint: String,
-    reply: Reply,
+    reply: Answer,
 }
 
 impl Idempotency {
@@ -47,7 +48,7 @@ impl Idempotency {
         format!("contacts:idempotency:{}", self.0.key_hash())
     }
 
-    fn check(&self, fingerprint: &str, reply: Reply) -> Result<Reply, Problem> {
+    fn check(&self, fingerprint: &str, reply: Answer) -> Result<Answer, Problem> {
         if fingerprint == self.0.fingerprint() {
             Ok(reply)
         } else {
@@ -56,13 +57,13 @@ impl Idempotency {
     }
 
     /// The kept answer from the key-value store.
-    pub fn cached(&self) -> Result<Option<Reply>, Problem> {
+    pub fn cached(&self) -> Result<Option<Answer>, Problem> {
         let store = spin_sdk::key_value::Store::open_default()
             .map_err(|e| Problem::internal(format!("key-value store: {e}")))?;
         let kept = store
             .get(&self.kv_key())
             .map_err(|e| Problem::internal(format!("key-value store: {e}")))?;
-        match kept.and_then(|bytes| serde_json::from_slice::<Kept>(&bytes).ok()) {
+        match kept.and_then(|bytes| serde_json::from_slice::<Cached>(&bytes).ok()) {
             Some(kept) => self.check(&kept.fingerprint, kept.reply).map(Some),
             None => Ok(None),
         }
@@ -70,44 +71,21 @@ impl Idempotency {
 
     /// The kept answer from the database (call inside the write's
     /// transaction, which serialises racing retries).
-    pub fn stored(&self, db: &Connection) -> Result<Option<Reply>, Problem> {
-        let found = crm_component_support::query(
-            db,
-            "SELECT fingerprint, status, location, etag, body FROM contact_idempotency WHERE key_hash = ?",
-            &[Value::Text(self.0.key_hash().to_string())],
-        )?;
-        let Some(row) = found.rows.first() else {
-            return Ok(None);
-        };
-        let v = &row.values;
-        let reply = Reply {
-            status: crm_component_support::integer(&v[1]).unwrap_or(200) as u16,
-            location: text(&v[2]),
-            etag: text(&v[3]),
-            body: serde_json::from_str(&text(&v[4]).unwrap_or_default()).unwrap_or_default(),
-        };
-        self.check(&text(&v[0]).unwrap_or_default(), reply)
-            .map(Some)
-    }
-
-    /// Keeps `reply` in the write's transaction.
-    pub fn keep(&self, reply: &Reply) -> Statement {
-        Statement {
-            sql: "INSERT INTO contact_idempotency (key_hash, fingerprint, status, location, etag, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)".into(),
-            params: vec![
-                Param::Text(self.0.key_hash().to_string()),
-                Param::Text(self.0.fingerprint().to_string()),
-                Param::Int(i64::from(reply.status)),
-                reply.location.as_deref().into(),
-                reply.etag.as_deref().into(),
-                Param::Text(reply.body.to_string()),
-                Param::Int(now_ms()),
-            ],
+    pub fn stored(&self, db: &impl Sql) -> Result<Option<Answer>, Problem> {
+        match contacts_store::kept(db, &self.0)? {
+            None => Ok(None),
+            Some(Kept::Answer(answer)) => Ok(Some(answer)),
+            Some(Kept::Reused) => Err(Problem::idempotency_key_reused()),
         }
     }
 
-    fn cache(&self, reply: &Reply) {
-        let kept = Kept {
+    /// Keeps `answer` in the write's transaction.
+    pub fn keep(&self, db: &impl Sql, answer: &Answer) -> Result<(), Problem> {
+        Ok(contacts_store::keep(db, &self.0, answer, now_ms())?)
+    }
+
+    fn cache(&self, reply: &Answer) {
+        let kept = Cached {
             fingerprint: self.0.fingerprint().to_string(),
             reply: reply.clone(),
         };
@@ -124,8 +102,8 @@ impl Outcome {
     /// The response, marked as a replay when it answers a retry.
     pub fn into_response(self) -> Response {
         match self {
-            Outcome::Written(reply) | Outcome::NotWritten(reply) => reply.into_response(false),
-            Outcome::Replayed(reply) => reply.into_response(true),
+            Outcome::Written(reply) | Outcome::NotWritten(reply) => respond(reply, false),
+            Outcome::Replayed(reply) => respond(reply, true),
         }
     }
 }

@@ -10,22 +10,21 @@ use std::collections::HashMap;
 use contacts_rules::bulk::Header;
 use contacts_rules::collection::{Collection, CollectionFields, ProvenanceMap, restamp};
 use contacts_rules::index::{IndexEntries, index_entries};
-use contacts_rules::store::{Change, VersionMeta, Written};
 use contacts_rules::{Contact, ContactFields};
+use contacts_store::{Answer, Change, VersionMeta, Written};
 use crm_component_support::{
     Action, Ctx, FieldError, Outcome as AuditOutcome, Target, new_id, now_ms, query_param,
-    transaction,
 };
 use crm_http::Problem;
+use crm_sql::Sql;
 use serde_json::{Value, json};
 use spin_sdk::http::{Request, Response};
 
-use crate::db;
+use crate::db::transaction;
 use crate::idempotency::{Idempotency, Outcome, once};
 use crate::input::{check_consent, collection_defaults, field_errors, too_large, unknown_params};
 use crate::matching::{Candidate, candidates, record_shown, shown};
 use crate::records::{now_text, today};
-use crate::reply::Reply;
 
 const MAX_CSV_BYTES: usize = 4 * 1024 * 1024;
 const MAX_ROWS: usize = 5000;
@@ -269,7 +268,7 @@ fn import_rows(
         ctx.request_id.clone(),
     );
     let stamp = options.collection.stamp(&now, &request_id);
-    let (outcome, verdicts) = transaction(db, |db| {
+    let (outcome, verdicts) = transaction(db, || {
         if let Some(key) = key
             && let Some(reply) = key.stored(db)?
         {
@@ -301,10 +300,7 @@ fn import_rows(
                         provenance: &provenance,
                         version: 1,
                     };
-                    db::run_all(
-                        db,
-                        &contacts_rules::store::create(&written, &row.index, &meta, now_ms()),
-                    )?;
+                    contacts_store::create(db, &written, &row.index, &meta, now_ms())?;
                     item["status"] = json!("created");
                     item["contact_id"] = json!(row.id);
                 }
@@ -323,7 +319,7 @@ fn import_rows(
             }
             report.push(item);
         }
-        let reply = Reply::json(
+        let reply = Answer::json(
             200,
             json!({"dry_run": options.dry_run, "created": created, "duplicates": duplicates, "rows": report}),
         );
@@ -331,7 +327,7 @@ fn import_rows(
             return Ok((Outcome::NotWritten(reply), verdicts));
         }
         if let Some(key) = key {
-            db::run(db, &key.keep(&reply))?;
+            key.keep(db, &reply)?;
         }
         Ok((Outcome::Written(reply), verdicts))
     })?;
@@ -361,7 +357,7 @@ fn import_rows(
 /// Each row's verdict: a duplicate of an earlier row of the file (sharing a
 /// key and scoring), a duplicate of stored contacts, or new.
 fn match_rows(
-    db: &spin_sdk::sqlite::Connection,
+    db: &impl Sql,
     new: &[(usize, New)],
     options: &Options,
 ) -> Result<Vec<Verdict>, Problem> {

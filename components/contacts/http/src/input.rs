@@ -7,13 +7,13 @@ use contacts_rules::{Contact, ContactFields};
 use crm_component_support::{Ctx, FieldError, now_ms};
 use crm_domain::{Archetype, FieldErrors, ShortText};
 use crm_http::Problem;
+use crm_sql::Sql;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use spin_sdk::http::Request;
-use spin_sdk::sqlite::Connection;
 
 use crate::crm::consent::decisions;
-use crate::records::{resolve, today};
+use crate::records::today;
 
 /// The largest JSON body read: far above any one contact, far below what
 /// would strain a component's memory.
@@ -151,14 +151,14 @@ pub fn collection(
 /// Checks that each related contact exists, fits the relationship and is
 /// not `self_id`; a merged contact's id is replaced by its survivor's.
 pub fn check_relationships(
-    db: &Connection,
+    db: &impl Sql,
     self_id: &str,
     contact: &mut Contact,
 ) -> Result<(), Problem> {
     let mut errors = Vec::new();
     for (i, relationship) in contact.relationships.iter_mut().enumerate() {
         let field = format!("relationships[{i}]");
-        match resolve(db, &relationship.contact_id)? {
+        match contacts_store::resolve(db, &relationship.contact_id)? {
             None => errors.push(FieldError::new(
                 &format!("{field}.contact_id"),
                 "no such contact",

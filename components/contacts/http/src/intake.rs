@@ -3,21 +3,20 @@
 
 use contacts_rules::collection::{ProvenanceMap, restamp};
 use contacts_rules::index::index_entries;
-use contacts_rules::store::{Change, VersionMeta, Written};
 use contacts_rules::{Contact, ContactFields};
-use crm_component_support::{Action, Ctx, Outcome as AuditOutcome, Target, new_id, transaction};
+use contacts_store::{Answer, Change, Stored, VersionMeta, Written};
+use crm_component_support::{Action, Ctx, Outcome as AuditOutcome, Target, new_id};
 use crm_http::Problem;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 
-use crate::db;
+use crate::db::transaction;
 use crate::idempotency::{Idempotency, Outcome, settle};
 use crate::input::{
     check_consent, check_fields, check_relationships, collection, object_body, reason, take, typed,
 };
 use crate::matching::{Candidate, candidates, disclose};
-use crate::records::{Stored, now_text, view};
-use crate::reply::Reply;
+use crate::records::{etag, now_text, view};
 
 /// What intake does when matching finds candidates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -31,8 +30,8 @@ enum OnDuplicate {
 
 /// How the write ended, decided inside the transaction.
 enum Decided {
-    Created(Reply),
-    Replayed(Reply),
+    Created(Answer),
+    Replayed(Answer),
     Duplicates(Vec<Candidate>),
     Link(Box<Candidate>),
 }
@@ -59,7 +58,7 @@ pub fn create(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
 /// Records the contact a create ended with (`created`, `replayed` or
 /// `linked`), after the write (the trail writes on its own connection) and
 /// before the answer discloses it.
-fn record_contact(ctx: &Ctx, reply: &Reply, how: &str) -> Result<(), Problem> {
+fn record_contact(ctx: &Ctx, reply: &Answer, how: &str) -> Result<(), Problem> {
     let Some(id) = reply.body["id"].as_str() else {
         return Err(Problem::internal(
             "the answer to an intake names no contact",
@@ -118,7 +117,7 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
         ctx.role().to_string(),
         ctx.request_id.clone(),
     );
-    let decided = transaction(db, |db| {
+    let decided = transaction(db, || {
         if let Some(key) = key
             && let Some(reply) = key.stored(db)?
         {
@@ -155,15 +154,7 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
             provenance: &provenance,
             version: 1,
         };
-        db::run_all(
-            db,
-            &contacts_rules::store::create(
-                &written,
-                &index,
-                &meta,
-                crm_component_support::now_ms(),
-            ),
-        )?;
+        contacts_store::create(db, &written, &index, &meta, crm_component_support::now_ms())?;
         let stored = Stored {
             id: id.clone(),
             fields: fields.clone(),
@@ -174,11 +165,11 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
             merged_into: None,
             search_rowid: 0,
         };
-        let reply = Reply::json(201, view(ctx, &stored))
+        let reply = Answer::json(201, view(ctx, &stored))
             .with_location(format!("/api/contacts/{id}"))
-            .with_etag(stored.etag());
+            .with_etag(etag(&stored));
         if let Some(key) = key {
-            db::run(db, &key.keep(&reply))?;
+            key.keep(db, &reply)?;
         }
         Ok(Decided::Created(reply))
     })?;
@@ -201,9 +192,9 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
             let mut body = view(ctx, &best.stored);
             body["match"] = json!({"score": best.found.score, "reasons": best.found.reasons});
             Ok(Outcome::NotWritten(
-                Reply::json(200, body)
+                Answer::json(200, body)
                     .with_location(format!("/api/contacts/{existing}"))
-                    .with_etag(best.stored.etag()),
+                    .with_etag(etag(&best.stored)),
             ))
         }
     }

@@ -5,7 +5,8 @@
 //! interface does not permit, and runs "tell us once" matching before it
 //! writes. Corrections and merges write new versions; every write keeps its
 //! version, match keys, search row, labels and outbox event in one
-//! transaction; every POST takes an `Idempotency-Key`.
+//! transaction (`contacts-store` holds all of its SQL); every POST takes an
+//! `Idempotency-Key`.
 
 mod correct;
 mod db;

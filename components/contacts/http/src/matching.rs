@@ -5,13 +5,13 @@
 use contacts_matching::MatchCandidate;
 use contacts_rules::Contact;
 use contacts_rules::index::IndexEntries;
+use contacts_store::Stored;
 use crm_component_support::{Action, Ctx, Outcome, Target};
 use crm_http::Problem;
+use crm_sql::Sql;
 use serde_json::{Value, json};
-use spin_sdk::sqlite::Connection;
 
-use crate::db;
-use crate::records::{Stored, today};
+use crate::records::today;
 
 pub struct Candidate {
     pub stored: Stored,
@@ -21,20 +21,15 @@ pub struct Candidate {
 /// Candidates for `contact` (filed under `index`), best first, leaving out
 /// `exclude`.
 pub fn candidates(
-    db: &Connection,
+    db: &impl Sql,
     contact: &Contact,
     index: &IndexEntries,
     exclude: &[&str],
 ) -> Result<Vec<Candidate>, Problem> {
-    if index.keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = db::run(db, &contacts_rules::store::select_candidates(&index.keys))?;
     let profile = contact.match_profile();
     let today = today();
     let mut found = Vec::new();
-    for row in &rows.rows {
-        let stored = Stored::from_row(&row.values)?;
+    for stored in contacts_store::candidates(db, &index.keys)? {
         if exclude.contains(&stored.id.as_str()) {
             continue;
         }

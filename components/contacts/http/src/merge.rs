@@ -8,17 +8,16 @@ use std::collections::BTreeMap;
 use contacts_rules::change::{Prefer, apply_changes, changed_fields, fold};
 use contacts_rules::collection::ProvenanceMap;
 use contacts_rules::index::index_entries;
-use contacts_rules::store::{Change, VersionMeta, Written};
-use crm_component_support::{Action, Ctx, FieldError, Target, transaction};
+use contacts_store::{Answer, Change, Stored, VersionMeta, Written};
+use crm_component_support::{Action, Ctx, FieldError, Target};
 use crm_http::Problem;
 use serde::Deserialize;
 use spin_sdk::http::{Request, Response};
 
-use crate::db;
+use crate::db::transaction;
 use crate::idempotency::{Idempotency, Outcome, once};
 use crate::input::{check_fields, check_relationships, object_body, reason, typed};
-use crate::records::{Stored, check_if_match, load_current, now_text, today, view};
-use crate::reply::Reply;
+use crate::records::{as_contact, check_if_match, etag, load_current, now_text, today, view};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -98,7 +97,10 @@ fn merge_now(
         Problem::validation(vec![FieldError::new(&field, reason)])
     })?;
     let today = today();
-    let (old_survivor, old_duplicate) = (survivor.contact(today)?, duplicate.contact(today)?);
+    let (old_survivor, old_duplicate) = (
+        as_contact(&survivor, today)?,
+        as_contact(&duplicate, today)?,
+    );
     let merged = apply_changes(&old_survivor, &folded.changes)
         .map_err(|e| Problem::validation(vec![FieldError::new("prefer", e.to_string())]))?;
     let mut contact = check_fields(&merged, Vec::new())?;
@@ -138,27 +140,12 @@ fn merge_now(
         provenance: &provenance,
         version: survivor.version + 1,
     };
-    let update = contacts_rules::store::update(
-        &survivor_written,
-        &index_entries(&old_survivor),
-        &index_entries(&contact),
-        &changed,
-        &meta(Change::Merged, duplicate_id),
-        occurred_at,
-    );
     let duplicate_written = Written {
         id: duplicate_id,
         fields: &duplicate.fields,
         provenance: &duplicate.provenance,
         version: duplicate.version + 1,
     };
-    let retire = contacts_rules::store::retire(
-        &duplicate_written,
-        &index_entries(&old_duplicate),
-        survivor_id,
-        &meta(Change::MergedInto, survivor_id),
-        occurred_at,
-    );
     let updated = Stored {
         fields: fields.clone(),
         provenance: provenance.clone(),
@@ -166,20 +153,37 @@ fn merge_now(
         updated_at: now.clone(),
         ..survivor.clone()
     };
-    let reply = Reply::json(200, view(ctx, &updated)).with_etag(updated.etag());
-    transaction(db, |db| {
+    let reply = Answer::json(200, view(ctx, &updated)).with_etag(etag(&updated));
+    let (old_index, new_index) = (index_entries(&old_survivor), index_entries(&contact));
+    transaction(db, || {
         if let Some(key) = key
             && let Some(stored) = key.stored(db)?
         {
             return Ok(Outcome::Replayed(stored));
         }
-        if !(db::run_versioned(db, &update)? && db::run_versioned(db, &retire)?) {
+        let current = contacts_store::update(
+            db,
+            &survivor_written,
+            &old_index,
+            &new_index,
+            &changed,
+            &meta(Change::Merged, duplicate_id),
+            occurred_at,
+        )? && contacts_store::retire(
+            db,
+            &duplicate_written,
+            &index_entries(&old_duplicate),
+            survivor_id,
+            &meta(Change::MergedInto, survivor_id),
+            occurred_at,
+        )?;
+        if !current {
             return Err(Problem::precondition_failed(format!(
                 "contact/{survivor_id} or contact/{duplicate_id} changed while merging; read them again"
             )));
         }
         if let Some(key) = key {
-            db::run(db, &key.keep(&reply))?;
+            key.keep(db, &reply)?;
         }
         Ok(Outcome::Written(reply.clone()))
     })

@@ -1,64 +1,29 @@
-//! Stored contacts: reading them, resolving merged ids, and the record as
-//! the API returns it (filtered to the fields the caller may see).
+//! Stored contacts (read through `contacts-store`) as the API answers with
+//! them: the record filtered to the fields the caller may see, its ETag,
+//! the survivor of a merged id, and the history.
 
-use contacts_rules::collection::{ProvenanceMap, from_stored};
-use contacts_rules::{Contact, ContactFields};
-use crm_component_support::{Action, Ctx, RecordKind, Target, integer, query, text};
+use contacts_rules::Contact;
+use contacts_store::{Stored, load, resolve};
+use crm_component_support::{Action, Ctx, RecordKind, Target};
 use crm_domain::CalendarDate;
 use crm_http::{FieldError, Problem};
+use crm_sql::Sql;
 use serde_json::{Value, json};
 use spin_sdk::http::{Request, Response};
-use spin_sdk::sqlite::{Connection, Value as SqlValue};
 
-/// A contact as stored (any state).
-#[derive(Debug, Clone)]
-pub struct Stored {
-    pub id: String,
-    pub fields: ContactFields,
-    pub provenance: ProvenanceMap,
-    pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
-    pub merged_into: Option<String>,
-    pub search_rowid: i64,
+/// The ETag of the contact's version.
+pub fn etag(stored: &Stored) -> String {
+    format!("\"v{}\"", stored.version)
 }
 
-impl Stored {
-    /// A row of `store::CONTACT_COLUMNS`.
-    pub fn from_row(v: &[SqlValue]) -> Result<Self, Problem> {
-        let id = text(&v[0]).unwrap_or_default();
-        let unreadable = |what: &str, e: serde_json::Error| {
-            Problem::internal(format!("contact {id}: unreadable {what}: {e}"))
-        };
-        let fields = serde_json::from_str(&text(&v[1]).unwrap_or_default())
-            .map_err(|e| unreadable("record", e))?;
-        let provenance = from_stored(&text(&v[2]).unwrap_or_else(|| "{}".into()))
-            .map_err(|e| Problem::internal(format!("contact {id}: unreadable provenance: {e}")))?;
-        Ok(Self {
-            id: id.clone(),
-            fields,
-            provenance,
-            version: integer(&v[3]).unwrap_or(1),
-            created_at: text(&v[4]).unwrap_or_default(),
-            updated_at: text(&v[5]).unwrap_or_default(),
-            merged_into: text(&v[6]),
-            search_rowid: integer(&v[7]).unwrap_or_default(),
-        })
-    }
-
-    pub fn etag(&self) -> String {
-        format!("\"v{}\"", self.version)
-    }
-
-    /// The stored fields as domain values.
-    pub fn contact(&self, today: CalendarDate) -> Result<Contact, Problem> {
-        contacts_rules::validate(&self.fields, today).map_err(|e| {
-            Problem::internal(format!(
-                "contact {} no longer passes validation ({e}); correct it field by field",
-                self.id
-            ))
-        })
-    }
+/// The stored fields as domain values.
+pub fn as_contact(stored: &Stored, today: CalendarDate) -> Result<Contact, Problem> {
+    contacts_rules::validate(&stored.fields, today).map_err(|e| {
+        Problem::internal(format!(
+            "contact {} no longer passes validation ({e}); correct it field by field",
+            stored.id
+        ))
+    })
 }
 
 pub fn today() -> CalendarDate {
@@ -69,42 +34,9 @@ pub fn now_text() -> String {
     crm_domain::rfc3339_utc(crm_component_support::now_ms())
 }
 
-pub fn load(db: &Connection, id: &str) -> Result<Option<Stored>, Problem> {
-    let found = query(
-        db,
-        contacts_rules::store::SELECT_CONTACT,
-        &[SqlValue::Text(id.to_string())],
-    )?;
-    found
-        .rows
-        .first()
-        .map(|row| Stored::from_row(&row.values))
-        .transpose()
-}
-
-/// Merges can chain; a longer chain than this is a fault.
-const MAX_MERGE_HOPS: usize = 16;
-
-/// The contact `id` resolves to: itself, or the survivor of its merges.
-pub fn resolve(db: &Connection, id: &str) -> Result<Option<Stored>, Problem> {
-    let mut next = id.to_string();
-    for _ in 0..MAX_MERGE_HOPS {
-        let Some(stored) = load(db, &next)? else {
-            return Ok(None);
-        };
-        match &stored.merged_into {
-            Some(survivor) => next = survivor.clone(),
-            None => return Ok(Some(stored)),
-        }
-    }
-    Err(Problem::internal(format!(
-        "contact {id}: merges chain too far"
-    )))
-}
-
 /// The current (not merged) contact `id`, or the problem to answer: 404, or
 /// 409 with a pointer to the survivor.
-pub fn load_current(db: &Connection, id: &str) -> Result<Stored, Problem> {
+pub fn load_current(db: &impl Sql, id: &str) -> Result<Stored, Problem> {
     let stored = load(db, id)?.ok_or_else(|| Problem::not_found(format!("no contact/{id}")))?;
     if stored.merged_into.is_some() {
         let survivor = resolve(db, id)?.map_or_else(String::new, |s| s.id);
@@ -141,7 +73,7 @@ pub fn check_if_match(req: &Request, stored: &Stored, required: bool) -> Result<
                 "If-Match",
                 format!(
                     "is required: send the ETag of the version you are changing ({})",
-                    stored.etag()
+                    etag(stored)
                 ),
             )])
             .with_kind("if-match-required", "Precondition required")
@@ -149,7 +81,7 @@ pub fn check_if_match(req: &Request, stored: &Stored, required: bool) -> Result<
         }
         return Ok(());
     };
-    let current = stored.etag();
+    let current = etag(stored);
     if given
         .split(',')
         .map(str::trim)
@@ -184,7 +116,7 @@ pub fn get(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
         return Ok(response);
     }
     let mut response = crm_component_support::json(200, &view(ctx, &stored));
-    response.set_header("etag", stored.etag());
+    response.set_header("etag", etag(&stored));
     Ok(response)
 }
 
@@ -195,37 +127,25 @@ pub fn history(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
     ctx.require(Action::ContactRead, Target::Contact(id), &resource)?;
     let db = ctx.db()?;
     let stored = load(db, id)?.ok_or_else(|| Problem::not_found(format!("no contact/{id}")))?;
-    let rows = query(
-        db,
-        contacts_rules::store::SELECT_VERSIONS,
-        &[SqlValue::Text(id.to_string())],
-    )?;
     // Citizens see the role that changed their record, not the person.
     let staff_view = ctx.own_contact().is_none();
-    let versions: Vec<Value> = rows
-        .rows
-        .iter()
-        .map(|row| {
-            let v = &row.values;
-            let parse = |i: usize| {
-                serde_json::from_str::<Value>(&text(&v[i]).unwrap_or_default()).unwrap_or_default()
-            };
-            let mut actor = json!({"role": text(&v[4])});
+    let versions: Vec<Value> = contacts_store::versions(db, id)?
+        .into_iter()
+        .map(|v| {
+            let mut actor = json!({"role": v.actor_role});
             if staff_view {
-                actor["id"] = json!(text(&v[3]));
+                actor["id"] = json!(v.actor_id);
             }
             json!({
-                "version": integer(&v[0]),
-                "change": text(&v[1]),
-                "recorded_at": text(&v[2]),
+                "version": v.version,
+                "change": v.change,
+                "recorded_at": v.recorded_at,
                 "actor": actor,
-                "request_id": text(&v[5]),
-                "reason": text(&v[6]),
-                "record": parse(7),
-                "provenance": from_stored(&text(&v[8]).unwrap_or_default())
-                    .ok()
-                    .and_then(|p| serde_json::to_value(p).ok()),
-                "related_contact": text(&v[9]),
+                "request_id": v.request_id,
+                "reason": v.reason,
+                "record": v.record,
+                "provenance": serde_json::to_value(v.provenance).ok(),
+                "related_contact": v.related_contact,
             })
         })
         .collect();

@@ -3,14 +3,14 @@
 //! (`export.rs`) takes the same filters.
 
 use contacts_rules::search::{Limits, SEARCH_LIMITS, SearchParams, SearchPlan, plan};
+use contacts_store::Stored;
 use crm_component_support::{Action, Ctx, Outcome, Target, query_param};
 use crm_http::Problem;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 
-use crate::db;
 use crate::input::{field_errors, unknown_params};
-use crate::records::{Stored, view};
+use crate::records::view;
 
 /// The search parameters in the query string; any other name but `extra`
 /// is refused.
@@ -45,12 +45,7 @@ fn run(
             "contacts?identifier",
         )?;
     }
-    let rows = db::run(ctx.db()?, &plan.statement)?;
-    let mut found = rows
-        .rows
-        .iter()
-        .map(|row| Stored::from_row(&row.values))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut found = contacts_store::search(ctx.db()?, &plan)?;
     let next = (found.len() > plan.limit).then(|| {
         found.truncate(plan.limit);
         let last = found.last().expect("a full page");

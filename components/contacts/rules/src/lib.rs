@@ -1,6 +1,6 @@
 //! The contact record kept by `contact-intake` (issue 4), as plain Rust so
-//! that the rules are tested natively and the benchmark's generator writes
-//! exactly what the component writes:
+//! that the rules are tested natively (`contacts-store` keeps what they
+//! make in SQLite):
 //!
 //! - [`fields`]: the JSON shape of a contact, in and out;
 //! - [`contact`]: validation into domain types, normalised fields, the
@@ -9,7 +9,7 @@
 //!   fields;
 //! - [`change`]: corrections and merges;
 //! - [`index`]: match keys, name-search terms, labels;
-//! - [`store`]: the SQL of each write; [`search`]: the SQL of each search;
+//! - [`search`]: search filters checked into a plan, and export paging;
 //! - [`csv`] and [`bulk`]: import and export;
 //! - [`reach`]: how to reach a contact.
 
@@ -22,7 +22,6 @@ pub mod fields;
 pub mod index;
 pub mod reach;
 pub mod search;
-pub mod store;
 
 pub use contact::{Contact, validate};
 pub use fields::ContactFields;

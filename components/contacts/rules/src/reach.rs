@@ -85,8 +85,14 @@ fn address_lines(address: &AddressFields) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::contact;
+    use crate::contact::{Contact, validate};
+    use crm_domain::CalendarDate;
     use serde_json::json;
+
+    fn contact(value: serde_json::Value) -> Contact {
+        let today = CalendarDate::parse("2026-11-24").unwrap();
+        validate(&serde_json::from_value(value).unwrap(), today).unwrap()
+    }
 
     #[test]
     fn reach_lists_mobiles_first_and_formats_the_address() {

@@ -7,16 +7,14 @@
 //! order of changes instead, oldest first, so a client can follow changes;
 //! its cursor is the last (change time, row id) seen.
 //!
-//! Each query is driven by its most selective filter (an exact key, then
-//! the name, then a label, then the contacts table's own indexes), so no
-//! query scans the table to find a few rows.
+//! This module checks a search into a [`SearchPlan`] and pages an
+//! [`Export`]; `contacts-store` runs a plan.
 
 use crm_domain::{
     Abn, Acn, AgencyIdentifier, Archetype, Email, FieldErrors, Invalid, PhoneE164, Tag,
 };
 
 use crate::index::name_query;
-use crate::store::{CONTACT_COLUMNS, Param, Statement};
 
 /// How many rows a page holds by default and at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,22 +84,38 @@ impl SearchParams {
     }
 }
 
-/// A checked search, ready to run.
+/// A checked search, ready to run: current contacts with every filter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchPlan {
-    /// Selects [`CONTACT_COLUMNS`] and, last, the sort key of the row.
-    pub statement: Statement,
+    /// Match keys (email, phone, identifier), in the order given.
+    pub keys: Vec<String>,
+    /// The FTS5 query of the name filter.
+    pub name: Option<String>,
+    /// `t:<tag>` and `c:<category>` labels.
+    pub labels: Vec<String>,
+    pub archetype: Option<Archetype>,
+    /// Changed at or after this time (stored form); when set, the order is
+    /// the order of changes.
+    pub updated_since: Option<String>,
+    /// Where the previous page ended.
+    pub after: Option<Cursor>,
+    /// Rows a page keeps (a query reads one more, to tell whether another
+    /// page follows).
     pub limit: usize,
     /// Whether it filters by an identifier, which needs the right to see
     /// identifiers.
     pub uses_identifier: bool,
-    by_change: bool,
 }
 
 impl SearchPlan {
+    /// Whether rows come in the order of changes (else newest first).
+    pub fn by_change(&self) -> bool {
+        self.updated_since.is_some()
+    }
+
     /// The cursor after a row with this row id and change time.
     pub fn cursor_after(&self, search_rowid: i64, updated_at: &str) -> String {
-        let raw = if self.by_change {
+        let raw = if self.by_change() {
             format!("u{updated_at}|{search_rowid}")
         } else {
             format!("r{search_rowid}")
@@ -110,8 +124,12 @@ impl SearchPlan {
     }
 }
 
-enum Cursor {
+/// The last row a page showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// Its `search_rowid` (newest-first order).
     Row(i64),
+    /// Its change time and `search_rowid` (order of changes).
     Change(String, i64),
 }
 
@@ -256,84 +274,15 @@ pub fn plan(params: &SearchParams, limits: Limits) -> Result<SearchPlan, FieldEr
         return Err(errors);
     }
 
-    let mut from = String::from("contacts c");
-    // The driver's own copy of the row id: ordering by it lets the driver
-    // (FTS5, a label's index) produce rows in order and stop at the limit,
-    // where ordering by the contact's column sorts every match first.
-    let mut row_column = "c.search_rowid";
-    let mut wheres: Vec<String> = vec!["c.merged_into IS NULL".into()];
-    let mut args: Vec<Param> = Vec::new();
-    // The driver: the first exact key, else the name, else the first label.
-    let mut keys = keys.into_iter();
-    let mut labels = labels.into_iter();
-    let mut name = name;
-    if let Some(key) = keys.next() {
-        from = "contact_match_keys k JOIN contacts c ON c.id = k.contact_id".into();
-        wheres.push("k.key = ?".into());
-        args.push(Param::Text(key));
-    } else if let Some(query) = name.take() {
-        from = "contact_search s JOIN contacts c ON c.search_rowid = s.rowid".into();
-        row_column = "s.rowid";
-        wheres.push("contact_search MATCH ?".into());
-        args.push(Param::Text(query));
-    } else if let Some(label) = labels.next() {
-        from = "contact_labels l JOIN contacts c ON c.search_rowid = l.search_rowid".into();
-        row_column = "l.search_rowid";
-        wheres.push("l.label = ?".into());
-        args.push(Param::Text(label));
-    }
-    for key in keys {
-        wheres.push(
-            "EXISTS (SELECT 1 FROM contact_match_keys k2 WHERE k2.key = ? AND k2.contact_id = c.id)".into(),
-        );
-        args.push(Param::Text(key));
-    }
-    if let Some(query) = name {
-        wheres.push(
-            "c.search_rowid IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)"
-                .into(),
-        );
-        args.push(Param::Text(query));
-    }
-    for label in labels {
-        wheres.push(
-            "EXISTS (SELECT 1 FROM contact_labels l2 WHERE l2.label = ? AND l2.search_rowid = c.search_rowid)".into(),
-        );
-        args.push(Param::Text(label));
-    }
-    if let Some(archetype) = archetype {
-        wheres.push("c.archetype = ?".into());
-        args.push(Param::Text(archetype.as_str().into()));
-    }
-    let order = match (&updated_since, &cursor) {
-        (Some(since), cursor) => {
-            wheres.push("c.updated_at >= ?".into());
-            args.push(Param::Text(since.clone()));
-            if let Some(Cursor::Change(at, row)) = cursor {
-                wheres.push("(c.updated_at, c.search_rowid) > (?, ?)".into());
-                args.push(Param::Text(at.clone()));
-                args.push(Param::Int(*row));
-            }
-            "c.updated_at, c.search_rowid".to_string()
-        }
-        (None, cursor) => {
-            if let Some(Cursor::Row(row)) = cursor {
-                wheres.push(format!("{row_column} < ?"));
-                args.push(Param::Int(*row));
-            }
-            format!("{row_column} DESC")
-        }
-    };
-    args.push(Param::Int(limit as i64 + 1));
-    let sql = format!(
-        "SELECT {CONTACT_COLUMNS} FROM {from} WHERE {} ORDER BY {order} LIMIT ?",
-        wheres.join(" AND ")
-    );
     Ok(SearchPlan {
-        statement: Statement { sql, params: args },
+        keys,
+        name,
+        labels,
+        archetype,
+        updated_since,
+        after: cursor,
         limit,
         uses_identifier: params.identifier.is_some(),
-        by_change,
     })
 }
 
@@ -433,8 +382,6 @@ impl Export {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::{contact, database, insert, run};
-    use serde_json::json;
 
     fn params(pairs: &[(&str, &str)]) -> SearchParams {
         let mut p = SearchParams::default();
@@ -444,227 +391,13 @@ mod tests {
         p
     }
 
-    fn ids(db: &rusqlite::Connection, pairs: &[(&str, &str)]) -> Vec<String> {
-        let plan = plan(&params(pairs), SEARCH_LIMITS).unwrap();
-        run(db, &[plan.statement])
-            .into_iter()
-            .map(|row| match &row[0] {
-                rusqlite::types::Value::Text(id) => id.clone(),
-                other => panic!("{other:?}"),
-            })
-            .collect()
-    }
-
-    fn fixture() -> rusqlite::Connection {
-        let db = database();
-        insert(
-            &db,
-            "con_1",
-            &contact(
-                json!({"archetype": "individual", "given_name": "John", "family_name": "Smith",
-            "emails": ["john@x.au"], "phones": ["0412 345 678"], "tags": ["vip"]}),
-            ),
-        );
-        insert(
-            &db,
-            "con_2",
-            &contact(
-                json!({"archetype": "individual", "given_name": "Jane", "family_name": "Smyth",
-            "identifiers": [{"scheme": "crn", "value": "123456789A"}], "categories": ["priority"]}),
-            ),
-        );
-        insert(
-            &db,
-            "con_3",
-            &contact(
-                json!({"archetype": "business", "organisation_name": "Smithson Pty Ltd",
-            "identifiers": [{"scheme": "abn", "value": "51 824 753 556"}], "tags": ["vip"]}),
-            ),
-        );
-        db
-    }
-
     #[test]
-    fn filters_find_the_right_contacts_newest_first() {
-        let db = fixture();
-        assert_eq!(ids(&db, &[]), ["con_3", "con_2", "con_1"]);
-        assert_eq!(ids(&db, &[("name", "smi")]), ["con_3", "con_1"]);
-        // Phonetic: Smith sounds like Smyth.
-        assert_eq!(ids(&db, &[("name", "Smith")]), ["con_3", "con_2", "con_1"]);
-        assert_eq!(ids(&db, &[("name", "jo smith")]), ["con_1"]);
-        assert_eq!(ids(&db, &[("email", "JOHN@X.AU")]), ["con_1"]);
-        assert_eq!(ids(&db, &[("phone", "+61 412 345 678")]), ["con_1"]);
-        assert_eq!(ids(&db, &[("identifier", "abn:51824753556")]), ["con_3"]);
-        assert_eq!(ids(&db, &[("identifier", "crn:123 456 789a")]), ["con_2"]);
-        assert_eq!(ids(&db, &[("archetype", "business")]), ["con_3"]);
-        assert_eq!(ids(&db, &[("tag", "vip")]), ["con_3", "con_1"]);
-        assert_eq!(
-            ids(&db, &[("tag", "vip"), ("archetype", "individual")]),
-            ["con_1"]
-        );
-        assert_eq!(ids(&db, &[("category", "priority")]), ["con_2"]);
-        assert_eq!(
-            ids(&db, &[("email", "john@x.au"), ("name", "jane")]),
-            ["con_1"],
-            "Jane sounds like John"
-        );
-        assert_eq!(
-            ids(&db, &[("email", "john@x.au"), ("name", "lee")]),
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            ids(&db, &[("name", "smith"), ("tag", "vip")]),
-            ["con_3", "con_1"]
-        );
-        assert_eq!(
-            ids(&db, &[("updated_since", "2026-11-24")]),
-            ["con_1", "con_2", "con_3"]
-        );
-        assert!(ids(&db, &[("updated_since", "2026-11-25T00:00:00Z")]).is_empty());
-    }
-
-    /// Name and label searches come out of their driver in order, so
-    /// SQLite stops at the limit instead of sorting every match.
-    #[test]
-    fn drivers_produce_rows_in_order() {
-        let db = fixture();
-        for pairs in [
-            &[("name", "smith")][..],
-            &[("tag", "vip")],
-            &[("archetype", "individual")],
-            &[],
-            &[("name", "smith"), ("cursor", "7234")],
-        ] {
-            let plan = plan(&params(pairs), SEARCH_LIMITS).unwrap();
-            let explain = format!("EXPLAIN QUERY PLAN {}", plan.statement.sql);
-            let steps: Vec<String> = run(
-                &db,
-                &[Statement {
-                    sql: explain,
-                    params: plan.statement.params,
-                }],
-            )
-            .into_iter()
-            .map(|row| format!("{:?}", row[3]))
-            .collect();
-            assert!(
-                !steps.iter().any(|s| s.contains("TEMP B-TREE")),
-                "{pairs:?}: {steps:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn cursors_page_in_a_stable_order() {
-        let db = fixture();
-        let first = plan(&params(&[("limit", "2")]), SEARCH_LIMITS).unwrap();
-        let rows = run(&db, std::slice::from_ref(&first.statement));
-        assert_eq!(
-            rows.len(),
-            3,
-            "one more than the limit says there is a next page"
-        );
-        let rowid = match rows[1][7] {
-            rusqlite::types::Value::Integer(i) => i,
-            _ => panic!(),
-        };
-        let cursor = first.cursor_after(rowid, "");
-        assert_eq!(ids(&db, &[("limit", "2"), ("cursor", &cursor)]), ["con_1"]);
-        let by_change = plan(&params(&[("updated_since", "2026-01-01")]), SEARCH_LIMITS).unwrap();
-        let cursor = by_change.cursor_after(1, "2026-11-24T00:00:00.000Z");
-        assert_eq!(
-            ids(&db, &[("updated_since", "2026-01-01"), ("cursor", &cursor)]),
-            ["con_2", "con_3"]
-        );
-        // A cursor from another kind of search is refused.
-        assert!(plan(&params(&[("cursor", &cursor)]), SEARCH_LIMITS).is_err());
-    }
-
-    /// Every row of the export, page by page: (ids of each page).
-    fn export_pages(
-        db: &rusqlite::Connection,
-        pairs: &[(&str, &str)],
-        page: usize,
-    ) -> Vec<Vec<String>> {
-        let mut export = Export::new(&params(pairs), page).unwrap();
-        let mut pages = Vec::new();
-        while let Some(plan) = export.next_page() {
-            let rows = run(db, std::slice::from_ref(&plan.statement));
-            assert!(rows.len() <= plan.limit + 1);
-            let text = |v: &rusqlite::types::Value| match v {
-                rusqlite::types::Value::Text(t) => t.clone(),
-                other => panic!("{other:?}"),
-            };
-            let rows: Vec<(String, i64, String)> = rows
-                .iter()
-                .map(|row| {
-                    let rowid = match row[7] {
-                        rusqlite::types::Value::Integer(i) => i,
-                        _ => panic!(),
-                    };
-                    (text(&row[0]), rowid, text(&row[5]))
-                })
-                .collect();
-            let kept = export.keep(&plan, rows, |(_, rowid, at)| (*rowid, at.as_str()));
-            pages.push(kept.into_iter().map(|(id, _, _)| id).collect());
-            assert!(pages.len() <= 10, "the export never ends: {pages:?}");
-        }
-        pages
-    }
-
-    #[test]
-    fn an_export_reads_every_match_in_keyset_pages() {
-        let db = fixture();
-        assert_eq!(
-            export_pages(&db, &[], 1),
-            [vec!["con_3"], vec!["con_2"], vec!["con_1"]]
-        );
-        // A full last page needs one more query to find nothing after it.
-        assert_eq!(
-            export_pages(&db, &[], 2),
-            [vec!["con_3", "con_2"], vec!["con_1"]]
-        );
-        assert_eq!(export_pages(&db, &[], 3), [vec!["con_3", "con_2", "con_1"]]);
-        assert_eq!(
-            export_pages(&db, &[("tag", "vip")], 1),
-            [vec!["con_3"], vec!["con_1"]]
-        );
-        assert_eq!(
-            export_pages(&db, &[("updated_since", "2026-01-01")], 2),
-            [vec!["con_1", "con_2"], vec!["con_3"]]
-        );
-        assert_eq!(
-            export_pages(&db, &[("name", "nobody")], 2),
-            [Vec::<String>::new()]
-        );
-        // `limit` bounds the whole export, across pages.
-        assert_eq!(
-            export_pages(&db, &[("limit", "2")], 1),
-            [vec!["con_3"], vec!["con_2"]]
-        );
-        assert_eq!(export_pages(&db, &[("limit", "1")], 5), [vec!["con_3"]]);
-        assert_eq!(
-            export_pages(&db, &[("limit", "5000")], 2),
-            [vec!["con_3", "con_2"], vec!["con_1"]]
-        );
-        // A cursor from a search page starts the export after it.
-        let first = plan(&params(&[("limit", "1")]), SEARCH_LIMITS).unwrap();
-        let rows = run(&db, std::slice::from_ref(&first.statement));
-        let rowid = match rows[0][7] {
-            rusqlite::types::Value::Integer(i) => i,
-            _ => panic!(),
-        };
-        let cursor = first.cursor_after(rowid, "");
-        assert_eq!(
-            export_pages(&db, &[("cursor", &cursor)], 5),
-            [vec!["con_2", "con_1"]]
-        );
+    fn an_export_checks_its_filters_and_total() {
         assert!(
             Export::new(&params(&[("identifier", "crn:123456789A")]), 5)
                 .unwrap()
                 .uses_identifier
         );
-
         let errors = Export::new(&params(&[("name", "!!"), ("limit", "0")]), 5).unwrap_err();
         let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "limit"]);
