@@ -7,17 +7,16 @@ use crm_domain::rfc3339_utc;
 use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
 use crm_templates::TemplateType;
 use notification_rules::KeyType;
+use notification_store::{Message, messages};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{Request, Response};
-use spin_sdk::sqlite::Value;
 
 use crate::actor::Actor;
-use crate::delivery;
 use crate::send::{self, Recipient, SendError, SendRequest, Sender};
-use crate::store::{self, Message};
 use crate::templates::render_problem;
+use crate::{delivery, store_problem};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -206,7 +205,7 @@ pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
 
 /// `GET /api/notifications/{id}`, with its status history.
 pub fn read(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
-    let found = store::load(ctx.db()?, id)?;
+    let found = messages::load(ctx.db()?, id).map_err(store_problem)?;
     let resource = format!("notification/{id}");
     let target = found
         .as_ref()
@@ -215,7 +214,18 @@ pub fn read(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
     ctx.require(Action::NotificationRead, target, &resource)?;
     let message = found.ok_or_else(|| Problem::not_found(format!("no {resource}")))?;
     let mut body = view(&message);
-    body["events"] = json!(store::events(ctx.db()?, id)?);
+    let events: Vec<Json> = messages::events(ctx.db()?, id)
+        .map_err(store_problem)?
+        .into_iter()
+        .map(|event| {
+            json!({
+                "status": event.status,
+                "at": rfc3339_utc(event.at),
+                "detail": event.detail,
+            })
+        })
+        .collect();
+    body["events"] = json!(events);
     Ok(json(200, &body))
 }
 
@@ -233,12 +243,8 @@ pub fn inbox(ctx: &mut Ctx) -> Result<Response, Problem> {
         Target::Contact(&contact),
         &format!("contact/{contact}/inbox"),
     )?;
-    let messages = store::load_where(
-        ctx.db()?,
-        "channel = 'portal' AND contact_id = ? AND status = 'delivered' ORDER BY sent_at DESC, id DESC LIMIT 200",
-        &[Value::Text(contact)],
-    )?;
-    let items: Vec<Json> = messages
+    let items: Vec<Json> = messages::inbox(ctx.db()?, &contact)
+        .map_err(store_problem)?
         .iter()
         .map(|m| {
             json!({

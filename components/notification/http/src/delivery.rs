@@ -8,14 +8,13 @@
 use crm_component_support::now_ms;
 use crm_http::Problem;
 use notification_rules::{AttemptOutcome, NextStep, NotificationStatus, RetryPolicy};
+use notification_store::{Message, messages};
 use spin_sdk::sqlite::Connection;
 
 use crate::actor::Actor;
 use crate::http_out::{self, CallResult};
 use crate::providers::{self, Handover, Provider, handed_over_status};
-use crate::send::in_transaction;
-use crate::store::{self, Message};
-use crate::{callbacks, config, records};
+use crate::{callbacks, config, in_transaction, records, store_problem};
 
 enum Plan {
     Call {
@@ -80,7 +79,7 @@ pub fn deliver(
     let results = http_out::post_all(calls, config::provider_timeout_ms()?, concurrency);
     let policy = config::delivery_retry()?;
     let now = now_ms();
-    let (updated, finals) = in_transaction(db, |db| {
+    let (updated, finals) = in_transaction(db, || {
         let mut updated = Vec::new();
         let mut finals = Vec::new();
         for plan in plans {
@@ -114,7 +113,7 @@ fn apply(
         | Plan::Settled { message, .. }
         | Plan::Broken { message, .. } => message.id.clone(),
     };
-    let Some(mut message) = store::load(db, &id)? else {
+    let Some(mut message) = messages::load(db, &id).map_err(store_problem)? else {
         return Ok(None);
     };
     if message.status != NotificationStatus::Created {
@@ -128,7 +127,9 @@ fn apply(
             message.sent_at = Some(now);
             message.next_attempt_at = None;
             for status in path {
-                message.move_to(db, status, now, Some(provider))?;
+                message
+                    .move_to(db, status, now, Some(provider))
+                    .map_err(store_problem)?;
             }
         }
         Plan::Call { provider, call, .. } => {
@@ -139,12 +140,14 @@ fn apply(
                 message.sent_at = Some(now);
                 message.next_attempt_at = None;
                 message.failure_reason = None;
-                message.move_to(
-                    db,
-                    handed_over_status(message.channel),
-                    now,
-                    Some(provider.name()),
-                )?;
+                message
+                    .move_to(
+                        db,
+                        handed_over_status(message.channel),
+                        now,
+                        Some(provider.name()),
+                    )
+                    .map_err(store_problem)?;
             } else {
                 failed(
                     db,
@@ -167,7 +170,7 @@ fn apply(
             )?;
         }
     }
-    message.save_progress(db)?;
+    message.save_progress(db).map_err(store_problem)?;
     Ok(Some(message))
 }
 
@@ -183,7 +186,9 @@ fn failed(
     match policy.after(outcome, message.attempts, now, jitter_seed(&message.id)) {
         NextStep::RetryAt(at) => message.next_attempt_at = Some(at),
         NextStep::Done | NextStep::GiveUp => {
-            message.move_to(db, NotificationStatus::TechnicalFailure, now, Some(detail))?;
+            message
+                .move_to(db, NotificationStatus::TechnicalFailure, now, Some(detail))
+                .map_err(store_problem)?;
         }
     }
     Ok(())

@@ -13,20 +13,17 @@
 //! Claiming a message moves its `next_attempt_at` past the provider timeout
 //! first, so dispatches that overlap never hand the same message over twice.
 
-use crm_component_support::{Action, Ctx, Target, integer, json, now_ms, query, text};
+use crm_component_support::{Action, Ctx, Target, json, now_ms};
 use crm_http::Problem;
 use notification_rules::{NotificationStatus, SENDING_TIMEOUT_MS};
+use notification_store::{Message, messages, withdrawals};
 use serde_json::json;
 use spin_sdk::http::Response;
-use spin_sdk::sqlite::{Connection, Value};
+use spin_sdk::sqlite::Connection;
 
 use crate::actor::Actor;
-use crate::send::{claim_ms, consent_withdrawn, in_transaction};
-use crate::store::{self, Message};
-use crate::{callbacks, config, delivery, records};
-
-const CONSUMER: &str = "notification";
-const WITHDRAWN: &str = "consent.withdrawn";
+use crate::send::{claim_ms, consent_withdrawn};
+use crate::{callbacks, config, delivery, in_transaction, records, store_problem};
 
 pub fn dispatch(ctx: &mut Ctx) -> Result<Response, Problem> {
     ctx.require(
@@ -77,21 +74,24 @@ pub fn dispatch(ctx: &mut Ctx) -> Result<Response, Problem> {
 fn cancel(
     db: &Connection,
     actor: &Actor,
-    messages: Vec<(Message, String)>,
+    to_cancel: Vec<(Message, String)>,
     now: i64,
 ) -> Result<usize, Problem> {
-    if messages.is_empty() {
+    if to_cancel.is_empty() {
         return Ok(0);
     }
-    let cancelled = in_transaction(db, |db| {
+    let cancelled = in_transaction(db, || {
         let mut cancelled = Vec::new();
-        for (message, reason) in messages {
-            let Some(mut fresh) = store::load(db, &message.id)? else {
+        for (message, reason) in to_cancel {
+            let Some(mut fresh) = messages::load(db, &message.id).map_err(store_problem)? else {
                 continue;
             };
-            if fresh.move_to(db, NotificationStatus::Cancelled, now, Some(&reason))? {
+            let moved = fresh
+                .move_to(db, NotificationStatus::Cancelled, now, Some(&reason))
+                .map_err(store_problem)?;
+            if moved {
                 fresh.failure_reason = Some(reason);
-                fresh.save_progress(db)?;
+                fresh.save_progress(db).map_err(store_problem)?;
                 crate::callbacks::enqueue(db, &fresh, now)?;
                 cancelled.push(fresh);
             }
@@ -107,60 +107,31 @@ fn cancel(
 /// withdraw. Events whose payload names no contact and purpose are passed
 /// over (and logged).
 fn cancel_withdrawn(db: &Connection, actor: &Actor, now: i64) -> Result<usize, Problem> {
-    let to_cancel = in_transaction(db, |db| {
-        let cursor = query(
-            db,
-            "SELECT last_id FROM outbox_cursors WHERE consumer = ?",
-            &[Value::Text(CONSUMER.into())],
-        )?
-        .rows
-        .first()
-        .and_then(|r| integer(&r.values[0]))
-        .unwrap_or(0);
-        let events = query(
-            db,
-            "SELECT id, aggregate_id, payload FROM outbox_events WHERE topic = ? AND id > ? ORDER BY id LIMIT 1000",
-            &[Value::Text(WITHDRAWN.into()), Value::Integer(cursor)],
-        )?;
+    let to_cancel = in_transaction(db, || {
+        let cursor = withdrawals::cursor(db).map_err(store_problem)?;
+        let events = withdrawals::after(db, cursor, 1000).map_err(store_problem)?;
         let mut to_cancel = Vec::new();
         let mut last_id = cursor;
-        for row in &events.rows {
-            let v = &row.values;
-            let event_id = integer(&v[0]).unwrap_or_default();
-            last_id = last_id.max(event_id);
-            let payload: serde_json::Value =
-                serde_json::from_str(&text(&v[2]).unwrap_or_default()).unwrap_or_default();
-            let field = |name: &str| {
-                payload
-                    .get(name)
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            };
-            let contact = field("contact_id").or_else(|| text(&v[1]));
-            let (Some(contact), Some(purpose)) = (contact, field("purpose")) else {
+        for event in events {
+            last_id = last_id.max(event.event_id);
+            let (Some(contact), Some(purpose)) = (&event.contact_id, &event.purpose) else {
                 eprintln!(
-                    "outbox event {event_id} ({WITHDRAWN}) names no contact and purpose; passed over"
+                    "outbox event {} ({}) names no contact and purpose; passed over",
+                    event.event_id,
+                    withdrawals::TOPIC
                 );
                 continue;
             };
-            let mut condition = "status = 'created' AND contact_id = ? AND purpose = ?".to_string();
-            let mut params = vec![Value::Text(contact), Value::Text(purpose)];
-            if let Some(channel) = field("channel") {
-                condition.push_str(" AND channel = ?");
-                params.push(Value::Text(channel));
-            }
-            for message in store::load_where(db, &condition, &params)? {
+            let queued = messages::queued_for(db, contact, purpose, event.channel.as_deref())
+                .map_err(store_problem)?;
+            for message in queued {
                 to_cancel.push((
                     message,
-                    format!("consent withdrawn (outbox event {event_id})"),
+                    format!("consent withdrawn (outbox event {})", event.event_id),
                 ));
             }
         }
-        query(
-            db,
-            "INSERT INTO outbox_cursors (consumer, last_id) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET last_id = excluded.last_id",
-            &[Value::Text(CONSUMER.into()), Value::Integer(last_id)],
-        )?;
+        withdrawals::set_cursor(db, last_id).map_err(store_problem)?;
         Ok::<_, Problem>(to_cancel)
     })?;
     cancel(db, actor, to_cancel, now)
@@ -168,19 +139,18 @@ fn cancel_withdrawn(db: &Connection, actor: &Actor, now: i64) -> Result<usize, P
 
 /// In flight for 72 hours with no receipt: `temporary-failure`.
 fn time_out(db: &Connection, actor: &Actor, now: i64) -> Result<usize, Problem> {
-    let finals = in_transaction(db, |db| {
-        let stale = store::load_where(
-            db,
-            "status IN ('sending', 'pending') AND sent_at <= ? LIMIT 1000",
-            &[Value::Integer(now - SENDING_TIMEOUT_MS)],
-        )?;
+    let finals = in_transaction(db, || {
+        let stale =
+            messages::in_flight_since(db, now - SENDING_TIMEOUT_MS).map_err(store_problem)?;
         let mut finals = Vec::new();
         for mut message in stale {
             let since = message.sent_at.unwrap_or(message.created_at);
             if let Some(status) = message.status.timed_out(since, now)
-                && message.move_to(db, status, now, Some("no receipt within 72 hours"))?
+                && message
+                    .move_to(db, status, now, Some("no receipt within 72 hours"))
+                    .map_err(store_problem)?
             {
-                message.save_progress(db)?;
+                message.save_progress(db).map_err(store_problem)?;
                 callbacks::enqueue(db, &message, now)?;
                 finals.push(message);
             }
@@ -196,28 +166,5 @@ fn time_out(db: &Connection, actor: &Actor, now: i64) -> Result<usize, Problem> 
 fn claim_due(db: &Connection) -> Result<Vec<Message>, Problem> {
     let (batch, _) = config::dispatch_batch()?;
     let claim_ms = claim_ms()?;
-    in_transaction(db, |db| {
-        // Read under the write lock, not at the run's start: the hold must
-        // last its full window from the claim, which can come seconds later.
-        let now = now_ms();
-        let hold_until = now + claim_ms;
-        let due = store::load_where(
-            db,
-            "status = 'created' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-            &[Value::Integer(now), Value::Integer(batch as i64)],
-        )?;
-        for chunk in due.chunks(500) {
-            let mut params = vec![Value::Integer(hold_until)];
-            params.extend(chunk.iter().map(|m| Value::Text(m.id.clone())));
-            query(
-                db,
-                &format!(
-                    "UPDATE notifications SET next_attempt_at = ? WHERE id IN ({})",
-                    vec!["?"; chunk.len()].join(",")
-                ),
-                &params,
-            )?;
-        }
-        Ok(due)
-    })
+    messages::claim_due(db, batch, claim_ms, now_ms).map_err(store_problem)
 }

@@ -19,13 +19,13 @@ mod receipts;
 mod records;
 mod send;
 mod services;
-mod store;
 mod templates;
 mod v2;
 
 use crm_component_support::serve_with_public;
 use crm_http::Problem;
 use crm_templates::TemplateType;
+use notification_store::StoreError;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 
@@ -48,6 +48,40 @@ pub(crate) fn wit_channel(kind: TemplateType) -> Channel {
         TemplateType::Letter => Channel::Letter,
         TemplateType::Portal => Channel::Portal,
     }
+}
+
+/// A store failure as the 500 answer. The database's words name tables and
+/// columns, so they go to the log, not the caller.
+pub(crate) fn store_problem(error: StoreError) -> Problem {
+    match error {
+        StoreError::Sql(e) => {
+            eprintln!("database statement failed: {e}");
+            Problem::internal("a database statement failed (the details are in the log)")
+        }
+        StoreError::Corrupt(_) => Problem::internal(error.to_string()),
+    }
+}
+
+/// Runs `f` in a `BEGIN IMMEDIATE` transaction (`crm_sql::transaction`):
+/// all of it is written or none.
+pub(crate) fn in_transaction<T, E: From<Problem>>(
+    db: &impl crm_sql::Sql,
+    f: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    /// The database's failure to begin or commit, or `f`'s.
+    enum Failed<E> {
+        Sql(crm_sql::SqlError),
+        Other(E),
+    }
+    impl<E> From<crm_sql::SqlError> for Failed<E> {
+        fn from(e: crm_sql::SqlError) -> Self {
+            Self::Sql(e)
+        }
+    }
+    crm_sql::transaction(db, || f().map_err(Failed::Other)).map_err(|failed| match failed {
+        Failed::Sql(e) => E::from(store_problem(e.into())),
+        Failed::Other(e) => e,
+    })
 }
 
 fn param<'a>(params: &'a [(&'static str, String)], name: &str) -> &'a str {

@@ -13,11 +13,11 @@
 //!   that enqueues the message, so concurrent sends serialise on it and a
 //!   refused send leaves no count behind.
 
-use crm_component_support::{integer, query};
 use crm_http::Problem;
 use crm_templates::TemplateType;
 use notification_rules::{KeyType, ServiceId, TokenBucket, UtcDay, daily_limit_key};
-use spin_sdk::sqlite::{Connection, Value};
+use notification_store::limits::{count_one, daily_count};
+use spin_sdk::sqlite::Connection;
 
 use crate::config;
 use crate::send::{SendError, Sender};
@@ -83,17 +83,7 @@ pub fn count_daily(
     now: i64,
 ) -> Result<(), SendError> {
     let key = counter(sender, channel, now);
-    let found = query(
-        db,
-        "SELECT count FROM notification_daily_counts WHERE counter = ?",
-        &[Value::Text(key.clone())],
-    )?;
-    let sent_today = found
-        .rows
-        .first()
-        .and_then(|r| integer(&r.values[0]))
-        .unwrap_or(0)
-        .max(0) as u64;
+    let sent_today = daily_count(db, &key)?;
     let limits = config::daily_limits()?;
     if limits.check(channel, sent_today, 1).is_err() {
         let midnight = UtcDay::of(now).start_ms() + 24 * 60 * 60 * 1000;
@@ -103,11 +93,6 @@ pub fn count_daily(
             retry_after_secs: ((midnight - now) / 1000).max(1) as u64,
         });
     }
-    query(
-        db,
-        "INSERT INTO notification_daily_counts (counter, count) VALUES (?, 1)
-         ON CONFLICT (counter) DO UPDATE SET count = count + 1",
-        &[Value::Text(key)],
-    )?;
+    count_one(db, &key)?;
     Ok(())
 }

@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::config::{self, NotifyRelayConfig, ProviderKind, WebhookConfig};
 use crate::http_out::HttpCall;
-use crate::store::Message;
+use notification_store::Message;
 
 /// What handing a message over takes.
 pub enum Handover {

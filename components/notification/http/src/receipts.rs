@@ -15,15 +15,13 @@ use crm_component_support::audit::Outcome;
 use crm_component_support::{Db, json, now_ms};
 use crm_http::{FieldError, Problem};
 use notification_rules::{NotificationStatus, same_secret, verify_body_signature};
+use notification_store::{Message, messages};
 use serde_json::{Value as Json, json};
 use spin_sdk::http::{Request, Response};
-use spin_sdk::sqlite::Value;
 
 use crate::actor::Actor;
 use crate::config::{self, ProviderKind};
-use crate::send::in_transaction;
-use crate::store::{self, Message};
-use crate::{callbacks, records};
+use crate::{callbacks, in_transaction, records, store_problem};
 
 fn provider(name: &str) -> Option<ProviderKind> {
     match name {
@@ -103,23 +101,17 @@ pub fn receive(req: &Request, provider_name: &str, request_id: &str) -> Result<R
     let db = Db::default();
     let db = db.get()?;
     let now = now_ms();
-    let (message, applied) = in_transaction(db, |db| {
+    let (message, applied) = in_transaction(db, || {
         let found = match &ours {
-            Some(id) => store::load(db, id)?,
+            Some(id) => messages::load(db, id).map_err(store_problem)?,
             None => None,
         };
         let found = match (found, &theirs) {
             (Some(m), _) => Some(m),
-            (None, Some(reference)) => store::load_where(
-                db,
-                "provider = ? AND provider_reference = ?",
-                &[
-                    Value::Text(provider.as_str().into()),
-                    Value::Text(reference.clone()),
-                ],
-            )?
-            .into_iter()
-            .next(),
+            (None, Some(reference)) => {
+                messages::by_provider_reference(db, provider.as_str(), reference)
+                    .map_err(store_problem)?
+            }
             (None, None) => None,
         };
         let mut message: Message =
@@ -127,9 +119,11 @@ pub fn receive(req: &Request, provider_name: &str, request_id: &str) -> Result<R
         if message.provider.as_deref() != Some(provider.as_str()) {
             return Err(Problem::not_found("no such notification for this provider"));
         }
-        let applied = message.move_to(db, status, now, Some(provider.as_str()))?;
+        let applied = message
+            .move_to(db, status, now, Some(provider.as_str()))
+            .map_err(store_problem)?;
         if applied {
-            message.save_progress(db)?;
+            message.save_progress(db).map_err(store_problem)?;
             if message.status.is_final() {
                 callbacks::enqueue(db, &message, now)?;
             }

@@ -18,15 +18,15 @@
 //! interaction (the log keeps one per notification id), and notes it.
 
 use crm_component_support::audit::Outcome;
-use crm_component_support::{now_ms, query};
+use crm_component_support::now_ms;
 use crm_http::Problem;
 use crm_templates::TemplateType;
-use spin_sdk::sqlite::{Connection, Value};
+use notification_store::{Message, messages};
+use spin_sdk::sqlite::Connection;
 
 use crate::actor::Actor;
 use crate::crm::interactions::log::{self, Direction, NewInteraction};
-use crate::store::{self, Message};
-use crate::wit_channel;
+use crate::{store_problem, wit_channel};
 
 fn subject(message: &Message) -> String {
     match (&message.subject, message.channel) {
@@ -41,37 +41,9 @@ fn subject(message: &Message) -> String {
 /// is recorded by the first dispatch after it lapses.
 const CLAIM_MS: i64 = 5 * 60 * 1000;
 
-/// Claims a message for recording its interaction, unless it is recorded
-/// or another request holds a live claim. Returns whether this request
-/// holds it now.
-fn claim(db: &Connection, id: &str, now: i64) -> Result<bool, String> {
-    query(
-        db,
-        "UPDATE notifications SET interaction_claim = ? WHERE id = ? AND interaction_id IS NULL AND contact_id IS NOT NULL AND (interaction_claim IS NULL OR interaction_claim < ?) RETURNING id",
-        &[
-            Value::Integer(now + CLAIM_MS),
-            Value::Text(id.to_string()),
-            Value::Integer(now),
-        ],
-    )
-    .map(|claimed| !claimed.rows.is_empty())
-    .map_err(|p| p.detail)
-}
-
-/// Gives up a claim without recording, so the next dispatch may record the
-/// message at once.
-fn release(db: &Connection, id: &str) {
-    let released = query(
-        db,
-        "UPDATE notifications SET interaction_claim = NULL WHERE id = ? AND interaction_id IS NULL",
-        &[Value::Text(id.to_string())],
-    );
-    if let Err(e) = released {
-        eprintln!(
-            "notification {id}: claim not released (it lapses): {}",
-            e.detail
-        );
-    }
+/// A store failure, as a reason to log.
+fn detail(error: notification_store::StoreError) -> String {
+    store_problem(error).detail
 }
 
 /// Records the interaction of a message to a contact, unless it is
@@ -82,25 +54,31 @@ fn record_interaction(
     message: &Message,
     now: i64,
 ) -> Result<bool, String> {
-    if message.contact_id.is_none() || !claim(db, &message.id, now)? {
+    let claimed = message.contact_id.is_some()
+        && messages::claim_interaction(db, &message.id, now, now + CLAIM_MS).map_err(detail)?;
+    if !claimed {
         return Ok(false);
     }
     let id = match append_interaction(actor, message) {
         Ok(id) => id,
         Err(e) => {
-            release(db, &message.id);
+            // Released so the next dispatch may record the message at
+            // once; if even that fails, the claim lapses.
+            if let Err(e) = messages::release_interaction(db, &message.id) {
+                eprintln!(
+                    "notification {}: claim not released (it lapses): {}",
+                    message.id,
+                    detail(e)
+                );
+            }
             return Err(e);
         }
     };
     // On failure the claim is kept: once it lapses, a dispatch is answered
     // with this same interaction and notes it.
-    query(
-        db,
-        "UPDATE notifications SET interaction_id = ?, interaction_claim = NULL WHERE id = ?",
-        &[Value::Text(id.clone()), Value::Text(message.id.clone())],
-    )
-    .map(|_| true)
-    .map_err(|p| format!("interaction {id} appended but not noted: {}", p.detail))
+    messages::note_interaction(db, &message.id, &id)
+        .map(|()| true)
+        .map_err(|e| format!("interaction {id} appended but not noted: {}", detail(e)))
 }
 
 /// Appends the interaction of a message to its contact; returns its id.
@@ -157,11 +135,7 @@ pub fn finalise(db: &Connection, actor: &Actor, messages: &[Message]) {
 /// recording. Returns how many this call recorded.
 pub fn catch_up(db: &Connection, actor: &Actor) -> Result<usize, Problem> {
     let now = now_ms();
-    let pending = store::load_where(
-        db,
-        "interaction_id IS NULL AND contact_id IS NOT NULL AND completed_at IS NOT NULL AND (interaction_claim IS NULL OR interaction_claim < ?) ORDER BY completed_at LIMIT 500",
-        &[Value::Integer(now)],
-    )?;
+    let pending = messages::unrecorded(db, now).map_err(store_problem)?;
     let mut recorded = 0;
     for message in pending.iter().filter(|m| m.status.is_final()) {
         match record_interaction(db, actor, message, now) {

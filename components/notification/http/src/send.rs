@@ -14,7 +14,7 @@
 //! applies to them.
 
 use crm_component_support::audit::Outcome;
-use crm_component_support::{now_ms, query};
+use crm_component_support::now_ms;
 use crm_domain::{Email, PhoneE164};
 use crm_http::Problem;
 use crm_templates::{
@@ -25,15 +25,14 @@ use notification_rules::{
     KeyType, NotificationStatus, Recipient as SimRecipient, ScheduleError, check_schedule,
     is_simulated_recipient, test_key_outcome,
 };
+use notification_store::{Message, StoreError, StoredTemplate, messages};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 use spin_sdk::sqlite::Connection;
 
 use crate::actor::Actor;
 use crate::crm::contacts::directory::{self, Reach};
-use crate::store::{self, Message};
-use crate::templates::{self, StoredTemplate};
-use crate::{config, limits, wit_channel};
+use crate::{config, in_transaction, limits, store_problem, templates, wit_channel};
 
 /// Who is sending, and under which rules.
 pub struct Sender {
@@ -136,6 +135,12 @@ impl From<Problem> for SendError {
     }
 }
 
+impl From<StoreError> for SendError {
+    fn from(error: StoreError) -> Self {
+        Self::Internal(store_problem(error))
+    }
+}
+
 fn contact_address_detail(lines: usize, error: &AddressError) -> String {
     let problem = match error {
         AddressError::TooManyLines => format!(
@@ -177,7 +182,7 @@ pub fn send(
 ) -> Result<Sent, SendError> {
     limits::take_token(sender, now)?;
     if let Some(key) = &req.idempotency_key
-        && let Some(existing) = store::by_idempotency_key(db, &sender.sender, key)?
+        && let Some(existing) = messages::by_idempotency_key(db, &sender.sender, key)?
     {
         return replay(existing, &req.request_hash);
     }
@@ -208,7 +213,7 @@ pub fn send(
     if sender.key_type == KeyType::Team {
         check_team_recipient(sender, channel, address.as_deref())?;
     }
-    let parsed = template.parsed()?;
+    let parsed = templates::parsed(&template)?;
     let (subject, body, html, recipient) =
         match parsed.render(&personalisation).map_err(SendError::Render)? {
             Rendered::Sms(sms) => (None, sms.body, None, address.unwrap_or_default()),
@@ -260,7 +265,7 @@ pub fn send(
         updated_at: now,
         interaction_id: None,
     };
-    let enqueued = in_transaction(db, |db| {
+    let enqueued = in_transaction(db, || {
         limits::count_daily(db, sender, channel, now)?;
         message.insert(db)?;
         Ok(())
@@ -274,7 +279,7 @@ pub fn send(
         // key's unique index refused this insert): answer with its message.
         Err(SendError::Internal(p)) if message.idempotency_key.is_some() => {
             let key = message.idempotency_key.as_deref().unwrap_or_default();
-            match store::by_idempotency_key(db, &sender.sender, key)? {
+            match messages::by_idempotency_key(db, &sender.sender, key)? {
                 Some(existing) => replay(
                     existing,
                     message.request_hash.as_deref().unwrap_or_default(),
@@ -294,24 +299,6 @@ fn replay(existing: Message, request_hash: &str) -> Result<Sent, SendError> {
         })
     } else {
         Err(SendError::IdempotencyConflict)
-    }
-}
-
-/// Runs `f` in a `BEGIN IMMEDIATE` transaction: all or nothing.
-pub fn in_transaction<T, E: From<Problem>>(
-    db: &Connection,
-    f: impl FnOnce(&Connection) -> Result<T, E>,
-) -> Result<T, E> {
-    query(db, "BEGIN IMMEDIATE", &[])?;
-    match f(db) {
-        Ok(value) => {
-            query(db, "COMMIT", &[])?;
-            Ok(value)
-        }
-        Err(e) => {
-            let _ = db.execute("ROLLBACK", &[]);
-            Err(e)
-        }
     }
 }
 
@@ -346,7 +333,10 @@ fn choose_template(
 ) -> Result<StoredTemplate, SendError> {
     let mut found = Vec::new();
     for id in ids {
-        found.push(templates::load(db, id, None)?.ok_or(SendError::TemplateNotFound)?);
+        found.push(
+            notification_store::templates::load(db, id, None)?
+                .ok_or(SendError::TemplateNotFound)?,
+        );
     }
     let preferred = reach.and_then(|r| r.preferred_channel).and_then(channel_of);
     let index = match reach {

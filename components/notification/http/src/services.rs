@@ -8,19 +8,17 @@
 //! `notification_sealing_key` secret variable (notification-rules's
 //! `SealingKey`), bound to the row they belong to.
 
-use crm_component_support::{
-    Action, Ctx, FieldError, Target, created, integer, json, json_body, now_ms, query, text,
-};
+use crm_component_support::{Action, Ctx, FieldError, Target, created, json, json_body, now_ms};
 use crm_domain::{Email, PhoneE164, ShortText, rfc3339_utc};
 use crm_http::Problem;
 use notification_rules::{KeySecret, KeyType, SEAL_NONCE_LEN, ServiceId};
+use notification_store::services::{self, NewService, StoredKey};
 use serde::Deserialize;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
-use spin_sdk::sqlite::{Connection, Value};
+use spin_sdk::sqlite::Connection;
 
-use crate::config;
-use crate::send::in_transaction;
+use crate::{config, store_problem};
 
 fn nonce() -> Result<[u8; SEAL_NONCE_LEN], Problem> {
     let mut nonce = [0u8; SEAL_NONCE_LEN];
@@ -45,7 +43,7 @@ pub fn open_callback_token(service_id: &str, sealed: &str) -> Result<String, Pro
 }
 
 /// One of a service's keys, as `/v2` authentication needs it.
-pub struct StoredKey {
+pub struct ServiceKey {
     pub id: String,
     pub name: String,
     pub key_type: KeyType,
@@ -57,41 +55,24 @@ pub struct StoredKey {
 pub fn service_keys(
     db: &Connection,
     service: &ServiceId,
-) -> Result<Option<Vec<StoredKey>>, Problem> {
-    let exists = query(
-        db,
-        "SELECT 1 FROM notify_services WHERE id = ?",
-        &[Value::Text(service.to_string())],
-    )?;
-    if exists.rows.is_empty() {
+) -> Result<Option<Vec<ServiceKey>>, Problem> {
+    if !services::exists(db, service.as_str()).map_err(store_problem)? {
         return Ok(None);
     }
-    let rows = query(
-        db,
-        "SELECT id, name, key_type, secret_sealed, revoked_at FROM notify_api_keys WHERE service_id = ? ORDER BY created_at",
-        &[Value::Text(service.to_string())],
-    )?;
+    let stored = services::keys(db, service.as_str()).map_err(store_problem)?;
     let sealing = config::sealing_key()?;
-    let keys = rows
-        .rows
-        .iter()
-        .map(|row| {
-            let v = &row.values;
-            let id = text(&v[0]).unwrap_or_default();
-            let secret = text(&v[3])
-                .and_then(|sealed| sealing.open(&key_label(&id), &sealed).ok())
+    let keys = stored
+        .into_iter()
+        .map(|key| ServiceKey {
+            secret: sealing
+                .open(&key_label(&key.id), &key.secret_sealed)
+                .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
-                .and_then(|s| KeySecret::parse(&s));
-            StoredKey {
-                name: text(&v[1]).unwrap_or_default(),
-                key_type: text(&v[2])
-                    .as_deref()
-                    .and_then(KeyType::parse)
-                    .unwrap_or(KeyType::Test),
-                secret,
-                revoked: integer(&v[4]).is_some(),
-                id,
-            }
+                .and_then(|s| KeySecret::parse(&s)),
+            revoked: key.revoked_at.is_some(),
+            id: key.id,
+            name: key.name,
+            key_type: key.key_type,
         })
         .collect();
     Ok(Some(keys))
@@ -99,21 +80,12 @@ pub fn service_keys(
 
 /// The lower-cased team and guest list of a service.
 pub fn guest_list(db: &Connection, service: &str) -> Result<Vec<String>, Problem> {
-    let rows = query(
-        db,
-        "SELECT recipient FROM notify_guest_list WHERE service_id = ?",
-        &[Value::Text(service.to_string())],
-    )?;
-    Ok(rows
-        .rows
-        .iter()
-        .filter_map(|r| text(&r.values[0]))
-        .collect())
+    services::guest_list(db, service).map_err(store_problem)
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewService {
+struct ServiceBody {
     name: String,
     callback_url: Option<String>,
     callback_bearer_token: Option<String>,
@@ -142,7 +114,7 @@ pub fn create_service(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem>
         Target::General,
         &format!("notify-service/{id}"),
     )?;
-    let body: NewService = json_body(req)?;
+    let body: ServiceBody = json_body(req)?;
     let mut errors = Vec::new();
     let name =
         ShortText::parse(&body.name, 200).map_err(|e| errors.push(FieldError::new("name", e.0)));
@@ -192,29 +164,15 @@ pub fn create_service(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem>
         })
         .transpose()?;
     let now = now_ms();
-    let actor = ctx.actor_id();
-    in_transaction(ctx.db()?, |db| {
-        query(
-            db,
-            "INSERT INTO notify_services (id, name, callback_url, callback_token_sealed, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
-            &[
-                Value::Text(id.clone()),
-                Value::Text(name.as_str().to_string()),
-                body.callback_url.clone().map_or(Value::Null, Value::Text),
-                sealed_token.map_or(Value::Null, Value::Text),
-                Value::Integer(now),
-                Value::Text(actor),
-            ],
-        )?;
-        for guest in &guests {
-            query(
-                db,
-                "INSERT OR IGNORE INTO notify_guest_list (service_id, recipient) VALUES (?, ?)",
-                &[Value::Text(id.clone()), Value::Text(guest.clone())],
-            )?;
-        }
-        Ok::<_, Problem>(())
-    })?;
+    let service = NewService {
+        id: id.clone(),
+        name: name.as_str().to_string(),
+        callback_url: body.callback_url.clone(),
+        callback_token_sealed: sealed_token,
+        created_at: now,
+        created_by: ctx.actor_id(),
+    };
+    services::create(ctx.db()?, &service, &guests).map_err(store_problem)?;
     Ok(created(
         &format!("/api/notifications/services/{id}"),
         &json!({
@@ -229,7 +187,7 @@ pub fn create_service(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem>
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewKey {
+struct KeyBody {
     name: String,
     key_type: String,
 }
@@ -240,12 +198,7 @@ fn require_service(ctx: &mut Ctx, id: &str) -> Result<(), Problem> {
         Target::General,
         &format!("notify-service/{id}"),
     )?;
-    let found = query(
-        ctx.db()?,
-        "SELECT 1 FROM notify_services WHERE id = ?",
-        &[Value::Text(id.into())],
-    )?;
-    if found.rows.is_empty() {
+    if !services::exists(ctx.db()?, id).map_err(store_problem)? {
         return Err(Problem::not_found(format!("no notify-service/{id}")));
     }
     Ok(())
@@ -255,7 +208,7 @@ fn require_service(ctx: &mut Ctx, id: &str) -> Result<(), Problem> {
 /// answer and nowhere else.
 pub fn create_key(ctx: &mut Ctx, req: &Request, service_id: &str) -> Result<Response, Problem> {
     require_service(ctx, service_id)?;
-    let body: NewKey = json_body(req)?;
+    let body: KeyBody = json_body(req)?;
     let mut errors = Vec::new();
     let name =
         ShortText::parse(&body.name, 100).map_err(|e| errors.push(FieldError::new("name", e.0)));
@@ -274,19 +227,17 @@ pub fn create_key(ctx: &mut Ctx, req: &Request, service_id: &str) -> Result<Resp
     let secret = uuid::Uuid::new_v4().to_string();
     let sealed = config::sealing_key()?.seal(&key_label(&key_id), secret.as_bytes(), nonce()?);
     let now = now_ms();
-    query(
-        ctx.db()?,
-        "INSERT INTO notify_api_keys (id, service_id, name, key_type, secret_sealed, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        &[
-            Value::Text(key_id.clone()),
-            Value::Text(service_id.to_string()),
-            Value::Text(name.as_str().to_string()),
-            Value::Text(key_type.as_str().to_string()),
-            Value::Text(sealed),
-            Value::Integer(now),
-            Value::Text(ctx.actor_id()),
-        ],
-    )?;
+    let key = StoredKey {
+        id: key_id.clone(),
+        service_id: service_id.to_string(),
+        name: name.as_str().to_string(),
+        key_type,
+        secret_sealed: sealed,
+        created_at: now,
+        created_by: ctx.actor_id(),
+        revoked_at: None,
+    };
+    services::insert_key(ctx.db()?, &key).map_err(store_problem)?;
     // Notify's clients split the key from the end, so any name works; a
     // name without spaces is easier to paste.
     let key_name = name.as_str().replace(char::is_whitespace, "_");
@@ -306,23 +257,17 @@ pub fn create_key(ctx: &mut Ctx, req: &Request, service_id: &str) -> Result<Resp
 /// `GET /api/notifications/services/{id}/keys`: never the secrets.
 pub fn list_keys(ctx: &mut Ctx, service_id: &str) -> Result<Response, Problem> {
     require_service(ctx, service_id)?;
-    let rows = query(
-        ctx.db()?,
-        "SELECT id, name, key_type, created_at, created_by, revoked_at FROM notify_api_keys WHERE service_id = ? ORDER BY created_at",
-        &[Value::Text(service_id.into())],
-    )?;
-    let keys: Vec<_> = rows
-        .rows
+    let keys: Vec<_> = services::keys(ctx.db()?, service_id)
+        .map_err(store_problem)?
         .iter()
-        .map(|r| {
-            let v = &r.values;
+        .map(|key| {
             json!({
-                "id": text(&v[0]),
-                "name": text(&v[1]),
-                "key_type": text(&v[2]),
-                "created_at": rfc3339_utc(integer(&v[3]).unwrap_or_default()),
-                "created_by": text(&v[4]),
-                "revoked_at": integer(&v[5]).map(rfc3339_utc),
+                "id": key.id,
+                "name": key.name,
+                "key_type": key.key_type.as_str(),
+                "created_at": rfc3339_utc(key.created_at),
+                "created_by": key.created_by,
+                "revoked_at": key.revoked_at.map(rfc3339_utc),
             })
         })
         .collect();
@@ -333,32 +278,9 @@ pub fn list_keys(ctx: &mut Ctx, service_id: &str) -> Result<Response, Problem> {
 pub fn revoke_key(ctx: &mut Ctx, service_id: &str, key_id: &str) -> Result<Response, Problem> {
     require_service(ctx, service_id)?;
     let actor = ctx.actor_id();
-    let db = ctx.db()?;
-    let now = now_ms();
-    let revoked_at = in_transaction(db, |db| {
-        let found = query(
-            db,
-            "SELECT revoked_at FROM notify_api_keys WHERE id = ? AND service_id = ?",
-            &[Value::Text(key_id.into()), Value::Text(service_id.into())],
-        )?;
-        let row = found
-            .rows
-            .first()
-            .ok_or_else(|| Problem::not_found(format!("no notify-api-key/{key_id}")))?;
-        if let Some(at) = integer(&row.values[0]) {
-            return Ok::<_, Problem>(at);
-        }
-        query(
-            db,
-            "UPDATE notify_api_keys SET revoked_at = ?, revoked_by = ? WHERE id = ?",
-            &[
-                Value::Integer(now),
-                Value::Text(actor),
-                Value::Text(key_id.into()),
-            ],
-        )?;
-        Ok(now)
-    })?;
+    let revoked_at = services::revoke_key(ctx.db()?, service_id, key_id, now_ms(), &actor)
+        .map_err(store_problem)?
+        .ok_or_else(|| Problem::not_found(format!("no notify-api-key/{key_id}")))?;
     Ok(json(
         200,
         &json!({ "id": key_id, "revoked_at": rfc3339_utc(revoked_at) }),

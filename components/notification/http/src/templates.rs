@@ -2,149 +2,67 @@
 //! and previews both APIs answer with.
 
 use crm_component_support::{
-    Action, Ctx, FieldError, Target, created, integer, json, json_body, now_ms, query, query_param,
-    text, transaction,
+    Action, Ctx, FieldError, Target, created, json, json_body, now_ms, query_param,
 };
 use crm_domain::{ShortText, Slug, rfc3339_utc};
 use crm_http::Problem;
 use crm_templates::{
     Personalisation, RenderError, Rendered, Template, TemplateError, TemplateType,
 };
+use notification_store::{StoredTemplate, templates};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use spin_sdk::http::{Request, Response};
-use spin_sdk::sqlite::{Connection, RowResult as Row, Value};
+use spin_sdk::sqlite::Connection;
 
-/// One version of a template.
-#[derive(Debug, Clone)]
-pub struct StoredTemplate {
-    pub id: String,
-    pub version: u32,
-    pub kind: TemplateType,
-    pub name: String,
-    pub subject: Option<String>,
-    pub body: String,
-    pub purpose: String,
-    pub letter_contact_block: Option<String>,
-    pub created_at: i64,
-    pub created_by: String,
-    /// When the first version was made (the template's `created_at`).
-    pub first_created_at: i64,
+use crate::{in_transaction, store_problem};
+
+/// The parsed template (stored versions were valid when written).
+pub fn parsed(t: &StoredTemplate) -> Result<Template, Problem> {
+    Template::new(t.kind, t.subject.as_deref(), &t.body)
+        .map_err(|e| Problem::internal(format!("stored template {}: {e}", t.id)))
 }
 
-const COLUMNS: &str = "t.id, t.version, t.type, t.name, t.subject, t.body, t.purpose, t.letter_contact_block, t.created_at, t.created_by, (SELECT MIN(created_at) FROM notification_templates f WHERE f.id = t.id)";
-
-impl StoredTemplate {
-    fn from_row(row: &Row) -> Result<Self, Problem> {
-        let v = &row.values;
-        Ok(Self {
-            id: text(&v[0]).unwrap_or_default(),
-            version: integer(&v[1]).unwrap_or(1) as u32,
-            kind: text(&v[2])
-                .as_deref()
-                .and_then(TemplateType::parse)
-                .ok_or_else(|| Problem::internal("stored template has a bad type"))?,
-            name: text(&v[3]).unwrap_or_default(),
-            subject: text(&v[4]),
-            body: text(&v[5]).unwrap_or_default(),
-            purpose: text(&v[6]).unwrap_or_default(),
-            letter_contact_block: text(&v[7]),
-            created_at: integer(&v[8]).unwrap_or_default(),
-            created_by: text(&v[9]).unwrap_or_default(),
-            first_created_at: integer(&v[10]).unwrap_or_default(),
-        })
-    }
-
-    /// The parsed template (stored versions were valid when written).
-    pub fn parsed(&self) -> Result<Template, Problem> {
-        Template::new(self.kind, self.subject.as_deref(), &self.body)
-            .map_err(|e| Problem::internal(format!("stored template {}: {e}", self.id)))
-    }
-
-    /// Notify's template view (`GET /v2/template/{id}`), plus the purpose.
-    pub fn view(&self) -> Json {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "type": self.kind.as_str(),
-            "created_at": rfc3339_utc(self.first_created_at),
-            "updated_at": (self.version > 1).then(|| rfc3339_utc(self.created_at)),
-            "version": self.version,
-            "created_by": self.created_by,
-            "subject": self.subject,
-            "body": self.body,
-            "letter_contact_block": self.letter_contact_block,
-            "purpose": self.purpose,
-        })
-    }
-
-    /// Notify's preview: the message as it would be sent.
-    pub fn preview(
-        &self,
-        template: &Template,
-        personalisation: &Personalisation,
-    ) -> Result<Json, RenderError> {
-        let (body, subject, html) = match template.render(personalisation)? {
-            Rendered::Sms(sms) => (sms.body, None, None),
-            Rendered::Email(m) | Rendered::Portal(m) => (m.text, Some(m.subject), Some(m.html)),
-            Rendered::Letter(letter) => (
-                letter.content.text,
-                Some(letter.content.subject),
-                Some(letter.content.html),
-            ),
-        };
-        Ok(json!({
-            "id": self.id,
-            "type": self.kind.as_str(),
-            "version": self.version,
-            "body": body,
-            "subject": subject,
-            "html": html,
-        }))
-    }
+/// Notify's template view (`GET /v2/template/{id}`), plus the purpose.
+pub fn view(t: &StoredTemplate) -> Json {
+    json!({
+        "id": t.id,
+        "name": t.name,
+        "type": t.kind.as_str(),
+        "created_at": rfc3339_utc(t.first_created_at),
+        "updated_at": (t.version > 1).then(|| rfc3339_utc(t.created_at)),
+        "version": t.version,
+        "created_by": t.created_by,
+        "subject": t.subject,
+        "body": t.body,
+        "letter_contact_block": t.letter_contact_block,
+        "purpose": t.purpose,
+    })
 }
 
-/// A template's newest version, or the one asked for.
-pub fn load(
-    db: &Connection,
-    id: &str,
-    version: Option<u32>,
-) -> Result<Option<StoredTemplate>, Problem> {
-    let rows = match version {
-        Some(v) => query(
-            db,
-            &format!(
-                "SELECT {COLUMNS} FROM notification_templates t WHERE t.id = ? AND t.version = ?"
-            ),
-            &[Value::Text(id.into()), Value::Integer(v.into())],
-        )?,
-        None => query(
-            db,
-            &format!(
-                "SELECT {COLUMNS} FROM notification_templates t WHERE t.id = ? ORDER BY t.version DESC LIMIT 1"
-            ),
-            &[Value::Text(id.into())],
-        )?,
-    };
-    rows.rows.first().map(StoredTemplate::from_row).transpose()
-}
-
-/// The newest version of every template (of one type), by name.
-pub fn list(db: &Connection, kind: Option<TemplateType>) -> Result<Vec<StoredTemplate>, Problem> {
-    let rows = query(
-        db,
-        &format!(
-            "SELECT {COLUMNS} FROM notification_templates t
-             WHERE t.version = (SELECT MAX(version) FROM notification_templates n WHERE n.id = t.id)
-               AND (? IS NULL OR t.type = ?)
-             ORDER BY t.name, t.id"
+/// Notify's preview: the message as it would be sent.
+pub fn preview_view(
+    t: &StoredTemplate,
+    template: &Template,
+    personalisation: &Personalisation,
+) -> Result<Json, RenderError> {
+    let (body, subject, html) = match template.render(personalisation)? {
+        Rendered::Sms(sms) => (sms.body, None, None),
+        Rendered::Email(m) | Rendered::Portal(m) => (m.text, Some(m.subject), Some(m.html)),
+        Rendered::Letter(letter) => (
+            letter.content.text,
+            Some(letter.content.subject),
+            Some(letter.content.html),
         ),
-        &[
-            kind.map_or(Value::Null, |k| Value::Text(k.as_str().into())),
-            kind.map_or(Value::Null, |k| Value::Text(k.as_str().into())),
-        ],
-    )?;
-    rows.rows.iter().map(StoredTemplate::from_row).collect()
+    };
+    Ok(json!({
+        "id": t.id,
+        "type": t.kind.as_str(),
+        "version": t.version,
+        "body": body,
+        "subject": subject,
+        "html": html,
+    }))
 }
 
 /// A new template, or a new version's changes.
@@ -220,38 +138,13 @@ fn check_purpose(
     if errors.iter().any(|e| e.field == "purpose") {
         return Ok(());
     }
-    let found = query(
-        db,
-        "SELECT 1 FROM consent_purposes WHERE id = ? LIMIT 1",
-        &[Value::Text(t.purpose.clone())],
-    )?;
-    if found.rows.is_empty() {
+    if !templates::purpose_known(db, &t.purpose).map_err(store_problem)? {
         errors.push(FieldError::new(
             "purpose",
             format!("`{}` is not in the consent purpose catalogue", t.purpose),
         ));
     }
     Ok(())
-}
-
-fn insert(db: &Connection, t: &StoredTemplate) -> Result<(), Problem> {
-    query(
-        db,
-        "INSERT INTO notification_templates (id, version, type, name, subject, body, purpose, letter_contact_block, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            Value::Text(t.id.clone()),
-            Value::Integer(t.version.into()),
-            Value::Text(t.kind.as_str().into()),
-            Value::Text(t.name.clone()),
-            t.subject.clone().map_or(Value::Null, Value::Text),
-            Value::Text(t.body.clone()),
-            Value::Text(t.purpose.clone()),
-            t.letter_contact_block.clone().map_or(Value::Null, Value::Text),
-            Value::Integer(t.created_at),
-            Value::Text(t.created_by.clone()),
-        ],
-    )
-    .map(drop)
 }
 
 /// `POST /api/templates`.
@@ -310,10 +203,10 @@ pub fn create(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    insert(db, &template)?;
+    templates::insert(db, &template).map_err(store_problem)?;
     Ok(created(
         &format!("/api/templates/{}", template.id),
-        &template.view(),
+        &view(&template),
     ))
 }
 
@@ -334,9 +227,10 @@ pub fn revise(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
     }
     let db = ctx.db()?;
     let created_by = ctx.actor_id();
-    let template = transaction(db, |db| {
-        let previous =
-            load(db, id, None)?.ok_or_else(|| Problem::not_found(format!("no template/{id}")))?;
+    let template = in_transaction(db, || {
+        let previous = templates::load(db, id, None)
+            .map_err(store_problem)?
+            .ok_or_else(|| Problem::not_found(format!("no template/{id}")))?;
         let now = now_ms();
         let next = StoredTemplate {
             version: previous.version + 1,
@@ -358,12 +252,12 @@ pub fn revise(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
         if !errors.is_empty() {
             return Err(Problem::validation(errors));
         }
-        insert(db, &next)?;
+        templates::insert(db, &next).map_err(store_problem)?;
         Ok(next)
     })?;
     Ok(created(
         &format!("/api/templates/{id}/versions/{}", template.version),
-        &template.view(),
+        &view(&template),
     ))
 }
 
@@ -381,9 +275,10 @@ pub fn read(ctx: &mut Ctx, id: &str, version: Option<&str>) -> Result<Response, 
     let resource = format!("template/{id}");
     ctx.require(Action::TemplateRead, Target::General, &resource)?;
     let version = version.map(parse_version).transpose()?;
-    let template = load(ctx.db()?, id, version)?
+    let template = templates::load(ctx.db()?, id, version)
+        .map_err(store_problem)?
         .ok_or_else(|| Problem::not_found(format!("no {resource}")))?;
-    Ok(json(200, &template.view()))
+    Ok(json(200, &view(&template)))
 }
 
 /// `GET /api/templates?type=`.
@@ -398,11 +293,12 @@ pub fn list_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
             )])
         })?),
     };
-    let templates: Vec<Json> = list(ctx.db()?, kind)?
+    let found: Vec<Json> = templates::list(ctx.db()?, kind)
+        .map_err(store_problem)?
         .iter()
-        .map(StoredTemplate::view)
+        .map(view)
         .collect();
-    Ok(json(200, &json!({ "templates": templates })))
+    Ok(json(200, &json!({ "templates": found })))
 }
 
 #[derive(Deserialize)]
@@ -425,12 +321,12 @@ pub fn preview(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Probl
     ctx.require(Action::TemplateRead, Target::General, &resource)?;
     let body: PreviewBody = json_body(req)?;
     let personalisation = personalisation(&body.personalisation)?;
-    let template = load(ctx.db()?, id, body.version)?
+    let template = templates::load(ctx.db()?, id, body.version)
+        .map_err(store_problem)?
         .ok_or_else(|| Problem::not_found(format!("no {resource}")))?;
-    let view = template
-        .preview(&template.parsed()?, &personalisation)
-        .map_err(render_problem)?;
-    Ok(json(200, &view))
+    let preview =
+        preview_view(&template, &parsed(&template)?, &personalisation).map_err(render_problem)?;
+    Ok(json(200, &preview))
 }
 
 /// A template that cannot be rendered with the caller's values: 400

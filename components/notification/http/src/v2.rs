@@ -17,22 +17,22 @@ use notification_rules::{
     AuthError, ErrorEntry, KeyType, NotificationStatus, NotifyError, ServiceId, bearer_token,
     token_issuer, verify_notify_jwt,
 };
+use notification_store::messages::{self, Listing, ServiceView};
+use notification_store::{Message, StoredTemplate};
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{Request, Response};
-use spin_sdk::sqlite::{Connection, Value};
+use spin_sdk::sqlite::Connection;
 
 use crate::actor::Actor;
 use crate::send::{self, Recipient, SendError, SendRequest, Sender};
-use crate::services::{self, StoredKey};
-use crate::store::{self, Message};
-use crate::templates::{self, StoredTemplate};
-use crate::{config, delivery};
+use crate::services::{self, ServiceKey};
+use crate::{config, delivery, store_problem, templates};
 
 /// An authenticated `/v2` caller.
 struct Caller {
     service_id: ServiceId,
-    key: StoredKey,
+    key: ServiceKey,
     actor: Actor,
 }
 
@@ -137,7 +137,7 @@ fn authenticate(req: &Request, db: &Connection, request_id: &str) -> Result<Call
 fn verify(
     header: Option<&str>,
     db: &Connection,
-) -> Result<(ServiceId, StoredKey), Result<AuthError, Problem>> {
+) -> Result<(ServiceId, ServiceKey), Result<AuthError, Problem>> {
     let token = bearer_token(header).map_err(Ok)?;
     let service = token_issuer(token).map_err(Ok)?;
     let keys = services::service_keys(db, &service)
@@ -477,16 +477,11 @@ fn notification_view(base: &str, message: &Message) -> Json {
 
 /// Which messages a key sees: its service's, test messages only to test
 /// keys and the rest only to live and team keys, as Notify does.
-fn visible(caller: &Caller) -> (String, Vec<Value>) {
-    let test_clause = if caller.key.key_type == KeyType::Test {
-        "key_type = 'test'"
-    } else {
-        "key_type <> 'test'"
-    };
-    (
-        format!("service_id = ? AND {test_clause}"),
-        vec![Value::Text(caller.service_id.to_string())],
-    )
+fn visible(caller: &Caller) -> ServiceView<'_> {
+    ServiceView {
+        service_id: caller.service_id.as_str(),
+        test_key: caller.key.key_type == KeyType::Test,
+    }
 }
 
 /// `GET /v2/notifications/{id}`.
@@ -501,12 +496,8 @@ fn get_notification(
             "notification_id is not a valid UUID",
         ]));
     }
-    let (clause, mut params) = visible(caller);
-    params.push(Value::Text(id.to_string()));
-    let message = store::load_where(db, &format!("{clause} AND id = ?"), &params)
-        .map_err(|p| internal(&p))?
-        .into_iter()
-        .next()
+    let message = messages::visible(db, visible(caller), id)
+        .map_err(|e| internal(&store_problem(e)))?
         .ok_or_else(NotifyError::not_found)?;
     audit(
         caller,
@@ -527,14 +518,14 @@ fn list_notifications(
     db: &Connection,
     caller: &Caller,
 ) -> Result<Response, NotifyError> {
-    let (mut clause, mut params) = visible(caller);
+    let mut listing = Listing {
+        limit: PAGE,
+        ..Listing::default()
+    };
     let mut errors = Vec::new();
     if let Some(kind) = query_param(req, "template_type") {
         match TemplateType::parse(&kind).filter(|t| *t != TemplateType::Portal) {
-            Some(kind) => {
-                clause.push_str(" AND channel = ?");
-                params.push(Value::Text(kind.as_str().into()));
-            }
+            Some(kind) => listing.channel = Some(kind),
             None => errors.push(format!(
                 "template_type {kind} is not one of [sms, email, letter]"
             )),
@@ -546,17 +537,16 @@ fn list_notifications(
         .filter_map(|pair| pair.strip_prefix("status="))
         .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
         .collect();
-    let mut wanted = Vec::new();
     for status in &statuses {
         // Notify's `failed` means every failure.
         if status == "failed" {
-            wanted.extend([
-                "technical-failure",
-                "temporary-failure",
-                "permanent-failure",
+            listing.statuses.extend([
+                NotificationStatus::TechnicalFailure,
+                NotificationStatus::TemporaryFailure,
+                NotificationStatus::PermanentFailure,
             ]);
         } else if let Some(s) = NotificationStatus::parse(status) {
-            wanted.push(s.as_str());
+            listing.statuses.push(s);
         } else {
             errors.push(format!(
                 "status {status} is not one of [{}]",
@@ -564,31 +554,18 @@ fn list_notifications(
             ));
         }
     }
-    if !wanted.is_empty() {
-        clause.push_str(&format!(
-            " AND status IN ({})",
-            vec!["?"; wanted.len()].join(",")
-        ));
-        params.extend(wanted.iter().map(|s| Value::Text(s.to_string())));
-    }
-    if let Some(reference) = query_param(req, "reference") {
-        clause.push_str(" AND reference = ?");
-        params.push(Value::Text(reference));
-    }
+    listing.reference = query_param(req, "reference");
     if let Some(older_than) = query_param(req, "older_than") {
         if !is_uuid(&older_than) {
             errors.push("older_than is not a valid UUID".into());
         }
-        clause.push_str(
-            " AND (created_at, id) < (SELECT created_at, id FROM notifications WHERE id = ?)",
-        );
-        params.push(Value::Text(older_than));
+        listing.older_than = Some(older_than);
     }
     if !errors.is_empty() {
         return Err(NotifyError::validation(errors));
     }
-    clause.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {PAGE}"));
-    let messages = store::load_where(db, &clause, &params).map_err(|p| internal(&p))?;
+    let messages =
+        messages::list(db, visible(caller), &listing).map_err(|e| internal(&store_problem(e)))?;
     audit(
         caller,
         "notification.read",
@@ -641,8 +618,8 @@ fn notify_template(
     if !is_uuid(id) {
         return Err(NotifyError::validation(["template_id is not a valid UUID"]));
     }
-    templates::load(db, id, version)
-        .map_err(|p| internal(&p))?
+    notification_store::templates::load(db, id, version)
+        .map_err(|e| internal(&store_problem(e)))?
         .filter(|t| t.kind != TemplateType::Portal)
         .ok_or_else(NotifyError::not_found)
 }
@@ -665,7 +642,7 @@ fn get_template(
     };
     let template = notify_template(db, id, version)?;
     audit(caller, "template.read", &format!("template/{id}"), None)?;
-    Ok(ok(200, &template.view()))
+    Ok(ok(200, &templates::view(&template)))
 }
 
 /// `GET /v2/templates?type=`.
@@ -686,12 +663,13 @@ fn list_templates(
                 })?,
         ),
     };
-    let found = templates::list(db, kind).map_err(|p| internal(&p))?;
+    let found =
+        notification_store::templates::list(db, kind).map_err(|e| internal(&store_problem(e)))?;
     audit(caller, "template.read", "templates", None)?;
     let views: Vec<Json> = found
         .iter()
         .filter(|t| t.kind != TemplateType::Portal)
-        .map(StoredTemplate::view)
+        .map(templates::view)
         .collect();
     Ok(ok(200, &json!({ "templates": views })))
 }
@@ -709,9 +687,8 @@ fn preview_template(
             .map_err(|e| NotifyError::validation([e.to_string()]))?;
     let template = notify_template(db, id, None)?;
     audit(caller, "template.read", &format!("template/{id}"), None)?;
-    let parsed = template.parsed().map_err(|p| internal(&p))?;
-    let view = template
-        .preview(&parsed, &personalisation)
+    let parsed = templates::parsed(&template).map_err(|p| internal(&p))?;
+    let view = templates::preview_view(&template, &parsed, &personalisation)
         .map_err(|e| NotifyError::from(&e))?;
     Ok(ok(200, &view))
 }

@@ -1,0 +1,750 @@
+//! The store against real SQLite files with the app's migrations.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crm_sql::Sql;
+use crm_templates::TemplateType;
+use notification_rules::{KeyType, NotificationStatus};
+
+use super::*;
+use crate::callbacks::{Attempt, CallbackState, Owed};
+use crate::messages::{Listing, ServiceView};
+use crate::services::{NewService, StoredKey};
+
+const T0: i64 = 1_795_416_000_000; // 2026-11-23T06:40:00Z
+const SERVICE: &str = "7f1c2a9e-4b5d-4c6e-8f70-112233445566";
+
+/// A migrated database in a file of its own.
+fn db() -> rusqlite::Connection {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "notification-store-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("db.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let db = rusqlite::Connection::open(path).unwrap();
+    crm_migrations::migrate(&db).unwrap();
+    db
+}
+
+fn message(id: &str) -> Message {
+    Message {
+        id: id.into(),
+        channel: TemplateType::Email,
+        template_id: "t-1".into(),
+        template_version: 1,
+        purpose: "status-updates".into(),
+        contact_id: Some("contact-1".into()),
+        recipient: "ada@example.gov.au".into(),
+        subject: Some("Your application".into()),
+        body: "It has been received.".into(),
+        html: Some("<p>It has been received.</p>".into()),
+        reference: None,
+        status: NotificationStatus::Created,
+        consent_id: Some("consent-1".into()),
+        sender: "crm".into(),
+        sender_role: "staff".into(),
+        service_id: None,
+        api_key_id: None,
+        key_type: Some("live".into()),
+        created_by_name: Some("staff:clerk".into()),
+        idempotency_key: None,
+        request_hash: Some("hash-1".into()),
+        scheduled_for: None,
+        next_attempt_at: Some(T0),
+        attempts: 0,
+        provider: None,
+        provider_reference: None,
+        failure_reason: None,
+        created_at: T0,
+        sent_at: None,
+        completed_at: None,
+        updated_at: T0,
+        interaction_id: None,
+    }
+}
+
+fn template(id: &str, version: u32, kind: TemplateType, name: &str, at: i64) -> StoredTemplate {
+    StoredTemplate {
+        id: id.into(),
+        version,
+        kind,
+        name: name.into(),
+        subject: (kind != TemplateType::Sms).then(|| format!("Subject {version}")),
+        body: format!("Body {version} ((name))"),
+        purpose: "status-updates".into(),
+        letter_contact_block: None,
+        created_at: at,
+        created_by: "staff:author".into(),
+        first_created_at: at,
+    }
+}
+
+fn statuses(db: &impl Sql, id: &str) -> Vec<String> {
+    messages::events(db, id)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.status.unwrap())
+        .collect()
+}
+
+#[test]
+fn a_templates_versions_are_kept_and_the_newest_is_read() {
+    let db = db();
+    templates::insert(&db, &template("t-1", 1, TemplateType::Email, "Welcome", T0)).unwrap();
+    templates::insert(
+        &db,
+        &template("t-1", 2, TemplateType::Email, "Welcome", T0 + 5),
+    )
+    .unwrap();
+    templates::insert(&db, &template("t-2", 1, TemplateType::Sms, "Alert", T0 + 9)).unwrap();
+
+    let newest = templates::load(&db, "t-1", None).unwrap().unwrap();
+    assert_eq!(newest.version, 2);
+    assert_eq!(newest.body, "Body 2 ((name))");
+    assert_eq!(newest.created_at, T0 + 5);
+    assert_eq!(newest.first_created_at, T0, "the template's own creation");
+    let first = templates::load(&db, "t-1", Some(1)).unwrap().unwrap();
+    assert_eq!(
+        first,
+        template("t-1", 1, TemplateType::Email, "Welcome", T0)
+    );
+    assert_eq!(templates::load(&db, "t-1", Some(3)).unwrap(), None);
+    assert_eq!(templates::load(&db, "t-9", None).unwrap(), None);
+
+    let all = templates::list(&db, None).unwrap();
+    let listed: Vec<(&str, u32)> = all.iter().map(|t| (t.id.as_str(), t.version)).collect();
+    assert_eq!(listed, [("t-2", 1), ("t-1", 2)], "newest versions, by name");
+    let sms = templates::list(&db, Some(TemplateType::Sms)).unwrap();
+    assert_eq!(sms.len(), 1);
+    assert_eq!(sms[0].id, "t-2");
+}
+
+#[test]
+fn a_template_version_is_immutable() {
+    let db = db();
+    let v1 = template("t-1", 1, TemplateType::Email, "Welcome", T0);
+    templates::insert(&db, &v1).unwrap();
+    let again = StoredTemplate {
+        body: "Changed".into(),
+        ..v1.clone()
+    };
+    assert!(matches!(
+        templates::insert(&db, &again),
+        Err(StoreError::Sql(_))
+    ));
+    assert!(
+        db.run("UPDATE notification_templates SET body = 'x'", &[])
+            .is_err()
+    );
+    assert!(db.run("DELETE FROM notification_templates", &[]).is_err());
+    assert_eq!(templates::load(&db, "t-1", None).unwrap().unwrap(), v1);
+}
+
+#[test]
+fn a_templates_purpose_must_be_in_the_consent_catalogue() {
+    let db = db();
+    assert!(templates::purpose_known(&db, "status-updates").unwrap());
+    assert!(!templates::purpose_known(&db, "no-such-purpose").unwrap());
+}
+
+#[test]
+fn a_message_is_stored_as_given_with_its_first_event() {
+    let db = db();
+    let letter = Message {
+        channel: TemplateType::Letter,
+        recipient: r#"["Ada Lovelace","1 Main St","Canberra ACT 2600"]"#.into(),
+        ..message("m-1")
+    };
+    letter.insert(&db).unwrap();
+    let stored = messages::load(&db, "m-1").unwrap().unwrap();
+    assert_eq!(stored, letter);
+    assert_eq!(
+        stored.address_lines(),
+        ["Ada Lovelace", "1 Main St", "Canberra ACT 2600"]
+    );
+    assert!(!stored.is_test());
+    assert_eq!(messages::load(&db, "m-2").unwrap(), None);
+    let events = messages::events(&db, "m-1").unwrap();
+    assert_eq!(
+        events,
+        [StatusEvent {
+            status: Some("created".into()),
+            at: T0,
+            detail: None
+        }]
+    );
+}
+
+#[test]
+fn an_idempotency_key_answers_with_the_first_message() {
+    let db = db();
+    let first = Message {
+        idempotency_key: Some("staff:clerk:key-1".into()),
+        ..message("m-1")
+    };
+    first.insert(&db).unwrap();
+    let retry = Message {
+        idempotency_key: first.idempotency_key.clone(),
+        ..message("m-2")
+    };
+    assert!(
+        retry.insert(&db).is_err(),
+        "the key's unique index refuses it"
+    );
+    assert_eq!(messages::load(&db, "m-2").unwrap(), None);
+    let found = messages::by_idempotency_key(&db, "crm", "staff:clerk:key-1").unwrap();
+    assert_eq!(found.map(|m| m.id), Some("m-1".into()));
+    assert_eq!(
+        messages::by_idempotency_key(&db, "crm", "staff:clerk:key-2").unwrap(),
+        None
+    );
+    // Keys are per sender.
+    let other_sender = Message {
+        sender: format!("service:{SERVICE}"),
+        ..retry
+    };
+    other_sender.insert(&db).unwrap();
+    let theirs = messages::by_idempotency_key(&db, &other_sender.sender, "staff:clerk:key-1");
+    assert_eq!(theirs.unwrap().map(|m| m.id), Some("m-2".into()));
+}
+
+#[test]
+fn statuses_move_only_as_the_rules_allow_and_are_noted() {
+    let db = db();
+    let mut m = message("m-1");
+    m.insert(&db).unwrap();
+    assert!(
+        m.move_to(&db, NotificationStatus::Sending, T0 + 1, Some("webhook"))
+            .unwrap()
+    );
+    m.sent_at = Some(T0 + 1);
+    m.attempts = 1;
+    m.provider = Some("webhook".into());
+    m.provider_reference = Some("prov-1".into());
+    m.save_progress(&db).unwrap();
+    assert!(
+        m.move_to(&db, NotificationStatus::Delivered, T0 + 2, Some("webhook"))
+            .unwrap()
+    );
+    assert_eq!(m.completed_at, Some(T0 + 2));
+    assert_eq!(m.next_attempt_at, None);
+    m.save_progress(&db).unwrap();
+    // A late receipt never changes a final outcome.
+    assert!(
+        !m.move_to(&db, NotificationStatus::TemporaryFailure, T0 + 3, None)
+            .unwrap()
+    );
+    assert_eq!(m.status, NotificationStatus::Delivered);
+
+    let stored = messages::load(&db, "m-1").unwrap().unwrap();
+    assert_eq!(stored, m);
+    assert_eq!(statuses(&db, "m-1"), ["created", "sending", "delivered"]);
+    let by_reference = messages::by_provider_reference(&db, "webhook", "prov-1").unwrap();
+    assert_eq!(by_reference.map(|m| m.id), Some("m-1".into()));
+    assert_eq!(
+        messages::by_provider_reference(&db, "notify", "prov-1").unwrap(),
+        None
+    );
+}
+
+#[test]
+fn a_dispatch_claim_is_taken_once_until_its_hold_lapses() {
+    let db = db();
+    message("m-1").insert(&db).unwrap();
+    Message {
+        next_attempt_at: Some(T0 - 10),
+        ..message("m-2")
+    }
+    .insert(&db)
+    .unwrap();
+    Message {
+        next_attempt_at: Some(T0 + 60_000),
+        ..message("scheduled")
+    }
+    .insert(&db)
+    .unwrap();
+    Message {
+        status: NotificationStatus::Sending,
+        ..message("in-flight")
+    }
+    .insert(&db)
+    .unwrap();
+
+    let due = messages::claim_due(&db, 10, 1_000, || T0).unwrap();
+    let ids: Vec<&str> = due.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["m-2", "m-1"], "due ones, the longest waiting first");
+    assert!(
+        messages::claim_due(&db, 10, 1_000, || T0 + 999)
+            .unwrap()
+            .is_empty(),
+        "held by the first claim"
+    );
+    let held = messages::load(&db, "m-1").unwrap().unwrap();
+    assert_eq!(held.next_attempt_at, Some(T0 + 1_000));
+    let again = messages::claim_due(&db, 1, 1_000, || T0 + 1_000).unwrap();
+    assert_eq!(again.len(), 1, "the batch size bounds a claim");
+}
+
+#[test]
+fn an_interaction_is_claimed_once_and_noted() {
+    let db = db();
+    let mut m = message("m-1");
+    m.insert(&db).unwrap();
+    Message {
+        contact_id: None,
+        ..message("raw")
+    }
+    .insert(&db)
+    .unwrap();
+    assert!(
+        messages::unrecorded(&db, T0).unwrap().is_empty(),
+        "not final"
+    );
+    for status in [NotificationStatus::Sending, NotificationStatus::Delivered] {
+        assert!(m.move_to(&db, status, T0, None).unwrap());
+    }
+    m.save_progress(&db).unwrap();
+    assert_eq!(messages::unrecorded(&db, T0).unwrap(), [m.clone()]);
+
+    assert!(messages::claim_interaction(&db, "m-1", T0, T0 + 100).unwrap());
+    assert!(!messages::claim_interaction(&db, "m-1", T0 + 50, T0 + 150).unwrap());
+    assert!(messages::unrecorded(&db, T0 + 50).unwrap().is_empty());
+    assert!(!messages::claim_interaction(&db, "raw", T0, T0 + 100).unwrap());
+
+    messages::release_interaction(&db, "m-1").unwrap();
+    assert!(messages::claim_interaction(&db, "m-1", T0 + 60, T0 + 160).unwrap());
+    // A claim lapses.
+    assert!(messages::claim_interaction(&db, "m-1", T0 + 161, T0 + 261).unwrap());
+    messages::note_interaction(&db, "m-1", "interaction-1").unwrap();
+    assert!(!messages::claim_interaction(&db, "m-1", T0 + 999, T0 + 1_099).unwrap());
+    assert!(messages::unrecorded(&db, T0 + 999).unwrap().is_empty());
+    let noted = messages::load(&db, "m-1").unwrap().unwrap();
+    assert_eq!(noted.interaction_id.as_deref(), Some("interaction-1"));
+}
+
+#[test]
+fn a_withdrawal_finds_the_contacts_queued_messages_for_its_purpose() {
+    let db = db();
+    message("email").insert(&db).unwrap();
+    Message {
+        channel: TemplateType::Sms,
+        ..message("sms")
+    }
+    .insert(&db)
+    .unwrap();
+    Message {
+        purpose: "research".into(),
+        ..message("other-purpose")
+    }
+    .insert(&db)
+    .unwrap();
+    Message {
+        contact_id: Some("contact-2".into()),
+        ..message("other-contact")
+    }
+    .insert(&db)
+    .unwrap();
+    Message {
+        status: NotificationStatus::Sending,
+        ..message("in-flight")
+    }
+    .insert(&db)
+    .unwrap();
+
+    let ids = |found: Vec<Message>| {
+        let mut ids: Vec<String> = found.into_iter().map(|m| m.id).collect();
+        ids.sort();
+        ids
+    };
+    let all = messages::queued_for(&db, "contact-1", "status-updates", None).unwrap();
+    assert_eq!(ids(all), ["email", "sms"]);
+    let sms = messages::queued_for(&db, "contact-1", "status-updates", Some("sms")).unwrap();
+    assert_eq!(ids(sms), ["sms"]);
+}
+
+#[test]
+fn withdrawals_are_read_past_the_cursor() {
+    let db = db();
+    let event = |topic: &str, aggregate: &str, payload: &str| {
+        db.run(
+            "INSERT INTO outbox_events (topic, aggregate_id, payload, occurred_at) VALUES (?, ?, ?, ?)",
+            &[topic.into(), aggregate.into(), payload.into(), T0.into()],
+        )
+        .unwrap();
+    };
+    event(
+        "consent.withdrawn",
+        "consent-1",
+        r#"{"contact_id":"contact-1","purpose":"research","channel":"sms"}"#,
+    );
+    event("contact.created", "contact-2", "{}");
+    event("consent.withdrawn", "contact-3", r#"{"purpose":"surveys"}"#);
+    event("consent.withdrawn", "contact-4", "not json");
+
+    assert_eq!(withdrawals::cursor(&db).unwrap(), 0);
+    let read = withdrawals::after(&db, 0, 1000).unwrap();
+    assert_eq!(
+        read,
+        [
+            withdrawals::Withdrawal {
+                event_id: 1,
+                contact_id: Some("contact-1".into()),
+                purpose: Some("research".into()),
+                channel: Some("sms".into()),
+            },
+            withdrawals::Withdrawal {
+                event_id: 3,
+                contact_id: Some("contact-3".into()),
+                purpose: Some("surveys".into()),
+                channel: None,
+            },
+            withdrawals::Withdrawal {
+                event_id: 4,
+                contact_id: Some("contact-4".into()),
+                purpose: None,
+                channel: None,
+            },
+        ]
+    );
+    assert_eq!(withdrawals::after(&db, 0, 1).unwrap().len(), 1);
+    withdrawals::set_cursor(&db, 3).unwrap();
+    withdrawals::set_cursor(&db, 4).unwrap();
+    assert_eq!(withdrawals::cursor(&db).unwrap(), 4);
+    assert!(withdrawals::after(&db, 4, 1000).unwrap().is_empty());
+}
+
+#[test]
+fn messages_in_flight_too_long_are_found() {
+    let db = db();
+    for (id, status, sent_at) in [
+        ("old-sending", NotificationStatus::Sending, T0 - 100),
+        ("old-pending", NotificationStatus::Pending, T0),
+        ("new-sending", NotificationStatus::Sending, T0 + 1),
+        ("old-delivered", NotificationStatus::Delivered, T0 - 100),
+    ] {
+        Message {
+            status,
+            sent_at: Some(sent_at),
+            ..message(id)
+        }
+        .insert(&db)
+        .unwrap();
+    }
+    let mut found: Vec<String> = messages::in_flight_since(&db, T0)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    found.sort();
+    assert_eq!(found, ["old-pending", "old-sending"]);
+}
+
+#[test]
+fn the_inbox_holds_a_contacts_delivered_portal_messages_newest_first() {
+    let db = db();
+    for (id, contact, channel, status, sent_at) in [
+        (
+            "older",
+            "contact-1",
+            TemplateType::Portal,
+            NotificationStatus::Delivered,
+            T0,
+        ),
+        (
+            "newer",
+            "contact-1",
+            TemplateType::Portal,
+            NotificationStatus::Delivered,
+            T0 + 1,
+        ),
+        (
+            "queued",
+            "contact-1",
+            TemplateType::Portal,
+            NotificationStatus::Created,
+            T0 + 2,
+        ),
+        (
+            "email",
+            "contact-1",
+            TemplateType::Email,
+            NotificationStatus::Delivered,
+            T0 + 3,
+        ),
+        (
+            "theirs",
+            "contact-2",
+            TemplateType::Portal,
+            NotificationStatus::Delivered,
+            T0 + 4,
+        ),
+    ] {
+        Message {
+            contact_id: Some(contact.into()),
+            channel,
+            status,
+            sent_at: Some(sent_at),
+            ..message(id)
+        }
+        .insert(&db)
+        .unwrap();
+    }
+    let inbox: Vec<String> = messages::inbox(&db, "contact-1")
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(inbox, ["newer", "older"]);
+}
+
+#[test]
+fn a_key_sees_its_services_messages_of_its_kind() {
+    let db = db();
+    let sent = |id: &str, key_type: &str, channel: TemplateType, status, reference: &str, at| {
+        Message {
+            service_id: Some(SERVICE.into()),
+            sender: format!("service:{SERVICE}"),
+            key_type: Some(key_type.into()),
+            channel,
+            status,
+            reference: Some(reference.into()),
+            created_at: at,
+            ..message(id)
+        }
+        .insert(&db)
+        .unwrap();
+    };
+    use NotificationStatus::{Delivered, PermanentFailure, TechnicalFailure};
+    sent("a", "live", TemplateType::Email, Delivered, "r1", T0);
+    sent(
+        "b",
+        "team",
+        TemplateType::Sms,
+        TechnicalFailure,
+        "r2",
+        T0 + 1,
+    );
+    sent(
+        "c",
+        "live",
+        TemplateType::Email,
+        PermanentFailure,
+        "r1",
+        T0 + 2,
+    );
+    sent("t", "test", TemplateType::Email, Delivered, "r1", T0 + 3);
+    message("crm-own").insert(&db).unwrap();
+
+    let live = ServiceView {
+        service_id: SERVICE,
+        test_key: false,
+    };
+    let test = ServiceView {
+        test_key: true,
+        ..live
+    };
+    let ids = |view, listing: &Listing| -> Vec<String> {
+        messages::list(&db, view, listing)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect()
+    };
+    let page = Listing {
+        limit: 250,
+        ..Listing::default()
+    };
+    assert_eq!(ids(live, &page), ["c", "b", "a"], "newest first");
+    assert_eq!(ids(test, &page), ["t"]);
+    assert!(messages::visible(&db, live, "a").unwrap().is_some());
+    assert!(messages::visible(&db, live, "t").unwrap().is_none());
+    assert!(messages::visible(&db, test, "a").unwrap().is_none());
+    assert!(messages::visible(&db, live, "crm-own").unwrap().is_none());
+
+    let failed = Listing {
+        statuses: vec![TechnicalFailure, PermanentFailure],
+        ..page.clone()
+    };
+    assert_eq!(ids(live, &failed), ["c", "b"]);
+    let emails = Listing {
+        channel: Some(TemplateType::Email),
+        reference: Some("r1".into()),
+        ..page.clone()
+    };
+    assert_eq!(ids(live, &emails), ["c", "a"]);
+    let older = Listing {
+        older_than: Some("c".into()),
+        limit: 1,
+        ..page
+    };
+    assert_eq!(ids(live, &older), ["b"]);
+}
+
+#[test]
+fn daily_counts_count_per_counter() {
+    let db = db();
+    let today = format!("{SERVICE}-email-2026-11-23-count");
+    let tomorrow = format!("{SERVICE}-email-2026-11-24-count");
+    assert_eq!(limits::daily_count(&db, &today).unwrap(), 0);
+    limits::count_one(&db, &today).unwrap();
+    limits::count_one(&db, &today).unwrap();
+    limits::count_one(&db, &tomorrow).unwrap();
+    limits::count_one(&db, "crm-email-2026-11-23-count").unwrap();
+    assert_eq!(limits::daily_count(&db, &today).unwrap(), 2);
+    assert_eq!(limits::daily_count(&db, &tomorrow).unwrap(), 1);
+    // A refused send's transaction leaves no count behind.
+    let refused: Result<(), StoreError> = crm_sql::transaction(&db, || {
+        limits::count_one(&db, &today)?;
+        Err(StoreError::Corrupt("refused".into()))
+    });
+    assert!(refused.is_err());
+    assert_eq!(limits::daily_count(&db, &today).unwrap(), 2);
+}
+
+fn service(db: &impl Sql, callback_url: Option<&str>) {
+    let new = NewService {
+        id: SERVICE.into(),
+        name: "Housing".into(),
+        callback_url: callback_url.map(str::to_string),
+        callback_token_sealed: callback_url.map(|_| "sealed-token".to_string()),
+        created_at: T0,
+        created_by: "staff:admin".into(),
+    };
+    let guests = ["ada@example.gov.au".to_string(), "+61400000000".into()];
+    services::create(db, &new, &[guests.to_vec(), guests.to_vec()].concat()).unwrap();
+}
+
+fn key(id: &str, key_type: KeyType, at: i64) -> StoredKey {
+    StoredKey {
+        id: id.into(),
+        service_id: SERVICE.into(),
+        name: format!("key {id}"),
+        key_type,
+        secret_sealed: format!("sealed-{id}"),
+        created_at: at,
+        created_by: "staff:admin".into(),
+        revoked_at: None,
+    }
+}
+
+#[test]
+fn a_service_has_its_guest_list_and_keys_and_revocation_sticks() {
+    let db = db();
+    assert!(!services::exists(&db, SERVICE).unwrap());
+    service(&db, None);
+    assert!(services::exists(&db, SERVICE).unwrap());
+    assert!(!services::has_callback_url(&db, SERVICE).unwrap());
+    let mut guests = services::guest_list(&db, SERVICE).unwrap();
+    guests.sort();
+    assert_eq!(guests, ["+61400000000", "ada@example.gov.au"]);
+
+    services::insert_key(&db, &key("k-2", KeyType::Team, T0 + 1)).unwrap();
+    services::insert_key(&db, &key("k-1", KeyType::Live, T0)).unwrap();
+    assert_eq!(
+        services::keys(&db, SERVICE).unwrap(),
+        [
+            key("k-1", KeyType::Live, T0),
+            key("k-2", KeyType::Team, T0 + 1)
+        ],
+        "oldest first"
+    );
+
+    let revoked = services::revoke_key(&db, SERVICE, "k-1", T0 + 10, "staff:admin").unwrap();
+    assert_eq!(revoked, Some(T0 + 10));
+    let again = services::revoke_key(&db, SERVICE, "k-1", T0 + 20, "staff:admin").unwrap();
+    assert_eq!(again, Some(T0 + 10), "the first revocation stands");
+    assert_eq!(
+        services::revoke_key(&db, SERVICE, "k-9", T0, "x").unwrap(),
+        None
+    );
+    assert_eq!(
+        services::revoke_key(&db, "other", "k-2", T0, "x").unwrap(),
+        None
+    );
+    let keys = services::keys(&db, SERVICE).unwrap();
+    assert_eq!(keys[0].revoked_at, Some(T0 + 10));
+    assert_eq!(keys[1].revoked_at, None);
+}
+
+#[test]
+fn callbacks_are_claimed_once_and_retried_until_they_end() {
+    let db = db();
+    service(&db, Some("https://callbacks.example.gov.au/notify"));
+    assert!(services::has_callback_url(&db, SERVICE).unwrap());
+    callbacks::enqueue(&db, "m-1", SERVICE, r#"{"id":"m-1"}"#, T0).unwrap();
+    callbacks::enqueue(&db, "m-2", SERVICE, r#"{"id":"m-2"}"#, T0).unwrap();
+
+    let ids = ["m-2".to_string()];
+    let for_m2 = callbacks::claim(&db, Owed::For(&ids), T0, T0 + 100).unwrap();
+    assert_eq!(for_m2.len(), 1);
+    assert_eq!(for_m2[0].body, r#"{"id":"m-2"}"#);
+    assert_eq!(for_m2[0].service_id, SERVICE);
+    assert_eq!(
+        for_m2[0].url.as_deref(),
+        Some("https://callbacks.example.gov.au/notify")
+    );
+    assert_eq!(for_m2[0].token_sealed.as_deref(), Some("sealed-token"));
+    assert_eq!(for_m2[0].attempts, 0);
+
+    let all = callbacks::claim(&db, Owed::All, T0, T0 + 100).unwrap();
+    assert_eq!(all.len(), 1, "m-2's is claimed already");
+    let m1 = &all[0];
+    assert!(
+        callbacks::claim(&db, Owed::All, T0 + 99, T0 + 200)
+            .unwrap()
+            .is_empty()
+    );
+
+    let retry = Attempt {
+        state: CallbackState::Pending,
+        attempts: 1,
+        next_attempt_at: Some(T0 + 500),
+        result: "503".into(),
+    };
+    callbacks::record_attempt(&db, m1.id, &retry, T0 + 1).unwrap();
+    let delivered = Attempt {
+        state: CallbackState::Delivered,
+        attempts: 1,
+        next_attempt_at: None,
+        result: "200".into(),
+    };
+    callbacks::record_attempt(&db, for_m2[0].id, &delivered, T0 + 1).unwrap();
+
+    assert!(
+        callbacks::claim(&db, Owed::All, T0 + 499, T0 + 600)
+            .unwrap()
+            .is_empty()
+    );
+    let again = callbacks::claim(&db, Owed::All, T0 + 500, T0 + 600).unwrap();
+    assert_eq!(again.len(), 1, "only the pending one, once due");
+    assert_eq!((again[0].id, again[0].attempts), (m1.id, 1));
+    let failed = Attempt {
+        state: CallbackState::Failed,
+        attempts: 2,
+        next_attempt_at: None,
+        result: "gave up".into(),
+    };
+    callbacks::record_attempt(&db, m1.id, &failed, T0 + 501).unwrap();
+    assert!(
+        callbacks::claim(&db, Owed::All, i64::MAX, i64::MAX)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn an_unreadable_row_is_reported_as_corrupt() {
+    let db = db();
+    message("m-1").insert(&db).unwrap();
+    db.run(
+        "UPDATE notifications SET status = 'lost' WHERE id = 'm-1'",
+        &[],
+    )
+    .unwrap();
+    let error = messages::load(&db, "m-1").unwrap_err();
+    assert_eq!(error.to_string(), "stored notification has a bad status");
+}
