@@ -3,16 +3,15 @@
 //! that reports the first broken link and checks the signed checkpoints; and
 //! signing new checkpoints with the key in the `audit_checkpoint_key` secret.
 
-use audit_chain::checkpoint::{Checkpoint, CheckpointCheck, CheckpointSigner, SignedCheckpoint};
-use audit_chain::{ChainVerifier, Entry, GENESIS, Stored};
+use audit_chain::ChainVerifier;
+use audit_chain::checkpoint::{Checkpoint, CheckpointCheck, CheckpointSigner};
+use audit_store::{Filter, StoredEntry};
 use crm_component_support::{
-    Action, Ctx, FieldError, Target, created, integer, json, now_ms, query, query_param, serve,
-    text,
+    Action, Ctx, FieldError, Target, created, json, now_ms, query_param, serve,
 };
 use crm_http::Problem;
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
-use spin_sdk::sqlite::{Connection, RowResult as Row, Value};
 
 wit_bindgen::generate!({
     path: "../../../wit",
@@ -23,10 +22,9 @@ wit_bindgen::generate!({
 
 crm_component_support::audit_sink!();
 
-const COLUMNS: &str = "sequence, recorded_at, request_id, actor_id, role, purpose, action, resource, outcome, subject_contact_id, detail, prev_hash, hash";
 const MAX_PAGE: i64 = 500;
 /// Entries read per query while verifying, so memory stays flat.
-const VERIFY_BATCH: i64 = 1_000;
+const VERIFY_BATCH: u64 = 1_000;
 
 #[http_component]
 fn handle(req: Request) -> Response {
@@ -70,50 +68,54 @@ fn number_param(
     }
 }
 
-/// A page of entries matching `filters` (column, value) after the cursor.
-fn page(
-    db: &Connection,
-    filters: &[(&str, Value)],
+/// The page a request asks for: entries after sequence `after`, at most `limit`.
+struct Page {
     after: i64,
     limit: i64,
-) -> Result<Vec<Row>, Problem> {
-    let mut sql = format!("SELECT {COLUMNS} FROM audit_entries WHERE sequence > ?");
-    let mut params = vec![Value::Integer(after)];
-    for (condition, value) in filters {
-        sql.push_str(" AND ");
-        sql.push_str(condition);
-        params.push(value.clone());
-    }
-    sql.push_str(" ORDER BY sequence LIMIT ?");
-    params.push(Value::Integer(limit));
-    Ok(query(db, &sql, &params)?.rows)
 }
 
-fn entry_json(row: &Row) -> serde_json::Value {
-    let v = &row.values;
+impl Page {
+    fn of(req: &Request) -> Result<Self, Problem> {
+        let limit = number_param(req, "limit", 100, 1..=MAX_PAGE)?;
+        let after = number_param(req, "after", 0, 0..=i64::MAX)?;
+        Ok(Self { after, limit })
+    }
+
+    fn read(&self, ctx: &Ctx, filter: &Filter) -> Result<Vec<StoredEntry>, Problem> {
+        let (after, limit) = (self.after as u64, self.limit as u64);
+        Ok(audit_store::entries(ctx.db()?, filter, after, limit)?)
+    }
+}
+
+fn entry_json(e: &StoredEntry) -> serde_json::Value {
     serde_json::json!({
-        "sequence": integer(&v[0]),
-        "recorded_at": integer(&v[1]),
-        "request_id": text(&v[2]),
-        "actor_id": text(&v[3]),
-        "role": text(&v[4]),
-        "purpose": text(&v[5]),
-        "action": text(&v[6]),
-        "resource": text(&v[7]),
-        "outcome": text(&v[8]),
-        "subject_contact_id": text(&v[9]),
-        "detail": text(&v[10]),
-        "prev_hash": text(&v[11]),
-        "hash": text(&v[12]),
+        "sequence": e.sequence,
+        "recorded_at": e.recorded_at,
+        "request_id": e.request_id,
+        "actor_id": e.actor_id,
+        "role": e.role,
+        "purpose": e.purpose,
+        "action": e.action,
+        "resource": e.resource,
+        "outcome": e.outcome,
+        "subject_contact_id": e.subject_contact_id,
+        "detail": e.detail,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
     })
 }
 
 /// The link to the next page, when this one was full.
-fn next_link(path: &str, rows: &[Row], limit: i64, keep: &[(&str, String)]) -> Option<String> {
-    if (rows.len() as i64) < limit {
+fn next_link(
+    path: &str,
+    entries: &[StoredEntry],
+    limit: i64,
+    keep: &[(&str, String)],
+) -> Option<String> {
+    if (entries.len() as i64) < limit {
         return None;
     }
-    let last = rows.last().and_then(|r| integer(&r.values[0]))?;
+    let last = entries.last()?.sequence;
     let mut link = format!("{path}?after={last}&limit={limit}");
     for (name, value) in keep {
         link.push_str(&format!("&{name}={}", percent_encode(value)));
@@ -135,32 +137,32 @@ fn percent_encode(value: &str) -> String {
 
 fn list(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     ctx.require(Action::AuditRead, Target::General, "audit/entries")?;
-    let limit = number_param(req, "limit", 100, 1..=MAX_PAGE)?;
-    let after = number_param(req, "after", 0, 0..=i64::MAX)?;
-    let mut filters = Vec::new();
+    let page = Page::of(req)?;
+    let mut filter = Filter::default();
+    // The next page's link keeps the filters, in this order.
     let mut keep = Vec::new();
-    for (param, condition) in [
-        ("resource", "resource = ?"),
-        ("actor", "actor_id = ?"),
-        ("subject_contact_id", "subject_contact_id = ?"),
-        ("action", "action = ?"),
-        ("outcome", "outcome = ?"),
+    for (param, field) in [
+        ("resource", &mut filter.resource),
+        ("actor", &mut filter.actor_id),
+        ("subject_contact_id", &mut filter.subject_contact_id),
+        ("action", &mut filter.action),
+        ("outcome", &mut filter.outcome),
     ] {
         if let Some(value) = query_param(req, param).filter(|v| !v.is_empty()) {
-            filters.push((condition, Value::Text(value.clone())));
+            *field = Some(value.clone());
             keep.push((param, value));
         }
     }
-    for (param, condition) in [("since", "recorded_at >= ?"), ("until", "recorded_at < ?")] {
+    for (param, field) in [("since", &mut filter.since), ("until", &mut filter.until)] {
         if query_param(req, param).is_some() {
             let ms = number_param(req, param, 0, 0..=i64::MAX)?;
-            filters.push((condition, Value::Integer(ms)));
+            *field = Some(ms);
             keep.push((param, ms.to_string()));
         }
     }
-    let rows = page(ctx.db()?, &filters, after, limit)?;
-    let entries: Vec<_> = rows.iter().map(entry_json).collect();
-    let next = next_link("/api/audit/entries", &rows, limit, &keep);
+    let entries = page.read(ctx, &filter)?;
+    let next = next_link("/api/audit/entries", &entries, page.limit, &keep);
+    let entries: Vec<_> = entries.iter().map(entry_json).collect();
     Ok(json(
         200,
         &serde_json::json!({ "entries": entries, "next": next }),
@@ -176,91 +178,36 @@ fn own_access(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         return Err(Problem::not_found("no contact is linked to this identity"));
     };
     let reveal_ids = spin_sdk::variables::get("audit_me_staff_identity").is_ok_and(|v| v == "id");
-    let limit = number_param(req, "limit", 100, 1..=MAX_PAGE)?;
-    let after = number_param(req, "after", 0, 0..=i64::MAX)?;
-    let rows = page(
-        ctx.db()?,
-        &[("subject_contact_id = ?", Value::Text(contact))],
-        after,
-        limit,
-    )?;
+    let page = Page::of(req)?;
+    let entries = page.read(ctx, &Filter::about(&contact))?;
     let own_actor = ctx.actor_id();
-    let accesses: Vec<_> = rows
+    let accesses: Vec<_> = entries
         .iter()
-        .map(|row| {
-            let v = &row.values;
-            let actor = text(&v[3]).unwrap_or_default();
-            let who = if actor == own_actor {
-                Some("you".to_string())
+        .map(|e| {
+            let who = if e.actor_id == own_actor {
+                Some("you")
             } else if reveal_ids {
-                Some(actor)
+                Some(e.actor_id.as_str())
             } else {
                 None
             };
             serde_json::json!({
-                "sequence": integer(&v[0]),
-                "at": integer(&v[1]),
-                "role": text(&v[4]),
+                "sequence": e.sequence,
+                "at": e.recorded_at,
+                "role": e.role,
                 "actor": who,
-                "purpose": text(&v[5]),
-                "action": text(&v[6]),
-                "resource": text(&v[7]),
-                "outcome": text(&v[8]),
+                "purpose": e.purpose,
+                "action": e.action,
+                "resource": e.resource,
+                "outcome": e.outcome,
             })
         })
         .collect();
-    let next = next_link("/api/audit/me", &rows, limit, &[]);
+    let next = next_link("/api/audit/me", &entries, page.limit, &[]);
     Ok(json(
         200,
         &serde_json::json!({ "accesses": accesses, "next": next }),
     ))
-}
-
-fn stored<'a>(row: &Row, t: &'a [String]) -> Stored<'a> {
-    let v = &row.values;
-    let optional = |i: usize| text(&v[i]).is_some().then_some(t[i].as_str());
-    Stored {
-        entry: Entry {
-            sequence: integer(&v[0]).unwrap_or(0) as u64,
-            recorded_at: integer(&v[1]).unwrap_or(0),
-            request_id: &t[2],
-            actor_id: &t[3],
-            role: &t[4],
-            purpose: optional(5),
-            action: &t[6],
-            resource: &t[7],
-            outcome: &t[8],
-            subject_contact_id: optional(9),
-            detail: optional(10),
-        },
-        prev_hash: &t[11],
-        hash: &t[12],
-    }
-}
-
-fn checkpoints(db: &Connection) -> Result<Vec<SignedCheckpoint>, Problem> {
-    let rows = query(
-        db,
-        "SELECT id, size, head_hash, created_at, key_id, signature FROM audit_checkpoints ORDER BY id",
-        &[],
-    )?;
-    Ok(rows
-        .rows
-        .iter()
-        .map(|row| {
-            let v = &row.values;
-            SignedCheckpoint {
-                id: integer(&v[0]).unwrap_or_default(),
-                checkpoint: Checkpoint {
-                    size: integer(&v[1]).unwrap_or_default() as u64,
-                    head_hash: text(&v[2]).unwrap_or_default(),
-                    created_at: integer(&v[3]).unwrap_or_default(),
-                    key_id: text(&v[4]).unwrap_or_default(),
-                },
-                signature: text(&v[5]).unwrap_or_default(),
-            }
-        })
-        .collect())
 }
 
 fn signer() -> Option<CheckpointSigner> {
@@ -273,26 +220,22 @@ fn signer() -> Option<CheckpointSigner> {
 fn verify(ctx: &mut Ctx) -> Result<Response, Problem> {
     ctx.require(Action::AuditVerify, Target::General, "audit/chain")?;
     let db = ctx.db()?;
-    let checkpoints = checkpoints(db)?;
+    let checkpoints = audit_store::checkpoints(db)?;
     let mut held = CheckpointCheck::new(&checkpoints);
     let mut verifier = ChainVerifier::default();
     let mut broken = None;
     held.observe(0, verifier.head());
     'pages: loop {
-        let rows = page(db, &[], verifier.verified() as i64, VERIFY_BATCH)?;
-        for row in &rows {
-            let texts: Vec<String> = row
-                .values
-                .iter()
-                .map(|v| text(v).unwrap_or_default())
-                .collect();
-            if let Err(link) = verifier.push(&stored(row, &texts)) {
+        let entries =
+            audit_store::entries(db, &Filter::default(), verifier.verified(), VERIFY_BATCH)?;
+        for entry in &entries {
+            if let Err(link) = verifier.push(&entry.chained()) {
                 broken = Some(link);
                 break 'pages;
             }
             held.observe(verifier.verified(), verifier.head());
         }
-        if (rows.len() as i64) < VERIFY_BATCH {
+        if (entries.len() as u64) < VERIFY_BATCH {
             break;
         }
     }
@@ -332,34 +275,9 @@ fn create_checkpoint(ctx: &mut Ctx) -> Result<Response, Problem> {
         .with_kind("checkpoint-key-missing", "Checkpoint key not configured")
     })?;
     let db = ctx.db()?;
-    let head = query(
-        db,
-        "SELECT sequence, hash FROM audit_entries ORDER BY sequence DESC LIMIT 1",
-        &[],
-    )?;
-    let (size, head_hash) = head.rows.first().map_or((0, GENESIS.to_string()), |row| {
-        (
-            integer(&row.values[0]).unwrap_or(0) as u64,
-            text(&row.values[1]).unwrap_or_default(),
-        )
-    });
+    let (size, head_hash) = audit_store::head(db)?;
     let (checkpoint, signature) = signer.sign(size, &head_hash, now_ms());
-    let inserted = query(
-        db,
-        "INSERT INTO audit_checkpoints (size, head_hash, created_at, key_id, signature) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        &[
-            Value::Integer(size as i64),
-            Value::Text(head_hash),
-            Value::Integer(checkpoint.created_at),
-            Value::Text(checkpoint.key_id.clone()),
-            Value::Text(signature.clone()),
-        ],
-    )?;
-    let id = inserted
-        .rows
-        .first()
-        .and_then(|r| integer(&r.values[0]))
-        .unwrap_or_default();
+    let id = audit_store::insert_checkpoint(db, &checkpoint, &signature)?;
     Ok(created(
         "/api/audit/checkpoints",
         &checkpoint_json(id, &checkpoint, &signature, &signer.public_key_base64()),
@@ -387,7 +305,7 @@ fn checkpoint_json(
 fn list_checkpoints(ctx: &mut Ctx) -> Result<Response, Problem> {
     ctx.require(Action::AuditVerify, Target::General, "audit/checkpoints")?;
     let public = signer().map(|s| s.public_key_base64()).unwrap_or_default();
-    let list: Vec<_> = checkpoints(ctx.db()?)?
+    let list: Vec<_> = audit_store::checkpoints(ctx.db()?)?
         .iter()
         .map(|cp| checkpoint_json(cp.id, &cp.checkpoint, &cp.signature, &public))
         .collect();

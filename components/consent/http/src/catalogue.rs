@@ -9,14 +9,11 @@ use consent_rules::{
     check_next_version,
 };
 use consent_store as store;
-use crm_component_support::{
-    Action, Ctx, Target, created, integer, json, json_body, now_ms, query, transaction,
-};
+use crm_component_support::{Action, Ctx, Target, created, json, json_body, now_ms, transaction};
 use crm_domain::ShortText;
 use crm_http::Problem;
 use serde::Deserialize;
 use spin_sdk::http::{Request, Response};
-use spin_sdk::sqlite::Value;
 
 use crate::{Fields, view};
 
@@ -117,40 +114,23 @@ fn write_revision(
 ) -> Result<store::PurposeEntry, Problem> {
     let by = ctx.actor_id();
     transaction(ctx.db()?, |db| {
-        let latest = query(
-            db,
-            "SELECT MAX(revision), MAX(revised_at) FROM consent_purposes WHERE id = ?",
-            &[Value::Text(purpose.id().to_string())],
-        )?;
-        let latest = latest.rows.first().map(|r| &r.values);
-        let revision = next(latest.and_then(|v| integer(&v[0])))?;
+        let latest = store::latest_revision(db, &purpose.id().to_string())?;
+        let revision = next(latest.map(|l| l.revision))?;
         // The time is taken under the write lock, never before the latest
         // revision's, so a later revision is never in force before an
         // earlier one.
         let now = latest
-            .and_then(|v| integer(&v[1]))
+            .map(|l| l.revised_at_ms)
             .into_iter()
             .fold(now_ms(), i64::max);
-        query(
-            db,
-            "INSERT INTO consent_purposes (id, revision, category, lawful_basis, description, revised_at, revised_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-            &[
-                Value::Text(purpose.id().to_string()),
-                Value::Integer(revision),
-                Value::Text(purpose.category().to_string()),
-                Value::Text(purpose.lawful_basis().to_string()),
-                Value::Text(purpose.description().to_string()),
-                Value::Integer(now),
-                Value::Text(by.clone()),
-            ],
-        )?;
-        Ok(store::PurposeEntry {
+        let entry = store::PurposeEntry {
             purpose,
             revision,
             revised_at_ms: now,
             revised_by: by,
-        })
+        };
+        store::insert_purpose(db, &entry)?;
+        Ok(entry)
     })
 }
 
@@ -231,25 +211,7 @@ pub fn publish_notice(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem>
             }
             _ => Problem::conflict("notice-version-out-of-sequence", e.to_string()),
         })?;
-        let (text, url) = match &notice.content {
-            NoticeContent::Text(text) => (Value::Text(text.clone()), Value::Null),
-            NoticeContent::Url(url) => (Value::Null, Value::Text(url.clone())),
-        };
-        query(
-            db,
-            "INSERT INTO privacy_notices (id, version, language, title, text, url, published_at, published_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            &[
-                Value::Text(notice.id.to_string()),
-                Value::Integer(i64::from(notice.version.get())),
-                Value::Text(notice.language.as_str().to_string()),
-                Value::Text(notice.title.as_str().to_string()),
-                text,
-                url,
-                Value::Integer(notice.published_at_ms),
-                Value::Text(by),
-            ],
-        )?;
+        store::insert_notice(db, &notice, &by)?;
         Ok(notice)
     })?;
     Ok(created(

@@ -8,17 +8,16 @@ use consent_rules::{
     Channel, ContactId, LawfulBasis, LinkError, Nonce, PlanError, UNSUBSCRIBE_PATH,
     UnsubscribeClaims, plan_unsubscribe, unsubscribe_url, verify_unsubscribe,
 };
-use consent_store::{self as store, Records, Written};
+use consent_store::{self as store, Records, Redemption, Written, nonce_used};
 use crm_component_support::audit::{AuditRecord, AuditSink, Outcome};
 use crm_component_support::{
-    Action, Ctx, Target, json, json_body, new_id, now_ms, open_db, query, query_param, transaction,
+    Action, Ctx, Target, json, json_body, new_id, now_ms, open_db, query_param, transaction,
 };
 use crm_http::{FieldError, Problem};
 use serde::Deserialize;
 use spin_sdk::http::{Request, Response};
-use spin_sdk::sqlite::{Connection, Value};
 
-use crate::{Fields, config, records::write_withdrawal, withdrawal_time};
+use crate::{Fields, config, withdrawal_time};
 
 const DAY_MS: i64 = 86_400_000;
 /// The Spam Act 2003 wants an unsubscribe facility to work for at least 30
@@ -125,15 +124,6 @@ fn link_problem(error: &LinkError) -> Problem {
             )
         }
     }
-}
-
-fn nonce_used(db: &Connection, nonce: &Nonce) -> Result<bool, Problem> {
-    let rows = query(
-        db,
-        "SELECT 1 FROM consent_link_redemptions WHERE nonce = ?",
-        &[Value::Text(nonce.to_string())],
-    )?;
-    Ok(!rows.rows.is_empty())
 }
 
 /// The link's verified claims (not yet checked against used nonces).
@@ -248,28 +238,28 @@ pub fn redeem(req: &Request, request_id: &str, sink: &dyn AuditSink) -> Result<R
         };
         let redeemed = match plan_unsubscribe(&records, &claims, now) {
             Ok(appended) => Redeemed::Withdrawn {
-                consent_id: write_withdrawal(db, records, appended, written)?.id.to_string(),
+                consent_id: store::write_withdrawal(db, records, appended, written)?
+                    .id
+                    .to_string(),
             },
             Err(PlanError::NothingToWithdraw { .. }) => Redeemed::NothingToWithdraw,
             Err(other) => return Err(Problem::internal(other.to_string())),
         };
-        let consent_id = match &redeemed {
-            Redeemed::Withdrawn { consent_id } => Value::Text(consent_id.clone()),
-            Redeemed::NothingToWithdraw => Value::Null,
+        let record_id = match &redeemed {
+            Redeemed::Withdrawn { consent_id } => Some(consent_id.as_str()),
+            Redeemed::NothingToWithdraw => None,
         };
-        query(
+        store::insert_redemption(
             db,
-            "INSERT INTO consent_link_redemptions (nonce, redeemed_at, contact_id, purpose, channel, record_id, request_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-            &[
-                Value::Text(claims.nonce.to_string()),
-                Value::Integer(now),
-                Value::Text(claims.contact_id.to_string()),
-                Value::Text(claims.purpose.to_string()),
-                Value::Text(claims.channel.to_string()),
-                consent_id,
-                Value::Text(request_id.into()),
-            ],
+            Redemption {
+                nonce: &claims.nonce,
+                at_ms: now,
+                contact_id: &claims.contact_id,
+                purpose: &claims.purpose,
+                channel: claims.channel,
+                record_id,
+                request_id,
+            },
         )?;
         Ok(redeemed)
     })

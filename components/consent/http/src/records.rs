@@ -3,11 +3,11 @@
 //! receipt, and withdrawal by the person or an officer for them.
 
 use consent_rules::{
-    Appended, CONSENT_WITHDRAWN, Channel, CollectionMethod, ConsentEvent, ConsentRecord,
-    ConsentRequest, ConsentWithdrawn, ContactId, PurposeId, RecordId, Via, build_receipt,
-    current_records, note_expiry, plan_record, plan_withdrawal,
+    Appended, Channel, CollectionMethod, ConsentEvent, ConsentRecord, ConsentRequest, ContactId,
+    PurposeId, RecordId, Via, build_receipt, current_records, note_expiry, plan_record,
+    plan_withdrawal,
 };
-use consent_store::{self as store, Records, Written};
+use consent_store::{self as store, Records};
 use crm_auth::policy::Principal;
 use crm_component_support::{
     Action, Ctx, Target, created, json, json_body, new_id, now_ms, query_param, transaction,
@@ -15,7 +15,6 @@ use crm_component_support::{
 use crm_http::Problem;
 use serde::Deserialize;
 use spin_sdk::http::{Request, Response};
-use spin_sdk::sqlite::Connection;
 
 use crate::{
     Fields, actor, config, field_errors, plan_problem, subject, view, withdrawal_time, written,
@@ -80,17 +79,8 @@ pub fn record(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
             .fold(now_ms(), i64::max);
         let written = written(&by, ctx, now);
         let plan = plan_record(&current, consent, id, actor, now).map_err(plan_problem)?;
-        if let Some(superseded) = &plan.superseded {
-            store::append_event(db, superseded, written)?;
-        }
-        store::insert_record(db, &plan.record, written)?;
-        if let Some(revoked) = current
-            .iter()
-            .find(|r| Some(&r.id) == plan.revokes.as_ref())
-        {
-            let via = plan.record.consent.collection.method().via();
-            announce_withdrawal(db, revoked, now, via, written)?;
-        }
+        let via = plan.record.consent.collection.method().via();
+        store::write_record_plan(db, &plan, &current, via, written)?;
         Ok((plan.record, now))
     })?;
     Ok(created(
@@ -139,49 +129,6 @@ fn check_collector(ctx: &Ctx, body: &ConsentRequest, fields: &mut Fields) {
         // its own evidence.
         Principal::Service { .. } => {}
     }
-}
-
-/// Writes the `consent.withdrawn` outbox event for `record`, whose consent
-/// stopped at `at_ms`.
-fn announce_withdrawal(
-    db: &Connection,
-    record: &ConsentRecord,
-    at_ms: i64,
-    via: Via,
-    written: Written<'_>,
-) -> Result<(), Problem> {
-    let event = ConsentWithdrawn::new(record, at_ms, via);
-    store::outbox(
-        db,
-        CONSENT_WITHDRAWN,
-        record.id.as_str(),
-        &event.to_json(),
-        written,
-    )
-}
-
-/// Appends a planned withdrawal to its record (one of `records`) and
-/// announces it; returns the record with the event.
-pub fn write_withdrawal(
-    db: &Connection,
-    records: Vec<ConsentRecord>,
-    appended: Appended,
-    written: Written<'_>,
-) -> Result<ConsentRecord, Problem> {
-    store::append_event(db, &appended, written)?;
-    let mut record = records
-        .into_iter()
-        .find(|r| r.id == appended.record_id)
-        .ok_or_else(|| Problem::internal("the withdrawn record is missing"))?;
-    announce_withdrawal(
-        db,
-        &record,
-        appended.event.at_ms,
-        appended.event.via,
-        written,
-    )?;
-    record.events.push(appended.event);
-    Ok(record)
 }
 
 /// A contact's records, with an `expired-noted` event appended to each
@@ -364,7 +311,7 @@ pub fn withdraw(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         let now = withdrawal_time(&records);
         let appended = plan_withdrawal(&records, &contact_id, &purpose, channel, actor, via, now)
             .map_err(plan_problem)?;
-        let record = write_withdrawal(db, records, appended, written(&by, ctx, now))?;
+        let record = store::write_withdrawal(db, records, appended, written(&by, ctx, now))?;
         Ok((record, now))
     })?;
     Ok(json(200, &view::record(&record, &[], now)))

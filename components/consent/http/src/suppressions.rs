@@ -3,16 +3,15 @@
 //! them for every purpose that contacts the person.
 
 use consent_rules::{Channel, ContactId, Suppression, SuppressionReason};
-use consent_store::{self as store, Suppressions};
+use consent_store::{self as store, Lift, NewSuppression, Suppressions};
 use crm_component_support::{
-    Action, Ctx, Outcome, Target, created, json, json_body, new_id, now_ms, query, query_param,
+    Action, Ctx, Outcome, Target, created, json, json_body, new_id, now_ms, query_param,
     transaction,
 };
 use crm_domain::ShortText;
 use crm_http::Problem;
 use serde::Deserialize;
 use spin_sdk::http::{Request, Response};
-use spin_sdk::sqlite::Value;
 
 use crate::{Fields, subject, view};
 
@@ -68,21 +67,15 @@ pub fn add(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     };
     let suppression = fields.finish(suppression)?;
     let id = new_id("dnc");
-    query(
+    store::insert_suppression(
         ctx.db()?,
-        "INSERT INTO consent_suppressions (id, contact_id, channel, reason, note, since, until, created_at, created_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            Value::Text(id.clone()),
-            Value::Text(suppression.contact_id().to_string()),
-            Value::Text(suppression.channel().to_string()),
-            Value::Text(suppression.reason().to_string()),
-            note.map_or(Value::Null, |n| Value::Text(n.into_string())),
-            Value::Integer(suppression.since_ms()),
-            suppression.until_ms().map_or(Value::Null, Value::Integer),
-            Value::Integer(now),
-            Value::Text(ctx.actor_id()),
-        ],
+        NewSuppression {
+            id: &id,
+            suppression: &suppression,
+            note: note.as_ref().map(|n| n.as_str()),
+            created_at_ms: now,
+            created_by: &ctx.actor_id(),
+        },
     )?;
     let entry = one(ctx, &id)?;
     Ok(created(
@@ -161,29 +154,19 @@ pub fn lift(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem>
     let reason = fields.finish(reason)?;
     let now = now_ms();
     let by = ctx.actor_id();
+    let lift = Lift {
+        at_ms: now,
+        by,
+        reason: reason.into_string(),
+    };
     transaction(ctx.db()?, |db| {
-        let lifted = query(
-            db,
-            "SELECT 1 FROM consent_suppression_lifts WHERE suppression_id = ?",
-            &[Value::Text(id.into())],
-        )?;
-        if !lifted.rows.is_empty() {
+        if store::is_lifted(db, id)? {
             return Err(Problem::conflict(
                 "suppression-already-lifted",
                 format!("suppression/{id} was already lifted"),
             ));
         }
-        query(
-            db,
-            "INSERT INTO consent_suppression_lifts (suppression_id, lifted_at, lifted_by, reason) VALUES (?, ?, ?, ?)",
-            &[
-                Value::Text(id.into()),
-                Value::Integer(now),
-                Value::Text(by),
-                Value::Text(reason.into_string()),
-            ],
-        )
-        .map(drop)
+        Ok(store::insert_lift(db, id, &lift)?)
     })?;
     let entry = one(ctx, id)?;
     Ok(json(200, &view::suppression(&entry, active(&entry, now)?)))

@@ -1,8 +1,9 @@
 //! Leaf component: consent decisions, exported as
 //! `crm:consent/decisions@0.1.0`. Every check reads the purpose catalogue,
 //! the do-not-contact entries and the consent records afresh, in one
-//! statement, so a withdrawal is effective for the very next check; only the
-//! database connection is kept, for the rest of the caller's request.
+//! statement (`consent-store`'s), so a withdrawal is effective for the very
+//! next check; only the database connection is kept, for the rest of the
+//! caller's request.
 
 use std::cell::RefCell;
 
@@ -46,7 +47,7 @@ fn check(
         )
         .map_err(|p| p.detail)?;
         *slot = Some(db);
-        answer.map_err(|e| e.to_string())
+        answer.map_err(CheckError::detail)
     })
 }
 

@@ -1,99 +1,84 @@
-//! The consent tables (migration 0005) on Spin SQLite, shared by the
-//! `consent` HTTP component and the `consent-leaf`. Rows are read back
-//! through `consent-rules`'s checks ([`consent_rules::StoredRecord`] and
-//! friends); nothing is cached, so every answer is the system of record's.
+//! The consent tables (migration 0005), the one place their rows are read
+//! and written, shared by the `consent` HTTP component and the
+//! `consent-leaf`. Rows are read back through `consent-rules`'s checks
+//! ([`consent_rules::StoredRecord`] and friends); nothing is cached, so every
+//! answer is the system of record's. The caller holds the transaction
+//! (`BEGIN IMMEDIATE`) a change's reads and writes share.
+
+mod catalogue;
+mod links;
+mod suppressions;
+mod withdrawal;
+
+#[cfg(test)]
+mod tests;
 
 use consent_rules::{
-    Appended, Channel, ConsentRecord, ContactId, CorruptRow, Decision, PrivacyNotice, Purpose,
-    PurposeId, Reason, StoredEvent, StoredNotice, StoredRecord, Suppression, decide,
-    stored_purpose, stored_suppression,
+    Appended, Channel, ConsentRecord, ContactId, CorruptRow, Decision, PurposeId, Reason,
+    StoredEvent, StoredRecord, decide, stored_purpose, stored_suppression,
 };
-use crm_component_support::{integer, query, text};
 use crm_http::Problem;
-use spin_sdk::sqlite::{Connection, Value};
+use crm_sql::{Row, Sql, SqlError, Value};
+use thiserror::Error;
 
-fn corrupt(e: CorruptRow) -> Problem {
-    Problem::internal(e.to_string())
+pub use catalogue::{
+    LatestRevision, PurposeEntry, current_purpose, insert_notice, insert_purpose, latest_revision,
+    notice, notices, purpose_at, purposes,
+};
+pub use links::{Redemption, insert_redemption, nonce_used};
+pub use suppressions::{
+    Lift, NewSuppression, SuppressionEntry, Suppressions, insert_lift, insert_suppression,
+    is_lifted, suppressions,
+};
+pub use withdrawal::{write_record_plan, write_withdrawal};
+
+/// Why the store could not answer.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// What the database said is in the log ([`run`]).
+    #[error("database: {0}")]
+    Sql(#[from] SqlError),
+    #[error(transparent)]
+    Corrupt(#[from] CorruptRow),
+    /// A row the change needs is not there.
+    #[error("{0}")]
+    Missing(&'static str),
 }
 
-fn opt_text(value: Option<String>) -> Value {
-    value.map_or(Value::Null, Value::Text)
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // SQLite's words name tables and columns, so they went to the
+            // log, not to the caller.
+            StoreError::Sql(_) => {
+                Problem::internal("a database statement failed (the details are in the log)")
+            }
+            StoreError::Corrupt(_) | StoreError::Missing(_) => Problem::internal(e.to_string()),
+        }
+    }
 }
 
-fn opt_integer(value: Option<i64>) -> Value {
-    value.map_or(Value::Null, Value::Integer)
+/// Runs one statement, logging a failure with the statement that failed.
+fn run(db: &impl Sql, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+    db.run(sql, params).map_err(|e| {
+        let statement = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        eprintln!("database statement failed: {e}; statement: {statement}");
+        StoreError::Sql(e)
+    })
 }
 
-/// A purpose's current entry and its revision number.
-#[derive(Debug, Clone)]
-pub struct PurposeEntry {
-    pub purpose: Purpose,
-    pub revision: i64,
-    pub revised_at_ms: i64,
-    pub revised_by: String,
+fn integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Integer(i) => Some(*i),
+        _ => None,
+    }
 }
 
-const PURPOSE_COLUMNS: &str =
-    "id, revision, category, lawful_basis, description, revised_at, revised_by";
-
-fn purpose_entries(
-    db: &Connection,
-    sql: &str,
-    params: &[Value],
-) -> Result<Vec<PurposeEntry>, Problem> {
-    query(db, sql, params)?
-        .rows
-        .iter()
-        .map(|row| {
-            let v = &row.values;
-            Ok(PurposeEntry {
-                purpose: stored_purpose(
-                    &text(&v[0]).unwrap_or_default(),
-                    &text(&v[2]).unwrap_or_default(),
-                    &text(&v[3]).unwrap_or_default(),
-                    &text(&v[4]).unwrap_or_default(),
-                )
-                .map_err(corrupt)?,
-                revision: integer(&v[1]).unwrap_or_default(),
-                revised_at_ms: integer(&v[5]).unwrap_or_default(),
-                revised_by: text(&v[6]).unwrap_or_default(),
-            })
-        })
-        .collect()
-}
-
-/// The current revision of every purpose, by id.
-pub fn purposes(db: &Connection) -> Result<Vec<PurposeEntry>, Problem> {
-    purpose_entries(
-        db,
-        &format!(
-            "SELECT {PURPOSE_COLUMNS} FROM consent_purposes p
-             WHERE revision = (SELECT MAX(revision) FROM consent_purposes q WHERE q.id = p.id)
-             ORDER BY id"
-        ),
-        &[],
-    )
-}
-
-/// The revision of purpose `id` in force at `at_ms` (the first one, for a
-/// time before it existed); `None` for an unknown purpose.
-pub fn purpose_at(db: &Connection, id: &str, at_ms: i64) -> Result<Option<PurposeEntry>, Problem> {
-    Ok(purpose_entries(
-        db,
-        &format!(
-            "SELECT {PURPOSE_COLUMNS} FROM consent_purposes WHERE id = ?1
-             ORDER BY revised_at <= ?2 DESC,
-                      CASE WHEN revised_at <= ?2 THEN revision ELSE -revision END DESC
-             LIMIT 1"
-        ),
-        &[Value::Text(id.to_string()), Value::Integer(at_ms)],
-    )?
-    .pop())
-}
-
-/// The current revision of purpose `id`.
-pub fn current_purpose(db: &Connection, id: &str) -> Result<Option<PurposeEntry>, Problem> {
-    purpose_at(db, id, i64::MAX)
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::Text(s) => Some(s.clone()),
+        _ => None,
+    }
 }
 
 /// Which consent records to read.
@@ -169,17 +154,17 @@ impl RecordRows {
         }
     }
 
-    fn into_records(self) -> Result<Vec<ConsentRecord>, Problem> {
+    fn into_records(self) -> Result<Vec<ConsentRecord>, StoreError> {
         self.0
             .into_iter()
-            .map(|(record, events)| record.into_record(events).map_err(corrupt))
+            .map(|(record, events)| Ok(record.into_record(events)?))
             .collect()
     }
 }
 
 /// The records `which` names, each with its events in the order appended,
 /// oldest record first (ties in the order stored).
-pub fn records(db: &Connection, which: Records<'_>) -> Result<Vec<ConsentRecord>, Problem> {
+pub fn records(db: &impl Sql, which: Records<'_>) -> Result<Vec<ConsentRecord>, StoreError> {
     let (filter, params) = match which {
         Records::OfContact(contact) => (
             "r.contact_id = ?".to_string(),
@@ -199,7 +184,7 @@ pub fn records(db: &Connection, which: Records<'_>) -> Result<Vec<ConsentRecord>
         ),
         Records::Id(id) => ("r.id = ?".to_string(), vec![Value::Text(id.into())]),
     };
-    let rows = query(
+    let rows = run(
         db,
         &format!(
             "SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE {filter} ORDER BY {RECORD_ORDER}"
@@ -207,21 +192,21 @@ pub fn records(db: &Connection, which: Records<'_>) -> Result<Vec<ConsentRecord>
         &params,
     )?;
     let mut records = RecordRows::default();
-    for row in &rows.rows {
-        records.push(&row.values);
+    for row in &rows {
+        records.push(row);
     }
     records.into_records()
 }
 
 /// The contact a record is about, without reading the rest of it (to
 /// authorise before disclosing anything).
-pub fn record_contact(db: &Connection, id: &str) -> Result<Option<String>, Problem> {
-    let rows = query(
+pub fn record_contact(db: &impl Sql, id: &str) -> Result<Option<String>, StoreError> {
+    let rows = run(
         db,
         "SELECT contact_id FROM consent_records WHERE id = ?",
-        &[Value::Text(id.into())],
+        &[id.into()],
     )?;
-    Ok(rows.rows.first().and_then(|r| text(&r.values[0])))
+    Ok(rows.first().and_then(|r| text(&r[0])))
 }
 
 /// Who stored a row and in which request.
@@ -234,12 +219,12 @@ pub struct Written<'a> {
 
 /// Inserts a new record with its events.
 pub fn insert_record(
-    db: &Connection,
+    db: &impl Sql,
     record: &ConsentRecord,
     written: Written<'_>,
-) -> Result<(), Problem> {
+) -> Result<(), StoreError> {
     let row = StoredRecord::from_record(record);
-    query(
+    run(
         db,
         "INSERT INTO consent_records (id, contact_id, grantor_id, grantor_relationship, purpose,
              lawful_basis, data_categories, channel, decision, notice_id, notice_version,
@@ -248,8 +233,8 @@ pub fn insert_record(
         &[
             Value::Text(row.id),
             Value::Text(row.contact_id),
-            opt_text(row.grantor_id),
-            opt_text(row.grantor_relationship),
+            row.grantor_id.into(),
+            row.grantor_relationship.into(),
             Value::Text(row.purpose),
             Value::Text(row.lawful_basis),
             Value::Text(row.data_categories),
@@ -259,11 +244,11 @@ pub fn insert_record(
             Value::Integer(row.notice_version),
             Value::Text(row.collection),
             Value::Integer(row.given_at_ms),
-            opt_integer(row.valid_until_ms),
+            row.valid_until_ms.into(),
             Value::Integer(row.recorded_at_ms),
             Value::Text(written.by.into()),
             Value::Text(written.request_id.into()),
-            opt_text(row.supersedes),
+            row.supersedes.into(),
         ],
     )?;
     for event in &record.events {
@@ -281,12 +266,12 @@ pub fn insert_record(
 
 /// Appends one event to a record.
 pub fn append_event(
-    db: &Connection,
+    db: &impl Sql,
     appended: &Appended,
     written: Written<'_>,
-) -> Result<(), Problem> {
+) -> Result<(), StoreError> {
     let row = StoredEvent::from_event(&appended.record_id, &appended.event);
-    query(
+    run(
         db,
         "INSERT INTO consent_events (record_id, at, kind, actor_kind, actor_id, via, superseded_by,
              recorded_at, request_id)
@@ -296,9 +281,9 @@ pub fn append_event(
             Value::Integer(row.at_ms),
             Value::Text(row.kind),
             Value::Text(row.actor_kind),
-            opt_text(row.actor_id),
+            row.actor_id.into(),
             Value::Text(row.via),
-            opt_text(row.superseded_by),
+            row.superseded_by.into(),
             Value::Integer(written.at_ms),
             Value::Text(written.request_id.into()),
         ],
@@ -309,13 +294,13 @@ pub fn append_event(
 /// Writes an event to the shared outbox (migration 0003); call it inside
 /// the transaction that makes the change it announces.
 pub fn outbox(
-    db: &Connection,
+    db: &impl Sql,
     topic: &str,
     aggregate_id: &str,
     payload: &str,
     written: Written<'_>,
-) -> Result<(), Problem> {
-    query(
+) -> Result<(), StoreError> {
+    run(
         db,
         "INSERT INTO outbox_events (topic, aggregate_id, payload, occurred_at, request_id)
          VALUES (?, ?, ?, ?, ?)",
@@ -330,162 +315,28 @@ pub fn outbox(
     .map(drop)
 }
 
-/// One version of a privacy notice.
-pub fn notice(db: &Connection, id: &str, version: i64) -> Result<Option<PrivacyNotice>, Problem> {
-    Ok(notices(db, Some((id, Some(version))))?.pop())
-}
-
-/// Every privacy notice version (or those of one id, or one version), by
-/// id and version.
-pub fn notices(
-    db: &Connection,
-    which: Option<(&str, Option<i64>)>,
-) -> Result<Vec<PrivacyNotice>, Problem> {
-    let (filter, params) = match which {
-        None => ("1", vec![]),
-        Some((id, None)) => ("id = ?", vec![Value::Text(id.into())]),
-        Some((id, Some(version))) => (
-            "id = ? AND version = ?",
-            vec![Value::Text(id.into()), Value::Integer(version)],
-        ),
-    };
-    query(
-        db,
-        &format!(
-            "SELECT id, version, language, title, text, url, published_at FROM privacy_notices
-             WHERE {filter} ORDER BY id, version"
-        ),
-        &params,
-    )?
-    .rows
-    .iter()
-    .map(|row| {
-        let v = &row.values;
-        StoredNotice {
-            id: text(&v[0]).unwrap_or_default(),
-            version: integer(&v[1]).unwrap_or_default(),
-            language: text(&v[2]).unwrap_or_default(),
-            title: text(&v[3]).unwrap_or_default(),
-            text: text(&v[4]),
-            url: text(&v[5]),
-            published_at_ms: integer(&v[6]).unwrap_or_default(),
-        }
-        .into_notice()
-        .map_err(corrupt)
-    })
-    .collect()
-}
-
-/// A do-not-contact entry as stored, with its lift if it was lifted.
-#[derive(Debug, Clone)]
-pub struct SuppressionEntry {
-    pub id: String,
-    pub contact_id: String,
-    pub channel: String,
-    pub reason: String,
-    pub note: Option<String>,
-    pub since_ms: i64,
-    pub until_ms: Option<i64>,
-    pub created_at_ms: i64,
-    pub created_by: String,
-    pub lift: Option<Lift>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Lift {
-    pub at_ms: i64,
-    pub by: String,
-    pub reason: String,
-}
-
-impl SuppressionEntry {
-    /// What the consent check sees: `None` when a lift voided it.
-    pub fn suppression(&self) -> Result<Option<Suppression>, Problem> {
-        stored_suppression(
-            &self.id,
-            &self.contact_id,
-            &self.channel,
-            &self.reason,
-            self.since_ms,
-            self.until_ms,
-            self.lift.as_ref().map(|l| l.at_ms),
-        )
-        .map_err(corrupt)
-    }
-}
-
-/// Which do-not-contact entries to read.
-#[derive(Debug, Clone, Copy)]
-pub enum Suppressions<'a> {
-    OfContact(&'a str),
-    Id(&'a str),
-}
-
-/// Do-not-contact entries, oldest first.
-pub fn suppressions(
-    db: &Connection,
-    which: Suppressions<'_>,
-) -> Result<Vec<SuppressionEntry>, Problem> {
-    let (filter, id) = match which {
-        Suppressions::OfContact(contact) => ("s.contact_id = ?", contact),
-        Suppressions::Id(id) => ("s.id = ?", id),
-    };
-    Ok(query(
-        db,
-        &format!(
-            "SELECT s.id, s.contact_id, s.channel, s.reason, s.note, s.since, s.until,
-                    s.created_at, s.created_by, l.lifted_at, l.lifted_by, l.reason
-             FROM consent_suppressions s
-             LEFT JOIN consent_suppression_lifts l ON l.suppression_id = s.id
-             WHERE {filter} ORDER BY s.created_at, s.rowid"
-        ),
-        &[Value::Text(id.into())],
-    )?
-    .rows
-    .iter()
-    .map(|row| {
-        let v = &row.values;
-        SuppressionEntry {
-            id: text(&v[0]).unwrap_or_default(),
-            contact_id: text(&v[1]).unwrap_or_default(),
-            channel: text(&v[2]).unwrap_or_default(),
-            reason: text(&v[3]).unwrap_or_default(),
-            note: text(&v[4]),
-            since_ms: integer(&v[5]).unwrap_or_default(),
-            until_ms: integer(&v[6]),
-            created_at_ms: integer(&v[7]).unwrap_or_default(),
-            created_by: text(&v[8]).unwrap_or_default(),
-            lift: integer(&v[9]).map(|at_ms| Lift {
-                at_ms,
-                by: text(&v[10]).unwrap_or_default(),
-                reason: text(&v[11]).unwrap_or_default(),
-            }),
-        }
-    })
-    .collect())
-}
-
 /// Why a check could not be answered at all (as opposed to a denial).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum CheckError {
     /// The caller named no valid contact id.
     BadContact(String),
     /// The database failed or holds a row that fails its checks.
-    Store(String),
+    Store(StoreError),
 }
 
-impl std::fmt::Display for CheckError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl CheckError {
+    /// What the caller is told.
+    pub fn detail(self) -> String {
         match self {
-            Self::BadContact(reason) => write!(f, "contact: {reason}"),
-            Self::Store(detail) => f.write_str(detail),
+            Self::BadContact(reason) => format!("contact: {reason}"),
+            Self::Store(e) => Problem::from(e).detail,
         }
     }
 }
 
-impl From<Problem> for CheckError {
-    fn from(p: Problem) -> Self {
-        Self::Store(p.detail)
+impl From<StoreError> for CheckError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
     }
 }
 
@@ -523,7 +374,7 @@ fn check_sql() -> String {
 /// [`consent_rules::decide`]. A channel consent does not cover (`None`) is
 /// `unsupported-channel`; an unknown purpose is `unknown-purpose`.
 pub fn check(
-    db: &Connection,
+    db: &impl Sql,
     contact: &str,
     purpose: &str,
     channel: Option<Channel>,
@@ -536,7 +387,7 @@ pub fn check(
     if PurposeId::parse(purpose).is_err() {
         return Ok(Decision::unanswerable(Reason::UnknownPurpose));
     }
-    let rows = query(
+    let rows = run(
         db,
         &check_sql(),
         &[
@@ -548,13 +399,13 @@ pub fn check(
     let mut found = None;
     let mut active = Vec::new();
     let mut records = RecordRows::default();
-    for row in &rows.rows {
-        let v = &row.values;
+    for v in &rows {
         let field = |i: usize| text(&v[i]).unwrap_or_default();
         match text(&v[0]).as_deref() {
             Some("p") => {
                 found = Some(
-                    stored_purpose(&field(1), &field(2), &field(3), &field(4)).map_err(corrupt)?,
+                    stored_purpose(&field(1), &field(2), &field(3), &field(4))
+                        .map_err(StoreError::from)?,
                 );
             }
             Some("s") => active.extend(
@@ -567,7 +418,7 @@ pub fn check(
                     integer(&v[6]),
                     integer(&v[7]),
                 )
-                .map_err(corrupt)?,
+                .map_err(StoreError::from)?,
             ),
             _ => records.push(&v[1..]),
         }

@@ -22,7 +22,6 @@ wit_bindgen::generate!({
 use crm_component_support::wit::{RequestContext, parse_channel};
 use exports::crm::contacts::directory::{Guest, Reach};
 
-
 thread_local! {
     /// The instance's connection, kept across calls of one request.
     static DB: RefCell<Option<Connection>> = const { RefCell::new(None) };

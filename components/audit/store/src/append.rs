@@ -1,0 +1,155 @@
+//! Appending to the chain from its tip.
+
+use audit_chain::{Entry, GENESIS};
+use crm_http::Problem;
+use crm_sql::{Sql, Value};
+use thiserror::Error;
+
+use crate::entries::COLUMNS;
+use crate::{StoreError, integer, run, text};
+
+/// Attempts an append may lose to others before it gives up (each lost
+/// attempt means another append succeeded, so the chain moves on).
+const MAX_ATTEMPTS: usize = 100;
+
+/// An entry to append: what happened; the chain gives it its place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewEntry<'a> {
+    pub request_id: &'a str,
+    pub actor_id: &'a str,
+    pub role: &'a str,
+    pub purpose: Option<&'a str>,
+    pub action: &'a str,
+    pub resource: &'a str,
+    /// `allowed`, `denied` or `failed`.
+    pub outcome: &'a str,
+    pub subject_contact_id: Option<&'a str>,
+    pub detail: Option<&'a str>,
+}
+
+impl<'a> NewEntry<'a> {
+    fn at(&self, sequence: u64, recorded_at: i64) -> Entry<'a> {
+        Entry {
+            sequence,
+            recorded_at,
+            request_id: self.request_id,
+            actor_id: self.actor_id,
+            role: self.role,
+            purpose: self.purpose,
+            action: self.action,
+            resource: self.resource,
+            outcome: self.outcome,
+            subject_contact_id: self.subject_contact_id,
+            detail: self.detail,
+        }
+    }
+}
+
+/// Where an appended entry landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    pub sequence: u64,
+    pub hash: String,
+    pub recorded_at: i64,
+}
+
+#[derive(Debug, Error)]
+pub enum AppendError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the audit trail is too busy to append to; try again")]
+    Busy,
+}
+
+impl From<AppendError> for Problem {
+    fn from(e: AppendError) -> Self {
+        match e {
+            AppendError::Store(e) => e.into(),
+            AppendError::Busy => Problem::unavailable(e.to_string()),
+        }
+    }
+}
+
+/// Appends `entries` in order, all or none, each recorded at `now()` (but
+/// never earlier than the entry before: times follow the chain).
+///
+/// Extends the chain from its tip with one guarded statement: the INSERT
+/// adds nothing if another append extended the chain since the tip was
+/// read, and then the append reads the new tip and tries again. So no
+/// transaction stays open while the entries are hashed, and the write lock
+/// is held for one statement.
+pub fn append(
+    db: &impl Sql,
+    entries: &[NewEntry<'_>],
+    now: impl Fn() -> i64,
+) -> Result<Vec<Receipt>, AppendError> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    // SQLite's NORMAL, on whichever connection appends (a freshly migrated
+    // one too): a read's entry is in the WAL when the read is answered,
+    // where it survives a crash of the runtime, and reaches the disk
+    // moments later, so a read waits for no sync of its own. A request that
+    // changes data commits FULL, and is answered only once its entries are
+    // durable too (crm-host settles a request's NORMAL commits with its FULL
+    // ones; in rollback-journal mode NORMAL syncs at commit anyway).
+    run(db, "PRAGMA synchronous = NORMAL", &[])?;
+    let insert = format!(
+        "INSERT INTO audit_entries ({COLUMNS}) SELECT * FROM (VALUES {}) \
+         WHERE NOT EXISTS (SELECT 1 FROM audit_entries WHERE sequence > ?) RETURNING sequence",
+        vec![format!("({})", ["?"; 13].join(", ")); entries.len()].join(", ")
+    );
+    for _ in 0..MAX_ATTEMPTS {
+        let tip = run(
+            db,
+            "SELECT sequence, hash, recorded_at FROM audit_entries ORDER BY sequence DESC LIMIT 1",
+            &[],
+        )?;
+        let (tip_sequence, mut prev_hash, tip_recorded_at) = match tip.first() {
+            Some(row) => (
+                integer(&row[0]).unwrap_or(0) as u64,
+                text(&row[1]).unwrap_or_default(),
+                integer(&row[2]).unwrap_or(0),
+            ),
+            None => (0, GENESIS.to_string(), 0),
+        };
+        let recorded_at = now().max(tip_recorded_at);
+        let mut params = Vec::with_capacity(entries.len() * 13 + 1);
+        let mut receipts = Vec::with_capacity(entries.len());
+        for (sequence, new) in (tip_sequence + 1..).zip(entries) {
+            let entry = new.at(sequence, recorded_at);
+            let hash = entry.hash(&prev_hash);
+            push_columns(&entry, &prev_hash, &hash, &mut params);
+            prev_hash = hash.clone();
+            receipts.push(Receipt {
+                sequence,
+                hash,
+                recorded_at,
+            });
+        }
+        params.push(tip_sequence.into());
+        if !run(db, &insert, &params)?.is_empty() {
+            return Ok(receipts);
+        }
+    }
+    Err(AppendError::Busy)
+}
+
+/// Pushes `entry`'s column values, in [`COLUMNS`] order.
+fn push_columns(entry: &Entry<'_>, prev_hash: &str, hash: &str, params: &mut Vec<Value>) {
+    params.extend([
+        entry.sequence.into(),
+        entry.recorded_at.into(),
+        entry.request_id.into(),
+        entry.actor_id.into(),
+        entry.role.into(),
+        entry.purpose.into(),
+        entry.action.into(),
+        entry.resource.into(),
+        entry.outcome.into(),
+        entry.subject_contact_id.into(),
+        entry.detail.into(),
+        prev_hash.into(),
+        hash.into(),
+    ]);
+}
