@@ -73,7 +73,7 @@ pub fn query(
     params: &[Value],
 ) -> Result<spin_sdk::sqlite::QueryResult, Problem> {
     db.execute(sql, params).map_err(|e| {
-        let statement = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        let statement = crm_sql::one_line(sql);
         eprintln!("database statement failed: {e}; statement: {statement}");
         Problem::internal("a database statement failed (the details are in the log)")
     })

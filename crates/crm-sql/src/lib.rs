@@ -47,6 +47,41 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// A column's integer, if it holds one (a NULL or another type reads as
+/// missing: stores decide what a missing value means).
+pub fn integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Integer(i) => Some(*i),
+        _ => None,
+    }
+}
+
+/// A column's text, if it holds text.
+pub fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::Text(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// `sql` on one line, as logs name a statement.
+pub fn one_line(sql: &str) -> String {
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Runs one statement; a failure is written to stderr with the statement,
+/// because SQLite's words name tables and columns: they belong in the log,
+/// not in an answer to the caller.
+pub fn run_logged(db: &impl Sql, sql: &str, params: &[Value]) -> Result<Vec<Row>, SqlError> {
+    db.run(sql, params).map_err(|e| {
+        eprintln!(
+            "database statement failed: {e}; statement: {}",
+            one_line(sql)
+        );
+        e
+    })
+}
+
 /// What the database said went wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{0}")]

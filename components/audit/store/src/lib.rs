@@ -16,7 +16,7 @@ mod entries;
 mod tests;
 
 use crm_http::Problem;
-use crm_sql::{Row, Sql, SqlError, Value};
+use crm_sql::{Row, Sql, SqlError, Value, integer, text};
 use thiserror::Error;
 
 pub use append::{AppendError, NewEntry, Receipt, append};
@@ -38,23 +38,5 @@ impl From<StoreError> for Problem {
 
 /// Runs one statement, logging a failure with the statement that failed.
 fn run(db: &impl Sql, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-    db.run(sql, params).map_err(|e| {
-        let statement = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-        eprintln!("database statement failed: {e}; statement: {statement}");
-        StoreError(e)
-    })
-}
-
-fn integer(value: &Value) -> Option<i64> {
-    match value {
-        Value::Integer(i) => Some(*i),
-        _ => None,
-    }
-}
-
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::Text(s) => Some(s.clone()),
-        _ => None,
-    }
+    crm_sql::run_logged(db, sql, params).map_err(StoreError)
 }

@@ -18,7 +18,7 @@ use consent_rules::{
     StoredEvent, StoredRecord, decide, stored_purpose, stored_suppression,
 };
 use crm_http::Problem;
-use crm_sql::{Row, Sql, SqlError, Value};
+use crm_sql::{Row, Sql, SqlError, Value, integer, text};
 use thiserror::Error;
 
 pub use catalogue::{
@@ -60,25 +60,7 @@ impl From<StoreError> for Problem {
 
 /// Runs one statement, logging a failure with the statement that failed.
 fn run(db: &impl Sql, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
-    db.run(sql, params).map_err(|e| {
-        let statement = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-        eprintln!("database statement failed: {e}; statement: {statement}");
-        StoreError::Sql(e)
-    })
-}
-
-fn integer(value: &Value) -> Option<i64> {
-    match value {
-        Value::Integer(i) => Some(*i),
-        _ => None,
-    }
-}
-
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::Text(s) => Some(s.clone()),
-        _ => None,
-    }
+    crm_sql::run_logged(db, sql, params).map_err(StoreError::Sql)
 }
 
 /// Which consent records to read.

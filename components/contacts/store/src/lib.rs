@@ -26,7 +26,7 @@ mod write;
 mod tests;
 
 use crm_http::Problem;
-use crm_sql::{Row, Sql, SqlError, Value};
+use crm_sql::{Row, Sql, SqlError, Value, integer, text};
 use thiserror::Error;
 
 pub use contact::{CANDIDATES_PER_KEY, Stored, candidates, load, merge_family, resolve};
@@ -83,22 +83,6 @@ impl From<StoreError> for Problem {
 fn run(db: &impl Sql, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
     db.run(sql, params).map_err(|error| StoreError::Sql {
         error,
-        statement: sql.split_whitespace().collect::<Vec<_>>().join(" "),
+        statement: crm_sql::one_line(sql),
     })
-}
-
-/// A text column, if it holds text.
-fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::Text(text) => Some(text.clone()),
-        _ => None,
-    }
-}
-
-/// An integer column, if it holds an integer.
-fn integer(value: &Value) -> Option<i64> {
-    match value {
-        Value::Integer(i) => Some(*i),
-        _ => None,
-    }
 }

@@ -5,7 +5,7 @@
 use crm_sql::{Sql, Value, placeholders};
 
 use crate::StoreError;
-use crate::rows::{integer, text};
+use crm_sql::{integer, text};
 
 /// Queues a callback (state `pending`, due at once).
 pub fn enqueue(

@@ -23,7 +23,6 @@
 pub mod callbacks;
 pub mod limits;
 pub mod messages;
-mod rows;
 pub mod services;
 pub mod templates;
 pub mod withdrawals;

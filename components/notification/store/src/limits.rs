@@ -6,7 +6,7 @@
 use crm_sql::Sql;
 
 use crate::StoreError;
-use crate::rows::integer;
+use crm_sql::integer;
 
 /// How many messages `counter` has counted.
 pub fn daily_count(db: &impl Sql, counter: &str) -> Result<u64, StoreError> {

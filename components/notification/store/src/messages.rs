@@ -8,7 +8,7 @@ use crm_templates::TemplateType;
 use notification_rules::NotificationStatus;
 
 use crate::StoreError;
-use crate::rows::{integer, text};
+use crm_sql::{integer, text};
 
 /// One message, as stored.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ use crm_sql::{Sql, transaction};
 use notification_rules::KeyType;
 
 use crate::StoreError;
-use crate::rows::{integer, text};
+use crm_sql::{integer, text};
 
 /// A new service.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use crm_sql::{Row, Sql, Value};
 use crm_templates::TemplateType;
 
 use crate::StoreError;
-use crate::rows::{integer, text};
+use crm_sql::{integer, text};
 
 /// One version of a template.
 #[derive(Debug, Clone, PartialEq)]

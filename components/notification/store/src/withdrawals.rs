@@ -4,7 +4,7 @@
 use crm_sql::Sql;
 
 use crate::StoreError;
-use crate::rows::{integer, text};
+use crm_sql::{integer, text};
 
 const CONSUMER: &str = "notification";
 pub const TOPIC: &str = "consent.withdrawn";
