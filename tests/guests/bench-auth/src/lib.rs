@@ -21,6 +21,7 @@ use spin_sdk::sqlite::{Connection, Value};
 wit_bindgen::generate!({
     path: "../../../wit",
     world: "crm:components/audited",
+    with: { "crm:types/types@0.1.0": crm_component_support::wit::crm::types::types },
     generate_all,
 });
 
