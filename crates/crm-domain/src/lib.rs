@@ -12,6 +12,7 @@ mod date;
 mod email;
 mod error;
 mod identifier;
+mod ids;
 mod name;
 mod phone;
 mod preference;
@@ -33,6 +34,7 @@ pub use date::{
 pub use email::Email;
 pub use error::{FieldError, FieldErrors, Invalid};
 pub use identifier::AgencyIdentifier;
+pub use ids::{ContactId, OfficerId};
 pub use name::{NamePart, OrganisationName, PersonName};
 pub use phone::PhoneE164;
 pub use preference::{AccessibilityNeeds, LanguageTag};

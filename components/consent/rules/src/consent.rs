@@ -7,7 +7,8 @@ use thiserror::Error;
 
 use crate::catalogue::{LawfulBasis, NoticeId, NoticeRef, NoticeVersion, Purpose, PurposeId};
 use crate::events::Via;
-use crate::text::{ContactId, DataCategory, OfficerId, Reference};
+use crate::text::{DataCategory, Reference};
+use crm_domain::{ContactId, OfficerId};
 
 crm_domain::channel_subset!(
     /// The channels a consent can cover: the ways the agency reaches a person.

@@ -24,7 +24,8 @@ use crate::catalogue::{LawfulBasis, Purpose};
 use crate::consent::{Channel, Window};
 use crate::record::{ConsentRecord, Standing, ruling_record};
 use crate::suppression::{Suppression, active_suppression};
-use crate::text::{ContactId, RecordId};
+use crate::text::RecordId;
+use crm_domain::ContactId;
 
 /// Why a check was answered the way it was; see [`Reason::code`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,8 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 
 use crate::link::Nonce;
-use crate::text::{ContactId, OfficerId, RecordId};
+use crate::text::RecordId;
+use crm_domain::{ContactId, OfficerId};
 
 crm_domain::vocabulary!(
     /// Through what an event arrived.

@@ -32,6 +32,7 @@ pub use consent::{
     Channel, Collection, CollectionMethod, CollectionRequest, ConsentDecision, ConsentRequest,
     Grantor, GrantorRequest, InvalidConsent, NewConsent, Relationship, Validity, ValidityError,
 };
+pub use crm_domain::{ContactId, OfficerId};
 pub use decision::{Decision, Reason, decide};
 pub use events::{Actor, ConsentEvent, EventKind, Via};
 pub use jcs::{JcsError, canonicalize};
@@ -54,4 +55,4 @@ pub use stored::{
     stored_suppression,
 };
 pub use suppression::{Suppression, SuppressionReason, active_suppression};
-pub use text::{ContactId, DataCategory, OfficerId, RecordId, Reference};
+pub use text::{DataCategory, RecordId, Reference};

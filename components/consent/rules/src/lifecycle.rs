@@ -8,7 +8,8 @@ use crate::consent::{Channel, ConsentDecision, NewConsent};
 use crate::events::{Actor, ConsentEvent, EventKind, Via};
 use crate::link::UnsubscribeClaims;
 use crate::record::{ConsentRecord, Standing, Status, ruling_record, status_at};
-use crate::text::{ContactId, RecordId};
+use crate::text::RecordId;
+use crm_domain::ContactId;
 
 /// An event to append to an existing record.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,7 +20,8 @@ use thiserror::Error;
 
 use crate::catalogue::PurposeId;
 use crate::consent::Channel;
-use crate::text::{ContactId, checked_string};
+use crate::text::checked_string;
+use crm_domain::ContactId;
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -7,7 +7,8 @@ use serde::Serialize;
 use crate::catalogue::PurposeId;
 use crate::consent::{Channel, ConsentDecision, NewConsent, Window};
 use crate::events::{ConsentEvent, EventKind};
-use crate::text::{ContactId, RecordId};
+use crate::text::RecordId;
+use crm_domain::ContactId;
 
 /// One stored decision with its event list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

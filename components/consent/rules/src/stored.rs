@@ -17,7 +17,8 @@ use crate::consent::{
 use crate::events::{Actor, ConsentEvent, EventKind, Via};
 use crate::record::ConsentRecord;
 use crate::suppression::{Suppression, SuppressionReason};
-use crate::text::{ContactId, DataCategory, RecordId};
+use crate::text::{DataCategory, RecordId};
+use crm_domain::ContactId;
 
 /// Longest privacy notice title accepted (characters).
 pub const MAX_NOTICE_TITLE_CHARS: usize = 200;

@@ -5,7 +5,7 @@ use crm_domain::Invalid;
 use serde::Serialize;
 
 use crate::consent::Channel;
-use crate::text::ContactId;
+use crm_domain::ContactId;
 
 crm_domain::vocabulary!(
     /// Why a channel is not to be used for a contact.

@@ -74,16 +74,6 @@ macro_rules! checked_string {
 }
 
 checked_string!(
-    /// A contact (the subject of a consent, or a grantor acting for them).
-    ContactId,
-    check_opaque
-);
-checked_string!(
-    /// A staff member who recorded or acted on a consent.
-    OfficerId,
-    check_opaque
-);
-checked_string!(
     /// A consent record's id, chosen by the caller.
     RecordId,
     check_opaque
@@ -132,12 +122,12 @@ mod tests {
 
     #[test]
     fn opaque_ids_are_exact_and_bounded() {
-        assert_eq!(ContactId::parse("c-1:9/x").unwrap().as_str(), "c-1:9/x");
-        assert!(ContactId::parse("").is_err());
-        assert!(ContactId::parse(" c1").is_err());
-        assert!(ContactId::parse("c\u{7}1").is_err());
-        assert!(ContactId::parse(&"a".repeat(MAX_ID_LEN)).is_ok());
-        assert!(ContactId::parse(&"a".repeat(MAX_ID_LEN + 1)).is_err());
+        assert_eq!(RecordId::parse("c-1:9/x").unwrap().as_str(), "c-1:9/x");
+        assert!(RecordId::parse("").is_err());
+        assert!(RecordId::parse(" c1").is_err());
+        assert!(RecordId::parse("c\u{7}1").is_err());
+        assert!(RecordId::parse(&"a".repeat(MAX_ID_LEN)).is_ok());
+        assert!(RecordId::parse(&"a".repeat(MAX_ID_LEN + 1)).is_err());
     }
 
     #[test]

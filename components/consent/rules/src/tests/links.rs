@@ -32,7 +32,7 @@ fn a_signed_link_verifies_to_its_claims() {
 fn a_sharing_purpose_and_odd_contact_ids_survive_the_round_trip() {
     let keys = [key("k1", 1)];
     let claims = UnsubscribeClaims {
-        contact_id: contact("org:7/ü.x"),
+        contact_id: contact("org:7.x_Y-z"),
         purpose: pid("sharing:health-dept"),
         channel: Channel::Sms,
         nonce: Nonce::parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
