@@ -189,8 +189,6 @@ pub fn check_relationships(
     }
 }
 
-use crm_component_support::wit::parse_channel;
-
 /// Refuses setting optional fields (`set`) whose collection purpose the
 /// consent interface does not permit for `contact_id` (the rule is in
 /// `contacts_rules::collection`).
@@ -208,9 +206,7 @@ pub fn check_consent(
     if optional.is_empty() {
         return Ok(());
     }
-    let channel = parse_channel(collection.channel)
-        .ok_or_else(|| Problem::internal(format!("unknown channel {}", collection.channel)))?;
-    let decision = decisions::check(contact_id, purpose, channel, now_ms())
+    let decision = decisions::check(contact_id, purpose, collection.channel.into(), now_ms())
         .map_err(|e| Problem::unavailable(format!("the consent check failed: {e}")))?;
     if decision.permitted {
         return Ok(());

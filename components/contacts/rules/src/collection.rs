@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use crm_domain::{FieldErrors, Provenance};
+use crm_domain::{Channel, FieldErrors, Provenance};
 use serde::{Deserialize, Serialize};
 
 /// The primary purpose of collection.
@@ -66,24 +66,11 @@ pub struct CollectionDefaults {
     pub channel: String,
 }
 
-/// The names of `crm:types/types.channel`: what a collection's channel may be.
-pub const CHANNELS: [&str; 9] = [
-    "portal",
-    "email",
-    "sms",
-    "letter",
-    "phone",
-    "counter",
-    "video",
-    "social",
-    "field-visit",
-];
-
 /// A checked collection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Collection {
     pub provenance: Provenance,
-    pub channel: &'static str,
+    pub channel: Channel,
 }
 
 impl Collection {
@@ -105,16 +92,7 @@ impl Collection {
             ),
         );
         let channel_name = given.channel.as_deref().unwrap_or(&defaults.channel);
-        let channel = errors.check(
-            "collection.channel",
-            CHANNELS
-                .iter()
-                .copied()
-                .find(|c| *c == channel_name)
-                .ok_or_else(|| {
-                    crm_domain::Invalid(format!("must be one of {}", CHANNELS.join(", ")))
-                }),
-        );
+        let channel = errors.check("collection.channel", Channel::parse(channel_name));
         match (provenance, channel) {
             (Some(provenance), Some(channel)) if errors.is_empty() => Ok(Self {
                 provenance,
@@ -135,7 +113,7 @@ impl Collection {
             purpose: self.provenance.purpose.as_str().into(),
             notice_id: self.provenance.notice_version.notice_id.as_str().into(),
             notice_version: self.provenance.notice_version.version,
-            channel: self.channel.into(),
+            channel: self.channel.as_str().into(),
             collected_at: collected_at.into(),
             request_id: request_id.into(),
         }
@@ -239,7 +217,7 @@ mod tests {
     fn collections_default_and_refuse_per_field() {
         let c = Collection::parse(None, &defaults()).unwrap();
         assert_eq!(c.purpose(), SERVICE_DELIVERY);
-        assert_eq!(c.channel, "counter");
+        assert_eq!(c.channel, Channel::Counter);
         let stamp = c.stamp("2026-11-24T00:00:00.000Z", "req_1");
         assert_eq!(stamp.notice_id, "general");
         let given = CollectionFields {
