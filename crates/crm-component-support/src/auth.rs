@@ -4,7 +4,7 @@
 //! API key against its hashed row), and gives the handler a [`Ctx`] that
 //! authorises each action and records it in the audit trail.
 
-use crm_auth::api_key::{PresentedKey, StoredKey, parse_scopes};
+use crm_auth::api_key::{PresentedKey, StoredKey};
 use crm_auth::fields::{RecordKind, hidden_fields};
 use crm_auth::jwt::{self, Algorithm, Expectations, KeySet, TokenError};
 use crm_auth::policy::{Action, Decision, Principal, Role, Target, may};
@@ -12,10 +12,10 @@ use crm_auth::purpose::{self, PurposeList};
 use crm_auth::{AuthError, Credential};
 use crm_http::{FieldError, Problem};
 use spin_sdk::http::Request;
-use spin_sdk::sqlite::{Connection, Value};
+use spin_sdk::sqlite::Connection;
 
 use crate::audit::{AuditRecord, AuditSink, Outcome};
-use crate::{Db, integer, now_ms, text};
+use crate::{Db, now_ms};
 
 /// Variables every authenticating component declares in `spin.toml`.
 mod var {
@@ -474,15 +474,8 @@ fn verify_token_cached(
         None => format!("jwks:{}", variable(var::JWKS)?),
     };
     let digest = jwt::cache_digest(&expect.fingerprint(&key_source), token);
-    let cached = crate::query(
-        db,
-        "SELECT token FROM auth_token_cache WHERE digest = ? AND cache_until > ?",
-        &[Value::Text(digest.clone()), Value::Integer(now)],
-    )?;
-    if let Some(verified) = cached
-        .rows
-        .first()
-        .and_then(|row| text(&row.values[0]))
+    if let Some(verified) = crm_auth_store::cached_token(db, &digest, now)
+        .map_err(db_problem)?
         .and_then(|json| serde_json::from_str(&json).ok())
     {
         return Ok(verified);
@@ -491,18 +484,7 @@ fn verify_token_cached(
     let cache_until = (verified.expires_at.saturating_mul(1000)).min(now + TOKEN_CACHE_MS);
     if let Ok(json) = serde_json::to_string(&verified) {
         // Best effort: a failed cache write costs a verification next time.
-        let _ = db.execute(
-            "INSERT OR REPLACE INTO auth_token_cache (digest, token, cache_until) VALUES (?, ?, ?)",
-            &[
-                Value::Text(digest),
-                Value::Text(json),
-                Value::Integer(cache_until),
-            ],
-        );
-        let _ = db.execute(
-            "DELETE FROM auth_token_cache WHERE digest IN (SELECT digest FROM auth_token_cache WHERE cache_until <= ? LIMIT 64)",
-            &[Value::Integer(now)],
-        );
+        let _ = crm_auth_store::cache_token(db, &digest, &json, cache_until, now);
     }
     Ok(verified)
 }
@@ -561,33 +543,14 @@ fn fetched_jwks(url: &str, refresh: bool) -> Result<(KeySet, i64), Problem> {
 }
 
 fn stored_key(db: &Connection, presented: &PresentedKey) -> Result<Option<StoredKey>, Problem> {
-    let rows = crate::query(
-        db,
-        "SELECT key_id, secret_hash, owner, scopes, created_at, expires_at, revoked_at FROM api_keys WHERE key_id = ?",
-        &[Value::Text(presented.key_id.clone())],
-    )?;
-    Ok(rows.rows.first().map(|row| {
-        let v = &row.values;
-        StoredKey {
-            key_id: text(&v[0]).unwrap_or_default(),
-            secret_hash: text(&v[1]).unwrap_or_default(),
-            owner: text(&v[2]).unwrap_or_default(),
-            scopes: parse_scopes(&text(&v[3]).unwrap_or_default()),
-            created_at: integer(&v[4]).unwrap_or_default(),
-            expires_at: integer(&v[5]),
-            revoked_at: integer(&v[6]),
-        }
-    }))
+    crm_auth_store::stored_key(db, &presented.key_id).map_err(db_problem)
 }
 
 fn citizen_link(db: &Db, issuer: &str, subject: &str) -> Result<Option<String>, Problem> {
-    let rows = crate::query(
-        db.get()?,
-        "SELECT contact_id FROM citizen_links WHERE issuer = ? AND subject = ?",
-        &[
-            Value::Text(issuer.to_string()),
-            Value::Text(subject.to_string()),
-        ],
-    )?;
-    Ok(rows.rows.first().and_then(|row| text(&row.values[0])))
+    crm_auth_store::citizen_link(db.get()?, issuer, subject).map_err(db_problem)
+}
+
+/// A failed statement (logged with its words by the store) as the caller sees it.
+fn db_problem(_: crm_sql::SqlError) -> Problem {
+    Problem::internal("a database statement failed (the details are in the log)")
 }

@@ -311,17 +311,3 @@ fn is_correlation_id(id: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
-
-pub fn text(value: &Value) -> Option<String> {
-    match value {
-        Value::Text(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-pub fn integer(value: &Value) -> Option<i64> {
-    match value {
-        Value::Integer(i) => Some(*i),
-        _ => None,
-    }
-}
