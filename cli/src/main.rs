@@ -12,8 +12,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use crm_auth_store::Revocation;
 use rand_core::{OsRng, RngCore};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 
 mod audit;
 
@@ -147,12 +148,7 @@ fn main() -> Result<()> {
             contact,
             by,
         }) => {
-            let db = open(&db)?;
-            db.execute(
-                "INSERT INTO citizen_links (issuer, subject, contact_id, linked_at, linked_by) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (issuer, subject) DO UPDATE SET contact_id = excluded.contact_id, linked_at = excluded.linked_at, linked_by = excluded.linked_by",
-                params![issuer, subject, contact, now_ms(), by],
-            )?;
+            crm_auth_store::link_citizen(&open(&db)?, &issuer, &subject, &contact, now_ms(), &by)?;
             eprintln!("linked {issuer} {subject} to {contact}");
             Ok(())
         }
@@ -252,11 +248,7 @@ fn api_key(command: ApiKeyCommand) -> Result<()> {
             let expires_at = expires_in_days.map(|d| now + i64::from(d) * 86_400_000);
             let issued = crm_auth::api_key::issue(id, secret, &owner, scopes, now, expires_at);
             let r = &issued.record;
-            let scope_text: Vec<&str> = r.scopes.iter().map(|s| s.as_str()).collect();
-            open(&db)?.execute(
-                "INSERT INTO api_keys (key_id, secret_hash, owner, scopes, created_at, expires_at, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![r.key_id, r.secret_hash, r.owner, scope_text.join(" "), r.created_at, r.expires_at, description],
-            )?;
+            crm_auth_store::insert_key(&open(&db)?, r, description.as_deref())?;
             eprintln!(
                 "created key {} for {owner}; it is shown once, store it now",
                 r.key_id
@@ -265,42 +257,28 @@ fn api_key(command: ApiKeyCommand) -> Result<()> {
             Ok(())
         }
         ApiKeyCommand::List { db } => {
-            let db = open(&db)?;
-            let mut statement = db.prepare(
-                "SELECT key_id, owner, scopes, created_at, expires_at, revoked_at FROM api_keys ORDER BY created_at",
-            )?;
-            let rows = statement.query_map([], |r| {
-                Ok(serde_json::json!({
-                    "key_id": r.get::<_, String>(0)?,
-                    "owner": r.get::<_, String>(1)?,
-                    "scopes": r.get::<_, String>(2)?.split(' ').collect::<Vec<_>>(),
-                    "created_at": r.get::<_, i64>(3)?,
-                    "expires_at": r.get::<_, Option<i64>>(4)?,
-                    "revoked_at": r.get::<_, Option<i64>>(5)?,
-                }))
-            })?;
-            for row in rows {
-                println!("{}", row?);
+            for key in crm_auth_store::keys(&open(&db)?)? {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "key_id": key.key_id,
+                        "owner": key.owner,
+                        "scopes": key.scopes,
+                        "created_at": key.created_at,
+                        "expires_at": key.expires_at,
+                        "revoked_at": key.revoked_at,
+                    })
+                );
             }
             Ok(())
         }
         ApiKeyCommand::Revoke { db, key_id } => {
-            let db = open(&db)?;
-            let revoked_at: Option<Option<i64>> = db
-                .query_row(
-                    "SELECT revoked_at FROM api_keys WHERE key_id = ?1",
-                    [&key_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            match revoked_at {
-                None => bail!("no key {key_id}"),
-                Some(Some(at)) => bail!("key {key_id} was already revoked at {at}"),
-                Some(None) => {
-                    db.execute(
-                        "UPDATE api_keys SET revoked_at = ?1 WHERE key_id = ?2",
-                        params![now_ms(), key_id],
-                    )?;
+            match crm_auth_store::revoke_key(&open(&db)?, &key_id, now_ms())? {
+                Revocation::NoSuchKey => bail!("no key {key_id}"),
+                Revocation::AlreadyRevoked { at } => {
+                    bail!("key {key_id} was already revoked at {at}")
+                }
+                Revocation::Revoked => {
                     eprintln!("revoked {key_id}");
                     Ok(())
                 }

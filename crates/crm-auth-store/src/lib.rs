@@ -1,7 +1,9 @@
 //! The authentication tables (`migrations/0002_security.sql`,
-//! `0008_token_cache.sql`) as every component reads them when it
-//! authenticates a caller: a presented API key's stored row, a citizen's
-//! link to their contact record, and the cache of verified bearer tokens.
+//! `0008_token_cache.sql`): as every component reads them when it
+//! authenticates a caller (a presented API key's stored row, a citizen's
+//! link to their contact record, the cache of verified bearer tokens), and
+//! as `crm-cli` writes them (issuing, listing and revoking keys, linking
+//! citizens).
 //! Failures are logged with their statement ([`crm_sql::run_logged`]);
 //! callers answer them as a 500 without SQLite's words.
 
@@ -78,6 +80,121 @@ pub fn cache_token(
     Ok(())
 }
 
+/// An API key as `crm-cli api-key list` shows it: its scopes as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedKey {
+    pub key_id: String,
+    pub owner: String,
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// Stores an issued key (its secret only as the hash).
+pub fn insert_key(
+    db: &impl Sql,
+    key: &StoredKey,
+    description: Option<&str>,
+) -> Result<(), SqlError> {
+    let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
+    run_logged(
+        db,
+        "INSERT INTO api_keys (key_id, secret_hash, owner, scopes, created_at, expires_at, description) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        &[
+            Value::from(key.key_id.as_str()),
+            Value::from(key.secret_hash.as_str()),
+            Value::from(key.owner.as_str()),
+            Value::from(scopes.join(" ")),
+            Value::Integer(key.created_at),
+            Value::from(key.expires_at),
+            Value::from(description),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Every key, oldest first.
+pub fn keys(db: &impl Sql) -> Result<Vec<ListedKey>, SqlError> {
+    let rows = run_logged(
+        db,
+        "SELECT key_id, owner, scopes, created_at, expires_at, revoked_at FROM api_keys ORDER BY created_at",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|v| ListedKey {
+            key_id: text(&v[0]).unwrap_or_default(),
+            owner: text(&v[1]).unwrap_or_default(),
+            scopes: text(&v[2])
+                .unwrap_or_default()
+                .split(' ')
+                .map(str::to_string)
+                .collect(),
+            created_at: integer(&v[3]).unwrap_or_default(),
+            expires_at: integer(&v[4]),
+            revoked_at: integer(&v[5]),
+        })
+        .collect())
+}
+
+/// What revoking a key did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    Revoked,
+    NoSuchKey,
+    AlreadyRevoked { at: i64 },
+}
+
+/// Revokes `key_id` at `now_ms`, unless it is unknown or already revoked
+/// (one transaction, so two revocations cannot both succeed).
+pub fn revoke_key(db: &impl Sql, key_id: &str, now_ms: i64) -> Result<Revocation, SqlError> {
+    crm_sql::transaction(db, || {
+        let rows = run_logged(
+            db,
+            "SELECT revoked_at FROM api_keys WHERE key_id = ?",
+            &[Value::from(key_id)],
+        )?;
+        match rows.first().map(|row| integer(&row[0])) {
+            None => Ok(Revocation::NoSuchKey),
+            Some(Some(at)) => Ok(Revocation::AlreadyRevoked { at }),
+            Some(None) => {
+                run_logged(
+                    db,
+                    "UPDATE api_keys SET revoked_at = ? WHERE key_id = ?",
+                    &[Value::Integer(now_ms), Value::from(key_id)],
+                )?;
+                Ok(Revocation::Revoked)
+            }
+        }
+    })
+}
+
+/// Links a citizen (`subject` at `issuer`) to their contact record, or
+/// moves an existing link to `contact_id`.
+pub fn link_citizen(
+    db: &impl Sql,
+    issuer: &str,
+    subject: &str,
+    contact_id: &str,
+    linked_at_ms: i64,
+    linked_by: &str,
+) -> Result<(), SqlError> {
+    run_logged(
+        db,
+        "INSERT INTO citizen_links (issuer, subject, contact_id, linked_at, linked_by) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (issuer, subject) DO UPDATE SET contact_id = excluded.contact_id, linked_at = excluded.linked_at, linked_by = excluded.linked_by",
+        &[
+            Value::from(issuer),
+            Value::from(subject),
+            Value::from(contact_id),
+            Value::Integer(linked_at_ms),
+            Value::from(linked_by),
+        ],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,15 +206,23 @@ mod tests {
         (dir, db)
     }
 
+    fn key(key_id: &str, created_at: i64) -> StoredKey {
+        StoredKey {
+            key_id: key_id.into(),
+            secret_hash: "h".into(),
+            owner: "svc:portal".into(),
+            scopes: parse_scopes("contact.read contact.create"),
+            created_at,
+            expires_at: Some(9),
+            revoked_at: None,
+        }
+    }
+
     #[test]
     fn a_stored_key_reads_back_with_its_scopes_and_dates() {
         let (_dir, db) = database();
         assert_eq!(stored_key(&db, "k1").unwrap(), None);
-        db.execute(
-            "INSERT INTO api_keys (key_id, secret_hash, owner, scopes, created_at, expires_at, description) VALUES ('k1', 'h', 'svc:portal', 'contact.read contact.create', 5, 9, '')",
-            [],
-        )
-        .unwrap();
+        insert_key(&db, &key("k1", 5), Some("the portal")).unwrap();
         let key = stored_key(&db, "k1").unwrap().unwrap();
         assert_eq!(
             (
@@ -112,19 +237,35 @@ mod tests {
             (key.created_at, key.expires_at, key.revoked_at),
             (5, Some(9), None)
         );
-        db.execute("UPDATE api_keys SET revoked_at = 7 WHERE key_id = 'k1'", [])
-            .unwrap();
+        assert_eq!(revoke_key(&db, "k1", 7).unwrap(), Revocation::Revoked);
         assert_eq!(stored_key(&db, "k1").unwrap().unwrap().revoked_at, Some(7));
+        assert_eq!(
+            revoke_key(&db, "k1", 8).unwrap(),
+            Revocation::AlreadyRevoked { at: 7 }
+        );
+        assert_eq!(revoke_key(&db, "k2", 8).unwrap(), Revocation::NoSuchKey);
+    }
+
+    #[test]
+    fn keys_are_listed_oldest_first_with_their_scopes_as_stored() {
+        let (_dir, db) = database();
+        insert_key(&db, &key("k2", 20), None).unwrap();
+        insert_key(&db, &key("k1", 10), None).unwrap();
+        let listed = keys(&db).unwrap();
+        let ids: Vec<&str> = listed.iter().map(|k| k.key_id.as_str()).collect();
+        assert_eq!(ids, ["k1", "k2"]);
+        assert_eq!(listed[0].scopes, ["contact.read", "contact.create"]);
+        assert_eq!(
+            (listed[0].expires_at, listed[0].revoked_at),
+            (Some(9), None)
+        );
     }
 
     #[test]
     fn a_citizen_link_is_per_issuer_and_subject() {
         let (_dir, db) = database();
-        db.execute(
-            "INSERT INTO citizen_links (issuer, subject, contact_id, linked_at, linked_by) VALUES ('https://idp', 'sub-1', 'con_1', 1, 'officer')",
-            [],
-        )
-        .unwrap();
+        link_citizen(&db, "https://idp", "sub-1", "con_0", 1, "officer").unwrap();
+        link_citizen(&db, "https://idp", "sub-1", "con_1", 2, "officer").unwrap();
         assert_eq!(
             citizen_link(&db, "https://idp", "sub-1")
                 .unwrap()
