@@ -1,9 +1,10 @@
 //! The component's Spin variables, read when needed and checked: a bad
 //! value is the operator's fault and answers 500 saying which variable.
 
+use crm_host_allowed_hosts::OutboundPattern;
 use crm_http::Problem;
 use crm_templates::TemplateType;
-use notification_rules::{DailyLimits, OutboundPattern, RateLimit, RetryPolicy, SealingKey};
+use notification_rules::{DailyLimits, RateLimit, RetryPolicy, SealingKey};
 
 fn optional(name: &str) -> Option<String> {
     spin_sdk::variables::get(name)

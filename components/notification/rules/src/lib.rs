@@ -18,7 +18,6 @@ mod status;
 
 pub use api_key::{ApiKey, ApiKeyError, KeySecret, KeyType, ServiceId};
 pub use callback::StatusCallback;
-pub use crm_host_allowed_hosts::{OutboundPattern, OutboundPatternError};
 pub use error::{ErrorEntry, NotifyError};
 pub use jwt::{
     AuthError, Claims, TOKEN_LEEWAY_SECS, bearer_token, create_notify_jwt, token_issuer,
