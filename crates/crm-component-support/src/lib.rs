@@ -79,19 +79,31 @@ pub fn query(
     })
 }
 
-/// Runs `f` in a `BEGIN IMMEDIATE` transaction: all of it is written or none.
-pub fn transaction<T>(
-    db: &Connection,
-    f: impl FnOnce(&Connection) -> Result<T, Problem>,
+/// Runs `f` in a `BEGIN IMMEDIATE` transaction ([`crm_sql::transaction`]):
+/// all of it is written or none. A problem from `f` rolls it back and is
+/// answered as it is; the database failing to begin or commit is logged and
+/// answered as any failed statement.
+pub fn transaction<C: crm_sql::Sql, T>(
+    db: &C,
+    f: impl FnOnce(&C) -> Result<T, Problem>,
 ) -> Result<T, Problem> {
-    query(db, "BEGIN IMMEDIATE", &[])?;
-    match f(db) {
-        Ok(value) => query(db, "COMMIT", &[]).map(|_| value),
-        Err(problem) => {
-            let _ = db.execute("ROLLBACK", &[]);
-            Err(problem)
+    /// `f`'s own problem, or the database's.
+    enum Failed {
+        Database(crm_sql::SqlError),
+        Other(Problem),
+    }
+    impl From<crm_sql::SqlError> for Failed {
+        fn from(e: crm_sql::SqlError) -> Self {
+            Self::Database(e)
         }
     }
+    crm_sql::transaction(db, || f(db).map_err(Failed::Other)).map_err(|failed| match failed {
+        Failed::Database(e) => {
+            eprintln!("database transaction failed: {e}");
+            Problem::internal("a database statement failed (the details are in the log)")
+        }
+        Failed::Other(problem) => problem,
+    })
 }
 
 /// An operation id, the path parameters it was matched with, and whether it

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use spin_sdk::http::{Request, Response};
 
-use crate::db::transaction;
 use crate::input::{
     check_consent, check_fields, check_relationships, collection, object_body, reason, typed,
 };
 use crate::records::{as_contact, check_if_match, etag, load_current, now_text, today, view};
+use crm_component_support::transaction;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,7 +99,7 @@ pub fn correct(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Probl
         provenance: &provenance,
         version,
     };
-    let current = transaction(db, || {
+    let current = transaction(db, |db| {
         Ok(contacts_store::update(
             db,
             &written,

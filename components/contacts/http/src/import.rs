@@ -20,11 +20,11 @@ use crm_sql::Sql;
 use serde_json::{Value, json};
 use spin_sdk::http::{Request, Response};
 
-use crate::db::transaction;
 use crate::idempotency::{Idempotency, Outcome, once};
 use crate::input::{check_consent, collection_defaults, field_errors, too_large, unknown_params};
 use crate::matching::{Candidate, candidates, record_shown, shown};
 use crate::records::{now_text, today};
+use crm_component_support::transaction;
 
 const MAX_CSV_BYTES: usize = 4 * 1024 * 1024;
 const MAX_ROWS: usize = 5000;
@@ -268,7 +268,7 @@ fn import_rows(
         ctx.request_id.clone(),
     );
     let stamp = options.collection.stamp(&now, &request_id);
-    let (outcome, verdicts) = transaction(db, || {
+    let (outcome, verdicts) = transaction(db, |db| {
         if let Some(key) = key
             && let Some(reply) = key.stored(db)?
         {

@@ -10,13 +10,13 @@ use crm_http::Problem;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 
-use crate::db::transaction;
 use crate::idempotency::{Idempotency, Outcome, settle};
 use crate::input::{
     check_consent, check_fields, check_relationships, collection, object_body, reason, take, typed,
 };
 use crate::matching::{Candidate, candidates, disclose};
 use crate::records::{etag, now_text, view};
+use crm_component_support::transaction;
 
 /// What intake does when matching finds candidates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -117,7 +117,7 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
         ctx.role().to_string(),
         ctx.request_id.clone(),
     );
-    let decided = transaction(db, || {
+    let decided = transaction(db, |db| {
         if let Some(key) = key
             && let Some(reply) = key.stored(db)?
         {

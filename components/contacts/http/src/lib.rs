@@ -9,7 +9,6 @@
 //! `Idempotency-Key`.
 
 mod correct;
-mod db;
 mod export;
 mod idempotency;
 mod import;

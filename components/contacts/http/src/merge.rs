@@ -14,10 +14,10 @@ use crm_http::Problem;
 use serde::Deserialize;
 use spin_sdk::http::{Request, Response};
 
-use crate::db::transaction;
 use crate::idempotency::{Idempotency, Outcome, once};
 use crate::input::{check_fields, check_relationships, object_body, reason, typed};
 use crate::records::{as_contact, check_if_match, etag, load_current, now_text, today, view};
+use crm_component_support::transaction;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -155,7 +155,7 @@ fn merge_now(
     };
     let reply = Answer::json(200, view(ctx, &updated)).with_etag(etag(&updated));
     let (old_index, new_index) = (index_entries(&old_survivor), index_entries(&contact));
-    transaction(db, || {
+    transaction(db, |db| {
         if let Some(key) = key
             && let Some(stored) = key.stored(db)?
         {
