@@ -5,13 +5,15 @@
 //! record, and the audit trail's chain and signed checkpoints catch
 //! tampering, through the API and `crm-cli` (`security`); and the app as
 //! configured by default: its trail read from the start, tampering with the
-//! table, and `openapi.yaml` against what is served (`whole_app`).
+//! table, and `openapi.yaml` against what is served (`whole_app`), as
+//! schemathesis finds it in every role (`schemathesis`).
 
 use std::sync::OnceLock;
 
 use crm_tests::Host;
 use crm_tests::app::App;
 
+mod schemathesis;
 mod security;
 mod whole_app;
 
