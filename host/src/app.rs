@@ -12,7 +12,9 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-use crate::capabilities::key_value::{self, KeyValueGrants, KeyValueStore, SqliteKeyValue};
+use crate::capabilities::key_value::{
+    self, KeyValueGrants, KeyValueStore, RedisKeyValue, SqliteKeyValue,
+};
 use crate::capabilities::outbound_http::{AllowedHosts, chained_component};
 use crate::capabilities::sqlite::{self, SqliteDatabase, SqliteFile, SqliteGrants};
 use crate::capabilities::variables::{self, AppVariables, ComponentVariables};
@@ -20,7 +22,7 @@ use crate::capabilities::wasi::WasiTemplate;
 use crate::engine::Concurrency;
 use crate::manifest::{self, Dependency, InheritSetting, LoadedManifest, RouteSpec};
 use crate::routing::Router;
-use crate::runtime_config::RuntimeConfig;
+use crate::runtime_config::{KeyValueConfig, RuntimeConfig, SqliteConfig};
 use crate::state::HostState;
 use crate::trigger_http::{App, Limits, ServedComponent};
 
@@ -299,14 +301,24 @@ impl<'a> Stores<'a> {
         let mut grants = HashMap::new();
         for label in labels {
             if !self.key_value.contains_key(label) {
-                let path = RuntimeConfig::file_for(
-                    &self.options.runtime_config.key_value_store,
-                    label,
-                    &self.options.state_dir,
-                    "sqlite_key_value.db",
-                )
-                .with_context(|| format!("key_value_stores: label `{label}`"))?;
-                let store: Arc<dyn KeyValueStore> = Arc::new(SqliteKeyValue::open(&path, label)?);
+                let file = match self.options.runtime_config.key_value_store.get(label) {
+                    Some(KeyValueConfig::Redis { url }) => Err(url),
+                    Some(KeyValueConfig::Spin { path }) => Ok(Some(path)),
+                    None => Ok(None),
+                };
+                let store: Arc<dyn KeyValueStore> = match file {
+                    Err(url) => Arc::new(RedisKeyValue::open(url)?),
+                    Ok(path) => {
+                        let path = RuntimeConfig::file_for(
+                            path,
+                            label,
+                            &self.options.state_dir,
+                            "sqlite_key_value.db",
+                        )
+                        .with_context(|| format!("key_value_stores: label `{label}`"))?;
+                        Arc::new(SqliteKeyValue::open(&path, label)?)
+                    }
+                };
                 self.key_value.insert(label.clone(), store);
             }
             grants.insert(label.clone(), Arc::clone(&self.key_value[label]));
@@ -317,7 +329,11 @@ impl<'a> Stores<'a> {
     fn sqlite_file(&mut self, label: &str) -> Result<Arc<SqliteFile>> {
         if !self.sqlite.contains_key(label) {
             let path = RuntimeConfig::file_for(
-                &self.options.runtime_config.sqlite_database,
+                self.options
+                    .runtime_config
+                    .sqlite_database
+                    .get(label)
+                    .map(|SqliteConfig::Spin { path }| path),
                 label,
                 &self.options.state_dir,
                 "sqlite_db.db",

@@ -20,6 +20,7 @@ pub mod consent;
 pub mod consent_probe;
 pub mod load;
 pub mod provider;
+pub mod redis;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {

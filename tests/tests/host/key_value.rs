@@ -1,9 +1,13 @@
 //! `fermyon:spin/key-value@2.0.0` on crm-host: every operation, stores kept
 //! apart by label, the default store's file in the state directory, and a
-//! runtime-config store's file where the runtime config says.
+//! runtime-config store's file where the runtime config says; and a store on
+//! a real Redis server (`type = "redis"`), shared by two host processes and
+//! surviving the server's restart.
 
+use crm_tests::Host;
 use crm_tests::app::App;
 use crm_tests::conformance::*;
+use crm_tests::redis::RedisServer;
 use std::sync::OnceLock;
 
 fn app() -> &'static App {
@@ -24,15 +28,109 @@ fn app() -> &'static App {
     })
 }
 
-/// One key-value operation through the probe.
+/// One key-value operation through the probe of the shared app.
 fn kv(label: &str, action: &str, key: &str, value: Option<&str>) -> Value {
+    kv_on(&app().host, label, action, key, value)
+}
+
+/// One key-value operation through the probe on `host`.
+fn kv_on(host: &Host, label: &str, action: &str, key: &str, value: Option<&str>) -> Value {
     let path = format!("/kv?op=kv&label={label}&action={action}&key={}", enc(key));
     let reply = match value {
-        Some(v) => app().host.request("POST", &path, &[], Some(v.as_bytes())),
-        None => app().host.get(&path),
+        Some(v) => host.request("POST", &path, &[], Some(v.as_bytes())),
+        None => host.get(&path),
     };
     assert_eq!(reply.status, 200, "{path}: {}", reply.body);
     reply.json()
+}
+
+/// The probe with its `default` store on the Redis server at `url`.
+fn on_redis(url: &str) -> App {
+    let mut manifest = HEADER.to_string();
+    manifest += &trigger("/kv/...", "kv");
+    manifest += &probe("kv", r#"key_value_stores = ["default"]"#);
+    let app = AppDir::new(&manifest);
+    app.write(
+        "runtime-config.toml",
+        &format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{url}\"\n"),
+    );
+    let rc = app.path().join("runtime-config.toml");
+    App::start_in(app, &["--runtime-config-file", rc.to_str().unwrap()])
+}
+
+#[test]
+fn a_redis_store_is_shared_by_processes_and_outlives_a_server_restart() {
+    let redis = RedisServer::start();
+    let (one, two) = (on_redis(&redis.url()), on_redis(&redis.url()));
+    let (one, two) = (&one.host, &two.host);
+    assert_eq!(
+        kv_on(one, "default", "get", "r-k", None),
+        json!({"ok": null})
+    );
+    assert_eq!(
+        kv_on(one, "default", "set", "r-k", Some("v1 ✓")),
+        json!({"ok": true})
+    );
+    // The other process reads it, and the server holds it under its own name.
+    assert_eq!(
+        kv_on(two, "default", "get", "r-k", None),
+        json!({"ok": "v1 ✓"})
+    );
+    assert_eq!(
+        kv_on(two, "default", "exists", "r-k", None),
+        json!({"ok": true})
+    );
+    assert_eq!(redis.command("EXISTS r-k").as_deref(), Some(":1"));
+    assert_eq!(
+        kv_on(two, "default", "set", "r-j", Some("")),
+        json!({"ok": true})
+    );
+    assert_eq!(
+        kv_on(one, "default", "keys", "", None),
+        json!({"ok": ["r-j", "r-k"]})
+    );
+    assert_eq!(
+        kv_on(two, "default", "delete", "r-k", None),
+        json!({"ok": true})
+    );
+    assert_eq!(
+        kv_on(one, "default", "get", "r-k", None),
+        json!({"ok": null})
+    );
+    assert_eq!(
+        kv_on(one, "default", "exists", "r-k", None),
+        json!({"ok": false})
+    );
+
+    // The server goes away: an operation is an error the guest sees, not a
+    // trap; once a server is back on the port, the stores work again.
+    let url = redis.url();
+    drop(redis);
+    let down = kv_on(one, "default", "get", "r-j", None);
+    assert!(
+        down["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("other")),
+        "{down}"
+    );
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let _back = RedisServer::start_on(port);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let reply = kv_on(one, "default", "set", "r-again", Some("yes"));
+        if reply == json!({"ok": true}) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reconnect: {reply}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        kv_on(two, "default", "get", "r-again", None),
+        json!({"ok": "yes"})
+    );
 }
 
 #[test]
