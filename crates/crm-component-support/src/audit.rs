@@ -10,6 +10,17 @@ pub enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    /// The outcome's name in the trail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Denied => "denied",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// One entry to append.
 #[derive(Debug, Clone)]
 pub struct AuditRecord<'a> {
@@ -22,6 +33,23 @@ pub struct AuditRecord<'a> {
     pub subject_contact: Option<&'a str>,
     pub outcome: Outcome,
     pub detail: Option<&'a str>,
+}
+
+impl AuditRecord<'_> {
+    /// The entry as the audit store appends it.
+    pub fn new_entry(&self) -> audit_store::NewEntry<'_> {
+        audit_store::NewEntry {
+            request_id: self.request_id,
+            actor_id: self.actor_id,
+            role: self.role,
+            purpose: self.purpose,
+            action: self.action,
+            resource: self.resource,
+            outcome: self.outcome.as_str(),
+            subject_contact_id: self.subject_contact,
+            detail: self.detail,
+        }
+    }
 }
 
 /// Appends records to the audit trail.

@@ -229,11 +229,47 @@ impl<'a> Ctx<'a> {
         detail: Option<&str>,
     ) -> Result<(), Problem> {
         let actor_id = self.caller.actor_id();
-        let entries: Vec<AuditRecord<'_>> = records
+        let entries = self.records(&actor_id, action, records, outcome, detail);
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.sink
+            .append_many(&entries)
+            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))
+    }
+
+    /// As [`record_many`](Self::record_many), inside the caller's open write
+    /// transaction on `db`: the entries commit with its writes or not at all
+    /// (the audit trail's own component writes on a connection of its own,
+    /// so it could record them only before or after the transaction).
+    pub fn record_many_in_transaction(
+        &self,
+        db: &impl crm_sql::Sql,
+        action: Action,
+        records: &[(String, Option<String>)],
+        outcome: Outcome,
+        detail: Option<&str>,
+    ) -> Result<(), Problem> {
+        let actor_id = self.caller.actor_id();
+        let entries = self.records(&actor_id, action, records, outcome, detail);
+        let entries: Vec<_> = entries.iter().map(AuditRecord::new_entry).collect();
+        audit_store::append_in_transaction(db, &entries, now_ms)?;
+        Ok(())
+    }
+
+    fn records<'r>(
+        &'r self,
+        actor_id: &'r str,
+        action: Action,
+        records: &'r [(String, Option<String>)],
+        outcome: Outcome,
+        detail: Option<&'r str>,
+    ) -> Vec<AuditRecord<'r>> {
+        records
             .iter()
             .map(|(resource, subject)| AuditRecord {
                 request_id: &self.request_id,
-                actor_id: &actor_id,
+                actor_id,
                 role: self.role(),
                 purpose: self.purpose(),
                 action: action.as_str(),
@@ -242,13 +278,7 @@ impl<'a> Ctx<'a> {
                 outcome,
                 detail,
             })
-            .collect();
-        if entries.is_empty() {
-            return Ok(());
-        }
-        self.sink
-            .append_many(&entries)
-            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))
+            .collect()
     }
 
     fn append(
