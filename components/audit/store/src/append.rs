@@ -1,5 +1,7 @@
 //! Appending to the chain from its tip.
 
+use std::borrow::Cow;
+
 use audit_chain::{Entry, GENESIS};
 use crm_http::Problem;
 use crm_sql::{Sql, Value};
@@ -27,20 +29,78 @@ pub struct NewEntry<'a> {
     pub detail: Option<&'a str>,
 }
 
+/// The most characters an entry keeps of any of its texts: what a request
+/// chooses (a path, a header) cannot grow the trail without bound.
+pub const MAX_TEXT_CHARS: usize = 512;
+
+/// `text` as the trail keeps it: control characters escaped (`\u{1}`), cut
+/// to [`MAX_TEXT_CHARS`] characters with the cut marked `…`.
+pub(crate) fn bounded(text: &str) -> Cow<'_, str> {
+    if text.chars().count() <= MAX_TEXT_CHARS && !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut kept = String::new();
+    let mut count = 0;
+    for c in text.chars() {
+        let piece: String = if c.is_control() {
+            c.escape_default().collect()
+        } else {
+            c.into()
+        };
+        let len = piece.chars().count();
+        if count + len >= MAX_TEXT_CHARS {
+            kept.push('…');
+            return Cow::Owned(kept);
+        }
+        kept.push_str(&piece);
+        count += len;
+    }
+    Cow::Owned(kept)
+}
+
+/// A new entry's texts as the trail keeps them ([`bounded`]).
+struct Kept<'a> {
+    request_id: Cow<'a, str>,
+    actor_id: Cow<'a, str>,
+    role: Cow<'a, str>,
+    purpose: Option<Cow<'a, str>>,
+    action: Cow<'a, str>,
+    resource: Cow<'a, str>,
+    outcome: Cow<'a, str>,
+    subject_contact_id: Option<Cow<'a, str>>,
+    detail: Option<Cow<'a, str>>,
+}
+
 impl<'a> NewEntry<'a> {
-    fn at(&self, sequence: u64, recorded_at: i64) -> Entry<'a> {
+    fn kept(&self) -> Kept<'a> {
+        Kept {
+            request_id: bounded(self.request_id),
+            actor_id: bounded(self.actor_id),
+            role: bounded(self.role),
+            purpose: self.purpose.map(bounded),
+            action: bounded(self.action),
+            resource: bounded(self.resource),
+            outcome: bounded(self.outcome),
+            subject_contact_id: self.subject_contact_id.map(bounded),
+            detail: self.detail.map(bounded),
+        }
+    }
+}
+
+impl Kept<'_> {
+    fn at(&self, sequence: u64, recorded_at: i64) -> Entry<'_> {
         Entry {
             sequence,
             recorded_at,
-            request_id: self.request_id,
-            actor_id: self.actor_id,
-            role: self.role,
-            purpose: self.purpose,
-            action: self.action,
-            resource: self.resource,
-            outcome: self.outcome,
-            subject_contact_id: self.subject_contact_id,
-            detail: self.detail,
+            request_id: &self.request_id,
+            actor_id: &self.actor_id,
+            role: &self.role,
+            purpose: self.purpose.as_deref(),
+            action: &self.action,
+            resource: &self.resource,
+            outcome: &self.outcome,
+            subject_contact_id: self.subject_contact_id.as_deref(),
+            detail: self.detail.as_deref(),
         }
     }
 }
@@ -175,7 +235,8 @@ fn chained(
     let mut params = Vec::with_capacity(entries.len() * COLUMN_COUNT + 1);
     let mut receipts = Vec::with_capacity(entries.len());
     for (sequence, new) in (tip.sequence + 1..).zip(entries) {
-        let entry = new.at(sequence, recorded_at);
+        let kept = new.kept();
+        let entry = kept.at(sequence, recorded_at);
         let hash = entry.hash(&prev_hash);
         push_columns(&entry, &prev_hash, &hash, &mut params);
         prev_hash = hash.clone();

@@ -232,6 +232,23 @@ fn entries_appended_in_a_callers_transaction_share_its_fate() {
     assert_eq!(verify(stored.iter().map(StoredEntry::chained)), Ok(3_000));
 }
 
+/// Text longer than the trail keeps, or with control characters, is kept
+/// bounded and escaped, and the chain verifies over what was kept.
+#[test]
+fn entries_keep_their_texts_bounded_and_escaped() {
+    let (_dir, db) = db();
+    let long = "r".repeat(100_000);
+    let mut entry = event("staff:a", &long, None);
+    entry.detail = Some("bad\u{0}\nline");
+    append(&db, &[entry], || T0).unwrap();
+    let stored = all(&db);
+    assert_eq!(stored[0].resource.chars().count(), MAX_TEXT_CHARS);
+    assert!(stored[0].resource.ends_with('…'));
+    assert_eq!(stored[0].detail.as_deref(), Some("bad\\u{0}\\nline"));
+    assert_eq!(verify(stored.iter().map(StoredEntry::chained)), Ok(1));
+    assert_eq!(append::bounded("self-access"), "self-access");
+}
+
 #[test]
 fn pages_filter_and_follow_the_cursor() {
     let (_dir, db) = db();
