@@ -8,7 +8,7 @@ use crm_auth::api_key::{PresentedKey, StoredKey};
 use crm_auth::fields::{RecordKind, hidden_fields};
 use crm_auth::jwt::{self, Algorithm, Expectations, KeySet, TokenError};
 use crm_auth::policy::{Action, Decision, Principal, Role, Target, may};
-use crm_auth::purpose::{self, PurposeList};
+use crm_auth::purpose::{self, Purpose, PurposeError, PurposeList};
 use crm_auth::{AuthError, Credential};
 use crm_http::{FieldError, Problem};
 use spin_sdk::http::Request;
@@ -53,8 +53,12 @@ pub struct Ctx<'a> {
     pub caller: Principal,
     db: &'a Db,
     sink: &'a dyn AuditSink,
-    purpose_header: Option<String>,
-    purpose: Option<String>,
+    /// The request's path, for entries about the request as a whole.
+    path: String,
+    /// The purpose the request's header stated, checked.
+    stated_purpose: Option<Purpose>,
+    /// The purpose a read was allowed for.
+    purpose: Option<Purpose>,
     acting_role: Option<Role>,
     /// The last allowed action, so a failure after it is recorded too.
     allowed: Option<(Action, String, Option<String>)>,
@@ -77,8 +81,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// The purpose of use stated (or implied) for this request.
-    pub fn purpose(&self) -> Option<&str> {
-        self.purpose.as_deref().or(self.purpose_header.as_deref())
+    pub fn purpose(&self) -> Option<&Purpose> {
+        self.purpose.as_ref().or(self.stated_purpose.as_ref())
     }
 
     /// The contact a citizen caller is linked to.
@@ -176,7 +180,7 @@ impl<'a> Ctx<'a> {
         if reads_personal_information(action) {
             match self
                 .purposes()?
-                .for_read(&self.caller, self.purpose_header.as_deref())
+                .for_read(&self.caller, self.stated_purpose.as_ref())
             {
                 Ok(purpose) => self.purpose = Some(purpose),
                 Err(e) => {
@@ -187,11 +191,7 @@ impl<'a> Ctx<'a> {
                         Outcome::Denied,
                         Some("purpose-of-use"),
                     )?;
-                    return Err(Problem::validation(vec![FieldError::new(
-                        purpose::HEADER,
-                        e.to_string(),
-                    )])
-                    .with_kind("purpose-of-use", "Purpose of use required"));
+                    return Err(purpose_problem(&e));
                 }
             }
         }
@@ -257,6 +257,25 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// Records an entry about the request as a whole ([`REQUEST_ACTION`] on
+    /// its path), for a refusal before it reached an action of the matrix.
+    pub(crate) fn record_request(&self, outcome: Outcome, detail: &str) -> Result<(), Problem> {
+        let path = self.path.clone();
+        self.sink
+            .append(&AuditRecord {
+                request_id: &self.request_id,
+                actor_id: &self.caller.actor_id(),
+                role: self.role(),
+                purpose: None,
+                action: REQUEST_ACTION,
+                resource: &path,
+                subject_contact: None,
+                outcome,
+                detail: Some(detail),
+            })
+            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))
+    }
+
     fn records<'r>(
         &'r self,
         actor_id: &'r str,
@@ -307,7 +326,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn purposes(&self) -> Result<PurposeList, Problem> {
-        Ok(PurposeList::parse(&variable(var::PURPOSES)?))
+        purposes()
     }
 
     /// The handler has recorded how its allowed action ended (a denial on
@@ -352,7 +371,23 @@ fn reads_personal_information(action: Action) -> bool {
     )
 }
 
-/// Authenticates `req`; on failure records the attempt and answers 401.
+fn purposes() -> Result<PurposeList, Problem> {
+    Ok(PurposeList::parse(&variable(var::PURPOSES)?))
+}
+
+/// The 400 for a purpose of use that is missing or not listed.
+fn purpose_problem(error: &PurposeError) -> Problem {
+    Problem::validation(vec![FieldError::new(purpose::HEADER, error.to_string())])
+        .with_kind("purpose-of-use", "Purpose of use required")
+}
+
+/// The action of an entry about a request as a whole, refused before it
+/// reached an action of the matrix.
+pub const REQUEST_ACTION: &str = "request";
+
+/// Authenticates `req` and checks the purpose of use it states; on failure
+/// records the attempt and answers 401 (or 400 for a purpose that is not
+/// listed, which is recorded without it).
 pub fn authenticate<'a>(
     req: &Request,
     request_id: String,
@@ -361,19 +396,37 @@ pub fn authenticate<'a>(
 ) -> Result<Ctx<'a>, Problem> {
     let header = req.header("authorization").and_then(|v| v.as_str());
     match principal(header, db) {
-        Ok(caller) => Ok(Ctx {
-            request_id,
-            caller,
-            db,
-            sink,
-            purpose_header: req
-                .header(purpose::HEADER)
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-            purpose: None,
-            acting_role: None,
-            allowed: None,
-        }),
+        Ok(caller) => {
+            let header = req.header(purpose::HEADER).map(|v| {
+                v.as_str().map_or_else(
+                    || String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    str::to_string,
+                )
+            });
+            let stated = match header.as_deref() {
+                None => Ok(None),
+                Some(given) => purposes()?.stated(&caller, Some(given)),
+            };
+            let mut ctx = Ctx {
+                request_id,
+                caller,
+                db,
+                sink,
+                path: req.path().to_string(),
+                stated_purpose: None,
+                purpose: None,
+                acting_role: None,
+                allowed: None,
+            };
+            match stated {
+                Ok(stated) => ctx.stated_purpose = stated,
+                Err(e) => {
+                    ctx.record_request(Outcome::Denied, "purpose-of-use")?;
+                    return Err(purpose_problem(&e));
+                }
+            }
+            Ok(ctx)
+        }
         Err(Failure::Config(problem)) => Err(problem),
         Err(Failure::Auth(error)) => {
             let record = AuditRecord {

@@ -11,6 +11,7 @@ pub use audit::Outcome;
 pub use auth::Ctx;
 pub use crm_auth::fields::RecordKind;
 pub use crm_auth::policy::{Action, Target};
+pub use crm_auth::purpose::Purpose;
 
 use std::cell::OnceCell;
 

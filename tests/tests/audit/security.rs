@@ -1192,3 +1192,92 @@ fn the_audit_entries_of_answered_reads_survive_a_killed_host() {
     let verified = cli(&["audit", "verify", "--db", db_file.to_str().unwrap()]);
     assert!(verified.status.success(), "{verified:?}");
 }
+
+/// The longest text an audit entry holds in any column (docs/security.md).
+const MAX_AUDIT_TEXT_CHARS: i64 = 512;
+
+/// The longest text any column of `request_id`'s entries holds.
+fn longest_audited_text(request_id: &str) -> i64 {
+    app()
+        .db()
+        .query_row(
+            "SELECT IFNULL(MAX(MAX(LENGTH(request_id), LENGTH(actor_id), LENGTH(role), \
+             LENGTH(IFNULL(purpose, '')), LENGTH(action), LENGTH(resource), \
+             LENGTH(IFNULL(subject_contact_id, '')), LENGTH(IFNULL(detail, '')))), 0) \
+             FROM audit_entries WHERE request_id = ?1",
+            [request_id],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// A purpose of use is one of `purposes_of_use` on any request, write or
+/// read: another (here 100,000 characters) is a 400 naming the header,
+/// recorded as one bounded denial, and never stored as a purpose.
+#[test]
+fn a_purpose_of_use_that_is_not_listed_is_refused_on_writes_and_reads() {
+    let contact = new_contact(host(), "Purpose Bound");
+    let huge = "p".repeat(100_000);
+    let intake = || host().as_caller(&token("intake-9", &["intake-officer"]));
+    let body = json!({"archetype": "individual", "display_name": "Purpose Bound Too"});
+    let refused = [
+        intake().purpose(&huge).post_json("/api/contacts", &body),
+        intake()
+            .purpose(&huge)
+            .get(&format!("/api/contacts/{contact}")),
+        intake()
+            .purpose("marketing")
+            .post_json("/api/contacts", &body),
+    ];
+    for reply in &refused {
+        let problem = assert_problem(reply, 400, "purpose-of-use");
+        assert_eq!(problem["errors"][0]["field"], "purpose-of-use", "{problem}");
+        assert!(reply.body.len() < 2_000, "the answer echoes the header");
+        let id = request_id(reply);
+        let entries = audited(&id);
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(entries[0].1, "denied");
+        assert!(longest_audited_text(&id) <= MAX_AUDIT_TEXT_CHARS);
+        let purposes: i64 = app()
+            .db()
+            .query_row(
+                "SELECT COUNT(*) FROM audit_entries WHERE request_id = ?1 AND purpose IS NOT NULL",
+                [&id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(purposes, 0);
+    }
+    let listed = intake()
+        .purpose("service-delivery")
+        .post_json("/api/contacts", &body);
+    assert_eq!(listed.status, 201, "{}", listed.body);
+    let purpose: String = app()
+        .db()
+        .query_row(
+            "SELECT purpose FROM audit_entries WHERE request_id = ?1 LIMIT 1",
+            [request_id(&listed)],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(purpose, "service-delivery");
+}
+
+/// Text a request chooses (here a 60,000-character path segment with a
+/// control character) reaches the trail bounded and escaped.
+#[test]
+fn request_derived_text_reaches_the_trail_bounded() {
+    let long_id = format!("con_{}%01x", "9".repeat(60_000));
+    let reply = host()
+        .as_caller(&token("intake-9", &["intake-officer"]))
+        .purpose("service-delivery")
+        .get(&format!("/api/contacts/{long_id}"));
+    assert!(
+        reply.status >= 400 && reply.status < 500,
+        "{}",
+        reply.status
+    );
+    let id = request_id(&reply);
+    assert!(!audited(&id).is_empty());
+    assert!(longest_audited_text(&id) <= MAX_AUDIT_TEXT_CHARS);
+}
