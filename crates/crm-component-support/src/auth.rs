@@ -14,6 +14,8 @@ use crm_http::{FieldError, Problem};
 use spin_sdk::http::Request;
 use spin_sdk::sqlite::Connection;
 
+use std::cell::Cell;
+
 use crate::audit::{AuditRecord, AuditSink, Outcome};
 use crate::{Db, now_ms};
 
@@ -62,6 +64,8 @@ pub struct Ctx<'a> {
     acting_role: Option<Role>,
     /// The last allowed action, so a failure after it is recorded too.
     allowed: Option<(Action, String, Option<String>)>,
+    /// Whether anything was recorded for this request yet.
+    recorded: Cell<bool>,
 }
 
 impl<'a> Ctx<'a> {
@@ -235,7 +239,9 @@ impl<'a> Ctx<'a> {
         }
         self.sink
             .append_many(&entries)
-            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))
+            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))?;
+        self.recorded.set(true);
+        Ok(())
     }
 
     /// As [`record_many`](Self::record_many), inside the caller's open write
@@ -254,6 +260,9 @@ impl<'a> Ctx<'a> {
         let entries = self.records(&actor_id, action, records, outcome, detail);
         let entries: Vec<_> = entries.iter().map(AuditRecord::new_entry).collect();
         audit_store::append_in_transaction(db, &entries, now_ms)?;
+        // Kept only if the caller's transaction commits; should it not, its
+        // problem is recorded as the request's outcome.
+        self.recorded.set(!entries.is_empty());
         Ok(())
     }
 
@@ -273,7 +282,9 @@ impl<'a> Ctx<'a> {
                 outcome,
                 detail: Some(detail),
             })
-            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))
+            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))?;
+        self.recorded.set(true);
+        Ok(())
     }
 
     fn records<'r>(
@@ -322,7 +333,9 @@ impl<'a> Ctx<'a> {
         // Fail closed: nothing is read or written that the trail does not hold.
         self.sink
             .append(&record)
-            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))
+            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))?;
+        self.recorded.set(true);
+        Ok(())
     }
 
     fn purposes(&self) -> Result<PurposeList, Problem> {
@@ -336,18 +349,29 @@ impl<'a> Ctx<'a> {
         self.allowed = None;
     }
 
-    /// Called by `serve` when the handler failed after an allowed action. A
-    /// refusal the handler made on finer grounds than the matrix (a 403) is
-    /// a denial, so an auditor looking for denials finds it.
+    /// Called by `serve` when the request failed: after an allowed action,
+    /// a `failed` entry for it (a refusal the handler made on finer grounds
+    /// than the matrix, a 403, is a denial, so an auditor looking for
+    /// denials finds it); before anything was recorded (a problem before
+    /// any action, a method or path with no operation), a [`REQUEST_ACTION`]
+    /// entry, `denied` for the caller's fault and `failed` for ours. Either
+    /// names the problem type.
     pub(crate) fn record_failure(&self, problem: &Problem) {
+        let kind = problem.kind.trim_start_matches(crm_http::PROBLEM_BASE);
         if let Some((action, resource, subject)) = &self.allowed {
-            let kind = problem.kind.trim_start_matches(crm_http::PROBLEM_BASE);
             let outcome = if problem.status == 403 {
                 Outcome::Denied
             } else {
                 Outcome::Failed
             };
             let _ = self.append(*action, resource, subject.clone(), outcome, Some(kind));
+        } else if !self.recorded.get() {
+            let outcome = if problem.status >= 500 {
+                Outcome::Failed
+            } else {
+                Outcome::Denied
+            };
+            let _ = self.record_request(outcome, kind);
         }
     }
 }
@@ -417,6 +441,7 @@ pub fn authenticate<'a>(
                 purpose: None,
                 acting_role: None,
                 allowed: None,
+                recorded: Cell::new(false),
             };
             match stated {
                 Ok(stated) => ctx.stated_purpose = stated,

@@ -1281,3 +1281,80 @@ fn request_derived_text_reaches_the_trail_bounded() {
     assert!(!audited(&id).is_empty());
     assert!(longest_audited_text(&id) <= MAX_AUDIT_TEXT_CHARS);
 }
+
+/// The entries of the request `reply` answered, as an auditor reads them
+/// through the audit API: (action, resource, outcome, detail).
+fn read_through_the_api(actor: &str, reply: &Reply) -> Vec<(String, String, String, Value)> {
+    let page = host()
+        .as_caller(&token("auditor-attempts", &["auditor"]))
+        .purpose("audit")
+        .get(&format!("/api/audit/entries?actor={actor}&limit=500"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let id = request_id(reply);
+    page.json()["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["request_id"] == id.as_str())
+        .map(|e| {
+            let text = |name: &str| e[name].as_str().unwrap().to_string();
+            (
+                text("action"),
+                text("resource"),
+                text("outcome"),
+                e["detail"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Every attempt that reaches a component is in the trail, refused or not:
+/// an unlinked citizen's consent and suppression reads that name no
+/// contact (400 before any action of the matrix), a method a route does
+/// not have (405) and a path with no operation (404).
+#[test]
+fn attempts_refused_before_an_action_are_audited() {
+    let citizen = host().as_caller(&token("citizen-unlinked-15", &["citizen"]));
+    for path in ["/api/consents", "/api/consents/suppressions"] {
+        let reply = citizen.get(path);
+        assert_problem(&reply, 400, "validation");
+        assert_eq!(
+            read_through_the_api("citizen:citizen-unlinked-15", &reply),
+            [(
+                "request".to_string(),
+                path.to_string(),
+                "denied".to_string(),
+                json!("validation")
+            )],
+            "{path}"
+        );
+    }
+    let staff = host()
+        .as_caller(&token("staff-attempts-15", &["case-worker"]))
+        .purpose("case-management");
+    let not_allowed = staff.send("DELETE", "/api/contacts", None);
+    assert_problem(&not_allowed, 405, "method-not-allowed");
+    let no_operation = staff.get("/api/contacts/con_1/nothing-here");
+    assert_problem(&no_operation, 404, "not-found");
+    for (reply, path, detail) in [
+        (&not_allowed, "/api/contacts", "method-not-allowed"),
+        (
+            &no_operation,
+            "/api/contacts/con_1/nothing-here",
+            "not-found",
+        ),
+    ] {
+        assert_eq!(
+            read_through_the_api("staff:staff-attempts-15", reply),
+            [(
+                "request".to_string(),
+                path.to_string(),
+                "denied".to_string(),
+                json!(detail)
+            )]
+        );
+    }
+    // Without a credential it is the authentication that is refused.
+    let anonymous = host().request("DELETE", "/api/contacts", &[], None);
+    assert_refused(&anonymous, "no credential");
+}
