@@ -387,7 +387,9 @@ fn reads_personal_information(action: Action) -> bool {
             | ContactSearch
             | ContactExport
             | ConsentRead
+            | SuppressionRead
             | InteractionRead
+            | LegalHoldRead
             | NotificationRead
             | InboxRead
             | AuditRead
