@@ -2469,3 +2469,48 @@ fn an_import_at_the_row_cap_is_audited_whole_and_one_row_more_writes_nothing() {
     assert_eq!(verdict.status, 200, "{}", verdict.body);
     assert_eq!(verdict.json()["valid"], true, "{}", verdict.body);
 }
+
+/// When an import's audit entries cannot be written, none of its contacts
+/// is either: the entries are written in the import's transaction. Its own
+/// host, since a trigger makes the trail refuse them.
+#[test]
+fn an_import_whose_audit_entries_fail_leaves_no_contact() {
+    let app = crm_tests::app::App::start(&[]);
+    let stem = unique("Unaudited");
+    // The first request migrates the database the trigger goes into.
+    crm_tests::app::new_contact(&app.host, "Migrated");
+    app.db()
+        .execute_batch(
+            "CREATE TRIGGER refuse_import_entries BEFORE INSERT ON audit_entries \
+             WHEN NEW.detail = 'import' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        )
+        .unwrap();
+    let csv = format!(
+        "archetype,given_name,family_name\r\nindividual,Una,{stem}a\r\nindividual,Una,{stem}b\r\n"
+    );
+    let reply = app.host.request(
+        "POST",
+        "/api/contacts/import",
+        &[
+            (
+                "authorization",
+                &format!(
+                    "Bearer {}",
+                    token("importer-unaudited", &["intake-officer"])
+                ),
+            ),
+            ("content-type", "text/csv"),
+        ],
+        Some(csv.as_bytes()),
+    );
+    assert!(reply.status >= 500, "{} {}", reply.status, reply.body);
+    let written: i64 = app
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM contacts WHERE display_name LIKE '%' || ?1 || '%'",
+            [&stem],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(written, 0, "contacts committed without their audit entries");
+}
