@@ -21,12 +21,17 @@ pub enum Action {
     ConsentRead,
     ConsentWithdraw,
     ConsentCatalogueManage,
+    /// See a contact's do-not-contact entries (a read of personal information).
+    SuppressionRead,
     SuppressionManage,
     InteractionAppend,
     InteractionRead,
     InteractionAmend,
     InteractionDispose,
     InteractionStats,
+    /// See legal holds: which contacts or cases are held, and why (a read of
+    /// personal information).
+    LegalHoldRead,
     LegalHoldManage,
     NotificationSend,
     NotificationRead,
@@ -212,6 +217,12 @@ pub const MATRIX: &[MatrixRow] = &[
         [No, No, No, No, Any, No],
     ),
     row(
+        Action::SuppressionRead,
+        "suppression.read",
+        true,
+        [No, Any, Any, No, No, Own],
+    ),
+    row(
         Action::SuppressionManage,
         "suppression.manage",
         true,
@@ -246,6 +257,12 @@ pub const MATRIX: &[MatrixRow] = &[
         "interaction.stats",
         true,
         [No, Any, Any, Any, Any, No],
+    ),
+    row(
+        Action::LegalHoldRead,
+        "legal-hold.read",
+        false,
+        [No, No, No, No, Any, No],
     ),
     row(
         Action::LegalHoldManage,

@@ -10,18 +10,46 @@ pub enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    /// The outcome's name in the trail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allowed => "allowed",
+            Self::Denied => "denied",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// One entry to append.
 #[derive(Debug, Clone)]
 pub struct AuditRecord<'a> {
     pub request_id: &'a str,
     pub actor_id: &'a str,
     pub role: &'a str,
-    pub purpose: Option<&'a str>,
+    pub purpose: Option<&'a crm_auth::purpose::Purpose>,
     pub action: &'a str,
     pub resource: &'a str,
     pub subject_contact: Option<&'a str>,
     pub outcome: Outcome,
     pub detail: Option<&'a str>,
+}
+
+impl AuditRecord<'_> {
+    /// The entry as the audit store appends it.
+    pub fn new_entry(&self) -> audit_store::NewEntry<'_> {
+        audit_store::NewEntry {
+            request_id: self.request_id,
+            actor_id: self.actor_id,
+            role: self.role,
+            purpose: self.purpose.map(crm_auth::purpose::Purpose::as_str),
+            action: self.action,
+            resource: self.resource,
+            outcome: self.outcome.as_str(),
+            subject_contact_id: self.subject_contact,
+            detail: self.detail,
+        }
+    }
 }
 
 /// Appends records to the audit trail.
@@ -49,7 +77,7 @@ macro_rules! audit_sink {
                             id: r.actor_id.to_string(),
                             role: r.role.to_string(),
                         },
-                        purpose: r.purpose.map(str::to_string),
+                        purpose: r.purpose.map(|p| p.as_str().to_string()),
                     },
                     action: r.action.to_string(),
                     resource: r.resource.to_string(),

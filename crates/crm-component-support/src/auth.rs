@@ -8,11 +8,13 @@ use crm_auth::api_key::{PresentedKey, StoredKey};
 use crm_auth::fields::{RecordKind, hidden_fields};
 use crm_auth::jwt::{self, Algorithm, Expectations, KeySet, TokenError};
 use crm_auth::policy::{Action, Decision, Principal, Role, Target, may};
-use crm_auth::purpose::{self, PurposeList};
+use crm_auth::purpose::{self, Purpose, PurposeError, PurposeList};
 use crm_auth::{AuthError, Credential};
 use crm_http::{FieldError, Problem};
 use spin_sdk::http::Request;
 use spin_sdk::sqlite::Connection;
+
+use std::cell::Cell;
 
 use crate::audit::{AuditRecord, AuditSink, Outcome};
 use crate::{Db, now_ms};
@@ -53,11 +55,17 @@ pub struct Ctx<'a> {
     pub caller: Principal,
     db: &'a Db,
     sink: &'a dyn AuditSink,
-    purpose_header: Option<String>,
-    purpose: Option<String>,
+    /// The request's path, for entries about the request as a whole.
+    path: String,
+    /// The purpose the request's header stated, checked.
+    stated_purpose: Option<Purpose>,
+    /// The purpose a read was allowed for.
+    purpose: Option<Purpose>,
     acting_role: Option<Role>,
     /// The last allowed action, so a failure after it is recorded too.
     allowed: Option<(Action, String, Option<String>)>,
+    /// Whether anything was recorded for this request yet.
+    recorded: Cell<bool>,
 }
 
 impl<'a> Ctx<'a> {
@@ -77,8 +85,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// The purpose of use stated (or implied) for this request.
-    pub fn purpose(&self) -> Option<&str> {
-        self.purpose.as_deref().or(self.purpose_header.as_deref())
+    pub fn purpose(&self) -> Option<&Purpose> {
+        self.purpose.as_ref().or(self.stated_purpose.as_ref())
     }
 
     /// The contact a citizen caller is linked to.
@@ -176,7 +184,7 @@ impl<'a> Ctx<'a> {
         if reads_personal_information(action) {
             match self
                 .purposes()?
-                .for_read(&self.caller, self.purpose_header.as_deref())
+                .for_read(&self.caller, self.stated_purpose.as_ref())
             {
                 Ok(purpose) => self.purpose = Some(purpose),
                 Err(e) => {
@@ -187,11 +195,7 @@ impl<'a> Ctx<'a> {
                         Outcome::Denied,
                         Some("purpose-of-use"),
                     )?;
-                    return Err(Problem::validation(vec![FieldError::new(
-                        purpose::HEADER,
-                        e.to_string(),
-                    )])
-                    .with_kind("purpose-of-use", "Purpose of use required"));
+                    return Err(purpose_problem(&e));
                 }
             }
         }
@@ -229,11 +233,73 @@ impl<'a> Ctx<'a> {
         detail: Option<&str>,
     ) -> Result<(), Problem> {
         let actor_id = self.caller.actor_id();
-        let entries: Vec<AuditRecord<'_>> = records
+        let entries = self.records(&actor_id, action, records, outcome, detail);
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.sink
+            .append_many(&entries)
+            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))?;
+        self.recorded.set(true);
+        Ok(())
+    }
+
+    /// As [`record_many`](Self::record_many), inside the caller's open write
+    /// transaction on `db`: the entries commit with its writes or not at all
+    /// (the audit trail's own component writes on a connection of its own,
+    /// so it could record them only before or after the transaction).
+    pub fn record_many_in_transaction(
+        &self,
+        db: &impl crm_sql::Sql,
+        action: Action,
+        records: &[(String, Option<String>)],
+        outcome: Outcome,
+        detail: Option<&str>,
+    ) -> Result<(), Problem> {
+        let actor_id = self.caller.actor_id();
+        let entries = self.records(&actor_id, action, records, outcome, detail);
+        let entries: Vec<_> = entries.iter().map(AuditRecord::new_entry).collect();
+        audit_store::append_in_transaction(db, &entries, now_ms)?;
+        // Kept only if the caller's transaction commits; should it not, its
+        // problem is recorded as the request's outcome.
+        self.recorded.set(!entries.is_empty());
+        Ok(())
+    }
+
+    /// Records an entry about the request as a whole ([`REQUEST_ACTION`] on
+    /// its path), for a refusal before it reached an action of the matrix.
+    pub(crate) fn record_request(&self, outcome: Outcome, detail: &str) -> Result<(), Problem> {
+        let path = self.path.clone();
+        self.sink
+            .append(&AuditRecord {
+                request_id: &self.request_id,
+                actor_id: &self.caller.actor_id(),
+                role: self.role(),
+                purpose: None,
+                action: REQUEST_ACTION,
+                resource: &path,
+                subject_contact: None,
+                outcome,
+                detail: Some(detail),
+            })
+            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))?;
+        self.recorded.set(true);
+        Ok(())
+    }
+
+    fn records<'r>(
+        &'r self,
+        actor_id: &'r str,
+        action: Action,
+        records: &'r [(String, Option<String>)],
+        outcome: Outcome,
+        detail: Option<&'r str>,
+    ) -> Vec<AuditRecord<'r>> {
+        records
             .iter()
             .map(|(resource, subject)| AuditRecord {
                 request_id: &self.request_id,
-                actor_id: &actor_id,
+                actor_id,
                 role: self.role(),
                 purpose: self.purpose(),
                 action: action.as_str(),
@@ -242,13 +308,7 @@ impl<'a> Ctx<'a> {
                 outcome,
                 detail,
             })
-            .collect();
-        if entries.is_empty() {
-            return Ok(());
-        }
-        self.sink
-            .append_many(&entries)
-            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))
+            .collect()
     }
 
     fn append(
@@ -273,11 +333,13 @@ impl<'a> Ctx<'a> {
         // Fail closed: nothing is read or written that the trail does not hold.
         self.sink
             .append(&record)
-            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))
+            .map_err(|e| Problem::unavailable(format!("the audit trail cannot be written: {e}")))?;
+        self.recorded.set(true);
+        Ok(())
     }
 
     fn purposes(&self) -> Result<PurposeList, Problem> {
-        Ok(PurposeList::parse(&variable(var::PURPOSES)?))
+        purposes()
     }
 
     /// The handler has recorded how its allowed action ended (a denial on
@@ -287,18 +349,29 @@ impl<'a> Ctx<'a> {
         self.allowed = None;
     }
 
-    /// Called by `serve` when the handler failed after an allowed action. A
-    /// refusal the handler made on finer grounds than the matrix (a 403) is
-    /// a denial, so an auditor looking for denials finds it.
+    /// Called by `serve` when the request failed: after an allowed action,
+    /// a `failed` entry for it (a refusal the handler made on finer grounds
+    /// than the matrix, a 403, is a denial, so an auditor looking for
+    /// denials finds it); before anything was recorded (a problem before
+    /// any action, a method or path with no operation), a [`REQUEST_ACTION`]
+    /// entry, `denied` for the caller's fault and `failed` for ours. Either
+    /// names the problem type.
     pub(crate) fn record_failure(&self, problem: &Problem) {
+        let kind = problem.kind.trim_start_matches(crm_http::PROBLEM_BASE);
         if let Some((action, resource, subject)) = &self.allowed {
-            let kind = problem.kind.trim_start_matches(crm_http::PROBLEM_BASE);
             let outcome = if problem.status == 403 {
                 Outcome::Denied
             } else {
                 Outcome::Failed
             };
             let _ = self.append(*action, resource, subject.clone(), outcome, Some(kind));
+        } else if !self.recorded.get() {
+            let outcome = if problem.status >= 500 {
+                Outcome::Failed
+            } else {
+                Outcome::Denied
+            };
+            let _ = self.record_request(outcome, kind);
         }
     }
 }
@@ -314,7 +387,9 @@ fn reads_personal_information(action: Action) -> bool {
             | ContactSearch
             | ContactExport
             | ConsentRead
+            | SuppressionRead
             | InteractionRead
+            | LegalHoldRead
             | NotificationRead
             | InboxRead
             | AuditRead
@@ -322,7 +397,23 @@ fn reads_personal_information(action: Action) -> bool {
     )
 }
 
-/// Authenticates `req`; on failure records the attempt and answers 401.
+fn purposes() -> Result<PurposeList, Problem> {
+    Ok(PurposeList::parse(&variable(var::PURPOSES)?))
+}
+
+/// The 400 for a purpose of use that is missing or not listed.
+fn purpose_problem(error: &PurposeError) -> Problem {
+    Problem::validation(vec![FieldError::new(purpose::HEADER, error.to_string())])
+        .with_kind("purpose-of-use", "Purpose of use required")
+}
+
+/// The action of an entry about a request as a whole, refused before it
+/// reached an action of the matrix.
+pub const REQUEST_ACTION: &str = "request";
+
+/// Authenticates `req` and checks the purpose of use it states; on failure
+/// records the attempt and answers 401 (or 400 for a purpose that is not
+/// listed, which is recorded without it).
 pub fn authenticate<'a>(
     req: &Request,
     request_id: String,
@@ -331,19 +422,38 @@ pub fn authenticate<'a>(
 ) -> Result<Ctx<'a>, Problem> {
     let header = req.header("authorization").and_then(|v| v.as_str());
     match principal(header, db) {
-        Ok(caller) => Ok(Ctx {
-            request_id,
-            caller,
-            db,
-            sink,
-            purpose_header: req
-                .header(purpose::HEADER)
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-            purpose: None,
-            acting_role: None,
-            allowed: None,
-        }),
+        Ok(caller) => {
+            let header = req.header(purpose::HEADER).map(|v| {
+                v.as_str().map_or_else(
+                    || String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    str::to_string,
+                )
+            });
+            let stated = match header.as_deref() {
+                None => Ok(None),
+                Some(given) => purposes()?.stated(&caller, Some(given)),
+            };
+            let mut ctx = Ctx {
+                request_id,
+                caller,
+                db,
+                sink,
+                path: req.path().to_string(),
+                stated_purpose: None,
+                purpose: None,
+                acting_role: None,
+                allowed: None,
+                recorded: Cell::new(false),
+            };
+            match stated {
+                Ok(stated) => ctx.stated_purpose = stated,
+                Err(e) => {
+                    ctx.record_request(Outcome::Denied, "purpose-of-use")?;
+                    return Err(purpose_problem(&e));
+                }
+            }
+            Ok(ctx)
+        }
         Err(Failure::Config(problem)) => Err(problem),
         Err(Failure::Auth(error)) => {
             let record = AuditRecord {

@@ -11,6 +11,7 @@ pub use audit::Outcome;
 pub use auth::Ctx;
 pub use crm_auth::fields::RecordKind;
 pub use crm_auth::policy::{Action, Target};
+pub use crm_auth::purpose::Purpose;
 
 use std::cell::OnceCell;
 
@@ -110,8 +111,9 @@ pub fn transaction<C: crm_sql::Sql, T>(
 /// is public.
 pub type Operation = (&'static str, Vec<(&'static str, String)>, bool);
 
-/// The operation a request names in `table`, or the 404/405 answer.
-pub fn route(table: &[Route], req: &Request) -> Result<Operation, Response> {
+/// The operation a request names in `table`, or the 404/405 problem (a 405
+/// with its `allow` header).
+pub fn route(table: &[Route], req: &Request) -> Result<Operation, Problem> {
     let method = req.method().to_string();
     match match_route(table, &method, req.path()) {
         Matched::Operation {
@@ -119,25 +121,23 @@ pub fn route(table: &[Route], req: &Request) -> Result<Operation, Response> {
             params,
             public,
         } => Ok((operation_id, params, public)),
-        Matched::MethodNotAllowed { allow } => {
-            let mut response = problem(&Problem::method_not_allowed(format!(
-                "{method} is not allowed on {}",
-                req.path()
-            )));
-            response.set_header("allow", allow.join(", "));
-            Err(response)
-        }
-        Matched::NotFound => Err(problem(&Problem::not_found(format!(
+        Matched::MethodNotAllowed { allow } => Err(Problem::method_not_allowed(format!(
+            "{method} is not allowed on {}",
+            req.path()
+        ))
+        .with_header("allow", allow.join(", "))),
+        Matched::NotFound => Err(Problem::not_found(format!(
             "no operation at {}",
             req.path()
-        )))),
+        ))),
     }
 }
 
 /// Routes `req` by `table`, authenticates the caller and runs `handler`
 /// with a [`Ctx`], the operation id and its path parameters; a problem
 /// becomes a problem+json response (and, after an allowed action, a
-/// `failed` audit entry).
+/// `failed` audit entry; before any entry, a `request` entry, as for a
+/// method or path no operation has).
 pub fn serve(
     table: &[Route],
     req: &Request,
@@ -172,21 +172,29 @@ pub fn serve_with_public(
     ) -> Result<Response, Problem>,
 ) -> Response {
     let request_id = request_id(req);
-    let (operation, params, is_public) = match route(table, req) {
-        Ok(found) => found,
-        Err(response) => return with_request_id(response, &request_id),
-    };
-    let response = if is_public {
-        public(operation, &params, &request_id).unwrap_or_else(|p| problem(&p))
-    } else {
-        let db = Db::default();
-        match auth::authenticate(req, request_id.clone(), &db, sink) {
-            Err(p) => problem(&p),
-            Ok(mut ctx) => handler(&mut ctx, operation, &params).unwrap_or_else(|p| {
-                ctx.record_failure(&p);
-                problem(&p)
-            }),
+    let db = Db::default();
+    let response = match route(table, req) {
+        Ok((operation, params, true)) => {
+            public(operation, &params, &request_id).unwrap_or_else(|p| problem(&p))
         }
+        Ok((operation, params, false)) => {
+            match auth::authenticate(req, request_id.clone(), &db, sink) {
+                Err(p) => problem(&p),
+                Ok(mut ctx) => handler(&mut ctx, operation, &params).unwrap_or_else(|p| {
+                    ctx.record_failure(&p);
+                    problem(&p)
+                }),
+            }
+        }
+        // No operation: still an attempt, recorded once the caller is known
+        // (an unknown caller is recorded as refused authentication).
+        Err(missed) => match auth::authenticate(req, request_id.clone(), &db, sink) {
+            Err(p) => problem(&p),
+            Ok(ctx) => {
+                ctx.record_failure(&missed);
+                problem(&missed)
+            }
+        },
     };
     with_request_id(response, &request_id)
 }

@@ -66,6 +66,6 @@ pub fn request_context(ctx: &Ctx) -> RequestContext {
             id: ctx.actor_id(),
             role: ctx.role().to_string(),
         },
-        purpose: ctx.purpose().map(str::to_string),
+        purpose: ctx.purpose().map(|p| p.as_str().to_string()),
     }
 }

@@ -1192,3 +1192,169 @@ fn the_audit_entries_of_answered_reads_survive_a_killed_host() {
     let verified = cli(&["audit", "verify", "--db", db_file.to_str().unwrap()]);
     assert!(verified.status.success(), "{verified:?}");
 }
+
+/// The longest text an audit entry holds in any column (docs/security.md).
+const MAX_AUDIT_TEXT_CHARS: i64 = 512;
+
+/// The longest text any column of `request_id`'s entries holds.
+fn longest_audited_text(request_id: &str) -> i64 {
+    app()
+        .db()
+        .query_row(
+            "SELECT IFNULL(MAX(MAX(LENGTH(request_id), LENGTH(actor_id), LENGTH(role), \
+             LENGTH(IFNULL(purpose, '')), LENGTH(action), LENGTH(resource), \
+             LENGTH(IFNULL(subject_contact_id, '')), LENGTH(IFNULL(detail, '')))), 0) \
+             FROM audit_entries WHERE request_id = ?1",
+            [request_id],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// A purpose of use is one of `purposes_of_use` on any request, write or
+/// read: another (here 100,000 characters) is a 400 naming the header,
+/// recorded as one bounded denial, and never stored as a purpose.
+#[test]
+fn a_purpose_of_use_that_is_not_listed_is_refused_on_writes_and_reads() {
+    let contact = new_contact(host(), "Purpose Bound");
+    let huge = "p".repeat(100_000);
+    let intake = || host().as_caller(&token("intake-9", &["intake-officer"]));
+    let body = json!({"archetype": "individual", "display_name": "Purpose Bound Too"});
+    let refused = [
+        intake().purpose(&huge).post_json("/api/contacts", &body),
+        intake()
+            .purpose(&huge)
+            .get(&format!("/api/contacts/{contact}")),
+        intake()
+            .purpose("marketing")
+            .post_json("/api/contacts", &body),
+    ];
+    for reply in &refused {
+        let problem = assert_problem(reply, 400, "purpose-of-use");
+        assert_eq!(problem["errors"][0]["field"], "purpose-of-use", "{problem}");
+        assert!(reply.body.len() < 2_000, "the answer echoes the header");
+        let id = request_id(reply);
+        let entries = audited(&id);
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        assert_eq!(entries[0].1, "denied");
+        assert!(longest_audited_text(&id) <= MAX_AUDIT_TEXT_CHARS);
+        let purposes: i64 = app()
+            .db()
+            .query_row(
+                "SELECT COUNT(*) FROM audit_entries WHERE request_id = ?1 AND purpose IS NOT NULL",
+                [&id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(purposes, 0);
+    }
+    let listed = intake()
+        .purpose("service-delivery")
+        .post_json("/api/contacts", &body);
+    assert_eq!(listed.status, 201, "{}", listed.body);
+    let purpose: String = app()
+        .db()
+        .query_row(
+            "SELECT purpose FROM audit_entries WHERE request_id = ?1 LIMIT 1",
+            [request_id(&listed)],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(purpose, "service-delivery");
+}
+
+/// Text a request chooses (here a 60,000-character path segment with a
+/// control character) reaches the trail bounded and escaped.
+#[test]
+fn request_derived_text_reaches_the_trail_bounded() {
+    let long_id = format!("con_{}%01x", "9".repeat(60_000));
+    let reply = host()
+        .as_caller(&token("intake-9", &["intake-officer"]))
+        .purpose("service-delivery")
+        .get(&format!("/api/contacts/{long_id}"));
+    assert!(
+        reply.status >= 400 && reply.status < 500,
+        "{}",
+        reply.status
+    );
+    let id = request_id(&reply);
+    assert!(!audited(&id).is_empty());
+    assert!(longest_audited_text(&id) <= MAX_AUDIT_TEXT_CHARS);
+}
+
+/// The entries of the request `reply` answered, as an auditor reads them
+/// through the audit API: (action, resource, outcome, detail).
+fn read_through_the_api(actor: &str, reply: &Reply) -> Vec<(String, String, String, Value)> {
+    let page = host()
+        .as_caller(&token("auditor-attempts", &["auditor"]))
+        .purpose("audit")
+        .get(&format!("/api/audit/entries?actor={actor}&limit=500"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    let id = request_id(reply);
+    page.json()["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["request_id"] == id.as_str())
+        .map(|e| {
+            let text = |name: &str| e[name].as_str().unwrap().to_string();
+            (
+                text("action"),
+                text("resource"),
+                text("outcome"),
+                e["detail"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Every attempt that reaches a component is in the trail, refused or not:
+/// an unlinked citizen's consent and suppression reads that name no
+/// contact (400 before any action of the matrix), a method a route does
+/// not have (405) and a path with no operation (404).
+#[test]
+fn attempts_refused_before_an_action_are_audited() {
+    let citizen = host().as_caller(&token("citizen-unlinked-15", &["citizen"]));
+    for path in ["/api/consents", "/api/consents/suppressions"] {
+        let reply = citizen.get(path);
+        assert_problem(&reply, 400, "validation");
+        assert_eq!(
+            read_through_the_api("citizen:citizen-unlinked-15", &reply),
+            [(
+                "request".to_string(),
+                path.to_string(),
+                "denied".to_string(),
+                json!("validation")
+            )],
+            "{path}"
+        );
+    }
+    let staff = host()
+        .as_caller(&token("staff-attempts-15", &["case-worker"]))
+        .purpose("case-management");
+    let not_allowed = staff.send("DELETE", "/api/contacts", None);
+    assert_problem(&not_allowed, 405, "method-not-allowed");
+    let no_operation = staff.get("/api/contacts/con_1/nothing-here");
+    assert_problem(&no_operation, 404, "not-found");
+    for (reply, path, detail) in [
+        (&not_allowed, "/api/contacts", "method-not-allowed"),
+        (
+            &no_operation,
+            "/api/contacts/con_1/nothing-here",
+            "not-found",
+        ),
+    ] {
+        assert_eq!(
+            read_through_the_api("staff:staff-attempts-15", reply),
+            [(
+                "request".to_string(),
+                path.to_string(),
+                "denied".to_string(),
+                json!(detail)
+            )]
+        );
+    }
+    // Without a credential it is the authentication that is refused.
+    let anonymous = host().request("DELETE", "/api/contacts", &[], None);
+    assert_refused(&anonymous, "no credential");
+}

@@ -160,3 +160,112 @@ fn every_documented_operation_is_served() {
     }
     assert!(checked >= 12, "only {checked} operations checked");
 }
+
+/// GET operations that are not reads of personal information by staff, and
+/// why: the walk below calls every other one.
+const NOT_PERSONAL_READS: &[(&str, &str)] = &[
+    ("hostHealth", "the host's own endpoint"),
+    ("listPurposes", "the consent purpose catalogue"),
+    (
+        "confirmUnsubscribe",
+        "public: a signed one-click link, no caller",
+    ),
+    ("listPrivacyNotices", "published privacy notices"),
+    ("getPrivacyNotice", "a published privacy notice"),
+    ("interactionStats", "counts only, no contact"),
+    ("verifyInteractionChain", "a verdict on the chain's hashes"),
+    (
+        "listNotifyApiKeys",
+        "a service's API keys, no personal information",
+    ),
+    ("listTemplates", "message templates"),
+    ("getTemplate", "a message template"),
+    ("getTemplateVersion", "a message template"),
+    (
+        "v2ListNotifications",
+        "Notify API: a service key, not a staff caller",
+    ),
+    (
+        "v2GetNotification",
+        "Notify API: a service key, not a staff caller",
+    ),
+    (
+        "v2ListTemplates",
+        "Notify API: a service key, not a staff caller",
+    ),
+    (
+        "v2GetTemplate",
+        "Notify API: a service key, not a staff caller",
+    ),
+    (
+        "v2GetTemplateVersion",
+        "Notify API: a service key, not a staff caller",
+    ),
+    (
+        "listInbox",
+        "a citizen's own inbox: their purpose is self-access",
+    ),
+    (
+        "listOwnAccess",
+        "a citizen's own access log: their purpose is self-access",
+    ),
+    ("listAuditCheckpoints", "signed chain heads"),
+    ("verifyAuditChain", "a verdict on the chain's hashes"),
+];
+
+/// Every GET operation in openapi.yaml that reads personal information,
+/// called by a caller holding every staff role but stating no purpose of
+/// use, is refused with the 400 `purpose-of-use` problem: none answers
+/// without one. A new operation fails this test until it is classified.
+#[test]
+fn every_personal_information_read_asks_for_a_purpose_of_use() {
+    let contact = new_contact(host(), "Walked");
+    let text = std::fs::read_to_string(workspace().join("openapi.yaml")).unwrap();
+    let doc: serde_norway::Value = serde_norway::from_str(&text).unwrap();
+    let roles = [
+        "intake-officer",
+        "case-worker",
+        "communications-officer",
+        "auditor",
+        "administrator",
+    ];
+    let everyone = host().as_caller(&token("everyone-unstated", &roles));
+    let mut walked = Vec::new();
+    for (path, item) in doc["paths"].as_mapping().unwrap() {
+        let Some(get) = item.get("get") else { continue };
+        let operation = get["operationId"].as_str().unwrap();
+        if NOT_PERSONAL_READS.iter().any(|(id, _)| *id == operation) {
+            continue;
+        }
+        let path = path
+            .as_str()
+            .unwrap()
+            .replace("/api/contacts/{id}", &format!("/api/contacts/{contact}"))
+            .replace("{id}", "unknown-id")
+            .replace("{version}", "1");
+        let takes_contact = get["parameters"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .any(|p| p["name"] == "contact_id" || p["name"] == "subject_contact_id");
+        let path = match (takes_contact, operation) {
+            (true, "listAuditEntries") => format!("{path}?subject_contact_id={contact}"),
+            (true, _) => format!("{path}?contact_id={contact}"),
+            (false, _) => path,
+        };
+        let reply = everyone.get(&path);
+        assert!(
+            !(200..300).contains(&reply.status),
+            "{operation} ({path}) answered {} without a purpose of use: classify it in \
+             NOT_PERSONAL_READS with a reason, or make it ask for one",
+            reply.status
+        );
+        let problem = assert_problem(&reply, 400, "purpose-of-use");
+        assert_eq!(
+            problem["errors"][0]["field"], "purpose-of-use",
+            "{operation}"
+        );
+        walked.push(operation.to_string());
+    }
+    assert!(walked.len() >= 12, "only {walked:?} walked");
+}

@@ -2405,3 +2405,112 @@ fn unknown_routes_and_methods_are_problems() {
     assert_eq!(outside.status, 404);
     assert_eq!(outside.json()["type"], "urn:crm-host:problem:not-found");
 }
+
+/// An import at the 5,000-row cap commits every contact together with its
+/// audit entry (more entries than one SQLite statement binds), on an intact
+/// chain; one row more is refused and writes nothing. Its own host: the
+/// chain is verified from its first entry.
+#[test]
+fn an_import_at_the_row_cap_is_audited_whole_and_one_row_more_writes_nothing() {
+    let app = crm_tests::app::App::start(&[]);
+    let stem = unique("Capped");
+    let csv = |rows: usize| {
+        let mut csv = String::from("archetype,given_name,family_name\r\n");
+        for suffix in letters(rows) {
+            csv.push_str(&format!("individual,Cap,{stem}{suffix}\r\n"));
+        }
+        csv
+    };
+    let importer = token("importer-cap", &["intake-officer"]);
+    let import = |csv: &str| {
+        app.host.request(
+            "POST",
+            "/api/contacts/import?on_duplicate=create&duplicate_reason=cap+test",
+            &[
+                ("authorization", &format!("Bearer {importer}")),
+                ("content-type", "text/csv"),
+            ],
+            Some(csv.as_bytes()),
+        )
+    };
+    let db = app.db();
+    let count =
+        |sql: &str, param: &str| -> i64 { db.query_row(sql, [param], |r| r.get(0)).unwrap() };
+    let contacts = "SELECT COUNT(*) FROM contacts WHERE display_name LIKE '%' || ?1 || '%'";
+    let created_entries = "SELECT COUNT(*) FROM audit_entries \
+                           WHERE request_id = ?1 AND action = 'contact.create' AND outcome = 'allowed'";
+
+    let over = import(&csv(5_001));
+    let problem = assert_problem(&over, 400, "invalid-csv");
+    assert!(
+        problem["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("5000"),
+        "{problem}"
+    );
+    assert_eq!(count(contacts, &stem), 0);
+    assert_eq!(count(created_entries, &request_id(&over)), 0);
+
+    let at_cap = import(&csv(5_000));
+    assert_eq!(at_cap.status, 200, "{}", at_cap.body);
+    assert_eq!(at_cap.json()["created"], 5_000);
+    assert_eq!(count(contacts, &stem), 5_000);
+    assert_eq!(count(created_entries, &request_id(&at_cap)), 5_000);
+    let unaudited = "SELECT COUNT(*) FROM contacts c WHERE display_name LIKE '%' || ?1 || '%' \
+                     AND NOT EXISTS (SELECT 1 FROM audit_entries a \
+                     WHERE a.subject_contact_id = c.id AND a.action = 'contact.create')";
+    assert_eq!(count(unaudited, &stem), 0);
+    let verdict = app
+        .host
+        .as_caller(&token("auditor-cap", &["auditor"]))
+        .purpose("audit")
+        .get("/api/audit/verify");
+    assert_eq!(verdict.status, 200, "{}", verdict.body);
+    assert_eq!(verdict.json()["valid"], true, "{}", verdict.body);
+}
+
+/// When an import's audit entries cannot be written, none of its contacts
+/// is either: the entries are written in the import's transaction. Its own
+/// host, since a trigger makes the trail refuse them.
+#[test]
+fn an_import_whose_audit_entries_fail_leaves_no_contact() {
+    let app = crm_tests::app::App::start(&[]);
+    let stem = unique("Unaudited");
+    // The first request migrates the database the trigger goes into.
+    crm_tests::app::new_contact(&app.host, "Migrated");
+    app.db()
+        .execute_batch(
+            "CREATE TRIGGER refuse_import_entries BEFORE INSERT ON audit_entries \
+             WHEN NEW.detail = 'import' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        )
+        .unwrap();
+    let csv = format!(
+        "archetype,given_name,family_name\r\nindividual,Una,{stem}a\r\nindividual,Una,{stem}b\r\n"
+    );
+    let reply = app.host.request(
+        "POST",
+        "/api/contacts/import",
+        &[
+            (
+                "authorization",
+                &format!(
+                    "Bearer {}",
+                    token("importer-unaudited", &["intake-officer"])
+                ),
+            ),
+            ("content-type", "text/csv"),
+        ],
+        Some(csv.as_bytes()),
+    );
+    assert!(reply.status >= 500, "{} {}", reply.status, reply.body);
+    let written: i64 = app
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM contacts WHERE display_name LIKE '%' || ?1 || '%'",
+            [&stem],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(written, 0, "contacts committed without their audit entries");
+}

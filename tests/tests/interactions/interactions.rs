@@ -8,8 +8,9 @@ fn officer() -> Caller<'static> {
     crm_tests::app::officer(host(), "officer-1")
 }
 
+/// An administrator, who reads legal holds for legal obligations.
 fn admin() -> Caller<'static> {
-    crm_tests::app::admin(host(), "admin-1")
+    crm_tests::app::admin(host(), "admin-1").purpose("legal-obligation")
 }
 
 fn auditor() -> Caller<'static> {

@@ -19,7 +19,7 @@ use crm_http::Problem;
 use crm_sql::{Row, Sql, SqlError, Value, integer, text};
 use thiserror::Error;
 
-pub use append::{AppendError, NewEntry, Receipt, append};
+pub use append::{AppendError, MAX_TEXT_CHARS, NewEntry, Receipt, append, append_in_transaction};
 pub use checkpoints::{checkpoints, head, insert_checkpoint};
 pub use entries::{Filter, StoredEntry, entries};
 

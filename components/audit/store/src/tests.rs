@@ -36,7 +36,7 @@ fn event<'a>(actor: &'a str, resource: &'a str, contact: Option<&'a str>) -> New
 }
 
 fn all(db: &impl crm_sql::Sql) -> Vec<StoredEntry> {
-    entries(db, &Filter::default(), 0, 10_000).unwrap()
+    entries(db, &Filter::default(), 0, 100_000).unwrap()
 }
 
 #[test]
@@ -148,6 +148,105 @@ fn concurrent_appends_from_two_connections_keep_one_gapless_chain() {
     for pair in stored.chunks(2) {
         assert_eq!(pair[0].resource, pair[1].resource);
     }
+}
+
+/// More entries than SQLite binds in one statement (32,766 variables, 13
+/// per entry): one append, one gapless chain, every entry in order.
+#[test]
+fn an_append_larger_than_one_statement_lands_whole_and_in_order() {
+    let (_dir, db) = db();
+    append(&db, &[event("staff:a", "first", None)], || T0).unwrap();
+    let resources: Vec<String> = (0..5_000).map(|i| format!("contact/c{i}")).collect();
+    let batch: Vec<NewEntry> = resources
+        .iter()
+        .map(|r| event("staff:a", r, None))
+        .collect();
+    let receipts = append(&db, &batch, || T0 + 1).unwrap();
+    assert_eq!(receipts.len(), 5_000);
+    assert_eq!(receipts[0].sequence, 2);
+    assert_eq!(receipts[4_999].sequence, 5_001);
+    let stored = all(&db);
+    assert_eq!(stored.len(), 5_001);
+    assert!(stored.iter().zip(1..).all(|(e, s)| e.sequence == s));
+    assert!(
+        stored[1..]
+            .iter()
+            .zip(&resources)
+            .all(|(e, r)| &e.resource == r)
+    );
+    assert_eq!(verify(stored.iter().map(StoredEntry::chained)), Ok(5_001));
+}
+
+/// Two connections appending batches of several statements each at once:
+/// each batch lands whole and contiguous, on one gapless chain.
+#[test]
+fn concurrent_appends_larger_than_one_statement_keep_one_gapless_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    drop(open(&path));
+    let writers: Vec<_> = ["staff:a", "staff:b"]
+        .into_iter()
+        .map(|actor| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let db = rusqlite::Connection::open(&path).unwrap();
+                db.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
+                for i in 0..2 {
+                    let resource = format!("{actor}/{i}");
+                    let batch = vec![event(actor, &resource, None); 2_600];
+                    let receipts = append(&db, &batch, || T0 + i).unwrap();
+                    assert_eq!(receipts[2_599].sequence, receipts[0].sequence + 2_599);
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let db = open(&path);
+    let stored = all(&db);
+    assert_eq!(stored.len(), 10_400);
+    assert!(stored.iter().zip(1..).all(|(e, s)| e.sequence == s));
+    assert_eq!(verify(stored.iter().map(StoredEntry::chained)), Ok(10_400));
+    for batch in stored.chunks(2_600) {
+        assert!(batch.iter().all(|e| e.resource == batch[0].resource));
+    }
+}
+
+/// Appended inside the caller's transaction, entries commit with the
+/// caller's writes or roll back with them.
+#[test]
+fn entries_appended_in_a_callers_transaction_share_its_fate() {
+    let (_dir, db) = db();
+    let batch = vec![event("staff:a", "contact/c1", Some("c1")); 3_000];
+    let rolled_back: Result<(), AppendError> = crm_sql::transaction(&db, || {
+        append_in_transaction(&db, &batch, || T0)?;
+        Err(AppendError::Busy)
+    });
+    assert!(rolled_back.is_err());
+    assert_eq!(head(&db).unwrap(), (0, GENESIS.to_string()));
+    let receipts: Vec<Receipt> =
+        crm_sql::transaction(&db, || append_in_transaction(&db, &batch, || T0)).unwrap();
+    assert_eq!(receipts.len(), 3_000);
+    let stored = all(&db);
+    assert_eq!(verify(stored.iter().map(StoredEntry::chained)), Ok(3_000));
+}
+
+/// Text longer than the trail keeps, or with control characters, is kept
+/// bounded and escaped, and the chain verifies over what was kept.
+#[test]
+fn entries_keep_their_texts_bounded_and_escaped() {
+    let (_dir, db) = db();
+    let long = "r".repeat(100_000);
+    let mut entry = event("staff:a", &long, None);
+    entry.detail = Some("bad\u{0}\nline");
+    append(&db, &[entry], || T0).unwrap();
+    let stored = all(&db);
+    assert_eq!(stored[0].resource.chars().count(), MAX_TEXT_CHARS);
+    assert!(stored[0].resource.ends_with('…'));
+    assert_eq!(stored[0].detail.as_deref(), Some("bad\\u{0}\\nline"));
+    assert_eq!(verify(stored.iter().map(StoredEntry::chained)), Ok(1));
+    assert_eq!(append::bounded("self-access"), "self-access");
 }
 
 #[test]

@@ -98,7 +98,7 @@ fn active(entry: &store::SuppressionEntry, now: i64) -> Result<bool, Problem> {
 pub fn list(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let contact = subject(ctx, query_param(req, "contact_id"))?;
     ctx.require(
-        Action::SuppressionManage,
+        Action::SuppressionRead,
         Target::Contact(&contact),
         &format!("contact/{contact}/suppressions"),
     )?;

@@ -326,30 +326,30 @@ fn import_rows(
         if options.dry_run || created == 0 {
             return Ok((Outcome::NotWritten(reply), verdicts));
         }
+        // Each created contact's entry commits with it, or neither does.
+        let created: Vec<_> = new
+            .iter()
+            .zip(&verdicts)
+            .filter(|(_, verdict)| matches!(verdict, Verdict::Create))
+            .map(|((_, row), _)| (format!("contact/{}", row.id), Some(row.id.clone())))
+            .collect();
+        ctx.record_many_in_transaction(
+            db,
+            Action::ContactCreate,
+            &created,
+            AuditOutcome::Allowed,
+            Some("import"),
+        )?;
         if let Some(key) = key {
             key.keep(db, &reply)?;
         }
         Ok((Outcome::Written(reply), verdicts))
     })?;
-    // The audit trail writes on its own connection: after the transaction,
-    // one write for the created rows and one for the candidates shown.
-    let mut created = Vec::new();
-    let mut shown = Vec::new();
-    for ((_, row), verdict) in new.iter().zip(&verdicts) {
-        match verdict {
-            Verdict::Create if !options.dry_run => {
-                created.push((format!("contact/{}", row.id), Some(row.id.clone())));
-            }
-            Verdict::DuplicateOf(found) => shown.extend(found.iter()),
-            _ => {}
-        }
-    }
-    ctx.record_many(
-        Action::ContactCreate,
-        &created,
-        AuditOutcome::Allowed,
-        Some("import"),
-    )?;
+    // The candidates shown are recorded before the answer discloses them.
+    let shown = verdicts.iter().flat_map(|verdict| match verdict {
+        Verdict::DuplicateOf(found) => found.as_slice(),
+        _ => &[],
+    });
     record_shown(ctx, shown)?;
     Ok(outcome)
 }

@@ -59,29 +59,25 @@ pub fn place(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     ))
 }
 
-/// The hold `id` and its scope, authorised; 404 after a general check when
-/// there is none.
-fn require_hold(ctx: &mut Ctx, id: &str) -> Result<StoredHold, Problem> {
+/// The hold `id` and its scope, authorised for `action`; 404 after a
+/// general check when there is none.
+fn require_hold(ctx: &mut Ctx, action: Action, id: &str) -> Result<StoredHold, Problem> {
     let resource = format!("legal-hold/{id}");
     let found = match HoldId::parse(id) {
         Ok(hold) => holds::get(ctx.db()?, &hold).map_err(store_problem)?,
         Err(_) => None,
     };
     let Some(found) = found else {
-        ctx.require(Action::LegalHoldManage, Target::General, &resource)?;
+        ctx.require(action, Target::General, &resource)?;
         return Err(Problem::not_found(format!("no {resource}")));
     };
-    ctx.require(
-        Action::LegalHoldManage,
-        target(&found.hold.scope),
-        &resource,
-    )?;
+    ctx.require(action, target(&found.hold.scope), &resource)?;
     Ok(found)
 }
 
 /// `GET /api/interactions/legal-holds/{id}`.
 pub fn get(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
-    let hold = require_hold(ctx, id)?;
+    let hold = require_hold(ctx, Action::LegalHoldRead, id)?;
     Ok(json(200, &Hold::from(&hold)))
 }
 
@@ -124,7 +120,7 @@ pub fn list(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         format!("legal-holds?{}", describe(s))
     });
     ctx.require(
-        Action::LegalHoldManage,
+        Action::LegalHoldRead,
         scope.as_ref().map_or(Target::General, target),
         &resource,
     )?;
@@ -140,7 +136,7 @@ pub fn list(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
 /// `POST /api/interactions/legal-holds/{id}/lift`.
 pub fn lift(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem> {
     let raw: RawHoldLift = json_body(req)?;
-    let found = require_hold(ctx, id)?;
+    let found = require_hold(ctx, Action::LegalHoldManage, id)?;
     let scope = found.hold.scope.clone();
     let reason = raw.parse().map_err(Problem::validation)?;
     let hold = holds::lift(ctx.db()?, &found.hold.id, &reason, &actor(ctx)?, now_ms()).map_err(

@@ -3,6 +3,7 @@
 //! API key on `/v2`, or a provider posting a receipt.
 
 use crm_component_support::Ctx;
+use crm_component_support::Purpose;
 use crm_component_support::audit::{AuditRecord, AuditSink, Outcome};
 use crm_http::Problem;
 
@@ -14,7 +15,7 @@ pub struct Actor {
     pub request_id: String,
     pub id: String,
     pub role: String,
-    pub purpose: Option<String>,
+    pub purpose: Option<Purpose>,
 }
 
 impl Actor {
@@ -25,7 +26,7 @@ impl Actor {
             request_id: ctx.request_id.clone(),
             id: ctx.actor_id(),
             role: ctx.role().to_string(),
-            purpose: ctx.purpose().map(str::to_string),
+            purpose: ctx.purpose().cloned(),
         }
     }
 
@@ -43,7 +44,7 @@ impl Actor {
                 request_id: &self.request_id,
                 actor_id: &self.id,
                 role: &self.role,
-                purpose: self.purpose.as_deref(),
+                purpose: self.purpose.as_ref(),
                 action,
                 resource,
                 subject_contact: subject,
@@ -60,7 +61,7 @@ impl Actor {
                 id: self.id.clone(),
                 role: self.role.clone(),
             },
-            purpose: self.purpose.clone(),
+            purpose: self.purpose.as_ref().map(|p| p.as_str().to_string()),
         }
     }
 }
