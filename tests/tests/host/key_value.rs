@@ -1,8 +1,10 @@
-//! `fermyon:spin/key-value@2.0.0` on crm-host: every operation, stores kept
+//! `fermyon:spin/key-value@2.0.0` and `wasi:keyvalue@0.2.0-draft2` on
+//! crm-host: every operation, stores kept
 //! apart by label, the default store's file in the state directory, and a
 //! runtime-config store's file where the runtime config says; and a store on
 //! a real Redis server (`type = "redis"`), shared by two host processes and
-//! surviving the server's restart.
+//! surviving the server's restart; `increment` and compare-and-swap exact
+//! across two processes on either backend.
 
 use crm_tests::Host;
 use crm_tests::app::App;
@@ -46,16 +48,126 @@ fn kv_on(host: &Host, label: &str, action: &str, key: &str, value: Option<&str>)
 
 /// The probe with its `default` store on the Redis server at `url`.
 fn on_redis(url: &str) -> App {
+    with_default_store(&format!("type = \"redis\"\nurl = \"{url}\""))
+}
+
+/// The probe with its `default` store as `config` (a runtime-config table body) says.
+fn with_default_store(config: &str) -> App {
     let mut manifest = HEADER.to_string();
     manifest += &trigger("/kv/...", "kv");
     manifest += &probe("kv", r#"key_value_stores = ["default"]"#);
     let app = AppDir::new(&manifest);
     app.write(
         "runtime-config.toml",
-        &format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{url}\"\n"),
+        &format!("[key_value_store.default]\n{config}\n"),
     );
     let rc = app.path().join("runtime-config.toml");
     App::start_in(app, &["--runtime-config-file", rc.to_str().unwrap()])
+}
+
+/// One `wasi:keyvalue` operation through the probe on `host`.
+fn wkv_on(host: &Host, action: &str, key: &str, extra: &str, value: Option<&str>) -> Value {
+    let path = format!("/kv?op=wkv&action={action}&key={}{extra}", enc(key));
+    let reply = match value {
+        Some(v) => host.request("POST", &path, &[], Some(v.as_bytes())),
+        None => host.get(&path),
+    };
+    assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    reply.json()
+}
+
+#[test]
+fn wasi_keyvalue_serves_the_same_granted_stores() {
+    let host = &app().host;
+    assert_eq!(
+        wkv_on(host, "set", "w-1", "", Some("from wasi")),
+        json!({"ok": true})
+    );
+    assert_eq!(
+        kv("default", "get", "w-1", None),
+        json!({"ok": "from wasi"})
+    );
+    assert_eq!(
+        kv("default", "set", "w-2", Some("from spin")),
+        json!({"ok": true})
+    );
+    assert_eq!(
+        wkv_on(host, "get", "w-2", "", None),
+        json!({"ok": "from spin"})
+    );
+    assert_eq!(wkv_on(host, "exists", "w-2", "", None), json!({"ok": true}));
+    assert_eq!(wkv_on(host, "delete", "w-2", "", None), json!({"ok": true}));
+    assert_eq!(wkv_on(host, "get", "w-2", "", None), json!({"ok": null}));
+    assert_eq!(
+        wkv_on(host, "get", "w-1", "&label=not-granted", None),
+        json!({"error": "access-denied"})
+    );
+    assert_eq!(
+        wkv_on(host, "increment", "w-n", "&delta=5", None),
+        json!({"ok": 5})
+    );
+    assert_eq!(
+        wkv_on(host, "increment", "w-n", "&delta=-7", None),
+        json!({"ok": -2})
+    );
+    // A value increment did not write is an error, not a trap.
+    let not_a_number = wkv_on(host, "increment", "w-1", "", None);
+    assert!(
+        not_a_number["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("other")),
+        "{not_a_number}"
+    );
+}
+
+/// Two processes incrementing and compare-and-swapping one key from eight
+/// threads lose no update: increments and swaps are atomic across them.
+fn atomics_are_exact_across(one: &Host, two: &Host) {
+    const THREADS: usize = 8;
+    const EACH: usize = 15;
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let host = if t % 2 == 0 { one } else { two };
+            scope.spawn(move || {
+                for _ in 0..EACH {
+                    let counted = wkv_on(host, "increment", "atomic-count", "", None);
+                    assert!(counted["ok"].is_i64(), "{counted}");
+                    let swapped = wkv_on(host, "cas-add", "atomic-sum", "&delta=2", None);
+                    assert!(swapped["ok"].is_i64(), "{swapped}");
+                }
+            });
+        }
+    });
+    let total = (THREADS * EACH) as i64;
+    assert_eq!(
+        wkv_on(one, "increment", "atomic-count", "&delta=0", None),
+        json!({"ok": total})
+    );
+    assert_eq!(
+        wkv_on(two, "get", "atomic-sum", "", None),
+        json!({"ok": (2 * total).to_string()})
+    );
+}
+
+#[test]
+fn atomics_are_exact_across_processes_on_one_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shared-kv.db");
+    let config = format!("type = \"spin\"\npath = \"{}\"", file.display());
+    let (one, two) = (with_default_store(&config), with_default_store(&config));
+    atomics_are_exact_across(&one.host, &two.host);
+}
+
+#[test]
+fn atomics_are_exact_across_processes_on_redis() {
+    let redis = RedisServer::start();
+    let (one, two) = (on_redis(&redis.url()), on_redis(&redis.url()));
+    atomics_are_exact_across(&one.host, &two.host);
+    assert_eq!(
+        redis.command("GET atomic-count").as_deref(),
+        Some("$3"),
+        "decimal text, as INCRBY keeps it"
+    );
 }
 
 #[test]

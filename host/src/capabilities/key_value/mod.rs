@@ -1,4 +1,5 @@
-//! Key-value stores (`fermyon:spin/key-value@2.0.0`): the manifest's
+//! Key-value stores (`fermyon:spin/key-value@2.0.0` and, in
+//! [`wasi_keyvalue`], `wasi:keyvalue@0.2.0-draft2`): the manifest's
 //! `key_value_stores` grants and the [`KeyValueStore`] backend trait, with
 //! Spin's two self-hosted backends: a SQLite file laid out like Spin's own
 //! ([`SqliteKeyValue`], `type = "spin"`) and a Redis server
@@ -6,6 +7,7 @@
 
 mod redis;
 mod sqlite;
+mod wasi_keyvalue;
 
 pub use redis::RedisKeyValue;
 pub use sqlite::SqliteKeyValue;
@@ -45,6 +47,24 @@ pub trait KeyValueStore: Send + Sync {
     fn delete(&self, key: String, ack: Acknowledgement) -> BoxFuture<'static, Result<()>>;
     fn exists(&self, key: String, ack: Acknowledgement) -> BoxFuture<'static, Result<bool>>;
     fn keys(&self, ack: Acknowledgement) -> BoxFuture<'static, Result<Vec<String>>>;
+    /// Adds `delta` to the number at `key` (0 when absent) in one atomic
+    /// step across every client of the store, and answers the sum.
+    fn increment(
+        &self,
+        key: String,
+        delta: i64,
+        ack: Acknowledgement,
+    ) -> BoxFuture<'static, Result<i64>>;
+    /// Sets `key` to `value` only if it still holds `expected` (`None`:
+    /// only if absent), atomically across every client; answers whether it
+    /// did.
+    fn compare_and_swap(
+        &self,
+        key: String,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+        ack: Acknowledgement,
+    ) -> BoxFuture<'static, Result<bool>>;
 }
 
 /// The stores one component was granted, by label.
@@ -83,9 +103,10 @@ pub trait KeyValueView: Send {
     fn key_value(&mut self) -> &mut KeyValueState;
 }
 
+/// Links `fermyon:spin/key-value` and `wasi:keyvalue` (both served by Spin).
 pub fn add_to_linker<T: KeyValueView + 'static>(linker: &mut Linker<T>) -> Result<()> {
     kv::add_to_linker::<T, HasSelf<KeyValueState>>(linker, T::key_value)?;
-    Ok(())
+    wasi_keyvalue::add_to_linker(linker)
 }
 
 fn other(error: anyhow::Error) -> Error {

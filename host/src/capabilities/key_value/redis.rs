@@ -45,10 +45,7 @@ impl RedisKeyValue {
         let client = self.client.clone();
         let connection = std::sync::Arc::clone(&self.connection);
         Box::pin(async move {
-            let manager = connection
-                .get_or_try_init(|| client.get_connection_manager_with_config(connection_config()))
-                .await
-                .context("connecting to Redis")?;
+            let manager = manager(&client, &connection).await?;
             match f(manager.clone()).await {
                 Err(e) if e.is_connection_dropped() || e.is_io_error() => {
                     Ok(f(manager.clone()).await?)
@@ -107,4 +104,64 @@ impl KeyValueStore for RedisKeyValue {
     fn keys(&self, _: Acknowledgement) -> BoxFuture<'static, Result<Vec<String>>> {
         self.run(|mut c| async move { c.keys("*").await })
     }
+
+    /// `INCRBY`, as Spin's Redis backend: the number is decimal text.
+    fn increment(
+        &self,
+        key: String,
+        delta: i64,
+        _: Acknowledgement,
+    ) -> BoxFuture<'static, Result<i64>> {
+        // Not retried: a dropped connection may have applied it.
+        let client = self.client.clone();
+        let connection = std::sync::Arc::clone(&self.connection);
+        Box::pin(async move {
+            let mut manager = manager(&client, &connection).await?;
+            Ok(manager.incr(key, delta).await?)
+        })
+    }
+
+    /// `WATCH`, compare, `MULTI`/`SET`/`EXEC` on a connection of its own
+    /// (a watch belongs to a connection): `EXEC` is refused if another
+    /// client wrote the key after the watch.
+    fn compare_and_swap(
+        &self,
+        key: String,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+        _: Acknowledgement,
+    ) -> BoxFuture<'static, Result<bool>> {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let mut c = client
+                .get_multiplexed_async_connection()
+                .await
+                .context("connecting to Redis")?;
+            redis::cmd("WATCH").arg(&key).exec_async(&mut c).await?;
+            let current: Option<Vec<u8>> = c.get(&key).await?;
+            if current != expected {
+                redis::cmd("UNWATCH").exec_async(&mut c).await?;
+                return Ok(false);
+            }
+            let committed: Option<()> = redis::pipe()
+                .atomic()
+                .set(&key, value)
+                .ignore()
+                .query_async(&mut c)
+                .await?;
+            Ok(committed.is_some())
+        })
+    }
+}
+
+/// The store's connection manager, made on first use.
+async fn manager(
+    client: &redis::Client,
+    connection: &OnceCell<ConnectionManager>,
+) -> Result<ConnectionManager> {
+    Ok(connection
+        .get_or_try_init(|| client.get_connection_manager_with_config(connection_config()))
+        .await
+        .context("connecting to Redis")?
+        .clone())
 }

@@ -106,14 +106,7 @@ impl KeyValueStore for SqliteKeyValue {
         value: Vec<u8>,
         ack: Acknowledgement,
     ) -> BoxFuture<'static, Result<()>> {
-        self.run(ack, true, move |c, store| {
-            c.prepare_cached(
-                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-            )?
-            .execute((store, &key, &value))
-            .map(drop)
-        })
+        self.run(ack, true, move |c, store| put(c, store, &key, &value))
     }
 
     fn delete(&self, key: String, ack: Acknowledgement) -> BoxFuture<'static, Result<()>> {
@@ -136,5 +129,87 @@ impl KeyValueStore for SqliteKeyValue {
                 .query_map([store], |row| row.get(0))?
                 .collect()
         })
+    }
+
+    /// As Spin's SQLite backend: the number is 8 little-endian bytes.
+    fn increment(
+        &self,
+        key: String,
+        delta: i64,
+        ack: Acknowledgement,
+    ) -> BoxFuture<'static, Result<i64>> {
+        self.run(ack, true, move |c, store| {
+            // IMMEDIATE: another process's increment waits for this one
+            // rather than both reading the same number.
+            immediate(c, || {
+                let current = match get_value(c, store, &key)? {
+                    None => 0,
+                    Some(bytes) => i64::from_le_bytes(bytes.try_into().map_err(|_| {
+                        rusqlite::Error::InvalidParameterName(format!(
+                            "`{key}` does not hold a number written by increment"
+                        ))
+                    })?),
+                };
+                let sum = current.checked_add(delta).ok_or_else(|| {
+                    rusqlite::Error::InvalidParameterName(format!("`{key}` would overflow"))
+                })?;
+                put(c, store, &key, &sum.to_le_bytes())?;
+                Ok(sum)
+            })
+        })
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: String,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+        ack: Acknowledgement,
+    ) -> BoxFuture<'static, Result<bool>> {
+        self.run(ack, true, move |c, store| {
+            let changed = match expected {
+                Some(old) => c
+                    .prepare_cached(
+                        "UPDATE spin_key_value SET value = ?4
+                         WHERE store = ?1 AND key = ?2 AND value = ?3",
+                    )?
+                    .execute((store, &key, &old, &value))?,
+                None => c
+                    .prepare_cached(
+                        "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (store, key) DO NOTHING",
+                    )?
+                    .execute((store, &key, &value))?,
+            };
+            Ok(changed == 1)
+        })
+    }
+}
+
+fn put(c: &rusqlite::Connection, store: &str, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute((store, key, value))
+    .map(drop)
+}
+
+/// Runs `f` in a `BEGIN IMMEDIATE` transaction: committed if it succeeds,
+/// rolled back if not.
+fn immediate<T>(
+    c: &rusqlite::Connection,
+    f: impl FnOnce() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    c.execute_batch("BEGIN IMMEDIATE")?;
+    match f() {
+        Ok(answer) => {
+            c.execute_batch("COMMIT")?;
+            Ok(answer)
+        }
+        Err(e) => {
+            let _ = c.execute_batch("ROLLBACK");
+            Err(e)
+        }
     }
 }

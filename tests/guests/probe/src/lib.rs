@@ -8,6 +8,7 @@
 //! | `headers` | | method, path, query, headers, body length, `PROBE_NAME` env |
 //! | `status` | `code` | an empty response with that status |
 //! | `kv` | `label`, `action` (`open`/`set`/`get`/`delete`/`exists`/`keys`), `key`; body = value | `{"ok": ...}` or `{"error": kind}` |
+//! | `wkv` | as `kv` through `wasi:keyvalue`, plus `increment` (`delta`) and `cas-add` (`delta`: adds to a decimal number by compare-and-swap, retrying) | `{"ok": ...}` (`cas-add`: `{"ok": sum, "retries": n}`) or `{"error": kind}` |
 //! | `sql2`, `sql3` | `label`; body = one SQL statement | `{"columns","rows"}` or `{"error"}` |
 //! | `var` | `name` | `{"ok": value}` or `{"error": kind}` |
 //! | `fetch` | `url` | `{"status","body"}` or `{"error"}` |
@@ -37,6 +38,7 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             return Ok(Response::new(code, ()));
         }
         "kv" => kv(&req),
+        "wkv" => wasi_kv(&req),
         "sql2" => sql2(&req),
         "sql3" => sql3(&req),
         "var" => match variables::get(&param(&req, "name").unwrap_or_default()) {
@@ -194,6 +196,71 @@ fn kv(req: &Request) -> Json {
     match result {
         Ok(v) => json!({ "ok": v }),
         Err(e) => json!({ "error": kv_error(&e) }),
+    }
+}
+
+fn wasi_kv(req: &Request) -> Json {
+    use spin_sdk::wit::wasi::keyvalue::{atomics, store};
+    let label = param(req, "label").unwrap_or_else(|| "default".into());
+    let action = param(req, "action").unwrap_or_else(|| "open".into());
+    let key = param(req, "key").unwrap_or_default();
+    let delta: i64 = param(req, "delta")
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(1);
+    let error = |e: store::Error| match e {
+        store::Error::NoSuchStore => "no-such-store".to_string(),
+        store::Error::AccessDenied => "access-denied".to_string(),
+        store::Error::Other(s) => format!("other: {s}"),
+    };
+    let bucket = match store::open(&label) {
+        Ok(bucket) => bucket,
+        Err(e) => return json!({ "error": error(e) }),
+    };
+    let result = match action.as_str() {
+        "open" => Ok(json!(true)),
+        "set" => bucket.set(&key, req.body()).map(|()| json!(true)),
+        "get" => bucket.get(&key).map(|v| match v {
+            Some(bytes) => json!(String::from_utf8_lossy(&bytes)),
+            None => Json::Null,
+        }),
+        "delete" => bucket.delete(&key).map(|()| json!(true)),
+        "exists" => bucket.exists(&key).map(|b| json!(b)),
+        "keys" => bucket.list_keys(None).map(|r| {
+            let mut keys = r.keys;
+            keys.sort();
+            json!(keys)
+        }),
+        "increment" => atomics::increment(&bucket, &key, delta).map(|n| json!(n)),
+        "cas-add" => {
+            let mut retries = 0;
+            let mut cas = match atomics::Cas::new(&bucket, &key) {
+                Ok(cas) => cas,
+                Err(e) => return json!({ "error": error(e) }),
+            };
+            loop {
+                let current = match cas.current() {
+                    Ok(value) => value
+                        .and_then(|v| String::from_utf8(v).ok())
+                        .and_then(|t| t.parse::<i64>().ok())
+                        .unwrap_or(0),
+                    Err(e) => return json!({ "error": error(e) }),
+                };
+                let sum = current + delta;
+                match atomics::swap(cas, sum.to_string().as_bytes()) {
+                    Ok(()) => return json!({ "ok": sum, "retries": retries }),
+                    Err(atomics::CasError::CasFailed(fresh)) => {
+                        retries += 1;
+                        cas = fresh;
+                    }
+                    Err(atomics::CasError::StoreError(e)) => return json!({ "error": error(e) }),
+                }
+            }
+        }
+        other => return json!({ "error": format!("unknown action {other}") }),
+    };
+    match result {
+        Ok(v) => json!({ "ok": v }),
+        Err(e) => json!({ "error": error(e) }),
     }
 }
 
