@@ -1655,6 +1655,69 @@ fn rate_and_daily_limits_answer_429() {
     assert_eq!(statuses, [201, 201, 201, 429]);
 }
 
+/// Two replicas over one state directory (one key-value store) give one
+/// service exactly its bucket's tokens, however their requests interleave:
+/// the bucket is taken from by compare-and-swap, not read and then written.
+#[test]
+fn two_replicas_allow_exactly_the_rate_limits_tokens() {
+    let app = start(&[("notification_rate_limit_per_minute", "6")]);
+    let state_dir = app.state_dir().to_str().unwrap().to_string();
+    let sealing = format!("notification_sealing_key={SEALING_KEY}");
+    let args = crm_tests::cache_args(&[
+        "--state-dir",
+        &state_dir,
+        "--variable",
+        &sealing,
+        "--variable",
+        "notification_rate_limit_per_minute=6",
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let replica = Host::start_shared(&crm_tests::workspace().join("spin.toml"), &args);
+    let host = &app.host;
+    let sms = template(host, "sms", None, "Rate ((n))", "claim-updates");
+    let (_, key) = notify_service(host, json!({}), "test");
+    consent(
+        host,
+        &pseudo_contact("sms", "07700900222"),
+        "claim-updates",
+        "sms",
+        "given",
+    );
+    let started = std::time::Instant::now();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let senders: Vec<_> = (0..8)
+            .map(|t| {
+                let (host, key, sms) = (if t % 2 == 0 { host } else { &replica }, &key, &sms);
+                scope.spawn(move || {
+                    (0..3)
+                        .map(|_| {
+                            notify_client(host, key, 0)
+                                .post_json(
+                                    "/v2/notifications/sms",
+                                    &json!({"phone_number": "07700900222", "template_id": sms,
+                                            "personalisation": {"n": "1"}}),
+                                )
+                                .status
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        senders
+            .into_iter()
+            .flat_map(|s| s.join().unwrap())
+            .collect()
+    });
+    // Six a minute is a burst of three and a token every ten seconds.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(9),
+        "too slow to count a refill out"
+    );
+    let sent = statuses.iter().filter(|s| **s == 201).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((sent, limited), (3, 21), "{statuses:?}");
+}
+
 /// `secs` since the epoch as RFC 3339 (whole seconds, UTC).
 fn rfc3339(secs: i64) -> String {
     let db = rusqlite::Connection::open_in_memory().unwrap();

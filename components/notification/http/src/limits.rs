@@ -1,13 +1,12 @@
 //! Sending limits.
 //!
 //! - The request rate, per service and key type, is a token bucket in the
-//!   key-value store (notification-rules's `TokenBucket`). Spin's key-value store
-//!   has no compare-and-swap, so two requests of one service that read the
-//!   bucket at the same moment can both take the same token: the overshoot
-//!   is bounded by the number of that service's requests in flight at once
-//!   (one per concurrent instance), and each later request sees the bucket
-//!   one of them wrote. A rate limit is a guard against floods, so this
-//!   bound is acceptable; nothing here is an allowance that must be exact.
+//!   key-value store (notification-rules's `TokenBucket`), taken from by
+//!   `wasi:keyvalue` compare-and-swap: a request that read the bucket
+//!   writes it back only if nobody wrote it since, else reads it again, so
+//!   replicas and concurrent instances together allow exactly the bucket's
+//!   tokens. (An atomic increment cannot keep a bucket that refills with
+//!   time; compare-and-swap, from the same `atomics` interface, can.)
 //! - The daily count per channel is an allowance, so it is exact: it is a
 //!   row in SQLite incremented in the same `BEGIN IMMEDIATE` transaction
 //!   that enqueues the message, so concurrent sends serialise on it and a
@@ -17,43 +16,54 @@ use crm_http::Problem;
 use crm_templates::TemplateType;
 use notification_rules::{KeyType, ServiceId, TokenBucket, UtcDay, daily_limit_key};
 use notification_store::limits::{count_one, daily_count};
+// spin-sdk's own bindings of Spin's `wasi:keyvalue@0.2.0-draft2`.
 use spin_sdk::sqlite::Connection;
+use spin_sdk::wit::wasi::keyvalue::{atomics, store};
 
 use crate::config;
 use crate::send::{SendError, Sender};
 
+/// Swaps lost to other requests before this one gives up and is told to
+/// retry: far more than a bucket sees when requests do not all arrive in
+/// the same instant.
+const MAX_SWAPS: u32 = 64;
+
 /// Takes one request token for the sender, or says how long to wait.
 pub fn take_token(sender: &Sender, now: i64) -> Result<(), SendError> {
     let limit = config::rate_limit()?;
-    let store = spin_sdk::key_value::Store::open_default()
-        .map_err(|e| Problem::unavailable(format!("key-value store: {e}")))?;
+    let unavailable = |e: store::Error| -> SendError {
+        Problem::unavailable(format!("key-value store: {e:?}")).into()
+    };
+    let rate_limited = |retry_after_secs: i64| SendError::RateLimited {
+        per_minute: (limit.per_sec() * 60.0).round() as u32,
+        key_type: sender.key_type,
+        retry_after_secs: retry_after_secs.max(1) as u64,
+    };
     let key = format!(
         "notification:rate:{}:{}",
         sender.sender,
         sender.key_type.as_str()
     );
-    let bucket = match store.get(&key) {
-        Ok(Some(bytes)) => std::str::from_utf8(&bytes)
-            .ok()
+    let bucket = store::open("default").map_err(unavailable)?;
+    let mut cas = atomics::Cas::new(&bucket, &key).map_err(unavailable)?;
+    for _ in 0..MAX_SWAPS {
+        let stored = cas.current().map_err(unavailable)?;
+        let tokens = stored
+            .as_deref()
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
             .and_then(|text| TokenBucket::decode(text).ok())
             // A value we cannot read is replaced by a full bucket.
-            .unwrap_or_else(|| TokenBucket::full(&limit, now)),
-        Ok(None) => TokenBucket::full(&limit, now),
-        Err(e) => return Err(Problem::unavailable(format!("key-value store: {e}")).into()),
-    };
-    match bucket.try_take(now, &limit) {
-        Ok(next) => {
-            store
-                .set(&key, next.encode().as_bytes())
-                .map_err(|e| Problem::unavailable(format!("key-value store: {e}")))?;
-            Ok(())
+            .unwrap_or_else(|| TokenBucket::full(&limit, now));
+        let next = tokens
+            .try_take(now, &limit)
+            .map_err(|retry_after| rate_limited(retry_after.secs()))?;
+        match atomics::swap(cas, next.encode().as_bytes()) {
+            Ok(()) => return Ok(()),
+            Err(atomics::CasError::CasFailed(fresh)) => cas = fresh,
+            Err(atomics::CasError::StoreError(e)) => return Err(unavailable(e)),
         }
-        Err(retry_after) => Err(SendError::RateLimited {
-            per_minute: (limit.per_sec() * 60.0).round() as u32,
-            key_type: sender.key_type,
-            retry_after_secs: retry_after.secs().max(1) as u64,
-        }),
     }
+    Err(rate_limited(1))
 }
 
 /// The counter a sender's messages on `channel` today are counted under:
