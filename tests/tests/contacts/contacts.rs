@@ -2514,3 +2514,79 @@ fn an_import_whose_audit_entries_fail_leaves_no_contact() {
         .unwrap();
     assert_eq!(written, 0, "contacts committed without their audit entries");
 }
+
+/// Two processes of the app over one database and one key-value store on a
+/// real Redis server: a retry sent to the other replica is answered from the
+/// first one's idempotency record, and concurrent duplicates sent to both
+/// write one contact.
+#[test]
+fn idempotency_keys_hold_across_replicas_on_redis() {
+    let redis = crm_tests::redis::RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runtime-config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+            redis.url()
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let one = crm_tests::app::App::start(&["--runtime-config-file", config]);
+    let state_dir = one.state_dir().to_str().unwrap().to_string();
+    let args = crm_tests::cache_args(&["--state-dir", &state_dir, "--runtime-config-file", config]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let two = crm_tests::Host::start(&crm_tests::workspace().join("spin.toml"), &args, &[]);
+    let officer = |host| crm_tests::app::officer(host, "intake-replicas");
+    let body = json!({"archetype": "individual", "family_name": "Replicated", "emails": ["replicated@example.com"]});
+
+    let first = officer(&one.host)
+        .header("idempotency-key", "replica-key")
+        .post_json("/api/contacts", &body);
+    assert_eq!(first.status, 201, "{}", first.body);
+    let retry = officer(&two)
+        .header("idempotency-key", "replica-key")
+        .post_json("/api/contacts", &body);
+    assert_eq!(retry.status, 201, "{}", retry.body);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.json(), first.json());
+    assert!(
+        redis.command("DBSIZE").is_some_and(|n| n != ":0"),
+        "the record is on Redis"
+    );
+
+    // Eight racing sends of one new key, half to each replica: one contact.
+    let racing =
+        json!({"archetype": "individual", "family_name": "Raced", "emails": ["raced@example.com"]});
+    let answers: Vec<Value> = std::thread::scope(|scope| {
+        let sends: Vec<_> = (0..8)
+            .map(|i| {
+                let host = if i % 2 == 0 { &one.host } else { &two };
+                let (officer, racing) = (&officer, &racing);
+                scope.spawn(move || {
+                    let reply = officer(host)
+                        .header("idempotency-key", "racing-key")
+                        .post_json("/api/contacts", racing);
+                    assert!(matches!(reply.status, 201 | 409), "{}", reply.body);
+                    reply.json()
+                })
+            })
+            .collect();
+        sends.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    let ids: std::collections::BTreeSet<_> = answers
+        .iter()
+        .filter_map(|a| a["id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(ids.len(), 1, "{answers:?}");
+    let contacts: i64 = one
+        .db()
+        .query_row(
+            "SELECT count(*) FROM contacts WHERE display_name LIKE '%Raced%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(contacts, 1);
+}

@@ -36,6 +36,11 @@ impl std::ops::Deref for Notifying {
 }
 
 fn start(limits: &[(&str, &str)]) -> Notifying {
+    start_with(limits, &[])
+}
+
+/// As [`start`], with more `crm-host up` arguments.
+fn start_with(limits: &[(&str, &str)], host_args: &[&str]) -> Notifying {
     let webhook = ProviderServer::start();
     let upstream = ProviderServer::start();
     upstream.answer_always(Answer::Status(201, r#"{"id":"upstream-1"}"#.into()));
@@ -77,7 +82,8 @@ fn start(limits: &[(&str, &str)]) -> Notifying {
         args.push("--variable".into());
         args.push(format!("{name}={value}"));
     }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(host_args);
     let app = App::shared(&args);
     // The consent-based purposes these tests send for.
     for purpose in ["claim-updates", "reminders"] {
@@ -1660,17 +1666,46 @@ fn rate_and_daily_limits_answer_429() {
 /// the bucket is taken from by compare-and-swap, not read and then written.
 #[test]
 fn two_replicas_allow_exactly_the_rate_limits_tokens() {
-    let app = start(&[("notification_rate_limit_per_minute", "6")]);
+    rate_limit_is_exact_across_replicas(&[]);
+}
+
+/// As above with the key-value store on a real Redis server.
+#[test]
+fn two_replicas_allow_exactly_the_rate_limits_tokens_from_redis() {
+    let redis = crm_tests::redis::RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runtime-config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+            redis.url()
+        ),
+    )
+    .unwrap();
+    rate_limit_is_exact_across_replicas(&["--runtime-config-file", config.to_str().unwrap()]);
+    assert!(
+        redis
+            .command("KEYS notification:rate:*")
+            .is_some_and(|r| r != "*0"),
+        "the bucket is on Redis"
+    );
+}
+
+fn rate_limit_is_exact_across_replicas(host_args: &[&str]) {
+    let app = start_with(&[("notification_rate_limit_per_minute", "6")], host_args);
     let state_dir = app.state_dir().to_str().unwrap().to_string();
     let sealing = format!("notification_sealing_key={SEALING_KEY}");
-    let args = crm_tests::cache_args(&[
+    let mut args = vec![
         "--state-dir",
         &state_dir,
         "--variable",
         &sealing,
         "--variable",
         "notification_rate_limit_per_minute=6",
-    ]);
+    ];
+    args.extend(host_args);
+    let args = crm_tests::cache_args(&args);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let replica = Host::start_shared(&crm_tests::workspace().join("spin.toml"), &args);
     let host = &app.host;
