@@ -205,3 +205,25 @@ mod native {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Sql;
+
+    /// The native connection keeps Spin's rule (and libSQL's limit): one
+    /// statement per `run`, so store tests run every query under it.
+    #[test]
+    fn a_string_of_several_statements_is_refused_whole() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.run("CREATE TABLE t (x)", &[]).unwrap();
+        let refused = db
+            .run("INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)", &[])
+            .unwrap_err();
+        assert!(
+            refused.0.contains("Multiple statements provided"),
+            "{refused:?}"
+        );
+        let rows = db.run("SELECT count(*) FROM t", &[]).unwrap();
+        assert_eq!(rows, vec![vec![super::Value::Integer(0)]]);
+    }
+}

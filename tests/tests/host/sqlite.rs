@@ -142,6 +142,37 @@ fn sql_errors_reach_the_guest_as_errors() {
 
 /// `PRAGMA synchronous` is answered per connection as SQLite would: FULL
 /// on a new connection, whatever an earlier request's connection set.
+/// As Spin's in-process backend (rusqlite), and so that a component keeps
+/// to what libSQL can run: one statement per `execute`, even a harmless
+/// second one, and nothing of the string runs.
+#[test]
+fn a_string_of_several_statements_is_refused_whole() {
+    ok(3, "default", "CREATE TABLE IF NOT EXISTS several (x)");
+    for version in [2, 3] {
+        for statement in [
+            "INSERT INTO several VALUES (1); INSERT INTO several VALUES (2)",
+            "SELECT 1; SELECT 2",
+            "INSERT INTO several VALUES (3);;SELECT 1",
+        ] {
+            let result = sql(version, "default", statement);
+            let error = result["error"]
+                .as_str()
+                .unwrap_or_else(|| panic!("v{version} {statement}: {result}"));
+            assert!(
+                error.contains("Multiple statements provided"),
+                "v{version}: {error}"
+            );
+        }
+    }
+    assert_eq!(
+        ok(3, "default", "SELECT count(*) FROM several")["rows"],
+        json!([[0]])
+    );
+    // One statement with a trailing semicolon or comment is one statement.
+    ok(3, "default", "INSERT INTO several VALUES (4);");
+    ok(3, "default", "SELECT 1; -- a comment");
+}
+
 #[test]
 fn synchronous_is_full_on_every_new_connection_and_can_be_lowered() {
     for version in [2, 3] {
