@@ -78,10 +78,11 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
     let mut body = object_body(req)?;
     let mut errors = Vec::new();
     let collection = collection(ctx, take(&mut body, "collection"), &mut errors)?;
-    let on_duplicate: Option<OnDuplicate> =
-        take(&mut body, "on_duplicate").map(typed).transpose()?;
+    let on_duplicate: Option<OnDuplicate> = take(&mut body, "on_duplicate")
+        .map(|v| typed("on_duplicate", v))
+        .transpose()?;
     let given = take(&mut body, "duplicate_reason")
-        .map(typed::<String>)
+        .map(|v| typed::<String>("duplicate_reason", v))
         .transpose()?;
     // Needed only to create despite candidates.
     let reason = match (on_duplicate, given.as_deref()) {
@@ -94,7 +95,7 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
         .ok(),
         _ => None,
     };
-    let fields: ContactFields = typed(body.into())?;
+    let fields: ContactFields = typed("", body.into())?;
     let mut contact = check_fields(&fields, errors)?;
     let collection = collection.expect("checked with the fields");
     let db = ctx.db()?;
@@ -205,7 +206,7 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
 pub fn match_only(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     ctx.require(Action::ContactSearch, Target::General, "contacts/match")?;
     let body = object_body(req)?;
-    let fields: ContactFields = typed(body.into())?;
+    let fields: ContactFields = typed("", body.into())?;
     let contact: Contact = check_fields(&fields, Vec::new())?;
     let index = index_entries(&contact);
     let found = candidates(ctx.db()?, &contact, &index, &[])?;
