@@ -16,7 +16,7 @@ const UPSTREAM_KEY: &str =
 const UPSTREAM_SMS_TEMPLATE: &str = "f33517ff-2a88-4f6e-b855-c550268ce08a";
 
 /// The app on a host with its message providers, each a local server.
-struct Notifying {
+pub(crate) struct Notifying {
     app: App,
     /// The generic webhook provider (email and letters).
     webhook: ProviderServer,
@@ -95,7 +95,7 @@ fn start(limits: &[(&str, &str)]) -> Notifying {
     }
 }
 
-fn app() -> &'static Notifying {
+pub(crate) fn app() -> &'static Notifying {
     static APP: OnceLock<Notifying> = OnceLock::new();
     APP.get_or_init(|| start(&[]))
 }
@@ -118,7 +118,7 @@ fn officer(host: &Host) -> Caller<'_> {
 }
 
 /// Writes templates and sends messages.
-fn comms(host: &Host) -> Caller<'_> {
+pub(crate) fn comms(host: &Host) -> Caller<'_> {
     crm_tests::app::comms(host, "comms-1")
 }
 
@@ -149,7 +149,7 @@ fn new_contact(host: &Host, name: &str, email: &str) -> String {
 }
 
 /// Records `decision` (`given`, `refused`) or a withdrawal (`withdrawn`).
-fn consent(host: &Host, contact: &str, purpose: &str, channel: &str, decision: &str) {
+pub(crate) fn consent(host: &Host, contact: &str, purpose: &str, channel: &str, decision: &str) {
     let reply = if decision == "withdrawn" {
         officer(host).post_json(
             "/api/consents/withdrawals",
@@ -165,14 +165,20 @@ fn consent(host: &Host, contact: &str, purpose: &str, channel: &str, decision: &
 }
 
 /// The pseudo-contact a raw address is consent-checked as (README).
-fn pseudo_contact(channel: &str, address: &str) -> String {
+pub(crate) fn pseudo_contact(channel: &str, address: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(format!("{channel}:{}", address.trim().to_lowercase()));
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("recipient:{hex}")
 }
 
-fn template(host: &Host, kind: &str, subject: Option<&str>, body: &str, purpose: &str) -> String {
+pub(crate) fn template(
+    host: &Host,
+    kind: &str,
+    subject: Option<&str>,
+    body: &str,
+    purpose: &str,
+) -> String {
     let mut request =
         json!({"name": format!("{kind} template"), "type": kind, "body": body, "purpose": purpose});
     if let Some(subject) = subject {
