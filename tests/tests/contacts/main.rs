@@ -12,6 +12,7 @@ use crm_tests::app::App;
 
 mod contacts;
 mod input_bounds;
+mod match_disclosure;
 
 /// The binary's one shared host: the app's `spin.toml`, its state in a temp dir.
 fn app() -> &'static App {

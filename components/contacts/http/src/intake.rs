@@ -14,8 +14,9 @@ use crate::idempotency::{Idempotency, Outcome, settle};
 use crate::input::{
     check_consent, check_fields, check_relationships, collection, object_body, reason, take, typed,
 };
-use crate::matching::{Candidate, candidates, disclose};
+use crate::matching::{Candidate, candidates, disclose, visible_reasons};
 use crate::records::{etag, now_text, view};
+use crate::search::require_readable;
 use crm_component_support::transaction;
 
 /// What intake does when matching finds candidates.
@@ -191,7 +192,7 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
             let existing = &best.stored.id;
             ctx.require(Action::ContactRead, Target::Contact(existing), &format!("contact/{existing}"))?;
             let mut body = view(ctx, &best.stored);
-            body["match"] = json!({"score": best.found.score, "reasons": best.found.reasons});
+            body["match"] = json!({"score": best.found.score, "reasons": visible_reasons(ctx, &best)});
             Ok(Outcome::NotWritten(
                 Answer::json(200, body)
                     .with_location(format!("/api/contacts/{existing}"))
@@ -207,6 +208,7 @@ pub fn match_only(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     ctx.require(Action::ContactSearch, Target::General, "contacts/match")?;
     let body = object_body(req)?;
     let fields: ContactFields = typed("", body.into())?;
+    require_readable(ctx, &fields.present(), "contacts/match")?;
     let contact: Contact = check_fields(&fields, Vec::new())?;
     let index = index_entries(&contact);
     let found = candidates(ctx.db()?, &contact, &index, &[])?;
