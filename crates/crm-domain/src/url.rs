@@ -7,7 +7,7 @@ use crate::error::{Invalid, invalid};
 /// percent-encoded), at most `max` characters. No credentials, no other
 /// scheme: `javascript:`, `data:` and plain `http:` are refused, and so is a
 /// host that is not an ASCII DNS name or IP address (IDNs in punycode).
-/// The scheme and host are lower-cased; nothing else is changed.
+/// Kept as given (trimmed): a URL someone cited or signed stays theirs.
 ///
 /// Hand-written rather than the `url` crate: its IDNA tables would add
 /// hundreds of kilobytes to every component for a check this narrow.
@@ -50,11 +50,7 @@ impl HttpsUrl {
         if !is_host(host) || !port_ok || !tail.chars().all(is_url_char) {
             return Err(refused());
         }
-        Ok(Self(format!(
-            "https://{}{}",
-            authority.to_ascii_lowercase(),
-            tail
-        )))
+        Ok(Self(url.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -104,7 +100,7 @@ mod tests {
             ),
             (
                 " HTTPS://Records.Example.gov.au:8443/D/7?v=2#p3 ",
-                "https://records.example.gov.au:8443/D/7?v=2#p3",
+                "HTTPS://Records.Example.gov.au:8443/D/7?v=2#p3",
             ),
             ("https://10.0.0.1/x", "https://10.0.0.1/x"),
             ("https://[::1]:443/x", "https://[::1]:443/x"),
