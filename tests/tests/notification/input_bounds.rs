@@ -5,7 +5,10 @@
 use crm_tests::app::{assert_problem, error_fields};
 use crm_tests::json;
 
-use crate::notification::{app, comms, consent, pseudo_contact, template};
+use crate::notification::{
+    app, assert_notify_error, comms, consent, notify_client, notify_service, pseudo_contact,
+    template,
+};
 
 const ADDRESS: &str = "bounds@example.gov.au";
 
@@ -86,4 +89,56 @@ fn a_body_not_labelled_json_is_refused_and_type_errors_name_their_path() {
     );
     let problem = assert_problem(&reply, 400, "invalid-json");
     assert_eq!(error_fields(&problem), ["template_ids[1]"], "{problem}");
+}
+
+#[test]
+fn notify_v2_bounds_what_it_stores_or_echoes() {
+    let host = &app().host;
+    let email = template(
+        host,
+        "email",
+        Some("Ref ((ref))"),
+        "Hello ((name))",
+        "claim-updates",
+    );
+    consent(
+        host,
+        &pseudo_contact("email", ADDRESS),
+        "claim-updates",
+        "email",
+        "given",
+    );
+    let (_, key) = notify_service(host, json!({}), "test");
+    let send = |extra: serde_json::Value| {
+        let mut body = json!({"email_address": ADDRESS, "template_id": email,
+                              "personalisation": {"name": "Ann", "ref": "R1"}});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        notify_client(host, &key, 0).post_json("/v2/notifications/email", &body)
+    };
+    for (extra, message) in [
+        (
+            json!({"reference": "r".repeat(1001)}),
+            "reference must be at most 1000 characters",
+        ),
+        (
+            json!({"personalisation": {"name": "x".repeat(10_001), "ref": "R1"}}),
+            "personalisation.name must be at most 10000 characters",
+        ),
+        (
+            json!({"one_click_unsubscribe_url": "javascript:alert(1)"}),
+            "one_click_unsubscribe_url is not an https URL of at most 2048 characters",
+        ),
+        (
+            json!({"email_reply_to_id": "x".repeat(1 << 20)}),
+            "email_reply_to_id is not a valid UUID",
+        ),
+    ] {
+        let reply = send(extra);
+        assert_eq!(assert_notify_error(&reply, 400, "ValidationError"), message);
+    }
+    let reply =
+        send(json!({"one_click_unsubscribe_url": "https://example.gov.au/unsubscribe?u=1"}));
+    assert_eq!(reply.status, 201, "{}", reply.body);
 }

@@ -131,7 +131,7 @@ fn auditor(host: &Host) -> Caller<'_> {
         .purpose("audit")
 }
 
-fn assert_notify_error(reply: &Reply, status: u16, error: &str) -> String {
+pub(crate) fn assert_notify_error(reply: &Reply, status: u16, error: &str) -> String {
     assert_eq!(reply.status, status, "{}", reply.body);
     let body = reply.json();
     assert_eq!(body["status_code"], status, "{body}");
@@ -240,7 +240,7 @@ fn receipt(host: &Host, body: &Value, secret: &str) -> Reply {
 }
 
 /// A Notify service with a key of `key_type`; returns (service id, key).
-fn notify_service(host: &Host, extra: Value, key_type: &str) -> (String, String) {
+pub(crate) fn notify_service(host: &Host, extra: Value, key_type: &str) -> (String, String) {
     let mut body = json!({"name": "Benefits portal"});
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
@@ -261,7 +261,7 @@ fn new_key(host: &Host, service: &str, key_type: &str) -> String {
 }
 
 /// A Notify client: a fresh JWT made from `key`, `skew` seconds off.
-fn notify_client<'a>(host: &'a Host, key: &str, skew: i64) -> Caller<'a> {
+pub(crate) fn notify_client<'a>(host: &'a Host, key: &str, skew: i64) -> Caller<'a> {
     let key = ApiKey::parse(key).expect("a Notify key");
     host.as_caller(&create_notify_jwt(
         key.secret(),
