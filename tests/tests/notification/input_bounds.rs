@@ -142,3 +142,42 @@ fn notify_v2_bounds_what_it_stores_or_echoes() {
         send(json!({"one_click_unsubscribe_url": "https://example.gov.au/unsubscribe?u=1"}));
     assert_eq!(reply.status, 201, "{}", reply.body);
 }
+
+#[test]
+fn a_services_callback_token_is_one_bounded_line() {
+    let host = &app().host;
+    let service = |url: &str, token: &str| {
+        crm_tests::app::admin(host, "admin-bounds").post_json(
+            "/api/notifications/services",
+            &json!({"name": "Bounds", "callback_url": url, "callback_bearer_token": token}),
+        )
+    };
+    let url = "http://127.0.0.1:9/callbacks";
+    for (url, token, field) in [
+        (
+            url,
+            "secret-token\r\nX-Injected: 1",
+            "callback_bearer_token",
+        ),
+        (url, &*"t".repeat(1001), "callback_bearer_token"),
+        (url, "short", "callback_bearer_token"),
+        (
+            &*format!("{url}/{}", "p".repeat(2048)),
+            "secret-token-1",
+            "callback_url",
+        ),
+        (
+            "http://127.0.0.1:9/a\u{0}b",
+            "secret-token-1",
+            "callback_url",
+        ),
+    ] {
+        let reply = service(url, token);
+        assert_eq!(
+            error_fields(&assert_problem(&reply, 400, "validation")),
+            [field],
+            "{token:?}"
+        );
+    }
+    assert_eq!(service(url, "secret-token-1").status, 201);
+}
