@@ -411,16 +411,25 @@ impl Caller<'_> {
 
     /// Sends `body` as it is, labelled JSON.
     pub fn send(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
-        let mut headers: Vec<(&str, &str)> = self
-            .headers
+        match body {
+            Some(body) => self.send_as(method, path, "application/json", body),
+            None => self.host.request(method, path, &self.header_pairs(), None),
+        }
+    }
+
+    /// Sends `body` as it is, labelled `content_type`.
+    pub fn send_as(&self, method: &str, path: &str, content_type: &str, body: &str) -> Reply {
+        let mut headers = self.header_pairs();
+        headers.push(("content-type", content_type));
+        self.host
+            .request(method, path, &headers, Some(body.as_bytes()))
+    }
+
+    fn header_pairs(&self) -> Vec<(&str, &str)> {
+        self.headers
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        if body.is_some() {
-            headers.push(("content-type", "application/json"));
-        }
-        self.host
-            .request(method, path, &headers, body.map(str::as_bytes))
+            .collect()
     }
 
     pub fn get(&self, path: &str) -> Reply {

@@ -39,6 +39,16 @@ pub fn hidden_fields(
         .collect()
 }
 
+/// The action a caller must hold to read `field` of `record`, if any: to
+/// search or match on a field is to learn what it holds, so it needs the
+/// same.
+pub fn needed_to_read(record: RecordKind, field: &str) -> Option<Action> {
+    FIELD_RULES
+        .iter()
+        .find(|rule| rule.record == record && rule.fields.contains(&field))
+        .map(|rule| rule.needs)
+}
+
 /// Removes the `hidden` members from every object in `value`, at any depth
 /// (so per-field provenance maps lose them too).
 pub fn redact(value: &mut Value, hidden: &[&str]) {
@@ -82,6 +92,13 @@ mod tests {
             "provenance": {"date_of_birth": {"source": "portal"}, "emails": {"source": "portal"}},
             "emails": ["a@b.gov.au"]
         });
+        assert_eq!(
+            needed_to_read(RecordKind::Contact, "identifiers"),
+            Some(Action::ContactReadIdentifiers)
+        );
+        assert_eq!(needed_to_read(RecordKind::Contact, "emails"), None);
+        assert_eq!(needed_to_read(RecordKind::Interaction, "identifiers"), None);
+
         redact(&mut contact, &hidden);
         assert_eq!(
             contact,

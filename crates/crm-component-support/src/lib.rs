@@ -204,9 +204,15 @@ fn with_request_id(mut response: Response, request_id: &str) -> Response {
     response
 }
 
-/// The request's JSON body as `T`, or a 400 problem saying what is wrong.
+/// The request's JSON body as `T`: a 415 problem unless it is labelled
+/// JSON, a 400 naming the path of a value of the wrong shape.
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
-    serde_json::from_slice(req.body()).map_err(|e| Problem::invalid_json(e.to_string()))
+    Ok(crm_http::json::parse_body(content_type(req), req.body())?)
+}
+
+/// The request's `content-type`, if it sent one.
+pub fn content_type(req: &Request) -> Option<&str> {
+    req.header("content-type").and_then(|v| v.as_str())
 }
 
 /// The request's `Idempotency-Key`, if it sent one: scoped to the caller

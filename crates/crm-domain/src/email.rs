@@ -1,6 +1,7 @@
 //! Email addresses.
 
 use crate::error::{Invalid, invalid};
+use crate::text::{Lines, check_text};
 
 /// An email address, trimmed and with its domain lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,6 +10,7 @@ pub struct Email(String);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let raw = raw.trim();
+        check_text(raw, 254, Lines::One)?;
         if raw.len() > 254 {
             return Err(invalid("must be at most 254 characters"));
         }
@@ -59,6 +61,9 @@ mod tests {
             "ann@exa mple.com",
             "a b@example.com",
             "ann@-x.com",
+            "a\u{0}@example.com",
+            "a\u{85}b@example.com",
+            "ann@example.com\u{0}",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

@@ -20,6 +20,7 @@ mod provenance;
 mod relationship;
 mod rfc3339;
 mod text;
+mod url;
 mod vocabulary;
 
 pub use address::{
@@ -41,7 +42,8 @@ pub use preference::{AccessibilityNeeds, LanguageTag};
 pub use provenance::{Collected, NoticeVersion, Provenance};
 pub use relationship::RelationshipKind;
 pub use rfc3339::{parse_rfc3339_ms, parse_rfc3339_ms_lenient, rfc3339_utc};
-pub use text::{ShortText, Slug, Tag};
+pub use text::{Lines, ShortText, Slug, Tag, check_text};
+pub use url::HttpsUrl;
 
 /// For [`vocabulary!`]'s `Serialize` impls.
 #[doc(hidden)]

@@ -8,6 +8,7 @@
 //! from outside Australia, so they have no E.164 form.
 
 use crate::error::{Invalid, invalid};
+use crate::text::{Lines, check_text};
 
 /// A telephone number as E.164: `+` and 7 to 15 digits, e.g. `+61412345678`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -21,11 +22,15 @@ impl PhoneE164 {
     /// same with the country code (`+61 412 345 678`, `61412345678`,
     /// `+61 (0)2 6123 4567`) and international numbers (`+44 20 7946 0958`,
     /// `0011 44 20 7946 0958`). Spaces, hyphens, dots and brackets are ignored.
+    /// The longest number as typed, separators and all.
+    pub const MAX_CHARS: usize = 32;
+
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Err(invalid("must not be empty"));
         }
+        check_text(raw, Self::MAX_CHARS, Lines::One)?;
         let mut digits = String::with_capacity(raw.len());
         for (i, c) in raw.char_indices() {
             match c {
@@ -170,6 +175,8 @@ mod tests {
 
     #[test]
     fn wrong_lengths_and_prefixes_are_refused() {
+        let padded = format!("0412{}345678", " ".repeat(30));
+        assert_eq!(refusal(&padded), "must be at most 32 characters");
         assert_eq!(
             refusal("0412 345 67"),
             "an Australian number has 10 digits including the leading 0, not 9"

@@ -3,29 +3,55 @@
 use crate::error::{Invalid, invalid};
 use unicode_normalization::UnicodeNormalization;
 
+/// Whether a text field may hold several lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    /// A name, a subject, a reference: no line breaks or tabs.
+    One,
+    /// Notes, a message body: line breaks (`\n`, `\r`) and tabs allowed.
+    Many,
+}
+
+/// The rule every text field keeps, whatever else it checks: at most `max`
+/// characters, and no control character (C0, DEL, C1) nor the invisible
+/// bidirectional overrides used to disguise text, but for line breaks and
+/// tabs in a field of [`Lines::Many`]. The text itself is not changed.
+pub fn check_text(text: &str, max: usize, lines: Lines) -> Result<(), Invalid> {
+    if let Some(c) = text.chars().find(|&c| is_refused(c, lines)) {
+        return Err(invalid(format!(
+            "must not contain the control character U+{:04X}",
+            u32::from(c)
+        )));
+    }
+    if text.chars().count() > max {
+        return Err(invalid(format!("must be at most {max} characters")));
+    }
+    Ok(())
+}
+
+fn is_refused(c: char, lines: Lines) -> bool {
+    let allowed = lines == Lines::Many && matches!(c, '\n' | '\r' | '\t');
+    (c.is_control() && !allowed) || is_bidi_control(c)
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Trims, collapses each run of whitespace to one space and NFC-normalises, so
-/// the same text typed on different keyboards compares equal; refuses control
-/// characters and the invisible bidirectional overrides used to disguise text.
+/// the same text typed on different keyboards compares equal; refuses what
+/// [`check_text`] refuses in one line.
 pub(crate) fn clean(raw: &str) -> Result<String, Invalid> {
     let text: String = raw.nfc().collect();
     let mut cleaned = String::with_capacity(text.len());
     for word in text.split_whitespace() {
-        if let Some(c) = word.chars().find(|&c| c.is_control() || is_bidi_control(c)) {
-            return Err(invalid(format!(
-                "must not contain the control character U+{:04X}",
-                u32::from(c)
-            )));
-        }
+        check_text(word, usize::MAX, Lines::One)?;
         if !cleaned.is_empty() {
             cleaned.push(' ');
         }
         cleaned.push_str(word);
     }
     Ok(cleaned)
-}
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Cleans `raw` and requires 1 to `max` characters.
@@ -40,8 +66,8 @@ pub(crate) fn clean_bounded(raw: &str, max: usize) -> Result<String, Invalid> {
     Ok(text)
 }
 
-/// A short required text (a name or a subject): trimmed, 1 to `max` characters,
-/// no control characters.
+/// A short required text (a name or a subject): trimmed, 1 to `max` characters
+/// on one line ([`check_text`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShortText(String);
 
@@ -51,12 +77,7 @@ impl ShortText {
         if text.is_empty() {
             return Err(invalid("must not be empty"));
         }
-        if text.chars().count() > max {
-            return Err(invalid(format!("must be at most {max} characters")));
-        }
-        if text.chars().any(char::is_control) {
-            return Err(invalid("must not contain control characters"));
-        }
+        check_text(text, max, Lines::One)?;
         Ok(Self(text.to_string()))
     }
 
@@ -137,6 +158,39 @@ mod tests {
         assert!(ShortText::parse("   ", 10).is_err());
         assert!(ShortText::parse("abc", 2).is_err());
         assert!(ShortText::parse("a\u{0}b", 10).is_err());
+    }
+
+    #[test]
+    fn text_refuses_controls_but_line_breaks_where_lines_are_many() {
+        for refused in [
+            "a\u{0}b",
+            "a\u{7}",
+            "a\u{1b}[31m",
+            "a\u{7f}",
+            "a\u{85}",
+            "a\u{9b}",
+            "\u{202E}cba",
+        ] {
+            assert!(check_text(refused, 100, Lines::One).is_err(), "{refused:?}");
+            assert!(
+                check_text(refused, 100, Lines::Many).is_err(),
+                "{refused:?}"
+            );
+        }
+        for lines in ["a\nb", "a\r\nb", "a\tb"] {
+            assert!(check_text(lines, 100, Lines::One).is_err(), "{lines:?}");
+            assert_eq!(check_text(lines, 100, Lines::Many), Ok(()), "{lines:?}");
+        }
+        assert_eq!(
+            check_text("a\u{0}", 100, Lines::One).unwrap_err().0,
+            "must not contain the control character U+0000"
+        );
+        assert_eq!(check_text("Zoë", 3, Lines::One), Ok(()));
+        assert_eq!(
+            check_text("Zoë!", 3, Lines::One).unwrap_err().0,
+            "must be at most 3 characters"
+        );
+        assert!(ShortText::parse("Re: \u{202E}fdp.exe", 100).is_err());
     }
 
     #[test]

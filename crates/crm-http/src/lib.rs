@@ -3,6 +3,7 @@
 //! bodies ([`Problem`]).
 
 mod idempotency;
+pub mod json;
 pub mod routes;
 
 use serde::Serialize;
@@ -122,6 +123,16 @@ impl Problem {
 
     pub fn invalid_json(detail: impl Into<String>) -> Self {
         Self::new("invalid-json", "Malformed JSON body", 400, detail)
+    }
+
+    /// A body that is not of the media type the operation reads: 415.
+    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+        Self::new(
+            "unsupported-media-type",
+            "Unsupported media type",
+            415,
+            detail,
+        )
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crm_domain::{Invalid, Lines, check_text};
 use thiserror::Error;
 
 use crate::field::lookup_key;
@@ -34,6 +35,13 @@ impl From<&str> for Value {
     }
 }
 
+/// The most characters one value (or one list's items together) may hold.
+pub const MAX_VALUE_CHARS: usize = 10_000;
+/// The most characters all values together may hold.
+pub const MAX_TOTAL_CHARS: usize = 100_000;
+/// The longest placeholder name.
+pub const MAX_KEY_CHARS: usize = 100;
+
 /// Why a JSON personalisation object was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PersonalisationError {
@@ -41,6 +49,61 @@ pub enum PersonalisationError {
     NotAnObject,
     #[error("personalisation {key} must be a string, number, boolean or list of those")]
     UnsupportedValue { key: String },
+    /// A name or value over its bound, or holding a control character.
+    #[error("personalisation {key} {reason}")]
+    Invalid { key: String, reason: String },
+    #[error("personalisation must be at most {MAX_TOTAL_CHARS} characters in all")]
+    TooLarge,
+}
+
+impl PersonalisationError {
+    /// The field path that failed: `personalisation` or `personalisation.<key>`.
+    pub fn field(&self) -> String {
+        match self {
+            Self::NotAnObject | Self::TooLarge => "personalisation".into(),
+            Self::UnsupportedValue { key } | Self::Invalid { key, .. } => {
+                format!("personalisation.{key}")
+            }
+        }
+    }
+
+    /// Why, without the field's name.
+    pub fn reason(&self) -> String {
+        match self {
+            Self::NotAnObject => "must be a JSON object".into(),
+            Self::UnsupportedValue { .. } => {
+                "must be a string, number, boolean or list of those".into()
+            }
+            Self::Invalid { reason, .. } => reason.clone(),
+            Self::TooLarge => format!("must be at most {MAX_TOTAL_CHARS} characters in all"),
+        }
+    }
+}
+
+/// Checks one value's text (a list's items as one) against [`check_text`]:
+/// a value may run over several lines.
+fn check_value(key: &str, texts: &[&str]) -> Result<usize, PersonalisationError> {
+    let refused = |Invalid(reason)| PersonalisationError::Invalid {
+        key: key.to_string(),
+        reason,
+    };
+    check_text(key, MAX_KEY_CHARS, Lines::One).map_err(|Invalid(reason)| {
+        PersonalisationError::Invalid {
+            key: key.to_string(),
+            reason: format!("(the name) {reason}"),
+        }
+    })?;
+    let mut chars = 0;
+    for text in texts {
+        check_text(text, MAX_VALUE_CHARS, Lines::Many).map_err(refused)?;
+        chars += text.chars().count();
+    }
+    if chars > MAX_VALUE_CHARS {
+        return Err(refused(Invalid(format!(
+            "must be at most {MAX_VALUE_CHARS} characters"
+        ))));
+    }
+    Ok(chars)
 }
 
 /// Placeholder values keyed by their lookup form, so any spelling of a
@@ -91,6 +154,7 @@ impl Personalisation {
             _ => return Err(PersonalisationError::NotAnObject),
         };
         let mut personalisation = Self::new();
+        let mut total = 0;
         for (key, value) in object {
             let unsupported = || PersonalisationError::UnsupportedValue { key: key.clone() };
             let value = match value {
@@ -104,6 +168,15 @@ impl Personalisation {
                 ),
                 scalar => Value::Text(scalar_text(scalar).ok_or_else(unsupported)?),
             };
+            total += match &value {
+                Value::Text(text) => check_value(key, &[text])?,
+                Value::List(items) => {
+                    check_value(key, &items.iter().map(String::as_str).collect::<Vec<_>>())?
+                }
+            };
+            if total > MAX_TOTAL_CHARS {
+                return Err(PersonalisationError::TooLarge);
+            }
             personalisation.insert(key, value);
         }
         Ok(personalisation)
@@ -181,6 +254,42 @@ mod tests {
         assert_eq!(
             Personalisation::from_json(&json!(null)).unwrap(),
             Personalisation::new()
+        );
+    }
+
+    #[test]
+    fn values_are_bounded_and_free_of_control_characters() {
+        let long = "x".repeat(MAX_VALUE_CHARS + 1);
+        let refused = |value: serde_json::Value| Personalisation::from_json(&value).unwrap_err();
+        let error = refused(json!({"name": long}));
+        assert_eq!(error.field(), "personalisation.name");
+        assert_eq!(error.reason(), "must be at most 10000 characters");
+        let half = "x".repeat(MAX_VALUE_CHARS / 2 + 1);
+        assert_eq!(
+            refused(json!({"items": [half, half]})).field(),
+            "personalisation.items"
+        );
+        let error = refused(json!({"name": "An\u{0}n"}));
+        assert_eq!(error.field(), "personalisation.name");
+        assert_eq!(
+            error.reason(),
+            "must not contain the control character U+0000"
+        );
+        assert_eq!(
+            refused(json!({"na\u{7}me": "Ann"})).field(),
+            "personalisation.na\u{7}me"
+        );
+        let many: serde_json::Map<_, _> = (0..11)
+            .map(|i| (format!("k{i}"), json!("v".repeat(MAX_VALUE_CHARS))))
+            .collect();
+        let error = refused(serde_json::Value::Object(many));
+        assert_eq!(error, PersonalisationError::TooLarge);
+        assert_eq!(error.field(), "personalisation");
+        // Lines and tabs are what a multi-line value is made of.
+        let p = Personalisation::from_json(&json!({"address": "1 Test St\n\tCanberra"})).unwrap();
+        assert_eq!(
+            p.get_key("address"),
+            Some(&Value::from("1 Test St\n\tCanberra"))
         );
     }
 

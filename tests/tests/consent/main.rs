@@ -15,6 +15,7 @@ use crm_tests::auth::token;
 use crm_tests::{AppDir, Host, app_manifest, consent_probe};
 
 mod consent;
+mod input_bounds;
 
 /// The link key the test host is configured with (test only).
 fn link_keys() -> String {

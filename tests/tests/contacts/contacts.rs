@@ -20,16 +20,16 @@ fn contacts_named(text: &str) -> i64 {
 }
 
 /// An intake officer who also works cases (may read identifiers and merge).
-fn officer() -> Caller<'static> {
+pub(crate) fn officer() -> Caller<'static> {
     crm_tests::app::officer(host(), "officer-7")
 }
 
-fn comms() -> Caller<'static> {
+pub(crate) fn comms() -> Caller<'static> {
     crm_tests::app::comms(host(), "comms-7")
 }
 
 /// A name part no other test uses (letters only, as names are).
-fn unique(stem: &str) -> String {
+pub(crate) fn unique(stem: &str) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let mut n = NEXT.fetch_add(1, Ordering::SeqCst) + 26 * 26;
     let mut suffix = String::new();
@@ -41,7 +41,7 @@ fn unique(stem: &str) -> String {
 }
 
 /// Creates a contact; returns (id, ETag, body).
-fn create(body: &Value) -> (String, String, Value) {
+pub(crate) fn create(body: &Value) -> (String, String, Value) {
     let reply = officer().post_json("/api/contacts", body);
     assert_eq!(reply.status, 201, "{}", reply.body);
     let etag = reply.header("etag").expect("etag").to_string();

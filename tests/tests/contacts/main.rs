@@ -11,6 +11,8 @@ use crm_tests::Host;
 use crm_tests::app::App;
 
 mod contacts;
+mod input_bounds;
+mod match_disclosure;
 
 /// The binary's one shared host: the app's `spin.toml`, its state in a temp dir.
 fn app() -> &'static App {

@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use crm_tests::Host;
 use crm_tests::app::App;
 
+mod input_bounds;
 mod interactions;
 
 /// The binary's one shared host: the app's `spin.toml`, its state in a temp dir.

@@ -11,4 +11,5 @@
 //! interaction per send; and (on a host of its own) a withdrawal answered
 //! while a dispatch run is under way.
 
+mod input_bounds;
 mod notification;

@@ -16,7 +16,7 @@ const UPSTREAM_KEY: &str =
 const UPSTREAM_SMS_TEMPLATE: &str = "f33517ff-2a88-4f6e-b855-c550268ce08a";
 
 /// The app on a host with its message providers, each a local server.
-struct Notifying {
+pub(crate) struct Notifying {
     app: App,
     /// The generic webhook provider (email and letters).
     webhook: ProviderServer,
@@ -101,7 +101,7 @@ fn start_with(limits: &[(&str, &str)], host_args: &[&str]) -> Notifying {
     }
 }
 
-fn app() -> &'static Notifying {
+pub(crate) fn app() -> &'static Notifying {
     static APP: OnceLock<Notifying> = OnceLock::new();
     APP.get_or_init(|| start(&[]))
 }
@@ -124,7 +124,7 @@ fn officer(host: &Host) -> Caller<'_> {
 }
 
 /// Writes templates and sends messages.
-fn comms(host: &Host) -> Caller<'_> {
+pub(crate) fn comms(host: &Host) -> Caller<'_> {
     crm_tests::app::comms(host, "comms-1")
 }
 
@@ -137,7 +137,7 @@ fn auditor(host: &Host) -> Caller<'_> {
         .purpose("audit")
 }
 
-fn assert_notify_error(reply: &Reply, status: u16, error: &str) -> String {
+pub(crate) fn assert_notify_error(reply: &Reply, status: u16, error: &str) -> String {
     assert_eq!(reply.status, status, "{}", reply.body);
     let body = reply.json();
     assert_eq!(body["status_code"], status, "{body}");
@@ -155,7 +155,7 @@ fn new_contact(host: &Host, name: &str, email: &str) -> String {
 }
 
 /// Records `decision` (`given`, `refused`) or a withdrawal (`withdrawn`).
-fn consent(host: &Host, contact: &str, purpose: &str, channel: &str, decision: &str) {
+pub(crate) fn consent(host: &Host, contact: &str, purpose: &str, channel: &str, decision: &str) {
     let reply = if decision == "withdrawn" {
         officer(host).post_json(
             "/api/consents/withdrawals",
@@ -171,14 +171,20 @@ fn consent(host: &Host, contact: &str, purpose: &str, channel: &str, decision: &
 }
 
 /// The pseudo-contact a raw address is consent-checked as (README).
-fn pseudo_contact(channel: &str, address: &str) -> String {
+pub(crate) fn pseudo_contact(channel: &str, address: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(format!("{channel}:{}", address.trim().to_lowercase()));
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("recipient:{hex}")
 }
 
-fn template(host: &Host, kind: &str, subject: Option<&str>, body: &str, purpose: &str) -> String {
+pub(crate) fn template(
+    host: &Host,
+    kind: &str,
+    subject: Option<&str>,
+    body: &str,
+    purpose: &str,
+) -> String {
     let mut request =
         json!({"name": format!("{kind} template"), "type": kind, "body": body, "purpose": purpose});
     if let Some(subject) = subject {
@@ -240,7 +246,7 @@ fn receipt(host: &Host, body: &Value, secret: &str) -> Reply {
 }
 
 /// A Notify service with a key of `key_type`; returns (service id, key).
-fn notify_service(host: &Host, extra: Value, key_type: &str) -> (String, String) {
+pub(crate) fn notify_service(host: &Host, extra: Value, key_type: &str) -> (String, String) {
     let mut body = json!({"name": "Benefits portal"});
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
@@ -261,7 +267,7 @@ fn new_key(host: &Host, service: &str, key_type: &str) -> String {
 }
 
 /// A Notify client: a fresh JWT made from `key`, `skew` seconds off.
-fn notify_client<'a>(host: &'a Host, key: &str, skew: i64) -> Caller<'a> {
+pub(crate) fn notify_client<'a>(host: &'a Host, key: &str, skew: i64) -> Caller<'a> {
     let key = ApiKey::parse(key).expect("a Notify key");
     host.as_caller(&create_notify_jwt(
         key.secret(),

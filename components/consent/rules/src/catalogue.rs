@@ -2,7 +2,7 @@
 //! basis) and privacy notices (immutable versions, each with a language and
 //! either its text or a URL).
 
-use crm_domain::{Invalid, ShortText};
+use crm_domain::{HttpsUrl, Invalid, Lines, ShortText, check_text};
 use thiserror::Error;
 
 use crate::text::{check_slug, checked_string};
@@ -303,29 +303,16 @@ impl NoticeContent {
     pub fn parse(text: Option<&str>, url: Option<&str>) -> Result<Self, Invalid> {
         match (text, url) {
             (Some(text), None) => {
-                let chars = text.chars().count();
-                if text.trim().is_empty() || chars > MAX_NOTICE_TEXT_CHARS {
-                    return Err(Invalid(format!(
-                        "the text must be 1 to {MAX_NOTICE_TEXT_CHARS} characters, not blank"
-                    )));
+                if text.trim().is_empty() {
+                    return Err(Invalid("the text must not be blank".into()));
                 }
+                check_text(text, MAX_NOTICE_TEXT_CHARS, Lines::Many)
+                    .map_err(|Invalid(reason)| Invalid(format!("the text {reason}")))?;
                 Ok(Self::Text(text.to_owned()))
             }
-            (None, Some(url)) => {
-                let host = url
-                    .strip_prefix("https://")
-                    .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
-                let host_ok = host.is_some_and(|h| !h.is_empty() && !h.contains('@'));
-                if url.len() > MAX_URL_LEN
-                    || !host_ok
-                    || url.chars().any(|c| c.is_whitespace() || c.is_control())
-                {
-                    return Err(Invalid(format!(
-                        "the URL must be https://host/..., at most {MAX_URL_LEN} bytes, without spaces or credentials"
-                    )));
-                }
-                Ok(Self::Url(url.to_owned()))
-            }
+            (None, Some(url)) => HttpsUrl::parse(url, MAX_URL_LEN)
+                .map(|url| Self::Url(url.into_string()))
+                .map_err(|Invalid(reason)| Invalid(format!("the URL {reason}"))),
             _ => Err(Invalid("give exactly one of text and url".into())),
         }
     }
@@ -539,6 +526,13 @@ mod tests {
             Ok(NoticeContent::Text("We collect...".into()))
         );
         assert!(NoticeContent::parse(Some("   "), None).is_err());
+        assert!(NoticeContent::parse(Some("Line one.\n\tLine two."), None).is_ok());
+        assert_eq!(
+            NoticeContent::parse(Some("We \u{0}collect"), None)
+                .unwrap_err()
+                .0,
+            "the text must not contain the control character U+0000"
+        );
         assert!(NoticeContent::parse(Some(&"a".repeat(MAX_NOTICE_TEXT_CHARS + 1)), None).is_err());
         assert!(NoticeContent::parse(None, Some("https://crm.gov.au/privacy/v1")).is_ok());
         assert!(NoticeContent::parse(None, Some("https://crm.gov.au")).is_ok());
@@ -549,6 +543,7 @@ mod tests {
             "https://user@crm.gov.au/",
             "https://crm.gov.au/a b",
             "crm.gov.au/privacy",
+            "javascript:alert(1)",
         ] {
             assert!(NoticeContent::parse(None, Some(bad)).is_err(), "{bad}");
         }

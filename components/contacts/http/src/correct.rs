@@ -37,7 +37,7 @@ pub fn correct(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Probl
     let db = ctx.db()?;
     let stored = load_current(db, id)?;
     check_if_match(req, &stored, true)?;
-    let body: CorrectionBody = typed(object_body(req)?.into())?;
+    let body: CorrectionBody = typed("", object_body(req)?.into())?;
     let mut errors = Vec::new();
     let reason = reason("reason", body.reason.as_deref(), "say what was wrong")
         .map_err(|e| errors.push(e))

@@ -4,7 +4,7 @@
 
 use contacts_rules::collection::{Collection, CollectionDefaults, CollectionFields, needs_consent};
 use contacts_rules::{Contact, ContactFields};
-use crm_component_support::{Ctx, FieldError, now_ms};
+use crm_component_support::{Ctx, FieldError, json_body, now_ms};
 use crm_domain::{Archetype, FieldErrors, ShortText};
 use crm_http::Problem;
 use crm_sql::Sql;
@@ -33,16 +33,16 @@ pub fn object_body(req: &Request) -> Result<Map<String, Value>, Problem> {
     if req.body().len() > MAX_JSON_BYTES {
         return Err(too_large(MAX_JSON_BYTES));
     }
-    match serde_json::from_slice::<Value>(req.body()) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Problem::invalid_json("the body must be a JSON object")),
-        Err(e) => Err(Problem::invalid_json(e.to_string())),
+    match json_body::<Value>(req)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(Problem::invalid_json("the body must be a JSON object")),
     }
 }
 
-/// A JSON value as `T`, or a 400 saying what is wrong with it.
-pub fn typed<T: DeserializeOwned>(value: Value) -> Result<T, Problem> {
-    serde_json::from_value(value).map_err(|e| Problem::invalid_json(e.to_string()))
+/// The body's member `at` (or, for "", the rest of the body) as `T`, or a
+/// 400 naming the path that is wrong.
+pub fn typed<T: DeserializeOwned>(at: &str, value: Value) -> Result<T, Problem> {
+    Ok(crm_http::json::from_value(at, value)?)
 }
 
 /// Takes `names` out of `body` (members that are not contact fields).
@@ -137,7 +137,7 @@ pub fn collection(
     given: Option<Value>,
     errors: &mut Vec<FieldError>,
 ) -> Result<Option<Collection>, Problem> {
-    let fields: Option<CollectionFields> = given.map(typed).transpose()?;
+    let fields: Option<CollectionFields> = given.map(|v| typed("collection", v)).transpose()?;
     let defaults = collection_defaults(ctx, None)?;
     Ok(match Collection::parse(fields.as_ref(), &defaults) {
         Ok(collection) => Some(collection),

@@ -14,8 +14,9 @@ use crate::idempotency::{Idempotency, Outcome, settle};
 use crate::input::{
     check_consent, check_fields, check_relationships, collection, object_body, reason, take, typed,
 };
-use crate::matching::{Candidate, candidates, disclose};
+use crate::matching::{Candidate, candidates, disclose, visible_reasons};
 use crate::records::{etag, now_text, view};
+use crate::search::require_readable;
 use crm_component_support::transaction;
 
 /// What intake does when matching finds candidates.
@@ -78,10 +79,11 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
     let mut body = object_body(req)?;
     let mut errors = Vec::new();
     let collection = collection(ctx, take(&mut body, "collection"), &mut errors)?;
-    let on_duplicate: Option<OnDuplicate> =
-        take(&mut body, "on_duplicate").map(typed).transpose()?;
+    let on_duplicate: Option<OnDuplicate> = take(&mut body, "on_duplicate")
+        .map(|v| typed("on_duplicate", v))
+        .transpose()?;
     let given = take(&mut body, "duplicate_reason")
-        .map(typed::<String>)
+        .map(|v| typed::<String>("duplicate_reason", v))
         .transpose()?;
     // Needed only to create despite candidates.
     let reason = match (on_duplicate, given.as_deref()) {
@@ -94,7 +96,7 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
         .ok(),
         _ => None,
     };
-    let fields: ContactFields = typed(body.into())?;
+    let fields: ContactFields = typed("", body.into())?;
     let mut contact = check_fields(&fields, errors)?;
     let collection = collection.expect("checked with the fields");
     let db = ctx.db()?;
@@ -190,7 +192,7 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
             let existing = &best.stored.id;
             ctx.require(Action::ContactRead, Target::Contact(existing), &format!("contact/{existing}"))?;
             let mut body = view(ctx, &best.stored);
-            body["match"] = json!({"score": best.found.score, "reasons": best.found.reasons});
+            body["match"] = json!({"score": best.found.score, "reasons": visible_reasons(ctx, &best)});
             Ok(Outcome::NotWritten(
                 Answer::json(200, body)
                     .with_location(format!("/api/contacts/{existing}"))
@@ -205,7 +207,8 @@ fn write(ctx: &mut Ctx, req: &Request, key: Option<&Idempotency>) -> Result<Outc
 pub fn match_only(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     ctx.require(Action::ContactSearch, Target::General, "contacts/match")?;
     let body = object_body(req)?;
-    let fields: ContactFields = typed(body.into())?;
+    let fields: ContactFields = typed("", body.into())?;
+    require_readable(ctx, &fields.present(), "contacts/match")?;
     let contact: Contact = check_fields(&fields, Vec::new())?;
     let index = index_entries(&contact);
     let found = candidates(ctx.db()?, &contact, &index, &[])?;

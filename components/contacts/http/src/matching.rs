@@ -2,11 +2,11 @@
 //! come from the match-key index only (a bounded number per key), and each
 //! is scored with `contacts-matching`.
 
-use contacts_matching::MatchCandidate;
+use contacts_matching::{MatchCandidate, MatchReason};
 use contacts_rules::Contact;
 use contacts_rules::index::IndexEntries;
 use contacts_store::Stored;
-use crm_component_support::{Action, Ctx, Outcome, Target};
+use crm_component_support::{Action, Ctx, Outcome, RecordKind, Target};
 use crm_http::Problem;
 use crm_sql::Sql;
 use serde_json::{Value, json};
@@ -53,6 +53,18 @@ pub fn candidates(
     Ok(found)
 }
 
+/// The reasons `candidate` matched that the caller may see: none that
+/// discloses a field hidden from it.
+pub fn visible_reasons<'a>(ctx: &Ctx, candidate: &'a Candidate) -> Vec<&'a MatchReason> {
+    let hidden = ctx.hidden_fields(RecordKind::Contact, Target::Contact(&candidate.stored.id));
+    candidate
+        .found
+        .reasons
+        .iter()
+        .filter(|reason| !reason.fields().iter().any(|field| hidden.contains(field)))
+        .collect()
+}
+
 /// The candidates as a caller sees them: ids, scores and reasons, and the
 /// display name and archetype for callers who may search contacts.
 pub fn shown(ctx: &Ctx, candidates: &[Candidate]) -> Value {
@@ -63,7 +75,7 @@ pub fn shown(ctx: &Ctx, candidates: &[Candidate]) -> Value {
             let mut item = json!({
                 "contact_id": c.stored.id,
                 "score": c.found.score,
-                "reasons": c.found.reasons,
+                "reasons": visible_reasons(ctx, c),
             });
             if named {
                 item["display_name"] = json!(c.stored.fields.display_name);

@@ -35,7 +35,7 @@ pub fn merge(ctx: &mut Ctx, req: &Request, survivor_id: &str) -> Result<Response
         Target::Contact(survivor_id),
         &format!("contact/{survivor_id}"),
     )?;
-    let body: MergeBody = typed(object_body(req)?.into())?;
+    let body: MergeBody = typed("", object_body(req)?.into())?;
     let duplicate_id = body.duplicate_id.trim().to_string();
     ctx.require(
         Action::ContactMerge,

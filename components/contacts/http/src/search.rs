@@ -4,7 +4,8 @@
 
 use contacts_rules::search::{Limits, SEARCH_LIMITS, SearchParams, SearchPlan, plan};
 use contacts_store::Stored;
-use crm_component_support::{Action, Ctx, Outcome, Target, query_param};
+use crm_auth::fields::needed_to_read;
+use crm_component_support::{Action, Ctx, Outcome, RecordKind, Target, query_param};
 use crm_http::Problem;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
@@ -29,6 +30,18 @@ pub fn read_params(req: &Request, extra: &[&str]) -> Result<SearchParams, Proble
     Ok(params)
 }
 
+/// Refuses (403, audited) finding contacts by any of `fields` that the
+/// caller may not read: the contacts found would disclose who holds what
+/// was sought.
+pub fn require_readable(ctx: &mut Ctx, fields: &[&str], resource: &str) -> Result<(), Problem> {
+    for field in fields {
+        if let Some(needed) = needed_to_read(RecordKind::Contact, field) {
+            ctx.require(needed, Target::General, resource)?;
+        }
+    }
+    Ok(())
+}
+
 /// The page's contacts and the cursor of the next page, if there is one.
 fn run(
     ctx: &mut Ctx,
@@ -38,12 +51,7 @@ fn run(
     let plan: SearchPlan =
         plan(params, limits).map_err(|e| Problem::validation(field_errors(e)))?;
     if plan.uses_identifier {
-        // Finding people by an identifier discloses who holds it.
-        ctx.require(
-            Action::ContactReadIdentifiers,
-            Target::General,
-            "contacts?identifier",
-        )?;
+        require_readable(ctx, &["identifiers"], "contacts?identifier")?;
     }
     let mut found = contacts_store::search(ctx.db()?, &plan)?;
     let next = (found.len() > plan.limit).then(|| {

@@ -71,6 +71,26 @@ pub enum MatchReason {
     SamePostcode,
 }
 
+impl MatchReason {
+    /// The contact fields whose contents this evidence discloses, by the
+    /// names of the contact record (`identifiers` holds ABNs and ACNs too).
+    pub fn fields(&self) -> &'static [&'static str] {
+        match self {
+            Self::SameEmail => &["emails"],
+            Self::SamePhone => &["phones"],
+            Self::SameAbn | Self::SameAcn | Self::SameIdentifier { .. } => &["identifiers"],
+            Self::SimilarName { .. } | Self::SwappedNames | Self::PhoneticName => {
+                &["display_name", "given_name", "family_name"]
+            }
+            Self::SimilarOrganisationName { .. } => &["display_name", "organisation_name"],
+            Self::SameDateOfBirth | Self::NearDateOfBirth { .. } | Self::DifferentDateOfBirth => {
+                &["date_of_birth"]
+            }
+            Self::SamePostcode => &["postal_address", "residential_address"],
+        }
+    }
+}
+
 /// How two nearly equal dates of birth differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -517,6 +537,26 @@ mod tests {
         );
         // A person and an organisation are not compared by name.
         assert_eq!(score(&person("Acme", "Acme").postcode("2000"), &a), None);
+    }
+
+    #[test]
+    fn each_reason_names_the_fields_it_discloses() {
+        for reason in [
+            SameAbn,
+            SameAcn,
+            SameIdentifier {
+                scheme: "crn".into(),
+            },
+        ] {
+            assert_eq!(reason.fields(), ["identifiers"], "{reason:?}");
+        }
+        let near = NearDateOfBirth {
+            difference: DateDifference::OneDigit,
+        };
+        for reason in [SameDateOfBirth, near, DifferentDateOfBirth] {
+            assert_eq!(reason.fields(), ["date_of_birth"], "{reason:?}");
+        }
+        assert_eq!(SamePhone.fields(), ["phones"]);
     }
 
     #[test]

@@ -444,7 +444,7 @@ impl Reader<'_> {
         raw.iter()
             .map(|doc| {
                 let target = match (&doc.uri, &doc.id) {
-                    (Some(uri), None) => DocumentUri::parse(uri).map(DocumentTarget::Uri),
+                    (Some(uri), None) => Ok(DocumentTarget::Uri(DocumentUri::from_stored(uri))),
                     (None, Some(id)) => DocumentId::parse(id).map(DocumentTarget::Id),
                     _ => Err(Invalid("must have exactly one of uri and id".into())),
                 };

@@ -12,7 +12,7 @@
 //! receipt) changes nothing and is answered 200 with `applied: false`.
 
 use crm_component_support::audit::Outcome;
-use crm_component_support::{Db, json, now_ms};
+use crm_component_support::{Db, json, json_body, now_ms};
 use crm_http::{FieldError, Problem};
 use notification_rules::{NotificationStatus, same_secret, verify_body_signature};
 use notification_store::{Message, messages};
@@ -72,8 +72,7 @@ pub fn receive(req: &Request, provider_name: &str, request_id: &str) -> Result<R
             "the receipt's signature or token is missing or wrong",
         ));
     };
-    let body: Json =
-        serde_json::from_slice(req.body()).map_err(|e| Problem::invalid_json(e.to_string()))?;
+    let body: Json = json_body(req)?;
     let field = |name: &str| body.get(name).and_then(Json::as_str).map(str::to_string);
     let mut errors = Vec::new();
     let status = match field("status").as_deref().map(NotificationStatus::parse) {

@@ -22,8 +22,8 @@ use crm_templates::{
     Value as PValue,
 };
 use notification_rules::{
-    KeyType, NotificationStatus, Recipient as SimRecipient, ScheduleError, check_schedule,
-    is_simulated_recipient, test_key_outcome,
+    KeyType, NotificationStatus, Recipient as SimRecipient, ScheduleError, check_reference,
+    check_schedule, is_simulated_recipient, test_key_outcome,
 };
 use notification_store::{Message, StoreError, StoredTemplate, messages};
 use serde_json::Value as Json;
@@ -180,6 +180,9 @@ pub fn send(
     req: SendRequest,
     now: i64,
 ) -> Result<Sent, SendError> {
+    if let Some(reference) = &req.reference {
+        check_reference(reference).map_err(|e| invalid("reference", e.0))?;
+    }
     limits::take_token(sender, now)?;
     if let Some(key) = &req.idempotency_key
         && let Some(existing) = messages::by_idempotency_key(db, &sender.sender, key)?
@@ -203,7 +206,7 @@ pub fn send(
     let template = choose_template(db, &req.template_ids, reach.as_ref(), req.channel)?;
     let channel = template.kind;
     let mut personalisation = Personalisation::from_json(&req.personalisation)
-        .map_err(|e| invalid("personalisation", e.to_string()))?;
+        .map_err(|e| invalid(&e.field(), e.reason()))?;
     let (contact_id, address) = address(
         &req.recipient,
         reach.as_ref(),

@@ -9,7 +9,7 @@
 //! `SealingKey`), bound to the row they belong to.
 
 use crm_component_support::{Action, Ctx, FieldError, Target, created, json, json_body, now_ms};
-use crm_domain::{Email, PhoneE164, ShortText, rfc3339_utc};
+use crm_domain::{Email, Invalid, Lines, PhoneE164, ShortText, check_text, rfc3339_utc};
 use crm_http::Problem;
 use notification_rules::{KeySecret, KeyType, SEAL_NONCE_LEN, ServiceId};
 use notification_store::services::{self, NewService, StoredKey};
@@ -83,6 +83,9 @@ pub fn guest_list(db: &Connection, service: &str) -> Result<Vec<String>, Problem
     services::guest_list(db, service).map_err(store_problem)
 }
 
+const MAX_CALLBACK_URL_CHARS: usize = 2048;
+const MAX_CALLBACK_TOKEN_CHARS: usize = 1000;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ServiceBody {
@@ -118,22 +121,33 @@ pub fn create_service(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem>
     let mut errors = Vec::new();
     let name =
         ShortText::parse(&body.name, 200).map_err(|e| errors.push(FieldError::new("name", e.0)));
+    // http is allowed: the callback origin variable, which an operator
+    // sets, decides what is reachable (the tests' receivers are local).
     if let Some(url) = &body.callback_url {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
+        if let Err(e) = check_text(url, MAX_CALLBACK_URL_CHARS, Lines::One) {
+            errors.push(FieldError::new("callback_url", e.0));
+        } else if !(url.starts_with("https://") || url.starts_with("http://")) {
             errors.push(FieldError::new("callback_url", "must be an http(s) URL"));
         } else if let Some(reason) = outside_callback_origin(url)? {
             errors.push(FieldError::new("callback_url", reason));
         }
     }
-    match (&body.callback_url, &body.callback_bearer_token) {
+    // The token goes out in an Authorization header: one line, bounded.
+    let token_checked = body.callback_bearer_token.as_deref().map(|token| {
+        check_text(token, MAX_CALLBACK_TOKEN_CHARS, Lines::One).and_then(|()| {
+            if token.chars().count() < 10 {
+                Err(Invalid("must be at least 10 characters".into()))
+            } else {
+                Ok(())
+            }
+        })
+    });
+    match (&body.callback_url, token_checked) {
         (Some(_), None) => errors.push(FieldError::new(
             "callback_bearer_token",
             "is required with a callback_url",
         )),
-        (_, Some(token)) if token.len() < 10 => errors.push(FieldError::new(
-            "callback_bearer_token",
-            "must be at least 10 characters",
-        )),
+        (_, Some(Err(e))) => errors.push(FieldError::new("callback_bearer_token", e.0)),
         _ => {}
     }
     let mut guests = Vec::new();

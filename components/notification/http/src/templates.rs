@@ -4,7 +4,7 @@
 use crm_component_support::{
     Action, Ctx, FieldError, Target, created, json, json_body, now_ms, query_param,
 };
-use crm_domain::{ShortText, Slug, rfc3339_utc};
+use crm_domain::{Lines, ShortText, Slug, check_text, rfc3339_utc};
 use crm_http::Problem;
 use crm_templates::{
     Personalisation, RenderError, Rendered, Template, TemplateError, TemplateType,
@@ -79,7 +79,9 @@ struct TemplateBody {
 }
 
 const MAX_NAME_CHARS: usize = 200;
-const MAX_BODY_BYTES: usize = 100_000;
+const MAX_SUBJECT_CHARS: usize = 200;
+const MAX_BODY_CHARS: usize = 100_000;
+const MAX_CONTACT_BLOCK_CHARS: usize = 1_000;
 
 /// Checks a whole template (a new one, or a previous version with the
 /// changes applied) and turns its syntax errors into field errors.
@@ -93,11 +95,25 @@ fn validate(t: &StoredTemplate) -> Vec<FieldError> {
         Ok(_) => errors.push(FieldError::new("purpose", "must be lower case")),
         Err(e) => errors.push(FieldError::new("purpose", e.0)),
     }
-    if t.body.len() > MAX_BODY_BYTES {
-        errors.push(FieldError::new(
-            "body",
-            format!("must be at most {MAX_BODY_BYTES} bytes"),
-        ));
+    let texts = [
+        (
+            "subject",
+            t.subject.as_deref(),
+            MAX_SUBJECT_CHARS,
+            Lines::One,
+        ),
+        ("body", Some(t.body.as_str()), MAX_BODY_CHARS, Lines::Many),
+        (
+            "letter_contact_block",
+            t.letter_contact_block.as_deref(),
+            MAX_CONTACT_BLOCK_CHARS,
+            Lines::Many,
+        ),
+    ];
+    for (field, text, max, lines) in texts {
+        if let Some(Err(e)) = text.map(|text| check_text(text, max, lines)) {
+            errors.push(FieldError::new(field, e.0));
+        }
     }
     if t.body.trim().is_empty() {
         errors.push(FieldError::new("body", "must not be empty"));
@@ -312,7 +328,7 @@ struct PreviewBody {
 /// Personalisation from a request, or the 400 saying what is wrong.
 pub fn personalisation(json: &Json) -> Result<Personalisation, Problem> {
     Personalisation::from_json(json)
-        .map_err(|e| Problem::validation(vec![FieldError::new("personalisation", e.to_string())]))
+        .map_err(|e| Problem::validation(vec![FieldError::new(&e.field(), e.reason())]))
 }
 
 /// `POST /api/templates/{id}/preview`.

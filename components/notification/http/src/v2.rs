@@ -10,7 +10,7 @@
 
 use crm_component_support::audit::Outcome;
 use crm_component_support::{Db, now_ms, query_param};
-use crm_domain::rfc3339_utc;
+use crm_domain::{HttpsUrl, rfc3339_utc};
 use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
 use crm_templates::{Personalisation, TemplateType};
 use notification_rules::{
@@ -188,6 +188,9 @@ fn body_object(req: &Request) -> Result<Map<String, Json>, NotifyError> {
     }
 }
 
+/// The longest `one_click_unsubscribe_url` accepted.
+const MAX_UNSUBSCRIBE_URL_CHARS: usize = 2048;
+
 /// Checks a send's fields as Notify's JSON schema does.
 fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), NotifyError> {
     let (required, optional): (&[&str], &[&str]) = match channel {
@@ -234,15 +237,28 @@ fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), N
         "template_id",
         "reference",
         "scheduled_for",
+        "email_reply_to_id",
+        "sms_sender_id",
+        "one_click_unsubscribe_url",
     ] {
         if body.get(field).is_some_and(|v| !v.is_string()) {
             messages.push(format!("{field} is not of type string"));
         }
     }
-    if let Some(id) = body.get("template_id").and_then(Json::as_str)
-        && !is_uuid(id)
+    for field in ["template_id", "email_reply_to_id", "sms_sender_id"] {
+        if let Some(id) = body.get(field).and_then(Json::as_str)
+            && !is_uuid(id)
+        {
+            messages.push(format!("{field} is not a valid UUID"));
+        }
+    }
+    // Echoed back to the sender, so bounded as any other URL.
+    if let Some(url) = body.get("one_click_unsubscribe_url").and_then(Json::as_str)
+        && HttpsUrl::parse(url, MAX_UNSUBSCRIBE_URL_CHARS).is_err()
     {
-        messages.push("template_id is not a valid UUID".to_string());
+        messages.push(format!(
+            "one_click_unsubscribe_url is not an https URL of at most {MAX_UNSUBSCRIBE_URL_CHARS} characters"
+        ));
     }
     if body
         .get("personalisation")

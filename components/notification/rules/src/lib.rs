@@ -9,6 +9,7 @@ mod callback;
 mod error;
 mod jwt;
 mod limits;
+mod reference;
 mod retry;
 mod schedule;
 mod sealed;
@@ -27,6 +28,7 @@ pub use limits::{
     BucketDecodeError, DailyLimits, RateLimit, RateLimitError, RetryAfterMs, TokenBucket, UtcDay,
     daily_limit_key,
 };
+pub use reference::{MAX_REFERENCE_CHARS, check_reference};
 pub use retry::{AttemptOutcome, NextStep, RetryPolicy, Verdict};
 pub use schedule::{MAX_SCHEDULE_AHEAD_MS, ScheduleError, check_schedule};
 pub use sealed::{SEAL_NONCE_LEN, SealError, SealingKey};
