@@ -6,7 +6,8 @@
 //! and the guarantees of one process hold across processes: racing
 //! duplicate intakes make one contact, the audit trail and each contact's
 //! interactions stay one gapless chain, an `Idempotency-Key` is honoured by
-//! every replica, and killing a replica loses no acknowledged write
+//! every replica, and killing a replica (of intake, or of records in the
+//! middle of appends) loses no acknowledged write and forks no chain
 //! (`split`).
 
 use std::path::Path;

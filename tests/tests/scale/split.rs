@@ -5,7 +5,7 @@ use crm_tests::app::{admin, assert_problem, officer};
 use crm_tests::auth::{cli, token};
 use crm_tests::{Caller, Host, Reply, Value, json};
 
-use crate::{Deployment, shared};
+use crate::{Deployment, GROUPS, shared};
 
 fn auditor(host: &Host) -> Caller<'_> {
     host.as_caller(&token("auditor-1", &["auditor"]))
@@ -257,16 +257,21 @@ fn an_idempotency_key_is_honoured_across_replicas() {
     assert_eq!(retry.json(), first.json());
 }
 
-#[test]
-fn killing_an_intake_replica_loses_no_acknowledged_write() {
-    let deployment = Deployment::start();
+/// Four writers send `write(writer, n)` (a path and a body) through the
+/// proxy, before, across and after a SIGKILL of replica 0 of `group`; the
+/// ids of the writes acknowledged with a 2xx.
+fn writes_across_a_kill(
+    deployment: &Deployment,
+    group: &str,
+    write: impl Fn(usize, usize) -> (&'static str, Value) + Sync,
+) -> Vec<String> {
     let proxy = deployment.proxy();
-    let victim = deployment.replica("intake", 0).pid();
+    let victim = deployment.replica(group, 0);
     let killed = AtomicBool::new(false);
     let acknowledged: Vec<String> = std::thread::scope(|s| {
         let writers: Vec<_> = (0..4)
             .map(|t| {
-                let killed = &killed;
+                let (killed, write) = (&killed, &write);
                 s.spawn(move || {
                     let mut ids = Vec::new();
                     // Writes before the kill, across it, and 8 after it.
@@ -278,10 +283,8 @@ fn killing_an_intake_replica_loses_no_acknowledged_write() {
                                 break;
                             }
                         }
-                        let reply = officer(proxy, "officer-1").post_json(
-                            "/api/contacts",
-                            &json!({"archetype": "individual", "display_name": format!("Survivor {t}.{n}")}),
-                        );
+                        let (path, body) = write(t, n);
+                        let reply = officer(proxy, "officer-1").post_json(path, &body);
                         // A request cut off by the kill is answered 502 by
                         // the proxy: not acknowledged, so not owed.
                         if (200..300).contains(&reply.status) {
@@ -296,15 +299,20 @@ fn killing_an_intake_replica_loses_no_acknowledged_write() {
             .collect();
         std::thread::sleep(std::time::Duration::from_millis(500));
         // SIGKILL, as a crash. SAFETY: kill(2) on a child of this process.
-        unsafe { libc::kill(victim as libc::pid_t, libc::SIGKILL) };
+        unsafe { libc::kill(victim.pid() as libc::pid_t, libc::SIGKILL) };
         killed.store(true, Ordering::SeqCst);
         writers
             .into_iter()
             .flat_map(|h| h.join().unwrap())
             .collect()
     });
+    // Each group's writes here go to its first component.
+    let (_, components, _) = GROUPS
+        .iter()
+        .find(|(name, _, _)| *name == group)
+        .expect("a group");
     assert!(
-        served(deployment.replica("intake", 0), "contact-intake") > 0,
+        served(victim, components[0]) > 0,
         "the killed replica had served nothing"
     );
     assert!(
@@ -314,10 +322,56 @@ fn killing_an_intake_replica_loses_no_acknowledged_write() {
     );
     let unique_ids: BTreeSet<&String> = acknowledged.iter().collect();
     assert_eq!(unique_ids.len(), acknowledged.len());
+    acknowledged
+}
+
+#[test]
+fn killing_an_intake_replica_loses_no_acknowledged_write() {
+    let deployment = Deployment::start();
+    let acknowledged = writes_across_a_kill(&deployment, "intake", |t, n| {
+        let name = format!("Survivor {t}.{n}");
+        (
+            "/api/contacts",
+            json!({"archetype": "individual", "display_name": name}),
+        )
+    });
     for id in &acknowledged {
-        let read = officer(proxy, "officer-1").get(&format!("/api/contacts/{id}"));
+        let read = officer(deployment.proxy(), "officer-1").get(&format!("/api/contacts/{id}"));
         assert_eq!(read.status, 200, "{id}: {}", read.body);
     }
+    let verdict = audit_verdict(&deployment);
+    assert_eq!(verdict["valid"], true, "{verdict}");
+}
+
+#[test]
+fn killing_a_records_replica_mid_append_leaves_one_whole_chain() {
+    let deployment = Deployment::start();
+    let proxy = deployment.proxy();
+    let contact = created_id(&officer(proxy, "officer-1").post_json(
+        "/api/contacts",
+        &json!({"archetype": "individual", "display_name": "Appended Across"}),
+    ));
+    let acknowledged = writes_across_a_kill(&deployment, "records", |t, n| {
+        let body = json!({
+            "contact_id": contact, "channel": "phone", "direction": "inbound",
+            "category": "enquiry", "occurred_at": "2026-05-01T10:00:00Z",
+            "subject": format!("Call {t}.{n}"),
+        });
+        ("/api/interactions", body)
+    });
+    for id in &acknowledged {
+        let read = officer(proxy, "officer-1").get(&format!("/api/interactions/{id}"));
+        assert_eq!(read.status, 200, "{id}: {}", read.body);
+    }
+    let chain = auditor(proxy).get(&format!("/api/interactions/verify?contact_id={contact}"));
+    assert_eq!(chain.status, 200, "{}", chain.body);
+    let chain = chain.json();
+    assert_eq!(chain["valid"], true, "{chain}");
+    // An append committed as its process died is in the chain unacknowledged.
+    assert!(
+        chain["entries"].as_u64().unwrap() >= acknowledged.len() as u64,
+        "{chain}"
+    );
     let verdict = audit_verdict(&deployment);
     assert_eq!(verdict["valid"], true, "{verdict}");
 }
