@@ -5,7 +5,9 @@
 //! - `api-key create | list | revoke`: service clients' keys, stored hashed;
 //! - `citizen link`: links a citizen identity (issuer, subject) to a contact;
 //! - `audit keygen | verify`: the checkpoint signing key, and an offline walk
-//!   of the audit trail in a database file.
+//!   of the audit trail in a database file;
+//! - `deploy proxy | kubernetes`: an nginx configuration and SpinKube
+//!   manifests for a split deployment, generated from spin.toml.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -17,6 +19,7 @@ use rand_core::{OsRng, RngCore};
 use rusqlite::Connection;
 
 mod audit;
+mod deploy;
 
 /// The development key, compiled in so `dev-token` works from anywhere.
 const DEV_KEY: &str = include_str!("../../dev/dev-signing-key.json");
@@ -45,6 +48,9 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Configurations for a split deployment (reverse proxy, Kubernetes).
+    #[command(subcommand)]
+    Deploy(deploy::DeployCommand),
 }
 
 #[derive(clap::Args)]
@@ -161,6 +167,7 @@ fn main() -> Result<()> {
             println!("public key: {}", signer.public_key_base64());
             Ok(())
         }
+        Command::Deploy(command) => deploy::run(command),
         Command::Audit(AuditCommand::Verify { db, public_key }) => {
             let db = open_existing(&db)?;
             let report = audit::verify(&db, public_key.as_deref())?;

@@ -20,6 +20,7 @@ pub mod consent;
 pub mod consent_probe;
 pub mod load;
 pub mod provider;
+pub mod proxy;
 pub mod redis;
 
 /// The workspace root.
@@ -212,10 +213,35 @@ impl Reply {
     }
 }
 
+/// Runs `start` on a thread that lives until the test process ends, for
+/// processes that tests share: each dies with the thread that spawned it.
+pub fn on_lasting_thread<T: Send + 'static>(start: impl FnOnce() -> T + Send + 'static) -> T {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+            start,
+        )));
+        loop {
+            std::thread::park();
+        }
+    });
+    match receiver.recv().expect("process spawner") {
+        Ok(started) => started,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
 /// `crm-host up` with the manifest and arguments, dying with the thread that
 /// spawned it (so no host outlives its test binary).
 fn host_command(manifest: &Path, args: &[&str]) -> Command {
-    use std::os::unix::process::CommandExt;
     let mut command = Command::new(host_bin());
     command
         .args(["up", "-f"])
@@ -224,6 +250,13 @@ fn host_command(manifest: &Path, args: &[&str]) -> Command {
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    die_with_spawning_thread(&mut command);
+    command
+}
+
+/// Has the process `command` spawns killed when the thread spawning it ends.
+pub fn die_with_spawning_thread(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
     // SAFETY: prctl is async-signal-safe and touches only the child.
     unsafe {
         command.pre_exec(|| {
@@ -231,7 +264,6 @@ fn host_command(manifest: &Path, args: &[&str]) -> Command {
             Ok(())
         });
     }
-    command
 }
 
 impl Host {
@@ -242,19 +274,29 @@ impl Host {
             manifest.to_path_buf(),
             args.iter().map(|a| a.to_string()).collect(),
         );
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
+        on_lasting_thread(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let _ = sender.send(std::panic::catch_unwind(|| {
-                Host::start(&manifest, &args, &[])
-            }));
-            loop {
-                std::thread::park();
-            }
-        });
-        match receiver.recv().expect("host spawner") {
-            Ok(host) => host,
-            Err(panic) => std::panic::resume_unwind(panic),
+            Host::start(&manifest, &args, &[])
+        })
+    }
+
+    /// Another HTTP server process (the reverse proxy) serving at `base`,
+    /// spawned with its output piped; killed when dropped.
+    pub fn adopt(mut child: Child, base: String) -> Self {
+        let stdout = Captured::default();
+        let stderr = Captured::default();
+        if let Some(pipe) = child.stdout.take() {
+            stdout.follow(pipe);
+        }
+        if let Some(pipe) = child.stderr.take() {
+            stderr.follow(pipe);
+        }
+        Self {
+            child,
+            base,
+            stdout,
+            stderr,
+            agent: agent(),
         }
     }
 
@@ -291,17 +333,12 @@ impl Host {
             );
             std::thread::sleep(Duration::from_millis(20));
         };
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
         Self {
             child,
             base,
             stdout,
             stderr,
-            agent,
+            agent: agent(),
         }
     }
 
