@@ -7,7 +7,8 @@
 //! duplicate intakes make one contact, the audit trail and each contact's
 //! interactions stay one gapless chain, an `Idempotency-Key` is honoured by
 //! every replica, and killing a replica (of intake, or of records in the
-//! middle of appends) loses no acknowledged write and forks no chain
+//! middle of appends) loses no acknowledged write and forks no chain, and a
+//! records process killed and restarted catches up from the outbox
 //! (`split`).
 
 use std::path::Path;

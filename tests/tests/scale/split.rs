@@ -375,3 +375,73 @@ fn killing_a_records_replica_mid_append_leaves_one_whole_chain() {
     let verdict = audit_verdict(&deployment);
     assert_eq!(verdict["valid"], true, "{verdict}");
 }
+
+/// A records process killed while consent is withdrawn elsewhere catches up
+/// from the outbox when it comes back: the withdrawal, recorded by the
+/// consent process while no notification process ran, cancels the message
+/// queued before it.
+#[test]
+fn a_restarted_process_catches_up_from_the_outbox() {
+    let state = tempfile::tempdir().unwrap();
+    let intake = crate::replica(state.path(), &["contact-intake"]);
+    let consent_process = crate::replica(state.path(), &["consent"]);
+    let records = crate::replica(state.path(), &["interaction-log", "notification", "audit"]);
+    let reply = admin(&consent_process, "admin-1").post_json(
+        "/api/consents/purposes",
+        &crm_tests::consent::direct_purpose("reminders"),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let contact = created_id(&officer(&intake, "officer-1").post_json(
+        "/api/contacts",
+        &json!({"archetype": "individual", "display_name": "Caught Up",
+                "email": "caught.up@example.gov.au", "preferred_channel": "email"}),
+    ));
+    let given = officer(&consent_process, "officer-1").post_json(
+        "/api/consents",
+        &crm_tests::consent::decision(&contact, "reminders", "email", "given", "officer-1"),
+    );
+    assert_eq!(given.status, 201, "{}", given.body);
+    let template = crm_tests::app::comms(&records, "comms-1").post_json(
+        "/api/templates",
+        &json!({"name": "Later", "type": "email", "subject": "Later",
+                "body": "See you", "purpose": "reminders"}),
+    );
+    let template = created_id(&template);
+    // Due tomorrow, so only the withdrawal can move it before the test ends.
+    let tomorrow: String = rusqlite::Connection::open_in_memory()
+        .unwrap()
+        .query_row(
+            "SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 day')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let queued = created_id(&crm_tests::app::comms(&records, "comms-1").post_json(
+        "/api/notifications",
+        &json!({"template_id": template, "contact_id": contact,
+                "scheduled_for": tomorrow}),
+    ));
+
+    // SAFETY: kill(2) on a child of this process.
+    unsafe { libc::kill(records.pid() as libc::pid_t, libc::SIGKILL) };
+    drop(records);
+    let withdrawn = officer(&consent_process, "officer-1").post_json(
+        "/api/consents/withdrawals",
+        &crm_tests::consent::withdrawal(&contact, "reminders", "email"),
+    );
+    assert!(matches!(withdrawn.status, 200 | 201), "{}", withdrawn.body);
+
+    let records = crate::replica(state.path(), &["interaction-log", "notification", "audit"]);
+    let summary = admin(&records, "admin-1").post_json("/api/notifications/dispatch", &json!({}));
+    assert_eq!(summary.status, 200, "{}", summary.body);
+    assert!(
+        summary.json()["withdrawals_cancelled"].as_u64().unwrap() >= 1,
+        "{}",
+        summary.body
+    );
+    let read =
+        crm_tests::app::comms(&records, "comms-1").get(&format!("/api/notifications/{queued}"));
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.json()["status"], "cancelled", "{}", read.body);
+    drop((intake, consent_process));
+}
