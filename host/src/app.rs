@@ -122,7 +122,6 @@ pub fn load(options: Options) -> Result<Arc<App>> {
         router,
         components,
         limits: options.limits,
-        epoch_tick: crate::engine::EPOCH_TICK,
     }))
 }
 

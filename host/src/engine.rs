@@ -16,7 +16,8 @@ use wasmtime::{
     PoolingAllocationConfig,
 };
 
-/// How often the epoch advances; request deadlines are whole ticks of this.
+/// How often the epoch advances: how often a computing guest yields, and
+/// how late past its deadline it may be stopped.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Instances that may be alive at once (as Spin's default).

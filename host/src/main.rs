@@ -9,6 +9,7 @@ mod request_log;
 mod routing;
 mod runtime_config;
 mod server;
+mod slow_lane;
 mod state;
 mod trigger_http;
 

@@ -30,6 +30,7 @@ use crate::capabilities::variables::ComponentVariables;
 use crate::capabilities::wasi::WasiTemplate;
 use crate::request_log::{self, RequestLine};
 use crate::routing::Router;
+use crate::slow_lane::{self, Demotion};
 use crate::state::{HostState, MemoryLimit};
 
 /// One served component, ready to instantiate.
@@ -57,8 +58,6 @@ pub struct App {
     pub router: Router,
     pub components: HashMap<String, ServedComponent>,
     pub limits: Limits,
-    /// How often the epoch ticker advances; deadlines are counted in ticks.
-    pub epoch_tick: Duration,
 }
 
 enum Origin {
@@ -235,18 +234,26 @@ impl App {
         };
         let mut store = Store::new(component.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
-        let ticks =
-            (self.limits.request_timeout.as_millis() / self.epoch_tick.as_millis().max(1)).max(1);
-        // Yield to the runtime at every tick, so a busy guest cannot hold a
-        // worker thread from other requests, and trap once the time is up.
-        let mut remaining_ticks = ticks as u64;
+        // The deadline is wall-clock for the whole invocation: checked at
+        // each epoch tick while the guest computes, and by a timer that drops
+        // it while it waits in the host (see `slow_lane`).
+        let timeout = self.limits.request_timeout;
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::from_std(started + timeout);
+        let demotion = Arc::new(Demotion::default());
+        let demote = Arc::clone(&demotion);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
-            remaining_ticks = remaining_ticks.saturating_sub(1);
-            if remaining_ticks == 0 {
+            let ran = started.elapsed();
+            if ran >= timeout {
                 return Err(Trap::Interrupt.into());
             }
-            // tokio's own yield: it lets the runtime poll for I/O first, so a
+            if ran >= slow_lane::DEMOTE_AFTER {
+                demote.demote();
+            }
+            // Yield to the runtime at every tick, so a busy guest cannot hold
+            // a thread from other requests (and a demoted one moves on).
+            // tokio's own yield lets the runtime poll for I/O first, so a
             // spinning guest cannot delay its thread's other connections.
             Ok(wasmtime::UpdateDeadline::YieldCustom(
                 1,
@@ -276,7 +283,7 @@ impl App {
         let pre = component.pre.clone();
         let instantiate_ns = Arc::new(AtomicU64::new(u64::MAX));
         let instantiate_clock = Arc::clone(&instantiate_ns);
-        let task = tokio::spawn(async move {
+        let invocation = async move {
             let started = Instant::now();
             let outcome = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
@@ -291,6 +298,16 @@ impl App {
                 error,
                 memory_exceeded: store.data().limits.exceeded,
             })
+        };
+        let task = tokio::spawn(async move {
+            slow_lane::run(invocation, deadline, demotion)
+                .await
+                .unwrap_or_else(|| {
+                    Err(GuestFailure {
+                        error: Trap::Interrupt.into(),
+                        memory_exceeded: false,
+                    })
+                })
         });
 
         let mut task = task;

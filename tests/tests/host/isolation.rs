@@ -1,5 +1,7 @@
-//! Failures stay inside one request: a guest trap (500), an endless loop
-//! (503 at the epoch deadline), a guest over its memory limit (500), and an
+//! Failures stay inside one request: a guest trap (500), an endless loop or
+//! a guest waiting in the host (503 at the request's wall-clock deadline,
+//! however many loop at once; a transaction it held is rolled back), a
+//! guest over its memory limit (500), and an
 //! oversized request body (413) fail that request only, while the host keeps
 //! serving others, concurrently; a guest that fails while streaming its body
 //! leaves the client a broken body, never one that looks whole. SIGTERM lets
@@ -19,7 +21,7 @@ fn host() -> &'static Host {
         .get_or_init(|| {
             let mut manifest = HEADER.to_string();
             manifest += &trigger("/...", "iso");
-            manifest += &probe("iso", "");
+            manifest += &probe("iso", "sqlite_databases = [\"default\"]");
             manifest += &trigger("/stream", "streamer");
             manifest += "\n[component.streamer]\nsource = \"{wasm:guest_streamer}\"\n";
             let app = AppDir::new(&manifest);
@@ -69,6 +71,101 @@ fn an_endless_loop_hits_the_deadline() {
         "answered after {took:?}"
     );
     assert_healthy();
+}
+
+#[test]
+fn a_guest_sleeping_in_the_host_hits_the_deadline() {
+    // The guest waits in the host (`wasi:clocks`), running no Wasm the
+    // epoch could interrupt: the deadline is wall-clock all the same.
+    let started = Instant::now();
+    let reply = host().get("/?op=sleep&ms=60000&tag=asleep");
+    let took = started.elapsed();
+    assert_host_problem(&reply, 503, "timeout");
+    assert!(
+        took < Duration::from_millis(TIMEOUT_MS * 2),
+        "answered after {took:?}"
+    );
+    assert_healthy();
+}
+
+#[test]
+fn a_guest_cut_off_inside_a_transaction_leaves_the_database_unlocked() {
+    let sql = |statement: &str| {
+        let reply = host().request("POST", "/?op=sql3", &[], Some(statement.as_bytes()));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let body = reply.json();
+        assert!(body.get("error").is_none(), "{statement}: {body}");
+        body
+    };
+    sql("CREATE TABLE IF NOT EXISTS held (x)");
+    let holder = std::thread::spawn(|| {
+        let started = Instant::now();
+        let body = b"BEGIN IMMEDIATE; INSERT INTO held VALUES ('cut off')";
+        let reply = host().request(
+            "POST",
+            "/?op=hold&ms=60000&tag=held",
+            &[],
+            Some(body.as_slice()),
+        );
+        (reply, started.elapsed())
+    });
+    assert!(
+        host().stdout.wait_for("[iso] hold-start held").is_some(),
+        "the transaction was never opened"
+    );
+    // A write queued behind the held transaction goes through once the
+    // holder is cut off, not after its 60 s sleep.
+    let started = Instant::now();
+    sql("INSERT INTO held VALUES ('next')");
+    let waited = started.elapsed();
+    let (reply, took) = holder.join().unwrap();
+    assert_host_problem(&reply, 503, "timeout");
+    assert!(
+        took < Duration::from_millis(TIMEOUT_MS * 2),
+        "the holder answered after {took:?}"
+    );
+    assert!(
+        waited < Duration::from_millis(TIMEOUT_MS * 2),
+        "the next write waited {waited:?}"
+    );
+    // The cut-off write was rolled back; the pool's connections still work.
+    let rows = sql("SELECT x FROM held ORDER BY rowid")["rows"].clone();
+    assert_eq!(rows, json!([["next"]]));
+    for _ in 0..4 {
+        sql("INSERT INTO held VALUES ('again')");
+    }
+}
+
+#[test]
+fn eight_looping_guests_are_each_cut_off_within_twice_the_timeout() {
+    // Its own host, so that nothing else runs beside the loops.
+    let mut manifest = HEADER.to_string();
+    manifest += &trigger("/...", "loops");
+    manifest += &probe("loops", "");
+    let app = AppDir::new(&manifest);
+    let host = std::sync::Arc::new(start(
+        &app,
+        &["--request-timeout-ms", &TIMEOUT_MS.to_string()],
+    ));
+    let loops: Vec<_> = (0..8)
+        .map(|i| {
+            let host = std::sync::Arc::clone(&host);
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let reply = host.get(&format!("/?op=loop&tag={i}"));
+                (reply, started.elapsed())
+            })
+        })
+        .collect();
+    for looping in loops {
+        let (reply, took) = looping.join().unwrap();
+        assert_host_problem(&reply, 503, "timeout");
+        assert!(
+            took < Duration::from_millis(TIMEOUT_MS * 2),
+            "a looping guest was cut off after {took:?}"
+        );
+    }
+    assert_eq!(host.get("/?op=headers").status, 200);
 }
 
 #[test]

@@ -20,6 +20,7 @@
 //! | `loop` | `tag` | prints `loop-start <tag>`, then never returns |
 //! | `alloc` | `mib` | allocates and touches that many MiB |
 //! | `sleep` | `ms`, `tag` | prints `sleep-start <tag>`, sleeps, then answers |
+//! | `hold` | `label`, `ms`, `tag`; body = `;`-separated SQL | runs each statement on one SQLite 3 connection (say `BEGIN IMMEDIATE` and a write), prints `hold-start <tag>`, sleeps with it open, then answers |
 
 use serde_json::{Value as Json, json};
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
@@ -87,6 +88,7 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             std::thread::sleep(std::time::Duration::from_millis(ms));
             json!({ "ok": ms })
         }
+        "hold" => hold(&req),
         other => {
             return Ok(Response::new(400, format!("unknown op {other}")));
         }
@@ -336,6 +338,26 @@ fn sql3(req: &Request) -> Json {
         }
         Err(e) => json!({ "error": sql3_error(&e) }),
     }
+}
+
+/// Runs the body's statements on one connection and sleeps with it open,
+/// so a test can see what a guest cut off mid-transaction leaves behind.
+fn hold(req: &Request) -> Json {
+    let label = param(req, "label").unwrap_or_else(|| "default".into());
+    let ms: u64 = param(req, "ms").and_then(|m| m.parse().ok()).unwrap_or(100);
+    let conn = match sqlite3::Connection::open(&label) {
+        Ok(c) => c,
+        Err(e) => return json!({ "error": sql3_error(&e) }),
+    };
+    let body = String::from_utf8_lossy(req.body()).into_owned();
+    for statement in body.split(';').filter(|s| !s.trim().is_empty()) {
+        if let Err(e) = conn.execute(statement, &[]) {
+            return json!({ "error": sql3_error(&e) });
+        }
+    }
+    println!("hold-start {}", param(req, "tag").unwrap_or_default());
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    json!({ "ok": ms })
 }
 
 fn sql3_value(v: &sqlite3::Value) -> Json {
