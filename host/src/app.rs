@@ -122,6 +122,8 @@ pub fn load(options: Options) -> Result<Arc<App>> {
         router,
         components,
         limits: options.limits,
+        key_value_stores: stores.key_value.into_values().collect(),
+        databases: stores.sqlite.into_values().collect(),
     }))
 }
 

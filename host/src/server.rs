@@ -70,13 +70,13 @@ impl Worker {
     }
 }
 
-/// Serves the app until SIGINT or SIGTERM, then drains in-flight requests.
+/// Serves the app until SIGINT or SIGTERM, then drains in-flight requests
+/// and checkpoints the stores, leaving no WAL behind.
 pub async fn serve(app: Arc<App>, listener: TcpListener, drain_timeout: Duration) -> Result<()> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let workers = (0..cores)
         .map(|i| Worker::start(i, Arc::clone(&app)))
         .collect::<Result<Vec<_>>>()?;
-    drop(app);
     let graceful = GracefulShutdown::new();
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     for worker in workers.iter().cycle() {
@@ -127,6 +127,7 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, drain_timeout: Duration
         drop(connections);
         let _ = thread.join();
     }
+    app.checkpoint_stores();
     request_log::flush();
     Ok(())
 }

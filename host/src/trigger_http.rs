@@ -23,9 +23,9 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody, WasiHttpCtx, WasiHttpView};
 
-use crate::capabilities::key_value::{KeyValueGrants, KeyValueState};
+use crate::capabilities::key_value::{KeyValueGrants, KeyValueState, KeyValueStore};
 use crate::capabilities::outbound_http::{AllowedHosts, Chained, OutboundChain, OutboundHooks};
-use crate::capabilities::sqlite::{Acknowledgement, SqliteGrants, SqliteState};
+use crate::capabilities::sqlite::{Acknowledgement, SqliteFile, SqliteGrants, SqliteState};
 use crate::capabilities::variables::ComponentVariables;
 use crate::capabilities::wasi::WasiTemplate;
 use crate::request_log::{self, RequestLine};
@@ -58,6 +58,9 @@ pub struct App {
     pub router: Router,
     pub components: HashMap<String, ServedComponent>,
     pub limits: Limits,
+    /// Every store the components share, each once, to close at a clean stop.
+    pub key_value_stores: Vec<Arc<dyn KeyValueStore>>,
+    pub databases: Vec<Arc<SqliteFile>>,
 }
 
 enum Origin {
@@ -348,6 +351,20 @@ impl App {
         let instantiate = instantiate_ns.load(Ordering::Relaxed);
         let instantiate_us = (instantiate != u64::MAX).then(|| instantiate as f64 / 1000.0);
         (response, instantiate_us)
+    }
+
+    /// After the last request of a clean stop: checkpoints every store so
+    /// that no WAL is left behind (a failure is reported, and the WAL stays
+    /// for the next start to recover).
+    pub fn checkpoint_stores(&self) {
+        let key_value = self.key_value_stores.iter().map(|s| s.checkpoint_at_stop());
+        let databases = self.databases.iter().map(|d| d.checkpoint_at_stop());
+        for failed in key_value.chain(databases).filter_map(Result::err) {
+            eprintln!(
+                "{}",
+                serde_json::json!({"level": "warn", "msg": "checkpoint at stop failed", "error": format!("{failed:#}")})
+            );
+        }
     }
 
     fn info(&self) -> Response<WasiBody> {

@@ -1,7 +1,7 @@
 //! `fermyon:spin/sqlite@2.0.0` and `spin:sqlite/sqlite@3.0.0` on crm-host:
 //! statements and values both ways, both versions on one database, labels,
-//! `--sqlite` start-up statements, errors reported to the guest, and WAL mode
-//! in the files.
+//! `--sqlite` start-up statements, errors reported to the guest, WAL mode
+//! in the files, and WALs left empty by a clean stop.
 
 use crm_tests::app::App;
 use crm_tests::conformance::*;
@@ -269,6 +269,42 @@ key_value_stores = ["default"]"#,
         "wal",
         "the key-value store's database too"
     );
+}
+
+#[test]
+fn a_clean_stop_leaves_every_wal_empty() {
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let mut manifest = HEADER.to_string();
+        manifest += &trigger("/...", "db");
+        manifest += &probe(
+            "db",
+            r#"sqlite_databases = ["default"]
+key_value_stores = ["default"]"#,
+        );
+        let app = AppDir::new(&manifest);
+        let host = start(&app, &[]);
+        let write = |statement: &str| {
+            let reply = host.request("POST", "/?op=sql3", &[], Some(statement.as_bytes()));
+            assert_eq!(reply.json()["error"], Value::Null, "{}", reply.body);
+        };
+        write("CREATE TABLE kept (x)");
+        for _ in 0..20 {
+            write("INSERT INTO kept VALUES (randomblob(10000))");
+        }
+        let kv = host.request("POST", "/?op=kv&action=set&key=k", &[], Some(b"v"));
+        assert_eq!(kv.json(), json!({"ok": true}));
+        assert!(host.stop_with(signal).success());
+        for database in ["sqlite_db.db", "sqlite_key_value.db"] {
+            let wal = app.path().join(format!(".spin/{database}-wal"));
+            let size = std::fs::metadata(&wal).map_or(0, |m| m.len());
+            assert_eq!(size, 0, "{} after signal {signal}", wal.display());
+        }
+        let conn = rusqlite::Connection::open(app.path().join(".spin/sqlite_db.db")).unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM kept", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 20);
+    }
 }
 
 #[test]

@@ -65,6 +65,9 @@ pub trait KeyValueStore: Send + Sync {
         value: Vec<u8>,
         ack: Acknowledgement,
     ) -> BoxFuture<'static, Result<bool>>;
+    /// At a clean stop, after the last request: leaves nothing to recover
+    /// (a local file truncates its WAL to nothing).
+    fn checkpoint_at_stop(&self) -> Result<()>;
 }
 
 /// The stores one component was granted, by label.

@@ -92,6 +92,17 @@ fn get_value(
 }
 
 impl KeyValueStore for SqliteKeyValue {
+    fn checkpoint_at_stop(&self) -> Result<()> {
+        let connection = self
+            .0
+            .connection
+            .lock()
+            .expect("key-value connection poisoned");
+        connection
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .context("checkpointing the key-value store")
+    }
+
     fn get(
         &self,
         key: String,

@@ -10,6 +10,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use futures::future::BoxFuture;
 
+#[cfg(test)]
+use super::group_commit::WAL_TRUNCATE_BYTES;
+use super::group_commit::truncate_wal;
 use super::statement::{SynchronousPragma, is_read_only, may_end_transaction, synchronous_pragma};
 use super::{
     Acknowledgement, GroupCommit, QueryResult, SqlValue, SqliteConnection, SqliteDatabase,
@@ -37,8 +40,9 @@ pub struct SqliteFile {
     path: PathBuf,
     idle: Mutex<Vec<rusqlite::Connection>>,
     /// One writer at a time, queued in-process: SQLite's own busy handler
-    /// sleeps in coarse steps, which wastes most of the write budget.
-    writer: WriteGate,
+    /// sleeps in coarse steps, which wastes most of the write budget. The
+    /// checkpointer takes it too, to truncate the WAL.
+    writer: Arc<WriteGate>,
     /// Makes the pool's commits durable, several at a time.
     commits: GroupCommit,
 }
@@ -46,7 +50,7 @@ pub struct SqliteFile {
 /// A binary semaphore held by the connection that is writing (for a whole
 /// transaction when the guest opened one).
 #[derive(Default)]
-struct WriteGate {
+pub(super) struct WriteGate {
     taken: Mutex<bool>,
     freed: std::sync::Condvar,
 }
@@ -58,7 +62,7 @@ impl WriteGate {
         !std::mem::replace(&mut *taken, true)
     }
 
-    fn acquire(&self) {
+    pub(super) fn acquire(&self) {
         let mut taken = self.taken.lock().expect("write gate poisoned");
         while *taken {
             taken = self.freed.wait(taken).expect("write gate poisoned");
@@ -66,7 +70,7 @@ impl WriteGate {
         *taken = true;
     }
 
-    fn release(&self) {
+    pub(super) fn release(&self) {
         *self.taken.lock().expect("write gate poisoned") = false;
         self.freed.notify_one();
     }
@@ -96,6 +100,9 @@ fn was_interrupted(error: &anyhow::Error) -> bool {
     )
 }
 
+/// Tries of the checkpoint at a clean stop, 10 ms apart.
+const STOP_CHECKPOINT_ATTEMPTS: u32 = 500;
+
 /// Idle connections kept per file; more are opened under load and closed after.
 const MAX_IDLE: usize = 32;
 
@@ -103,12 +110,30 @@ impl SqliteFile {
     pub fn open(path: &Path) -> Result<Arc<Self>> {
         // Open once now so a bad path fails at start, not on the first request.
         let first = open_pooled(path)?;
+        let writer = Arc::new(WriteGate::default());
         Ok(Arc::new(Self {
             path: path.to_path_buf(),
             idle: Mutex::new(vec![first]),
-            writer: WriteGate::default(),
-            commits: GroupCommit::with_checkpointer(path),
+            commits: GroupCommit::with_checkpointer(path, Arc::clone(&writer)),
+            writer,
         }))
+    }
+
+    /// At a clean stop: copies the whole WAL into the database and
+    /// truncates it, so nothing is left to recover or to take up space.
+    pub fn checkpoint_at_stop(&self) -> Result<()> {
+        let connection = open_file(&self.path)?;
+        // Busy only while the checkpointer thread finishes a checkpoint of
+        // its own (readers are gone by now).
+        for _ in 0..STOP_CHECKPOINT_ATTEMPTS {
+            if truncate_wal(&connection, &self.writer)
+                .with_context(|| format!("checkpointing {}", self.path.display()))?
+            {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        anyhow::bail!("checkpointing {}: still busy", self.path.display())
     }
 
     /// A connection outside the guest pool, for start-up statements.
@@ -547,6 +572,59 @@ mod tests {
         }
         assert!(size() >= 3_000_000, "not checkpointed: {} bytes", size());
         drop(c);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_stays_bounded_while_readers_never_stop() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = std::env::temp_dir().join(format!("crm-host-wal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("t.db");
+        let file = SqliteFile::open(&path).unwrap();
+        let c = Arc::clone(&file)
+            .connect(Acknowledgement::default())
+            .unwrap();
+        run(&c, "CREATE TABLE t (x BLOB)").await.unwrap();
+        drop(c);
+        // Readers overlapping each other, so that some snapshot is always
+        // open: passive checkpoints alone could then never restart the WAL.
+        let stop = Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let (stop, path) = (Arc::clone(&stop), path.clone());
+                std::thread::spawn(move || {
+                    let reader = open_file(&path).unwrap();
+                    while !stop.load(Ordering::Relaxed) {
+                        reader
+                            .query_row("SELECT count(*), sum(length(x)) FROM t", [], |_| Ok(()))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        let wal = dir.join("t.db-wal");
+        let mut largest = 0;
+        // Four times the bound, one durable 64 KiB commit at a time.
+        let written = 4 * WAL_TRUNCATE_BYTES;
+        for _ in 0..written / (64 << 10) {
+            let ack = Acknowledgement::default();
+            let c = Arc::clone(&file).connect(ack.clone()).unwrap();
+            run(&c, "INSERT INTO t VALUES (randomblob(65536))")
+                .await
+                .unwrap();
+            ack.answer().await.unwrap();
+            largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+        }
+        stop.store(true, Ordering::Relaxed);
+        for reader in readers {
+            reader.join().unwrap();
+        }
+        // The bound, plus what commits add while a checkpoint runs.
+        assert!(
+            largest < 2 * WAL_TRUNCATE_BYTES,
+            "the WAL grew to {largest} bytes after {written} written"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 
