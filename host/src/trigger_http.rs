@@ -217,6 +217,13 @@ impl App {
             Ok(wasi) => wasi,
             Err(e) => return (internal_error(&format!("{e:#}")), None),
         };
+        // The deadline is wall-clock for the whole invocation: checked at
+        // each epoch tick while the guest computes, by a timer that drops
+        // it while it waits in the host (see `slow_lane`), and by its SQLite
+        // statements.
+        let timeout = self.limits.request_timeout;
+        let started = Instant::now();
+        let deadline = started + timeout;
         let ack = Acknowledgement::default();
         let state = HostState {
             wasi,
@@ -232,17 +239,11 @@ impl App {
                 exceeded: false,
             },
             key_value: KeyValueState::new(component.key_value.clone(), ack.clone()),
-            sqlite: SqliteState::new(component.sqlite.clone(), ack.clone()),
+            sqlite: SqliteState::new(component.sqlite.clone(), ack.clone(), deadline),
             variables: component.variables.clone(),
         };
         let mut store = Store::new(component.pre.engine(), state);
         store.limiter(|state| &mut state.limits);
-        // The deadline is wall-clock for the whole invocation: checked at
-        // each epoch tick while the guest computes, and by a timer that drops
-        // it while it waits in the host (see `slow_lane`).
-        let timeout = self.limits.request_timeout;
-        let started = Instant::now();
-        let deadline = tokio::time::Instant::from_std(started + timeout);
         let demotion = Arc::new(Demotion::default());
         let demote = Arc::clone(&demotion);
         store.set_epoch_deadline(1);
@@ -303,7 +304,7 @@ impl App {
             })
         };
         let task = tokio::spawn(async move {
-            slow_lane::run(invocation, deadline, demotion)
+            slow_lane::run(invocation, deadline.into(), demotion)
                 .await
                 .unwrap_or_else(|| {
                     Err(GuestFailure {

@@ -137,6 +137,38 @@ fn a_guest_cut_off_inside_a_transaction_leaves_the_database_unlocked() {
 }
 
 #[test]
+fn an_endless_statement_is_stopped_at_the_deadline_and_leaves_the_database_unlocked() {
+    let sql = |statement: &str| {
+        let reply = host().request("POST", "/?op=sql3", &[], Some(statement.as_bytes()));
+        (reply.status, reply.json())
+    };
+    let (_, created) = sql("CREATE TABLE IF NOT EXISTS endless (x)");
+    assert!(created.get("error").is_none(), "{created}");
+    // A write that would never end runs in the host, where no epoch tick
+    // can interrupt it, holding the write gate.
+    let started = Instant::now();
+    let (status, body) = sql(
+        "INSERT INTO endless WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x FROM n",
+    );
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(TIMEOUT_MS * 2),
+        "answered after {took:?}"
+    );
+    // Cut off by the host (503), or the guest told its statement failed.
+    assert!(
+        status == 503 || body.get("error").is_some(),
+        "{status} {body}"
+    );
+    // Nothing of it was kept, and the next write goes through at once.
+    let (status, body) = sql("INSERT INTO endless VALUES ('next')");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("error").is_none(), "{body}");
+    let (_, rows) = sql("SELECT x FROM endless");
+    assert_eq!(rows["rows"], json!([["next"]]));
+}
+
+#[test]
 fn eight_looping_guests_are_each_cut_off_within_twice_the_timeout() {
     // Its own host, so that nothing else runs beside the loops.
     let mut manifest = HEADER.to_string();

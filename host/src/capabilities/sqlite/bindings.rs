@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Result;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
@@ -41,19 +42,22 @@ impl SqliteGrants {
 pub struct ConnectionHandle(Arc<dyn SqliteConnection>);
 
 /// One instance's SQLite state: its component's grants, the connections it
-/// opened, and the acknowledgement their writes are owed to.
+/// opened, the acknowledgement their writes are owed to, and the request's
+/// deadline, past which none of its statements runs on.
 pub struct SqliteState {
     grants: SqliteGrants,
     connections: ResourceTable,
     ack: Acknowledgement,
+    deadline: Instant,
 }
 
 impl SqliteState {
-    pub fn new(grants: SqliteGrants, ack: Acknowledgement) -> Self {
+    pub fn new(grants: SqliteGrants, ack: Acknowledgement, deadline: Instant) -> Self {
         Self {
             grants,
             connections: ResourceTable::new(),
             ack,
+            deadline,
         }
     }
 }
@@ -102,7 +106,7 @@ macro_rules! sqlite_host {
             let Some(db) = state.grants.0.get(&database) else {
                 return Ok(Err(wit::Error::AccessDenied));
             };
-            match Arc::clone(db).connect(state.ack.clone()) {
+            match Arc::clone(db).connect(state.ack.clone(), state.deadline) {
                 Ok(c) => Ok(Ok(state.connections.push(ConnectionHandle(c))?)),
                 Err(e) => Ok(Err(wit::Error::Io(format!("{e:#}")))),
             }

@@ -16,6 +16,7 @@ mod pool;
 mod statement;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::Result;
 use futures::future::BoxFuture;
@@ -41,8 +42,13 @@ pub struct QueryResult {
 
 /// A database a label resolves to.
 pub trait SqliteDatabase: Send + Sync {
-    /// A connection for one request, whose writes it owes to `ack`.
-    fn connect(self: Arc<Self>, ack: Acknowledgement) -> Result<Arc<dyn SqliteConnection>>;
+    /// A connection for one request, whose writes it owes to `ack`; past
+    /// `deadline` its statements stop (and fail) instead of running on.
+    fn connect(
+        self: Arc<Self>,
+        ack: Acknowledgement,
+        deadline: Instant,
+    ) -> Result<Arc<dyn SqliteConnection>>;
 }
 
 /// One guest connection: statements on it share its transaction state.

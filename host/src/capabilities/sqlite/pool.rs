@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use futures::future::BoxFuture;
@@ -68,6 +68,24 @@ impl WriteGate {
             taken = self.freed.wait(taken).expect("write gate poisoned");
         }
         *taken = true;
+    }
+
+    /// Takes the gate, or gives up at `deadline` (then `false`).
+    fn acquire_until(&self, deadline: Instant) -> bool {
+        let mut taken = self.taken.lock().expect("write gate poisoned");
+        while *taken {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            taken = self
+                .freed
+                .wait_timeout(taken, left)
+                .expect("write gate poisoned")
+                .0;
+        }
+        *taken = true;
+        true
     }
 
     pub(super) fn release(&self) {
@@ -143,7 +161,11 @@ impl SqliteFile {
 }
 
 impl SqliteDatabase for SqliteFile {
-    fn connect(self: Arc<Self>, ack: Acknowledgement) -> Result<Arc<dyn SqliteConnection>> {
+    fn connect(
+        self: Arc<Self>,
+        ack: Acknowledgement,
+        deadline: Instant,
+    ) -> Result<Arc<dyn SqliteConnection>> {
         let idle = self.idle.lock().expect("sqlite pool poisoned").pop();
         let connection = match idle {
             Some(c) => c,
@@ -152,6 +174,7 @@ impl SqliteDatabase for SqliteFile {
         Ok(Arc::new(PooledConnection {
             file: self,
             ack,
+            deadline,
             session: Mutex::new(Session {
                 connection: Some(connection),
                 writing: false,
@@ -175,6 +198,10 @@ fn open_pooled(path: &Path) -> Result<rusqlite::Connection> {
 struct PooledConnection {
     file: Arc<SqliteFile>,
     ack: Acknowledgement,
+    /// The request's: a statement still running then is interrupted, and a
+    /// write still waiting for the gate gives up, so that nothing a request
+    /// cut off by its timeout asked for happens after its answer.
+    deadline: Instant,
     session: Mutex<Session>,
 }
 
@@ -364,7 +391,10 @@ impl PooledConnection {
         let mut session = self.session();
         let commits = &self.file.commits;
         if !session.writing && !is_read_only(session.connection(), statement) {
-            self.file.writer.acquire();
+            if !self.file.writer.acquire_until(self.deadline) {
+                let ran_out = anyhow::anyhow!("the request's time ran out waiting to write");
+                return (Err(ran_out), Owes::NOTHING);
+            }
             session.took_the_gate(commits);
         }
         let writing = session.writing;
@@ -372,22 +402,22 @@ impl PooledConnection {
         let connection = session.connection();
         let ticket = (writing && (connection.is_autocommit() || may_end_transaction(statement)))
             .then(|| commits.issue(synchronous));
-        let result = match budget {
-            Some(budget) => {
-                let mut left = budget;
-                connection.progress_handler(
-                    BUDGET_STEP_OPS,
-                    Some(move || {
-                        left = left.saturating_sub(1);
-                        left == 0
-                    }),
-                );
-                let result = run(connection, statement, parameters);
-                connection.progress_handler(0, None::<fn() -> bool>);
-                result
-            }
-            None => run(connection, statement, parameters),
-        };
+        // Every statement stops at the request's deadline; an inline read
+        // also at the end of its budget.
+        let deadline = self.deadline;
+        let mut left = budget;
+        connection.progress_handler(
+            BUDGET_STEP_OPS,
+            Some(move || {
+                let over_budget = left.as_mut().is_some_and(|left| {
+                    *left = left.saturating_sub(1);
+                    *left == 0
+                });
+                over_budget || Instant::now() >= deadline
+            }),
+        );
+        let result = run(connection, statement, parameters);
+        connection.progress_handler(0, None::<fn() -> bool>);
         match (ticket, synchronous) {
             (Some(ticket), Synchronous::Full) => commits.finish(ticket, &self.ack),
             (Some(ticket), Synchronous::Normal) => commits.finish_normal(ticket),
@@ -416,6 +446,14 @@ struct Owes {
     commit: Option<(u64, Synchronous)>,
     /// The newest FULL commit it may have seen.
     seen: Option<u64>,
+}
+
+impl Owes {
+    /// A statement that never ran.
+    const NOTHING: Self = Self {
+        commit: None,
+        seen: None,
+    };
 }
 
 fn run(
@@ -467,7 +505,9 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let file = SqliteFile::open(&dir.join("t.db")).unwrap();
         let ack = Acknowledgement::default();
-        let c = Arc::clone(&file).connect(ack.clone()).unwrap();
+        let c = Arc::clone(&file)
+            .connect(ack.clone(), no_deadline())
+            .unwrap();
         let level = |c| async move { run(&c, "PRAGMA synchronous").await.unwrap().rows };
         assert_eq!(
             level(Arc::clone(&c)).await,
@@ -477,7 +517,9 @@ mod tests {
         ack.answer().await.unwrap();
 
         let ack = Acknowledgement::default();
-        let c = Arc::clone(&file).connect(ack.clone()).unwrap();
+        let c = Arc::clone(&file)
+            .connect(ack.clone(), no_deadline())
+            .unwrap();
         run(&c, "PRAGMA synchronous = NORMAL").await.unwrap();
         assert_eq!(
             level(Arc::clone(&c)).await,
@@ -501,9 +543,57 @@ mod tests {
         file.commits.synced_without_waiters(2).await;
         // A new connection starts at SQLite's default again.
         let c = Arc::clone(&file)
-            .connect(Acknowledgement::default())
+            .connect(Acknowledgement::default(), no_deadline())
             .unwrap();
         assert_eq!(level(c).await, vec![vec![SqlValue::Integer(2)]]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn no_deadline() -> Instant {
+        Instant::now() + Duration::from_secs(3600)
+    }
+
+    #[tokio::test]
+    async fn past_its_deadline_a_statement_stops_and_a_waiting_write_gives_up() {
+        let dir = std::env::temp_dir().join(format!("crm-host-deadline-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = SqliteFile::open(&dir.join("t.db")).unwrap();
+        let holder = Arc::clone(&file)
+            .connect(Acknowledgement::default(), no_deadline())
+            .unwrap();
+        run(&holder, "CREATE TABLE t (x)").await.unwrap();
+        let soon = || Instant::now() + Duration::from_millis(200);
+        // A statement that would never end, on the runtime's thread.
+        let c = Arc::clone(&file)
+            .connect(Acknowledgement::default(), soon())
+            .unwrap();
+        let started = Instant::now();
+        let endless = run(
+            &c,
+            "INSERT INTO t WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT x FROM n",
+        )
+        .await;
+        assert!(endless.is_err(), "an endless statement ended");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        drop(c);
+        // A write waiting for another's transaction gives up at its deadline
+        // and never runs, even once the gate is free.
+        run(&holder, "BEGIN").await.unwrap();
+        run(&holder, "INSERT INTO t VALUES ('held')").await.unwrap();
+        let waiter = Arc::clone(&file)
+            .connect(Acknowledgement::default(), soon())
+            .unwrap();
+        let Err(refused) = run(&waiter, "INSERT INTO t VALUES ('late')").await else {
+            panic!("wrote inside another's transaction");
+        };
+        assert!(refused.to_string().contains("ran out"), "{refused}");
+        run(&holder, "COMMIT").await.unwrap();
+        let rows = run(&holder, "SELECT x FROM t").await.unwrap().rows;
+        assert_eq!(rows, vec![vec![SqlValue::Text("held".into())]]);
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -520,7 +610,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let file = SqliteFile::open(&dir.join("t.db")).unwrap();
         let c = Arc::clone(&file)
-            .connect(Acknowledgement::default())
+            .connect(Acknowledgement::default(), no_deadline())
             .unwrap();
         run(&c, "CREATE TABLE t (x INTEGER)").await.unwrap();
         run(
@@ -548,7 +638,9 @@ mod tests {
         let path = dir.join("t.db");
         let file = SqliteFile::open(&path).unwrap();
         let ack = Acknowledgement::default();
-        let c = Arc::clone(&file).connect(ack.clone()).unwrap();
+        let c = Arc::clone(&file)
+            .connect(ack.clone(), no_deadline())
+            .unwrap();
         run(&c, "CREATE TABLE t (x BLOB)").await.unwrap();
         for _ in 0..3 {
             run(&c, "BEGIN").await.unwrap();
@@ -583,7 +675,7 @@ mod tests {
         let path = dir.join("t.db");
         let file = SqliteFile::open(&path).unwrap();
         let c = Arc::clone(&file)
-            .connect(Acknowledgement::default())
+            .connect(Acknowledgement::default(), no_deadline())
             .unwrap();
         run(&c, "CREATE TABLE t (x BLOB)").await.unwrap();
         drop(c);
@@ -609,7 +701,9 @@ mod tests {
         let written = 4 * WAL_TRUNCATE_BYTES;
         for _ in 0..written / (64 << 10) {
             let ack = Acknowledgement::default();
-            let c = Arc::clone(&file).connect(ack.clone()).unwrap();
+            let c = Arc::clone(&file)
+                .connect(ack.clone(), no_deadline())
+                .unwrap();
             run(&c, "INSERT INTO t VALUES (randomblob(65536))")
                 .await
                 .unwrap();
@@ -635,8 +729,12 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let file = SqliteFile::open(&dir.join("t.db")).unwrap();
         let (ack_a, ack_b) = (Acknowledgement::default(), Acknowledgement::default());
-        let a = Arc::clone(&file).connect(ack_a.clone()).unwrap();
-        let b = Arc::clone(&file).connect(ack_b.clone()).unwrap();
+        let a = Arc::clone(&file)
+            .connect(ack_a.clone(), no_deadline())
+            .unwrap();
+        let b = Arc::clone(&file)
+            .connect(ack_b.clone(), no_deadline())
+            .unwrap();
         run(&a, "CREATE TABLE IF NOT EXISTS t (x)").await.unwrap();
         run(&a, "BEGIN").await.unwrap();
         run(&a, "INSERT INTO t VALUES (1)").await.unwrap();
