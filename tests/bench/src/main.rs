@@ -4,8 +4,10 @@
 //! route and a one-row SQLite write route with `wrk` at several connection
 //! counts, and prints requests/s, p50/p99 latency, the mean per-request
 //! instantiation cost (from the host's request log) and the host's peak RSS.
-//! After the write runs it checks that every acknowledged write is in the
-//! database file.
+//! During the write runs it samples the size of the database's WAL, and
+//! after them it checks that every acknowledged write is in the database
+//! file and that a clean stop left the WAL empty. Last, the trivial route
+//! runs again while runaway guests loop until the host cuts them off.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -34,6 +36,12 @@ struct Args {
     /// Connection counts to run at.
     #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     connections: Vec<u32>,
+    /// The host's `--request-timeout-ms`, which cuts the runaways off.
+    #[arg(long, default_value_t = 3000)]
+    request_timeout_ms: u64,
+    /// Guests looping at once while the trivial route runs last (0: skip).
+    #[arg(long, default_value_t = 8)]
+    runaways: usize,
 }
 
 /// What one wrk run measured.
@@ -83,7 +91,9 @@ sqlite_databases = ["default"]
         let mut child = Command::new(&args.host_bin)
             .args(["up", "-f"])
             .arg(dir.join("spin.toml"))
-            .args(["--listen", "127.0.0.1:0", "--sqlite"])
+            .args(["--listen", "127.0.0.1:0", "--request-timeout-ms"])
+            .arg(args.request_timeout_ms.to_string())
+            .arg("--sqlite")
             .arg("CREATE TABLE IF NOT EXISTS bench_rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -147,6 +157,88 @@ sqlite_databases = ["default"]
         }
         Ok(())
     }
+}
+
+/// Samples a file's size every 5 ms while it runs, keeping the largest.
+struct SizeSampler {
+    largest: Arc<std::sync::atomic::AtomicU64>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl SizeSampler {
+    fn start(path: PathBuf) -> Self {
+        use std::sync::atomic::Ordering;
+        let largest = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (sink, stopped) = (Arc::clone(&largest), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+                sink.fetch_max(size, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        Self {
+            largest,
+            stop,
+            thread,
+        }
+    }
+
+    /// The largest size seen since the last call.
+    fn take_largest_mib(&self) -> f64 {
+        self.largest.swap(0, std::sync::atomic::Ordering::Relaxed) as f64 / (1 << 20) as f64
+    }
+
+    fn stop(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
+}
+
+/// What the runaway guests saw: how long each took to be cut off, and how
+/// many were not answered 503.
+struct Runaways {
+    cut_off_after: Vec<Duration>,
+    not_503: usize,
+}
+
+/// `count` clients, each sending `/bench/loop` again as soon as the last
+/// one is answered, until `stop`.
+fn runaways(
+    addr: &str,
+    count: usize,
+    stop: &Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<std::thread::JoinHandle<Runaways>> {
+    use std::io::{Read, Write};
+    (0..count)
+        .map(|_| {
+            let (addr, stop) = (addr.to_string(), Arc::clone(stop));
+            std::thread::spawn(move || {
+                let mut seen = Runaways {
+                    cut_off_after: Vec::new(),
+                    not_503: 0,
+                };
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let started = Instant::now();
+                    let answer = std::net::TcpStream::connect(&addr).and_then(|mut stream| {
+                        stream.write_all(
+                            b"GET /bench/loop HTTP/1.1\r\nhost: bench\r\nconnection: close\r\n\r\n",
+                        )?;
+                        let mut answer = Vec::new();
+                        stream.read_to_end(&mut answer)?;
+                        Ok(answer)
+                    });
+                    seen.cut_off_after.push(started.elapsed());
+                    if !answer.is_ok_and(|a| a.starts_with(b"HTTP/1.1 503")) {
+                        seen.not_503 += 1;
+                    }
+                }
+                seen
+            })
+        })
+        .collect()
 }
 
 /// Reads `"key":<number>` from a JSON log line without a JSON parser per line.
@@ -235,41 +327,93 @@ fn main() -> Result<()> {
         args.duration_secs
     );
     println!(
-        "| route | connections | requests/s | p50 ms | p99 ms | mean instantiate µs | errors |"
+        "| route | connections | requests/s | p50 ms | p99 ms | mean instantiate µs | errors | largest WAL MiB |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
+    let wal = dir.path().join(".spin/sqlite_db.db-wal");
+    let wal_sizes = SizeSampler::start(wal.clone());
     // Every write acknowledged in any run, warm-ups included, must be stored.
     let mut acknowledged_writes = 0;
+    let mut alone = Vec::new();
     for route in ["/bench/hello", "/bench/write"] {
         for &connections in &args.connections {
             let url = format!("http://{}{route}", host.addr);
             // A short warm-up keeps first-connection costs out of the figures.
             let warm_up = wrk(&url, connections, 1)?;
             host.take_instantiate_mean_us();
+            wal_sizes.take_largest_mib();
             let run = wrk(&url, connections, args.duration_secs)?;
             if route == "/bench/write" {
                 acknowledged_writes += warm_up.acknowledged() + run.acknowledged();
+            } else {
+                alone.push((connections, run.requests_per_sec));
             }
             println!(
-                "| `{route}` | {connections} | {:.0} | {:.2} | {:.2} | {} | {} |",
+                "| `{route}` | {connections} | {:.0} | {:.2} | {:.2} | {} | {} | {:.1} |",
                 run.requests_per_sec,
                 run.p50_ms,
                 run.p99_ms,
                 host.take_instantiate_mean_us()
                     .map_or("–".to_string(), |us| format!("{us:.1}")),
                 run.non_2xx + run.socket_errors,
+                wal_sizes.take_largest_mib(),
             );
         }
     }
+    wal_sizes.stop();
+
+    if args.runaways > 0 {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let looping = runaways(&host.addr, args.runaways, &stop);
+        // Let every runaway start before measuring.
+        std::thread::sleep(Duration::from_millis(500));
+        println!(
+            "with {} runaway guests looping (--request-timeout-ms {}):",
+            args.runaways, args.request_timeout_ms
+        );
+        println!(
+            "| route | connections | requests/s | of the rate alone | p50 ms | p99 ms | errors |"
+        );
+        println!("|---|---|---|---|---|---|---|");
+        for &(connections, rate_alone) in &alone {
+            let url = format!("http://{}/bench/hello", host.addr);
+            let run = wrk(&url, connections, args.duration_secs)?;
+            println!(
+                "| `/bench/hello` | {connections} | {:.0} | {:.0}% | {:.2} | {:.2} | {} |",
+                run.requests_per_sec,
+                100.0 * run.requests_per_sec / rate_alone,
+                run.p50_ms,
+                run.p99_ms,
+                run.non_2xx + run.socket_errors,
+            );
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut cut_off_after = Vec::new();
+        let mut not_503 = 0;
+        for runaway in looping {
+            let seen = runaway.join().expect("runaway client");
+            cut_off_after.extend(seen.cut_off_after);
+            not_503 += seen.not_503;
+        }
+        cut_off_after.sort();
+        let ms = |d: &Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "runaways: {} cut off, after {:.0} ms (p50) to {:.0} ms (largest); {not_503} not answered 503",
+            cut_off_after.len(),
+            cut_off_after.get(cut_off_after.len() / 2).map_or(0.0, ms),
+            cut_off_after.last().map_or(0.0, ms),
+        );
+    }
     println!("host peak RSS: {:.1} MiB", host.peak_rss_mib()?);
     host.stop()?;
+    let wal_after_stop = std::fs::metadata(&wal).map_or(0, |m| m.len());
 
     // Durability: after a clean stop, the file holds every acknowledged write.
     let db = rusqlite::Connection::open(dir.path().join(".spin/sqlite_db.db"))?;
     let rows: u64 = db.query_row("SELECT count(*) FROM bench_rows", [], |r| r.get(0))?;
     let journal: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
     println!(
-        "durability: {acknowledged_writes} writes acknowledged, {rows} rows stored, journal_mode={journal}"
+        "durability: {acknowledged_writes} writes acknowledged, {rows} rows stored, journal_mode={journal}; WAL after the clean stop: {wal_after_stop} bytes"
     );
     if rows < acknowledged_writes {
         bail!("lost writes: {acknowledged_writes} acknowledged, {rows} stored");

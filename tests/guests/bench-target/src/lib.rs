@@ -1,5 +1,6 @@
-//! The routes `crm-bench` drives: one that does nothing, and one that writes
-//! one SQLite row, so the benchmark measures the host rather than the guest.
+//! The routes `crm-bench` drives: one that does nothing, one that writes
+//! one SQLite row, so the benchmark measures the host rather than the guest,
+//! and one that never returns (a runaway for the host to cut off).
 
 use spin_sdk::http::{IntoResponse, Request, Response};
 use spin_sdk::http_component;
@@ -19,6 +20,12 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
                 )],
             )?;
             Ok(Response::new(201, ""))
+        }
+        "/bench/loop" => {
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
         }
         _ => Ok(Response::new(404, "")),
     }
