@@ -4,13 +4,14 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct RedisServer {
     child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl RedisServer {
@@ -45,11 +46,7 @@ impl RedisServer {
             .unwrap_or_else(|e| {
                 panic!("cannot start `{bin}` ({e}): scripts/test installs Debian's redis-server")
             });
-        let server = Self {
-            child,
-            port,
-            _dir: dir,
-        };
+        let server = Self { child, port, dir };
         let deadline = Instant::now() + Duration::from_secs(20);
         while server.command("PING").as_deref() != Some("+PONG") {
             assert!(
@@ -63,6 +60,21 @@ impl RedisServer {
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// A `runtime-config.toml` (in the server's own directory) putting the
+    /// `default` key-value store on this server, for `--runtime-config-file`.
+    pub fn runtime_config(&self) -> PathBuf {
+        let path = self.dir.path().join("runtime-config.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+                self.url()
+            ),
+        )
+        .expect("write runtime-config.toml");
+        path
     }
 
     /// Sends one inline command and answers the first line of the reply.

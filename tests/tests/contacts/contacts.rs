@@ -2522,16 +2522,7 @@ fn an_import_whose_audit_entries_fail_leaves_no_contact() {
 #[test]
 fn idempotency_keys_hold_across_replicas_on_redis() {
     let redis = crm_tests::redis::RedisServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("runtime-config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
-            redis.url()
-        ),
-    )
-    .unwrap();
+    let config = redis.runtime_config();
     let config = config.to_str().unwrap();
     let one = crm_tests::app::App::start(&["--runtime-config-file", config]);
     let state_dir = one.state_dir().to_str().unwrap().to_string();

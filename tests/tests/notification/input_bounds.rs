@@ -3,7 +3,7 @@
 //! characters, bodies not labelled JSON, and JSON of the wrong type.
 
 use crm_tests::app::{assert_problem, error_fields};
-use crm_tests::json;
+use crm_tests::{Host, json};
 
 use crate::notification::{
     app, assert_notify_error, comms, consent, notify_client, notify_service, pseudo_contact,
@@ -12,9 +12,8 @@ use crate::notification::{
 
 const ADDRESS: &str = "bounds@example.gov.au";
 
-#[test]
-fn reference_and_personalisation_are_bounded() {
-    let host = &app().host;
+/// An email template whose purpose [`ADDRESS`] has consented to.
+fn email_template_consented_to(host: &Host) -> String {
     let email = template(
         host,
         "email",
@@ -29,6 +28,13 @@ fn reference_and_personalisation_are_bounded() {
         "email",
         "given",
     );
+    email
+}
+
+#[test]
+fn reference_and_personalisation_are_bounded() {
+    let host = &app().host;
+    let email = email_template_consented_to(host);
     let send = |reference: &str, name: &str| {
         comms(host).post_json(
             "/api/notifications",
@@ -94,20 +100,7 @@ fn a_body_not_labelled_json_is_refused_and_type_errors_name_their_path() {
 #[test]
 fn notify_v2_bounds_what_it_stores_or_echoes() {
     let host = &app().host;
-    let email = template(
-        host,
-        "email",
-        Some("Ref ((ref))"),
-        "Hello ((name))",
-        "claim-updates",
-    );
-    consent(
-        host,
-        &pseudo_contact("email", ADDRESS),
-        "claim-updates",
-        "email",
-        "given",
-    );
+    let email = email_template_consented_to(host);
     let (_, key) = notify_service(host, json!({}), "test");
     let send = |extra: serde_json::Value| {
         let mut body = json!({"email_address": ADDRESS, "template_id": email,

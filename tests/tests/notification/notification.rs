@@ -1679,16 +1679,7 @@ fn two_replicas_allow_exactly_the_rate_limits_tokens() {
 #[test]
 fn two_replicas_allow_exactly_the_rate_limits_tokens_from_redis() {
     let redis = crm_tests::redis::RedisServer::start();
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("runtime-config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
-            redis.url()
-        ),
-    )
-    .unwrap();
+    let config = redis.runtime_config();
     rate_limit_is_exact_across_replicas(&["--runtime-config-file", config.to_str().unwrap()]);
     assert!(
         redis
