@@ -35,23 +35,6 @@ pub struct AuditRecord<'a> {
     pub detail: Option<&'a str>,
 }
 
-impl AuditRecord<'_> {
-    /// The entry as the audit store appends it.
-    pub fn new_entry(&self) -> audit_store::NewEntry<'_> {
-        audit_store::NewEntry {
-            request_id: self.request_id,
-            actor_id: self.actor_id,
-            role: self.role,
-            purpose: self.purpose.map(crm_auth::purpose::Purpose::as_str),
-            action: self.action,
-            resource: self.resource,
-            outcome: self.outcome.as_str(),
-            subject_contact_id: self.subject_contact,
-            detail: self.detail,
-        }
-    }
-}
-
 /// Appends records to the audit trail.
 pub trait AuditSink {
     fn append(&self, record: &AuditRecord<'_>) -> Result<(), String>;

@@ -244,13 +244,14 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    /// As [`record_many`](Self::record_many), inside the caller's open write
-    /// transaction on `db`: the entries commit with its writes or not at all
-    /// (the audit trail's own component writes on a connection of its own,
-    /// so it could record them only before or after the transaction).
+    /// As [`record_many`](Self::record_many), but `append` writes the
+    /// entries inside the caller's open write transaction, so they commit
+    /// with its writes or not at all (the audit trail's own component
+    /// writes on a connection of its own, so it could record them only
+    /// before or after the transaction).
     pub fn record_many_in_transaction(
         &self,
-        db: &impl crm_sql::Sql,
+        append: impl FnOnce(&[AuditRecord<'_>]) -> Result<(), Problem>,
         action: Action,
         records: &[(String, Option<String>)],
         outcome: Outcome,
@@ -258,8 +259,7 @@ impl<'a> Ctx<'a> {
     ) -> Result<(), Problem> {
         let actor_id = self.caller.actor_id();
         let entries = self.records(&actor_id, action, records, outcome, detail);
-        let entries: Vec<_> = entries.iter().map(AuditRecord::new_entry).collect();
-        audit_store::append_in_transaction(db, &entries, now_ms)?;
+        append(&entries)?;
         // Kept only if the caller's transaction commits; should it not, its
         // problem is recorded as the request's outcome.
         self.recorded.set(!entries.is_empty());

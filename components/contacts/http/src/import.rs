@@ -12,6 +12,7 @@ use contacts_rules::collection::{Collection, CollectionFields, ProvenanceMap, re
 use contacts_rules::index::{IndexEntries, index_entries};
 use contacts_rules::{Contact, ContactFields};
 use contacts_store::{Answer, Change, VersionMeta, Written};
+use crm_component_support::audit::AuditRecord;
 use crm_component_support::{
     Action, Ctx, FieldError, Outcome as AuditOutcome, Target, new_id, now_ms, query_param,
 };
@@ -334,7 +335,7 @@ fn import_rows(
             .map(|((_, row), _)| (format!("contact/{}", row.id), Some(row.id.clone())))
             .collect();
         ctx.record_many_in_transaction(
-            db,
+            |entries| append_in_transaction(db, entries),
             Action::ContactCreate,
             &created,
             AuditOutcome::Allowed,
@@ -395,4 +396,31 @@ fn match_rows(
         verdicts.push(verdict);
     }
     Ok(verdicts)
+}
+
+/// Appends `records` to the audit trail inside the import's transaction on
+/// `db`, through the audit capability's store: the one write in this
+/// component that does not go through `crm:audit/trail`, because the leaf
+/// writes on a connection of its own and contact versions cannot be taken
+/// back once committed.
+fn append_in_transaction(
+    db: &impl crm_sql::Sql,
+    records: &[AuditRecord<'_>],
+) -> Result<(), Problem> {
+    let entries: Vec<_> = records
+        .iter()
+        .map(|r| audit_store::NewEntry {
+            request_id: r.request_id,
+            actor_id: r.actor_id,
+            role: r.role,
+            purpose: r.purpose.map(crm_auth::purpose::Purpose::as_str),
+            action: r.action,
+            resource: r.resource,
+            outcome: r.outcome.as_str(),
+            subject_contact_id: r.subject_contact,
+            detail: r.detail,
+        })
+        .collect();
+    audit_store::append_in_transaction(db, &entries, now_ms)?;
+    Ok(())
 }
