@@ -1,0 +1,201 @@
+//! One service-level clock: a case's target (first response, resolution,
+//! next update) counted in business minutes, paused while the case waits on
+//! the citizen or a third party.
+
+use jiff::Timestamp;
+use thiserror::Error;
+
+use crate::calendar::{Calendar, CalendarError};
+
+/// What a clock measures against: business minutes to meet it, and how
+/// many business minutes before it falls due the clock warns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub minutes: u64,
+    pub warn_before_minutes: u64,
+}
+
+/// Where a clock stands. `Succeeded`, `Breached` after completion and
+/// `Cancelled` are final: the clock no longer moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockState {
+    InProgress,
+    Warning,
+    Breached,
+    Succeeded,
+    Paused,
+    Cancelled,
+}
+
+impl ClockState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "in-progress",
+            Self::Warning => "warning",
+            Self::Breached => "breached",
+            Self::Succeeded => "succeeded",
+            Self::Paused => "paused",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ClockError {
+    #[error("the clock has stopped ({0}); it no longer changes")]
+    Frozen(&'static str),
+    #[error("the clock is already paused")]
+    AlreadyPaused,
+    #[error("the clock is not paused")]
+    NotPaused,
+    #[error("{0} is before the clock's last change")]
+    BeforeLastChange(Timestamp),
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+}
+
+/// How a stopped clock ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Met at this instant (in time or late).
+    Met(Timestamp),
+    Cancelled(Timestamp),
+}
+
+/// One clock. Due = start + target + paused business minutes, on the
+/// case's calendar; a pause adds only the business minutes it covered, so
+/// a pause wholly outside working hours adds nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clock {
+    started_at: Timestamp,
+    target: Target,
+    paused_minutes: u64,
+    paused_since: Option<Timestamp>,
+    stopped: Option<Stop>,
+    /// The latest instant any change was made at: changes come in order.
+    last_change: Timestamp,
+}
+
+impl Clock {
+    pub fn start(at: Timestamp, target: Target) -> Self {
+        Self {
+            started_at: at,
+            target,
+            paused_minutes: 0,
+            paused_since: None,
+            stopped: None,
+            last_change: at,
+        }
+    }
+
+    pub fn started_at(&self) -> Timestamp {
+        self.started_at
+    }
+
+    pub fn target(&self) -> Target {
+        self.target
+    }
+
+    /// Business minutes the clock has been paused, not counting a pause
+    /// still running.
+    pub fn paused_minutes(&self) -> u64 {
+        self.paused_minutes
+    }
+
+    /// When the target falls due, as of the clock's last change (a running
+    /// pause moves it further when it ends).
+    pub fn due(&self, calendar: &Calendar) -> Result<Timestamp, ClockError> {
+        Ok(calendar.add_business_minutes(
+            self.started_at,
+            self.target.minutes.saturating_add(self.paused_minutes),
+        )?)
+    }
+
+    /// Where the clock stands at `now`.
+    pub fn state_at(&self, now: Timestamp, calendar: &Calendar) -> Result<ClockState, ClockError> {
+        let due = self.due(calendar)?;
+        Ok(match (self.stopped, self.paused_since) {
+            (Some(Stop::Cancelled(_)), _) => ClockState::Cancelled,
+            (Some(Stop::Met(at)), _) if at <= due => ClockState::Succeeded,
+            (Some(Stop::Met(_)), _) => ClockState::Breached,
+            (None, Some(_)) => ClockState::Paused,
+            (None, None) if now >= due => ClockState::Breached,
+            (None, None)
+                if calendar.business_minutes_between(now, due)
+                    <= self.target.warn_before_minutes =>
+            {
+                ClockState::Warning
+            }
+            (None, None) => ClockState::InProgress,
+        })
+    }
+
+    /// Stops counting at `at` (the case now waits on someone else).
+    pub fn pause(&mut self, at: Timestamp) -> Result<(), ClockError> {
+        if self.paused_since.is_some() && self.stopped.is_none() {
+            return Err(ClockError::AlreadyPaused);
+        }
+        self.change(at)?;
+        self.paused_since = Some(at);
+        Ok(())
+    }
+
+    /// Counts again from `at`; the pause's business minutes move the due
+    /// time on.
+    pub fn resume(&mut self, at: Timestamp, calendar: &Calendar) -> Result<(), ClockError> {
+        if self.paused_since.is_none() && self.stopped.is_none() {
+            return Err(ClockError::NotPaused);
+        }
+        self.change(at)?;
+        let since = self.paused_since.take().ok_or(ClockError::NotPaused)?;
+        self.paused_minutes = self
+            .paused_minutes
+            .saturating_add(calendar.business_minutes_between(since, at));
+        Ok(())
+    }
+
+    /// A new target (the case's priority or policy changed): the pauses so
+    /// far still count, and a running pause goes on.
+    pub fn retarget(&mut self, at: Timestamp, target: Target) -> Result<(), ClockError> {
+        self.change(at)?;
+        self.target = target;
+        Ok(())
+    }
+
+    /// The target was met at `at` (in time or late); a running pause ends
+    /// first. The clock is frozen from then on.
+    pub fn complete(&mut self, at: Timestamp, calendar: &Calendar) -> Result<(), ClockError> {
+        self.end_pause(at, calendar)?;
+        self.stopped = Some(Stop::Met(at));
+        Ok(())
+    }
+
+    /// The target no longer applies (the case was withdrawn, say). Frozen.
+    pub fn cancel(&mut self, at: Timestamp, calendar: &Calendar) -> Result<(), ClockError> {
+        self.end_pause(at, calendar)?;
+        self.stopped = Some(Stop::Cancelled(at));
+        Ok(())
+    }
+
+    fn end_pause(&mut self, at: Timestamp, calendar: &Calendar) -> Result<(), ClockError> {
+        if self.paused_since.is_some() {
+            self.resume(at, calendar)
+        } else {
+            self.change(at)
+        }
+    }
+
+    /// Refuses a change to a stopped clock or one dated before the last.
+    fn change(&mut self, at: Timestamp) -> Result<(), ClockError> {
+        match self.stopped {
+            Some(Stop::Met(_)) => return Err(ClockError::Frozen("met")),
+            Some(Stop::Cancelled(_)) => return Err(ClockError::Frozen("cancelled")),
+            None => {}
+        }
+        if at < self.last_change {
+            return Err(ClockError::BeforeLastChange(at));
+        }
+        self.last_change = at;
+        Ok(())
+    }
+}
