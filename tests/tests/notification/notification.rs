@@ -1152,7 +1152,65 @@ fn notify_v2_pages_with_links_next() {
     let path = &next[next.find("/v2/").unwrap()..];
     let rest = notify_client(host, &key, 0).get(path).json();
     assert_eq!(rest["notifications"].as_array().unwrap().len(), 1);
-    assert!(rest["links"].get("next").is_none());
+    // As Notify: `next` on every page that is not empty (the clients'
+    // iterators page until an empty one), and none on an empty page.
+    let next = rest["links"]["next"]
+        .as_str()
+        .expect("links.next on the last full page");
+    let path = &next[next.find("/v2/").unwrap()..];
+    let empty = notify_client(host, &key, 0).get(path).json();
+    assert_eq!(empty["notifications"].as_array().unwrap().len(), 0);
+    assert!(empty["links"].get("next").is_none(), "{empty}");
+}
+
+/// A list shows only the messages of the caller's key type (live, team or
+/// test), as Notify's; a read by id shows any of the service's messages,
+/// whichever key sent it, as Notify's does.
+#[test]
+fn notify_v2_lists_by_key_type_and_reads_by_id_across_them() {
+    let host = host();
+    let email = template(host, "email", Some("Kind"), "Kind ((n))", "claim-updates");
+    let address = "kinds@example.gov.au";
+    consent(
+        host,
+        &pseudo_contact("email", address),
+        "claim-updates",
+        "email",
+        "given",
+    );
+    let (service, live) = notify_service(host, json!({"guest_list": [address]}), "live");
+    let team = new_key(host, &service, "team");
+    let test = new_key(host, &service, "test");
+    let send = |key: &str| {
+        let reply = notify_client(host, key, 0).post_json(
+            "/v2/notifications/email",
+            &json!({"email_address": address, "template_id": email, "personalisation": {"n": 1}}),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.json()["id"].as_str().unwrap().to_string()
+    };
+    let (by_live, by_team, by_test) = (send(&live), send(&team), send(&test));
+    let listed = |key: &str| -> Vec<String> {
+        notify_client(host, key, 0).get("/v2/notifications").json()["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(listed(&live), std::slice::from_ref(&by_live));
+    assert_eq!(listed(&team), std::slice::from_ref(&by_team));
+    assert_eq!(listed(&test), std::slice::from_ref(&by_test));
+    for id in [&by_live, &by_team, &by_test] {
+        for key in [&live, &team, &test] {
+            let read = notify_client(host, key, 0).get(&format!("/v2/notifications/{id}"));
+            assert_eq!(read.status, 200, "{}", read.body);
+        }
+    }
+    // Another service's key reads none of them.
+    let (_, other) = notify_service(host, json!({}), "live");
+    let read = notify_client(host, &other, 0).get(&format!("/v2/notifications/{by_live}"));
+    assert_notify_error(&read, 404, "NoResultFound");
 }
 
 #[test]

@@ -493,10 +493,10 @@ fn notification_view(base: &str, message: &Message) -> Json {
 
 /// Which messages a key sees: its service's, test messages only to test
 /// keys and the rest only to live and team keys, as Notify does.
-fn visible(caller: &Caller) -> ServiceView<'_> {
+fn listed(caller: &Caller) -> ServiceView<'_> {
     ServiceView {
         service_id: caller.service_id.as_str(),
-        test_key: caller.key.key_type == KeyType::Test,
+        key_type: caller.key.key_type.as_str(),
     }
 }
 
@@ -512,7 +512,7 @@ fn get_notification(
             "notification_id is not a valid UUID",
         ]));
     }
-    let message = messages::visible(db, visible(caller), id)
+    let message = messages::of_service(db, caller.service_id.as_str(), id)
         .map_err(|e| internal(&store_problem(e)))?
         .ok_or_else(NotifyError::not_found)?;
     audit(
@@ -527,8 +527,8 @@ fn get_notification(
 /// One page of results.
 const PAGE: usize = 250;
 
-/// `GET /v2/notifications`: newest first, 250 a page, `links.next` while
-/// there may be more.
+/// `GET /v2/notifications`: the caller's key type's messages, newest first,
+/// 250 a page, `links.next` on every page that is not empty.
 fn list_notifications(
     req: &Request,
     db: &Connection,
@@ -581,7 +581,7 @@ fn list_notifications(
         return Err(NotifyError::validation(errors));
     }
     let messages =
-        messages::list(db, visible(caller), &listing).map_err(|e| internal(&store_problem(e)))?;
+        messages::list(db, listed(caller), &listing).map_err(|e| internal(&store_problem(e)))?;
     audit(
         caller,
         "notification.read",
@@ -598,8 +598,9 @@ fn list_notifications(
         }
     );
     let mut links = json!({ "current": current });
-    if messages.len() == PAGE {
-        let last = &messages[PAGE - 1].id;
+    // Whenever the page is not empty, as Notify: clients page until an
+    // empty one.
+    if let Some(last) = messages.last().map(|m| &m.id) {
         let kept: Vec<&str> = req
             .query()
             .split('&')

@@ -298,35 +298,25 @@ pub fn inbox(db: &impl Sql, contact_id: &str) -> Result<Vec<Message>, StoreError
     )
 }
 
-/// Which of a Notify service's messages a key sees: test messages only to
-/// test keys, the rest only to live and team keys.
+/// The messages a Notify key lists: its service's, sent with keys of its
+/// own type (`live`, `team` or `test`), as Notify lists them.
 #[derive(Debug, Clone, Copy)]
 pub struct ServiceView<'a> {
     pub service_id: &'a str,
-    pub test_key: bool,
+    pub key_type: &'a str,
 }
 
-impl ServiceView<'_> {
-    fn clause(&self) -> String {
-        let test = if self.test_key {
-            "key_type = 'test'"
-        } else {
-            "key_type <> 'test'"
-        };
-        format!("service_id = ? AND {test}")
-    }
-}
-
-/// One message a key sees.
-pub fn visible(
+/// One of a Notify service's messages, whatever type of key sent it (as
+/// Notify answers a read by id).
+pub fn of_service(
     db: &impl Sql,
-    view: ServiceView<'_>,
+    service_id: &str,
     id: &str,
 ) -> Result<Option<Message>, StoreError> {
     select(
         db,
-        &format!("{} AND id = ?", view.clause()),
-        &[view.service_id.into(), id.into()],
+        "service_id = ? AND id = ?",
+        &[service_id.into(), id.into()],
     )
     .map(first)
 }
@@ -343,14 +333,14 @@ pub struct Listing {
     pub limit: usize,
 }
 
-/// The messages a key sees, newest first.
+/// The messages a key lists, newest first.
 pub fn list(
     db: &impl Sql,
     view: ServiceView<'_>,
     listing: &Listing,
 ) -> Result<Vec<Message>, StoreError> {
-    let mut clause = view.clause();
-    let mut params: Vec<Value> = vec![view.service_id.into()];
+    let mut clause = "service_id = ? AND key_type = ?".to_string();
+    let mut params: Vec<Value> = vec![view.service_id.into(), view.key_type.into()];
     if let Some(channel) = listing.channel {
         clause.push_str(" AND channel = ?");
         params.push(channel.as_str().into());

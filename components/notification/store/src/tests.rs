@@ -522,7 +522,7 @@ fn a_key_sees_its_services_messages_of_its_kind() {
     sent("a", "live", TemplateType::Email, Delivered, "r1", T0);
     sent(
         "b",
-        "team",
+        "live",
         TemplateType::Sms,
         TechnicalFailure,
         "r2",
@@ -537,14 +537,19 @@ fn a_key_sees_its_services_messages_of_its_kind() {
         T0 + 2,
     );
     sent("t", "test", TemplateType::Email, Delivered, "r1", T0 + 3);
+    sent("m", "team", TemplateType::Sms, Delivered, "r3", T0 + 4);
     message("crm-own").insert(&db).unwrap();
 
     let live = ServiceView {
         service_id: SERVICE,
-        test_key: false,
+        key_type: "live",
     };
     let test = ServiceView {
-        test_key: true,
+        key_type: "test",
+        ..live
+    };
+    let team = ServiceView {
+        key_type: "team",
         ..live
     };
     let ids = |view, listing: &Listing| -> Vec<String> {
@@ -560,10 +565,20 @@ fn a_key_sees_its_services_messages_of_its_kind() {
     };
     assert_eq!(ids(live, &page), ["c", "b", "a"], "newest first");
     assert_eq!(ids(test, &page), ["t"]);
-    assert!(messages::visible(&db, live, "a").unwrap().is_some());
-    assert!(messages::visible(&db, live, "t").unwrap().is_none());
-    assert!(messages::visible(&db, test, "a").unwrap().is_none());
-    assert!(messages::visible(&db, live, "crm-own").unwrap().is_none());
+    assert_eq!(ids(team, &page), ["m"], "a team key lists only team sends");
+    // A read by id sees the service's message whichever key sent it.
+    assert!(messages::of_service(&db, SERVICE, "a").unwrap().is_some());
+    assert!(messages::of_service(&db, SERVICE, "t").unwrap().is_some());
+    assert!(
+        messages::of_service(&db, "another-service", "a")
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        messages::of_service(&db, SERVICE, "crm-own")
+            .unwrap()
+            .is_none()
+    );
 
     let failed = Listing {
         statuses: vec![TechnicalFailure, PermanentFailure],
