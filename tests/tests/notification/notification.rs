@@ -1694,12 +1694,29 @@ fn rate_and_daily_limits_answer_429() {
     // A burst of 3 (a third of the minute's 6, plus one) ...
     assert_eq!(send().status, 201);
     assert_eq!(send().status, 201);
-    let daily = assert_notify_error(&send(), 429, "TooManyRequestsError");
+    let over_daily = send();
+    let daily = assert_notify_error(&over_daily, 429, "TooManyRequestsError");
     assert_eq!(daily, "Exceeded send limits (sms: 2) for today");
-    let rate = assert_notify_error(&send(), 429, "RateLimitError");
+    let until_midnight: u64 = over_daily
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=86_400).contains(&until_midnight), "{until_midnight}");
+    let over_rate = send();
+    let rate = assert_notify_error(&over_rate, 429, "RateLimitError");
     assert_eq!(
         rate,
         "Exceeded rate limit for key type TEST of 6 requests per 60 seconds"
+    );
+    let next_token: u64 = over_rate
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=10).contains(&next_token),
+        "a token every 10 s: {next_token}"
     );
     // ... and the CRM's own senders see problems.
     let (contact, email) = ready_to_send(

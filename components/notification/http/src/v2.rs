@@ -37,11 +37,15 @@ struct Caller {
 }
 
 fn notify_response(error: &NotifyError) -> Response {
-    Response::builder()
+    let mut response = Response::builder()
         .status(error.status_code)
         .header("content-type", "application/json")
         .body(error.to_json())
-        .build()
+        .build();
+    if let Some(secs) = error.retry_after_secs {
+        response.set_header("retry-after", secs.to_string());
+    }
+    response
 }
 
 fn ok(status: u16, body: &Json) -> Response {
@@ -55,6 +59,7 @@ fn internal(problem: &Problem) -> NotifyError {
             error: "Exception".into(),
             message: problem.detail.clone(),
         }],
+        retry_after_secs: None,
     }
 }
 
@@ -284,17 +289,20 @@ fn to_notify(error: SendError) -> NotifyError {
         SendError::RateLimited {
             per_minute,
             key_type,
-            ..
-        } => NotifyError::rate_limit(*key_type, *per_minute, 60),
-        SendError::DailyLimit { channel, limit, .. } => {
-            NotifyError::too_many_requests(*channel, *limit)
-        }
+            retry_after_secs,
+        } => NotifyError::rate_limit(*key_type, *per_minute, 60).retry_after(*retry_after_secs),
+        SendError::DailyLimit {
+            channel,
+            limit,
+            retry_after_secs,
+        } => NotifyError::too_many_requests(*channel, *limit).retry_after(*retry_after_secs),
         SendError::IdempotencyConflict => NotifyError {
             status_code: 409,
             errors: vec![ErrorEntry {
                 error: "BadRequestError".into(),
                 message: error.to_string(),
             }],
+            retry_after_secs: None,
         },
         SendError::Internal(problem) => internal(problem),
         _ => NotifyError::bad_request(error.to_string()),

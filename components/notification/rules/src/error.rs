@@ -13,10 +13,13 @@ pub struct ErrorEntry {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct NotifyError {
     pub status_code: u16,
     pub errors: Vec<ErrorEntry>,
+    /// A 429's `Retry-After`, in seconds: a header, not part of the body.
+    #[serde(skip)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl NotifyError {
@@ -27,6 +30,7 @@ impl NotifyError {
                 error: error.to_string(),
                 message: message.into(),
             }],
+            retry_after_secs: None,
         }
     }
 
@@ -39,6 +43,7 @@ impl NotifyError {
     pub fn validation(messages: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self {
             status_code: 400,
+            retry_after_secs: None,
             errors: messages
                 .into_iter()
                 .map(|message| ErrorEntry {
@@ -74,6 +79,12 @@ impl NotifyError {
             "TooManyRequestsError",
             format!("Exceeded send limits ({channel}: {limit}) for today"),
         )
+    }
+
+    /// The same error, telling the client when to try again.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
     }
 
     /// 404 `NoResultFound`.
