@@ -1522,7 +1522,18 @@ fn team_keys_send_only_to_the_guest_list() {
     let message = assert_notify_error(&send("stranger@example.gov.au"), 400, "BadRequestError");
     assert_eq!(
         message,
-        "Can't send to this recipient using a team-only API key"
+        "Can\u{2019}t send to this recipient using a team-only API key"
+    );
+    // A team key's letter is forbidden, in Notify's words.
+    let letter = template(host, "letter", Some("Team"), "Team ((x))", "claim-updates");
+    let reply = notify_client(host, &key, 0).post_json(
+        "/v2/notifications/letter",
+        &json!({"template_id": letter, "personalisation": {"x": "1",
+                "address_line_1": "A Person", "address_line_2": "1 Street", "address_line_3": "SW1A 1AA"}}),
+    );
+    assert_eq!(
+        assert_notify_error(&reply, 403, "BadRequestError"),
+        "Cannot send letters with a team api key"
     );
 }
 

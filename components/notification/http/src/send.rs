@@ -101,7 +101,8 @@ pub enum SendError {
     Invalid { field: String, reason: String },
     #[error(transparent)]
     Render(RenderError),
-    #[error("Can't send to this recipient using a team-only API key")]
+    // Notify's words, apostrophe (U+2019) and all: clients match on them.
+    #[error("Can\u{2019}t send to this recipient using a team-only API key")]
     TeamRecipient,
     #[error("Cannot send letters with a team api key")]
     TeamLetter,

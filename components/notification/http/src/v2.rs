@@ -296,6 +296,15 @@ fn to_notify(error: SendError) -> NotifyError {
             limit,
             retry_after_secs,
         } => NotifyError::too_many_requests(*channel, *limit).retry_after(*retry_after_secs),
+        // Notify refuses a team key's letter as forbidden, not as invalid.
+        SendError::TeamLetter => NotifyError {
+            status_code: 403,
+            errors: vec![ErrorEntry {
+                error: "BadRequestError".into(),
+                message: error.to_string(),
+            }],
+            retry_after_secs: None,
+        },
         SendError::IdempotencyConflict => NotifyError {
             status_code: 409,
             errors: vec![ErrorEntry {
@@ -499,8 +508,8 @@ fn notification_view(base: &str, message: &Message) -> Json {
     view
 }
 
-/// Which messages a key sees: its service's, test messages only to test
-/// keys and the rest only to live and team keys, as Notify does.
+/// Which messages a key lists: its service's, sent with keys of its own
+/// type (live, team or test), as Notify lists them.
 fn listed(caller: &Caller) -> ServiceView<'_> {
     ServiceView {
         service_id: caller.service_id.as_str(),
