@@ -1213,6 +1213,47 @@ fn notify_v2_lists_by_key_type_and_reads_by_id_across_them() {
     assert_notify_error(&read, 404, "NoResultFound");
 }
 
+/// A `/v2` path or method no operation has is answered in Notify's error
+/// shape (never a problem document), after Notify's authentication, and
+/// the attempt is audited like any other.
+#[test]
+fn notify_v2_answers_unknown_paths_and_methods_in_notifys_shape() {
+    let app = app();
+    let host = &app.host;
+    let (_, key) = notify_service(host, json!({}), "test");
+    assert_notify_error(&host.get("/v2/no-such-thing"), 401, "AuthError");
+    let unknown = notify_client(host, &key, 0)
+        .header("x-request-id", "v2-unknown-path")
+        .get("/v2/no-such-thing");
+    assert_eq!(
+        assert_notify_error(&unknown, 404, "ResourceNotFound"),
+        "The requested URL was not found on the server."
+    );
+    let entries = app.audit_entries(
+        "action, outcome, detail",
+        "request_id",
+        "v2-unknown-path",
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        },
+    );
+    assert_eq!(
+        entries,
+        [(
+            "request".to_string(),
+            "denied".to_string(),
+            Some("not-found".to_string())
+        )]
+    );
+    let wrong_method = notify_client(host, &key, 0).send("DELETE", "/v2/templates", None);
+    assert_notify_error(&wrong_method, 405, "MethodNotAllowedError");
+    assert_eq!(wrong_method.header("allow"), Some("GET"));
+}
+
 #[test]
 fn notify_v2_authentication() {
     let host = host();

@@ -93,6 +93,16 @@ fn param<'a>(params: &'a [(&'static str, String)], name: &str) -> &'a str {
 
 #[http_component]
 fn handle(req: Request) -> Response {
+    // Notify's clients read every `/v2` error in Notify's shape, an unknown
+    // path's too.
+    if req.path().starts_with("/v2/")
+        && let Err(missed) = crm_component_support::route(crm_http::routes::NOTIFICATION, &req)
+    {
+        let request_id = crm_component_support::request_id(&req);
+        let mut response = v2::unrouted(&req, &missed, &request_id);
+        response.set_header("x-request-id", request_id);
+        return response;
+    }
     serve_with_public(
         crm_http::routes::NOTIFICATION,
         &req,

@@ -9,6 +9,7 @@
 //! and do not appear here.
 
 use crm_component_support::audit::Outcome;
+use crm_component_support::auth::REQUEST_ACTION;
 use crm_component_support::{Db, now_ms, query_param};
 use crm_domain::{HttpsUrl, rfc3339_utc};
 use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
@@ -99,6 +100,58 @@ pub fn serve(
         _ => Err(NotifyError::not_found()),
     };
     result.unwrap_or_else(|e| notify_response(&e))
+}
+
+/// A `/v2` request no operation takes (an unknown path, or a method its
+/// path does not have), answered in Notify's error shape, not as a problem
+/// document: authenticated and audited like any other attempt.
+pub fn unrouted(req: &Request, missed: &Problem, request_id: &str) -> Response {
+    let db = Db::default();
+    let caller = match db
+        .get()
+        .map_err(|p| internal(&p))
+        .and_then(|db| authenticate(req, db, request_id))
+    {
+        Ok(caller) => caller,
+        Err(error) => return notify_response(&error),
+    };
+    let kind = missed.kind.trim_start_matches(crm_http::PROBLEM_BASE);
+    if let Err(error) = caller
+        .actor
+        .record(
+            REQUEST_ACTION,
+            req.path(),
+            None,
+            Outcome::Denied,
+            Some(kind),
+        )
+        .map_err(|p| internal(&p))
+    {
+        return notify_response(&error);
+    }
+    let (error, message) = if missed.status == 405 {
+        (
+            "MethodNotAllowedError",
+            "The method is not allowed for the requested URL.",
+        )
+    } else {
+        (
+            "ResourceNotFound",
+            "The requested URL was not found on the server.",
+        )
+    };
+    let mut response = notify_response(&NotifyError {
+        status_code: missed.status,
+        errors: vec![ErrorEntry {
+            error: error.into(),
+            message: message.into(),
+        }],
+        retry_after_secs: None,
+    });
+    for (name, value) in &missed.headers {
+        response.set_header(name, value);
+    }
+    response
 }
 
 /// Notify's authentication; a failure is audited as `authenticate`.
