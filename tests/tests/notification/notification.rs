@@ -939,6 +939,19 @@ fn notify_v2_sends_reads_lists_and_previews() {
     );
     assert_eq!(read["type"], "email");
     assert_eq!(read["email_address"], "temp-fail@simulator.notify");
+    // Notify's shape: microsecond times, no sender name for an API send,
+    // no postage for an email, and its cost fields (no billing here).
+    let created_at = read["created_at"].as_str().unwrap();
+    assert_eq!(
+        created_at.len(),
+        "2026-01-01T00:00:00.000000Z".len(),
+        "{created_at}"
+    );
+    assert_eq!(read["created_by_name"], Value::Null);
+    assert_eq!(read["postage"], Value::Null);
+    assert_eq!(read["is_cost_data_ready"], false);
+    assert_eq!(read["cost_in_pounds"], Value::Null);
+    assert_eq!(read["cost_details"], json!({}));
     for field in [
         "created_at",
         "sent_at",
@@ -995,6 +1008,7 @@ fn notify_v2_sends_reads_lists_and_previews() {
         .json();
     assert_eq!(letter_read["line_1"], "Ms A Person");
     assert_eq!(letter_read["postcode"], "SYDNEY NSW 2000");
+    assert_eq!(letter_read["postage"], "second");
     assert_eq!(letter_read["status"], "received");
 
     // Filters.
@@ -2370,7 +2384,8 @@ fn notify_v2_scheduled_for_holds_a_message_until_dispatch() {
     let sent = send(&rfc3339(at), "v2-scheduled");
     assert_eq!(sent.status, 201, "{}", sent.body);
     let body = sent.json();
-    let expected = rfc3339(at).replace('Z', ".000Z");
+    // Notify writes microseconds.
+    let expected = rfc3339(at).replace('Z', ".000000Z");
     assert_eq!(body["scheduled_for"], expected.as_str(), "{body}");
     let message = body["id"].as_str().unwrap().to_string();
     let read = notify_client(host, &key, 0)

@@ -4,7 +4,7 @@
 use crm_component_support::{
     Action, Ctx, FieldError, Target, created, json, json_body, now_ms, query_param,
 };
-use crm_domain::{Lines, ShortText, Slug, check_text, rfc3339_utc};
+use crm_domain::{Lines, ShortText, Slug, check_text};
 use crm_http::Problem;
 use crm_templates::{
     Personalisation, RenderError, Rendered, Template, TemplateError, TemplateType,
@@ -14,6 +14,8 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::sqlite::Connection;
+
+use notification_rules::notify_time;
 
 use crate::{in_transaction, store_problem};
 
@@ -29,8 +31,8 @@ pub fn view(t: &StoredTemplate) -> Json {
         "id": t.id,
         "name": t.name,
         "type": t.kind.as_str(),
-        "created_at": rfc3339_utc(t.first_created_at),
-        "updated_at": (t.version > 1).then(|| rfc3339_utc(t.created_at)),
+        "created_at": notify_time(t.first_created_at),
+        "updated_at": (t.version > 1).then(|| notify_time(t.created_at)),
         "version": t.version,
         "created_by": t.created_by,
         "subject": t.subject,

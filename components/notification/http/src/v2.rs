@@ -11,12 +11,12 @@
 use crm_component_support::audit::Outcome;
 use crm_component_support::auth::REQUEST_ACTION;
 use crm_component_support::{Db, now_ms, query_param};
-use crm_domain::{HttpsUrl, rfc3339_utc};
+use crm_domain::HttpsUrl;
 use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
 use crm_templates::{Personalisation, TemplateType};
 use notification_rules::{
     AuthError, ErrorEntry, KeyType, NotificationStatus, NotifyError, ServiceId, bearer_token,
-    token_issuer, verify_notify_jwt,
+    notify_time, token_issuer, verify_notify_jwt,
 };
 use notification_store::messages::{self, Listing, ServiceView};
 use notification_store::{Message, StoredTemplate};
@@ -515,7 +515,7 @@ fn send_route(
         "content": content,
         "uri": format!("{base}/v2/notifications/{}", message.id),
         "template": template_ref(&base, &message),
-        "scheduled_for": message.scheduled_for.map(rfc3339_utc),
+        "scheduled_for": message.scheduled_for.map(notify_time),
     });
     if channel == TemplateType::Letter {
         answer["postage"] = json!(string(&body, "postage").unwrap_or_else(|| "second".into()));
@@ -536,7 +536,7 @@ fn notification_view(base: &str, message: &Message) -> Json {
         TemplateType::Sms => (None, Some(message.recipient.clone())),
         _ => (None, None),
     };
-    let mut view = json!({
+    let view = json!({
         "id": message.id,
         "reference": message.reference,
         "email_address": email,
@@ -549,15 +549,19 @@ fn notification_view(base: &str, message: &Message) -> Json {
         "template": template_ref(base, message),
         "body": message.body,
         "subject": message.subject,
-        "created_at": rfc3339_utc(message.created_at),
-        "created_by_name": message.created_by_name,
-        "sent_at": message.sent_at.map(rfc3339_utc),
-        "completed_at": message.completed_at.map(rfc3339_utc),
-        "scheduled_for": message.scheduled_for.map(rfc3339_utc),
+        "created_at": notify_time(message.created_at),
+        // As Notify: the name of a person who sent it by hand; none for
+        // an API send.
+        "created_by_name": if message.api_key_id.is_some() { None } else { message.created_by_name.clone() },
+        "sent_at": message.sent_at.map(notify_time),
+        "completed_at": message.completed_at.map(notify_time),
+        "scheduled_for": message.scheduled_for.map(notify_time),
+        "postage": (message.channel == TemplateType::Letter).then_some("second"),
+        // No billing here: Notify's cost fields, saying so.
+        "is_cost_data_ready": false,
+        "cost_in_pounds": None::<f64>,
+        "cost_details": {},
     });
-    if message.channel == TemplateType::Letter {
-        view["postage"] = json!("second");
-    }
     view
 }
 

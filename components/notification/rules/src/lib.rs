@@ -16,6 +16,7 @@ mod sealed;
 mod signature;
 mod simulator;
 mod status;
+mod timestamp;
 
 pub use api_key::{ApiKey, ApiKeyError, KeySecret, KeyType, ServiceId};
 pub use callback::StatusCallback;
@@ -35,3 +36,4 @@ pub use sealed::{SEAL_NONCE_LEN, SealError, SealingKey};
 pub use signature::{SIGNATURE_HEADER, same_secret, sign_body, verify_body_signature};
 pub use simulator::{Recipient, is_simulated_recipient, test_key_outcome};
 pub use status::{NotificationStatus, SENDING_TIMEOUT_MS};
+pub use timestamp::notify_time;
