@@ -13,6 +13,7 @@
 
 mod generate;
 mod people;
+mod probe;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -48,7 +49,22 @@ struct Args {
     /// with its duration), for looking into the tail.
     #[arg(long)]
     host_log: Option<PathBuf>,
+    /// Which operations to run: intake, name, email.
+    #[arg(long, value_delimiter = ',', default_value = "intake,name,email")]
+    operations: Vec<String>,
+    /// Also run one intake connection beside three name-search connections:
+    /// the CPU of four connections without intakes queueing for each other
+    /// at the write gate (issue 15, item 12).
+    #[arg(long)]
+    mix: bool,
+    /// Lower the host's checkpointer threads to nice 19 and idle I/O
+    /// priority (an experiment: do checkpoints take the cores from requests?).
+    #[arg(long)]
+    nice_checkpointer: bool,
 }
+
+/// Makes the `n`th request of a run.
+type MakeCall<'a> = &'a (dyn Fn(u64) -> Call + Sync);
 
 struct Host {
     child: Child,
@@ -211,22 +227,68 @@ fn main() -> Result<()> {
         "| operation | connections | requests | requests/s | p50 ms | p99 ms | max ms | statuses |"
     );
     println!("|---|---|---|---|---|---|---|---|");
+    // What each run cost, from /proc and the host's log (see `probe`),
+    // printed after the table.
+    if args.nice_checkpointer {
+        println!(
+            "Checkpointer threads lowered to nice 19, idle I/O: {}",
+            probe::nice_checkpointers(host.child.id())
+        );
+    }
+    let probe = probe::Probe::new(host.child.id(), args.host_log.as_deref(), &db);
+    let mut notes = Vec::new();
+    let wanted = |operation: &str| args.operations.iter().any(|o| o == operation);
     for &connections in &args.connections {
-        print_row(
-            "intake with matching",
-            connections,
-            &load::run(&host.base, connections, duration, &intake),
-        );
-        print_row(
-            "search by name (prefix + phonetic)",
-            connections,
-            &load::run(&host.base, connections, duration, &by_name),
-        );
-        print_row(
-            "search by email",
-            connections,
-            &load::run(&host.base, connections, duration, &by_email),
-        );
+        let operations: [(&str, &str, MakeCall); 3] = [
+            ("intake", "intake with matching", &intake),
+            ("name", "search by name (prefix + phonetic)", &by_name),
+            ("email", "search by email", &by_email),
+        ];
+        for (key, what, make) in operations {
+            if !wanted(key) {
+                continue;
+            }
+            let before = probe.snapshot();
+            let (recorder, sampler) = (probe::Recorder::default(), probe.sampler());
+            let marked = |n: u64| {
+                recorder.mark();
+                make(n)
+            };
+            let measured = load::run(&host.base, connections, duration, &marked);
+            notes.push(probe.report(
+                &format!("{what} x{connections}"),
+                &before,
+                measured.requests,
+            ));
+            notes.push(probe::attribute(&sampler.finish(), recorder));
+            print_row(what, connections, &measured);
+        }
+    }
+    if args.mix {
+        let before = probe.snapshot();
+        let (recorder, sampler) = (probe::Recorder::default(), probe.sampler());
+        let marked = |n: u64| {
+            recorder.mark();
+            intake(n)
+        };
+        let (intakes, searches) = std::thread::scope(|scope| {
+            let searches = scope.spawn(|| load::run(&host.base, 3, duration, &by_name));
+            let intakes = load::run(&host.base, 1, duration, &marked);
+            (intakes, searches.join().expect("searches"))
+        });
+        notes.push(probe.report(
+            "1 intake beside 3 name searches",
+            &before,
+            intakes.requests + searches.requests,
+        ));
+        notes.push(probe::attribute(&sampler.finish(), recorder));
+        print_row("intake with matching, beside 3 name searches", 1, &intakes);
+        print_row("search by name, beside 1 intake", 3, &searches);
+    }
+    println!();
+    for note in notes {
+        println!("{note}");
+        println!();
     }
     host.stop()
 }

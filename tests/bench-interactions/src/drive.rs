@@ -20,6 +20,7 @@ impl Host {
         manifest: &Path,
         state_dir: &Path,
         extra: &[String],
+        log: Option<&Path>,
     ) -> Result<Self> {
         let mut child = Command::new(host_bin)
             .args(["up", "-f"])
@@ -28,7 +29,10 @@ impl Host {
             .arg(state_dir)
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(match log {
+                Some(path) => Stdio::from(std::fs::File::create(path)?),
+                None => Stdio::null(),
+            })
             .spawn()
             .with_context(|| format!("starting {}", host_bin.display()))?;
         let mut stdout = BufReader::new(child.stdout.take().context("host stdout")?);
@@ -46,6 +50,10 @@ impl Host {
         // Keep draining stdout so the host never blocks on a full pipe.
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
         Ok(Self { child, base })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGTERM, then wait (the host drains in-flight requests).
@@ -75,7 +83,7 @@ pub fn agent() -> ureq::Agent {
 }
 
 /// One request's outcome: its status.
-pub type Send = dyn Fn(&ureq::Agent, u64) -> Result<u16> + Sync;
+pub type Send<'a> = dyn Fn(&ureq::Agent, u64) -> Result<u16> + Sync + 'a;
 
 /// Latencies of one scenario at one concurrency.
 pub struct Figures {
@@ -89,18 +97,25 @@ pub struct Figures {
 }
 
 /// Runs `send` from `clients` threads for `warmup` (not counted), then for
-/// `duration`; a status other than `expect` counts as an error.
+/// `duration`; a status other than `expect` counts as an error. `at_start`
+/// is called once when the measured part begins (to take a probe's
+/// snapshot).
 pub fn measure(
     clients: usize,
     warmup: Duration,
     duration: Duration,
     expect: u16,
-    send: &Send,
+    send: &Send<'_>,
+    at_start: &(dyn Fn() + Sync),
 ) -> Figures {
     let started = Instant::now();
     let measure_from = started + warmup;
     let until = measure_from + duration;
     let results: Vec<(Vec<Duration>, usize)> = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            std::thread::sleep(measure_from.saturating_duration_since(Instant::now()));
+            at_start();
+        });
         let workers: Vec<_> = (0..clients)
             .map(|client| {
                 scope.spawn(move || {

@@ -10,6 +10,8 @@
 mod drive;
 mod generate;
 mod native;
+#[path = "../../bench-contacts/src/probe.rs"]
+mod probe;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -69,6 +71,28 @@ enum Step {
         /// Client counts to run each scenario at.
         #[arg(long, value_delimiter = ',', default_value = "1,4")]
         clients: Vec<usize>,
+        /// Where to write the host's request log (one JSON line per
+        /// request, with its duration): adds host-side p50/p99 to the probe
+        /// lines.
+        #[arg(long)]
+        host_log: Option<PathBuf>,
+        /// Which scenarios to run: floor, first, deep, append, jwt.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "floor,first,deep,append,jwt"
+        )]
+        scenarios: Vec<String>,
+        /// Also run one appending client beside three reading pages at any
+        /// depth: the CPU of four clients without appends queueing for each
+        /// other at the write gate (issue 15, item 12).
+        #[arg(long)]
+        mix: bool,
+        /// Lower the host's checkpointer threads to nice 19 and idle I/O
+        /// priority (an experiment: do checkpoints take the cores from
+        /// requests?).
+        #[arg(long)]
+        nice_checkpointer: bool,
     },
 }
 
@@ -97,6 +121,10 @@ fn main() -> Result<()> {
             manifest,
             duration_secs,
             clients,
+            host_log,
+            scenarios,
+            mix,
+            nice_checkpointer,
         } => run(
             &state_dir,
             &host_bin,
@@ -104,6 +132,12 @@ fn main() -> Result<()> {
             &manifest,
             Duration::from_secs(duration_secs),
             &clients,
+            &Extra {
+                host_log,
+                scenarios,
+                mix,
+                nice_checkpointer,
+            },
         ),
     }
 }
@@ -140,6 +174,14 @@ fn ensure_big_contact(db_file: &Path) -> Result<()> {
     Ok(())
 }
 
+/// What issue 15, item 12 added to a run.
+struct Extra {
+    host_log: Option<PathBuf>,
+    scenarios: Vec<String>,
+    mix: bool,
+    nice_checkpointer: bool,
+}
+
 fn run(
     state_dir: &Path,
     host_bin: &Path,
@@ -147,6 +189,7 @@ fn run(
     manifest: &Path,
     duration: Duration,
     clients: &[usize],
+    extra: &Extra,
 ) -> Result<()> {
     let db_file = state_dir.join("sqlite_db.db");
     if !db_file.exists() {
@@ -191,7 +234,17 @@ fn run(
             "--variable".into(),
             "interaction_cursor_key=YmVuY2htYXJrLWN1cnNvci1rZXktMzItYnl0ZXMtbG9uZyE=".into(),
         ],
+        extra.host_log.as_deref(),
     )?;
+    if extra.nice_checkpointer {
+        eprintln!(
+            "checkpointer threads lowered to nice 19, idle I/O: {}",
+            probe::nice_checkpointers(host.pid())
+        );
+    }
+    let probe = probe::Probe::new(host.pid(), extra.host_log.as_deref(), &db_file);
+    let mut notes = Vec::new();
+    let wanted = |scenario: &str| extra.scenarios.iter().any(|s| s == scenario);
     let base = host.base.clone();
     let api_key = format!("Bearer {key}");
     let staff = format!("Bearer {jwt}");
@@ -241,32 +294,95 @@ fn run(
     };
 
     let mut rows: Vec<(String, usize, Figures)> = Vec::new();
-    let mut scenario = |name: &str, count: usize, expect: u16, send: &Send| {
-        let figures = measure(count, Duration::from_secs(2), duration, expect, send);
+    let mut scenario = |name: &str, count: usize, expect: u16, send: &Send<'_>| {
+        let start = std::sync::Mutex::new(None);
+        let mark = || *start.lock().expect("probe") = Some(probe.snapshot());
+        let (recorder, sampler) = (probe::Recorder::default(), probe.sampler());
+        let marked = |agent: &ureq::Agent, n: u64| {
+            recorder.mark();
+            send(agent, n)
+        };
+        let figures = measure(
+            count,
+            Duration::from_secs(2),
+            duration,
+            expect,
+            &marked,
+            &mark,
+        );
+        let samples = sampler.finish();
         eprintln!(
             "{name} x{count}: p50 {:.2} ms, p99 {:.2} ms",
             figures.p50_ms, figures.p99_ms
         );
+        if let Some(before) = start.into_inner().expect("probe") {
+            notes.push(probe.report(&format!("{name} x{count}"), &before, figures.requests));
+        }
+        notes.push(probe::attribute(&samples, recorder));
         rows.push((name.to_string(), count, figures));
     };
     for &count in clients {
-        scenario(
-            "empty timeline: the audited floor (API key)",
-            count,
-            200,
-            &floor,
-        );
-        scenario(
-            "first page of 50 (API key)",
-            count,
-            200,
-            &page(api_key.clone()),
-        );
-        scenario("page of 50 at any depth (API key)", count, 200, &deep);
-        scenario("append (API key)", count, 201, &append(api_key.clone()));
+        if wanted("floor") {
+            scenario(
+                "empty timeline: the audited floor (API key)",
+                count,
+                200,
+                &floor,
+            );
+        }
+        if wanted("first") {
+            scenario(
+                "first page of 50 (API key)",
+                count,
+                200,
+                &page(api_key.clone()),
+            );
+        }
+        if wanted("deep") {
+            scenario("page of 50 at any depth (API key)", count, 200, &deep);
+        }
+        if wanted("append") {
+            scenario("append (API key)", count, 201, &append(api_key.clone()));
+        }
     }
-    scenario("first page of 50 (staff JWT)", 1, 200, &page(staff.clone()));
-    scenario("append (staff JWT)", 1, 201, &append(staff.clone()));
+    if wanted("jwt") {
+        scenario("first page of 50 (staff JWT)", 1, 200, &page(staff.clone()));
+        scenario("append (staff JWT)", 1, 201, &append(staff.clone()));
+    }
+    if extra.mix {
+        let start = std::sync::Mutex::new(None);
+        let mark = || *start.lock().expect("probe") = Some(probe.snapshot());
+        let appender = append(api_key.clone());
+        let (recorder, sampler) = (probe::Recorder::default(), probe.sampler());
+        let appender = |agent: &ureq::Agent, n: u64| {
+            recorder.mark();
+            appender(agent, n)
+        };
+        let warmup = Duration::from_secs(2);
+        let (appends, pages) = std::thread::scope(|scope| {
+            let pages = scope.spawn(|| measure(3, warmup, duration, 200, &deep, &|| {}));
+            let appends = measure(1, warmup, duration, 201, &appender, &mark);
+            (appends, pages.join().expect("pages"))
+        });
+        if let Some(before) = start.into_inner().expect("probe") {
+            notes.push(probe.report(
+                "1 append beside 3 pages at any depth",
+                &before,
+                appends.requests + pages.requests,
+            ));
+        }
+        notes.push(probe::attribute(&sampler.finish(), recorder));
+        rows.push((
+            "append (API key), beside 3 clients reading pages at any depth".into(),
+            1,
+            appends,
+        ));
+        rows.push((
+            "page of 50 at any depth (API key), beside 1 appending".into(),
+            3,
+            pages,
+        ));
+    }
     host.stop()?;
 
     println!("{}", machine());
@@ -284,6 +400,10 @@ fn run(
             "| {name} | {count} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {} |",
             f.requests, f.per_sec, f.p50_ms, f.p90_ms, f.p99_ms, f.max_ms, f.errors
         );
+    }
+    println!();
+    for note in notes {
+        println!("{note}\n");
     }
     Ok(())
 }
