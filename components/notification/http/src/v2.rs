@@ -72,13 +72,9 @@ pub fn serve(
     request_id: &str,
 ) -> Response {
     let db = Db::default();
-    let caller = match db
-        .get()
-        .map_err(|p| internal(&p))
-        .and_then(|db| authenticate(req, db, request_id))
-    {
+    let caller = match authenticated(req, &db, request_id) {
         Ok(caller) => caller,
-        Err(error) => return notify_response(&error),
+        Err(answer) => return answer,
     };
     let param = |name: &str| {
         params
@@ -107,13 +103,9 @@ pub fn serve(
 /// document: authenticated and audited like any other attempt.
 pub fn unrouted(req: &Request, missed: &Problem, request_id: &str) -> Response {
     let db = Db::default();
-    let caller = match db
-        .get()
-        .map_err(|p| internal(&p))
-        .and_then(|db| authenticate(req, db, request_id))
-    {
+    let caller = match authenticated(req, &db, request_id) {
         Ok(caller) => caller,
-        Err(error) => return notify_response(&error),
+        Err(answer) => return answer,
     };
     let kind = missed.kind.trim_start_matches(crm_http::PROBLEM_BASE);
     if let Err(error) = caller
@@ -152,6 +144,15 @@ pub fn unrouted(req: &Request, missed: &Problem, request_id: &str) -> Response {
         response.set_header(name, value);
     }
     response
+}
+
+/// The caller, authenticated on the request's database; a failure is the
+/// Notify-shaped answer.
+fn authenticated(req: &Request, db: &Db, request_id: &str) -> Result<Caller, Response> {
+    db.get()
+        .map_err(|p| internal(&p))
+        .and_then(|db| authenticate(req, db, request_id))
+        .map_err(|error| notify_response(&error))
 }
 
 /// Notify's authentication; a failure is audited as `authenticate`.
