@@ -127,72 +127,77 @@ fn insert_event(
 /// The contact's row id in the search tables, as a subquery on its id.
 const SEARCH_ROWID: &str = "(SELECT search_rowid FROM contacts WHERE id = ?)";
 
-fn insert_keys(db: &impl Sql, id: &str, keys: &[&String]) -> Result<(), StoreError> {
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let values = vec!["(?, ?)"; keys.len()].join(", ");
-    let params: Vec<Value> = keys
-        .iter()
-        .flat_map(|k| [k.as_str().into(), id.into()])
-        .collect();
-    run(
-        db,
-        &format!("INSERT OR IGNORE INTO contact_match_keys (key, contact_id) VALUES {values}"),
-        &params,
-    )?;
-    Ok(())
+/// One of a contact's index sets: rows of (`value`, owner) in `table`, the
+/// owner written as `owner` (an SQL expression of the contact's id).
+struct IndexSet {
+    table: &'static str,
+    value: &'static str,
+    owner_column: &'static str,
+    owner: &'static str,
 }
 
-fn delete_keys(db: &impl Sql, id: &str, keys: &[&String]) -> Result<(), StoreError> {
-    if keys.is_empty() {
-        return Ok(());
-    }
-    let mut params: Vec<Value> = vec![id.into()];
-    params.extend(keys.iter().map(|k| k.as_str().into()));
-    run(
-        db,
-        &format!(
-            "DELETE FROM contact_match_keys WHERE contact_id = ? AND key IN ({})",
-            placeholders(keys.len())
-        ),
-        &params,
-    )?;
-    Ok(())
-}
+/// Match keys: the duplicate check's lookup.
+const MATCH_KEYS: IndexSet = IndexSet {
+    table: "contact_match_keys",
+    value: "key",
+    owner_column: "contact_id",
+    owner: "?",
+};
 
-fn insert_labels(db: &impl Sql, id: &str, labels: &[&String]) -> Result<(), StoreError> {
-    if labels.is_empty() {
-        return Ok(());
-    }
-    let values = vec![format!("(?, {SEARCH_ROWID})"); labels.len()].join(", ");
-    let params: Vec<Value> = labels
-        .iter()
-        .flat_map(|l| [l.as_str().into(), id.into()])
-        .collect();
-    run(
-        db,
-        &format!("INSERT OR IGNORE INTO contact_labels (label, search_rowid) VALUES {values}"),
-        &params,
-    )?;
-    Ok(())
-}
+/// Labels: filed under the contact's row in the search tables.
+const LABELS: IndexSet = IndexSet {
+    table: "contact_labels",
+    value: "label",
+    owner_column: "search_rowid",
+    owner: SEARCH_ROWID,
+};
 
-fn delete_labels(db: &impl Sql, id: &str, labels: &[&String]) -> Result<(), StoreError> {
-    if labels.is_empty() {
-        return Ok(());
+impl IndexSet {
+    fn insert(&self, db: &impl Sql, id: &str, values: &[&String]) -> Result<(), StoreError> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let rows = vec![format!("(?, {})", self.owner); values.len()].join(", ");
+        let params: Vec<Value> = values
+            .iter()
+            .flat_map(|v| [v.as_str().into(), id.into()])
+            .collect();
+        let IndexSet {
+            table,
+            value,
+            owner_column,
+            ..
+        } = self;
+        run(
+            db,
+            &format!("INSERT OR IGNORE INTO {table} ({value}, {owner_column}) VALUES {rows}"),
+            &params,
+        )?;
+        Ok(())
     }
-    let mut params: Vec<Value> = vec![id.into()];
-    params.extend(labels.iter().map(|l| l.as_str().into()));
-    run(
-        db,
-        &format!(
-            "DELETE FROM contact_labels WHERE search_rowid = {SEARCH_ROWID} AND label IN ({})",
-            placeholders(labels.len())
-        ),
-        &params,
-    )?;
-    Ok(())
+
+    fn delete(&self, db: &impl Sql, id: &str, values: &[&String]) -> Result<(), StoreError> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let mut params: Vec<Value> = vec![id.into()];
+        params.extend(values.iter().map(|v| v.as_str().into()));
+        let IndexSet {
+            table,
+            value,
+            owner_column,
+            owner,
+        } = self;
+        run(
+            db,
+            &format!(
+                "DELETE FROM {table} WHERE {owner_column} = {owner} AND {value} IN ({})",
+                placeholders(values.len())
+            ),
+            &params,
+        )?;
+        Ok(())
+    }
 }
 
 /// Items of `old` not in `new`.
@@ -234,8 +239,8 @@ pub fn create(
             index.sounds.as_str().into(),
         ],
     )?;
-    insert_keys(db, written.id, &index.keys.iter().collect::<Vec<_>>())?;
-    insert_labels(db, written.id, &index.labels.iter().collect::<Vec<_>>())?;
+    MATCH_KEYS.insert(db, written.id, &index.keys.iter().collect::<Vec<_>>())?;
+    LABELS.insert(db, written.id, &index.labels.iter().collect::<Vec<_>>())?;
     insert_event(db, written, &fields.present(), meta, occurred_at_ms)
 }
 
@@ -273,10 +278,10 @@ pub fn update(
     }
     insert_version(db, written, meta)?;
     let id = written.id;
-    delete_keys(db, id, &gone(&old_index.keys, &new_index.keys))?;
-    insert_keys(db, id, &gone(&new_index.keys, &old_index.keys))?;
-    delete_labels(db, id, &gone(&old_index.labels, &new_index.labels))?;
-    insert_labels(db, id, &gone(&new_index.labels, &old_index.labels))?;
+    MATCH_KEYS.delete(db, id, &gone(&old_index.keys, &new_index.keys))?;
+    MATCH_KEYS.insert(db, id, &gone(&new_index.keys, &old_index.keys))?;
+    LABELS.delete(db, id, &gone(&old_index.labels, &new_index.labels))?;
+    LABELS.insert(db, id, &gone(&new_index.labels, &old_index.labels))?;
     if (&old_index.names, &old_index.sounds) != (&new_index.names, &new_index.sounds) {
         run(
             db,
@@ -322,8 +327,8 @@ pub fn retire(
     }
     insert_version(db, written, meta)?;
     let id = written.id;
-    delete_keys(db, id, &old_index.keys.iter().collect::<Vec<_>>())?;
-    delete_labels(db, id, &old_index.labels.iter().collect::<Vec<_>>())?;
+    MATCH_KEYS.delete(db, id, &old_index.keys.iter().collect::<Vec<_>>())?;
+    LABELS.delete(db, id, &old_index.labels.iter().collect::<Vec<_>>())?;
     run(
         db,
         &format!("DELETE FROM contact_search WHERE rowid = {SEARCH_ROWID}"),
