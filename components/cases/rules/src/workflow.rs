@@ -5,6 +5,7 @@
 
 use crm_auth::policy::Role;
 use crm_domain::{Invalid, Slug};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 crm_domain::vocabulary! {
@@ -34,7 +35,8 @@ crm_domain::vocabulary! {
 }
 
 /// A status's key (`in-progress`, `awaiting-citizen`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct StatusKey(Slug);
 
 impl StatusKey {
@@ -48,7 +50,8 @@ impl StatusKey {
 }
 
 /// A case type's key (`housing-repair`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct CaseTypeKey(Slug);
 
 impl CaseTypeKey {
