@@ -231,6 +231,11 @@ impl Workflow {
         &self.statuses
     }
 
+    /// The transition table, in its order.
+    pub fn transitions(&self) -> &[Transition] {
+        &self.transitions
+    }
+
     /// Where a caller acting in `roles` may move a case of `case_type` from
     /// `from`, in table order, each once.
     pub fn allowed_targets(
