@@ -337,8 +337,11 @@ CREATE INDEX case_clocks_to_warn ON case_clocks (warn_at)
     WHERE state = 'in-progress' AND stopped IS NULL AND paused_since IS NULL;
 CREATE INDEX case_clocks_to_breach ON case_clocks (due_at)
     WHERE state IN ('in-progress', 'warning') AND stopped IS NULL AND paused_since IS NULL;
--- The summary's counts by state (joined to the case's queue).
-CREATE INDEX case_clocks_by_state ON case_clocks (state, case_id);
+-- The summary counts every clock by state and its case's queue: a covering
+-- index to scan instead of the table. It must not lead with state, or the
+-- planner prefers it to the sweep's partial indexes (a scan of every clock
+-- in progress).
+CREATE INDEX case_clocks_summary ON case_clocks (case_id, state);
 
 CREATE TRIGGER case_clocks_no_delete BEFORE DELETE ON case_clocks
 BEGIN
