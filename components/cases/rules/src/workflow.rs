@@ -120,7 +120,7 @@ pub enum Effect {
 }
 
 /// Statuses, the transition table, and the reopening window.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workflow {
     statuses: Vec<Status>,
     transitions: Vec<Transition>,
