@@ -20,6 +20,8 @@
 //! - [`queues`]: queues and their members, take-next, round robin.
 
 pub mod cases;
+pub mod clocks;
+pub mod config;
 pub mod queues;
 mod row;
 
@@ -34,6 +36,15 @@ pub use cases::{
     CaseCursor, CaseRecord, CursorError, Participant, PartyKind, QueuePage, add_participant,
     case_by_id, case_by_reference, cases_of_contacts, children, insert_case, next_reference,
     open_children, participants, queue_page, update_case,
+};
+pub use clocks::{
+    ClockRecord, ClockTarget, clocks, clocks_to_sweep, insert_outbox_event, save_clock,
+    set_case_due, set_clock_state, sla_summary,
+};
+pub use config::{
+    CaseType, SlaPolicy, StoredCalendar, TimelineAnchor, TimelineStep, add_transition, calendar,
+    calendars, case_type, case_types, put_calendar, put_case_type, put_sla_policy, put_status,
+    remove_transition, sla_policy, workflow,
 };
 pub use queues::{
     Queue, QueueMember, QueueOrder, is_member, members, next_assignee, open_assigned_count,

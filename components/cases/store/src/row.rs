@@ -4,6 +4,7 @@
 
 use std::fmt::Display;
 
+use cases_sla::Timestamp;
 use crm_sql::Value;
 
 use crate::StoreError;
@@ -79,6 +80,14 @@ impl<'a> Fields<'a> {
         u64::try_from(n).map_err(|_| self.corrupt(column, format!("{n} is negative")))
     }
 
+    pub(crate) fn flag(&self, index: usize, column: &'static str) -> Result<bool, StoreError> {
+        match self.int(index, column)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            n => Err(self.corrupt(column, format!("{n} is not 0 or 1"))),
+        }
+    }
+
     /// The column's text through `parse`.
     pub(crate) fn parse<T, E: Display>(
         &self,
@@ -118,6 +127,25 @@ impl<'a> Fields<'a> {
                 .and_then(decode)
         })
     }
+
+    pub(crate) fn opt_instant(
+        &self,
+        index: usize,
+        column: &'static str,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        self.opt_int(index, column)?
+            .map(|ms| Timestamp::from_millisecond(ms).map_err(|e| self.corrupt(column, e)))
+            .transpose()
+    }
+
+    pub(crate) fn instant(
+        &self,
+        index: usize,
+        column: &'static str,
+    ) -> Result<Timestamp, StoreError> {
+        self.opt_instant(index, column)?
+            .ok_or_else(|| self.corrupt(column, "is missing"))
+    }
 }
 
 /// A JSON list of strings, each through `parse`.
@@ -140,4 +168,9 @@ pub(crate) fn string_list<T, E: Display>(
 /// A JSON list of `items`' texts.
 pub(crate) fn json_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     serde_json::Value::from(items.into_iter().collect::<Vec<_>>()).to_string()
+}
+
+/// `0` or `1`.
+pub(crate) fn flag(value: bool) -> Value {
+    Value::Integer(i64::from(value))
 }

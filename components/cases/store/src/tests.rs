@@ -4,8 +4,11 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use cases_rules::{
-    CaseReference, CaseTypeKey, Confidentiality, Priority, StatusCategory, StatusKey,
+    ActivityKind, CaseReference, CaseTypeKey, ClosurePolicy, Confidentiality, Priority, Status,
+    StatusCategory, StatusKey, Transition, Workflow,
 };
+use cases_sla::{Clock, ClockState, Date, Target, Time, Timestamp, WorkingHours};
+use crm_auth::policy::Role;
 use crm_domain::{CalendarDate, Channel, ContactId, OfficerId};
 use crm_sql::{Sql, Value, transaction};
 use tempfile::TempDir;
@@ -94,6 +97,307 @@ fn rates_queue(db: &impl Sql) {
         T0,
     )
     .unwrap();
+}
+
+#[test]
+fn the_seeded_workflow_is_the_rules_default() {
+    let (_dir, db) = db();
+    assert_eq!(workflow(&db, 10).unwrap(), Workflow::defaults(10));
+    assert_ne!(workflow(&db, 10).unwrap(), Workflow::defaults(11));
+}
+
+#[test]
+fn statuses_and_transitions_are_configured_in_place() {
+    let (_dir, db) = db();
+    rates_queue(&db);
+    insert_case(
+        &db,
+        &CaseRecord {
+            status: status("awaiting-third-party"),
+            ..case("cas_1", 1)
+        },
+    )
+    .unwrap();
+    let on_hold = Status {
+        key: status("on-hold"),
+        label: "On hold".into(),
+        category: StatusCategory::Open,
+        pauses_sla: true,
+    };
+    put_status(&db, &on_hold).unwrap();
+    let flow = workflow(&db, 10).unwrap();
+    assert_eq!(flow.statuses().last(), Some(&on_hold), "added at the end");
+    // A status moved to the other category takes its cases with it.
+    put_status(
+        &db,
+        &Status {
+            key: status("awaiting-third-party"),
+            label: "Referred elsewhere".into(),
+            category: StatusCategory::Closed,
+            pauses_sla: false,
+        },
+    )
+    .unwrap();
+    let flow = workflow(&db, 10).unwrap();
+    let moved = flow.status(&status("awaiting-third-party")).unwrap();
+    assert_eq!(
+        (moved.label.as_str(), moved.category, moved.pauses_sla),
+        ("Referred elsewhere", StatusCategory::Closed, false)
+    );
+    assert_eq!(flow.statuses().len(), 11, "changed in place, not added");
+    assert_eq!(
+        case_by_id(&db, "cas_1").unwrap().unwrap().status_category,
+        StatusCategory::Closed
+    );
+
+    let hold = Transition {
+        role: Role::CaseWorker,
+        case_type: Some(type_key("correction-request")),
+        from: status("in-progress"),
+        to: status("on-hold"),
+    };
+    assert!(add_transition(&db, &hold).unwrap());
+    assert!(!add_transition(&db, &hold).unwrap(), "once");
+    let any_type = Transition {
+        case_type: None,
+        ..hold.clone()
+    };
+    assert!(add_transition(&db, &any_type).unwrap(), "another rule");
+    let flow = workflow(&db, 10).unwrap();
+    let targets = |case_type: &str| -> Vec<String> {
+        flow.allowed_targets(
+            &[Role::CaseWorker],
+            &type_key(case_type),
+            &status("in-progress"),
+        )
+        .iter()
+        .map(|k| k.as_str().to_string())
+        .collect()
+    };
+    assert_eq!(targets("correction-request").last().unwrap(), "on-hold");
+    assert!(remove_transition(&db, &any_type).unwrap());
+    assert!(!remove_transition(&db, &any_type).unwrap());
+    let flow = workflow(&db, 10).unwrap();
+    let general: Vec<&str> = flow
+        .allowed_targets(
+            &[Role::CaseWorker],
+            &type_key("general-enquiry"),
+            &status("in-progress"),
+        )
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    assert!(!general.contains(&"on-hold"));
+    assert!(remove_transition(&db, &hold).unwrap());
+    // The rest of the table is untouched.
+    db.run("DELETE FROM case_statuses WHERE key = 'on-hold'", &[])
+        .unwrap();
+    let mut expected = Workflow::defaults(10).statuses().to_vec();
+    expected[4] = moved.clone();
+    assert_eq!(workflow(&db, 10).unwrap().statuses(), &expected[..]);
+}
+
+#[test]
+fn a_transition_naming_an_unknown_status_reads_as_corrupt() {
+    let (_dir, db) = db();
+    // A database whose foreign keys are not enforced (SQLite's default).
+    db.run("PRAGMA foreign_keys = OFF", &[]).unwrap();
+    db.run(
+        "INSERT INTO case_transitions (role, from_status, to_status) VALUES ('case-worker', 'new', 'limbo')",
+        &[],
+    )
+    .unwrap();
+    assert!(matches!(
+        workflow(&db, 10),
+        Err(StoreError::Corrupt {
+            table: "case_transitions",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn case_types_round_trip_and_the_seeds_are_there() {
+    let (_dir, db) = db();
+    let general = case_type(&db, &type_key("general-enquiry"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(general.activity_kinds, ActivityKind::ALL.to_vec());
+    assert_eq!(
+        general.statuses,
+        Workflow::defaults(10)
+            .statuses()
+            .iter()
+            .map(|s| s.key.clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(general.closure_policy, ClosurePolicy::BlockWhileChildOpen);
+    assert_eq!(
+        (general.calendar_id.as_str(), general.reopen_within_days),
+        ("default", 10)
+    );
+    let correction = case_type(&db, &type_key("correction-request"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(correction.closure_policy, ClosurePolicy::CloseChildren);
+    assert_eq!(correction.timeline[1].offset_days, 30);
+    assert_eq!(correction.timeline[1].from, TimelineAnchor::Opened);
+
+    let repair = CaseType {
+        key: type_key("housing-repair"),
+        title: "Housing repair".into(),
+        activity_kinds: vec![ActivityKind::Call, ActivityKind::Task],
+        timeline: vec![
+            TimelineStep {
+                kind: ActivityKind::Call,
+                subject: "Book the inspection".into(),
+                offset_days: 1,
+                from: TimelineAnchor::Opened,
+            },
+            TimelineStep {
+                kind: ActivityKind::Task,
+                subject: "Follow up the repair".into(),
+                offset_days: 14,
+                from: TimelineAnchor::Activity(ActivityKind::Call),
+            },
+        ],
+        participant_roles: vec!["tenant".into(), "contractor".into()],
+        statuses: vec![status("new"), status("closed")],
+        closure_policy: ClosurePolicy::CloseChildren,
+        calendar_id: "default".into(),
+        reopen_within_days: 5,
+    };
+    put_case_type(&db, &repair, T0).unwrap();
+    assert_eq!(case_type(&db, &repair.key).unwrap().as_ref(), Some(&repair));
+    let renamed = CaseType {
+        title: "Repairs".into(),
+        ..repair.clone()
+    };
+    put_case_type(&db, &renamed, T0 + 1000).unwrap();
+    assert_eq!(case_type(&db, &repair.key).unwrap(), Some(renamed));
+    assert_eq!(
+        count(
+            &db,
+            "SELECT created_at FROM case_types WHERE key = 'housing-repair'"
+        ),
+        T0,
+        "created once"
+    );
+    let keys: Vec<String> = case_types(&db)
+        .unwrap()
+        .iter()
+        .map(|t| t.key.as_str().to_string())
+        .collect();
+    assert_eq!(
+        keys,
+        ["correction-request", "general-enquiry", "housing-repair"]
+    );
+    assert_eq!(case_type(&db, &type_key("nothing")).unwrap(), None);
+
+    db.run(
+        "UPDATE case_types SET activity_kinds = '[\"call\", \"smoke-signal\"]' WHERE key = 'housing-repair'",
+        &[],
+    )
+    .unwrap();
+    assert!(matches!(
+        case_type(&db, &repair.key),
+        Err(StoreError::Corrupt {
+            column: "activity_kinds",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn sla_policies_are_seeded_for_every_type_and_priority_and_replaced() {
+    let (_dir, db) = db();
+    for key in ["general-enquiry", "correction-request"] {
+        for priority in Priority::ALL {
+            assert!(
+                sla_policy(&db, &type_key(key), *priority)
+                    .unwrap()
+                    .is_some()
+            );
+        }
+    }
+    let urgent = sla_policy(&db, &type_key("general-enquiry"), Priority::Urgent)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        urgent.target(ClockTarget::FirstResponse),
+        Some(Target {
+            minutes: 60,
+            warn_before_minutes: 60
+        })
+    );
+    assert_eq!(urgent.target(ClockTarget::Resolution).unwrap().minutes, 480);
+    assert_eq!(urgent.target(ClockTarget::NextUpdate), None);
+    let changed = SlaPolicy {
+        next_update_minutes: Some(2400),
+        warn_before_minutes: 30,
+        ..urgent
+    };
+    put_sla_policy(&db, &changed).unwrap();
+    assert_eq!(
+        sla_policy(&db, &type_key("general-enquiry"), Priority::Urgent).unwrap(),
+        Some(changed)
+    );
+    assert_eq!(
+        sla_policy(&db, &type_key("housing-repair"), Priority::Low).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn calendars_round_trip_and_close_on_national_and_extra_days() {
+    let (_dir, db) = db();
+    let stored = calendar(&db, "default").unwrap().unwrap();
+    let office = WorkingHours {
+        start: Time::constant(8, 30, 0, 0),
+        end: Time::constant(17, 0, 0, 0),
+    };
+    assert_eq!(stored.zone, "Australia/Sydney");
+    assert!(stored.includes_national);
+    assert!(stored.week[..5].iter().all(|day| day == &vec![office]));
+    assert!(stored.week[5..].iter().all(Vec::is_empty));
+    let working = stored.calendar().unwrap();
+    let at = |text: &str| text.parse::<Timestamp>().unwrap();
+    assert!(working.is_working(at("2026-06-08T00:00:00Z")), "a Monday");
+    assert!(
+        !working.is_working(at("2026-04-03T00:00:00Z")),
+        "Good Friday"
+    );
+
+    let nsw = StoredCalendar {
+        id: "nsw".into(),
+        extra_holidays: vec![Date::constant(2026, 6, 8)],
+        ..stored.clone()
+    };
+    put_calendar(&db, &nsw).unwrap();
+    assert_eq!(calendar(&db, "nsw").unwrap().as_ref(), Some(&nsw));
+    assert!(
+        !nsw.calendar()
+            .unwrap()
+            .is_working(at("2026-06-08T00:00:00Z")),
+        "the King's Birthday in NSW"
+    );
+    let agency_only = StoredCalendar {
+        includes_national: false,
+        ..nsw.clone()
+    };
+    put_calendar(&db, &agency_only).unwrap();
+    assert!(
+        calendar(&db, "nsw")
+            .unwrap()
+            .unwrap()
+            .calendar()
+            .unwrap()
+            .is_working(at("2026-04-03T00:00:00Z")),
+        "national days no longer apply"
+    );
+    let ids: Vec<String> = calendars(&db).unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(ids, ["default", "nsw"]);
+    assert_eq!(calendar(&db, "mars").unwrap(), None);
 }
 
 #[test]
@@ -492,6 +796,321 @@ fn children_and_participants() {
         vec![applicant, officer]
     );
     assert!(participants(&db, "cas_c1").unwrap().is_empty());
+}
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap()
+}
+
+const HOUR: Target = Target {
+    minutes: 60,
+    warn_before_minutes: 15,
+};
+
+/// A clock record with the given times and state, as the sweep finds it.
+fn clock_row(
+    case_id: &str,
+    target: ClockTarget,
+    clock: Clock,
+    due: i64,
+    warn: i64,
+    state: ClockState,
+) -> ClockRecord {
+    ClockRecord {
+        case_id: case_id.into(),
+        target,
+        clock,
+        due_at: due,
+        warn_at: warn,
+        state,
+    }
+}
+
+#[test]
+fn clocks_round_trip_and_set_the_cases_due_time() {
+    let (_dir, db) = db();
+    rates_queue(&db);
+    insert_case(&db, &case("cas_1", 1)).unwrap();
+    let calendar = calendar(&db, "default")
+        .unwrap()
+        .unwrap()
+        .calendar()
+        .unwrap();
+    // Monday 1 June 2026, 09:00 in Sydney.
+    let start = "2026-05-31T23:00:00Z".parse::<Timestamp>().unwrap();
+    let first = ClockRecord::new(
+        "cas_1",
+        ClockTarget::FirstResponse,
+        Clock::start(start, HOUR),
+        &calendar,
+        start,
+    )
+    .unwrap();
+    assert_eq!(
+        first.due_at,
+        "2026-06-01T00:00:00Z"
+            .parse::<Timestamp>()
+            .unwrap()
+            .as_millisecond()
+    );
+    assert_eq!(
+        first.warn_at,
+        "2026-05-31T23:45:00Z"
+            .parse::<Timestamp>()
+            .unwrap()
+            .as_millisecond()
+    );
+    assert_eq!(first.state, ClockState::InProgress);
+    let mut resolution_clock = Clock::start(
+        start,
+        Target {
+            minutes: 480,
+            warn_before_minutes: 60,
+        },
+    );
+    resolution_clock.pause(plus_minutes(start, 10)).unwrap();
+    let resolution = ClockRecord::new(
+        "cas_1",
+        ClockTarget::Resolution,
+        resolution_clock,
+        &calendar,
+        plus_minutes(start, 10),
+    )
+    .unwrap();
+    save_clock(&db, &first).unwrap();
+    save_clock(&db, &resolution).unwrap();
+    assert_eq!(
+        clocks(&db, "cas_1").unwrap(),
+        vec![first.clone(), resolution.clone()]
+    );
+    set_case_due(&db, "cas_1").unwrap();
+    assert_eq!(
+        case_by_id(&db, "cas_1").unwrap().unwrap().due_at,
+        Some(first.due_at),
+        "the paused clock does not count"
+    );
+
+    // The first response is met: the clock stops, and nothing runs.
+    let mut met = first.clock.clone();
+    met.complete(plus_minutes(start, 30), &calendar).unwrap();
+    let met = ClockRecord::new(
+        "cas_1",
+        ClockTarget::FirstResponse,
+        met,
+        &calendar,
+        plus_minutes(start, 30),
+    )
+    .unwrap();
+    assert_eq!(met.state, ClockState::Succeeded);
+    save_clock(&db, &met).unwrap();
+    assert_eq!(clocks(&db, "cas_1").unwrap(), vec![met, resolution]);
+    set_case_due(&db, "cas_1").unwrap();
+    assert_eq!(case_by_id(&db, "cas_1").unwrap().unwrap().due_at, None);
+
+    db.run(
+        "UPDATE case_clocks SET stopped_at = NULL WHERE target = 'first-response'",
+        &[],
+    )
+    .unwrap_err();
+    db.run(
+        "UPDATE case_clocks SET last_change = started_at - 1 WHERE target = 'resolution'",
+        &[],
+    )
+    .unwrap();
+    assert!(matches!(
+        clocks(&db, "cas_1"),
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert!(
+        db.run("DELETE FROM case_clocks", &[])
+            .unwrap_err()
+            .0
+            .contains("never delete")
+    );
+}
+
+fn plus_minutes(start: Timestamp, minutes: i64) -> Timestamp {
+    at(start.as_millisecond() + minutes * 60_000)
+}
+
+#[test]
+fn the_sweep_selects_exactly_the_running_clocks_that_moved_and_the_summary_counts() {
+    let (_dir, db) = db();
+    rates_queue(&db);
+    let now = T0 + 10_000;
+    let calendar = calendar(&db, "default")
+        .unwrap()
+        .unwrap()
+        .calendar()
+        .unwrap();
+    let running = Clock::start(at(T0), HOUR);
+    let mut paused = running.clone();
+    paused.pause(at(T0 + 1)).unwrap();
+    let mut met = running.clone();
+    met.complete(at(T0 + 2), &calendar).unwrap();
+    use ClockState::*;
+    let rows = [
+        // (case, target, clock, due, warn, state, selected)
+        (
+            "cas_a",
+            ClockTarget::FirstResponse,
+            &running,
+            now + 5,
+            now,
+            InProgress,
+            true,
+        ),
+        (
+            "cas_a",
+            ClockTarget::Resolution,
+            &running,
+            now + 9,
+            now + 1,
+            InProgress,
+            false,
+        ),
+        (
+            "cas_b",
+            ClockTarget::FirstResponse,
+            &running,
+            now,
+            now - 9,
+            Warning,
+            true,
+        ),
+        (
+            "cas_b",
+            ClockTarget::Resolution,
+            &running,
+            now + 1,
+            now - 9,
+            Warning,
+            false,
+        ),
+        (
+            "cas_c",
+            ClockTarget::FirstResponse,
+            &running,
+            now - 5,
+            now - 9,
+            Breached,
+            false,
+        ),
+        (
+            "cas_c",
+            ClockTarget::Resolution,
+            &paused,
+            now - 5,
+            now - 9,
+            Paused,
+            false,
+        ),
+        (
+            "cas_c",
+            ClockTarget::NextUpdate,
+            &met,
+            now - 5,
+            now - 9,
+            Succeeded,
+            false,
+        ),
+        (
+            "cas_d",
+            ClockTarget::FirstResponse,
+            &running,
+            now - 1,
+            now - 9,
+            InProgress,
+            true,
+        ),
+    ];
+    for (n, case_id) in ["cas_a", "cas_b", "cas_c", "cas_d"].iter().enumerate() {
+        let queue = (n != 3).then(|| "rates".to_string());
+        insert_case(
+            &db,
+            &CaseRecord {
+                queue,
+                ..case(case_id, n as u32 + 1)
+            },
+        )
+        .unwrap();
+    }
+    for (case_id, target, clock, due, warn, state, _) in &rows {
+        save_clock(
+            &db,
+            &clock_row(case_id, *target, (*clock).clone(), *due, *warn, *state),
+        )
+        .unwrap();
+    }
+    let swept: Vec<(String, ClockTarget)> = clocks_to_sweep(&db, now, 100)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.case_id, r.target))
+        .collect();
+    assert_eq!(
+        swept,
+        [
+            ("cas_d".to_string(), ClockTarget::FirstResponse),
+            ("cas_b".to_string(), ClockTarget::FirstResponse),
+            ("cas_a".to_string(), ClockTarget::FirstResponse),
+        ],
+        "soonest due first, each once"
+    );
+    assert_eq!(clocks_to_sweep(&db, now, 1).unwrap().len(), 1);
+    let selected = rows.iter().filter(|r| r.6).count();
+    assert_eq!(selected, swept.len());
+
+    let summary = |db: &rusqlite::Connection| -> BTreeSet<(Option<String>, &'static str, u64)> {
+        sla_summary(db)
+            .unwrap()
+            .into_iter()
+            .map(|(queue, state, n)| (queue, state.as_str(), n))
+            .collect()
+    };
+    let rates = || Some("rates".to_string());
+    assert_eq!(
+        summary(&db),
+        BTreeSet::from([
+            (rates(), "in-progress", 2),
+            (rates(), "warning", 2),
+            (rates(), "breached", 1),
+            (rates(), "paused", 1),
+            (rates(), "succeeded", 1),
+            (None, "in-progress", 1),
+        ])
+    );
+
+    // The sweep moves them; they are not selected again.
+    for record in clocks_to_sweep(&db, now, 100).unwrap() {
+        let next = record.clock.state_at(at(now), &calendar).unwrap();
+        let next = if next == InProgress { Warning } else { next };
+        assert!(set_clock_state(&db, &record.case_id, record.target, next).unwrap());
+        insert_outbox_event(
+            &db,
+            &format!("case.sla.{}", next.as_str()),
+            &record.case_id,
+            &serde_json::json!({"target": record.target.as_str()}),
+            now,
+            Some("req_sweep"),
+        )
+        .unwrap();
+    }
+    assert!(!set_clock_state(&db, "cas_none", ClockTarget::Resolution, Breached).unwrap());
+    let again: Vec<String> = clocks_to_sweep(&db, now, 100)
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{} {}", r.case_id, r.state.as_str()))
+        .collect();
+    // cas_a warned; cas_b and cas_d breached; only cas_a's, now warning and
+    // not due, is out; a breached clock is never swept again.
+    assert!(!again.iter().any(|r| r.contains("breached")), "{again:?}");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM outbox_events WHERE topic LIKE 'case.sla.%' AND request_id = 'req_sweep'"
+        ),
+        3
+    );
 }
 
 fn open_cases_in_rates(db: &impl Sql, n: u32) -> Vec<CaseRecord> {
