@@ -19,6 +19,7 @@
 //!   summary.
 //! - [`queues`]: queues and their members, take-next, round robin.
 
+pub mod activities;
 pub mod cases;
 pub mod clocks;
 pub mod config;
@@ -32,6 +33,10 @@ use crm_http::Problem;
 use crm_sql::{Row, Sql, SqlError, Value};
 use thiserror::Error;
 
+pub use activities::{
+    ActivityRecord, ActivityStatus, ActorKind, NewActivity, activities, activity, insert_activity,
+    mark_logged, unlogged_touchpoints, update_activity,
+};
 pub use cases::{
     CaseCursor, CaseRecord, CursorError, Participant, PartyKind, QueuePage, add_participant,
     case_by_id, case_by_reference, cases_of_contacts, children, insert_case, next_reference,

@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use cases_rules::{
-    ActivityKind, CaseReference, CaseTypeKey, ClosurePolicy, Confidentiality, Priority, Status,
-    StatusCategory, StatusKey, Transition, Workflow,
+    ActivityKind, CaseReference, CaseTypeKey, ClosurePolicy, Confidentiality, Direction, Priority,
+    Status, StatusCategory, StatusKey, Transition, Workflow,
 };
 use cases_sla::{Clock, ClockState, Date, Target, Time, Timestamp, WorkingHours};
 use crm_auth::policy::Role;
@@ -796,6 +796,189 @@ fn children_and_participants() {
         vec![applicant, officer]
     );
     assert!(participants(&db, "cas_c1").unwrap().is_empty());
+}
+
+fn activity_of(case_id: &str, id: &str, kind: ActivityKind, direction: Direction) -> NewActivity {
+    NewActivity {
+        id: id.into(),
+        case_id: case_id.into(),
+        kind,
+        status: ActivityStatus::Done,
+        subject: format!("{kind} {id}"),
+        body: Some("Spoke about the notice.".into()),
+        direction,
+        citizen_visible: direction == Direction::Outbound,
+        actor: "staff:worker@agency.gov.au".into(),
+        actor_kind: ActorKind::Staff,
+        due_at: None,
+        completed_at: Some(T0),
+        created_at: T0,
+    }
+}
+
+#[test]
+fn activities_are_numbered_per_case_and_read_newest_first() {
+    let (_dir, db) = db();
+    rates_queue(&db);
+    insert_case(&db, &case("cas_1", 1)).unwrap();
+    insert_case(&db, &case("cas_2", 2)).unwrap();
+    let mut added = Vec::new();
+    for n in 1..=6 {
+        let direction = if n % 2 == 0 {
+            Direction::Outbound
+        } else {
+            Direction::Internal
+        };
+        added.push(
+            insert_activity(
+                &db,
+                &activity_of("cas_1", &format!("act_{n}"), ActivityKind::Note, direction),
+            )
+            .unwrap(),
+        );
+    }
+    let other = insert_activity(
+        &db,
+        &activity_of("cas_2", "act_x", ActivityKind::Call, Direction::Inbound),
+    )
+    .unwrap();
+    assert_eq!(
+        added.iter().map(|a| a.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5, 6]
+    );
+    assert_eq!(other.seq, 1, "numbered per case");
+    assert_eq!(added[0].interaction_id, None);
+
+    let seqs = |before, limit, visible| -> Vec<i64> {
+        activities(&db, "cas_1", before, limit, visible)
+            .unwrap()
+            .iter()
+            .map(|a| a.seq)
+            .collect()
+    };
+    assert_eq!(seqs(None, 50, false), [6, 5, 4, 3, 2, 1]);
+    assert_eq!(seqs(None, 2, false), [6, 5]);
+    assert_eq!(seqs(Some(5), 2, false), [4, 3]);
+    assert_eq!(seqs(None, 50, true), [6, 4, 2]);
+    assert_eq!(
+        activities(&db, "cas_1", None, 1, false).unwrap()[0],
+        added[5]
+    );
+
+    let mut cancelled = activity(&db, "cas_1", "act_3").unwrap().unwrap();
+    assert_eq!(cancelled, added[2]);
+    cancelled.status = ActivityStatus::Cancelled;
+    cancelled.completed_at = None;
+    cancelled.subject = "not written".into();
+    assert!(update_activity(&db, &cancelled).unwrap());
+    let stored = activity(&db, "cas_1", "act_3").unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.completed_at, stored.subject.as_str()),
+        (ActivityStatus::Cancelled, None, added[2].subject.as_str()),
+        "only the status and completion change"
+    );
+    assert_eq!(
+        activity(&db, "cas_2", "act_3").unwrap(),
+        None,
+        "another case's"
+    );
+    assert!(
+        db.run("DELETE FROM case_activities WHERE id = 'act_1'", &[])
+            .unwrap_err()
+            .0
+            .contains("never delete")
+    );
+}
+
+#[test]
+fn touchpoints_are_logged_once() {
+    let (_dir, db) = db();
+    rates_queue(&db);
+    insert_case(&db, &case("cas_1", 1)).unwrap();
+    let add = |id: &str, kind, direction, status, created_at| {
+        insert_activity(
+            &db,
+            &NewActivity {
+                status,
+                created_at,
+                ..activity_of("cas_1", id, kind, direction)
+            },
+        )
+        .unwrap()
+    };
+    use ActivityStatus::{Done, Scheduled};
+    add(
+        "act_call",
+        ActivityKind::Call,
+        Direction::Inbound,
+        Done,
+        T0 + 2,
+    );
+    add(
+        "act_letter",
+        ActivityKind::Letter,
+        Direction::Outbound,
+        Done,
+        T0 + 1,
+    );
+    add(
+        "act_note",
+        ActivityKind::Note,
+        Direction::Internal,
+        Done,
+        T0,
+    );
+    add(
+        "act_task",
+        ActivityKind::Task,
+        Direction::Outbound,
+        Done,
+        T0,
+    );
+    add(
+        "act_assign",
+        ActivityKind::Assignment,
+        Direction::Outbound,
+        Done,
+        T0,
+    );
+    add(
+        "act_later",
+        ActivityKind::Email,
+        Direction::Outbound,
+        Scheduled,
+        T0,
+    );
+    add(
+        "act_internal_call",
+        ActivityKind::Call,
+        Direction::Internal,
+        Done,
+        T0,
+    );
+    let unlogged = |limit| -> Vec<String> {
+        unlogged_touchpoints(&db, limit)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect()
+    };
+    assert_eq!(unlogged(10), ["act_letter", "act_call"], "oldest first");
+    assert_eq!(unlogged(1), ["act_letter"]);
+    assert!(mark_logged(&db, "act_letter", "int_1").unwrap());
+    assert!(
+        !mark_logged(&db, "act_letter", "int_2").unwrap(),
+        "a retry logs once"
+    );
+    assert_eq!(
+        activity(&db, "cas_1", "act_letter")
+            .unwrap()
+            .unwrap()
+            .interaction_id
+            .as_deref(),
+        Some("int_1")
+    );
+    assert_eq!(unlogged(10), ["act_call"]);
 }
 
 fn at(ms: i64) -> Timestamp {
