@@ -698,6 +698,18 @@ fn the_queue_page_and_the_sweep_read_their_indexes_without_sorting() {
         assert!(page.contains(index), "{order}: {page}");
         assert!(!page.contains("TEMP B-TREE"), "{order}: {page}");
     }
+    let one_status = plan(
+        "SELECT id FROM cases WHERE queue_id = 'q' AND status IN ('new') \
+         AND (IFNULL(due_at, 9223372036854775807), id) > (1, 1) \
+         ORDER BY IFNULL(due_at, 9223372036854775807), id LIMIT 50",
+    );
+    assert!(one_status.contains("cases_queue_by_status"), "{one_status}");
+    assert!(!one_status.contains("TEMP B-TREE"), "{one_status}");
+    let last_fifty = plan(
+        "SELECT id FROM case_activities WHERE case_id = 'c' AND seq < 99 ORDER BY seq DESC LIMIT 50",
+    );
+    assert!(last_fifty.contains("USING INDEX"), "{last_fifty}");
+    assert!(!last_fifty.contains("TEMP B-TREE"), "{last_fifty}");
     let sweep = plan(
         "SELECT case_id FROM case_clocks WHERE state = 'in-progress' AND stopped IS NULL \
          AND paused_since IS NULL AND warn_at <= 1 UNION SELECT case_id FROM case_clocks \
