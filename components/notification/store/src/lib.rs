@@ -21,8 +21,10 @@
 //! (`crm_sql::transaction`), except where a function says it runs one.
 
 pub mod callbacks;
+pub mod case_updates;
 pub mod limits;
 pub mod messages;
+pub mod outbox;
 pub mod services;
 pub mod templates;
 pub mod withdrawals;
