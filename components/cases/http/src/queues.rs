@@ -164,7 +164,8 @@ fn note_assignment(
 }
 
 /// `POST /api/queues/{id}/take-next`: gives a member of the queue the first
-/// unassigned open case it may work, in the queue's order, atomically (no
+/// unassigned open case it may work, by the queue's rules (first rule
+/// first; a member may work the queue's restricted cases), atomically (no
 /// two officers ever take the same case); 204 when there is none.
 pub fn take_next(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
     let queue_resource = format!("queue/{id}");
@@ -178,10 +179,10 @@ pub fn take_next(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
             "{me} is not a member of {queue_resource}"
         )));
     }
-    let order = queue.ordering.first().copied().unwrap_or(QueueOrder::Due);
     let taken = transaction(db, |db| {
         let now = now_ms();
-        let Some(case) = cases_store::take_next(db, id, &me, &[], order, now, true)? else {
+        let Some(case) = cases_store::take_next(db, id, &me, &[], &queue.ordering, now, true)?
+        else {
             return Ok(None);
         };
         note_assignment(
