@@ -254,11 +254,15 @@ pub fn current(db: &impl Sql, case: &CaseRecord) -> Result<Vec<ClockRecord>, Pro
 
 const SWEEP_LIMIT: u32 = 50_000;
 
+/// Touchpoints a sweep tries to log again.
+const UNLOGGED_BATCH: u32 = 200;
+
 /// `POST /api/cases/sla/sweep`: moves every running clock whose warning
 /// time or due time has passed to `warning` or `breached`, each with an
 /// outbox event (`case.sla-warning`, `case.sla-breached`), in one
-/// transaction. Scheduled like the notification dispatch; running it twice
-/// changes nothing more.
+/// transaction, then logs the touchpoints the interaction log could not
+/// take when they were done. Scheduled like the notification dispatch;
+/// running it twice changes nothing more.
 pub fn sweep(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     ctx.require(Action::CaseSlaSweep, Target::General, "cases/sla")?;
     let limit = match query_param(req, "limit") {
@@ -330,9 +334,15 @@ pub fn sweep(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         }
         Ok((warned, breached, more))
     })?;
+    // Touchpoints the interaction log could not take when they were done.
+    let mut unlogged = cases_store::unlogged_touchpoints(db, UNLOGGED_BATCH)?;
+    for activity in &mut unlogged {
+        crate::activities::log_touchpoint(ctx, db, activity)?;
+    }
     Ok(json(
         200,
-        &json!({"warned": warned, "breached": breached, "more": more}),
+        &json!({"warned": warned, "breached": breached, "more": more,
+                "touchpoints_retried": unlogged.len()}),
     ))
 }
 
