@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use cases_rules::{Priority, Status, StatusCategory};
 use cases_sla::{Calendar, Clock, ClockError, ClockState, Target as ClockGoal, Timestamp};
 use cases_store::{CaseRecord, ClockRecord, ClockTarget, SlaPolicy};
-use crm_component_support::{Action, Ctx, Target, json, now_ms, query_param, transaction};
+use crm_component_support::{Action, Ctx, Target, json, now_ms, transaction};
 use crm_domain::rfc3339_utc;
-use crm_http::{FieldError, Problem};
+use crm_http::Problem;
 use crm_sql::Sql;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
@@ -265,19 +265,7 @@ const UNLOGGED_BATCH: u32 = 200;
 /// running it twice changes nothing more.
 pub fn sweep(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     ctx.require(Action::CaseSlaSweep, Target::General, "cases/sla")?;
-    let limit = match query_param(req, "limit") {
-        None => SWEEP_LIMIT,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=SWEEP_LIMIT).contains(n))
-            .ok_or_else(|| {
-                Problem::validation(vec![FieldError::new(
-                    "limit",
-                    format!("must be a whole number from 1 to {SWEEP_LIMIT}"),
-                )])
-            })?,
-    };
+    let limit = crate::input::limit(req, SWEEP_LIMIT, SWEEP_LIMIT)?;
     let db = ctx.db()?;
     let request_id = ctx.request_id.clone();
     let (warned, breached, more) = transaction(db, |db| {

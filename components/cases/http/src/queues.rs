@@ -87,12 +87,7 @@ pub fn put(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem> 
             .0
             .push(FieldError::new("ordering", "must list 1 to 3 rules"));
     }
-    if body.members.len() > MEMBERS_MAX {
-        errors.0.push(FieldError::new(
-            "members",
-            format!("must list at most {MEMBERS_MAX}"),
-        ));
-    }
+    input::at_most(&mut errors, "members", body.members.len(), MEMBERS_MAX);
     let members: Vec<QueueMember> = body
         .members
         .iter()
@@ -204,9 +199,7 @@ pub fn take_next(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
         Outcome::Allowed,
         Some("take-next"),
     )?;
-    let mut response = json(200, &view::case(&case));
-    response.set_header("etag", view::etag(&case));
-    Ok(response)
+    Ok(view::answer(200, &case))
 }
 
 #[derive(Deserialize)]
@@ -311,16 +304,10 @@ pub fn assign(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
     input::if_match(req, &current, false)?;
     let me = officer(ctx)?;
     let case = transaction(db, |db| {
-        let case =
-            cases_store::case_by_id(db, id)?.ok_or_else(|| input::changed_meanwhile(&current))?;
-        if case.version != current.version {
-            return Err(input::changed_meanwhile(&current));
-        }
+        let case = input::reread(db, &current)?;
         assign_one(db, case, &assignee, body.queue_id.as_deref(), &me, now_ms())
     })?;
-    let mut response = json(200, &view::case(&case));
-    response.set_header("etag", view::etag(&case));
-    Ok(response)
+    Ok(view::answer(200, &case))
 }
 
 #[derive(Deserialize)]
