@@ -16,7 +16,7 @@ use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
 use crm_templates::{Personalisation, TemplateType};
 use notification_rules::{
     AuthError, ErrorEntry, KeyType, NotificationStatus, NotifyError, ServiceId, bearer_token,
-    notify_time, token_issuer, verify_notify_jwt,
+    notify_time, sanitise_personalisation_item, token_issuer, verify_notify_jwt,
 };
 use notification_store::messages::{self, Listing, ServiceView};
 use notification_store::{Message, StoredTemplate};
@@ -261,6 +261,7 @@ fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), N
                 "email_reply_to_id",
                 "one_click_unsubscribe_url",
                 "scheduled_for",
+                "sanitise_content_for",
             ],
         ),
         TemplateType::Sms => (
@@ -319,6 +320,15 @@ fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), N
             "one_click_unsubscribe_url is not an https URL of at most {MAX_UNSUBSCRIBE_URL_CHARS} characters"
         ));
     }
+    match body.get("sanitise_content_for") {
+        None | Some(Json::Null) => {}
+        Some(Json::Array(keys)) => {
+            if keys.iter().any(|k| !k.is_string()) {
+                messages.push("sanitise_content_for items are not of type string".to_string());
+            }
+        }
+        Some(_) => messages.push("sanitise_content_for is not of type array, null".to_string()),
+    }
     if body
         .get("personalisation")
         .is_some_and(|p| !p.is_object() && !p.is_null())
@@ -330,6 +340,42 @@ fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), N
     } else {
         Err(NotifyError::validation(messages))
     }
+}
+
+/// The personalisation to send, with the values named (case-insensitively)
+/// in `sanitise_content_for` sanitised as Notify does, and Notify's
+/// `sanitised_content`: each value that changed, before and after.
+fn sanitised(body: &Map<String, Json>) -> (Json, Map<String, Json>) {
+    let personalisation = body.get("personalisation").cloned().unwrap_or(Json::Null);
+    let keys: Vec<String> = body
+        .get("sanitise_content_for")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(str::to_lowercase)
+        .collect();
+    let Json::Object(mut values) = personalisation else {
+        return (personalisation, Map::new());
+    };
+    let mut changed = Map::new();
+    for (key, value) in values.iter_mut() {
+        let Some(text) = value
+            .as_str()
+            .filter(|_| keys.contains(&key.to_lowercase()))
+        else {
+            continue;
+        };
+        let clean = sanitise_personalisation_item(text);
+        if clean != text {
+            changed.insert(
+                key.clone(),
+                json!({"unsanitised": text, "sanitised": clean}),
+            );
+            *value = Json::String(clean);
+        }
+    }
+    (Json::Object(values), changed)
 }
 
 fn string(body: &Map<String, Json>, field: &str) -> Option<String> {
@@ -403,6 +449,7 @@ fn enqueue(
     caller: &Caller,
     channel: TemplateType,
     body: &Map<String, Json>,
+    personalisation: Json,
     id: String,
 ) -> Result<send::Sent, SendError> {
     let recipient = match channel {
@@ -428,7 +475,7 @@ fn enqueue(
         id,
         template_ids: vec![string(body, "template_id").unwrap_or_default()],
         recipient,
-        personalisation: body.get("personalisation").cloned().unwrap_or(Json::Null),
+        personalisation,
         reference: string(body, "reference"),
         scheduled_for: string(body, "scheduled_for"),
         idempotency_key: req
@@ -458,6 +505,7 @@ fn send_route(
 ) -> Result<Response, NotifyError> {
     let body = body_object(req)?;
     check_fields(&body, channel)?;
+    let (personalisation, sanitised_content) = sanitised(&body);
     let id = uuid::Uuid::new_v4().to_string();
     let resource = format!("notification/{id}");
     audit(caller, "notification.send", &resource, None)?;
@@ -470,7 +518,7 @@ fn send_route(
             Some(detail),
         );
     };
-    let sent = match enqueue(req, db, caller, channel, &body, id) {
+    let sent = match enqueue(req, db, caller, channel, &body, personalisation, id) {
         Ok(sent) => sent,
         Err(error) => {
             if !matches!(error, SendError::ConsentRefused { .. }) {
@@ -518,6 +566,10 @@ fn send_route(
         "template": template_ref(&base, &message),
         "scheduled_for": message.scheduled_for.map(notify_time),
     });
+    // As Notify: on every email send, empty when nothing was changed.
+    if channel == TemplateType::Email {
+        answer["sanitised_content"] = Json::Object(sanitised_content);
+    }
     if channel == TemplateType::Letter {
         answer["postage"] = json!(string(&body, "postage").unwrap_or_else(|| "second".into()));
     }

@@ -11,6 +11,7 @@ mod jwt;
 mod limits;
 mod reference;
 mod retry;
+mod sanitise;
 mod schedule;
 mod sealed;
 mod signature;
@@ -31,6 +32,7 @@ pub use limits::{
 };
 pub use reference::{MAX_REFERENCE_CHARS, check_reference};
 pub use retry::{AttemptOutcome, NextStep, RetryPolicy, Verdict};
+pub use sanitise::sanitise_personalisation_item;
 pub use schedule::{MAX_SCHEDULE_AHEAD_MS, ScheduleError, check_schedule};
 pub use sealed::{SEAL_NONCE_LEN, SealError, SealingKey};
 pub use signature::{SIGNATURE_HEADER, same_secret, sign_body, verify_body_signature};
