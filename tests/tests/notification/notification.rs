@@ -905,7 +905,8 @@ fn notify_v2_sends_reads_lists_and_previews() {
     for (channel, address) in [
         ("email", "temp-fail@simulator.notify"),
         ("email", "ann@example.gov.au"),
-        ("sms", "07700900002"),
+        // Consent is recorded for the number as Notify normalises it.
+        ("sms", "+447700900002"),
     ] {
         consent(
             host,
@@ -1146,7 +1147,7 @@ fn notify_v2_pages_with_links_next() {
     let number = "07700900003";
     consent(
         host,
-        &pseudo_contact("sms", number),
+        &pseudo_contact("sms", "+447700900003"),
         "claim-updates",
         "sms",
         "given",
@@ -1622,7 +1623,7 @@ fn the_relay_signs_for_upstream_notify_and_services_get_status_callbacks() {
     );
     let sent = notify_client(host, &key, 0).post_json(
         "/v2/notifications/sms",
-        &json!({"phone_number": "0412 345 678", "template_id": sms, "personalisation": {"code": "4321"}, "reference": "relay-1"}),
+        &json!({"phone_number": "+61 412 345 678", "template_id": sms, "personalisation": {"code": "4321"}, "reference": "relay-1"}),
     );
     assert_eq!(sent.status, 201, "{}", sent.body);
     let id = sent.json()["id"].as_str().unwrap().to_string();
@@ -1746,7 +1747,7 @@ fn rate_and_daily_limits_answer_429() {
     let (_, key) = notify_service(host, json!({}), "test");
     consent(
         host,
-        &pseudo_contact("sms", "07700900111"),
+        &pseudo_contact("sms", "+447700900111"),
         "claim-updates",
         "sms",
         "given",
@@ -1851,7 +1852,7 @@ fn rate_limit_is_exact_across_replicas(host_args: &[&str]) {
     let (_, key) = notify_service(host, json!({}), "test");
     consent(
         host,
-        &pseudo_contact("sms", "07700900222"),
+        &pseudo_contact("sms", "+447700900222"),
         "claim-updates",
         "sms",
         "given",

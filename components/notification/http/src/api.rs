@@ -86,6 +86,9 @@ fn to_problem(error: SendError) -> Problem {
             Problem::validation(vec![FieldError::new(&field, reason)])
         }
         SendError::Render(render) => render_problem(render),
+        SendError::InvalidPhone(_) => {
+            Problem::validation(vec![FieldError::new("phone_number", detail)])
+        }
         SendError::TeamRecipient | SendError::TeamLetter => Problem::refused("team-key", detail),
         SendError::ConsentRefused { .. } => Problem::refused("consent-refused", detail),
         SendError::RateLimited {

@@ -22,8 +22,8 @@ use crm_templates::{
     Value as PValue,
 };
 use notification_rules::{
-    KeyType, NotificationStatus, Recipient as SimRecipient, ScheduleError, check_reference,
-    check_schedule, is_simulated_recipient, test_key_outcome,
+    InvalidPhone, KeyType, NotificationStatus, NotifyPhoneNumber, Recipient as SimRecipient,
+    ScheduleError, check_reference, check_schedule, is_simulated_recipient, test_key_outcome,
 };
 use notification_store::{Message, StoreError, StoredTemplate, messages};
 use serde_json::Value as Json;
@@ -56,7 +56,11 @@ pub enum Recipient {
     /// A contact: the address comes from the contact record.
     Contact(String),
     Email(String),
+    /// A number as the CRM's own callers write it (`crm_domain::PhoneE164`).
     Phone(String),
+    /// A number as a Notify client sent it, read as Notify reads it
+    /// (`NotifyPhoneNumber`: a national number is a UK one).
+    NotifyPhone(String),
     /// A letter whose address is in the personalisation
     /// (`address_line_1`…).
     Address,
@@ -101,6 +105,8 @@ pub enum SendError {
     Invalid { field: String, reason: String },
     #[error(transparent)]
     Render(RenderError),
+    #[error(transparent)]
+    InvalidPhone(InvalidPhone),
     // Notify's words, apostrophe (U+2019) and all: clients match on them.
     #[error("Can\u{2019}t send to this recipient using a team-only API key")]
     TeamRecipient,
@@ -399,6 +405,11 @@ fn address(
             .map(|e| (None, Some(e.as_str().to_string())))
             .map_err(|e| invalid("email_address", e.0)),
         (Recipient::Phone(raw), _) if channel == TemplateType::Sms => Ok((None, Some(phone(raw)?))),
+        (Recipient::NotifyPhone(raw), _) if channel == TemplateType::Sms => {
+            NotifyPhoneNumber::parse(raw)
+                .map(|number| (None, Some(number.as_str().to_string())))
+                .map_err(SendError::InvalidPhone)
+        }
         (Recipient::Address, _) if channel == TemplateType::Letter => Ok((None, None)),
         (_, _) if channel == TemplateType::Portal => Err(invalid(
             "contact_id",

@@ -9,9 +9,9 @@
 //! `SealingKey`), bound to the row they belong to.
 
 use crm_component_support::{Action, Ctx, FieldError, Target, created, json, json_body, now_ms};
-use crm_domain::{Email, Invalid, Lines, PhoneE164, ShortText, check_text, rfc3339_utc};
+use crm_domain::{Email, Invalid, Lines, ShortText, check_text, rfc3339_utc};
 use crm_http::Problem;
-use notification_rules::{KeySecret, KeyType, SEAL_NONCE_LEN, ServiceId};
+use notification_rules::{KeySecret, KeyType, NotifyPhoneNumber, SEAL_NONCE_LEN, ServiceId};
 use notification_store::services::{self, NewService, StoredKey};
 use serde::Deserialize;
 use serde_json::json;
@@ -152,14 +152,15 @@ pub fn create_service(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem>
     }
     let mut guests = Vec::new();
     for (i, raw) in body.guest_list.iter().enumerate() {
+        // Numbers as a team key's sends read them, so the two compare.
         let parsed = Email::parse(raw)
             .map(|e| e.as_str().to_lowercase())
-            .or_else(|_| PhoneE164::parse(raw).map(|p| p.as_str().to_string()));
+            .or_else(|_| NotifyPhoneNumber::parse(raw).map(|p| p.as_str().to_string()));
         match parsed {
             Ok(recipient) => guests.push(recipient),
             Err(_) => errors.push(FieldError::new(
                 &format!("guest_list[{i}]"),
-                "must be an email address or a phone number",
+                "must be an email address or a phone number (a national number is a UK one, as on Notify)",
             )),
         }
     }

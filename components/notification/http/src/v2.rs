@@ -386,6 +386,14 @@ fn to_notify(error: SendError) -> NotifyError {
     match &error {
         SendError::Invalid { .. } => NotifyError::validation([error.to_string()]),
         SendError::Render(render) => NotifyError::from(render),
+        SendError::InvalidPhone(_) => NotifyError {
+            status_code: 400,
+            errors: vec![ErrorEntry {
+                error: "InvalidPhoneError".into(),
+                message: error.to_string(),
+            }],
+            retry_after_secs: None,
+        },
         SendError::RateLimited {
             per_minute,
             key_type,
@@ -454,7 +462,9 @@ fn enqueue(
 ) -> Result<send::Sent, SendError> {
     let recipient = match channel {
         TemplateType::Email => Recipient::Email(string(body, "email_address").unwrap_or_default()),
-        TemplateType::Sms => Recipient::Phone(string(body, "phone_number").unwrap_or_default()),
+        TemplateType::Sms => {
+            Recipient::NotifyPhone(string(body, "phone_number").unwrap_or_default())
+        }
         _ => Recipient::Address,
     };
     let guest_list = if caller.key.key_type == KeyType::Team {

@@ -1,7 +1,8 @@
 //! GOV.UK Notify v2 compatibility, without I/O: API keys and the JWTs made
 //! from them, Notify's error bodies and status names, test-key simulation,
 //! retry timing, rate and daily limits, status callback bodies, and the
-//! allowed-outbound-host patterns callback URLs must fall within.
+//! allowed-outbound-host patterns callback URLs must fall within, phone
+//! numbers and personalisation as Notify reads and sanitises them.
 //! Callers pass in the time and any randomness.
 
 mod api_key;
@@ -9,6 +10,7 @@ mod callback;
 mod error;
 mod jwt;
 mod limits;
+mod phone;
 mod reference;
 mod retry;
 mod sanitise;
@@ -30,6 +32,7 @@ pub use limits::{
     BucketDecodeError, DailyLimits, RateLimit, RateLimitError, RetryAfterMs, TokenBucket, UtcDay,
     daily_limit_key,
 };
+pub use phone::{InvalidPhone, NotifyPhoneNumber};
 pub use reference::{MAX_REFERENCE_CHARS, check_reference};
 pub use retry::{AttemptOutcome, NextStep, RetryPolicy, Verdict};
 pub use sanitise::sanitise_personalisation_item;
