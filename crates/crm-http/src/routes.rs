@@ -150,6 +150,7 @@ pub const NOTIFICATION: &[Route] = &[
         "getTemplateVersion",
     ),
     route("POST", "/api/templates/{id}/preview", "previewTemplate"),
+    route("PUT", "/api/templates/{id}/services", "setTemplateServices"),
     public_route("POST", "/v2/notifications/email", "v2SendEmail"),
     public_route("POST", "/v2/notifications/sms", "v2SendSms"),
     public_route("POST", "/v2/notifications/letter", "v2SendLetter"),

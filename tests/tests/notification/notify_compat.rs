@@ -8,6 +8,7 @@ use crm_tests::{Host, json};
 
 use crate::notification::{
     app, assert_notify_error, consent, notify_client, notify_service, pseudo_contact, template,
+    use_templates,
 };
 
 /// An email template `address` has consented to be sent.
@@ -31,7 +32,8 @@ fn email_sends_answer_sanitised_content() {
     let host = &app().host;
     let address = "sanitised@example.gov.au";
     let email = consented_email(host, address, "Hi ((name)), see ((link))");
-    let (_, key) = notify_service(host, json!({}), "test");
+    let (service, key) = notify_service(host, json!({}), "test");
+    use_templates(host, &service, &[&email]);
     let send = |body: serde_json::Value| {
         notify_client(host, &key, 0).post_json("/v2/notifications/email", &body)
     };
@@ -95,7 +97,9 @@ fn phone_numbers_are_read_and_compared_as_notify_does() {
             &json!({"phone_number": number, "template_id": sms, "personalisation": {"code": "1"}}),
         )
     };
-    let (_, team) = notify_service(host, json!({"guest_list": ["+447700900123"]}), "team");
+    let (team_service, team) =
+        notify_service(host, json!({"guest_list": ["+447700900123"]}), "team");
+    use_templates(host, &team_service, &[&sms]);
     for number in [
         "07700900123",
         "07700 900 123",
@@ -109,7 +113,8 @@ fn phone_numbers_are_read_and_compared_as_notify_does() {
         assert_notify_error(&send(&team, "07700900456"), 400, "BadRequestError"),
         "Can\u{2019}t send to this recipient using a team-only API key"
     );
-    let (_, live) = notify_service(host, json!({}), "live");
+    let (live_service, live) = notify_service(host, json!({}), "live");
+    use_templates(host, &live_service, &[&sms]);
     for number in ["07700900456", "+61 412 345 678"] {
         let reply = send(&live, number);
         assert_eq!(reply.status, 201, "{number}: {}", reply.body);
@@ -146,4 +151,91 @@ fn phone_numbers_are_read_and_compared_as_notify_does() {
         &json!({"name": "Guests", "guest_list": ["12"]}),
     );
     crm_tests::app::assert_problem(&reply, 400, "validation");
+}
+
+/// A template belongs to the services it is linked to: `/v2` lists, reads,
+/// previews and sends only the caller's service's templates, and another
+/// service's template is answered as Notify answers an unknown one.
+#[test]
+fn templates_are_scoped_to_their_services() {
+    let host = &app().host;
+    let address = "scoped@example.gov.au";
+    let ours = consented_email(host, address, "Ours ((n))");
+    let nobodys = template(host, "email", Some("S"), "Nobody's ((n))", "claim-updates");
+    let (x, x_key) = notify_service(host, json!({}), "test");
+    let (y, y_key) = notify_service(host, json!({}), "test");
+    let comms = crate::notification::comms(host);
+    let set_services = |template: &str, services: serde_json::Value| {
+        comms.request(
+            "PUT",
+            &format!("/api/templates/{template}/services"),
+            Some(&json!({ "services": services })),
+        )
+    };
+    let reply = set_services(&ours, json!([x]));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["services"], json!([x]));
+    assert_eq!(
+        comms.get(&format!("/api/templates/{ours}")).json()["services"],
+        json!([x])
+    );
+
+    let listed = |key: &str| -> Vec<String> {
+        notify_client(host, key, 0).get("/v2/templates").json()["templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(listed(&x_key), vec![ours.clone()]);
+    assert!(listed(&y_key).is_empty());
+    let send = |key: &str, template: &str| {
+        notify_client(host, key, 0).post_json(
+            "/v2/notifications/email",
+            &json!({"email_address": address, "template_id": template, "personalisation": {"n": 1}}),
+        )
+    };
+    assert_eq!(send(&x_key, &ours).status, 201);
+    let x_client = notify_client(host, &x_key, 0);
+    assert_eq!(x_client.get(&format!("/v2/template/{ours}")).status, 200);
+    assert_eq!(
+        x_client
+            .get(&format!("/v2/template/{ours}/version/1"))
+            .status,
+        200
+    );
+    let preview = x_client.post_json(
+        &format!("/v2/template/{ours}/preview"),
+        &json!({"personalisation": {"n": 1}}),
+    );
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    for (key, template) in [(&y_key, &ours), (&x_key, &nobodys)] {
+        assert_eq!(
+            assert_notify_error(&send(key, template), 400, "BadRequestError"),
+            "Template not found"
+        );
+        let client = notify_client(host, key, 0);
+        for path in [
+            format!("/v2/template/{template}"),
+            format!("/v2/template/{template}/version/1"),
+        ] {
+            assert_notify_error(&client.get(&path), 404, "NoResultFound");
+        }
+        let preview = client.post_json(
+            &format!("/v2/template/{template}/preview"),
+            &json!({"personalisation": {"n": 1}}),
+        );
+        assert_notify_error(&preview, 404, "NoResultFound");
+    }
+
+    // Only services may be named, and only Notify's kinds of template.
+    let reply = set_services(&ours, json!([y, "00000000-0000-4000-8000-000000000000"]));
+    let problem = crm_tests::app::assert_problem(&reply, 400, "validation");
+    assert_eq!(crm_tests::app::error_fields(&problem), vec!["services[1]"]);
+    let portal = template(host, "portal", Some("P"), "Portal", "claim-updates");
+    let reply = set_services(&portal, json!([x]));
+    crm_tests::app::assert_problem(&reply, 400, "validation");
+    let reply = set_services("00000000-0000-4000-8000-000000000000", json!([x]));
+    crm_tests::app::assert_problem(&reply, 404, "not-found");
 }

@@ -128,6 +128,7 @@ fn handle(req: Request) -> Response {
                 "reviseTemplate" => templates::revise(ctx, &req, id),
                 "getTemplateVersion" => templates::read(ctx, id, Some(param(params, "version"))),
                 "previewTemplate" => templates::preview(ctx, &req, id),
+                "setTemplateServices" => templates::set_services(ctx, &req, id),
                 _ => Err(Problem::not_found(operation)),
             }
         },

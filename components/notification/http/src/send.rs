@@ -25,6 +25,7 @@ use notification_rules::{
     InvalidPhone, KeyType, NotificationStatus, NotifyPhoneNumber, Recipient as SimRecipient,
     ScheduleError, check_reference, check_schedule, is_simulated_recipient, test_key_outcome,
 };
+use notification_store::templates::Scope;
 use notification_store::{Message, StoreError, StoredTemplate, messages};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
@@ -210,7 +211,12 @@ pub fn send(
         ),
         _ => None,
     };
-    let template = choose_template(db, &req.template_ids, reach.as_ref(), req.channel)?;
+    // A Notify service sends only its own templates; the CRM's callers any.
+    let scope = sender
+        .service_id
+        .as_deref()
+        .map_or(Scope::All, Scope::Service);
+    let template = choose_template(db, scope, &req.template_ids, reach.as_ref(), req.channel)?;
     let channel = template.kind;
     let mut personalisation = Personalisation::from_json(&req.personalisation)
         .map_err(|e| invalid(&e.field(), e.reason()))?;
@@ -337,6 +343,7 @@ fn reachable(reach: &Reach, channel: TemplateType) -> bool {
 /// reached by.
 fn choose_template(
     db: &Connection,
+    scope: Scope<'_>,
     ids: &[String],
     reach: Option<&Reach>,
     channel: Option<TemplateType>,
@@ -344,7 +351,7 @@ fn choose_template(
     let mut found = Vec::new();
     for id in ids {
         found.push(
-            notification_store::templates::load(db, id, None)?
+            notification_store::templates::load(db, scope, id, None)?
                 .ok_or(SendError::TemplateNotFound)?,
         );
     }

@@ -9,7 +9,8 @@ use crm_http::Problem;
 use crm_templates::{
     Personalisation, RenderError, Rendered, Template, TemplateError, TemplateType,
 };
-use notification_store::{StoredTemplate, templates};
+use notification_store::templates::Scope;
+use notification_store::{StoredTemplate, services, templates};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use spin_sdk::http::{Request, Response};
@@ -246,7 +247,7 @@ pub fn revise(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
     let db = ctx.db()?;
     let created_by = ctx.actor_id();
     let template = in_transaction(db, || {
-        let previous = templates::load(db, id, None)
+        let previous = templates::load(db, Scope::All, id, None)
             .map_err(store_problem)?
             .ok_or_else(|| Problem::not_found(format!("no template/{id}")))?;
         let now = now_ms();
@@ -293,10 +294,55 @@ pub fn read(ctx: &mut Ctx, id: &str, version: Option<&str>) -> Result<Response, 
     let resource = format!("template/{id}");
     ctx.require(Action::TemplateRead, Target::General, &resource)?;
     let version = version.map(parse_version).transpose()?;
-    let template = templates::load(ctx.db()?, id, version)
+    let db = ctx.db()?;
+    let template = templates::load(db, Scope::All, id, version)
         .map_err(store_problem)?
         .ok_or_else(|| Problem::not_found(format!("no {resource}")))?;
-    Ok(json(200, &view(&template)))
+    let mut answer = view(&template);
+    answer["services"] = json!(templates::services(db, id).map_err(store_problem)?);
+    Ok(json(200, &answer))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServicesBody {
+    services: Vec<String>,
+}
+
+/// `PUT /api/templates/{id}/services`: the Notify services whose `/v2`
+/// keys may see and send the template (every version of it), replacing
+/// those it had.
+pub fn set_services(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem> {
+    let resource = format!("template/{id}");
+    ctx.require(Action::TemplateManage, Target::General, &resource)?;
+    let body: ServicesBody = json_body(req)?;
+    let db = ctx.db()?;
+    let linked = in_transaction(db, || {
+        let template = templates::load(db, Scope::All, id, None)
+            .map_err(store_problem)?
+            .ok_or_else(|| Problem::not_found(format!("no {resource}")))?;
+        let mut errors = Vec::new();
+        if template.kind == TemplateType::Portal {
+            errors.push(FieldError::new(
+                "services",
+                "portal templates are the CRM's own: no Notify service sends them",
+            ));
+        }
+        for (i, service) in body.services.iter().enumerate() {
+            if !services::exists(db, service).map_err(store_problem)? {
+                errors.push(FieldError::new(
+                    &format!("services[{i}]"),
+                    "is not a Notify service",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Problem::validation(errors));
+        }
+        templates::set_services(db, id, &body.services).map_err(store_problem)?;
+        templates::services(db, id).map_err(store_problem)
+    })?;
+    Ok(json(200, &json!({ "id": id, "services": linked })))
 }
 
 /// `GET /api/templates?type=`.
@@ -311,7 +357,7 @@ pub fn list_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
             )])
         })?),
     };
-    let found: Vec<Json> = templates::list(ctx.db()?, kind)
+    let found: Vec<Json> = templates::list(ctx.db()?, Scope::All, kind)
         .map_err(store_problem)?
         .iter()
         .map(view)
@@ -339,7 +385,7 @@ pub fn preview(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Probl
     ctx.require(Action::TemplateRead, Target::General, &resource)?;
     let body: PreviewBody = json_body(req)?;
     let personalisation = personalisation(&body.personalisation)?;
-    let template = templates::load(ctx.db()?, id, body.version)
+    let template = templates::load(ctx.db()?, Scope::All, id, body.version)
         .map_err(store_problem)?
         .ok_or_else(|| Problem::not_found(format!("no {resource}")))?;
     let preview =

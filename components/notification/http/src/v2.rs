@@ -19,6 +19,7 @@ use notification_rules::{
     notify_time, sanitise_personalisation_item, token_issuer, verify_notify_jwt,
 };
 use notification_store::messages::{self, Listing, ServiceView};
+use notification_store::templates::Scope;
 use notification_store::{Message, StoredTemplate};
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
@@ -764,18 +765,26 @@ fn all_statuses() -> String {
         .join(", ")
 }
 
+/// One of the caller's service's templates: another service's is as
+/// unknown as one that does not exist.
 fn notify_template(
     db: &Connection,
+    caller: &Caller,
     id: &str,
     version: Option<u32>,
 ) -> Result<StoredTemplate, NotifyError> {
     if !is_uuid(id) {
         return Err(NotifyError::validation(["template_id is not a valid UUID"]));
     }
-    notification_store::templates::load(db, id, version)
+    notification_store::templates::load(db, own(caller), id, version)
         .map_err(|e| internal(&store_problem(e)))?
         .filter(|t| t.kind != TemplateType::Portal)
         .ok_or_else(NotifyError::not_found)
+}
+
+/// The templates a caller sees: its service's.
+fn own(caller: &Caller) -> Scope<'_> {
+    Scope::Service(caller.service_id.as_str())
 }
 
 /// `GET /v2/template/{id}` and `GET /v2/template/{id}/version/{version}`.
@@ -794,7 +803,7 @@ fn get_template(
                 .ok_or_else(|| NotifyError::validation(["version is not a valid integer"]))?,
         ),
     };
-    let template = notify_template(db, id, version)?;
+    let template = notify_template(db, caller, id, version)?;
     audit(caller, "template.read", &format!("template/{id}"), None)?;
     Ok(ok(200, &templates::view(&template)))
 }
@@ -817,8 +826,8 @@ fn list_templates(
                 })?,
         ),
     };
-    let found =
-        notification_store::templates::list(db, kind).map_err(|e| internal(&store_problem(e)))?;
+    let found = notification_store::templates::list(db, own(caller), kind)
+        .map_err(|e| internal(&store_problem(e)))?;
     audit(caller, "template.read", "templates", None)?;
     let views: Vec<Json> = found
         .iter()
@@ -839,7 +848,7 @@ fn preview_template(
     let personalisation =
         Personalisation::from_json(body.get("personalisation").unwrap_or(&Json::Null))
             .map_err(|e| NotifyError::validation([e.to_string()]))?;
-    let template = notify_template(db, id, None)?;
+    let template = notify_template(db, caller, id, None)?;
     audit(caller, "template.read", &format!("template/{id}"), None)?;
     let parsed = templates::parsed(&template).map_err(|p| internal(&p))?;
     let view = templates::preview_view(&template, &parsed, &personalisation)

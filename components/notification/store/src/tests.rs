@@ -102,23 +102,33 @@ fn a_templates_versions_are_kept_and_the_newest_is_read() {
     .unwrap();
     templates::insert(&db, &template("t-2", 1, TemplateType::Sms, "Alert", T0 + 9)).unwrap();
 
-    let newest = templates::load(&db, "t-1", None).unwrap().unwrap();
+    let newest = templates::load(&db, templates::Scope::All, "t-1", None)
+        .unwrap()
+        .unwrap();
     assert_eq!(newest.version, 2);
     assert_eq!(newest.body, "Body 2 ((name))");
     assert_eq!(newest.created_at, T0 + 5);
     assert_eq!(newest.first_created_at, T0, "the template's own creation");
-    let first = templates::load(&db, "t-1", Some(1)).unwrap().unwrap();
+    let first = templates::load(&db, templates::Scope::All, "t-1", Some(1))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         first,
         template("t-1", 1, TemplateType::Email, "Welcome", T0)
     );
-    assert_eq!(templates::load(&db, "t-1", Some(3)).unwrap(), None);
-    assert_eq!(templates::load(&db, "t-9", None).unwrap(), None);
+    assert_eq!(
+        templates::load(&db, templates::Scope::All, "t-1", Some(3)).unwrap(),
+        None
+    );
+    assert_eq!(
+        templates::load(&db, templates::Scope::All, "t-9", None).unwrap(),
+        None
+    );
 
-    let all = templates::list(&db, None).unwrap();
+    let all = templates::list(&db, templates::Scope::All, None).unwrap();
     let listed: Vec<(&str, u32)> = all.iter().map(|t| (t.id.as_str(), t.version)).collect();
     assert_eq!(listed, [("t-2", 1), ("t-1", 2)], "newest versions, by name");
-    let sms = templates::list(&db, Some(TemplateType::Sms)).unwrap();
+    let sms = templates::list(&db, templates::Scope::All, Some(TemplateType::Sms)).unwrap();
     assert_eq!(sms.len(), 1);
     assert_eq!(sms[0].id, "t-2");
 }
@@ -141,7 +151,12 @@ fn a_template_version_is_immutable() {
             .is_err()
     );
     assert!(db.run("DELETE FROM notification_templates", &[]).is_err());
-    assert_eq!(templates::load(&db, "t-1", None).unwrap().unwrap(), v1);
+    assert_eq!(
+        templates::load(&db, templates::Scope::All, "t-1", None)
+            .unwrap()
+            .unwrap(),
+        v1
+    );
 }
 
 #[test]
@@ -762,4 +777,70 @@ fn an_unreadable_row_is_reported_as_corrupt() {
     .unwrap();
     let error = messages::load(&db, "m-1").unwrap_err();
     assert_eq!(error.to_string(), "stored notification has a bad status");
+}
+
+#[test]
+fn a_service_sees_only_the_templates_linked_to_it() {
+    let db = db();
+    let other = "0b7c2a9e-4b5d-4c6e-8f70-998877665544";
+    for id in [SERVICE, other] {
+        let service = NewService {
+            id: id.into(),
+            name: "A service".into(),
+            callback_url: None,
+            callback_token_sealed: None,
+            created_at: T0,
+            created_by: "staff:admin".into(),
+        };
+        services::create(&db, &service, &[]).unwrap();
+    }
+    templates::insert(&db, &template("t-1", 1, TemplateType::Email, "Ours", T0)).unwrap();
+    templates::insert(
+        &db,
+        &template("t-1", 2, TemplateType::Email, "Ours", T0 + 1),
+    )
+    .unwrap();
+    templates::insert(&db, &template("t-2", 1, TemplateType::Sms, "Theirs", T0)).unwrap();
+    templates::insert(&db, &template("t-3", 1, TemplateType::Sms, "Nobody's", T0)).unwrap();
+    templates::set_services(&db, "t-1", &[SERVICE.into(), other.into()]).unwrap();
+    templates::set_services(&db, "t-2", &[other.into()]).unwrap();
+    templates::set_services(&db, "t-1", &[SERVICE.into()]).unwrap();
+    assert_eq!(templates::services(&db, "t-1").unwrap(), vec![SERVICE]);
+    assert_eq!(
+        templates::services(&db, "t-3").unwrap(),
+        Vec::<String>::new()
+    );
+
+    let ours = templates::Scope::Service(SERVICE);
+    let ids = |scope| -> Vec<String> {
+        templates::list(&db, scope, None)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.id)
+            .collect()
+    };
+    assert_eq!(ids(ours), vec!["t-1"]);
+    assert_eq!(ids(templates::Scope::Service(other)), vec!["t-2"]);
+    assert_eq!(ids(templates::Scope::All), vec!["t-3", "t-1", "t-2"]);
+    assert_eq!(
+        templates::load(&db, ours, "t-1", None)
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
+    assert_eq!(
+        templates::load(&db, ours, "t-1", Some(1))
+            .unwrap()
+            .unwrap()
+            .version,
+        1
+    );
+    assert_eq!(templates::load(&db, ours, "t-2", None).unwrap(), None);
+    assert_eq!(templates::load(&db, ours, "t-3", Some(1)).unwrap(), None);
+    assert!(
+        templates::load(&db, templates::Scope::All, "t-3", None)
+            .unwrap()
+            .is_some()
+    );
 }
