@@ -239,3 +239,123 @@ fn templates_are_scoped_to_their_services() {
     let reply = set_services("00000000-0000-4000-8000-000000000000", json!([x]));
     crm_tests::app::assert_problem(&reply, 404, "not-found");
 }
+
+/// The shapes Notify's clients read: a recipient as it was sent, the
+/// unsubscribe link kept, a send's `template.uri` under its service, a
+/// letter's postage from its template with its latest delivery date, its
+/// postcode apart from its address lines, and templates with their
+/// placeholders and postage; a templated letter takes neither `postage`
+/// nor `scheduled_for`, as on Notify.
+#[test]
+fn notify_answers_have_notifys_shapes() {
+    let host = &app().host;
+    let address = "Shapes@Example.gov.au";
+    let email = consented_email(host, "shapes@example.gov.au", "Hi ((name))");
+    let sms = template(host, "sms", None, "Code ((code))", "claim-updates");
+    consent(
+        host,
+        &pseudo_contact("sms", "+447700900789"),
+        "claim-updates",
+        "sms",
+        "given",
+    );
+    let comms = crate::notification::comms(host);
+    let letter = comms.post_json(
+        "/api/templates",
+        &json!({"name": "First class", "type": "letter", "subject": "Your letter",
+                "body": "Dear ((name))", "purpose": "claim-updates", "postage": "first"}),
+    );
+    assert_eq!(letter.status, 201, "{}", letter.body);
+    assert_eq!(letter.json()["postage"], "first");
+    let letter = letter.json()["id"].as_str().unwrap().to_string();
+    let lines = json!({"name": "Ann", "address_line_1": "Ann Person", "address_line_2": "1 Street", "postcode": "SW1A 1AA"});
+    consent(
+        host,
+        &pseudo_contact("letter", r#"["Ann Person","1 Street","SW1A 1AA"]"#),
+        "claim-updates",
+        "letter",
+        "given",
+    );
+    let (service, key) = notify_service(host, json!({}), "test");
+    use_templates(host, &service, &[&email, &sms, &letter]);
+    let client = || notify_client(host, &key, 0);
+    let read = |id: &str| client().get(&format!("/v2/notifications/{id}")).json();
+
+    let unsubscribe = "https://portal.example.gov.au/unsubscribe?u=1";
+    let sent = client().post_json(
+        "/v2/notifications/email",
+        &json!({"email_address": address, "template_id": email, "personalisation": {"name": "A"},
+                "one_click_unsubscribe_url": unsubscribe}),
+    );
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let sent = sent.json();
+    let template_uri = sent["template"]["uri"].as_str().unwrap();
+    assert!(
+        template_uri.ends_with(&format!("/services/{service}/templates/{email}")),
+        "{template_uri}"
+    );
+    let email_read = read(sent["id"].as_str().unwrap());
+    assert_eq!(email_read["email_address"], address, "{email_read}");
+    assert_eq!(email_read["one_click_unsubscribe_url"], unsubscribe);
+    assert!(
+        email_read["template"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/v2/template/{email}/version/1")),
+        "{email_read}"
+    );
+    assert!(
+        email_read.get("estimated_delivery").is_none(),
+        "{email_read}"
+    );
+
+    let texted = client().post_json(
+        "/v2/notifications/sms",
+        &json!({"phone_number": "07700 900 789", "template_id": sms, "personalisation": {"code": "1"}}),
+    );
+    assert_eq!(texted.status, 201, "{}", texted.body);
+    let sms_read = read(texted.json()["id"].as_str().unwrap());
+    assert_eq!(sms_read["phone_number"], "07700 900 789", "{sms_read}");
+    assert_eq!(sms_read["one_click_unsubscribe_url"], json!(null));
+
+    let posted = client().post_json(
+        "/v2/notifications/letter",
+        &json!({"template_id": letter, "personalisation": lines}),
+    );
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    let letter_read = read(posted.json()["id"].as_str().unwrap());
+    assert_eq!(letter_read["postage"], "first", "{letter_read}");
+    assert_eq!(letter_read["line_1"], "Ann Person");
+    assert_eq!(letter_read["line_2"], "1 Street");
+    assert_eq!(letter_read["line_3"], json!(null), "{letter_read}");
+    assert_eq!(letter_read["postcode"], "SW1A 1AA");
+    let created = letter_read["created_at"].as_str().unwrap();
+    let delivery = letter_read["estimated_delivery"].as_str().unwrap();
+    assert_eq!(delivery.len(), created.len(), "{delivery}");
+    assert!(delivery > created, "{delivery} after {created}");
+    for (field, value) in [
+        ("postage", json!("second")),
+        ("scheduled_for", json!("2030-01-01T00:00:00Z")),
+    ] {
+        let mut body = json!({"template_id": letter, "personalisation": lines});
+        body[field] = value;
+        let refused = client().post_json("/v2/notifications/letter", &body);
+        assert_eq!(
+            assert_notify_error(&refused, 400, "ValidationError"),
+            format!("Additional properties are not allowed ({field} was unexpected)")
+        );
+    }
+
+    let letter_template = client().get(&format!("/v2/template/{letter}")).json();
+    assert_eq!(letter_template["postage"], "first");
+    assert_eq!(
+        letter_template["personalisation"],
+        json!({"name": {"required": true}})
+    );
+    let email_template = client().get(&format!("/v2/template/{email}")).json();
+    assert_eq!(email_template["postage"], json!(null));
+    assert_eq!(
+        email_template["personalisation"],
+        json!({"name": {"required": true}})
+    );
+}

@@ -173,6 +173,7 @@ pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         idempotency_key: idempotency_key.map(|k| format!("{}:{k}", actor.id)),
         request_hash: format!("{:x}", Sha256::digest(req.body())),
         channel: None,
+        one_click_unsubscribe_url: None,
     };
     let db = ctx.db()?;
     let sent = send::send(db, &sender, request, now_ms()).map_err(|error| {

@@ -22,8 +22,9 @@ use crm_templates::{
     Value as PValue,
 };
 use notification_rules::{
-    InvalidPhone, KeyType, NotificationStatus, NotifyPhoneNumber, Recipient as SimRecipient,
-    ScheduleError, check_reference, check_schedule, is_simulated_recipient, test_key_outcome,
+    InvalidPhone, KeyType, NotificationStatus, NotifyPhoneNumber, Postage,
+    Recipient as SimRecipient, ScheduleError, check_reference, check_schedule,
+    is_simulated_recipient, test_key_outcome,
 };
 use notification_store::templates::Scope;
 use notification_store::{Message, StoreError, StoredTemplate, messages};
@@ -83,6 +84,8 @@ pub struct SendRequest {
     pub request_hash: String,
     /// The channel a Notify endpoint sends on.
     pub channel: Option<TemplateType>,
+    /// An email's one-click unsubscribe link (Notify's), kept and shown.
+    pub one_click_unsubscribe_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +250,19 @@ pub fn send(
             ),
         };
     let consent_id = check_consent(sender, contact_id.as_deref(), &template, &recipient)?;
+    // As the sender wrote it, for Notify's answers.
+    let sent_to = match &req.recipient {
+        Recipient::Email(raw) | Recipient::Phone(raw) | Recipient::NotifyPhone(raw) => {
+            Some(raw.clone())
+        }
+        Recipient::Contact(_) | Recipient::Address => None,
+    };
+    let postage = (channel == TemplateType::Letter).then(|| {
+        template
+            .postage
+            .clone()
+            .unwrap_or_else(|| Postage::Second.as_str().to_string())
+    });
     let message = Message {
         id: req.id,
         channel,
@@ -280,6 +296,9 @@ pub fn send(
         completed_at: None,
         updated_at: now,
         interaction_id: None,
+        sent_to,
+        one_click_unsubscribe_url: req.one_click_unsubscribe_url,
+        postage,
     };
     let enqueued = in_transaction(db, || {
         limits::count_daily(db, sender, channel, now)?;

@@ -16,7 +16,7 @@ use serde_json::{Value as Json, json};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::sqlite::Connection;
 
-use notification_rules::notify_time;
+use notification_rules::{Postage, notify_time};
 
 use crate::{in_transaction, store_problem};
 
@@ -28,6 +28,16 @@ pub fn parsed(t: &StoredTemplate) -> Result<Template, Problem> {
 
 /// Notify's template view (`GET /v2/template/{id}`), plus the purpose.
 pub fn view(t: &StoredTemplate) -> Json {
+    // Notify's: each placeholder, and all are required.
+    let personalisation: serde_json::Map<String, Json> = parsed(t)
+        .map(|template| {
+            template
+                .placeholders()
+                .into_iter()
+                .map(|name| (name.to_string(), json!({ "required": true })))
+                .collect()
+        })
+        .unwrap_or_default();
     json!({
         "id": t.id,
         "name": t.name,
@@ -39,6 +49,8 @@ pub fn view(t: &StoredTemplate) -> Json {
         "subject": t.subject,
         "body": t.body,
         "letter_contact_block": t.letter_contact_block,
+        "personalisation": personalisation,
+        "postage": t.postage,
         "purpose": t.purpose,
     })
 }
@@ -79,6 +91,7 @@ struct TemplateBody {
     body: Option<String>,
     purpose: Option<String>,
     letter_contact_block: Option<String>,
+    postage: Option<String>,
 }
 
 const MAX_NAME_CHARS: usize = 200;
@@ -120,6 +133,15 @@ fn validate(t: &StoredTemplate) -> Vec<FieldError> {
     }
     if t.body.trim().is_empty() {
         errors.push(FieldError::new("body", "must not be empty"));
+    }
+    match (&t.postage, t.kind) {
+        (Some(postage), TemplateType::Letter) if Postage::parse(postage).is_none() => errors.push(
+            FieldError::new("postage", "must be one of first, second, economy"),
+        ),
+        (Some(_), kind) if kind != TemplateType::Letter => {
+            errors.push(FieldError::new("postage", "only letters have one"))
+        }
+        _ => {}
     }
     if t.letter_contact_block.is_some() && t.kind != TemplateType::Letter {
         errors.push(FieldError::new(
@@ -215,6 +237,10 @@ pub fn create(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         created_at: now,
         created_by: ctx.actor_id(),
         first_created_at: now,
+        // Notify's default for a letter.
+        postage: body.postage.or_else(|| {
+            (kind == TemplateType::Letter).then(|| Postage::Second.as_str().to_string())
+        }),
     };
     let db = ctx.db()?;
     let mut errors = validate(&template);
@@ -262,6 +288,7 @@ pub fn revise(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
             letter_contact_block: body
                 .letter_contact_block
                 .or(previous.letter_contact_block.clone()),
+            postage: body.postage.or(previous.postage.clone()),
             created_at: now,
             created_by,
             ..previous

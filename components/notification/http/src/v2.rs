@@ -15,8 +15,9 @@ use crm_domain::HttpsUrl;
 use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
 use crm_templates::{Personalisation, TemplateType};
 use notification_rules::{
-    AuthError, ErrorEntry, KeyType, NotificationStatus, NotifyError, ServiceId, bearer_token,
-    notify_time, sanitise_personalisation_item, token_issuer, verify_notify_jwt,
+    AuthError, ErrorEntry, KeyType, NotificationStatus, NotifyError, Postage, ServiceId,
+    bearer_token, estimated_delivery, notify_time, sanitise_personalisation_item, token_issuer,
+    verify_notify_jwt,
 };
 use notification_store::messages::{self, Listing, ServiceView};
 use notification_store::templates::Scope;
@@ -274,10 +275,9 @@ fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), N
                 "scheduled_for",
             ],
         ),
-        _ => (
-            &["template_id", "personalisation"],
-            &["reference", "postage", "scheduled_for"],
-        ),
+        // As Notify: a templated letter's postage is its template's, and
+        // letters are not scheduled.
+        _ => (&["template_id", "personalisation"], &["reference"]),
     };
     let mut messages = Vec::new();
     for field in required {
@@ -498,6 +498,7 @@ fn enqueue(
             Sha256::digest([req.path().as_bytes(), b"\n", req.body()].concat())
         ),
         channel: Some(channel),
+        one_click_unsubscribe_url: string(body, "one_click_unsubscribe_url"),
     };
     send::send(db, &sender, request, now_ms())
 }
@@ -574,15 +575,17 @@ fn send_route(
         "reference": message.reference,
         "content": content,
         "uri": format!("{base}/v2/notifications/{}", message.id),
-        "template": template_ref(&base, &message),
+        // A send names the template under its service, as Notify's does.
+        "template": {
+            "id": message.template_id,
+            "version": message.template_version,
+            "uri": format!("{base}/services/{}/templates/{}", caller.service_id, message.template_id),
+        },
         "scheduled_for": message.scheduled_for.map(notify_time),
     });
     // As Notify: on every email send, empty when nothing was changed.
     if channel == TemplateType::Email {
         answer["sanitised_content"] = Json::Object(sanitised_content);
-    }
-    if channel == TemplateType::Letter {
-        answer["postage"] = json!(string(&body, "postage").unwrap_or_else(|| "second".into()));
     }
     let mut response = ok(201, &answer);
     if sent.replayed {
@@ -593,21 +596,24 @@ fn send_route(
 
 /// Notify's notification view.
 fn notification_view(base: &str, message: &Message) -> Json {
-    let lines = message.address_lines();
+    // A letter's last line is its postcode or country, shown once.
+    let mut lines = message.address_lines();
+    let postcode = lines.pop();
     let line = |i: usize| lines.get(i).cloned();
+    let sent_to = || message.sent_to.clone().unwrap_or(message.recipient.clone());
     let (email, phone) = match message.channel {
-        TemplateType::Email => (Some(message.recipient.clone()), None),
-        TemplateType::Sms => (None, Some(message.recipient.clone())),
+        TemplateType::Email => (Some(sent_to()), None),
+        TemplateType::Sms => (None, Some(sent_to())),
         _ => (None, None),
     };
-    let view = json!({
+    let mut view = json!({
         "id": message.id,
         "reference": message.reference,
         "email_address": email,
         "phone_number": phone,
         "line_1": line(0), "line_2": line(1), "line_3": line(2),
         "line_4": line(3), "line_5": line(4), "line_6": line(5),
-        "postcode": if lines.len() >= 3 { lines.last().cloned() } else { None },
+        "postcode": postcode,
         "type": message.channel.as_str(),
         "status": message.status.as_str(),
         "template": template_ref(base, message),
@@ -620,12 +626,22 @@ fn notification_view(base: &str, message: &Message) -> Json {
         "sent_at": message.sent_at.map(notify_time),
         "completed_at": message.completed_at.map(notify_time),
         "scheduled_for": message.scheduled_for.map(notify_time),
-        "postage": (message.channel == TemplateType::Letter).then_some("second"),
+        "postage": message.postage,
+        "one_click_unsubscribe_url": message.one_click_unsubscribe_url,
         // No billing here: Notify's cost fields, saying so.
         "is_cost_data_ready": false,
         "cost_in_pounds": None::<f64>,
         "cost_details": {},
     });
+    if message.channel == TemplateType::Letter {
+        let postage = message
+            .postage
+            .as_deref()
+            .and_then(Postage::parse)
+            .unwrap_or(Postage::Second);
+        view["estimated_delivery"] =
+            json!(notify_time(estimated_delivery(message.created_at, postage)));
+    }
     view
 }
 

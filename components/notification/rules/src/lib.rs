@@ -9,6 +9,7 @@ mod api_key;
 mod callback;
 mod error;
 mod jwt;
+mod letter_timings;
 mod limits;
 mod phone;
 mod reference;
@@ -28,6 +29,7 @@ pub use jwt::{
     AuthError, Claims, TOKEN_LEEWAY_SECS, bearer_token, create_notify_jwt, token_issuer,
     verify_notify_jwt,
 };
+pub use letter_timings::{Postage, estimated_delivery};
 pub use limits::{
     BucketDecodeError, DailyLimits, RateLimit, RateLimitError, RetryAfterMs, TokenBucket, UtcDay,
     daily_limit_key,

@@ -22,9 +22,11 @@ pub struct StoredTemplate {
     pub created_by: String,
     /// When the first version was made (the template's `created_at`).
     pub first_created_at: i64,
+    /// A letter's class of post (`first`, `second`, `economy`).
+    pub postage: Option<String>,
 }
 
-const COLUMNS: &str = "t.id, t.version, t.type, t.name, t.subject, t.body, t.purpose, t.letter_contact_block, t.created_at, t.created_by, (SELECT MIN(created_at) FROM notification_templates f WHERE f.id = t.id)";
+const COLUMNS: &str = "t.id, t.version, t.type, t.name, t.subject, t.body, t.purpose, t.letter_contact_block, t.created_at, t.created_by, (SELECT MIN(created_at) FROM notification_templates f WHERE f.id = t.id), t.postage";
 
 impl StoredTemplate {
     fn from_row(v: &Row) -> Result<Self, StoreError> {
@@ -43,6 +45,7 @@ impl StoredTemplate {
             created_at: integer(&v[8]).unwrap_or_default(),
             created_by: text(&v[9]).unwrap_or_default(),
             first_created_at: integer(&v[10]).unwrap_or_default(),
+            postage: text(&v[11]),
         })
     }
 }
@@ -152,7 +155,7 @@ pub fn set_services(db: &impl Sql, id: &str, services: &[String]) -> Result<(), 
 /// Writes a version. Fails if that version of the template exists.
 pub fn insert(db: &impl Sql, t: &StoredTemplate) -> Result<(), StoreError> {
     db.run(
-        "INSERT INTO notification_templates (id, version, type, name, subject, body, purpose, letter_contact_block, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO notification_templates (id, version, type, name, subject, body, purpose, letter_contact_block, created_at, created_by, postage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             t.id.as_str().into(),
             i64::from(t.version).into(),
@@ -164,6 +167,7 @@ pub fn insert(db: &impl Sql, t: &StoredTemplate) -> Result<(), StoreError> {
             t.letter_contact_block.clone().into(),
             t.created_at.into(),
             t.created_by.as_str().into(),
+            t.postage.clone().into(),
         ],
     )?;
     Ok(())

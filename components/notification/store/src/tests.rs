@@ -64,6 +64,9 @@ fn message(id: &str) -> Message {
         completed_at: None,
         updated_at: T0,
         interaction_id: None,
+        sent_to: Some("Ada@Example.gov.au".into()),
+        one_click_unsubscribe_url: Some("https://example.gov.au/unsubscribe".into()),
+        postage: None,
     }
 }
 
@@ -80,6 +83,7 @@ fn template(id: &str, version: u32, kind: TemplateType, name: &str, at: i64) -> 
         created_at: at,
         created_by: "staff:author".into(),
         first_created_at: at,
+        postage: (kind == TemplateType::Letter).then(|| "first".into()),
     }
 }
 
