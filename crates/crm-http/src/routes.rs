@@ -139,6 +139,36 @@ pub const NOTIFICATION: &[Route] = &[
         "/api/notifications/services/{id}/keys/{key_id}/revoke",
         "revokeNotifyApiKey",
     ),
+    route(
+        "POST",
+        "/api/notifications/services/{id}/email-reply-to",
+        "addNotifyEmailReplyTo",
+    ),
+    route(
+        "GET",
+        "/api/notifications/services/{id}/email-reply-to",
+        "listNotifyEmailReplyTo",
+    ),
+    route(
+        "POST",
+        "/api/notifications/services/{id}/sms-senders",
+        "addNotifySmsSender",
+    ),
+    route(
+        "GET",
+        "/api/notifications/services/{id}/sms-senders",
+        "listNotifySmsSenders",
+    ),
+    route(
+        "POST",
+        "/api/notifications/services/{id}/letter-contacts",
+        "addNotifyLetterContact",
+    ),
+    route(
+        "GET",
+        "/api/notifications/services/{id}/letter-contacts",
+        "listNotifyLetterContacts",
+    ),
     route("GET", "/api/notifications/{id}", "getNotification"),
     route("POST", "/api/templates", "createTemplate"),
     route("GET", "/api/templates", "listTemplates"),

@@ -19,7 +19,7 @@ const UPSTREAM_SMS_TEMPLATE: &str = "f33517ff-2a88-4f6e-b855-c550268ce08a";
 pub(crate) struct Notifying {
     app: App,
     /// The generic webhook provider (email and letters).
-    webhook: ProviderServer,
+    pub(crate) webhook: ProviderServer,
     /// The upstream Notify the relay sends text messages to.
     upstream: ProviderServer,
     /// Services' status callback endpoints.

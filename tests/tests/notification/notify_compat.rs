@@ -359,3 +359,152 @@ fn notify_answers_have_notifys_shapes() {
         json!({"name": {"required": true}})
     );
 }
+
+/// A service's email reply-to addresses, text message senders and letter
+/// contact blocks, administered by staff: a send may name one of its own
+/// service's (another's, or none, is Notify's 400), the chosen one goes
+/// with the message, and a text message is from its sender (the service's
+/// default when none is named).
+#[test]
+fn reply_to_addresses_and_sms_senders_belong_to_their_service() {
+    let app = app();
+    let host = &app.host;
+    let address = "reply.to@example.gov.au";
+    let email = consented_email(host, address, "Reply ((n))");
+    let sms = template(host, "sms", None, "Sender ((n))", "claim-updates");
+    consent(
+        host,
+        &pseudo_contact("sms", "+447700900321"),
+        "claim-updates",
+        "sms",
+        "given",
+    );
+    let (service, key) = notify_service(host, json!({}), "live");
+    let (other, _) = notify_service(host, json!({}), "live");
+    use_templates(host, &service, &[&email, &sms]);
+    let admin = crm_tests::app::admin(host, "admin-1");
+    let add = |service: &str, path: &str, body: serde_json::Value| {
+        admin.post_json(
+            &format!("/api/notifications/services/{service}/{path}"),
+            &body,
+        )
+    };
+    let created = |reply: crm_tests::Reply| {
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.json()
+    };
+    let reply_to = created(add(
+        &service,
+        "email-reply-to",
+        json!({"email_address": "Replies@Example.gov.au"}),
+    ));
+    assert_eq!(reply_to["email_address"], "Replies@Example.gov.au");
+    assert_eq!(reply_to["is_default"], true, "the first is the default");
+    let second = created(add(
+        &service,
+        "email-reply-to",
+        json!({"email_address": "more@example.gov.au"}),
+    ));
+    assert_eq!(second["is_default"], false);
+    let theirs = created(add(
+        &other,
+        "email-reply-to",
+        json!({"email_address": "theirs@example.gov.au"}),
+    ));
+    created(add(&service, "sms-senders", json!({"sms_sender": "GOVUK"})));
+    let sender = created(add(
+        &service,
+        "sms-senders",
+        json!({"sms_sender": "07700900555", "is_default": true}),
+    ));
+    let contact = created(add(
+        &service,
+        "letter-contacts",
+        json!({"contact_block": "Benefits\n1 Street\nSW1A 1AA"}),
+    ));
+    assert_eq!(contact["contact_block"], "Benefits\n1 Street\nSW1A 1AA");
+    let listed = admin.get(&format!(
+        "/api/notifications/services/{service}/sms-senders"
+    ));
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let senders = listed.json()["sms_senders"].clone();
+    assert_eq!(senders.as_array().unwrap().len(), 2, "{senders}");
+    assert_eq!(
+        senders
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["is_default"] == true)
+            .count(),
+        1,
+        "one default: {senders}"
+    );
+    for (path, body, field) in [
+        (
+            "email-reply-to",
+            json!({"email_address": "not an address"}),
+            "email_address",
+        ),
+        (
+            "sms-senders",
+            json!({"sms_sender": "A sender that is too long"}),
+            "sms_sender",
+        ),
+        (
+            "letter-contacts",
+            json!({"contact_block": ""}),
+            "contact_block",
+        ),
+    ] {
+        let problem = crm_tests::app::assert_problem(&add(&service, path, body), 400, "validation");
+        assert_eq!(crm_tests::app::error_fields(&problem), vec![field]);
+    }
+    let missing = add(
+        "00000000-0000-4000-8000-000000000000",
+        "sms-senders",
+        json!({"sms_sender": "GOVUK"}),
+    );
+    crm_tests::app::assert_problem(&missing, 404, "not-found");
+
+    let client = || notify_client(host, &key, 0);
+    let sent = client().post_json(
+        "/v2/notifications/email",
+        &json!({"email_address": address, "template_id": email, "personalisation": {"n": 1},
+                "email_reply_to_id": second["id"]}),
+    );
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let id = sent.json()["id"].as_str().unwrap().to_string();
+    let handed = app.webhook.wait_for(&id, 1);
+    assert_eq!(handed[0].json()["reply_to"], "more@example.gov.au");
+    let theirs_id = theirs["id"].as_str().unwrap();
+    let refused = client().post_json(
+        "/v2/notifications/email",
+        &json!({"email_address": address, "template_id": email, "personalisation": {"n": 1},
+                "email_reply_to_id": theirs_id}),
+    );
+    assert_eq!(
+        assert_notify_error(&refused, 400, "BadRequestError"),
+        format!(
+            "email_reply_to_id {theirs_id} does not exist in database for service id {service}"
+        )
+    );
+
+    let text = |sender_id: Option<&serde_json::Value>| {
+        let mut body =
+            json!({"phone_number": "07700900321", "template_id": sms, "personalisation": {"n": 1}});
+        if let Some(id) = sender_id {
+            body["sms_sender_id"] = id.clone();
+        }
+        client().post_json("/v2/notifications/sms", &body)
+    };
+    let chosen = text(Some(&sender["id"]));
+    assert_eq!(chosen.status, 201, "{}", chosen.body);
+    assert_eq!(chosen.json()["content"]["from_number"], "447700900555");
+    let by_default = text(None);
+    assert_eq!(by_default.json()["content"]["from_number"], "447700900555");
+    let unknown = reply_to["id"].as_str().unwrap();
+    assert_eq!(
+        assert_notify_error(&text(Some(&json!(unknown))), 400, "BadRequestError"),
+        format!("sms_sender_id {unknown} does not exist in database for service id {service}")
+    );
+}

@@ -98,6 +98,10 @@ fn to_problem(error: SendError) -> Problem {
             retry_after_secs, ..
         } => Problem::too_many_requests("daily-limit", detail, retry_after_secs),
         SendError::IdempotencyConflict => Problem::conflict("idempotency-key-reused", detail),
+        // Only Notify services have senders to name.
+        SendError::UnknownSender { field, .. } => {
+            Problem::validation(vec![FieldError::new(field, detail)])
+        }
         SendError::Internal(problem) => problem,
     }
 }
@@ -174,6 +178,7 @@ pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         request_hash: format!("{:x}", Sha256::digest(req.body())),
         channel: None,
         one_click_unsubscribe_url: None,
+        reply_to_id: None,
     };
     let db = ctx.db()?;
     let sent = send::send(db, &sender, request, now_ms()).map_err(|error| {

@@ -24,8 +24,9 @@ use crm_templates::{
 use notification_rules::{
     InvalidPhone, KeyType, NotificationStatus, NotifyPhoneNumber, Postage,
     Recipient as SimRecipient, ScheduleError, check_reference, check_schedule,
-    is_simulated_recipient, test_key_outcome,
+    is_simulated_recipient, sms_sender_text, test_key_outcome,
 };
+use notification_store::senders::{self, SenderKind};
 use notification_store::templates::Scope;
 use notification_store::{Message, StoreError, StoredTemplate, messages};
 use serde_json::Value as Json;
@@ -86,6 +87,9 @@ pub struct SendRequest {
     pub channel: Option<TemplateType>,
     /// An email's one-click unsubscribe link (Notify's), kept and shown.
     pub one_click_unsubscribe_url: Option<String>,
+    /// The sender's email reply-to address or text message sender to use
+    /// (`email_reply_to_id`, `sms_sender_id`); else the service's default.
+    pub reply_to_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +140,13 @@ pub enum SendError {
     },
     #[error("Idempotency-Key was already used for a different request")]
     IdempotencyConflict,
+    // Notify's words.
+    #[error("{field} {id} does not exist in database for service id {service_id}")]
+    UnknownSender {
+        field: &'static str,
+        id: String,
+        service_id: String,
+    },
     #[error("{}", .0.detail)]
     Internal(Problem),
 }
@@ -221,6 +232,7 @@ pub fn send(
         .map_or(Scope::All, Scope::Service);
     let template = choose_template(db, scope, &req.template_ids, reach.as_ref(), req.channel)?;
     let channel = template.kind;
+    let reply_to = reply_to(db, sender, &template, req.reply_to_id.as_deref())?;
     let mut personalisation = Personalisation::from_json(&req.personalisation)
         .map_err(|e| invalid(&e.field(), e.reason()))?;
     let (contact_id, address) = address(
@@ -299,6 +311,7 @@ pub fn send(
         sent_to,
         one_click_unsubscribe_url: req.one_click_unsubscribe_url,
         postage,
+        reply_to,
     };
     let enqueued = in_transaction(db, || {
         limits::count_daily(db, sender, channel, now)?;
@@ -394,6 +407,45 @@ fn choose_template(
         }),
         _ => Ok(template),
     }
+}
+
+/// What a Notify service's message goes with (Notify's `reply_to_text`):
+/// the email reply-to address or text message sender named, which must be
+/// one of the service's, else the service's default of that kind; a
+/// letter's contact block is its template's, else the service's default.
+/// The CRM's own messages go with none.
+fn reply_to(
+    db: &Connection,
+    sender: &Sender,
+    template: &StoredTemplate,
+    named: Option<&str>,
+) -> Result<Option<String>, SendError> {
+    let Some(service_id) = sender.service_id.as_deref() else {
+        return Ok(None);
+    };
+    let (kind, field) = match template.kind {
+        TemplateType::Email => (SenderKind::EmailReplyTo, "email_reply_to_id"),
+        TemplateType::Sms => (SenderKind::SmsSender, "sms_sender_id"),
+        TemplateType::Letter if template.letter_contact_block.is_some() => {
+            return Ok(template.letter_contact_block.clone());
+        }
+        TemplateType::Letter => (SenderKind::LetterContact, "letter_contact_id"),
+        TemplateType::Portal => return Ok(None),
+    };
+    let chosen = match named {
+        Some(id) => Some(senders::find(db, service_id, kind, id)?.ok_or_else(|| {
+            SendError::UnknownSender {
+                field,
+                id: id.to_string(),
+                service_id: service_id.to_string(),
+            }
+        })?),
+        None => senders::default_of(db, service_id, kind)?,
+    };
+    Ok(chosen.map(|chosen| match kind {
+        SenderKind::SmsSender => sms_sender_text(&chosen.value),
+        _ => chosen.value,
+    }))
 }
 
 /// The contact (if any) and the address to send to; for a letter to a

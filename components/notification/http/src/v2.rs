@@ -499,6 +499,7 @@ fn enqueue(
         ),
         channel: Some(channel),
         one_click_unsubscribe_url: string(body, "one_click_unsubscribe_url"),
+        reply_to_id: string(body, "email_reply_to_id").or_else(|| string(body, "sms_sender_id")),
     };
     send::send(db, &sender, request, now_ms())
 }
@@ -567,7 +568,9 @@ fn send_route(
             "body": message.body, "subject": message.subject, "from_email": from_email,
             "one_click_unsubscribe_url": string(&body, "one_click_unsubscribe_url"),
         }),
-        TemplateType::Sms => json!({"body": message.body, "from_number": from_number}),
+        // From the sender chosen, else the service's default, else ours.
+        TemplateType::Sms => json!({"body": message.body,
+            "from_number": message.reply_to.clone().unwrap_or(from_number)}),
         _ => json!({"body": message.body, "subject": message.subject}),
     };
     let mut answer = json!({

@@ -34,7 +34,7 @@ pub use limits::{
     BucketDecodeError, DailyLimits, RateLimit, RateLimitError, RetryAfterMs, TokenBucket, UtcDay,
     daily_limit_key,
 };
-pub use phone::{InvalidPhone, NotifyPhoneNumber};
+pub use phone::{InvalidPhone, NotifyPhoneNumber, check_sms_sender, sms_sender_text};
 pub use reference::{MAX_REFERENCE_CHARS, check_reference};
 pub use retry::{AttemptOutcome, NextStep, RetryPolicy, Verdict};
 pub use sanitise::sanitise_personalisation_item;

@@ -57,6 +57,31 @@ impl NotifyPhoneNumber {
     }
 }
 
+/// What a text message says it is from, given a service's sender: a
+/// number in Notify's sending form (its digits with the country code, no
+/// `+`), a name as it is.
+pub fn sms_sender_text(sender: &str) -> String {
+    match NotifyPhoneNumber::parse(sender) {
+        Ok(number) => number.as_str().trim_start_matches('+').to_string(),
+        Err(_) => sender.to_string(),
+    }
+}
+
+/// Why a service's text message sender cannot be used: a name must be 3 to
+/// 11 letters, digits, spaces and `& . - _` with a letter among them (what
+/// networks carry as an alphanumeric sender), else it must be a number.
+pub fn check_sms_sender(sender: &str) -> Result<(), &'static str> {
+    let name_chars = |c: char| c.is_ascii_alphanumeric() || " &.-_".contains(c);
+    let is_name = (3..=11).contains(&sender.chars().count())
+        && sender.chars().all(name_chars)
+        && sender.chars().any(|c| c.is_ascii_alphabetic());
+    if is_name || NotifyPhoneNumber::parse(sender).is_ok() {
+        Ok(())
+    } else {
+        Err("must be a name of 3 to 11 letters, digits, spaces and & . - _, or a phone number")
+    }
+}
+
 /// Notify's second reading: pluses and leading zeros dropped
 /// (`0+447700900100`, `+07700900100`).
 fn thoroughly_normalised(raw: &str) -> String {
@@ -177,6 +202,19 @@ mod tests {
         ] {
             assert_eq!(parsed(raw).as_deref(), Ok(expected), "{raw}");
         }
+    }
+
+    #[test]
+    fn sms_senders_are_names_or_numbers() {
+        use super::{check_sms_sender, sms_sender_text};
+        for ok in ["GOVUK", "Gov 1 & Co.", "07700900555", "+61 412 345 678"] {
+            assert_eq!(check_sms_sender(ok), Ok(()), "{ok}");
+        }
+        for bad in ["GO", "A sender that is too long", "12345", "Bad!", ""] {
+            assert!(check_sms_sender(bad).is_err(), "{bad}");
+        }
+        assert_eq!(sms_sender_text("07700900555"), "447700900555");
+        assert_eq!(sms_sender_text("GOVUK"), "GOVUK");
     }
 
     #[test]

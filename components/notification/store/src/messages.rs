@@ -53,9 +53,12 @@ pub struct Message {
     pub one_click_unsubscribe_url: Option<String>,
     /// A letter's: `first`, `second` or `economy`.
     pub postage: Option<String>,
+    /// What it went with (Notify's `reply_to_text`): an email's reply-to
+    /// address, the sender a text message is from, a letter's contact block.
+    pub reply_to: Option<String>,
 }
 
-const COLUMNS: &str = "id, channel, template_id, template_version, purpose, contact_id, recipient, subject, body, html, reference, status, consent_id, sender, sender_role, service_id, api_key_id, key_type, created_by_name, idempotency_key, request_hash, scheduled_for, next_attempt_at, attempts, provider, provider_reference, failure_reason, created_at, sent_at, completed_at, updated_at, interaction_id, sent_to, one_click_unsubscribe_url, postage";
+const COLUMNS: &str = "id, channel, template_id, template_version, purpose, contact_id, recipient, subject, body, html, reference, status, consent_id, sender, sender_role, service_id, api_key_id, key_type, created_by_name, idempotency_key, request_hash, scheduled_for, next_attempt_at, attempts, provider, provider_reference, failure_reason, created_at, sent_at, completed_at, updated_at, interaction_id, sent_to, one_click_unsubscribe_url, postage, reply_to";
 
 /// One step of a message's status history.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +114,7 @@ impl Message {
             sent_to: s(32),
             one_click_unsubscribe_url: s(33),
             postage: s(34),
+            reply_to: s(35),
         })
     }
 
@@ -135,7 +139,7 @@ impl Message {
         db.run(
             &format!(
                 "INSERT INTO notifications ({COLUMNS}) VALUES ({})",
-                placeholders(35)
+                placeholders(36)
             ),
             &[
                 self.id.as_str().into(),
@@ -173,6 +177,7 @@ impl Message {
                 self.sent_to.clone().into(),
                 self.one_click_unsubscribe_url.clone().into(),
                 self.postage.clone().into(),
+                self.reply_to.clone().into(),
             ],
         )?;
         append_event(db, &self.id, self.status, self.created_at, None)

@@ -67,6 +67,7 @@ fn message(id: &str) -> Message {
         sent_to: Some("Ada@Example.gov.au".into()),
         one_click_unsubscribe_url: Some("https://example.gov.au/unsubscribe".into()),
         postage: None,
+        reply_to: Some("replies@example.gov.au".into()),
     }
 }
 
@@ -846,5 +847,108 @@ fn a_service_sees_only_the_templates_linked_to_it() {
         templates::load(&db, templates::Scope::All, "t-3", None)
             .unwrap()
             .is_some()
+    );
+}
+
+#[test]
+fn a_services_senders_have_one_default_of_each_kind() {
+    use crate::senders::{self, Sender, SenderKind};
+    let db = db();
+    for id in [SERVICE, "0b7c2a9e-4b5d-4c6e-8f70-998877665544"] {
+        let service = NewService {
+            id: id.into(),
+            name: "A service".into(),
+            callback_url: None,
+            callback_token_sealed: None,
+            created_at: T0,
+            created_by: "staff:admin".into(),
+        };
+        services::create(&db, &service, &[]).unwrap();
+    }
+    let sender = |id: &str, kind, value: &str, is_default, at| Sender {
+        id: id.into(),
+        service_id: SERVICE.into(),
+        kind,
+        value: value.into(),
+        is_default,
+        created_at: at,
+        created_by: "staff:admin".into(),
+    };
+    let first = senders::add(
+        &db,
+        &sender(
+            "r-1",
+            SenderKind::EmailReplyTo,
+            "a@example.gov.au",
+            false,
+            T0,
+        ),
+    )
+    .unwrap();
+    assert!(first.is_default, "a kind's first is its default");
+    let second = senders::add(
+        &db,
+        &sender(
+            "r-2",
+            SenderKind::EmailReplyTo,
+            "b@example.gov.au",
+            false,
+            T0 + 1,
+        ),
+    )
+    .unwrap();
+    assert!(!second.is_default);
+    let sms = senders::add(
+        &db,
+        &sender("s-1", SenderKind::SmsSender, "GOVUK", false, T0),
+    )
+    .unwrap();
+    assert!(sms.is_default, "each kind has its own default");
+    senders::add(
+        &db,
+        &sender(
+            "r-3",
+            SenderKind::EmailReplyTo,
+            "c@example.gov.au",
+            true,
+            T0 + 2,
+        ),
+    )
+    .unwrap();
+    let defaults: Vec<String> = senders::list(&db, SERVICE, SenderKind::EmailReplyTo)
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.is_default)
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(defaults, vec!["r-3"]);
+    assert_eq!(
+        senders::default_of(&db, SERVICE, SenderKind::SmsSender)
+            .unwrap()
+            .unwrap()
+            .value,
+        "GOVUK"
+    );
+    assert_eq!(
+        senders::find(&db, SERVICE, SenderKind::EmailReplyTo, "r-2")
+            .unwrap()
+            .unwrap()
+            .value,
+        "b@example.gov.au"
+    );
+    // Another kind's id, or another service's, is not found.
+    assert_eq!(
+        senders::find(&db, SERVICE, SenderKind::SmsSender, "r-2").unwrap(),
+        None
+    );
+    assert_eq!(
+        senders::find(
+            &db,
+            "0b7c2a9e-4b5d-4c6e-8f70-998877665544",
+            SenderKind::EmailReplyTo,
+            "r-2"
+        )
+        .unwrap(),
+        None
     );
 }
