@@ -45,6 +45,24 @@ pub enum Action {
     AuditVerify,
     AuditCheckpoint,
     AuditReadOwn,
+    /// Open a case (a citizen: about themselves).
+    CaseOpen,
+    /// See cases, their activities and clocks (a read of personal information).
+    CaseRead,
+    /// Change a case: its status, details, activities and participants.
+    CaseWork,
+    /// Assign cases to officers and queues, take the next case of a queue.
+    CaseAssign,
+    /// Configure case types, statuses, transitions, service levels,
+    /// calendars and queues.
+    CaseConfigure,
+    /// Move SLA clocks on as time passes (scheduled, like dispatch).
+    CaseSlaSweep,
+    /// Count clocks by queue and state (no personal information).
+    CaseSlaRead,
+    /// See case types, statuses, transitions, service levels, calendars and
+    /// queues (no personal information).
+    CaseConfigRead,
 }
 
 /// Roles a caller acts in. Staff roles come from the token's roles claim;
@@ -335,6 +353,54 @@ pub const MATRIX: &[MatrixRow] = &[
         "audit.read-own",
         false,
         [No, No, No, No, No, Own],
+    ),
+    row(
+        Action::CaseOpen,
+        "case.open",
+        true,
+        [Any, Any, No, No, No, Own],
+    ),
+    row(
+        Action::CaseRead,
+        "case.read",
+        true,
+        [Any, Any, No, Any, Any, Own],
+    ),
+    row(
+        Action::CaseWork,
+        "case.work",
+        true,
+        [Any, Any, No, No, Any, Own],
+    ),
+    row(
+        Action::CaseAssign,
+        "case.assign",
+        false,
+        [Any, Any, No, No, Any, No],
+    ),
+    row(
+        Action::CaseConfigure,
+        "case.configure",
+        false,
+        [No, No, No, No, Any, No],
+    ),
+    row(
+        Action::CaseSlaSweep,
+        "case.sla-sweep",
+        true,
+        [No, No, No, No, Any, No],
+    ),
+    row(
+        Action::CaseSlaRead,
+        "case.sla-read",
+        true,
+        [No, Any, No, Any, Any, No],
+    ),
+    row(
+        Action::CaseConfigRead,
+        "case.config-read",
+        true,
+        [Any, Any, No, Any, Any, Any],
     ),
 ];
 

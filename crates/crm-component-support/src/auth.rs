@@ -394,6 +394,7 @@ fn reads_personal_information(action: Action) -> bool {
             | InboxRead
             | AuditRead
             | AuditReadOwn
+            | CaseRead
     )
 }
 

@@ -242,6 +242,46 @@ pub fn idempotency_key(
     .map_err(|e| Problem::validation(vec![FieldError::new("Idempotency-Key", e.to_string())]))
 }
 
+/// `If-Match` against the current version of `resource` (`contact/…`),
+/// whose ETag is `"v<version>"`: a 428 when `required` and absent, a 412
+/// (with the current ETag) when it names another version.
+pub fn check_if_match(
+    req: &Request,
+    resource: &str,
+    version: i64,
+    required: bool,
+) -> Result<(), Problem> {
+    let current = version_etag(version);
+    let Some(given) = req.header("if-match").and_then(|v| v.as_str()) else {
+        if required {
+            return Err(Problem::validation(vec![FieldError::new(
+                "If-Match",
+                format!("is required: send the ETag of the version you are changing ({current})"),
+            )])
+            .with_kind("if-match-required", "Precondition required")
+            .with_status(428));
+        }
+        return Ok(());
+    };
+    if given
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == current)
+    {
+        Ok(())
+    } else {
+        Err(Problem::precondition_failed(format!(
+            "{resource} is at version {version} ({current}), not {given}; read it again and reapply the change"
+        ))
+        .with_extension("current_etag", serde_json::json!(current)))
+    }
+}
+
+/// The ETag of a record's version.
+pub fn version_etag(version: i64) -> String {
+    format!("\"v{version}\"")
+}
+
 /// A query-string parameter, percent-decoded.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     form_pairs(req.query()).find_map(|(k, v)| (k == name).then_some(v))

@@ -131,6 +131,20 @@ impl Slug {
     }
 }
 
+impl serde::Serialize for Slug {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// By [`Slug::parse`], so a request body's refusal says why.
+impl<'de> serde::Deserialize<'de> for Slug {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw).map_err(|e| serde::de::Error::custom(e.0))
+    }
+}
+
 /// A tag or category on a contact, e.g. `housing-support`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Tag(Slug);

@@ -2,7 +2,8 @@
 
 /// Defines a closed vocabulary: a fieldless enum with its kebab-case
 /// spelling, `ALL` (in the order refusals list them), `parse` (the exact
-/// spelling only), `as_str`, `Display` and `Serialize`.
+/// spelling only), `as_str`, `Display`, `Serialize` and `Deserialize` (by
+/// `parse`, so a request body's refusal names the field and the spellings).
 #[macro_export]
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
@@ -43,6 +44,14 @@ macro_rules! vocabulary {
                 s.serialize_str(self.as_str())
             }
         }
+
+        impl<'de> $crate::__serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = <String as $crate::__serde::Deserialize>::deserialize(d)?;
+                Self::parse(&raw)
+                    .map_err(|e| <D::Error as $crate::__serde::de::Error>::custom(e.0))
+            }
+        }
     };
 }
 
@@ -69,5 +78,17 @@ mod tests {
             "must be one of small, extra-large"
         );
         assert!(Size::parse("Small").is_err());
+    }
+
+    #[test]
+    fn deserialising_parses_and_names_the_spellings() {
+        let size: Size = serde_json::from_str("\"extra-large\"").unwrap();
+        assert_eq!(size, Size::ExtraLarge);
+        let refused = serde_json::from_str::<Size>("\"huge\"").unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with("must be one of small, extra-large")
+        );
     }
 }

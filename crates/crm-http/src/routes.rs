@@ -204,6 +204,49 @@ pub const AUDIT: &[Route] = &[
     route("GET", "/api/audit/checkpoints", "listAuditCheckpoints"),
 ];
 
+/// Case management: literal paths come before `{id}`, which would match
+/// them too.
+pub const CASES: &[Route] = &[
+    route("GET", "/api/cases", "listCases"),
+    route("POST", "/api/cases", "openCase"),
+    route("GET", "/api/cases/mine", "listMyCases"),
+    route("POST", "/api/cases/assignments", "assignCases"),
+    route("POST", "/api/cases/sla/sweep", "sweepSlaClocks"),
+    route("GET", "/api/cases/sla/summary", "summariseSlaClocks"),
+    route("GET", "/api/cases/types", "listCaseTypes"),
+    route("GET", "/api/cases/types/{key}", "getCaseType"),
+    route("PUT", "/api/cases/types/{key}", "putCaseType"),
+    route("GET", "/api/cases/workflow", "getCaseWorkflow"),
+    route("PUT", "/api/cases/statuses/{key}", "putCaseStatus"),
+    route("POST", "/api/cases/transitions", "addCaseTransition"),
+    route("DELETE", "/api/cases/transitions", "removeCaseTransition"),
+    route("GET", "/api/cases/sla-policies", "listSlaPolicies"),
+    route(
+        "PUT",
+        "/api/cases/sla-policies/{case_type}/{priority}",
+        "putSlaPolicy",
+    ),
+    route("GET", "/api/cases/calendars", "listCalendars"),
+    route("GET", "/api/cases/calendars/{id}", "getCalendar"),
+    route("PUT", "/api/cases/calendars/{id}", "putCalendar"),
+    route("GET", "/api/cases/{id}", "getCase"),
+    route("PATCH", "/api/cases/{id}", "updateCase"),
+    route("POST", "/api/cases/{id}/transitions", "transitionCase"),
+    route("GET", "/api/cases/{id}/activities", "listCaseActivities"),
+    route("POST", "/api/cases/{id}/activities", "addCaseActivity"),
+    route(
+        "PATCH",
+        "/api/cases/{id}/activities/{activity_id}",
+        "updateCaseActivity",
+    ),
+    route("POST", "/api/cases/{id}/participants", "addCaseParticipant"),
+    route("POST", "/api/cases/{id}/assignment", "assignCase"),
+    route("GET", "/api/queues", "listQueues"),
+    route("GET", "/api/queues/{id}", "getQueue"),
+    route("PUT", "/api/queues/{id}", "putQueue"),
+    route("POST", "/api/queues/{id}/take-next", "takeNextCase"),
+];
+
 /// Every component's table, by component id.
 pub const ALL: &[(&str, &[Route])] = &[
     ("contact-intake", CONTACT_INTAKE),
@@ -211,6 +254,7 @@ pub const ALL: &[(&str, &[Route])] = &[
     ("interaction-log", INTERACTION_LOG),
     ("notification", NOTIFICATION),
     ("audit", AUDIT),
+    ("cases", CASES),
 ];
 
 /// What a request matched in a table.

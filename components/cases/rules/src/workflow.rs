@@ -5,6 +5,7 @@
 
 use crm_auth::policy::Role;
 use crm_domain::{Invalid, Slug};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 crm_domain::vocabulary! {
@@ -34,7 +35,8 @@ crm_domain::vocabulary! {
 }
 
 /// A status's key (`in-progress`, `awaiting-citizen`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct StatusKey(Slug);
 
 impl StatusKey {
@@ -48,7 +50,8 @@ impl StatusKey {
 }
 
 /// A case type's key (`housing-repair`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct CaseTypeKey(Slug);
 
 impl CaseTypeKey {
@@ -117,7 +120,7 @@ pub enum Effect {
 }
 
 /// Statuses, the transition table, and the reopening window.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workflow {
     statuses: Vec<Status>,
     transitions: Vec<Transition>,
@@ -226,6 +229,11 @@ impl Workflow {
 
     pub fn statuses(&self) -> &[Status] {
         &self.statuses
+    }
+
+    /// The transition table, in its order.
+    pub fn transitions(&self) -> &[Transition] {
+        &self.transitions
     }
 
     /// Where a caller acting in `roles` may move a case of `case_type` from

@@ -17,7 +17,7 @@ pub struct Target {
 
 /// Where a clock stands. `Succeeded`, `Breached` after completion and
 /// `Cancelled` are final: the clock no longer moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClockState {
     InProgress,
     Warning,
@@ -28,6 +28,20 @@ pub enum ClockState {
 }
 
 impl ClockState {
+    pub const ALL: [ClockState; 6] = [
+        Self::InProgress,
+        Self::Warning,
+        Self::Breached,
+        Self::Succeeded,
+        Self::Paused,
+        Self::Cancelled,
+    ];
+
+    /// Reads what [`as_str`](Self::as_str) writes.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == raw)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::InProgress => "in-progress",
@@ -52,14 +66,54 @@ pub enum ClockError {
     BeforeLastChange(Timestamp),
     #[error(transparent)]
     Calendar(#[from] CalendarError),
+    /// Stored parts that no clock could have reached.
+    #[error("inconsistent clock: {0}")]
+    Inconsistent(&'static str),
 }
 
 /// How a stopped clock ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopKind {
+    /// The target was met (in time or late).
+    Met,
+    Cancelled,
+}
+
+impl StopKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Met => "met",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Reads what [`as_str`](Self::as_str) writes.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Met, Self::Cancelled]
+            .into_iter()
+            .find(|kind| kind.as_str() == raw)
+    }
+}
+
+/// How a stopped clock ended, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stop {
     /// Met at this instant (in time or late).
     Met(Timestamp),
     Cancelled(Timestamp),
+}
+
+/// Everything a clock is, as a store keeps it: [`Clock::parts`] and
+/// [`Clock::from_parts`] round-trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockParts {
+    pub started_at: Timestamp,
+    pub target: Target,
+    pub paused_minutes: u64,
+    /// A pause still running, since then.
+    pub paused_since: Option<Timestamp>,
+    pub stopped: Option<(StopKind, Timestamp)>,
+    pub last_change: Timestamp,
 }
 
 /// One clock. Due = start + target + paused business minutes, on the
@@ -88,6 +142,64 @@ impl Clock {
         }
     }
 
+    /// A clock as stored; refuses parts no sequence of changes could have
+    /// made (a change dated before the start, a stop or a pause after the
+    /// last change).
+    pub fn from_parts(parts: ClockParts) -> Result<Self, ClockError> {
+        let ClockParts {
+            started_at,
+            target,
+            paused_minutes,
+            paused_since,
+            stopped,
+            last_change,
+        } = parts;
+        if last_change < started_at {
+            return Err(ClockError::Inconsistent("last change before the start"));
+        }
+        let within = |at: Timestamp| started_at <= at && at <= last_change;
+        if paused_since.is_some_and(|at| !within(at)) {
+            return Err(ClockError::Inconsistent(
+                "pause outside the start and the last change",
+            ));
+        }
+        if stopped.is_some_and(|(_, at)| !within(at)) {
+            return Err(ClockError::Inconsistent(
+                "stop outside the start and the last change",
+            ));
+        }
+        if paused_since.is_some() && stopped.is_some() {
+            // Stopping ends a running pause first.
+            return Err(ClockError::Inconsistent("stopped while paused"));
+        }
+        Ok(Self {
+            started_at,
+            target,
+            paused_minutes,
+            paused_since,
+            stopped: stopped.map(|(kind, at)| match kind {
+                StopKind::Met => Stop::Met(at),
+                StopKind::Cancelled => Stop::Cancelled(at),
+            }),
+            last_change,
+        })
+    }
+
+    /// What [`from_parts`](Self::from_parts) reads back.
+    pub fn parts(&self) -> ClockParts {
+        ClockParts {
+            started_at: self.started_at,
+            target: self.target,
+            paused_minutes: self.paused_minutes,
+            paused_since: self.paused_since,
+            stopped: self.stopped.map(|stop| match stop {
+                Stop::Met(at) => (StopKind::Met, at),
+                Stop::Cancelled(at) => (StopKind::Cancelled, at),
+            }),
+            last_change: self.last_change,
+        }
+    }
+
     pub fn started_at(&self) -> Timestamp {
         self.started_at
     }
@@ -111,6 +223,18 @@ impl Clock {
         )?)
     }
 
+    /// When the clock starts warning, as of its last change: its target
+    /// less the warning, plus the pauses, in business minutes from the
+    /// start (at the start when the warning is as long as the target).
+    pub fn warn_at(&self, calendar: &Calendar) -> Result<Timestamp, ClockError> {
+        let minutes = self
+            .target
+            .minutes
+            .saturating_sub(self.target.warn_before_minutes)
+            .saturating_add(self.paused_minutes);
+        Ok(calendar.add_business_minutes(self.started_at, minutes)?)
+    }
+
     /// Where the clock stands at `now`.
     pub fn state_at(&self, now: Timestamp, calendar: &Calendar) -> Result<ClockState, ClockError> {
         let due = self.due(calendar)?;
@@ -120,12 +244,10 @@ impl Clock {
             (Some(Stop::Met(_)), _) => ClockState::Breached,
             (None, Some(_)) => ClockState::Paused,
             (None, None) if now >= due => ClockState::Breached,
-            (None, None)
-                if calendar.business_minutes_between(now, due)
-                    <= self.target.warn_before_minutes =>
-            {
-                ClockState::Warning
-            }
+            // Compared as instants: counting whole business minutes left
+            // would warn up to a minute before `warn_at`, the time the
+            // store indexes for the sweep.
+            (None, None) if now >= self.warn_at(calendar)? => ClockState::Warning,
             (None, None) => ClockState::InProgress,
         })
     }

@@ -8,7 +8,7 @@ mod clock;
 pub mod holidays;
 
 pub use calendar::{Calendar, CalendarError, WorkingHours};
-pub use clock::{Clock, ClockError, ClockState, Target};
+pub use clock::{Clock, ClockError, ClockParts, ClockState, StopKind, Target};
 pub use jiff::Timestamp;
 pub use jiff::civil::{Date, Time, Weekday};
 

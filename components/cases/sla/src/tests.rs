@@ -3,7 +3,8 @@ use proptest::prelude::*;
 
 use crate::holidays::{AUSTRALIA_NATIONAL, australia_national};
 use crate::{
-    Calendar, CalendarError, Clock, ClockError, ClockState, Target, Timestamp, WorkingHours,
+    Calendar, CalendarError, Clock, ClockError, ClockParts, ClockState, StopKind, Target,
+    Timestamp, WorkingHours,
 };
 
 fn at(text: &str) -> Timestamp {
@@ -280,6 +281,89 @@ fn states_move_from_in_progress_to_warning_to_breached_and_stop_when_done() {
     ));
 }
 
+#[test]
+fn a_clock_round_trips_through_its_parts_and_refuses_impossible_ones() {
+    let calendar = nine_to_five();
+    let start = at("2026-05-31T23:00:00Z");
+    let mut clock = Clock::start(start, TWO_HOURS);
+    assert_eq!(Clock::from_parts(clock.parts()), Ok(clock.clone()));
+    clock.pause(at("2026-06-01T00:10:00Z")).unwrap();
+    assert_eq!(Clock::from_parts(clock.parts()), Ok(clock.clone()));
+    clock
+        .complete(at("2026-06-01T00:40:00Z"), &calendar)
+        .unwrap();
+    let parts = clock.parts();
+    assert_eq!(
+        parts.stopped,
+        Some((StopKind::Met, at("2026-06-01T00:40:00Z")))
+    );
+    assert_eq!(parts.paused_minutes, 30);
+    assert_eq!(Clock::from_parts(parts), Ok(clock.clone()));
+    for kind in [StopKind::Met, StopKind::Cancelled] {
+        assert_eq!(StopKind::parse(kind.as_str()), Some(kind));
+    }
+    for state in ClockState::ALL {
+        assert_eq!(ClockState::parse(state.as_str()), Some(state));
+    }
+    assert_eq!(ClockState::parse("late"), None);
+
+    let before_start = at("2026-05-31T22:00:00Z");
+    let impossible = [
+        ClockParts {
+            last_change: before_start,
+            ..parts
+        },
+        ClockParts {
+            paused_since: Some(before_start),
+            stopped: None,
+            ..parts
+        },
+        ClockParts {
+            stopped: Some((StopKind::Cancelled, before_start)),
+            ..parts
+        },
+        ClockParts {
+            paused_since: Some(start),
+            ..parts
+        },
+    ];
+    for parts in impossible {
+        assert!(
+            matches!(Clock::from_parts(parts), Err(ClockError::Inconsistent(_))),
+            "{parts:?}"
+        );
+    }
+}
+
+#[test]
+fn the_warning_starts_at_warn_at_and_a_pause_moves_it() {
+    let calendar = nine_to_five();
+    // Monday 1 June 09:00 AEST, due 11:00, warning from 10:30.
+    let mut clock = Clock::start(at("2026-05-31T23:00:00Z"), TWO_HOURS);
+    assert_eq!(
+        clock.warn_at(&calendar).unwrap(),
+        at("2026-06-01T00:30:00Z")
+    );
+    clock.pause(at("2026-06-01T00:00:00Z")).unwrap();
+    clock.resume(at("2026-06-01T00:20:00Z"), &calendar).unwrap();
+    assert_eq!(
+        clock.warn_at(&calendar).unwrap(),
+        at("2026-06-01T00:50:00Z")
+    );
+    // A warning as long as the target warns from the start.
+    let always = Clock::start(
+        at("2026-05-31T23:00:00Z"),
+        Target {
+            minutes: 10,
+            warn_before_minutes: 30,
+        },
+    );
+    assert_eq!(
+        always.warn_at(&calendar).unwrap(),
+        at("2026-05-31T23:00:00Z")
+    );
+}
+
 /// Instants from 2026 to the end of 2028, to the second.
 fn instant() -> impl Strategy<Value = Timestamp> {
     (1_767_225_600i64..1_861_920_000).prop_map(|s| Timestamp::from_second(s).unwrap())
@@ -323,5 +407,28 @@ proptest! {
         let after = clock.due(&calendar).unwrap();
         prop_assert!(after >= before);
         prop_assert_eq!(clock.paused_minutes(), calendar.business_minutes_between(paused, resumed));
+    }
+
+    #[test]
+    fn a_running_clock_warns_exactly_from_warn_at(
+        start in instant(),
+        minutes in 2u64..5_000,
+        warn in 1u64..5_000,
+        paused in 0u64..2_000,
+    ) {
+        prop_assume!(warn < minutes);
+        let calendar = nine_to_five();
+        let clock = Clock::from_parts(ClockParts {
+            started_at: start,
+            target: Target { minutes, warn_before_minutes: warn },
+            paused_minutes: paused,
+            paused_since: None,
+            stopped: None,
+            last_change: start,
+        }).unwrap();
+        let warn_at = clock.warn_at(&calendar).unwrap();
+        let just_before = warn_at - jiff::SignedDuration::from_millis(1);
+        prop_assert_eq!(clock.state_at(just_before, &calendar).unwrap(), ClockState::InProgress);
+        prop_assert_eq!(clock.state_at(warn_at, &calendar).unwrap(), ClockState::Warning);
     }
 }

@@ -6,14 +6,14 @@ use contacts_rules::Contact;
 use contacts_store::{Stored, load, resolve};
 use crm_component_support::{Action, Ctx, RecordKind, Target};
 use crm_domain::CalendarDate;
-use crm_http::{FieldError, Problem};
+use crm_http::Problem;
 use crm_sql::Sql;
 use serde_json::{Value, json};
 use spin_sdk::http::{Request, Response};
 
 /// The ETag of the contact's version.
 pub fn etag(stored: &Stored) -> String {
-    format!("\"v{}\"", stored.version)
+    crm_component_support::version_etag(stored.version)
 }
 
 /// The stored fields as domain values.
@@ -67,34 +67,12 @@ pub fn view(ctx: &Ctx, stored: &Stored) -> Value {
 /// `If-Match` against the contact's current version: 428 when required and
 /// absent, 412 when stale.
 pub fn check_if_match(req: &Request, stored: &Stored, required: bool) -> Result<(), Problem> {
-    let Some(given) = req.header("if-match").and_then(|v| v.as_str()) else {
-        if required {
-            return Err(Problem::validation(vec![FieldError::new(
-                "If-Match",
-                format!(
-                    "is required: send the ETag of the version you are changing ({})",
-                    etag(stored)
-                ),
-            )])
-            .with_kind("if-match-required", "Precondition required")
-            .with_status(428));
-        }
-        return Ok(());
-    };
-    let current = etag(stored);
-    if given
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag == current)
-    {
-        Ok(())
-    } else {
-        Err(Problem::precondition_failed(format!(
-            "contact/{} is at version {} ({current}), not {given}; read it again and reapply the change",
-            stored.id, stored.version
-        ))
-        .with_extension("current_etag", json!(current)))
-    }
+    crm_component_support::check_if_match(
+        req,
+        &format!("contact/{}", stored.id),
+        stored.version,
+        required,
+    )
 }
 
 /// `GET /api/contacts/{id}`: the record, or for a merged id a 308 to the

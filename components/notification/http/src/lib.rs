@@ -9,6 +9,7 @@
 mod actor;
 mod api;
 mod callbacks;
+mod case_updates;
 mod config;
 mod delivery;
 mod dispatch;

@@ -23,8 +23,10 @@
 //! (`crm_sql::transaction`), except where a function says it runs one.
 
 pub mod callbacks;
+pub mod case_updates;
 pub mod limits;
 pub mod messages;
+pub mod outbox;
 pub mod senders;
 pub mod services;
 pub mod templates;

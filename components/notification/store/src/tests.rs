@@ -438,6 +438,60 @@ fn withdrawals_are_read_past_the_cursor() {
 }
 
 #[test]
+fn case_updates_have_a_cursor_of_their_own() {
+    let db = db();
+    let event = |topic: &str, aggregate: &str, payload: &str| {
+        db.run(
+            "INSERT INTO outbox_events (topic, aggregate_id, payload, occurred_at) VALUES (?, ?, ?, ?)",
+            &[topic.into(), aggregate.into(), payload.into(), T0.into()],
+        )
+        .unwrap();
+    };
+    event(
+        "consent.withdrawn",
+        "contact-1",
+        r#"{"purpose":"research"}"#,
+    );
+    event(
+        "case.status-changed",
+        "cas_1",
+        r#"{"case_id":"cas_1","reference":"CAS-2026-000001","contact_id":"con_1","status_label":"Resolved","citizen_visible":true}"#,
+    );
+    event(
+        "case.status-changed",
+        "cas_2",
+        r#"{"reference":"CAS-2026-000002"}"#,
+    );
+    let read = case_updates::after(&db, case_updates::cursor(&db).unwrap(), 10).unwrap();
+    assert_eq!(
+        read,
+        [
+            case_updates::CaseUpdate {
+                event_id: 2,
+                case_id: Some("cas_1".into()),
+                reference: Some("CAS-2026-000001".into()),
+                contact_id: Some("con_1".into()),
+                status_label: Some("Resolved".into()),
+                citizen_visible: true,
+            },
+            case_updates::CaseUpdate {
+                event_id: 3,
+                case_id: Some("cas_2".into()),
+                reference: Some("CAS-2026-000002".into()),
+                contact_id: None,
+                status_label: None,
+                citizen_visible: false,
+            },
+        ]
+    );
+    // Reading case updates moves only their cursor.
+    case_updates::set_cursor(&db, 3).unwrap();
+    assert_eq!(case_updates::cursor(&db).unwrap(), 3);
+    assert_eq!(withdrawals::cursor(&db).unwrap(), 0);
+    assert_eq!(withdrawals::after(&db, 0, 10).unwrap().len(), 1);
+}
+
+#[test]
 fn messages_in_flight_too_long_are_found() {
     let db = db();
     for (id, status, sent_at) in [

@@ -1,0 +1,151 @@
+//! What administrators configure, and who may read it.
+
+use crm_tests::app::{assert_problem, error_fields};
+use crm_tests::auth::token;
+use serde_json::json;
+
+use super::*;
+
+#[test]
+fn administrators_configure_calendars_types_policies_and_transitions() {
+    let put = |path: &str, body: serde_json::Value| admin().request("PUT", path, Some(&body));
+    // A calendar in Perth with a split shift and a state holiday.
+    let nine_to_five =
+        json!([{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}]);
+    let week = json!([
+        nine_to_five,
+        nine_to_five,
+        nine_to_five,
+        nine_to_five,
+        nine_to_five,
+        [],
+        []
+    ]);
+    let reply = put(
+        "/api/cases/calendars/western-australia",
+        json!({"zone": "Australia/Perth", "week": week, "holidays": ["2026-06-01"]}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let problem = assert_problem(
+        &put(
+            "/api/cases/calendars/nowhere",
+            json!({"zone": "Mars/Olympus", "week": week}),
+        ),
+        400,
+        "validation",
+    );
+    assert_eq!(error_fields(&problem), ["zone"]);
+    let problem = assert_problem(
+        &put(
+            "/api/cases/calendars/backwards",
+            json!({"zone": "Australia/Perth", "week": [[{"start": "17:00", "end": "09:00"}], [], [], [], [], [], []]}),
+        ),
+        400,
+        "validation",
+    );
+    assert_eq!(error_fields(&problem), ["week"]);
+    // A case type on it, with a timeline, and its service levels.
+    let reply = put(
+        "/api/cases/types/grant-application",
+        json!({
+            "title": "Grant application",
+            "activity_kinds": ["note", "email", "letter", "task", "citizen-message"],
+            "timeline": [
+                {"kind": "letter", "subject": "Acknowledge", "offset_days": 0},
+                {"kind": "task", "subject": "Assess", "offset_days": 14, "from": "letter"}
+            ],
+            "participant_roles": ["applicant"],
+            "statuses": ["new", "in-progress", "awaiting-citizen", "resolved", "closed", "withdrawn"],
+            "closure_policy": "block-while-child-open",
+            "calendar_id": "western-australia",
+            "reopen_within_days": 5
+        }),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = put(
+        "/api/cases/sla-policies/grant-application/normal",
+        json!({"first_response_minutes": 120, "resolution_minutes": 2400, "next_update_minutes": 600, "warn_before_minutes": 30}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let by = worker("worker-config");
+    let case = open(
+        &by,
+        &json!({"case_type": "grant-application", "subject": "Community garden"}),
+    );
+    let id = case["id"].as_str().unwrap();
+    let activities = by.get(&format!("/api/cases/{id}/activities")).json();
+    let scheduled: Vec<_> = activities["activities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["subject"].as_str().unwrap(),
+                a["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        scheduled,
+        [("Assess", "scheduled"), ("Acknowledge", "scheduled")]
+    );
+    // The type's statuses bound its workflow: `assigned` is not one of them.
+    let problem = assert_problem(
+        &transition(&by, id, "assigned"),
+        409,
+        "transition-not-allowed",
+    );
+    assert_eq!(problem["allowed"], json!(["in-progress", "withdrawn"]));
+    // A new transition for this type only.
+    let reply = admin().post_json(
+        "/api/cases/transitions",
+        &json!({"role": "case-worker", "case_type": "grant-application", "from": "new", "to": "resolved"}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(transition(&by, id, "resolved").status, 200);
+    let reply = admin().request(
+        "DELETE",
+        "/api/cases/transitions?role=case-worker&case_type=grant-application&from=new&to=resolved",
+        None,
+    );
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    let workflow = by.get("/api/cases/workflow").json();
+    assert!(
+        workflow["transitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["case_type"] != "grant-application"),
+        "{workflow}"
+    );
+    // Only administrators configure; staff and citizens may read.
+    assert_eq!(
+        by.request(
+            "PUT",
+            "/api/cases/statuses/on-hold",
+            Some(&json!({"label": "On hold", "category": "open"}))
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        host()
+            .as_caller(&token("citizen-x", &["citizen"]))
+            .get("/api/cases/types")
+            .status,
+        200
+    );
+    let types = by.get("/api/cases/types").json();
+    assert!(
+        types["case_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["key"] == "grant-application")
+    );
+    let policies = by.get("/api/cases/sla-policies").json();
+    assert!(
+        policies["policies"].as_array().unwrap().len() >= 9,
+        "{policies}"
+    );
+}
