@@ -1,24 +1,18 @@
-//! Phone numbers as GOV.UK Notify reads them (notifications-utils'
-//! `PhoneNumber`, on libphonenumber's metadata through the `phonenumber`
-//! crate): a number without a country code is a UK one; a number whose
-//! length fits no UK number is tried as an international one whose `+` was
-//! lost; numbers with stray leading zeros or pluses get a second reading;
-//! UK landlines are refused (a Notify service may not text them unless
-//! allowed, and ours are not) and other countries' numbers accepted (as a
-//! Notify service's by default). Two spellings of one number have one
-//! normalised form, so guest lists and consent compare them as equal.
+//! Phone numbers as GOV.UK Notify's `/v2` reads them, by notifications-utils'
+//! `validate_and_format_phone_number` (its rules before it moved to
+//! libphonenumber, whose metadata would make this component larger by
+//! megabytes and every send slower by the time to load it): spaces,
+//! brackets, hyphens and pluses are ignored; a number starting `0` (not
+//! `00`), `44`, or `7` and shorter than 11 digits is a UK number, which
+//! must be a mobile (`7` and 9 more digits after any `44` and `0`); any
+//! other is international, 8 to 15 digits starting with a country code
+//! Notify sends to. Every spelling of one number has one E.164 form, so
+//! guest lists and consent compare them as equal.
 
-use std::collections::BTreeSet;
-
-use phonenumber::metadata::DATABASE;
-use phonenumber::{PhoneNumber, Type, country};
-
-/// Why Notify refuses a number, with the words its `/v2` API answers
+/// Why Notify refuses a number, in the words its `/v2` API answers with
 /// (`InvalidPhoneError`'s legacy v2 messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidPhone {
-    #[error("Number is not valid \u{2013} double check the phone number you entered")]
-    InvalidNumber,
     #[error("Too many digits")]
     TooLong,
     #[error("Not enough digits")]
@@ -35,26 +29,72 @@ pub enum InvalidPhone {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotifyPhoneNumber(String);
 
-const UK: u16 = 44;
+const UK_PREFIX: &str = "44";
+
+/// The country codes Notify sends to (the keys of notifications-utils'
+/// `international_billing_rates.yml`).
+const COUNTRY_PREFIXES: &[&str] = &[
+    "1", "7", "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45",
+    "46", "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+    "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98", "211",
+    "212", "213", "216", "218", "220", "221", "222", "223", "224", "225", "226", "227", "228",
+    "229", "230", "231", "232", "233", "234", "235", "236", "237", "238", "239", "240", "241",
+    "242", "243", "244", "245", "246", "248", "249", "250", "251", "252", "253", "254", "255",
+    "256", "257", "258", "260", "261", "262", "263", "264", "265", "266", "267", "268", "269",
+    "291", "297", "298", "299", "350", "351", "352", "353", "354", "355", "356", "357", "358",
+    "359", "370", "371", "372", "373", "374", "375", "376", "377", "378", "380", "381", "382",
+    "383", "385", "386", "387", "389", "420", "421", "423", "500", "501", "502", "503", "504",
+    "505", "506", "507", "508", "509", "590", "591", "592", "593", "594", "595", "596", "597",
+    "598", "599", "670", "672", "673", "674", "675", "676", "677", "678", "679", "680", "681",
+    "682", "683", "685", "686", "687", "689", "690", "691", "692", "852", "853", "855", "856",
+    "880", "886", "960", "961", "962", "963", "964", "965", "966", "967", "968", "970", "971",
+    "972", "973", "974", "975", "976", "977", "992", "993", "994", "995", "996", "998", "1242",
+    "1246", "1264", "1268", "1284", "1345", "1441", "1473", "1649", "1664", "1684", "1721", "1758",
+    "1767", "1784", "1809", "1829", "1849", "1868", "1869", "1876",
+];
 
 impl NotifyPhoneNumber {
     pub fn parse(raw: &str) -> Result<Self, InvalidPhone> {
-        let number = read(raw).or_else(|_| read(&thoroughly_normalised(raw)))?;
-        let uk_landline = matches!(
-            number.number_type(&DATABASE),
-            Type::FixedLine | Type::FixedLineOrMobile | Type::Uan
-        );
-        if number.code().value() == UK && uk_landline {
-            return Err(InvalidPhone::NotAUkMobile);
+        let digits = normalised(raw)?;
+        let is_uk = (raw.starts_with('0') && !raw.starts_with("00"))
+            || digits.starts_with(UK_PREFIX)
+            || (digits.starts_with('7') && digits.len() < 11);
+        if is_uk {
+            // Notify strips every leading 4 and then every 0 (`lstrip`).
+            let national = digits.trim_start_matches('4').trim_start_matches('0');
+            return match national.len() {
+                _ if !national.starts_with('7') => Err(InvalidPhone::NotAUkMobile),
+                n if n > 10 => Err(InvalidPhone::TooLong),
+                n if n < 10 => Err(InvalidPhone::TooShort),
+                _ => Ok(Self(format!("+{UK_PREFIX}{national}"))),
+            };
         }
-        Ok(Self(
-            number.format().mode(phonenumber::Mode::E164).to_string(),
-        ))
+        match digits.len() {
+            n if n < 8 => Err(InvalidPhone::TooShort),
+            n if n > 15 => Err(InvalidPhone::TooLong),
+            _ if !COUNTRY_PREFIXES.iter().any(|p| digits.starts_with(p)) => {
+                Err(InvalidPhone::UnsupportedCountryCode)
+            }
+            _ => Ok(Self(format!("+{digits}"))),
+        }
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The digits, leading zeros dropped (Notify's `normalise_phone_number`).
+fn normalised(raw: &str) -> Result<String, InvalidPhone> {
+    let mut digits = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            c if c.is_whitespace() || "()-+".contains(c) => {}
+            _ => return Err(InvalidPhone::UnknownCharacter),
+        }
+    }
+    Ok(digits.trim_start_matches('0').to_string())
 }
 
 /// What a text message says it is from, given a service's sender: a
@@ -80,98 +120,6 @@ pub fn check_sms_sender(sender: &str) -> Result<(), &'static str> {
     } else {
         Err("must be a name of 3 to 11 letters, digits, spaces and & . - _, or a phone number")
     }
-}
-
-/// Notify's second reading: pluses and leading zeros dropped
-/// (`0+447700900100`, `+07700900100`).
-fn thoroughly_normalised(raw: &str) -> String {
-    raw.replace('+', "").trim_start_matches('0').to_string()
-}
-
-/// One reading of a number (Notify's `parse_phone_number`).
-fn read(raw: &str) -> Result<PhoneNumber, InvalidPhone> {
-    let allowed = |c: char| c.is_whitespace() || "()-+".contains(c) || c.is_ascii_digit();
-    if !raw.chars().all(allowed) {
-        return Err(InvalidPhone::UnknownCharacter);
-    }
-    if raw.is_empty() {
-        return Err(InvalidPhone::TooShort);
-    }
-    let mut number =
-        phonenumber::parse(Some(country::Id::GB), raw).map_err(|_| InvalidPhone::InvalidNumber)?;
-    if let Err(reason) = possible(&number) {
-        // A spreadsheet may have dropped an international number's `+`.
-        number = phonenumber::parse(None, format!("+{raw}"))
-            .ok()
-            .filter(|forced| possible(forced).is_ok())
-            .ok_or(reason)?;
-    }
-    let allowed_type = matches!(
-        number.number_type(&DATABASE),
-        Type::FixedLine | Type::Mobile | Type::FixedLineOrMobile | Type::Uan | Type::PersonalNumber
-    );
-    if (number.is_valid() && allowed_type) || is_tv_number(&number) {
-        Ok(number)
-    } else {
-        Err(InvalidPhone::InvalidNumber)
-    }
-}
-
-/// The number types whose lengths make up a country's possible lengths,
-/// as libphonenumber builds its general descriptor (this crate's metadata
-/// leaves the general lengths empty).
-const TYPES: [Type; 10] = [
-    Type::FixedLine,
-    Type::Mobile,
-    Type::Pager,
-    Type::TollFree,
-    Type::PremiumRate,
-    Type::SharedCost,
-    Type::PersonalNumber,
-    Type::Voip,
-    Type::Uan,
-    Type::Voicemail,
-];
-
-/// libphonenumber's `is_possible_number_with_reason`: whether the national
-/// number's length is one its country's numbers have.
-fn possible(number: &PhoneNumber) -> Result<(), InvalidPhone> {
-    // The country code's main region: its lengths are the country's.
-    let meta = DATABASE
-        .by_code(&number.code().value())
-        .and_then(|regions| {
-            let main = regions.iter().position(|m| m.is_main_country_for_code());
-            regions.get(main.unwrap_or(0)).copied()
-        })
-        .ok_or(InvalidPhone::UnsupportedCountryCode)?;
-    let descriptors = TYPES.iter().filter_map(|t| meta.descriptors().get(*t));
-    let mut lengths: BTreeSet<u16> = BTreeSet::new();
-    let mut local: BTreeSet<u16> = BTreeSet::new();
-    for descriptor in descriptors {
-        lengths.extend(descriptor.possible_length());
-        local.extend(descriptor.possible_local_length());
-    }
-    let length = number.national().to_string().len() as u16;
-    let (Some(&shortest), Some(&longest)) = (lengths.first(), lengths.last()) else {
-        return Err(InvalidPhone::InvalidNumber);
-    };
-    if lengths.contains(&length) {
-        Ok(())
-    } else if local.contains(&length) || length < shortest {
-        Err(InvalidPhone::TooShort)
-    } else if length > longest {
-        Err(InvalidPhone::TooLong)
-    } else {
-        Err(InvalidPhone::InvalidNumber)
-    }
-}
-
-/// Ofcom's drama numbers (07700 900000 to 900999), which libphonenumber
-/// does not count as valid but Notify sends to (its own check lets any
-/// `7700` and a digit through, and so does this one).
-fn is_tv_number(number: &PhoneNumber) -> bool {
-    let national = number.national().to_string();
-    national.starts_with("7700") && national[4..].starts_with(|c: char| c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -225,12 +173,14 @@ mod tests {
             ("07700 900 123 456 789", InvalidPhone::TooLong),
             ("07700 9001a3", InvalidPhone::UnknownCharacter),
             ("+44 7700 900123 ext 1", InvalidPhone::UnknownCharacter),
+            // UK numbers that are not mobiles: a landline, an unassigned
+            // range, and an Australian mobile written nationally.
             ("020 7946 0958", InvalidPhone::NotAUkMobile),
-            ("06700 900123", InvalidPhone::InvalidNumber),
-            ("0412 345 678", InvalidPhone::InvalidNumber),
-            // No country +999: read again without the `+`, as Notify does,
-            // it is a UK number too long to be one.
-            ("+999 1234 5678", InvalidPhone::TooLong),
+            ("06700 900123", InvalidPhone::NotAUkMobile),
+            ("0412 345 678", InvalidPhone::NotAUkMobile),
+            ("+61 412", InvalidPhone::TooShort),
+            ("+61 412 345 678 901 234", InvalidPhone::TooLong),
+            ("+999 1234 5678", InvalidPhone::UnsupportedCountryCode),
         ] {
             assert_eq!(parsed(raw), Err(expected), "{raw}");
         }
@@ -239,8 +189,8 @@ mod tests {
             "Must not contain letters or symbols"
         );
         assert_eq!(
-            InvalidPhone::InvalidNumber.to_string(),
-            "Number is not valid \u{2013} double check the phone number you entered"
+            InvalidPhone::UnsupportedCountryCode.to_string(),
+            "Not a valid country prefix"
         );
     }
 }
