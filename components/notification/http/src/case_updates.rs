@@ -88,5 +88,7 @@ fn request(event: &CaseUpdate, contact: &str, templates: &[String]) -> SendReque
         scheduled_for: None,
         idempotency_key: Some(key),
         channel: None,
+        one_click_unsubscribe_url: None,
+        reply_to_id: None,
     }
 }
