@@ -399,6 +399,21 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// (writers wait meanwhile) before it gives up until the next checkpoint.
 const WAL_END_WAITS_FOR_READERS: Duration = Duration::from_millis(200);
 
+/// How often it looks again meanwhile. SQLite's own busy handler sleeps 1,
+/// 2, 5, 10, 15... ms between looks, all of it with the writers held at
+/// the gate, for readers that mostly end within a millisecond.
+const WAL_END_LOOKS_EVERY: Duration = Duration::from_micros(100);
+
+/// The checkpointer's busy handler: `true` to look again.
+fn wait_for_readers(looks: i32) -> bool {
+    let waited = WAL_END_LOOKS_EVERY * u32::try_from(looks).unwrap_or(u32::MAX);
+    if waited >= WAL_END_WAITS_FOR_READERS {
+        return false;
+    }
+    std::thread::sleep(WAL_END_LOOKS_EVERY);
+    true
+}
+
 /// A thread that checkpoints one database's WAL when asked, at most every
 /// [`CHECKPOINT_EVERY`].
 ///
@@ -448,7 +463,7 @@ fn checkpoint_when_asked(database: &Path, wanted: &(Mutex<bool>, Condvar), write
         if connection.is_none() {
             connection = rusqlite::Connection::open(database)
                 .and_then(|c| {
-                    c.busy_timeout(WAL_END_WAITS_FOR_READERS)?;
+                    c.busy_handler(Some(wait_for_readers))?;
                     let page_size: u64 = c.query_row("PRAGMA page_size", [], |row| row.get(0))?;
                     Ok((c, page_size + WAL_FRAME_HEADER_BYTES))
                 })
@@ -490,7 +505,7 @@ pub(super) enum WalEnd {
 
 /// Copies the whole WAL into the database and ends it as `how` says,
 /// holding `writer` (the file's write gate) so no commit comes between.
-/// Readers still on the WAL are waited for as `connection`'s busy timeout
+/// Readers still on the WAL are waited for as `connection`'s busy handler
 /// says; `false` if they outlasted it or another checkpoint was running
 /// (the WAL then stays as it was).
 pub(super) fn end_wal(
