@@ -241,7 +241,7 @@ impl<'a> Compiler<'a> {
     /// Composes, compiles and pre-instantiates one component, or loads
     /// what an earlier start compiled from the same inputs.
     fn prepare(&self, id: &str, inputs: &Inputs) -> Result<ProxyPre<HostState>> {
-        let key = inputs.key();
+        let key = self.precompiled.key(inputs);
         for concurrency in [Concurrency::Off, Concurrency::On] {
             if self.precompiled.has(&key, concurrency) {
                 let (engine, linker) = self.engine_for(concurrency)?;

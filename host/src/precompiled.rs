@@ -17,6 +17,10 @@ use crate::engine::Concurrency;
 /// `<cache-dir>/components/<key>-<engine>.cwasm`.
 pub struct Precompiled {
     dir: PathBuf,
+    /// Which `crm-host` build composes: another one may compose the same
+    /// inputs differently (its deny adapter, its rules), and wasmtime only
+    /// checks its own version when it loads the code.
+    host: String,
 }
 
 /// What a composed component is made of: its own Wasm and each
@@ -26,30 +30,36 @@ pub struct Inputs {
     pub dependencies: Vec<crm_host_compose::Dependency>,
 }
 
-impl Inputs {
+impl Precompiled {
+    pub fn new(cache_dir: &Path) -> Self {
+        // The executable's size and modification time: a rebuilt host is
+        // another host. Unknown, every start compiles anew.
+        let host = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .and_then(|m| Ok(format!("{} {:?}", m.len(), m.modified()?)))
+            .unwrap_or_else(|_| format!("unknown {}", std::process::id()));
+        Self {
+            dir: cache_dir.join("components"),
+            host,
+        }
+    }
+
     /// A name for everything that decides the composed bytes.
-    pub fn key(&self) -> String {
+    pub fn key(&self, inputs: &Inputs) -> String {
         let mut hash = Sha256::new();
         let mut field = |bytes: &[u8]| {
             hash.update((bytes.len() as u64).to_le_bytes());
             hash.update(bytes);
         };
-        field(&self.source);
-        for dependency in &self.dependencies {
+        field(self.host.as_bytes());
+        field(&inputs.source);
+        for dependency in &inputs.dependencies {
             field(dependency.name.as_bytes());
             field(dependency.export.as_deref().unwrap_or("").as_bytes());
             field(format!("{:?}", dependency.inherit).as_bytes());
             field(&dependency.source);
         }
         hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
-    }
-}
-
-impl Precompiled {
-    pub fn new(cache_dir: &Path) -> Self {
-        Self {
-            dir: cache_dir.join("components"),
-        }
     }
 
     fn path(&self, key: &str, concurrency: Concurrency) -> PathBuf {
