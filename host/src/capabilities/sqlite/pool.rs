@@ -503,8 +503,9 @@ mod tests {
     #[tokio::test]
     async fn a_normal_connection_commits_without_its_answer_waiting_for_the_disk() {
         use futures::FutureExt;
-        let dir = std::env::temp_dir().join(format!("crm-host-normal-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        // Removed when the test ends, passing or not.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let file = SqliteFile::open(&dir.join("t.db")).unwrap();
         let ack = Acknowledgement::default();
         let c = Arc::clone(&file)
@@ -548,7 +549,6 @@ mod tests {
             .connect(Acknowledgement::default(), no_deadline())
             .unwrap();
         assert_eq!(level(c).await, vec![vec![SqlValue::Integer(2)]]);
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     fn no_deadline() -> Instant {
@@ -557,8 +557,9 @@ mod tests {
 
     #[tokio::test]
     async fn past_its_deadline_a_statement_stops_and_a_waiting_write_gives_up() {
-        let dir = std::env::temp_dir().join(format!("crm-host-deadline-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        // Removed when the test ends, passing or not.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let file = SqliteFile::open(&dir.join("t.db")).unwrap();
         let holder = Arc::clone(&file)
             .connect(Acknowledgement::default(), no_deadline())
@@ -596,7 +597,6 @@ mod tests {
         run(&holder, "COMMIT").await.unwrap();
         let rows = run(&holder, "SELECT x FROM t").await.unwrap().rows;
         assert_eq!(rows, vec![vec![SqlValue::Text("held".into())]]);
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     fn run(
@@ -608,8 +608,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_read_over_its_inline_budget_is_answered_in_full_from_a_blocking_thread() {
-        let dir = std::env::temp_dir().join(format!("crm-host-budget-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        // Removed when the test ends, passing or not.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let file = SqliteFile::open(&dir.join("t.db")).unwrap();
         let c = Arc::clone(&file)
             .connect(Acknowledgement::default(), no_deadline())
@@ -630,13 +631,13 @@ mod tests {
             .unwrap();
         assert_eq!(long.rows, vec![vec![SqlValue::Integer(3000 * 3001 / 2)]]);
         drop(c);
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]
     async fn the_checkpointer_copies_the_wal_into_the_database_off_the_request_path() {
-        let dir = std::env::temp_dir().join(format!("crm-host-ckpt-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        // Removed when the test ends, passing or not.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let path = dir.join("t.db");
         let file = SqliteFile::open(&path).unwrap();
         let ack = Acknowledgement::default();
@@ -666,14 +667,14 @@ mod tests {
         }
         assert!(size() >= 3_000_000, "not checkpointed: {} bytes", size());
         drop(c);
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_wal_stays_bounded_while_readers_never_stop() {
         use std::sync::atomic::{AtomicBool, Ordering};
-        let dir = std::env::temp_dir().join(format!("crm-host-wal-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        // Removed when the test ends, passing or not.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let path = dir.join("t.db");
         let file = SqliteFile::open(&path).unwrap();
         let c = Arc::clone(&file)
@@ -722,13 +723,13 @@ mod tests {
             largest <= 64_000_000,
             "the WAL grew to {largest} bytes after {written} written"
         );
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writers_are_not_held_at_the_gate_while_the_wal_is_under_its_bound() {
-        let dir = std::env::temp_dir().join(format!("crm-host-wal-gate-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        // Removed when the test ends, passing or not.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let path = dir.join("t.db");
         let file = SqliteFile::open(&path).unwrap();
         let commit = |sql: &'static str| {
@@ -766,14 +767,14 @@ mod tests {
             "a commit waited {slowest:?}: the checkpointer held the gate"
         );
         reader.execute_batch("COMMIT").unwrap();
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[tokio::test]
     async fn transactions_hold_the_write_turn_and_commits_are_durable_when_answered() {
         use futures::FutureExt;
-        let dir = std::env::temp_dir().join(format!("crm-host-sqlite-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        // Removed when the test ends, passing or not.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let file = SqliteFile::open(&dir.join("t.db")).unwrap();
         let (ack_a, ack_b) = (Acknowledgement::default(), Acknowledgement::default());
         let a = Arc::clone(&file)
@@ -812,6 +813,5 @@ mod tests {
         assert!(!*file.writer.taken.lock().unwrap());
         let count = run(&b, "SELECT count(*) FROM t").await.unwrap();
         assert_eq!(count.rows, vec![vec![SqlValue::Integer(2)]]);
-        let _ = std::fs::remove_dir_all(dir);
     }
 }
