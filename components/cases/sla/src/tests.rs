@@ -34,6 +34,20 @@ fn nine_to_five() -> Calendar {
     sydney(&[hours(time(9, 0, 0, 0), time(17, 0, 0, 0))])
 }
 
+/// A target no calendar reaches within a century is an error, not a walk
+/// to the end of time (nor past it).
+#[test]
+fn a_due_time_past_the_horizon_is_an_error() {
+    let calendar = nine_to_five();
+    let start = at("2026-03-02T00:00:00Z");
+    assert_eq!(
+        calendar.add_business_minutes(start, u64::from(u32::MAX)),
+        Err(CalendarError::BeyondHorizon(date(2026, 3, 2)))
+    );
+    // Some 86 years of working days are within it.
+    assert!(calendar.add_business_minutes(start, 90 * 250 * 480).is_ok());
+}
+
 /// Due times worked out by hand, across a change of clocks and holidays.
 #[test]
 fn due_times_land_where_a_hand_computation_says() {
