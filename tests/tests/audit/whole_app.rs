@@ -227,7 +227,10 @@ const NOT_PERSONAL_READS: &[(&str, &str)] = &[
     ),
     ("listAuditCheckpoints", "signed chain heads"),
     ("verifyAuditChain", "a verdict on the chain's hashes"),
-    ("summariseSlaClocks", "case clocks counted by queue and state"),
+    (
+        "summariseSlaClocks",
+        "case clocks counted by queue and state",
+    ),
     ("listCaseTypes", "case management's configuration"),
     ("getCaseType", "case management's configuration"),
     ("getCaseWorkflow", "case management's configuration"),
