@@ -561,14 +561,17 @@ pub fn put_calendar(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, 
         extra_holidays: holidays,
         includes_national: body.includes_national,
     };
-    stored.calendar().map_err(|e| {
-        let field = match e {
-            CalendarError::UnknownZone(_) => "zone",
-            CalendarError::YearWithoutWork(_) => "holidays",
-            _ => "week",
-        };
-        Problem::validation(vec![FieldError::new(field, e.to_string())])
-    })?;
+    stored
+        .calendar()
+        .and_then(|c| c.works_every_year())
+        .map_err(|e| {
+            let field = match e {
+                CalendarError::UnknownZone(_) => "zone",
+                CalendarError::YearWithoutWork(_) => "holidays",
+                _ => "week",
+            };
+            Problem::validation(vec![FieldError::new(field, e.to_string())])
+        })?;
     configure(ctx, &format!("cases/calendars/{}", stored.id))?;
     let db = ctx.db()?;
     transaction(db, |db| Ok(cases_store::put_calendar(db, &stored)?))?;

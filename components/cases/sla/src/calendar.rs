@@ -96,6 +96,40 @@ impl Calendar {
         self
     }
 
+    /// Refuses holidays that leave more than a year without working time,
+    /// which a clock would otherwise only find when it ran into them. Each
+    /// run of days off is walked once, from the holiday that starts it.
+    pub fn works_every_year(&self) -> Result<(), CalendarError> {
+        let off = |date: Date| {
+            self.holidays.contains(&date)
+                || self.week[date.weekday().to_monday_zero_offset() as usize].is_empty()
+        };
+        let mut walked_to = None;
+        for &holiday in &self.holidays {
+            if walked_to.is_some_and(|to| holiday <= to) {
+                continue;
+            }
+            let mut first = holiday;
+            while let Ok(before) = first.yesterday()
+                && off(before)
+            {
+                first = before;
+            }
+            let (mut last, mut days) = (first, 1);
+            while let Ok(after) = last.tomorrow()
+                && off(after)
+            {
+                last = after;
+                days += 1;
+                if days > MAX_DAYS_WITHOUT_WORK {
+                    return Err(CalendarError::YearWithoutWork(first));
+                }
+            }
+            walked_to = Some(last);
+        }
+        Ok(())
+    }
+
     /// The instant `minutes` business minutes after `start`: at `start`
     /// itself for zero, and at the end of the last minute otherwise (so a
     /// target that uses a day's last minute falls due as the day closes).
