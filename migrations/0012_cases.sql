@@ -347,3 +347,11 @@ CREATE TRIGGER case_clocks_no_delete BEFORE DELETE ON case_clocks
 BEGIN
     SELECT RAISE(ABORT, 'service-level clocks are public records: cancel them, never delete them');
 END;
+
+-- What a citizen is asked to agree to before case management tells them of
+-- changes to their cases (the notification component sends them, with
+-- templates of this purpose, only while consent stands).
+INSERT INTO consent_purposes (id, revision, category, lawful_basis, description, revised_at, revised_by)
+VALUES ('case-updates', 1, 'service', 'consent',
+        'Messages when the status of your case changes: when it needs something from you, is resolved, closed or reopened.',
+        1796601600000, 'migration');

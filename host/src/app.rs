@@ -1,10 +1,13 @@
 //! Turns a manifest into a running [`App`]: resolves variables and stores,
 //! composes dependencies, compiles each component once and pre-instantiates
 //! it, failing at start with the component's name when anything is missing.
+//! Components are prepared side by side, one thread per core, and their
+//! compiled code is kept by what it was made from ([`Precompiled`]).
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use crm_host_compose::{Dependency as ComposeDependency, InheritConfiguration};
@@ -21,6 +24,7 @@ use crate::capabilities::variables::{self, AppVariables, ComponentVariables};
 use crate::capabilities::wasi::WasiTemplate;
 use crate::engine::Concurrency;
 use crate::manifest::{self, Dependency, InheritSetting, LoadedManifest, RouteSpec};
+use crate::precompiled::{Inputs, Precompiled};
 use crate::routing::Router;
 use crate::runtime_config::{KeyValueConfig, RuntimeConfig, SqliteConfig};
 use crate::state::HostState;
@@ -55,7 +59,7 @@ pub fn load(options: Options) -> Result<Arc<App>> {
     };
 
     let app_variables = AppVariables::resolve(&manifest.variables, &options.variables)?;
-    let mut compiler = Compiler::new(&options)?;
+    let compiler = Compiler::new(&options)?;
     let mut stores = Stores::new(&options);
     for (label, statement) in &options.sqlite_statements {
         stores
@@ -75,20 +79,22 @@ pub fn load(options: Options) -> Result<Arc<App>> {
     }
     let router = Router::new(routes)?;
 
-    let triggered: BTreeSet<&str> = manifest
+    let triggered: Vec<&str> = manifest
         .trigger
         .get("http")
         .into_iter()
         .flatten()
         .map(|t| t.component.as_str())
         .filter(|id| selected(id))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
+    let prepared = prepare_in_parallel(&compiler, dir, manifest, &triggered);
     let mut components = HashMap::new();
-    for id in triggered {
+    for (id, pre) in triggered.into_iter().zip(prepared) {
         let component = &manifest.component[id];
         let served = (|| -> Result<ServedComponent> {
-            let bytes = composed_source(dir, id, component, manifest)?;
-            let pre = compiler.prepare(&bytes)?;
+            let pre = pre?;
             let allowed = component
                 .allowed_outbound_hosts
                 .iter()
@@ -147,12 +153,53 @@ fn refuse_chaining_to_unselected(
     Ok(())
 }
 
+/// Prepares each of `ids` (composing and compiling, or loading the
+/// compiled code: most of a start) on as many threads as there are cores;
+/// the results in the order of `ids`.
+fn prepare_in_parallel(
+    compiler: &Compiler,
+    dir: &Path,
+    manifest: &manifest::Manifest,
+    ids: &[&str],
+) -> Vec<Result<ProxyPre<HostState>>> {
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(ids.len());
+    let mut done: Vec<(usize, Result<ProxyPre<HostState>>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&id) = ids.get(i) else {
+                            return done;
+                        };
+                        let prepared = component_inputs(dir, &manifest.component[id], manifest)
+                            .and_then(|inputs| compiler.prepare(id, &inputs));
+                        done.push((i, prepared));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a thread preparing components panicked"))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, prepared)| prepared).collect()
+}
+
 /// Compiles components, each on the engine it needs (see [`crate::engine`]).
 struct Compiler<'a> {
     options: &'a Options,
     plain: (Engine, Linker<HostState>),
     /// Made for the first component that needs it.
-    concurrent: Option<(Engine, Linker<HostState>)>,
+    concurrent: OnceLock<(Engine, Linker<HostState>)>,
+    making_concurrent: Mutex<()>,
+    precompiled: Precompiled,
 }
 
 impl<'a> Compiler<'a> {
@@ -160,7 +207,9 @@ impl<'a> Compiler<'a> {
         Ok(Self {
             options,
             plain: Self::engine(options, Concurrency::Off)?,
-            concurrent: None,
+            concurrent: OnceLock::new(),
+            making_concurrent: Mutex::new(()),
+            precompiled: Precompiled::new(&options.cache_dir),
         })
     }
 
@@ -174,29 +223,64 @@ impl<'a> Compiler<'a> {
         Ok((engine, linker))
     }
 
-    /// Compiles and pre-instantiates one component.
-    fn prepare(&mut self, bytes: &[u8]) -> Result<ProxyPre<HostState>> {
-        if let Ok(pre) = Self::prepare_on(&self.plain, bytes) {
-            return Ok(pre);
+    fn engine_for(&self, concurrency: Concurrency) -> Result<&(Engine, Linker<HostState>)> {
+        if concurrency == Concurrency::Off {
+            return Ok(&self.plain);
+        }
+        if let Some(made) = self.concurrent.get() {
+            return Ok(made);
+        }
+        let _one_at_a_time = self.making_concurrent.lock().expect("engine lock poisoned");
+        if let Some(made) = self.concurrent.get() {
+            return Ok(made);
+        }
+        let made = Self::engine(self.options, Concurrency::On)?;
+        Ok(self.concurrent.get_or_init(|| made))
+    }
+
+    /// Composes, compiles and pre-instantiates one component, or loads
+    /// what an earlier start compiled from the same inputs.
+    fn prepare(&self, id: &str, inputs: &Inputs) -> Result<ProxyPre<HostState>> {
+        let key = self.precompiled.key(inputs);
+        for concurrency in [Concurrency::Off, Concurrency::On] {
+            if self.precompiled.has(&key, concurrency) {
+                let (engine, linker) = self.engine_for(concurrency)?;
+                if let Some(component) = self.precompiled.load(&key, concurrency, engine) {
+                    return Self::pre(linker, &component);
+                }
+            }
+        }
+        let bytes = crm_host_compose::compose(&inputs.source, &inputs.dependencies)
+            .with_context(|| format!("composing the dependencies of `{id}`"))?;
+        let (component, concurrency, pre) = self.compile(&bytes)?;
+        self.precompiled.store(&key, concurrency, &component);
+        Ok(pre)
+    }
+
+    fn compile(&self, bytes: &[u8]) -> Result<(Component, Concurrency, ProxyPre<HostState>)> {
+        if let Ok((component, pre)) = Self::compile_on(&self.plain, bytes) {
+            return Ok((component, Concurrency::Off, pre));
         }
         // Refused, perhaps for its async built-ins or an import only the
         // engine with concurrency support links (an `async func`): that
         // engine accepts all the other one does and more, so its verdict is
         // the one to report.
-        let concurrent = match &mut self.concurrent {
-            Some(concurrent) => concurrent,
-            none => none.insert(Self::engine(self.options, Concurrency::On)?),
-        };
-        Self::prepare_on(concurrent, bytes)
+        let (component, pre) = Self::compile_on(self.engine_for(Concurrency::On)?, bytes)?;
+        Ok((component, Concurrency::On, pre))
     }
 
-    fn prepare_on(
+    fn compile_on(
         (engine, linker): &(Engine, Linker<HostState>),
         bytes: &[u8],
-    ) -> Result<ProxyPre<HostState>> {
+    ) -> Result<(Component, ProxyPre<HostState>)> {
         let compiled = Component::new(engine, bytes).map_err(anyhow::Error::from)?;
+        let pre = Self::pre(linker, &compiled)?;
+        Ok((compiled, pre))
+    }
+
+    fn pre(linker: &Linker<HostState>, component: &Component) -> Result<ProxyPre<HostState>> {
         let instance_pre = linker
-            .instantiate_pre(&compiled)
+            .instantiate_pre(component)
             .map_err(anyhow::Error::from)
             .context("it imports something neither the host nor its dependencies provide")?;
         ProxyPre::new(instance_pre)
@@ -206,7 +290,7 @@ impl<'a> Compiler<'a> {
 
     fn start_epoch_ticker(&self) {
         let mut engines = vec![&self.plain.0];
-        engines.extend(self.concurrent.as_ref().map(|(engine, _)| engine));
+        engines.extend(self.concurrent.get().map(|(engine, _)| engine));
         crate::engine::start_epoch_ticker(&engines);
     }
 }
@@ -221,17 +305,13 @@ fn host_linker(engine: &Engine, concurrency: Concurrency) -> Result<Linker<HostS
     Ok(linker)
 }
 
-/// The component's Wasm with its dependencies plugged in.
-fn composed_source(
+/// The component's Wasm and its dependencies', to be plugged in.
+fn component_inputs(
     dir: &Path,
-    id: &str,
     component: &manifest::Component,
     manifest: &manifest::Manifest,
-) -> Result<Vec<u8>> {
+) -> Result<Inputs> {
     let source = read_wasm(dir, &component.source)?;
-    if component.dependencies.is_empty() {
-        return Ok(source);
-    }
     let mut dependencies = Vec::new();
     for (name, dependency) in &component.dependencies {
         let (path, export, inherit) = match dependency {
@@ -268,8 +348,10 @@ fn composed_source(
             inherit,
         });
     }
-    crm_host_compose::compose(&source, &dependencies)
-        .with_context(|| format!("composing the dependencies of `{id}`"))
+    Ok(Inputs {
+        source,
+        dependencies,
+    })
 }
 
 fn read_wasm(dir: &Path, source: &str) -> Result<Vec<u8>> {

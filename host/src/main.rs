@@ -5,6 +5,7 @@ mod app;
 mod capabilities;
 mod engine;
 mod manifest;
+mod precompiled;
 mod request_log;
 mod routing;
 mod runtime_config;

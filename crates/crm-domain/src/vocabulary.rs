@@ -85,6 +85,10 @@ mod tests {
         let size: Size = serde_json::from_str("\"extra-large\"").unwrap();
         assert_eq!(size, Size::ExtraLarge);
         let refused = serde_json::from_str::<Size>("\"huge\"").unwrap_err();
-        assert!(refused.to_string().starts_with("must be one of small, extra-large"));
+        assert!(
+            refused
+                .to_string()
+                .starts_with("must be one of small, extra-large")
+        );
     }
 }

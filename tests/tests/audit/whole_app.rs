@@ -194,6 +194,18 @@ const NOT_PERSONAL_READS: &[(&str, &str)] = &[
         "listNotifyApiKeys",
         "a service's API keys, no personal information",
     ),
+    (
+        "listNotifyEmailReplyTo",
+        "a service's reply-to addresses, no personal information",
+    ),
+    (
+        "listNotifySmsSenders",
+        "a service's text message senders, no personal information",
+    ),
+    (
+        "listNotifyLetterContacts",
+        "a service's letter contact blocks, no personal information",
+    ),
     ("listTemplates", "message templates"),
     ("getTemplate", "a message template"),
     ("getTemplateVersion", "a message template"),

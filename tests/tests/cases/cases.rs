@@ -336,6 +336,46 @@ fn only_a_staff_citizen_visible_outbound_activity_is_the_first_response() {
         .map(|e| e["channel"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(channels, ["email", "email"], "{log}");
+
+    // A touchpoint whose logging was lost (the case component died between
+    // the log's append and noting it) is logged by the next sweep, once.
+    let db = app().db();
+    let forgotten = db
+        .execute(
+            "UPDATE case_activities SET interaction_id = NULL WHERE id = ?1",
+            [email["id"].as_str().unwrap()],
+        )
+        .unwrap();
+    assert_eq!(forgotten, 1);
+    let swept = admin().post_json("/api/cases/sla/sweep", &json!({}));
+    assert_eq!(swept.status, 200, "{}", swept.body);
+    assert!(
+        swept.json()["touchpoints_retried"].as_u64().unwrap() >= 1,
+        "{}",
+        swept.body
+    );
+    let relogged: Option<String> = db
+        .query_row(
+            "SELECT interaction_id FROM case_activities WHERE id = ?1",
+            [email["id"].as_str().unwrap()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        relogged.as_deref(),
+        email["interaction_id"].as_str(),
+        "the first entry's id"
+    );
+    let log = by
+        .get(&format!("/api/interactions?contact_id={contact}"))
+        .json();
+    let again = log["interactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["case_reference"] == case["reference"])
+        .count();
+    assert_eq!(again, 2, "{log}");
 }
 
 #[test]

@@ -3,8 +3,8 @@
 //! pause, resume, meet and breach (and the sweep that moves them), first
 //! responses, touchpoints in the interaction log, restricted cases,
 //! citizens' own cases, queues with take-next under contention, round
-//! robin and bulk assignment, parent and child closure, configuration, and
-//! who may do what.
+//! robin and bulk assignment, parent and child closure, configuration,
+//! status changes told to citizens under consent, and who may do what.
 
 use std::sync::OnceLock;
 
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 mod cases;
 mod config;
+mod notify;
 mod queues;
 mod sla;
 

@@ -1,7 +1,9 @@
 //! Data outlives the host: key-value entries and SQLite rows written by one
 //! `crm-host` process are read back by the next one on the same state, in the
 //! default `.spin` directory beside the manifest, in `--state-dir`, and in
-//! runtime-config stores. The compiled-code cache lands in `<state>/cache`.
+//! runtime-config stores. The compiled-code cache lands in `<state>/cache`;
+//! a restart loads each component compiled there, unless what it is made of
+//! (its Wasm, its dependencies' and how they are plugged in) has changed.
 
 use crm_tests::conformance::*;
 
@@ -108,6 +110,53 @@ fn walk_files(dir: &std::path::Path) -> usize {
             }
         })
         .sum()
+}
+
+/// One component plugging in the greeter, which inherits the component's
+/// key-value grant or not.
+fn greeter_client(inherit: bool) -> String {
+    format!(
+        r#"{HEADER}
+[[trigger.http]]
+route = "/..."
+component = "client"
+
+[component.client]
+source = "{{wasm:guest_greeter_client}}"
+key_value_stores = ["default"]
+
+[component.client.dependencies]
+"crm-test:greeter/greet@0.1.0" = {{ path = "{{wasm:guest_greeter}}", inherit_configuration = {inherit} }}
+"crm-test:counter/count@0.1.0" = {{ path = "{{wasm:guest_counter}}" }}
+"#
+    )
+}
+
+#[test]
+fn a_restart_loads_compiled_components_and_composes_a_changed_one_anew() {
+    let cache = tempfile::tempdir().unwrap();
+    let args = ["--cache-dir", cache.path().to_str().unwrap()];
+    let compiled = || walk_files(&cache.path().join("components"));
+    let greeter_kv = |app: &AppDir| {
+        let host = app.start(&args);
+        let reply = host.get("/?try=kv&arg=default");
+        assert!(host.stop().success());
+        reply.body
+    };
+    let isolated = AppDir::new(&greeter_client(false));
+    assert_eq!(greeter_kv(&isolated), "error:access-denied");
+    assert_eq!(compiled(), 1, "the composed component is kept compiled");
+    assert_eq!(greeter_kv(&isolated), "error:access-denied");
+    assert_eq!(
+        compiled(),
+        1,
+        "the restart loaded it instead of compiling again"
+    );
+    // The same Wasm files plugged in differently: composed and compiled anew,
+    // not served from what the first app left.
+    let inheriting = AppDir::new(&greeter_client(true));
+    assert_eq!(greeter_kv(&inheriting), "ok");
+    assert_eq!(compiled(), 2);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use crm_tests::{Host, json};
 
 use crate::notification::{
     app, assert_notify_error, comms, consent, notify_client, notify_service, pseudo_contact,
-    template,
+    template, use_templates,
 };
 
 const ADDRESS: &str = "bounds@example.gov.au";
@@ -104,7 +104,8 @@ fn a_body_not_labelled_json_is_refused_and_type_errors_name_their_path() {
 fn notify_v2_bounds_what_it_stores_or_echoes() {
     let host = &app().host;
     let email = email_template_consented_to(host, V2_ADDRESS);
-    let (_, key) = notify_service(host, json!({}), "test");
+    let (service, key) = notify_service(host, json!({}), "test");
+    use_templates(host, &service, &[&email]);
     let send = |extra: serde_json::Value| {
         let mut body = json!({"email_address": V2_ADDRESS, "template_id": email,
                               "personalisation": {"name": "Ann", "ref": "R1"}});

@@ -13,3 +13,4 @@
 
 mod input_bounds;
 mod notification;
+mod notify_compat;

@@ -19,7 +19,7 @@ const UPSTREAM_SMS_TEMPLATE: &str = "f33517ff-2a88-4f6e-b855-c550268ce08a";
 pub(crate) struct Notifying {
     app: App,
     /// The generic webhook provider (email and letters).
-    webhook: ProviderServer,
+    pub(crate) webhook: ProviderServer,
     /// The upstream Notify the relay sends text messages to.
     upstream: ProviderServer,
     /// Services' status callback endpoints.
@@ -264,6 +264,20 @@ fn new_key(host: &Host, service: &str, key_type: &str) -> String {
     );
     assert_eq!(reply.status, 201, "{}", reply.body);
     reply.json()["key"].as_str().unwrap().to_string()
+}
+
+/// Adds `service` to the services each of `templates` belongs to (`/v2`
+/// sees only its service's templates).
+pub(crate) fn use_templates(host: &Host, service: &str, templates: &[&str]) {
+    for template in templates {
+        let path = format!("/api/templates/{template}/services");
+        let read = comms(host).get(&format!("/api/templates/{template}"));
+        assert_eq!(read.status, 200, "{}", read.body);
+        let mut services = read.json()["services"].as_array().unwrap().clone();
+        services.push(json!(service));
+        let reply = comms(host).request("PUT", &path, Some(&json!({ "services": services })));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
 }
 
 /// A Notify client: a fresh JWT made from `key`, `skew` seconds off.
@@ -748,12 +762,13 @@ fn a_withdrawal_answered_during_a_dispatch_run_refuses_what_it_then_checks() {
     // A host of its own: no other test's dispatch may claim these messages.
     let app = start(&[]);
     let host = &app.host;
-    let (_, key) = notify_service(
+    let (service, key) = notify_service(
         host,
         json!({"callback_url": format!("{}/callbacks", app.callbacks.origin()), "callback_bearer_token": "slow-callback-token"}),
         "live",
     );
     let id = template(host, "email", Some("Hi"), "Soon ((x))", "claim-updates");
+    use_templates(host, &service, &[&id]);
     let (first, second) = (
         "racing.first@example.gov.au",
         "racing.second@example.gov.au",
@@ -900,12 +915,14 @@ fn notify_v2_sends_reads_lists_and_previews() {
         "Dear ((name))",
         "claim-updates",
     );
-    let (_, key) = notify_service(host, json!({}), "test");
+    let (service, key) = notify_service(host, json!({}), "test");
+    use_templates(host, &service, &[&email_template, &letter_template]);
     let client = || notify_client(host, &key, 0);
     for (channel, address) in [
         ("email", "temp-fail@simulator.notify"),
         ("email", "ann@example.gov.au"),
-        ("sms", "07700900002"),
+        // Consent is recorded for the number as Notify normalises it.
+        ("sms", "+447700900002"),
     ] {
         consent(
             host,
@@ -974,6 +991,7 @@ fn notify_v2_sends_reads_lists_and_previews() {
     );
     assert_eq!(delivered.status, 201, "{}", delivered.body);
     let sms = template(host, "sms", None, "Code ((code))", "claim-updates");
+    use_templates(host, &service, &[&sms]);
     let failed = client().post_json(
         "/v2/notifications/sms",
         &json!({"phone_number": "07700900002", "template_id": sms, "personalisation": {"code": "1"}}),
@@ -1142,11 +1160,12 @@ fn uuid_like(n: u8) -> String {
 fn notify_v2_pages_with_links_next() {
     let host = host();
     let sms = template(host, "sms", None, "Page ((n))", "claim-updates");
-    let (_, key) = notify_service(host, json!({}), "test");
+    let (service, key) = notify_service(host, json!({}), "test");
+    use_templates(host, &service, &[&sms]);
     let number = "07700900003";
     consent(
         host,
-        &pseudo_contact("sms", number),
+        &pseudo_contact("sms", "+447700900003"),
         "claim-updates",
         "sms",
         "given",
@@ -1195,6 +1214,7 @@ fn notify_v2_lists_by_key_type_and_reads_by_id_across_them() {
     let (service, live) = notify_service(host, json!({"guest_list": [address]}), "live");
     let team = new_key(host, &service, "team");
     let test = new_key(host, &service, "test");
+    use_templates(host, &service, &[&email]);
     let send = |key: &str| {
         let reply = notify_client(host, key, 0).post_json(
             "/v2/notifications/email",
@@ -1418,6 +1438,7 @@ fn notify_v2_sends_are_audited_before_anything_is_queued() {
     let (service, key) = notify_service(host, json!({}), "live");
     let key_id = only_key_id(host, &service);
     let id = template(host, "email", Some("Hi"), "Audit ((x))", "claim-updates");
+    use_templates(host, &service, &[&id]);
     let address = "audited@example.gov.au";
     consent(
         host,
@@ -1442,6 +1463,7 @@ fn notify_v2_sends_are_audited_before_anything_is_queued() {
     );
     // A refusal by consent is recorded once, as denied.
     let news = template(host, "email", Some("Hi"), "News ((x))", "newsletters");
+    use_templates(host, &service, &[&news]);
     let refused = send(&news, json!({"x": "1"}));
     assert_notify_error(&refused, 400, "BadRequestError");
     let outcomes: Vec<String> = send_entries(host, &key_id, &refused)
@@ -1466,6 +1488,7 @@ fn notify_v2_idempotency_keys_are_scoped_by_key_type() {
     let (service, live) = notify_service(host, json!({}), "live");
     let test = new_key(host, &service, "test");
     let id = template(host, "email", Some("Hi"), "Once ((x))", "claim-updates");
+    use_templates(host, &service, &[&id]);
     let address = "scoped.retry@example.gov.au";
     consent(
         host,
@@ -1553,11 +1576,12 @@ fn callback_urls_must_be_inside_the_callback_origin() {
 fn team_keys_send_only_to_the_guest_list() {
     let host = host();
     let id = template(host, "email", Some("Hi"), "Team ((x))", "claim-updates");
-    let (_, key) = notify_service(
+    let (service, key) = notify_service(
         host,
         json!({"guest_list": ["Guest@Example.gov.au"]}),
         "team",
     );
+    use_templates(host, &service, &[&id]);
     for address in ["guest@example.gov.au", "stranger@example.gov.au"] {
         consent(
             host,
@@ -1581,6 +1605,7 @@ fn team_keys_send_only_to_the_guest_list() {
     );
     // A team key's letter is forbidden, in Notify's words.
     let letter = template(host, "letter", Some("Team"), "Team ((x))", "claim-updates");
+    use_templates(host, &service, &[&letter]);
     let reply = notify_client(host, &key, 0).post_json(
         "/v2/notifications/letter",
         &json!({"template_id": letter, "personalisation": {"x": "1",
@@ -1596,7 +1621,8 @@ fn team_keys_send_only_to_the_guest_list() {
 fn raw_sends_without_consent_are_refused_for_notify_callers() {
     let host = host();
     let id = template(host, "email", Some("Hi"), "News ((x))", "newsletters");
-    let (_, key) = notify_service(host, json!({}), "live");
+    let (service, key) = notify_service(host, json!({}), "live");
+    use_templates(host, &service, &[&id]);
     let reply = notify_client(host, &key, 0).post_json("/v2/notifications/email", &json!({"email_address": "nobody@example.gov.au", "template_id": id, "personalisation": {"x": "1"}}));
     let message = assert_notify_error(&reply, 400, "BadRequestError");
     assert!(message.contains("no-consent"), "{message}");
@@ -1607,12 +1633,13 @@ fn the_relay_signs_for_upstream_notify_and_services_get_status_callbacks() {
     let app = app();
     let host = &app.host;
     let callback_token = "service-callback-token-1";
-    let (_, key) = notify_service(
+    let (service, key) = notify_service(
         host,
         json!({"callback_url": format!("{}/callbacks", app.callbacks.origin()), "callback_bearer_token": callback_token}),
         "live",
     );
     let sms = template(host, "sms", None, "Your code is ((code))", "claim-updates");
+    use_templates(host, &service, &[&sms]);
     consent(
         host,
         &pseudo_contact("sms", "+61412345678"),
@@ -1622,7 +1649,7 @@ fn the_relay_signs_for_upstream_notify_and_services_get_status_callbacks() {
     );
     let sent = notify_client(host, &key, 0).post_json(
         "/v2/notifications/sms",
-        &json!({"phone_number": "0412 345 678", "template_id": sms, "personalisation": {"code": "4321"}, "reference": "relay-1"}),
+        &json!({"phone_number": "+61 412 345 678", "template_id": sms, "personalisation": {"code": "4321"}, "reference": "relay-1"}),
     );
     assert_eq!(sent.status, 201, "{}", sent.body);
     let id = sent.json()["id"].as_str().unwrap().to_string();
@@ -1743,10 +1770,11 @@ fn rate_and_daily_limits_answer_429() {
     ]);
     let host = &app.host;
     let sms = template(host, "sms", None, "Limit ((n))", "claim-updates");
-    let (_, key) = notify_service(host, json!({}), "test");
+    let (service, key) = notify_service(host, json!({}), "test");
+    use_templates(host, &service, &[&sms]);
     consent(
         host,
-        &pseudo_contact("sms", "07700900111"),
+        &pseudo_contact("sms", "+447700900111"),
         "claim-updates",
         "sms",
         "given",
@@ -1848,10 +1876,11 @@ fn rate_limit_is_exact_across_replicas(host_args: &[&str]) {
     let replica = Host::start_shared(&crm_tests::workspace().join("spin.toml"), &args);
     let host = &app.host;
     let sms = template(host, "sms", None, "Rate ((n))", "claim-updates");
-    let (_, key) = notify_service(host, json!({}), "test");
+    let (service, key) = notify_service(host, json!({}), "test");
+    use_templates(host, &service, &[&sms]);
     consent(
         host,
-        &pseudo_contact("sms", "07700900222"),
+        &pseudo_contact("sms", "+447700900222"),
         "claim-updates",
         "sms",
         "given",
@@ -1993,11 +2022,12 @@ fn status_callbacks_are_retried_on_429_and_5xx_until_delivered_or_given_up() {
 
     // 429, then 503, then 200: three tries, then no more.
     let token = "retrying-callback-token";
-    let (_, live) = notify_service(
+    let (service, live) = notify_service(
         host,
         json!({"callback_url": format!("{}/status", app.callbacks.origin()), "callback_bearer_token": token}),
         "live",
     );
+    use_templates(host, &service, &[&email]);
     let sent = notify_client(host, &live, 0).post_json(
         "/v2/notifications/email",
         &json!({"email_address": address, "template_id": email, "personalisation": {"n": "1"}, "reference": "callback-retried"}),
@@ -2089,11 +2119,12 @@ fn status_callbacks_are_retried_on_429_and_5xx_until_delivered_or_given_up() {
         ),
         (format!("{}/down", failing.origin()), "callback-refused"),
     ] {
-        let (_, key) = notify_service(
+        let (service, key) = notify_service(
             host,
             json!({"callback_url": url, "callback_bearer_token": "failing-callback-token"}),
             "test",
         );
+        use_templates(host, &service, &[&email]);
         let sent = notify_client(host, &key, 0).post_json(
             "/v2/notifications/email",
             &json!({"email_address": address, "template_id": email, "personalisation": {"n": "2"}, "reference": reference}),
@@ -2288,6 +2319,8 @@ fn notify_v2_idempotency_keys_replay_refuse_another_body_and_belong_to_their_ser
         "Idempotent ((x))",
         "claim-updates",
     );
+    use_templates(host, &service, &[&id]);
+    use_templates(host, &other_service, &[&id]);
     let address = "v2.idempotent@example.gov.au";
     consent(
         host,
@@ -2363,8 +2396,9 @@ fn notify_v2_scheduled_for_holds_a_message_until_dispatch() {
     let app = dispatching_app();
     let host = &app.host;
     let db = app.db();
-    let (_, key) = notify_service(host, json!({}), "live");
+    let (service, key) = notify_service(host, json!({}), "live");
     let id = template(host, "email", Some("Hi"), "Later ((x))", "claim-updates");
+    use_templates(host, &service, &[&id]);
     let address = "v2.scheduled@example.gov.au";
     consent(
         host,

@@ -1,8 +1,8 @@
 //! The app split into process groups over one shared state directory (one
 //! SQLite file, one key-value file), behind a real nginx whose route map
 //! `crm-cli deploy proxy` generates from `spin.toml`: two replicas of
-//! contact-intake, consent, and two replicas of {interaction-log,
-//! notification, audit}. Requests reach the right group through the proxy,
+//! contact-intake, consent, two replicas of {interaction-log,
+//! notification, audit}, and cases. Requests reach the right group through the proxy,
 //! and the guarantees of one process hold across processes: racing
 //! duplicate intakes make one contact, the audit trail and each contact's
 //! interactions stay one gapless chain, an `Idempotency-Key` is honoured by
@@ -20,10 +20,11 @@ use crm_tests::{Host, cache_args, on_lasting_thread, workspace};
 mod split;
 
 /// The groups: name, components, replicas.
-const GROUPS: [(&str, &[&str], usize); 3] = [
+const GROUPS: [(&str, &[&str], usize); 4] = [
     ("intake", &["contact-intake"], 2),
     ("consent", &["consent"], 1),
     ("records", &["interaction-log", "notification", "audit"], 2),
+    ("cases", &["cases"], 1),
 ];
 
 /// The processes of a split deployment and the proxy in front of them.

@@ -142,7 +142,7 @@ pub fn add(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem> 
     let me = officer(ctx)?;
     let roles = access::roles(ctx);
     let request_id = ctx.request_id.clone();
-    let activity = transaction(db, |db| {
+    let mut activity = transaction(db, |db| {
         let now = now_ms();
         let case =
             cases_store::case_by_id(db, id)?.ok_or_else(|| input::changed_meanwhile(&current))?;
@@ -176,7 +176,7 @@ pub fn add(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem> 
         }
         Ok(activity)
     })?;
-    log_touchpoint(ctx, db, &activity)?;
+    log_touchpoint(ctx, db, &mut activity)?;
     let body = if citizen {
         view::citizen_activity(&activity)
     } else {
@@ -223,9 +223,13 @@ fn done(
 }
 
 /// Puts a done touchpoint of a case about a contact into the contact's
-/// interaction log, once: the activity id is the entry's source, so a
-/// retry after a failure between the two writes appends nothing more.
-pub fn log_touchpoint(ctx: &Ctx, db: &impl Sql, activity: &ActivityRecord) -> Result<(), Problem> {
+/// interaction log, once: the activity is the entry's source, so a retry
+/// after a failure between the two writes appends nothing more.
+pub fn log_touchpoint(
+    ctx: &Ctx,
+    db: &impl Sql,
+    activity: &mut ActivityRecord,
+) -> Result<(), Problem> {
     let Some(channel) = touchpoint_channel(activity) else {
         return Ok(());
     };
@@ -249,7 +253,8 @@ pub fn log_touchpoint(ctx: &Ctx, db: &impl Sql, activity: &ActivityRecord) -> Re
         occurred_at: activity.completed_at.unwrap_or(activity.created_at),
         subject: activity.subject.clone(),
         notes: activity.body.clone(),
-        notification_id: Some(activity.id.clone()),
+        notification_id: None,
+        source_id: Some(format!("case-activity:{}", activity.id)),
         case_reference: Some(case.reference.to_string()),
         category: Some("case".to_string()),
         tags: vec![activity.kind.as_str().to_string()],
@@ -260,6 +265,7 @@ pub fn log_touchpoint(ctx: &Ctx, db: &impl Sql, activity: &ActivityRecord) -> Re
     match log::append(&interaction) {
         Ok(entry) => {
             cases_store::mark_logged(db, &activity.id, &entry)?;
+            activity.interaction_id = Some(entry);
         }
         Err(e) => eprintln!(
             "case activity {} not yet in the interaction log: {e}",
@@ -361,7 +367,7 @@ pub fn update(
     }
     let roles = access::roles(ctx);
     let request_id = ctx.request_id.clone();
-    let activity = transaction(db, |db| {
+    let mut activity = transaction(db, |db| {
         let now = now_ms();
         let mut activity = cases_store::activity(db, &current.id, activity_id)?
             .ok_or_else(|| Problem::not_found(format!("no case/{id}/activities/{activity_id}")))?;
@@ -382,6 +388,6 @@ pub fn update(
         }
         Ok(activity)
     })?;
-    log_touchpoint(ctx, db, &activity)?;
+    log_touchpoint(ctx, db, &mut activity)?;
     Ok(json(200, &view::activity(&activity)))
 }

@@ -143,12 +143,12 @@ pub fn open(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         ));
         return Err(Problem::validation(errors.0));
     };
-    if body.participants.len() > PARTICIPANTS_MAX {
-        errors.0.push(FieldError::new(
-            "participants",
-            format!("must list at most {PARTICIPANTS_MAX}"),
-        ));
-    }
+    input::at_most(
+        &mut errors,
+        "participants",
+        body.participants.len(),
+        PARTICIPANTS_MAX,
+    );
     let participants: Vec<_> = body
         .participants
         .into_iter()
@@ -539,11 +539,7 @@ pub fn update(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
     input::if_match(req, &current, true)?;
     let case = transaction(db, |db| {
         let now = now_ms();
-        let mut case =
-            cases_store::case_by_id(db, id)?.ok_or_else(|| input::changed_meanwhile(&current))?;
-        if case.version != current.version {
-            return Err(input::changed_meanwhile(&current));
-        }
+        let mut case = input::reread(db, &current)?;
         if let Some(Some(subject)) = &subject {
             case.subject = subject.clone();
         }
@@ -575,9 +571,7 @@ pub fn update(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
         }
         cases_store::case_by_id(db, id)?.ok_or_else(|| Problem::internal("the case went missing"))
     })?;
-    let mut response = json(200, &view::case(&case));
-    response.set_header("etag", view::etag(&case));
-    Ok(response)
+    Ok(view::answer(200, &case))
 }
 
 #[derive(Deserialize)]
@@ -613,11 +607,7 @@ pub fn transition(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Pr
     let request_id = ctx.request_id.clone();
     let (case, closed_children) = transaction(db, |db| {
         let now = now_ms();
-        let case =
-            cases_store::case_by_id(db, id)?.ok_or_else(|| input::changed_meanwhile(&current))?;
-        if case.version != current.version {
-            return Err(input::changed_meanwhile(&current));
-        }
+        let case = input::reread(db, &current)?;
         move_by_rule(
             db,
             case,
@@ -638,9 +628,7 @@ pub fn transition(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Pr
             Some(&format!("closed with its parent case/{}", case.id)),
         )?;
     }
-    let mut response = json(200, &view::case(&case));
-    response.set_header("etag", view::etag(&case));
-    Ok(response)
+    Ok(view::answer(200, &case))
 }
 
 /// Moves `case` to `to` if the transition table lets `roles` (and the

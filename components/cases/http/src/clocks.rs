@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use cases_rules::{Priority, Status, StatusCategory};
 use cases_sla::{Calendar, Clock, ClockError, ClockState, Target as ClockGoal, Timestamp};
 use cases_store::{CaseRecord, ClockRecord, ClockTarget, SlaPolicy};
-use crm_component_support::{Action, Ctx, Target, json, now_ms, query_param, transaction};
+use crm_component_support::{Action, Ctx, Target, json, now_ms, transaction};
 use crm_domain::rfc3339_utc;
-use crm_http::{FieldError, Problem};
+use crm_http::Problem;
 use crm_sql::Sql;
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
@@ -254,26 +254,18 @@ pub fn current(db: &impl Sql, case: &CaseRecord) -> Result<Vec<ClockRecord>, Pro
 
 const SWEEP_LIMIT: u32 = 50_000;
 
+/// Touchpoints a sweep tries to log again.
+const UNLOGGED_BATCH: u32 = 200;
+
 /// `POST /api/cases/sla/sweep`: moves every running clock whose warning
 /// time or due time has passed to `warning` or `breached`, each with an
 /// outbox event (`case.sla-warning`, `case.sla-breached`), in one
-/// transaction. Scheduled like the notification dispatch; running it twice
-/// changes nothing more.
+/// transaction, then logs the touchpoints the interaction log could not
+/// take when they were done. Scheduled like the notification dispatch;
+/// running it twice changes nothing more.
 pub fn sweep(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     ctx.require(Action::CaseSlaSweep, Target::General, "cases/sla")?;
-    let limit = match query_param(req, "limit") {
-        None => SWEEP_LIMIT,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=SWEEP_LIMIT).contains(n))
-            .ok_or_else(|| {
-                Problem::validation(vec![FieldError::new(
-                    "limit",
-                    format!("must be a whole number from 1 to {SWEEP_LIMIT}"),
-                )])
-            })?,
-    };
+    let limit = crate::input::limit(req, SWEEP_LIMIT, SWEEP_LIMIT)?;
     let db = ctx.db()?;
     let request_id = ctx.request_id.clone();
     let (warned, breached, more) = transaction(db, |db| {
@@ -330,9 +322,15 @@ pub fn sweep(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         }
         Ok((warned, breached, more))
     })?;
+    // Touchpoints the interaction log could not take when they were done.
+    let mut unlogged = cases_store::unlogged_touchpoints(db, UNLOGGED_BATCH)?;
+    for activity in &mut unlogged {
+        crate::activities::log_touchpoint(ctx, db, activity)?;
+    }
     Ok(json(
         200,
-        &json!({"warned": warned, "breached": breached, "more": more}),
+        &json!({"warned": warned, "breached": breached, "more": more,
+                "touchpoints_retried": unlogged.len()}),
     ))
 }
 

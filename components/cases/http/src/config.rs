@@ -115,12 +115,7 @@ pub fn put_type(ctx: &mut Ctx, req: &Request, key: &str) -> Result<Response, Pro
         ("participant_roles", body.participant_roles.len()),
         ("statuses", body.statuses.len()),
     ] {
-        if len > LIST_MAX {
-            errors.0.push(FieldError::new(
-                field,
-                format!("must list at most {LIST_MAX}"),
-            ));
-        }
+        input::at_most(&mut errors, field, len, LIST_MAX);
     }
     if body.reopen_within_days > 3_660 {
         errors.0.push(FieldError::new(
@@ -521,12 +516,7 @@ pub fn put_calendar(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, 
             .0
             .push(FieldError::new("week", "must list 7 days, Monday first"));
     }
-    if body.holidays.len() > HOLIDAYS_MAX {
-        errors.0.push(FieldError::new(
-            "holidays",
-            format!("must list at most {HOLIDAYS_MAX}"),
-        ));
-    }
+    input::at_most(&mut errors, "holidays", body.holidays.len(), HOLIDAYS_MAX);
     let mut week: [Vec<WorkingHours>; 7] = Default::default();
     for (d, day) in body.week.iter().enumerate().take(7) {
         for (i, hours) in day.iter().enumerate().take(LIST_MAX) {

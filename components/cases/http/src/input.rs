@@ -35,6 +35,15 @@ pub fn time(errors: &mut FieldErrors, field: &str, raw: Option<&str>) -> Option<
     errors.check_optional(field, raw, parse_rfc3339_ms)
 }
 
+/// Refuses a list of more than `max` items.
+pub fn at_most(errors: &mut FieldErrors, field: &str, len: usize, max: usize) {
+    if len > max {
+        errors
+            .0
+            .push(FieldError::new(field, format!("must list at most {max}")));
+    }
+}
+
 /// The refusal listing every failed field, if any failed.
 pub fn finish(errors: FieldErrors) -> Result<(), Problem> {
     if errors.is_empty() {
@@ -65,6 +74,18 @@ pub fn limit(req: &Request, default: u32, max: u32) -> Result<u32, Problem> {
 /// and absent, 412 when stale.
 pub fn if_match(req: &Request, case: &CaseRecord, required: bool) -> Result<(), Problem> {
     crm_component_support::check_if_match(req, &format!("case/{}", case.id), case.version, required)
+}
+
+/// `current` read again inside the write's transaction: a 412 if someone
+/// changed it since (only possible between the read and `BEGIN
+/// IMMEDIATE`).
+pub fn reread(db: &impl crm_sql::Sql, current: &CaseRecord) -> Result<CaseRecord, Problem> {
+    let case =
+        cases_store::case_by_id(db, &current.id)?.ok_or_else(|| changed_meanwhile(current))?;
+    if case.version != current.version {
+        return Err(changed_meanwhile(current));
+    }
+    Ok(case)
 }
 
 /// The 412 for a case someone else changed between our read and write

@@ -87,12 +87,7 @@ pub fn put(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem> 
             .0
             .push(FieldError::new("ordering", "must list 1 to 3 rules"));
     }
-    if body.members.len() > MEMBERS_MAX {
-        errors.0.push(FieldError::new(
-            "members",
-            format!("must list at most {MEMBERS_MAX}"),
-        ));
-    }
+    input::at_most(&mut errors, "members", body.members.len(), MEMBERS_MAX);
     let members: Vec<QueueMember> = body
         .members
         .iter()
@@ -164,7 +159,8 @@ fn note_assignment(
 }
 
 /// `POST /api/queues/{id}/take-next`: gives a member of the queue the first
-/// unassigned open case it may work, in the queue's order, atomically (no
+/// unassigned open case it may work, by the queue's rules (first rule
+/// first; a member may work the queue's restricted cases), atomically (no
 /// two officers ever take the same case); 204 when there is none.
 pub fn take_next(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
     let queue_resource = format!("queue/{id}");
@@ -178,10 +174,10 @@ pub fn take_next(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
             "{me} is not a member of {queue_resource}"
         )));
     }
-    let order = queue.ordering.first().copied().unwrap_or(QueueOrder::Due);
     let taken = transaction(db, |db| {
         let now = now_ms();
-        let Some(case) = cases_store::take_next(db, id, &me, &[], order, now, true)? else {
+        let Some(case) = cases_store::take_next(db, id, &me, &[], &queue.ordering, now, true)?
+        else {
             return Ok(None);
         };
         note_assignment(
@@ -203,9 +199,7 @@ pub fn take_next(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
         Outcome::Allowed,
         Some("take-next"),
     )?;
-    let mut response = json(200, &view::case(&case));
-    response.set_header("etag", view::etag(&case));
-    Ok(response)
+    Ok(view::answer(200, &case))
 }
 
 #[derive(Deserialize)]
@@ -310,16 +304,10 @@ pub fn assign(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
     input::if_match(req, &current, false)?;
     let me = officer(ctx)?;
     let case = transaction(db, |db| {
-        let case =
-            cases_store::case_by_id(db, id)?.ok_or_else(|| input::changed_meanwhile(&current))?;
-        if case.version != current.version {
-            return Err(input::changed_meanwhile(&current));
-        }
+        let case = input::reread(db, &current)?;
         assign_one(db, case, &assignee, body.queue_id.as_deref(), &me, now_ms())
     })?;
-    let mut response = json(200, &view::case(&case));
-    response.set_header("etag", view::etag(&case));
-    Ok(response)
+    Ok(view::answer(200, &case))
 }
 
 #[derive(Deserialize)]

@@ -16,6 +16,13 @@ pub fn etag(case: &CaseRecord) -> String {
     crm_component_support::version_etag(case.version)
 }
 
+/// The whole case, for staff, as an answer with its ETag.
+pub fn answer(status: u16, case: &CaseRecord) -> spin_sdk::http::Response {
+    let mut response = crm_component_support::json(status, &self::case(case));
+    response.set_header("etag", etag(case));
+    response
+}
+
 /// The whole case, for staff.
 pub fn case(case: &CaseRecord) -> Value {
     json!({

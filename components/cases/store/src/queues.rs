@@ -36,6 +36,26 @@ impl QueueOrder {
     pub(crate) fn order_by(self) -> String {
         self.keys().join(", ")
     }
+
+    /// The one expression this rule sorts on when it is one of a queue's
+    /// several rules.
+    fn primary(self) -> &'static str {
+        self.keys()[0]
+    }
+}
+
+/// The ORDER BY of a queue's rules, first rule first, each by its own key
+/// (`priority` then `due`: most urgent first, soonest due among equals),
+/// ending with the id so the order is total.
+fn rules_order_by(rules: &[QueueOrder]) -> String {
+    let mut keys: Vec<&str> = Vec::new();
+    for rule in rules {
+        if !keys.contains(&rule.primary()) {
+            keys.push(rule.primary());
+        }
+    }
+    keys.push("id");
+    keys.join(", ")
 }
 
 /// A queue, and the order its cases are worked in (first rule first).
@@ -165,7 +185,7 @@ pub fn is_member(db: &impl Sql, queue: &str, officer: &OfficerId) -> Result<bool
     .is_empty())
 }
 
-/// Gives `officer` the first unassigned open case of `queue` in `order`
+/// Gives `officer` the first unassigned open case of `queue` by its `rules`
 /// whose status is `workable` (any open status when empty), skipping
 /// restricted cases unless `may_read_restricted`: one `UPDATE` picks and
 /// assigns it, inside the caller's `BEGIN IMMEDIATE`, so officers taking at
@@ -175,7 +195,7 @@ pub fn take_next(
     queue: &str,
     officer: &OfficerId,
     workable: &[StatusKey],
-    order: QueueOrder,
+    rules: &[QueueOrder],
     now: i64,
     may_read_restricted: bool,
 ) -> Result<Option<CaseRecord>, StoreError> {
@@ -198,7 +218,7 @@ pub fn take_next(
              WHERE id = (SELECT id FROM cases WHERE queue_id = ? AND status_category = 'open' \
              AND assignee IS NULL{filters} ORDER BY {} LIMIT 1) \
              RETURNING {CASE_COLUMNS}",
-            order.order_by()
+            rules_order_by(rules)
         ),
         &params,
     )?;

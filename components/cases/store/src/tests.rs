@@ -1275,10 +1275,15 @@ fn the_sweep_selects_exactly_the_running_clocks_that_moved_and_the_summary_count
         ])
     );
 
-    // The sweep moves them; they are not selected again.
+    // The sweep moves them by their stored times (past due: breached;
+    // past the warning: warning); none is selected again.
+    let mut moved = Vec::new();
     for record in clocks_to_sweep(&db, now, 100).unwrap() {
-        let next = record.clock.state_at(at(now), &calendar).unwrap();
-        let next = if next == InProgress { Warning } else { next };
+        let next = if record.due_at <= now {
+            Breached
+        } else {
+            Warning
+        };
         assert!(set_clock_state(&db, &record.case_id, record.target, next).unwrap());
         insert_outbox_event(
             &db,
@@ -1289,16 +1294,24 @@ fn the_sweep_selects_exactly_the_running_clocks_that_moved_and_the_summary_count
             Some("req_sweep"),
         )
         .unwrap();
+        moved.push((record.case_id, next));
     }
+    assert_eq!(
+        moved,
+        [
+            ("cas_d".to_string(), Breached),
+            ("cas_b".to_string(), Breached),
+            ("cas_a".to_string(), Warning),
+        ]
+    );
     assert!(!set_clock_state(&db, "cas_none", ClockTarget::Resolution, Breached).unwrap());
-    let again: Vec<String> = clocks_to_sweep(&db, now, 100)
+    assert!(clocks_to_sweep(&db, now, 100).unwrap().is_empty());
+    let stored: Vec<ClockState> = clocks(&db, "cas_b")
         .unwrap()
-        .into_iter()
-        .map(|r| format!("{} {}", r.case_id, r.state.as_str()))
+        .iter()
+        .map(|r| r.state)
         .collect();
-    // cas_a warned; cas_b and cas_d breached; only cas_a's, now warning and
-    // not due, is out; a breached clock is never swept again.
-    assert!(!again.iter().any(|r| r.contains("breached")), "{again:?}");
+    assert_eq!(stored, [Breached, Warning], "first response, resolution");
     assert_eq!(
         count(
             &db,
@@ -1306,6 +1319,41 @@ fn the_sweep_selects_exactly_the_running_clocks_that_moved_and_the_summary_count
         ),
         3
     );
+}
+
+#[test]
+fn a_queues_rules_order_take_next_first_rule_first() {
+    let (_dir, db) = db();
+    rates_queue(&db);
+    let worker = officer("staff:worker@agency.gov.au");
+    // (id, priority, opened, due): a and b are normal, c is low and due soonest.
+    for (id, priority, opened, due) in [
+        ("cas_a", Priority::Normal, 1, 30),
+        ("cas_b", Priority::Normal, 2, 10),
+        ("cas_c", Priority::Low, 3, 5),
+    ] {
+        let c = CaseRecord {
+            priority,
+            opened_at: T0 + opened,
+            due_at: Some(T0 + due),
+            ..case(id, opened as u32)
+        };
+        insert_case(&db, &c).unwrap();
+    }
+    let first = |rules: &[QueueOrder]| {
+        db.run("SAVEPOINT probe", &[]).unwrap();
+        let taken = take_next(&db, "rates", &worker, &[], rules, T0, true)
+            .unwrap()
+            .map(|c| c.id);
+        db.run("ROLLBACK TO probe", &[]).unwrap();
+        db.run("RELEASE probe", &[]).unwrap();
+        taken
+    };
+    use QueueOrder::{Due, Fifo, Priority as ByPriority};
+    assert_eq!(first(&[ByPriority, Due]).as_deref(), Some("cas_b"));
+    assert_eq!(first(&[ByPriority, Fifo]).as_deref(), Some("cas_a"));
+    assert_eq!(first(&[Due]).as_deref(), Some("cas_c"));
+    assert_eq!(first(&[Fifo, ByPriority]).as_deref(), Some("cas_a"));
 }
 
 fn open_cases_in_rates(db: &impl Sql, n: u32) -> Vec<CaseRecord> {
@@ -1352,7 +1400,7 @@ fn take_next_gives_the_first_workable_case_in_the_queues_order() {
             "rates",
             &worker,
             &workable,
-            order,
+            &[order],
             T0 + 99,
             restricted_ok,
         )
@@ -1381,7 +1429,7 @@ fn take_next_gives_the_first_workable_case_in_the_queues_order() {
         "cas_004 is not workable"
     );
     assert_eq!(
-        take_next(&db, "rates", &worker, &[], QueueOrder::Fifo, T0, false)
+        take_next(&db, "rates", &worker, &[], &[QueueOrder::Fifo], T0, false)
             .unwrap()
             .map(|c| c.id)
             .as_deref(),
@@ -1405,7 +1453,7 @@ fn sixteen_officers_taking_at_once_never_get_the_same_case() {
                     let me = officer(&format!("staff:officer-{n:02}@agency.gov.au"));
                     let mut mine = Vec::new();
                     while let Some(case) = transaction(&db, || {
-                        take_next(&db, "rates", &me, &[], QueueOrder::Due, T0, true)
+                        take_next(&db, "rates", &me, &[], &[QueueOrder::Due], T0, true)
                     })
                     .unwrap()
                     {

@@ -57,6 +57,7 @@ impl Guest for InteractionsCore {
             notification_id: interaction.notification_id,
             documents: Vec::new(),
         };
+        let source = interaction.source_id;
         let valid = ValidInteraction::parse(&raw, recorded_at).map_err(|errors| {
             errors
                 .iter()
@@ -68,30 +69,34 @@ impl Guest for InteractionsCore {
             OfficerId::parse(&actor).map_err(|e| format!("context.actor.id: {}", e.0))?;
         let id = EntryId::parse(&new_id("int")).map_err(|e| e.0)?;
         let db = open_db().map_err(|p| p.detail)?;
-        // One touchpoint per notification: a caller that crashed after
-        // appending and before noting the id appends again, and gets the
-        // first entry's id back.
-        let key = notification_key(valid.facts().notification_id.as_ref().map(|n| n.as_str()))?;
+        // One touchpoint per notification or other source: a caller that
+        // crashed after appending and before noting the id appends again,
+        // and gets the first entry's id back.
+        let key = match &source {
+            Some(source) => once_key("source", source)?,
+            None => match valid.facts().notification_id.as_ref() {
+                Some(notification) => once_key("notification", notification.as_str())?,
+                None => None,
+            },
+        };
         interactions_store::append_interaction_once(&db, id, recorded_by, valid, key.as_ref())
             .map(|appended| appended.record.entry.id.to_string())
             .map_err(|e| e.to_string())
     }
 }
 
-/// The idempotency key an interaction about `notification` is appended
-/// under: scoped to this interface, fingerprinting only the notification, so
-/// a retry whose details moved on (a later status) still finds the first.
-fn notification_key(notification: Option<&str>) -> Result<Option<IdempotencyKey>, String> {
-    notification
-        .map(|id| {
-            IdempotencyKey::new(
-                id,
-                &[b"crm:interactions/log", b"notification"],
-                &[id.as_bytes()],
-            )
-            .map_err(|e| format!("notification-id: {e}"))
-        })
-        .transpose()
+/// The idempotency key an interaction caused by `id` (a notification, or
+/// another `kind` of source) is appended under: scoped to this interface
+/// and the kind, fingerprinting only the id, so a retry whose details moved
+/// on (a later status) still finds the first.
+fn once_key(kind: &str, id: &str) -> Result<Option<IdempotencyKey>, String> {
+    IdempotencyKey::new(
+        id,
+        &[b"crm:interactions/log", kind.as_bytes()],
+        &[id.as_bytes()],
+    )
+    .map(Some)
+    .map_err(|e| format!("{kind}-id: {e}"))
 }
 
 export!(InteractionsCore);

@@ -86,6 +86,9 @@ fn to_problem(error: SendError) -> Problem {
             Problem::validation(vec![FieldError::new(&field, reason)])
         }
         SendError::Render(render) => render_problem(render),
+        SendError::InvalidPhone(_) => {
+            Problem::validation(vec![FieldError::new("phone_number", detail)])
+        }
         SendError::TeamRecipient | SendError::TeamLetter => Problem::refused("team-key", detail),
         SendError::ConsentRefused { .. } => Problem::refused("consent-refused", detail),
         SendError::RateLimited {
@@ -95,6 +98,10 @@ fn to_problem(error: SendError) -> Problem {
             retry_after_secs, ..
         } => Problem::too_many_requests("daily-limit", detail, retry_after_secs),
         SendError::IdempotencyConflict => Problem::conflict("idempotency-key-reused", detail),
+        // Only Notify services have senders to name.
+        SendError::UnknownSender { field, .. } => {
+            Problem::validation(vec![FieldError::new(field, detail)])
+        }
         SendError::Internal(problem) => problem,
     }
 }
@@ -170,6 +177,8 @@ pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         idempotency_key: idempotency_key.map(|k| format!("{}:{k}", actor.id)),
         request_hash: format!("{:x}", Sha256::digest(req.body())),
         channel: None,
+        one_click_unsubscribe_url: None,
+        reply_to_id: None,
     };
     let db = ctx.db()?;
     let sent = send::send(db, &sender, request, now_ms()).map_err(|error| {

@@ -202,3 +202,19 @@ pub fn sender_identity() -> (String, String) {
         optional("notification_sms_sender").unwrap_or_else(|| "GovCRM".into()),
     )
 }
+
+/// The templates a case's status changes are told with
+/// (`case_update_templates`: template ids, one per channel, separated by
+/// commas; the contact's preferred channel picks). None: the citizen is
+/// not told.
+pub fn case_update_templates() -> Vec<String> {
+    optional("case_update_templates")
+        .map(|ids| {
+            ids.split(',')
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -3,7 +3,8 @@
 //!
 //! 1. `consent.withdrawn` events from the outbox (cursor `notification` in
 //!    `outbox_cursors`) cancel the contact's queued messages for that
-//!    purpose (and channel, when the event names one);
+//!    purpose (and channel, when the event names one), and case status
+//!    changes for the citizen queue their messages (`case_updates`);
 //! 2. messages `sending`/`pending` for 72 hours become `temporary-failure`;
 //! 3. queued messages that are due (scheduled, or waiting to be retried)
 //!    are claimed, their consent is asked again, and they are delivered;
@@ -23,7 +24,7 @@ use spin_sdk::sqlite::Connection;
 
 use crate::actor::Actor;
 use crate::send::{claim_ms, consent_withdrawn};
-use crate::{callbacks, config, delivery, in_transaction, records, store_problem};
+use crate::{callbacks, case_updates, config, delivery, in_transaction, records, store_problem};
 
 pub fn dispatch(ctx: &mut Ctx) -> Result<Response, Problem> {
     ctx.require(
@@ -35,8 +36,11 @@ pub fn dispatch(ctx: &mut Ctx) -> Result<Response, Problem> {
     let db = ctx.db()?;
     let now = now_ms();
     let withdrawn = cancel_withdrawn(db, &actor, now)?;
+    let case_updates = case_updates::queue(db, &actor, now)?;
+    let queued_case_updates = case_updates.len();
     let timed_out = time_out(db, &actor, now)?;
-    let due = claim_due(db)?;
+    let mut due = claim_due(db)?;
+    due.extend(case_updates);
     let mut refused = Vec::new();
     let mut deliverable = Vec::new();
     for message in due {
@@ -57,6 +61,7 @@ pub fn dispatch(ctx: &mut Ctx) -> Result<Response, Problem> {
         200,
         &json!({
             "withdrawals_cancelled": withdrawn,
+            "case_updates_queued": queued_case_updates,
             "consent_cancelled": cancelled,
             "timed_out": timed_out,
             "attempted": attempted,

@@ -9,6 +9,7 @@
 mod actor;
 mod api;
 mod callbacks;
+mod case_updates;
 mod config;
 mod delivery;
 mod dispatch;
@@ -112,6 +113,7 @@ fn handle(req: Request) -> Response {
             _ => Ok(v2::serve(&req, operation, params, request_id)),
         },
         |ctx, operation, params| {
+            use notification_store::senders::SenderKind::{EmailReplyTo, LetterContact, SmsSender};
             let id = param(params, "id");
             match operation {
                 "sendNotification" => api::send_route(ctx, &req),
@@ -122,12 +124,19 @@ fn handle(req: Request) -> Response {
                 "createNotifyApiKey" => services::create_key(ctx, &req, id),
                 "listNotifyApiKeys" => services::list_keys(ctx, id),
                 "revokeNotifyApiKey" => services::revoke_key(ctx, id, param(params, "key_id")),
+                "addNotifyEmailReplyTo" => services::add_sender(ctx, &req, id, EmailReplyTo),
+                "listNotifyEmailReplyTo" => services::list_senders(ctx, id, EmailReplyTo),
+                "addNotifySmsSender" => services::add_sender(ctx, &req, id, SmsSender),
+                "listNotifySmsSenders" => services::list_senders(ctx, id, SmsSender),
+                "addNotifyLetterContact" => services::add_sender(ctx, &req, id, LetterContact),
+                "listNotifyLetterContacts" => services::list_senders(ctx, id, LetterContact),
                 "createTemplate" => templates::create(ctx, &req),
                 "listTemplates" => templates::list_route(ctx, &req),
                 "getTemplate" => templates::read(ctx, id, None),
                 "reviseTemplate" => templates::revise(ctx, &req, id),
                 "getTemplateVersion" => templates::read(ctx, id, Some(param(params, "version"))),
                 "previewTemplate" => templates::preview(ctx, &req, id),
+                "setTemplateServices" => templates::set_services(ctx, &req, id),
                 _ => Err(Problem::not_found(operation)),
             }
         },

@@ -75,6 +75,7 @@ impl Provider for Webhook {
             "body": message.body,
             "html": message.html,
             "reference": message.reference,
+            "reply_to": message.reply_to,
             "template": {"id": message.template_id, "version": message.template_version},
         })
         .to_string()

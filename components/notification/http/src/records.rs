@@ -93,6 +93,7 @@ fn append_interaction(actor: &Actor, message: &Message) -> Result<String, String
         subject: subject(message),
         notes: None,
         notification_id: Some(message.id.clone()),
+        source_id: None,
         case_reference: None,
         category: Some("notification".into()),
         tags: vec![

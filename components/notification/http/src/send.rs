@@ -22,9 +22,12 @@ use crm_templates::{
     Value as PValue,
 };
 use notification_rules::{
-    KeyType, NotificationStatus, Recipient as SimRecipient, ScheduleError, check_reference,
-    check_schedule, is_simulated_recipient, test_key_outcome,
+    InvalidPhone, KeyType, NotificationStatus, NotifyPhoneNumber, Postage,
+    Recipient as SimRecipient, ScheduleError, check_reference, check_schedule,
+    is_simulated_recipient, sms_sender_text, test_key_outcome,
 };
+use notification_store::senders::{self, SenderKind};
+use notification_store::templates::Scope;
 use notification_store::{Message, StoreError, StoredTemplate, messages};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
@@ -56,7 +59,11 @@ pub enum Recipient {
     /// A contact: the address comes from the contact record.
     Contact(String),
     Email(String),
+    /// A number as the CRM's own callers write it (`crm_domain::PhoneE164`).
     Phone(String),
+    /// A number as a Notify client sent it, read as Notify reads it
+    /// (`NotifyPhoneNumber`: a national number is a UK one).
+    NotifyPhone(String),
     /// A letter whose address is in the personalisation
     /// (`address_line_1`…).
     Address,
@@ -78,6 +85,11 @@ pub struct SendRequest {
     pub request_hash: String,
     /// The channel a Notify endpoint sends on.
     pub channel: Option<TemplateType>,
+    /// An email's one-click unsubscribe link (Notify's), kept and shown.
+    pub one_click_unsubscribe_url: Option<String>,
+    /// The sender's email reply-to address or text message sender to use
+    /// (`email_reply_to_id`, `sms_sender_id`); else the service's default.
+    pub reply_to_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +113,8 @@ pub enum SendError {
     Invalid { field: String, reason: String },
     #[error(transparent)]
     Render(RenderError),
+    #[error(transparent)]
+    InvalidPhone(InvalidPhone),
     // Notify's words, apostrophe (U+2019) and all: clients match on them.
     #[error("Can\u{2019}t send to this recipient using a team-only API key")]
     TeamRecipient,
@@ -126,6 +140,13 @@ pub enum SendError {
     },
     #[error("Idempotency-Key was already used for a different request")]
     IdempotencyConflict,
+    // Notify's words.
+    #[error("{field} {id} does not exist in database for service id {service_id}")]
+    UnknownSender {
+        field: &'static str,
+        id: String,
+        service_id: String,
+    },
     #[error("{}", .0.detail)]
     Internal(Problem),
 }
@@ -204,8 +225,14 @@ pub fn send(
         ),
         _ => None,
     };
-    let template = choose_template(db, &req.template_ids, reach.as_ref(), req.channel)?;
+    // A Notify service sends only its own templates; the CRM's callers any.
+    let scope = sender
+        .service_id
+        .as_deref()
+        .map_or(Scope::All, Scope::Service);
+    let template = choose_template(db, scope, &req.template_ids, reach.as_ref(), req.channel)?;
     let channel = template.kind;
+    let reply_to = reply_to(db, sender, &template, req.reply_to_id.as_deref())?;
     let mut personalisation = Personalisation::from_json(&req.personalisation)
         .map_err(|e| invalid(&e.field(), e.reason()))?;
     let (contact_id, address) = address(
@@ -235,6 +262,19 @@ pub fn send(
             ),
         };
     let consent_id = check_consent(sender, contact_id.as_deref(), &template, &recipient)?;
+    // As the sender wrote it, for Notify's answers.
+    let sent_to = match &req.recipient {
+        Recipient::Email(raw) | Recipient::Phone(raw) | Recipient::NotifyPhone(raw) => {
+            Some(raw.clone())
+        }
+        Recipient::Contact(_) | Recipient::Address => None,
+    };
+    let postage = (channel == TemplateType::Letter).then(|| {
+        template
+            .postage
+            .clone()
+            .unwrap_or_else(|| Postage::Second.as_str().to_string())
+    });
     let message = Message {
         id: req.id,
         channel,
@@ -268,6 +308,10 @@ pub fn send(
         completed_at: None,
         updated_at: now,
         interaction_id: None,
+        sent_to,
+        one_click_unsubscribe_url: req.one_click_unsubscribe_url,
+        postage,
+        reply_to,
     };
     let enqueued = in_transaction(db, || {
         limits::count_daily(db, sender, channel, now)?;
@@ -331,6 +375,7 @@ fn reachable(reach: &Reach, channel: TemplateType) -> bool {
 /// reached by.
 fn choose_template(
     db: &Connection,
+    scope: Scope<'_>,
     ids: &[String],
     reach: Option<&Reach>,
     channel: Option<TemplateType>,
@@ -338,7 +383,7 @@ fn choose_template(
     let mut found = Vec::new();
     for id in ids {
         found.push(
-            notification_store::templates::load(db, id, None)?
+            notification_store::templates::load(db, scope, id, None)?
                 .ok_or(SendError::TemplateNotFound)?,
         );
     }
@@ -362,6 +407,45 @@ fn choose_template(
         }),
         _ => Ok(template),
     }
+}
+
+/// What a Notify service's message goes with (Notify's `reply_to_text`):
+/// the email reply-to address or text message sender named, which must be
+/// one of the service's, else the service's default of that kind; a
+/// letter's contact block is its template's, else the service's default.
+/// The CRM's own messages go with none.
+fn reply_to(
+    db: &Connection,
+    sender: &Sender,
+    template: &StoredTemplate,
+    named: Option<&str>,
+) -> Result<Option<String>, SendError> {
+    let Some(service_id) = sender.service_id.as_deref() else {
+        return Ok(None);
+    };
+    let (kind, field) = match template.kind {
+        TemplateType::Email => (SenderKind::EmailReplyTo, "email_reply_to_id"),
+        TemplateType::Sms => (SenderKind::SmsSender, "sms_sender_id"),
+        TemplateType::Letter if template.letter_contact_block.is_some() => {
+            return Ok(template.letter_contact_block.clone());
+        }
+        TemplateType::Letter => (SenderKind::LetterContact, "letter_contact_id"),
+        TemplateType::Portal => return Ok(None),
+    };
+    let chosen = match named {
+        Some(id) => Some(senders::find(db, service_id, kind, id)?.ok_or_else(|| {
+            SendError::UnknownSender {
+                field,
+                id: id.to_string(),
+                service_id: service_id.to_string(),
+            }
+        })?),
+        None => senders::default_of(db, service_id, kind)?,
+    };
+    Ok(chosen.map(|chosen| match kind {
+        SenderKind::SmsSender => sms_sender_text(&chosen.value),
+        _ => chosen.value,
+    }))
 }
 
 /// The contact (if any) and the address to send to; for a letter to a
@@ -399,6 +483,11 @@ fn address(
             .map(|e| (None, Some(e.as_str().to_string())))
             .map_err(|e| invalid("email_address", e.0)),
         (Recipient::Phone(raw), _) if channel == TemplateType::Sms => Ok((None, Some(phone(raw)?))),
+        (Recipient::NotifyPhone(raw), _) if channel == TemplateType::Sms => {
+            NotifyPhoneNumber::parse(raw)
+                .map(|number| (None, Some(number.as_str().to_string())))
+                .map_err(SendError::InvalidPhone)
+        }
         (Recipient::Address, _) if channel == TemplateType::Letter => Ok((None, None)),
         (_, _) if channel == TemplateType::Portal => Err(invalid(
             "contact_id",

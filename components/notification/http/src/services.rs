@@ -2,16 +2,22 @@
 //! `POST /api/notifications/services`, `POST .../services/{id}/keys` (the
 //! key is shown once), `GET .../services/{id}/keys`, and
 //! `POST .../services/{id}/keys/{key_id}/revoke` (effective for the very
-//! next request: keys are read on every request).
+//! next request: keys are read on every request), and a service's email
+//! reply-to addresses, text message senders and letter contact blocks
+//! (`POST`/`GET .../services/{id}/email-reply-to`, `.../sms-senders`,
+//! `.../letter-contacts`).
 //!
 //! Key secrets and callback tokens are sealed with the
 //! `notification_sealing_key` secret variable (notification-rules's
 //! `SealingKey`), bound to the row they belong to.
 
 use crm_component_support::{Action, Ctx, FieldError, Target, created, json, json_body, now_ms};
-use crm_domain::{Email, Invalid, Lines, PhoneE164, ShortText, check_text, rfc3339_utc};
+use crm_domain::{Email, Invalid, Lines, ShortText, check_text, rfc3339_utc};
 use crm_http::Problem;
-use notification_rules::{KeySecret, KeyType, SEAL_NONCE_LEN, ServiceId};
+use notification_rules::{
+    KeySecret, KeyType, NotifyPhoneNumber, SEAL_NONCE_LEN, ServiceId, check_sms_sender,
+};
+use notification_store::senders::{self, Sender, SenderKind};
 use notification_store::services::{self, NewService, StoredKey};
 use serde::Deserialize;
 use serde_json::json;
@@ -152,14 +158,15 @@ pub fn create_service(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem>
     }
     let mut guests = Vec::new();
     for (i, raw) in body.guest_list.iter().enumerate() {
+        // Numbers as a team key's sends read them, so the two compare.
         let parsed = Email::parse(raw)
             .map(|e| e.as_str().to_lowercase())
-            .or_else(|_| PhoneE164::parse(raw).map(|p| p.as_str().to_string()));
+            .or_else(|_| NotifyPhoneNumber::parse(raw).map(|p| p.as_str().to_string()));
         match parsed {
             Ok(recipient) => guests.push(recipient),
             Err(_) => errors.push(FieldError::new(
                 &format!("guest_list[{i}]"),
-                "must be an email address or a phone number",
+                "must be an email address or a phone number (a national number is a UK one, as on Notify)",
             )),
         }
     }
@@ -299,4 +306,114 @@ pub fn revoke_key(ctx: &mut Ctx, service_id: &str, key_id: &str) -> Result<Respo
         200,
         &json!({ "id": key_id, "revoked_at": rfc3339_utc(revoked_at) }),
     ))
+}
+
+/// What a sender's request and answer call its value, and its list.
+fn sender_names(kind: SenderKind) -> (&'static str, &'static str) {
+    match kind {
+        SenderKind::EmailReplyTo => ("email_address", "email_reply_to"),
+        SenderKind::SmsSender => ("sms_sender", "sms_senders"),
+        SenderKind::LetterContact => ("contact_block", "letter_contacts"),
+    }
+}
+
+fn sender_view(sender: &Sender) -> serde_json::Value {
+    let (field, _) = sender_names(sender.kind);
+    json!({
+        "id": sender.id,
+        field: sender.value,
+        "is_default": sender.is_default,
+        "created_at": rfc3339_utc(sender.created_at),
+    })
+}
+
+const MAX_CONTACT_BLOCK_CHARS: usize = 1_000;
+
+/// Why `value` cannot be a sender of `kind`.
+fn check_sender(kind: SenderKind, value: &str) -> Result<(), String> {
+    match kind {
+        SenderKind::EmailReplyTo => Email::parse(value).map(drop).map_err(|e| e.0),
+        SenderKind::SmsSender => check_sms_sender(value).map_err(str::to_string),
+        SenderKind::LetterContact if value.trim().is_empty() => Err("must not be empty".into()),
+        SenderKind::LetterContact => {
+            check_text(value, MAX_CONTACT_BLOCK_CHARS, Lines::Many).map_err(|e| e.0)
+        }
+    }
+}
+
+/// `POST /api/notifications/services/{id}/{email-reply-to|sms-senders|letter-contacts}`:
+/// `{"<value field>": …, "is_default": bool}`; a kind's first is its
+/// default, and a new default replaces the old.
+pub fn add_sender(
+    ctx: &mut Ctx,
+    req: &Request,
+    service_id: &str,
+    kind: SenderKind,
+) -> Result<Response, Problem> {
+    require_service(ctx, service_id)?;
+    let (field, _) = sender_names(kind);
+    let body: serde_json::Map<String, serde_json::Value> = json_body(req)?;
+    let mut errors = Vec::new();
+    for key in body.keys().filter(|k| *k != field && *k != "is_default") {
+        errors.push(FieldError::new(key, "is not a field of this request"));
+    }
+    let value = match body.get(field) {
+        Some(serde_json::Value::String(value)) => Some(value.clone()),
+        Some(_) => {
+            errors.push(FieldError::new(field, "must be a string"));
+            None
+        }
+        None => {
+            errors.push(FieldError::new(field, "is required"));
+            None
+        }
+    };
+    if let Some(Err(reason)) = value.as_deref().map(|v| check_sender(kind, v)) {
+        errors.push(FieldError::new(field, reason));
+    }
+    let is_default = match body.get("is_default") {
+        None => false,
+        Some(flag) => flag.as_bool().unwrap_or_else(|| {
+            errors.push(FieldError::new("is_default", "must be true or false"));
+            false
+        }),
+    };
+    let (Some(value), true) = (value, errors.is_empty()) else {
+        return Err(Problem::validation(errors));
+    };
+    let sender = Sender {
+        id: uuid::Uuid::new_v4().to_string(),
+        service_id: service_id.to_string(),
+        kind,
+        value,
+        is_default,
+        created_at: now_ms(),
+        created_by: ctx.actor_id(),
+    };
+    let stored = senders::add(ctx.db()?, &sender).map_err(store_problem)?;
+    let (_, list) = sender_names(kind);
+    Ok(created(
+        &format!(
+            "/api/notifications/services/{service_id}/{}/{}",
+            list.replace('_', "-"),
+            stored.id
+        ),
+        &sender_view(&stored),
+    ))
+}
+
+/// `GET /api/notifications/services/{id}/{email-reply-to|sms-senders|letter-contacts}`.
+pub fn list_senders(
+    ctx: &mut Ctx,
+    service_id: &str,
+    kind: SenderKind,
+) -> Result<Response, Problem> {
+    require_service(ctx, service_id)?;
+    let (_, list) = sender_names(kind);
+    let found: Vec<_> = senders::list(ctx.db()?, service_id, kind)
+        .map_err(store_problem)?
+        .iter()
+        .map(sender_view)
+        .collect();
+    Ok(json(200, &json!({ list: found })))
 }

@@ -9,13 +9,14 @@ use crm_http::Problem;
 use crm_templates::{
     Personalisation, RenderError, Rendered, Template, TemplateError, TemplateType,
 };
-use notification_store::{StoredTemplate, templates};
+use notification_store::templates::Scope;
+use notification_store::{StoredTemplate, services, templates};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::sqlite::Connection;
 
-use notification_rules::notify_time;
+use notification_rules::{Postage, notify_time};
 
 use crate::{in_transaction, store_problem};
 
@@ -27,6 +28,16 @@ pub fn parsed(t: &StoredTemplate) -> Result<Template, Problem> {
 
 /// Notify's template view (`GET /v2/template/{id}`), plus the purpose.
 pub fn view(t: &StoredTemplate) -> Json {
+    // Notify's: each placeholder, and all are required.
+    let personalisation: serde_json::Map<String, Json> = parsed(t)
+        .map(|template| {
+            template
+                .placeholders()
+                .into_iter()
+                .map(|name| (name.to_string(), json!({ "required": true })))
+                .collect()
+        })
+        .unwrap_or_default();
     json!({
         "id": t.id,
         "name": t.name,
@@ -38,6 +49,8 @@ pub fn view(t: &StoredTemplate) -> Json {
         "subject": t.subject,
         "body": t.body,
         "letter_contact_block": t.letter_contact_block,
+        "personalisation": personalisation,
+        "postage": t.postage,
         "purpose": t.purpose,
     })
 }
@@ -78,6 +91,7 @@ struct TemplateBody {
     body: Option<String>,
     purpose: Option<String>,
     letter_contact_block: Option<String>,
+    postage: Option<String>,
 }
 
 const MAX_NAME_CHARS: usize = 200;
@@ -119,6 +133,15 @@ fn validate(t: &StoredTemplate) -> Vec<FieldError> {
     }
     if t.body.trim().is_empty() {
         errors.push(FieldError::new("body", "must not be empty"));
+    }
+    match (&t.postage, t.kind) {
+        (Some(postage), TemplateType::Letter) if Postage::parse(postage).is_none() => errors.push(
+            FieldError::new("postage", "must be one of first, second, economy"),
+        ),
+        (Some(_), kind) if kind != TemplateType::Letter => {
+            errors.push(FieldError::new("postage", "only letters have one"))
+        }
+        _ => {}
     }
     if t.letter_contact_block.is_some() && t.kind != TemplateType::Letter {
         errors.push(FieldError::new(
@@ -214,6 +237,10 @@ pub fn create(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         created_at: now,
         created_by: ctx.actor_id(),
         first_created_at: now,
+        // Notify's default for a letter.
+        postage: body.postage.or_else(|| {
+            (kind == TemplateType::Letter).then(|| Postage::Second.as_str().to_string())
+        }),
     };
     let db = ctx.db()?;
     let mut errors = validate(&template);
@@ -246,7 +273,7 @@ pub fn revise(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
     let db = ctx.db()?;
     let created_by = ctx.actor_id();
     let template = in_transaction(db, || {
-        let previous = templates::load(db, id, None)
+        let previous = templates::load(db, Scope::All, id, None)
             .map_err(store_problem)?
             .ok_or_else(|| Problem::not_found(format!("no template/{id}")))?;
         let now = now_ms();
@@ -261,6 +288,7 @@ pub fn revise(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
             letter_contact_block: body
                 .letter_contact_block
                 .or(previous.letter_contact_block.clone()),
+            postage: body.postage.or(previous.postage.clone()),
             created_at: now,
             created_by,
             ..previous
@@ -293,10 +321,55 @@ pub fn read(ctx: &mut Ctx, id: &str, version: Option<&str>) -> Result<Response, 
     let resource = format!("template/{id}");
     ctx.require(Action::TemplateRead, Target::General, &resource)?;
     let version = version.map(parse_version).transpose()?;
-    let template = templates::load(ctx.db()?, id, version)
+    let db = ctx.db()?;
+    let template = templates::load(db, Scope::All, id, version)
         .map_err(store_problem)?
         .ok_or_else(|| Problem::not_found(format!("no {resource}")))?;
-    Ok(json(200, &view(&template)))
+    let mut answer = view(&template);
+    answer["services"] = json!(templates::services(db, id).map_err(store_problem)?);
+    Ok(json(200, &answer))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServicesBody {
+    services: Vec<String>,
+}
+
+/// `PUT /api/templates/{id}/services`: the Notify services whose `/v2`
+/// keys may see and send the template (every version of it), replacing
+/// those it had.
+pub fn set_services(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Problem> {
+    let resource = format!("template/{id}");
+    ctx.require(Action::TemplateManage, Target::General, &resource)?;
+    let body: ServicesBody = json_body(req)?;
+    let db = ctx.db()?;
+    let linked = in_transaction(db, || {
+        let template = templates::load(db, Scope::All, id, None)
+            .map_err(store_problem)?
+            .ok_or_else(|| Problem::not_found(format!("no {resource}")))?;
+        let mut errors = Vec::new();
+        if template.kind == TemplateType::Portal {
+            errors.push(FieldError::new(
+                "services",
+                "portal templates are the CRM's own: no Notify service sends them",
+            ));
+        }
+        for (i, service) in body.services.iter().enumerate() {
+            if !services::exists(db, service).map_err(store_problem)? {
+                errors.push(FieldError::new(
+                    &format!("services[{i}]"),
+                    "is not a Notify service",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Problem::validation(errors));
+        }
+        templates::set_services(db, id, &body.services).map_err(store_problem)?;
+        templates::services(db, id).map_err(store_problem)
+    })?;
+    Ok(json(200, &json!({ "id": id, "services": linked })))
 }
 
 /// `GET /api/templates?type=`.
@@ -311,7 +384,7 @@ pub fn list_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
             )])
         })?),
     };
-    let found: Vec<Json> = templates::list(ctx.db()?, kind)
+    let found: Vec<Json> = templates::list(ctx.db()?, Scope::All, kind)
         .map_err(store_problem)?
         .iter()
         .map(view)
@@ -339,7 +412,7 @@ pub fn preview(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Probl
     ctx.require(Action::TemplateRead, Target::General, &resource)?;
     let body: PreviewBody = json_body(req)?;
     let personalisation = personalisation(&body.personalisation)?;
-    let template = templates::load(ctx.db()?, id, body.version)
+    let template = templates::load(ctx.db()?, Scope::All, id, body.version)
         .map_err(store_problem)?
         .ok_or_else(|| Problem::not_found(format!("no {resource}")))?;
     let preview =

@@ -15,10 +15,12 @@ use crm_domain::HttpsUrl;
 use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
 use crm_templates::{Personalisation, TemplateType};
 use notification_rules::{
-    AuthError, ErrorEntry, KeyType, NotificationStatus, NotifyError, ServiceId, bearer_token,
-    notify_time, token_issuer, verify_notify_jwt,
+    AuthError, ErrorEntry, KeyType, NotificationStatus, NotifyError, Postage, ServiceId,
+    bearer_token, estimated_delivery, notify_time, sanitise_personalisation_item, token_issuer,
+    verify_notify_jwt,
 };
 use notification_store::messages::{self, Listing, ServiceView};
+use notification_store::templates::Scope;
 use notification_store::{Message, StoredTemplate};
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
@@ -261,6 +263,7 @@ fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), N
                 "email_reply_to_id",
                 "one_click_unsubscribe_url",
                 "scheduled_for",
+                "sanitise_content_for",
             ],
         ),
         TemplateType::Sms => (
@@ -272,10 +275,9 @@ fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), N
                 "scheduled_for",
             ],
         ),
-        _ => (
-            &["template_id", "personalisation"],
-            &["reference", "postage", "scheduled_for"],
-        ),
+        // As Notify: a templated letter's postage is its template's, and
+        // letters are not scheduled.
+        _ => (&["template_id", "personalisation"], &["reference"]),
     };
     let mut messages = Vec::new();
     for field in required {
@@ -319,6 +321,15 @@ fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), N
             "one_click_unsubscribe_url is not an https URL of at most {MAX_UNSUBSCRIBE_URL_CHARS} characters"
         ));
     }
+    match body.get("sanitise_content_for") {
+        None | Some(Json::Null) => {}
+        Some(Json::Array(keys)) => {
+            if keys.iter().any(|k| !k.is_string()) {
+                messages.push("sanitise_content_for items are not of type string".to_string());
+            }
+        }
+        Some(_) => messages.push("sanitise_content_for is not of type array, null".to_string()),
+    }
     if body
         .get("personalisation")
         .is_some_and(|p| !p.is_object() && !p.is_null())
@@ -332,6 +343,42 @@ fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), N
     }
 }
 
+/// The personalisation to send, with the values named (case-insensitively)
+/// in `sanitise_content_for` sanitised as Notify does, and Notify's
+/// `sanitised_content`: each value that changed, before and after.
+fn sanitised(body: &Map<String, Json>) -> (Json, Map<String, Json>) {
+    let personalisation = body.get("personalisation").cloned().unwrap_or(Json::Null);
+    let keys: Vec<String> = body
+        .get("sanitise_content_for")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .map(str::to_lowercase)
+        .collect();
+    let Json::Object(mut values) = personalisation else {
+        return (personalisation, Map::new());
+    };
+    let mut changed = Map::new();
+    for (key, value) in values.iter_mut() {
+        let Some(text) = value
+            .as_str()
+            .filter(|_| keys.contains(&key.to_lowercase()))
+        else {
+            continue;
+        };
+        let clean = sanitise_personalisation_item(text);
+        if clean != text {
+            changed.insert(
+                key.clone(),
+                json!({"unsanitised": text, "sanitised": clean}),
+            );
+            *value = Json::String(clean);
+        }
+    }
+    (Json::Object(values), changed)
+}
+
 fn string(body: &Map<String, Json>, field: &str) -> Option<String> {
     body.get(field).and_then(Json::as_str).map(str::to_string)
 }
@@ -340,6 +387,14 @@ fn to_notify(error: SendError) -> NotifyError {
     match &error {
         SendError::Invalid { .. } => NotifyError::validation([error.to_string()]),
         SendError::Render(render) => NotifyError::from(render),
+        SendError::InvalidPhone(_) => NotifyError {
+            status_code: 400,
+            errors: vec![ErrorEntry {
+                error: "InvalidPhoneError".into(),
+                message: error.to_string(),
+            }],
+            retry_after_secs: None,
+        },
         SendError::RateLimited {
             per_minute,
             key_type,
@@ -403,11 +458,14 @@ fn enqueue(
     caller: &Caller,
     channel: TemplateType,
     body: &Map<String, Json>,
+    personalisation: Json,
     id: String,
 ) -> Result<send::Sent, SendError> {
     let recipient = match channel {
         TemplateType::Email => Recipient::Email(string(body, "email_address").unwrap_or_default()),
-        TemplateType::Sms => Recipient::Phone(string(body, "phone_number").unwrap_or_default()),
+        TemplateType::Sms => {
+            Recipient::NotifyPhone(string(body, "phone_number").unwrap_or_default())
+        }
         _ => Recipient::Address,
     };
     let guest_list = if caller.key.key_type == KeyType::Team {
@@ -428,7 +486,7 @@ fn enqueue(
         id,
         template_ids: vec![string(body, "template_id").unwrap_or_default()],
         recipient,
-        personalisation: body.get("personalisation").cloned().unwrap_or(Json::Null),
+        personalisation,
         reference: string(body, "reference"),
         scheduled_for: string(body, "scheduled_for"),
         idempotency_key: req
@@ -440,6 +498,8 @@ fn enqueue(
             Sha256::digest([req.path().as_bytes(), b"\n", req.body()].concat())
         ),
         channel: Some(channel),
+        one_click_unsubscribe_url: string(body, "one_click_unsubscribe_url"),
+        reply_to_id: string(body, "email_reply_to_id").or_else(|| string(body, "sms_sender_id")),
     };
     send::send(db, &sender, request, now_ms())
 }
@@ -458,6 +518,7 @@ fn send_route(
 ) -> Result<Response, NotifyError> {
     let body = body_object(req)?;
     check_fields(&body, channel)?;
+    let (personalisation, sanitised_content) = sanitised(&body);
     let id = uuid::Uuid::new_v4().to_string();
     let resource = format!("notification/{id}");
     audit(caller, "notification.send", &resource, None)?;
@@ -470,7 +531,7 @@ fn send_route(
             Some(detail),
         );
     };
-    let sent = match enqueue(req, db, caller, channel, &body, id) {
+    let sent = match enqueue(req, db, caller, channel, &body, personalisation, id) {
         Ok(sent) => sent,
         Err(error) => {
             if !matches!(error, SendError::ConsentRefused { .. }) {
@@ -507,7 +568,9 @@ fn send_route(
             "body": message.body, "subject": message.subject, "from_email": from_email,
             "one_click_unsubscribe_url": string(&body, "one_click_unsubscribe_url"),
         }),
-        TemplateType::Sms => json!({"body": message.body, "from_number": from_number}),
+        // From the sender chosen, else the service's default, else ours.
+        TemplateType::Sms => json!({"body": message.body,
+            "from_number": message.reply_to.clone().unwrap_or(from_number)}),
         _ => json!({"body": message.body, "subject": message.subject}),
     };
     let mut answer = json!({
@@ -515,11 +578,17 @@ fn send_route(
         "reference": message.reference,
         "content": content,
         "uri": format!("{base}/v2/notifications/{}", message.id),
-        "template": template_ref(&base, &message),
+        // A send names the template under its service, as Notify's does.
+        "template": {
+            "id": message.template_id,
+            "version": message.template_version,
+            "uri": format!("{base}/services/{}/templates/{}", caller.service_id, message.template_id),
+        },
         "scheduled_for": message.scheduled_for.map(notify_time),
     });
-    if channel == TemplateType::Letter {
-        answer["postage"] = json!(string(&body, "postage").unwrap_or_else(|| "second".into()));
+    // As Notify: on every email send, empty when nothing was changed.
+    if channel == TemplateType::Email {
+        answer["sanitised_content"] = Json::Object(sanitised_content);
     }
     let mut response = ok(201, &answer);
     if sent.replayed {
@@ -530,21 +599,24 @@ fn send_route(
 
 /// Notify's notification view.
 fn notification_view(base: &str, message: &Message) -> Json {
-    let lines = message.address_lines();
+    // A letter's last line is its postcode or country, shown once.
+    let mut lines = message.address_lines();
+    let postcode = lines.pop();
     let line = |i: usize| lines.get(i).cloned();
+    let sent_to = || message.sent_to.clone().unwrap_or(message.recipient.clone());
     let (email, phone) = match message.channel {
-        TemplateType::Email => (Some(message.recipient.clone()), None),
-        TemplateType::Sms => (None, Some(message.recipient.clone())),
+        TemplateType::Email => (Some(sent_to()), None),
+        TemplateType::Sms => (None, Some(sent_to())),
         _ => (None, None),
     };
-    let view = json!({
+    let mut view = json!({
         "id": message.id,
         "reference": message.reference,
         "email_address": email,
         "phone_number": phone,
         "line_1": line(0), "line_2": line(1), "line_3": line(2),
         "line_4": line(3), "line_5": line(4), "line_6": line(5),
-        "postcode": if lines.len() >= 3 { lines.last().cloned() } else { None },
+        "postcode": postcode,
         "type": message.channel.as_str(),
         "status": message.status.as_str(),
         "template": template_ref(base, message),
@@ -557,12 +629,22 @@ fn notification_view(base: &str, message: &Message) -> Json {
         "sent_at": message.sent_at.map(notify_time),
         "completed_at": message.completed_at.map(notify_time),
         "scheduled_for": message.scheduled_for.map(notify_time),
-        "postage": (message.channel == TemplateType::Letter).then_some("second"),
+        "postage": message.postage,
+        "one_click_unsubscribe_url": message.one_click_unsubscribe_url,
         // No billing here: Notify's cost fields, saying so.
         "is_cost_data_ready": false,
         "cost_in_pounds": None::<f64>,
         "cost_details": {},
     });
+    if message.channel == TemplateType::Letter {
+        let postage = message
+            .postage
+            .as_deref()
+            .and_then(Postage::parse)
+            .unwrap_or(Postage::Second);
+        view["estimated_delivery"] =
+            json!(notify_time(estimated_delivery(message.created_at, postage)));
+    }
     view
 }
 
@@ -702,18 +784,26 @@ fn all_statuses() -> String {
         .join(", ")
 }
 
+/// One of the caller's service's templates: another service's is as
+/// unknown as one that does not exist.
 fn notify_template(
     db: &Connection,
+    caller: &Caller,
     id: &str,
     version: Option<u32>,
 ) -> Result<StoredTemplate, NotifyError> {
     if !is_uuid(id) {
         return Err(NotifyError::validation(["template_id is not a valid UUID"]));
     }
-    notification_store::templates::load(db, id, version)
+    notification_store::templates::load(db, own(caller), id, version)
         .map_err(|e| internal(&store_problem(e)))?
         .filter(|t| t.kind != TemplateType::Portal)
         .ok_or_else(NotifyError::not_found)
+}
+
+/// The templates a caller sees: its service's.
+fn own(caller: &Caller) -> Scope<'_> {
+    Scope::Service(caller.service_id.as_str())
 }
 
 /// `GET /v2/template/{id}` and `GET /v2/template/{id}/version/{version}`.
@@ -732,7 +822,7 @@ fn get_template(
                 .ok_or_else(|| NotifyError::validation(["version is not a valid integer"]))?,
         ),
     };
-    let template = notify_template(db, id, version)?;
+    let template = notify_template(db, caller, id, version)?;
     audit(caller, "template.read", &format!("template/{id}"), None)?;
     Ok(ok(200, &templates::view(&template)))
 }
@@ -755,8 +845,8 @@ fn list_templates(
                 })?,
         ),
     };
-    let found =
-        notification_store::templates::list(db, kind).map_err(|e| internal(&store_problem(e)))?;
+    let found = notification_store::templates::list(db, own(caller), kind)
+        .map_err(|e| internal(&store_problem(e)))?;
     audit(caller, "template.read", "templates", None)?;
     let views: Vec<Json> = found
         .iter()
@@ -777,7 +867,7 @@ fn preview_template(
     let personalisation =
         Personalisation::from_json(body.get("personalisation").unwrap_or(&Json::Null))
             .map_err(|e| NotifyError::validation([e.to_string()]))?;
-    let template = notify_template(db, id, None)?;
+    let template = notify_template(db, caller, id, None)?;
     audit(caller, "template.read", &format!("template/{id}"), None)?;
     let parsed = templates::parsed(&template).map_err(|p| internal(&p))?;
     let view = templates::preview_view(&template, &parsed, &personalisation)

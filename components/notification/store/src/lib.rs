@@ -11,6 +11,8 @@
 //! - [`templates`]: template versions, immutable, newest first.
 //! - [`services`]: Notify services, guest lists and API keys (sealed
 //!   secrets stay sealed here: the sealing key is the component's).
+//! - [`senders`]: services' email reply-to addresses, text message
+//!   senders and letter contact blocks.
 //! - [`limits`]: the daily counts.
 //! - [`callbacks`]: status callbacks owed to services, their claims and
 //!   retries.
@@ -21,8 +23,11 @@
 //! (`crm_sql::transaction`), except where a function says it runs one.
 
 pub mod callbacks;
+pub mod case_updates;
 pub mod limits;
 pub mod messages;
+pub mod outbox;
+pub mod senders;
 pub mod services;
 pub mod templates;
 pub mod withdrawals;

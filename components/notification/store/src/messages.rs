@@ -47,9 +47,18 @@ pub struct Message {
     pub completed_at: Option<i64>,
     pub updated_at: i64,
     pub interaction_id: Option<String>,
+    /// The email address or number as the sender wrote it (Notify's `to`),
+    /// when `recipient` holds it normalised.
+    pub sent_to: Option<String>,
+    pub one_click_unsubscribe_url: Option<String>,
+    /// A letter's: `first`, `second` or `economy`.
+    pub postage: Option<String>,
+    /// What it went with (Notify's `reply_to_text`): an email's reply-to
+    /// address, the sender a text message is from, a letter's contact block.
+    pub reply_to: Option<String>,
 }
 
-const COLUMNS: &str = "id, channel, template_id, template_version, purpose, contact_id, recipient, subject, body, html, reference, status, consent_id, sender, sender_role, service_id, api_key_id, key_type, created_by_name, idempotency_key, request_hash, scheduled_for, next_attempt_at, attempts, provider, provider_reference, failure_reason, created_at, sent_at, completed_at, updated_at, interaction_id";
+const COLUMNS: &str = "id, channel, template_id, template_version, purpose, contact_id, recipient, subject, body, html, reference, status, consent_id, sender, sender_role, service_id, api_key_id, key_type, created_by_name, idempotency_key, request_hash, scheduled_for, next_attempt_at, attempts, provider, provider_reference, failure_reason, created_at, sent_at, completed_at, updated_at, interaction_id, sent_to, one_click_unsubscribe_url, postage, reply_to";
 
 /// One step of a message's status history.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +111,10 @@ impl Message {
             completed_at: integer(&v[29]),
             updated_at: integer(&v[30]).unwrap_or_default(),
             interaction_id: s(31),
+            sent_to: s(32),
+            one_click_unsubscribe_url: s(33),
+            postage: s(34),
+            reply_to: s(35),
         })
     }
 
@@ -126,7 +139,7 @@ impl Message {
         db.run(
             &format!(
                 "INSERT INTO notifications ({COLUMNS}) VALUES ({})",
-                placeholders(32)
+                placeholders(36)
             ),
             &[
                 self.id.as_str().into(),
@@ -161,6 +174,10 @@ impl Message {
                 self.completed_at.into(),
                 self.updated_at.into(),
                 self.interaction_id.clone().into(),
+                self.sent_to.clone().into(),
+                self.one_click_unsubscribe_url.clone().into(),
+                self.postage.clone().into(),
+                self.reply_to.clone().into(),
             ],
         )?;
         append_event(db, &self.id, self.status, self.created_at, None)

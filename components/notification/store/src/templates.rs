@@ -22,9 +22,11 @@ pub struct StoredTemplate {
     pub created_by: String,
     /// When the first version was made (the template's `created_at`).
     pub first_created_at: i64,
+    /// A letter's class of post (`first`, `second`, `economy`).
+    pub postage: Option<String>,
 }
 
-const COLUMNS: &str = "t.id, t.version, t.type, t.name, t.subject, t.body, t.purpose, t.letter_contact_block, t.created_at, t.created_by, (SELECT MIN(created_at) FROM notification_templates f WHERE f.id = t.id)";
+const COLUMNS: &str = "t.id, t.version, t.type, t.name, t.subject, t.body, t.purpose, t.letter_contact_block, t.created_at, t.created_by, (SELECT MIN(created_at) FROM notification_templates f WHERE f.id = t.id), t.postage";
 
 impl StoredTemplate {
     fn from_row(v: &Row) -> Result<Self, StoreError> {
@@ -43,54 +45,117 @@ impl StoredTemplate {
             created_at: integer(&v[8]).unwrap_or_default(),
             created_by: text(&v[9]).unwrap_or_default(),
             first_created_at: integer(&v[10]).unwrap_or_default(),
+            postage: text(&v[11]),
         })
     }
 }
 
-/// A template's newest version, or the one asked for.
+/// Whose templates a read sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// Every template: the CRM's own routes.
+    All,
+    /// The templates linked to a Notify service (`notification_template_services`).
+    Service(&'a str),
+}
+
+impl Scope<'_> {
+    /// The condition on `t` and its two parameters.
+    const CONDITION: &'static str = "(? IS NULL OR EXISTS (SELECT 1 FROM notification_template_services l WHERE l.template_id = t.id AND l.service_id = ?))";
+
+    fn params(self) -> [Value; 2] {
+        let service: Value = match self {
+            Self::All => Value::Null,
+            Self::Service(id) => id.into(),
+        };
+        [service.clone(), service]
+    }
+}
+
+/// A template's newest version, or the one asked for, if `scope` sees it.
 pub fn load(
     db: &impl Sql,
+    scope: Scope<'_>,
     id: &str,
     version: Option<u32>,
 ) -> Result<Option<StoredTemplate>, StoreError> {
+    let [a, b] = scope.params();
+    let condition = Scope::CONDITION;
     let rows = match version {
         Some(v) => db.run(
             &format!(
-                "SELECT {COLUMNS} FROM notification_templates t WHERE t.id = ? AND t.version = ?"
+                "SELECT {COLUMNS} FROM notification_templates t WHERE t.id = ? AND t.version = ? AND {condition}"
             ),
-            &[id.into(), i64::from(v).into()],
+            &[id.into(), i64::from(v).into(), a, b],
         )?,
         None => db.run(
             &format!(
-                "SELECT {COLUMNS} FROM notification_templates t WHERE t.id = ? ORDER BY t.version DESC LIMIT 1"
+                "SELECT {COLUMNS} FROM notification_templates t WHERE t.id = ? AND {condition} ORDER BY t.version DESC LIMIT 1"
             ),
-            &[id.into()],
+            &[id.into(), a, b],
         )?,
     };
     rows.first().map(StoredTemplate::from_row).transpose()
 }
 
-/// The newest version of every template (of one type), by name.
-pub fn list(db: &impl Sql, kind: Option<TemplateType>) -> Result<Vec<StoredTemplate>, StoreError> {
+/// The newest version of every template `scope` sees (of one type), by
+/// name.
+pub fn list(
+    db: &impl Sql,
+    scope: Scope<'_>,
+    kind: Option<TemplateType>,
+) -> Result<Vec<StoredTemplate>, StoreError> {
     let kind: Value = kind.map(|k| k.as_str()).into();
+    let [a, b] = scope.params();
     db.run(
         &format!(
             "SELECT {COLUMNS} FROM notification_templates t
              WHERE t.version = (SELECT MAX(version) FROM notification_templates n WHERE n.id = t.id)
                AND (? IS NULL OR t.type = ?)
-             ORDER BY t.name, t.id"
+               AND {}
+             ORDER BY t.name, t.id",
+            Scope::CONDITION
         ),
-        &[kind.clone(), kind],
+        &[kind.clone(), kind, a, b],
     )?
     .iter()
     .map(StoredTemplate::from_row)
     .collect()
 }
 
+/// The Notify services a template belongs to, in id order.
+pub fn services(db: &impl Sql, id: &str) -> Result<Vec<String>, StoreError> {
+    Ok(db
+        .run(
+            "SELECT service_id FROM notification_template_services WHERE template_id = ? ORDER BY service_id",
+            &[id.into()],
+        )?
+        .iter()
+        .filter_map(|r| text(&r[0]))
+        .collect())
+}
+
+/// Makes `services` the ones a template belongs to (in the caller's
+/// transaction; each must be a service, which the link's foreign key does
+/// not check unless enforced, so the caller checks).
+pub fn set_services(db: &impl Sql, id: &str, services: &[String]) -> Result<(), StoreError> {
+    db.run(
+        "DELETE FROM notification_template_services WHERE template_id = ?",
+        &[id.into()],
+    )?;
+    for service in services {
+        db.run(
+            "INSERT OR IGNORE INTO notification_template_services (template_id, service_id) VALUES (?, ?)",
+            &[id.into(), service.as_str().into()],
+        )?;
+    }
+    Ok(())
+}
+
 /// Writes a version. Fails if that version of the template exists.
 pub fn insert(db: &impl Sql, t: &StoredTemplate) -> Result<(), StoreError> {
     db.run(
-        "INSERT INTO notification_templates (id, version, type, name, subject, body, purpose, letter_contact_block, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO notification_templates (id, version, type, name, subject, body, purpose, letter_contact_block, created_at, created_by, postage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             t.id.as_str().into(),
             i64::from(t.version).into(),
@@ -102,6 +167,7 @@ pub fn insert(db: &impl Sql, t: &StoredTemplate) -> Result<(), StoreError> {
             t.letter_contact_block.clone().into(),
             t.created_at.into(),
             t.created_by.as_str().into(),
+            t.postage.clone().into(),
         ],
     )?;
     Ok(())

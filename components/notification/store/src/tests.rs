@@ -64,6 +64,10 @@ fn message(id: &str) -> Message {
         completed_at: None,
         updated_at: T0,
         interaction_id: None,
+        sent_to: Some("Ada@Example.gov.au".into()),
+        one_click_unsubscribe_url: Some("https://example.gov.au/unsubscribe".into()),
+        postage: None,
+        reply_to: Some("replies@example.gov.au".into()),
     }
 }
 
@@ -80,6 +84,7 @@ fn template(id: &str, version: u32, kind: TemplateType, name: &str, at: i64) -> 
         created_at: at,
         created_by: "staff:author".into(),
         first_created_at: at,
+        postage: (kind == TemplateType::Letter).then(|| "first".into()),
     }
 }
 
@@ -102,23 +107,33 @@ fn a_templates_versions_are_kept_and_the_newest_is_read() {
     .unwrap();
     templates::insert(&db, &template("t-2", 1, TemplateType::Sms, "Alert", T0 + 9)).unwrap();
 
-    let newest = templates::load(&db, "t-1", None).unwrap().unwrap();
+    let newest = templates::load(&db, templates::Scope::All, "t-1", None)
+        .unwrap()
+        .unwrap();
     assert_eq!(newest.version, 2);
     assert_eq!(newest.body, "Body 2 ((name))");
     assert_eq!(newest.created_at, T0 + 5);
     assert_eq!(newest.first_created_at, T0, "the template's own creation");
-    let first = templates::load(&db, "t-1", Some(1)).unwrap().unwrap();
+    let first = templates::load(&db, templates::Scope::All, "t-1", Some(1))
+        .unwrap()
+        .unwrap();
     assert_eq!(
         first,
         template("t-1", 1, TemplateType::Email, "Welcome", T0)
     );
-    assert_eq!(templates::load(&db, "t-1", Some(3)).unwrap(), None);
-    assert_eq!(templates::load(&db, "t-9", None).unwrap(), None);
+    assert_eq!(
+        templates::load(&db, templates::Scope::All, "t-1", Some(3)).unwrap(),
+        None
+    );
+    assert_eq!(
+        templates::load(&db, templates::Scope::All, "t-9", None).unwrap(),
+        None
+    );
 
-    let all = templates::list(&db, None).unwrap();
+    let all = templates::list(&db, templates::Scope::All, None).unwrap();
     let listed: Vec<(&str, u32)> = all.iter().map(|t| (t.id.as_str(), t.version)).collect();
     assert_eq!(listed, [("t-2", 1), ("t-1", 2)], "newest versions, by name");
-    let sms = templates::list(&db, Some(TemplateType::Sms)).unwrap();
+    let sms = templates::list(&db, templates::Scope::All, Some(TemplateType::Sms)).unwrap();
     assert_eq!(sms.len(), 1);
     assert_eq!(sms[0].id, "t-2");
 }
@@ -141,7 +156,12 @@ fn a_template_version_is_immutable() {
             .is_err()
     );
     assert!(db.run("DELETE FROM notification_templates", &[]).is_err());
-    assert_eq!(templates::load(&db, "t-1", None).unwrap().unwrap(), v1);
+    assert_eq!(
+        templates::load(&db, templates::Scope::All, "t-1", None)
+            .unwrap()
+            .unwrap(),
+        v1
+    );
 }
 
 #[test]
@@ -415,6 +435,60 @@ fn withdrawals_are_read_past_the_cursor() {
     withdrawals::set_cursor(&db, 4).unwrap();
     assert_eq!(withdrawals::cursor(&db).unwrap(), 4);
     assert!(withdrawals::after(&db, 4, 1000).unwrap().is_empty());
+}
+
+#[test]
+fn case_updates_have_a_cursor_of_their_own() {
+    let db = db();
+    let event = |topic: &str, aggregate: &str, payload: &str| {
+        db.run(
+            "INSERT INTO outbox_events (topic, aggregate_id, payload, occurred_at) VALUES (?, ?, ?, ?)",
+            &[topic.into(), aggregate.into(), payload.into(), T0.into()],
+        )
+        .unwrap();
+    };
+    event(
+        "consent.withdrawn",
+        "contact-1",
+        r#"{"purpose":"research"}"#,
+    );
+    event(
+        "case.status-changed",
+        "cas_1",
+        r#"{"case_id":"cas_1","reference":"CAS-2026-000001","contact_id":"con_1","status_label":"Resolved","citizen_visible":true}"#,
+    );
+    event(
+        "case.status-changed",
+        "cas_2",
+        r#"{"reference":"CAS-2026-000002"}"#,
+    );
+    let read = case_updates::after(&db, case_updates::cursor(&db).unwrap(), 10).unwrap();
+    assert_eq!(
+        read,
+        [
+            case_updates::CaseUpdate {
+                event_id: 2,
+                case_id: Some("cas_1".into()),
+                reference: Some("CAS-2026-000001".into()),
+                contact_id: Some("con_1".into()),
+                status_label: Some("Resolved".into()),
+                citizen_visible: true,
+            },
+            case_updates::CaseUpdate {
+                event_id: 3,
+                case_id: Some("cas_2".into()),
+                reference: Some("CAS-2026-000002".into()),
+                contact_id: None,
+                status_label: None,
+                citizen_visible: false,
+            },
+        ]
+    );
+    // Reading case updates moves only their cursor.
+    case_updates::set_cursor(&db, 3).unwrap();
+    assert_eq!(case_updates::cursor(&db).unwrap(), 3);
+    assert_eq!(withdrawals::cursor(&db).unwrap(), 0);
+    assert_eq!(withdrawals::after(&db, 0, 10).unwrap().len(), 1);
 }
 
 #[test]
@@ -762,4 +836,173 @@ fn an_unreadable_row_is_reported_as_corrupt() {
     .unwrap();
     let error = messages::load(&db, "m-1").unwrap_err();
     assert_eq!(error.to_string(), "stored notification has a bad status");
+}
+
+#[test]
+fn a_service_sees_only_the_templates_linked_to_it() {
+    let db = db();
+    let other = "0b7c2a9e-4b5d-4c6e-8f70-998877665544";
+    for id in [SERVICE, other] {
+        let service = NewService {
+            id: id.into(),
+            name: "A service".into(),
+            callback_url: None,
+            callback_token_sealed: None,
+            created_at: T0,
+            created_by: "staff:admin".into(),
+        };
+        services::create(&db, &service, &[]).unwrap();
+    }
+    templates::insert(&db, &template("t-1", 1, TemplateType::Email, "Ours", T0)).unwrap();
+    templates::insert(
+        &db,
+        &template("t-1", 2, TemplateType::Email, "Ours", T0 + 1),
+    )
+    .unwrap();
+    templates::insert(&db, &template("t-2", 1, TemplateType::Sms, "Theirs", T0)).unwrap();
+    templates::insert(&db, &template("t-3", 1, TemplateType::Sms, "Nobody's", T0)).unwrap();
+    templates::set_services(&db, "t-1", &[SERVICE.into(), other.into()]).unwrap();
+    templates::set_services(&db, "t-2", &[other.into()]).unwrap();
+    templates::set_services(&db, "t-1", &[SERVICE.into()]).unwrap();
+    assert_eq!(templates::services(&db, "t-1").unwrap(), vec![SERVICE]);
+    assert_eq!(
+        templates::services(&db, "t-3").unwrap(),
+        Vec::<String>::new()
+    );
+
+    let ours = templates::Scope::Service(SERVICE);
+    let ids = |scope| -> Vec<String> {
+        templates::list(&db, scope, None)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.id)
+            .collect()
+    };
+    assert_eq!(ids(ours), vec!["t-1"]);
+    assert_eq!(ids(templates::Scope::Service(other)), vec!["t-2"]);
+    assert_eq!(ids(templates::Scope::All), vec!["t-3", "t-1", "t-2"]);
+    assert_eq!(
+        templates::load(&db, ours, "t-1", None)
+            .unwrap()
+            .unwrap()
+            .version,
+        2
+    );
+    assert_eq!(
+        templates::load(&db, ours, "t-1", Some(1))
+            .unwrap()
+            .unwrap()
+            .version,
+        1
+    );
+    assert_eq!(templates::load(&db, ours, "t-2", None).unwrap(), None);
+    assert_eq!(templates::load(&db, ours, "t-3", Some(1)).unwrap(), None);
+    assert!(
+        templates::load(&db, templates::Scope::All, "t-3", None)
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[test]
+fn a_services_senders_have_one_default_of_each_kind() {
+    use crate::senders::{self, Sender, SenderKind};
+    let db = db();
+    for id in [SERVICE, "0b7c2a9e-4b5d-4c6e-8f70-998877665544"] {
+        let service = NewService {
+            id: id.into(),
+            name: "A service".into(),
+            callback_url: None,
+            callback_token_sealed: None,
+            created_at: T0,
+            created_by: "staff:admin".into(),
+        };
+        services::create(&db, &service, &[]).unwrap();
+    }
+    let sender = |id: &str, kind, value: &str, is_default, at| Sender {
+        id: id.into(),
+        service_id: SERVICE.into(),
+        kind,
+        value: value.into(),
+        is_default,
+        created_at: at,
+        created_by: "staff:admin".into(),
+    };
+    let first = senders::add(
+        &db,
+        &sender(
+            "r-1",
+            SenderKind::EmailReplyTo,
+            "a@example.gov.au",
+            false,
+            T0,
+        ),
+    )
+    .unwrap();
+    assert!(first.is_default, "a kind's first is its default");
+    let second = senders::add(
+        &db,
+        &sender(
+            "r-2",
+            SenderKind::EmailReplyTo,
+            "b@example.gov.au",
+            false,
+            T0 + 1,
+        ),
+    )
+    .unwrap();
+    assert!(!second.is_default);
+    let sms = senders::add(
+        &db,
+        &sender("s-1", SenderKind::SmsSender, "GOVUK", false, T0),
+    )
+    .unwrap();
+    assert!(sms.is_default, "each kind has its own default");
+    senders::add(
+        &db,
+        &sender(
+            "r-3",
+            SenderKind::EmailReplyTo,
+            "c@example.gov.au",
+            true,
+            T0 + 2,
+        ),
+    )
+    .unwrap();
+    let defaults: Vec<String> = senders::list(&db, SERVICE, SenderKind::EmailReplyTo)
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.is_default)
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(defaults, vec!["r-3"]);
+    assert_eq!(
+        senders::default_of(&db, SERVICE, SenderKind::SmsSender)
+            .unwrap()
+            .unwrap()
+            .value,
+        "GOVUK"
+    );
+    assert_eq!(
+        senders::find(&db, SERVICE, SenderKind::EmailReplyTo, "r-2")
+            .unwrap()
+            .unwrap()
+            .value,
+        "b@example.gov.au"
+    );
+    // Another kind's id, or another service's, is not found.
+    assert_eq!(
+        senders::find(&db, SERVICE, SenderKind::SmsSender, "r-2").unwrap(),
+        None
+    );
+    assert_eq!(
+        senders::find(
+            &db,
+            "0b7c2a9e-4b5d-4c6e-8f70-998877665544",
+            SenderKind::EmailReplyTo,
+            "r-2"
+        )
+        .unwrap(),
+        None
+    );
 }

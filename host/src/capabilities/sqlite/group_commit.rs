@@ -30,10 +30,14 @@
 //! thread copies the WAL into the database (`PASSIVE`, so it blocks no
 //! reader or writer) at most every [`CHECKPOINT_EVERY`]. Otherwise the
 //! commit that crosses 1,000 WAL pages copies them itself, with the write
-//! gate held, and every request queued behind it waits. A WAL past
-//! [`WAL_TRUNCATE_BYTES`] is truncated (writers held at the gate for it),
-//! since passive checkpoints never end it while readers keep coming; and
-//! a clean stop truncates every WAL.
+//! gate held, and every request queued behind it waits. A WAL whose frames
+//! in use pass [`WAL_RESTART_BYTES`] is restarted from its start (writers
+//! held at the gate for it), since passive checkpoints never end it while
+//! readers keep coming; the restart cuts the file back to
+//! `journal_size_limit` (set on every connection, see
+//! [`super::pool::open_file`]) and later commits reuse it, where a
+//! truncated WAL would grow again block by block, each sync then also
+//! writing the file's new length. A clean stop truncates every WAL.
 //!
 //! A connection whose guest asked for `PRAGMA synchronous = NORMAL` commits
 //! as SQLite defines it: the commit is in the WAL, so it survives a crash
@@ -379,17 +383,36 @@ impl Acknowledgement {
     }
 }
 
-/// A WAL larger than this after a passive checkpoint is copied back and
-/// truncated to nothing, writers held off (the write gate) and readers
-/// waited for.
-pub const WAL_TRUNCATE_BYTES: u64 = 16 << 20;
+/// Frames in use (as bytes) past which the checkpointer restarts the WAL,
+/// writers held off: a third as often as at 16 MiB, and what commits add
+/// meanwhile still keeps the file under issue 15's 64 MB. Also the
+/// `journal_size_limit` a restarted WAL file is cut back to.
+pub const WAL_RESTART_BYTES: u64 = 48 << 20;
+
+/// The header SQLite writes before each page in the WAL.
+const WAL_FRAME_HEADER_BYTES: u64 = 24;
 
 /// The least time between two checkpoints of one file.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
-/// How long a truncating checkpoint waits for readers still on the WAL
-/// (writers wait meanwhile) before it gives up until the next one.
-const TRUNCATE_WAITS_FOR_READERS: Duration = Duration::from_millis(200);
+/// How long a restart or truncation waits for readers still on the WAL
+/// (writers wait meanwhile) before it gives up until the next checkpoint.
+const WAL_END_WAITS_FOR_READERS: Duration = Duration::from_millis(200);
+
+/// How often it looks again meanwhile. SQLite's own busy handler sleeps 1,
+/// 2, 5, 10, 15... ms between looks, all of it with the writers held at
+/// the gate, for readers that mostly end within a millisecond.
+const WAL_END_LOOKS_EVERY: Duration = Duration::from_micros(100);
+
+/// The checkpointer's busy handler: `true` to look again.
+fn wait_for_readers(looks: i32) -> bool {
+    let waited = WAL_END_LOOKS_EVERY * u32::try_from(looks).unwrap_or(u32::MAX);
+    if waited >= WAL_END_WAITS_FOR_READERS {
+        return false;
+    }
+    std::thread::sleep(WAL_END_LOOKS_EVERY);
+    true
+}
 
 /// A thread that checkpoints one database's WAL when asked, at most every
 /// [`CHECKPOINT_EVERY`].
@@ -398,9 +421,13 @@ const TRUNCATE_WAITS_FOR_READERS: Duration = Duration::from_millis(200);
 /// and SQLite restarts the WAL from its start only when a writer finds it
 /// all copied and no reader on it: with readers overlapping without end
 /// (any busy app), neither happens and the WAL grows without bound (1.17 GB
-/// beside a 74 MB database after 20 s of load). So past
-/// [`WAL_TRUNCATE_BYTES`] the checkpointer holds writers off at the write
-/// gate, waits for the readers on the WAL, copies the rest and truncates it.
+/// beside a 74 MB database after 20 s of load). So once the frames in use
+/// pass [`WAL_RESTART_BYTES`] the checkpointer holds writers off at the
+/// write gate, waits for the readers on the WAL, copies the rest and has
+/// the next commit start the WAL over. It decides by frames in use, not by
+/// the file's length, which a restart does not shrink below
+/// `journal_size_limit`: deciding by length held the writers at every
+/// checkpoint once the file was long.
 struct Checkpointer(Arc<(Mutex<bool>, Condvar)>);
 
 impl Checkpointer {
@@ -423,9 +450,6 @@ impl Checkpointer {
 }
 
 fn checkpoint_when_asked(database: &Path, wanted: &(Mutex<bool>, Condvar), writer: &WriteGate) {
-    let mut wal = database.as_os_str().to_owned();
-    wal.push("-wal");
-    let wal = PathBuf::from(wal);
     let mut connection = None;
     loop {
         {
@@ -439,19 +463,24 @@ fn checkpoint_when_asked(database: &Path, wanted: &(Mutex<bool>, Condvar), write
         if connection.is_none() {
             connection = rusqlite::Connection::open(database)
                 .and_then(|c| {
-                    c.busy_timeout(TRUNCATE_WAITS_FOR_READERS)?;
-                    Ok(c)
+                    c.busy_handler(Some(wait_for_readers))?;
+                    let page_size: u64 = c.query_row("PRAGMA page_size", [], |row| row.get(0))?;
+                    Ok((c, page_size + WAL_FRAME_HEADER_BYTES))
                 })
                 .ok();
         }
-        if let Some(c) = &connection
+        if let Some((c, frame_bytes)) = &connection
             && let Err(e) = c
-                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                .and_then(|()| {
-                    let size = std::fs::metadata(&wal).map_or(0, |m| m.len());
-                    if size > WAL_TRUNCATE_BYTES {
-                        // Busy: the next checkpoint tries again.
-                        truncate_wal(c, writer)?;
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                    row.get::<_, i64>(1)
+                })
+                .and_then(|frames| {
+                    let in_use = u64::try_from(frames).unwrap_or(0) * frame_bytes;
+                    if in_use > WAL_RESTART_BYTES && !end_wal(c, writer, WalEnd::Restart)? {
+                        eprintln!(
+                            "{}",
+                            serde_json::json!({"level": "warn", "msg": "WAL restart gave up: readers stayed on it; the next checkpoint retries", "database": database.display().to_string(), "wal_bytes_in_use": in_use})
+                        );
                     }
                     Ok(())
                 })
@@ -465,19 +494,31 @@ fn checkpoint_when_asked(database: &Path, wanted: &(Mutex<bool>, Condvar), write
     }
 }
 
-/// Copies the whole WAL into the database and truncates it to nothing,
+/// How a checkpoint holding the writers off ends the WAL.
+#[derive(Clone, Copy)]
+pub(super) enum WalEnd {
+    /// The next commit writes from the WAL's start, over the old frames.
+    Restart,
+    /// The file is cut to nothing (at a clean stop).
+    Truncate,
+}
+
+/// Copies the whole WAL into the database and ends it as `how` says,
 /// holding `writer` (the file's write gate) so no commit comes between.
-/// Readers still on the WAL are waited for as `connection`'s busy timeout
+/// Readers still on the WAL are waited for as `connection`'s busy handler
 /// says; `false` if they outlasted it or another checkpoint was running
 /// (the WAL then stays as it was).
-pub(super) fn truncate_wal(
+pub(super) fn end_wal(
     connection: &rusqlite::Connection,
     writer: &WriteGate,
+    how: WalEnd,
 ) -> rusqlite::Result<bool> {
+    let pragma = match how {
+        WalEnd::Restart => "PRAGMA wal_checkpoint(RESTART)",
+        WalEnd::Truncate => "PRAGMA wal_checkpoint(TRUNCATE)",
+    };
     writer.acquire();
-    let outcome = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
-        row.get::<_, i64>(0)
-    });
+    let outcome = connection.query_row(pragma, [], |row| row.get::<_, i64>(0));
     writer.release();
     match outcome {
         Ok(busy) => Ok(busy == 0),
