@@ -80,6 +80,41 @@ fn run(app: &App, label: &str, args: &[&str], env: &[(&str, &str)]) -> Option<St
     })
 }
 
+/// The queue every staff caller of the run is a member of.
+const QUEUE: &str = "schemathesis";
+
+/// Case management's own data, so that generated requests reach past "no
+/// such case" (the hooks put these ids into paths and bodies): a queue with
+/// every staff caller in it, and cases in it, one about the citizen and one
+/// restricted. Answers the case ids, comma-separated.
+fn case_management_data(host: &crm_tests::Host, citizen_contact: &str) -> String {
+    let members: Vec<_> = ["intake-officer", "case-worker", "administrator"]
+        .iter()
+        .map(|role| json!({"officer": format!("staff:schemathesis-{role}"), "capacity": 1000}))
+        .collect();
+    let queue = admin(host, "schemathesis-admin").request(
+        "PUT",
+        &format!("/api/queues/{QUEUE}"),
+        Some(&json!({"name": "Schemathesis", "ordering": ["due"], "members": members})),
+    );
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    let worker = host.as_caller(&token("schemathesis-case-worker", &["case-worker"]));
+    [
+        json!({"case_type": "general-enquiry", "subject": "About the citizen",
+               "contact_id": citizen_contact, "queue_id": QUEUE}),
+        json!({"case_type": "correction-request", "subject": "Restricted",
+               "queue_id": QUEUE, "confidentiality": "restricted"}),
+    ]
+    .iter()
+    .map(|body| {
+        let case = worker.post_json("/api/cases", body);
+        assert_eq!(case.status, 201, "{}", case.body);
+        case.json()["id"].as_str().unwrap().to_string()
+    })
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
 #[test]
 fn schemathesis_finds_openapi_yaml_true_in_every_role() {
     let key = format!("audit_checkpoint_key={CHECKPOINT_SEED}");
@@ -118,6 +153,8 @@ fn schemathesis_finds_openapi_yaml_true_in_every_role() {
     assert_eq!(notify_key.status, 201, "{}", notify_key.body);
     let notify_key = notify_key.json()["key"].as_str().unwrap().to_string();
 
+    let cases = case_management_data(host, &own_contact);
+
     let mut credentials: Vec<(String, String)> = [
         "intake-officer",
         "case-worker",
@@ -153,7 +190,7 @@ fn schemathesis_finds_openapi_yaml_true_in_every_role() {
                 "--exclude-path-regex",
                 "^/v2/",
             ],
-            &[],
+            &[("CRM_CASE_IDS", &cases), ("CRM_QUEUE_IDS", QUEUE)],
         ));
     }
     failures.extend(run(

@@ -95,7 +95,7 @@ fn bad_case_bodies_name_their_fields_and_write_nothing() {
     );
     let before: i64 = app()
         .db()
-        .query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))
+        .query_row(WRITTEN_BY_WORKER_BAD, [], |r| r.get(0))
         .unwrap();
     let problem = assert_problem(
         &by.post_json(
@@ -139,10 +139,15 @@ fn bad_case_bodies_name_their_fields_and_write_nothing() {
     assert_eq!(reply.status, 415, "{}", reply.body);
     let after: i64 = app()
         .db()
-        .query_row("SELECT COUNT(*) FROM cases", [], |r| r.get(0))
+        .query_row(WRITTEN_BY_WORKER_BAD, [], |r| r.get(0))
         .unwrap();
     assert_eq!(before, after);
 }
+
+/// The cases `worker-bad` opened: only its own, as the binary's other tests
+/// open cases on the same host meanwhile.
+const WRITTEN_BY_WORKER_BAD: &str =
+    "SELECT COUNT(*) FROM cases WHERE created_by = 'staff:worker-bad'";
 
 #[test]
 fn the_transition_table_decides_and_a_refusal_names_the_allowed_targets() {

@@ -149,3 +149,74 @@ fn administrators_configure_calendars_types_policies_and_transitions() {
         "{policies}"
     );
 }
+
+/// A service level no case could ever meet (its due time past any date
+/// there is on the type's calendar) is refused when it is set, naming the
+/// target, instead of breaking every case later opened at that priority.
+#[test]
+fn a_service_level_beyond_any_calendar_is_refused_when_set() {
+    let put = |path: &str, body: serde_json::Value| admin().request("PUT", path, Some(&body));
+    let reply = put(
+        "/api/cases/types/distant-deadline",
+        json!({
+            "title": "Distant deadline",
+            "activity_kinds": ["note"],
+            "statuses": ["new", "in-progress", "resolved", "closed"],
+            "closure_policy": "block-while-child-open",
+            "calendar_id": "default",
+            "reopen_within_days": 0
+        }),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let problem = assert_problem(
+        &put(
+            "/api/cases/sla-policies/distant-deadline/normal",
+            json!({"first_response_minutes": 60, "resolution_minutes": u32::MAX, "next_update_minutes": u32::MAX, "warn_before_minutes": 0}),
+        ),
+        400,
+        "validation",
+    );
+    assert_eq!(
+        error_fields(&problem),
+        ["resolution_minutes", "next_update_minutes"]
+    );
+    // Cases of the type still open, on no service level.
+    let case = open(
+        &worker("worker-distant"),
+        &json!({"case_type": "distant-deadline", "subject": "Far off", "priority": "normal"}),
+    );
+    assert_eq!(case["due_at"], serde_json::Value::Null, "{case}");
+}
+
+/// A calendar whose holidays leave more than a year without working time
+/// is refused when it is put, naming `holidays`, instead of failing every
+/// case whose clocks later run into that year.
+#[test]
+fn a_calendar_whose_holidays_take_a_whole_year_is_refused() {
+    // Every day of 2027 and January 2028 a holiday: 396 days without work.
+    let month_days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let mut holidays: Vec<String> = (1..=12)
+        .flat_map(|month| {
+            (1..=month_days[month - 1]).map(move |day| format!("2027-{month:02}-{day:02}"))
+        })
+        .collect();
+    holidays.extend((1..=31).map(|day| format!("2028-01-{day:02}")));
+    let weekday = json!([{"start": "09:00", "end": "17:00"}]);
+    let reply = admin().request(
+        "PUT",
+        "/api/cases/calendars/year-off",
+        Some(&json!({
+            "zone": "Australia/Sydney",
+            "week": [weekday, weekday, weekday, weekday, weekday, [], []],
+            "holidays": holidays,
+            "includes_national": false
+        })),
+    );
+    let problem = assert_problem(&reply, 400, "validation");
+    assert_eq!(error_fields(&problem), ["holidays"]);
+    assert_eq!(
+        admin().get("/api/cases/calendars/year-off").status,
+        404,
+        "nothing was written"
+    );
+}

@@ -408,12 +408,32 @@ pub fn put_policy(
         case_type.as_str(),
         priority.as_str()
     );
-    if cases_store::case_type(db, &case_type)?.is_none() {
+    let Some(kind) = cases_store::case_type(db, &case_type)? else {
         return Err(Problem::not_found(format!(
             "no case type {}",
             case_type.as_str()
         )));
+    };
+    // A target the type's calendar cannot reach would fail every case
+    // later opened at this priority; it is refused now, by name.
+    let calendar = crate::clocks::calendar(db, &kind.calendar_id)?;
+    let now = crate::clocks::timestamp(now_ms());
+    let mut errors = FieldErrors::default();
+    for (field, minutes) in [
+        ("first_response_minutes", Some(body.first_response_minutes)),
+        ("resolution_minutes", Some(body.resolution_minutes)),
+        ("next_update_minutes", body.next_update_minutes),
+    ] {
+        if let Some(minutes) = minutes
+            && let Err(e) = calendar.add_business_minutes(now, minutes.into())
+        {
+            errors.0.push(FieldError::new(
+                field,
+                format!("is out of reach on calendar {}: {e}", kind.calendar_id),
+            ));
+        }
     }
+    input::finish(errors)?;
     configure(ctx, &resource)?;
     let policy = SlaPolicy {
         case_type,
@@ -531,14 +551,17 @@ pub fn put_calendar(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, 
         extra_holidays: holidays,
         includes_national: body.includes_national,
     };
-    stored.calendar().map_err(|e| {
-        let field = match e {
-            CalendarError::UnknownZone(_) => "zone",
-            CalendarError::YearWithoutWork(_) => "holidays",
-            _ => "week",
-        };
-        Problem::validation(vec![FieldError::new(field, e.to_string())])
-    })?;
+    stored
+        .calendar()
+        .and_then(|c| c.works_every_year())
+        .map_err(|e| {
+            let field = match e {
+                CalendarError::UnknownZone(_) => "zone",
+                CalendarError::YearWithoutWork(_) => "holidays",
+                _ => "week",
+            };
+            Problem::validation(vec![FieldError::new(field, e.to_string())])
+        })?;
     configure(ctx, &format!("cases/calendars/{}", stored.id))?;
     let db = ctx.db()?;
     transaction(db, |db| Ok(cases_store::put_calendar(db, &stored)?))?;

@@ -23,6 +23,10 @@ pub enum CalendarError {
     NoWorkingTime,
     #[error("no working time for a year after {0}: the calendar's holidays cannot be right")]
     YearWithoutWork(Date),
+    #[error(
+        "the time falls more than {HORIZON_DAYS} days after {0}, past any date a clock counts to"
+    )]
+    BeyondHorizon(Date),
 }
 
 /// One working interval of a weekday, in local time: from `start` up to
@@ -36,6 +40,11 @@ pub struct WorkingHours {
 /// The longest stretch without working time a calendar can have: a year of
 /// holidays would be an error in its data, not a due time.
 const MAX_DAYS_WITHOUT_WORK: i32 = 366;
+
+/// How far ahead a due time may fall: a century. Past it a target is a
+/// mistake in its data, and the walk day by day must end somewhere well
+/// before the last date there is.
+const HORIZON_DAYS: i32 = 36_525;
 
 /// When an agency works: a time zone, working intervals per weekday (split
 /// shifts are several), and dated holidays on which nobody works.
@@ -87,6 +96,40 @@ impl Calendar {
         self
     }
 
+    /// Refuses holidays that leave more than a year without working time,
+    /// which a clock would otherwise only find when it ran into them. Each
+    /// run of days off is walked once, from the holiday that starts it.
+    pub fn works_every_year(&self) -> Result<(), CalendarError> {
+        let off = |date: Date| {
+            self.holidays.contains(&date)
+                || self.week[date.weekday().to_monday_zero_offset() as usize].is_empty()
+        };
+        let mut walked_to = None;
+        for &holiday in &self.holidays {
+            if walked_to.is_some_and(|to| holiday <= to) {
+                continue;
+            }
+            let mut first = holiday;
+            while let Ok(before) = first.yesterday()
+                && off(before)
+            {
+                first = before;
+            }
+            let (mut last, mut days) = (first, 1);
+            while let Ok(after) = last.tomorrow()
+                && off(after)
+            {
+                last = after;
+                days += 1;
+                if days > MAX_DAYS_WITHOUT_WORK {
+                    return Err(CalendarError::YearWithoutWork(first));
+                }
+            }
+            walked_to = Some(last);
+        }
+        Ok(())
+    }
+
     /// The instant `minutes` business minutes after `start`: at `start`
     /// itself for zero, and at the end of the last minute otherwise (so a
     /// target that uses a day's last minute falls due as the day closes).
@@ -99,9 +142,10 @@ impl Calendar {
         if remaining.is_zero() {
             return Ok(start);
         }
-        let mut date = self.local_date(start);
+        let first = self.local_date(start);
+        let mut date = first;
         let mut idle_days = 0;
-        loop {
+        for _ in 0..=HORIZON_DAYS {
             let mut worked = false;
             for (open, close) in self.spans(date) {
                 worked = true;
@@ -119,8 +163,11 @@ impl Calendar {
             if idle_days > MAX_DAYS_WITHOUT_WORK {
                 return Err(CalendarError::YearWithoutWork(date));
             }
-            date = date.tomorrow().expect("a date before the year 9999");
+            date = date
+                .tomorrow()
+                .map_err(|_| CalendarError::BeyondHorizon(first))?;
         }
+        Err(CalendarError::BeyondHorizon(first))
     }
 
     /// Whole business minutes from `from` to `to` (none if `to` is not

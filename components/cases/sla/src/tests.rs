@@ -34,6 +34,42 @@ fn nine_to_five() -> Calendar {
     sydney(&[hours(time(9, 0, 0, 0), time(17, 0, 0, 0))])
 }
 
+/// Holidays that leave more than a year without work are found when the
+/// calendar is checked, however they fall among its days off.
+#[test]
+fn a_year_of_holidays_is_found_by_the_check() {
+    let calendar = nine_to_five();
+    assert_eq!(calendar.works_every_year(), Ok(()));
+    let weekdays_of = |from: jiff::civil::Date, days: i32| {
+        (0..days)
+            .map(move |n| from + jiff::Span::new().days(n))
+            .filter(|d| d.weekday().to_monday_zero_offset() < 5)
+    };
+    // Every weekday of 367 days from a Saturday: off from that Saturday on.
+    let year_off = nine_to_five().with_holidays(weekdays_of(date(2029, 1, 6), 367));
+    assert_eq!(
+        year_off.works_every_year(),
+        Err(CalendarError::YearWithoutWork(date(2029, 1, 6)))
+    );
+    // A year less a day leaves a working day: accepted.
+    let almost = nine_to_five().with_holidays(weekdays_of(date(2029, 1, 8), 360));
+    assert_eq!(almost.works_every_year(), Ok(()));
+}
+
+/// A target no calendar reaches within a century is an error, not a walk
+/// to the end of time (nor past it).
+#[test]
+fn a_due_time_past_the_horizon_is_an_error() {
+    let calendar = nine_to_five();
+    let start = at("2026-03-02T00:00:00Z");
+    assert_eq!(
+        calendar.add_business_minutes(start, u64::from(u32::MAX)),
+        Err(CalendarError::BeyondHorizon(date(2026, 3, 2)))
+    );
+    // Some 86 years of working days are within it.
+    assert!(calendar.add_business_minutes(start, 90 * 250 * 480).is_ok());
+}
+
 /// Due times worked out by hand, across a change of clocks and holidays.
 #[test]
 fn due_times_land_where_a_hand_computation_says() {
