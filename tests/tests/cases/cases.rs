@@ -597,3 +597,25 @@ fn who_may_do_what_with_cases() {
     assert_eq!(host().get(&format!("/api/cases/{id}")).status, 401);
     assert_eq!(by.get("/api/cases/cas_nosuchcase").status, 404);
 }
+
+#[test]
+fn cases_cannot_nest_in_a_circle() {
+    let by = worker("worker-circle");
+    let a = open(&by, &enquiry("A", None, None));
+    let a_id = a["id"].as_str().unwrap();
+    let mut b = enquiry("B", None, None);
+    b["parent_id"] = json!(a_id);
+    let b = open(&by, &b);
+    let b_id = b["id"].as_str().unwrap();
+    let patch = |id: &str, parent: &str| {
+        worker("worker-circle")
+            .header("if-match", "\"v1\"")
+            .request("PATCH", &format!("/api/cases/{id}"), Some(&json!({"parent_id": parent})))
+    };
+    for (id, parent) in [(a_id, b_id), (a_id, a_id)] {
+        let problem = assert_problem(&patch(id, parent), 400, "validation");
+        assert_eq!(error_fields(&problem), ["parent_id"], "{problem}");
+    }
+    let c = open(&by, &enquiry("C", None, None));
+    assert_eq!(patch(c["id"].as_str().unwrap(), b_id).status, 200);
+}

@@ -220,3 +220,62 @@ fn a_calendar_whose_holidays_take_a_whole_year_is_refused() {
         "nothing was written"
     );
 }
+
+/// A calendar change that would leave a case type's service levels out of
+/// reach is refused, whether the type moves to another calendar or its
+/// calendar's working time shrinks; cases keep opening on the old one.
+#[test]
+fn a_calendar_change_that_strands_a_service_level_is_refused() {
+    let put = |path: &str, body: serde_json::Value| admin().request("PUT", path, Some(&body));
+    let day = json!([{"start": "09:00", "end": "17:00"}]);
+    let weekdays = json!([day, day, day, day, day, [], []]);
+    // One minute a week: 9,600 business minutes would take 184 years.
+    let minute = json!([{"start": "09:00", "end": "09:01"}]);
+    let sparse = json!([minute, [], [], [], [], [], []]);
+    for (id, week) in [("shrinking", &weekdays), ("one-minute-a-week", &sparse)] {
+        let reply = put(
+            &format!("/api/cases/calendars/{id}"),
+            json!({"zone": "Australia/Sydney", "week": week}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    let kind = |calendar: &str| {
+        json!({
+            "title": "Stranded",
+            "activity_kinds": ["note"],
+            "statuses": ["new", "in-progress", "resolved", "closed"],
+            "closure_policy": "block-while-child-open",
+            "calendar_id": calendar,
+            "reopen_within_days": 0
+        })
+    };
+    assert_eq!(
+        put("/api/cases/types/stranded", kind("shrinking")).status,
+        200
+    );
+    let policy = put(
+        "/api/cases/sla-policies/stranded/normal",
+        json!({"first_response_minutes": 60, "resolution_minutes": 9600, "warn_before_minutes": 30}),
+    );
+    assert_eq!(policy.status, 200, "{}", policy.body);
+    let problem = assert_problem(
+        &put("/api/cases/types/stranded", kind("one-minute-a-week")),
+        400,
+        "validation",
+    );
+    assert_eq!(error_fields(&problem), ["calendar_id"], "{problem}");
+    let problem = assert_problem(
+        &put(
+            "/api/cases/calendars/shrinking",
+            json!({"zone": "Australia/Sydney", "week": sparse}),
+        ),
+        400,
+        "validation",
+    );
+    assert_eq!(error_fields(&problem), ["week"], "{problem}");
+    let case = open(
+        &worker("worker-stranded"),
+        &json!({"case_type": "stranded", "subject": "Still served", "priority": "normal"}),
+    );
+    assert!(case["due_at"].is_string(), "{case}");
+}

@@ -113,3 +113,53 @@ fn a_priority_change_retargets_the_clocks_and_keeps_their_pauses() {
     );
     assert_eq!(after["started_at"], before["started_at"]);
 }
+
+#[test]
+fn a_reply_on_a_closed_or_waiting_case_starts_no_next_update_clock() {
+    let put = |path: &str, body: serde_json::Value| admin().request("PUT", path, Some(&body));
+    let reply = put(
+        "/api/cases/types/kept-informed",
+        json!({
+            "title": "Kept informed",
+            "activity_kinds": ["note", "email"],
+            "statuses": ["new", "in-progress", "awaiting-citizen", "resolved", "closed"],
+            "closure_policy": "block-while-child-open",
+            "calendar_id": "default",
+            "reopen_within_days": 10
+        }),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = put(
+        "/api/cases/sla-policies/kept-informed/normal",
+        json!({"first_response_minutes": 120, "resolution_minutes": 2400, "next_update_minutes": 600, "warn_before_minutes": 30}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let by = worker("worker-informed");
+    let email = |id: &str| {
+        let reply = by.post_json(
+            &format!("/api/cases/{id}/activities"),
+            &json!({"kind": "email", "subject": "An update", "direction": "outbound", "citizen_visible": true}),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    };
+    let next_update = |id: &str| {
+        by.get(&format!("/api/cases/{id}")).json()["clocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["target"] == "next-update")
+            .map(|c| c["state"].as_str().unwrap().to_string())
+    };
+    let case = open(&by, &json!({"case_type": "kept-informed", "subject": "Informed"}));
+    let id = case["id"].as_str().unwrap();
+    assert_eq!(transition(&by, id, "in-progress").status, 200);
+    email(id);
+    assert_eq!(next_update(id).as_deref(), Some("in-progress"), "worked: the next update is due");
+    assert_eq!(transition(&by, id, "awaiting-citizen").status, 200);
+    email(id);
+    assert_eq!(next_update(id).as_deref(), Some("succeeded"), "waiting: met, not restarted");
+    assert_eq!(transition(&by, id, "in-progress").status, 200);
+    assert_eq!(transition(&by, id, "resolved").status, 200);
+    email(id);
+    assert_ne!(next_update(id).as_deref(), Some("in-progress"), "resolved: no update is owed");
+}

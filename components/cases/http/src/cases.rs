@@ -550,12 +550,7 @@ pub fn update(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
             case.confidentiality = confidentiality;
         }
         if let Some(parent) = &body.parent_id {
-            if parent == &case.id || cases_store::case_by_id(db, parent)?.is_none() {
-                return Err(Problem::validation(vec![FieldError::new(
-                    "parent_id",
-                    "is not another case",
-                )]));
-            }
+            check_parent(db, &case.id, parent)?;
             case.parent = Some(parent.clone());
         }
         let reprioritised = body.priority.is_some_and(|p| p != case.priority);
@@ -572,6 +567,32 @@ pub fn update(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
         cases_store::case_by_id(db, id)?.ok_or_else(|| Problem::internal("the case went missing"))
     })?;
     Ok(view::answer(200, &case))
+}
+
+/// Cases nest at most this deep.
+const NESTING_MAX: usize = 100;
+
+/// `parent` may become `case`'s parent: another case, and not one of its
+/// own descendants (a cycle no closure policy could ever close).
+fn check_parent(db: &impl Sql, case: &str, parent: &str) -> Result<(), Problem> {
+    let refused = |why: &str| Problem::validation(vec![FieldError::new("parent_id", why)]);
+    let mut ancestor =
+        cases_store::case_by_id(db, parent)?.ok_or_else(|| refused("is not a case"))?;
+    for _ in 0..NESTING_MAX {
+        if ancestor.id == case {
+            return Err(refused(
+                "is this case or one of its children: cases cannot nest in a circle",
+            ));
+        }
+        let Some(next) = &ancestor.parent else {
+            return Ok(());
+        };
+        ancestor = cases_store::case_by_id(db, next)?
+            .ok_or_else(|| Problem::internal(format!("case/{next} is missing")))?;
+    }
+    Err(refused(&format!(
+        "would nest cases more than {NESTING_MAX} deep"
+    )))
 }
 
 #[derive(Deserialize)]

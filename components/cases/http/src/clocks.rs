@@ -185,8 +185,15 @@ impl Sla {
 
     /// The case reached its citizen at `now`: that meets the first-response
     /// clock if it is still running, and (re)starts the next-update clock
-    /// when the policy has one.
-    pub fn responded(&self, db: &impl Sql, case_id: &str, now: i64) -> Result<(), Problem> {
+    /// when the policy has one and the case is being worked (`working`: open
+    /// and not waiting on anyone).
+    pub fn responded(
+        &self,
+        db: &impl Sql,
+        case_id: &str,
+        now: i64,
+        working: bool,
+    ) -> Result<(), Problem> {
         let at = timestamp(now);
         let calendar = &self.calendar;
         self.each_running(db, case_id, now, |target, clock| match target {
@@ -200,6 +207,7 @@ impl Sla {
             .policy
             .as_ref()
             .and_then(|p| p.target(ClockTarget::NextUpdate))
+            .filter(|_| working)
         {
             self.save(
                 db,

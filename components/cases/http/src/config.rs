@@ -7,7 +7,7 @@ use cases_rules::{
     ActivityKind, CaseTypeKey, ClosurePolicy, Priority, Status, StatusCategory, StatusKey,
     Transition,
 };
-use cases_sla::{CalendarError, Date, Time, WorkingHours};
+use cases_sla::{Calendar, CalendarError, Date, Time, WorkingHours};
 use cases_store::{CaseType, SlaPolicy, StoredCalendar, TimelineAnchor, TimelineStep};
 use crm_auth::policy::Role;
 use crm_component_support::{
@@ -153,11 +153,21 @@ pub fn put_type(ctx: &mut Ctx, req: &Request, key: &str) -> Result<Response, Pro
         })
         .collect();
     let db = ctx.db()?;
-    if cases_store::calendar(db, &body.calendar_id)?.is_none() {
-        errors.0.push(FieldError::new(
+    match (cases_store::calendar(db, &body.calendar_id)?, &key) {
+        (None, _) => errors.0.push(FieldError::new(
             "calendar_id",
             "is not a configured calendar",
-        ));
+        )),
+        // The type's service levels must stay reachable on its calendar.
+        (Some(stored), Some(key)) => {
+            let calendar = stored
+                .calendar()
+                .map_err(|e| Problem::internal(format!("calendar {}: {e}", stored.id)))?;
+            if let Some(why) = policies_out_of_reach(db, &calendar, std::slice::from_ref(key))? {
+                errors.0.push(FieldError::new("calendar_id", why));
+            }
+        }
+        (Some(_), None) => {}
     }
     let workflow = cases_store::workflow(db, body.reopen_within_days)?;
     for (i, status) in body.statuses.iter().enumerate() {
@@ -417,21 +427,23 @@ pub fn put_policy(
     // A target the type's calendar cannot reach would fail every case
     // later opened at this priority; it is refused now, by name.
     let calendar = crate::clocks::calendar(db, &kind.calendar_id)?;
-    let now = crate::clocks::timestamp(now_ms());
     let mut errors = FieldErrors::default();
-    for (field, minutes) in [
-        ("first_response_minutes", Some(body.first_response_minutes)),
-        ("resolution_minutes", Some(body.resolution_minutes)),
-        ("next_update_minutes", body.next_update_minutes),
-    ] {
-        if let Some(minutes) = minutes
-            && let Err(e) = calendar.add_business_minutes(now, minutes.into())
-        {
-            errors.0.push(FieldError::new(
-                field,
-                format!("is out of reach on calendar {}: {e}", kind.calendar_id),
-            ));
-        }
+    let targets = [
+        (
+            "first_response_minutes",
+            Some(body.first_response_minutes.into()),
+        ),
+        ("resolution_minutes", Some(body.resolution_minutes.into())),
+        (
+            "next_update_minutes",
+            body.next_update_minutes.map(u64::from),
+        ),
+    ];
+    for (field, why) in out_of_reach(&calendar, &targets) {
+        errors.0.push(FieldError::new(
+            field,
+            format!("is out of reach on calendar {}: {why}", kind.calendar_id),
+        ));
     }
     input::finish(errors)?;
     configure(ctx, &resource)?;
@@ -445,6 +457,54 @@ pub fn put_policy(
     };
     transaction(db, |db| Ok(cases_store::put_sla_policy(db, &policy)?))?;
     Ok(json(200, &policy_view(&policy)))
+}
+
+/// The targets (field, business minutes) `calendar` cannot reach from now,
+/// with why.
+fn out_of_reach<'f>(
+    calendar: &Calendar,
+    targets: &[(&'f str, Option<u64>)],
+) -> Vec<(&'f str, CalendarError)> {
+    let now = crate::clocks::timestamp(now_ms());
+    targets
+        .iter()
+        .filter_map(|(field, minutes)| {
+            let minutes = (*minutes)?;
+            calendar
+                .add_business_minutes(now, minutes)
+                .err()
+                .map(|e| (*field, e))
+        })
+        .collect()
+}
+
+/// Why `calendar` cannot serve the case types `types`: the first service
+/// level of theirs it cannot reach, as "<type> <priority> <target>: why".
+fn policies_out_of_reach(
+    db: &impl crm_sql::Sql,
+    calendar: &Calendar,
+    types: &[CaseTypeKey],
+) -> Result<Option<String>, Problem> {
+    for kind in types {
+        for priority in Priority::ALL {
+            let Some(policy) = cases_store::sla_policy(db, kind, *priority)? else {
+                continue;
+            };
+            let targets = [
+                ("first response", Some(policy.first_response_minutes)),
+                ("resolution", Some(policy.resolution_minutes)),
+                ("next update", policy.next_update_minutes),
+            ];
+            if let Some((target, why)) = out_of_reach(calendar, &targets).into_iter().next() {
+                return Ok(Some(format!(
+                    "cannot reach the {} {} policy's {target} target: {why}",
+                    kind.as_str(),
+                    priority.as_str()
+                )));
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn calendar_view(c: &StoredCalendar) -> Value {
@@ -562,8 +622,19 @@ pub fn put_calendar(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, 
             };
             Problem::validation(vec![FieldError::new(field, e.to_string())])
         })?;
-    configure(ctx, &format!("cases/calendars/{}", stored.id))?;
     let db = ctx.db()?;
+    let users: Vec<CaseTypeKey> = cases_store::case_types(db)?
+        .into_iter()
+        .filter(|t| t.calendar_id == stored.id)
+        .map(|t| t.key)
+        .collect();
+    let calendar = stored
+        .calendar()
+        .map_err(|e| Problem::internal(format!("a checked calendar: {e}")))?;
+    if let Some(why) = policies_out_of_reach(db, &calendar, &users)? {
+        return Err(Problem::validation(vec![FieldError::new("week", why)]));
+    }
+    configure(ctx, &format!("cases/calendars/{}", stored.id))?;
     transaction(db, |db| Ok(cases_store::put_calendar(db, &stored)?))?;
     Ok(json(200, &calendar_view(&stored)))
 }
