@@ -673,6 +673,77 @@ fn queue_pages_filter_by_assignee_status_and_category() {
     assert_eq!(page(None, &[], None).len(), all.len());
 }
 
+/// A connection that keeps the statements run on it, with their parameters.
+struct Recorded<'a> {
+    db: &'a rusqlite::Connection,
+    statements: std::cell::RefCell<Vec<(String, Vec<Value>)>>,
+}
+
+impl<'a> Recorded<'a> {
+    fn new(db: &'a rusqlite::Connection) -> Self {
+        Self {
+            db,
+            statements: Default::default(),
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.statements.borrow().len()
+    }
+}
+
+impl Sql for Recorded<'_> {
+    fn run(&self, sql: &str, params: &[Value]) -> Result<Vec<crm_sql::Row>, crm_sql::SqlError> {
+        self.statements
+            .borrow_mut()
+            .push((sql.to_string(), params.to_vec()));
+        self.db.run(sql, params)
+    }
+}
+
+/// Take-next runs under the write lock, with every officer of the queue
+/// waiting: it reads the queue's unassigned open cases from an index of
+/// their own in the order of the queue's first rule, instead of walking
+/// past every case already taken (each a row read) to find the first that
+/// is not.
+#[test]
+fn take_next_reads_the_unassigned_cases_from_their_own_index() {
+    let (_dir, db) = db();
+    rates_queue(&db);
+    let worker = officer("staff:worker@agency.gov.au");
+    use QueueOrder::{Due, Fifo, Priority as ByPriority};
+    for (rules, index) in [
+        (&[Due, ByPriority, Fifo][..], "cases_unassigned_by_due"),
+        (&[ByPriority, Due][..], "cases_unassigned_by_priority"),
+        (&[Fifo][..], "cases_unassigned_by_fifo"),
+    ] {
+        for (workable, restricted_ok) in [(vec![], true), (vec![status("new")], false)] {
+            let recorded = Recorded::new(&db);
+            let taken = take_next(
+                &recorded,
+                "rates",
+                &worker,
+                &workable,
+                rules,
+                T0,
+                restricted_ok,
+            );
+            assert_eq!(taken.unwrap(), None, "the queue is empty");
+            let (sql, params) = recorded.statements.borrow()[0].clone();
+            let choice: Vec<String> = db
+                .run(&format!("EXPLAIN QUERY PLAN {sql}"), &params)
+                .unwrap()
+                .iter()
+                .map(|row| format!("{:?}", row.last().unwrap()))
+                .collect();
+            assert!(
+                choice.iter().any(|step| step.contains(index)),
+                "{rules:?}: {choice:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_queue_page_and_the_sweep_read_their_indexes_without_sorting() {
     let (_dir, db) = db();
@@ -1366,19 +1437,6 @@ fn a_queues_rules_order_take_next_first_rule_first() {
     assert_eq!(first(&[Fifo, ByPriority]).as_deref(), Some("cas_a"));
 }
 
-/// A connection that counts the statements run on it.
-struct Counted<'a> {
-    db: &'a rusqlite::Connection,
-    statements: std::cell::Cell<usize>,
-}
-
-impl Sql for Counted<'_> {
-    fn run(&self, sql: &str, params: &[Value]) -> Result<Vec<crm_sql::Row>, crm_sql::SqlError> {
-        self.statements.set(self.statements.get() + 1);
-        self.db.run(sql, params)
-    }
-}
-
 /// The sweep moves up to 50,000 clocks in one request: what each event
 /// names (reference, queue, the calendar its type counts on) comes with
 /// the clocks in one statement, and the moves and events are written a
@@ -1410,12 +1468,9 @@ fn a_sweep_of_thousands_of_clocks_reads_in_one_statement_and_writes_in_batches()
             ClockRecord::new(&id, ClockTarget::Resolution, clock, &calendar, at(T0)).unwrap();
         save_clock(&db, &record).unwrap();
     }
-    let counted = Counted {
-        db: &db,
-        statements: Default::default(),
-    };
+    let counted = Recorded::new(&db);
     let due = clocks_to_sweep(&counted, now, 50_000).unwrap();
-    assert_eq!(counted.statements.get(), 1, "one statement reads them all");
+    assert_eq!(counted.count(), 1, "one statement reads them all");
     assert_eq!(due.len(), clocks as usize);
     let first = &due[0];
     assert_eq!(first.record.case_id, "cas_00000");
@@ -1442,13 +1497,13 @@ fn a_sweep_of_thousands_of_clocks_reads_in_one_statement_and_writes_in_batches()
             request_id: Some("req_sweep"),
         })
         .collect();
-    counted.statements.set(0);
+    counted.statements.borrow_mut().clear();
     assert_eq!(set_clock_states(&counted, &moves).unwrap(), clocks as usize);
     insert_outbox_events(&counted, &events).unwrap();
     assert!(
-        counted.statements.get() <= 10,
+        counted.count() <= 10,
         "{} statements for {clocks} clocks",
-        counted.statements.get()
+        counted.count()
     );
     assert_eq!(
         count(
