@@ -385,10 +385,13 @@ fn run(args: &Run) -> Result<()> {
         let since = crm_tests::auth::now_secs() * 1000;
         let started = Instant::now();
         // Every officer works the same queue at the same time, all moving
-        // to the next queue every half second (so no queue runs dry).
+        // to the next queue every half second (so no queue runs dry), from
+        // a queue that changes between runs.
+        let first_queue = (since / 1000) as usize;
         let send = |agent: &ureq::Agent, n: u64| {
             let client = (n / 1_000_000_000) as usize;
-            let queue = (started.elapsed().as_millis() / 500) as usize % tokens.len();
+            let queue =
+                (first_queue + (started.elapsed().as_millis() / 500) as usize) % tokens.len();
             Ok(call(
                 agent,
                 "POST",
