@@ -251,6 +251,18 @@ CREATE INDEX cases_queue_by_fifo ON cases (queue_id, status_category, opened_at,
 -- Queue pages filtered to some statuses.
 CREATE INDEX cases_queue_by_status ON cases
     (queue_id, status, IFNULL(due_at, 9223372036854775807), id);
+-- Take-next: a queue's unassigned open cases, in each rule's order. It
+-- runs under the write lock with the queue's officers waiting, so it must
+-- not walk past the cases already taken; the conditions and expressions
+-- must match cases-store's query exactly.
+CREATE INDEX cases_unassigned_by_due ON cases
+    (queue_id, status_category, IFNULL(due_at, 9223372036854775807), id)
+    WHERE status_category = 'open' AND assignee IS NULL;
+CREATE INDEX cases_unassigned_by_priority ON cases
+    (queue_id, status_category, priority_rank, opened_at, id)
+    WHERE status_category = 'open' AND assignee IS NULL;
+CREATE INDEX cases_unassigned_by_fifo ON cases (queue_id, status_category, opened_at, id)
+    WHERE status_category = 'open' AND assignee IS NULL;
 CREATE INDEX cases_by_contact ON cases (contact_id, opened_at, id);
 CREATE INDEX cases_by_parent ON cases (parent_id, status_category);
 CREATE INDEX cases_by_assignee ON cases (assignee, status_category);

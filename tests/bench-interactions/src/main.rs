@@ -385,7 +385,7 @@ fn run(
     }
     host.stop()?;
 
-    println!("{}", machine());
+    println!("{}", drive::machine());
     println!("{}", durable_commit(state_dir)?);
     println!(
         "Store: {entries} entries of {contacts} contacts; the benchmark contact holds {big_entries}; {:.1} GiB on disk.\n",
@@ -496,31 +496,4 @@ fn durable_commit(state_dir: &Path) -> Result<String> {
 
 fn file_size(db_file: &Path) -> u64 {
     std::fs::metadata(db_file).map_or(0, |m| m.len())
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let memory_gib = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("MemTotal"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / (1024.0 * 1024.0));
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    format!(
-        "Machine: {cores} cores ({cpu}), {memory_gib:.0} GiB, Linux {}; clients on the same cores as the host.",
-        kernel.trim()
-    )
 }

@@ -4,10 +4,11 @@
 //! way, and moved on by the sweep as time passes.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use cases_rules::{Priority, Status, StatusCategory};
 use cases_sla::{Calendar, Clock, ClockError, ClockState, Target as ClockGoal, Timestamp};
-use cases_store::{CaseRecord, ClockRecord, ClockTarget, SlaPolicy};
+use cases_store::{CaseRecord, ClockRecord, ClockTarget, OutboxEvent, SlaPolicy, SweptClock};
 use crm_component_support::{Action, Ctx, Target, json, now_ms, transaction};
 use crm_domain::rfc3339_utc;
 use crm_http::Problem;
@@ -280,19 +281,17 @@ pub fn sweep(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         let now = now_ms();
         let due = cases_store::clocks_to_sweep(db, now, limit + 1)?;
         let more = due.len() > limit as usize;
-        // Each case type's calendar, read once per sweep.
-        let mut calendars: HashMap<String, Calendar> = HashMap::new();
-        let (mut warned, mut breached) = (0u32, 0u32);
-        for record in due.into_iter().take(limit as usize) {
-            let case = cases_store::case_by_id(db, &record.case_id)?
-                .ok_or_else(|| Problem::internal(format!("case/{} is missing", record.case_id)))?;
-            let key = case.case_type.as_str().to_string();
-            if !calendars.contains_key(&key) {
-                let kind = cases_store::case_type(db, &case.case_type)?
-                    .ok_or_else(|| Problem::internal(format!("case type {key} is missing")))?;
-                calendars.insert(key.clone(), calendar(db, &kind.calendar_id)?);
-            }
-            let calendar = &calendars[&key];
+        let due = &due[..due.len().min(limit as usize)];
+        // Each calendar read once per sweep.
+        let mut calendars: HashMap<&str, Calendar> = HashMap::new();
+        let mut moves = Vec::new();
+        let mut events = Vec::new();
+        for candidate in due {
+            let record = &candidate.record;
+            let calendar = match calendars.entry(&candidate.calendar_id) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(new) => new.insert(calendar(db, &candidate.calendar_id)?),
+            };
             let state = record
                 .clock
                 .state_at(timestamp(now), calendar)
@@ -301,34 +300,38 @@ pub fn sweep(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
                 continue;
             }
             let topic = match state {
-                ClockState::Warning => {
-                    warned += 1;
-                    "case.sla-warning"
-                }
-                ClockState::Breached => {
-                    breached += 1;
-                    "case.sla-breached"
-                }
+                ClockState::Warning => "case.sla-warning",
+                ClockState::Breached => "case.sla-breached",
                 _ => continue,
             };
-            cases_store::set_clock_state(db, &record.case_id, record.target, state)?;
-            cases_store::insert_outbox_event(
-                db,
-                topic,
-                &record.case_id,
-                &json!({
+            moves.push(SweptClock {
+                case_id: &record.case_id,
+                target: record.target,
+                state,
+            });
+            events.push(OutboxEvent {
+                topic: topic.to_string(),
+                aggregate_id: &record.case_id,
+                payload: json!({
                     "case_id": record.case_id,
-                    "reference": case.reference.to_string(),
+                    "reference": candidate.reference.to_string(),
                     "target": record.target,
                     "state": state.as_str(),
                     "due_at": rfc3339_utc(record.due_at),
-                    "queue_id": case.queue,
+                    "queue_id": candidate.queue,
                 }),
-                now,
-                Some(&request_id),
-            )?;
+                occurred_at: now,
+                request_id: Some(&request_id),
+            });
         }
-        Ok((warned, breached, more))
+        cases_store::set_clock_states(db, &moves)?;
+        cases_store::insert_outbox_events(db, &events)?;
+        let count = |wanted| moves.iter().filter(|m| m.state == wanted).count();
+        Ok((
+            count(ClockState::Warning),
+            count(ClockState::Breached),
+            more,
+        ))
     })?;
     // Touchpoints the interaction log could not take when they were done.
     let mut unlogged = cases_store::unlogged_touchpoints(db, UNLOGGED_BATCH)?;

@@ -2,6 +2,7 @@
 //! warning times and the state as of the clock's last change, so the sweep
 //! finds what moved from indexes, without a calendar.
 
+use cases_rules::CaseReference;
 use cases_sla::{Calendar, Clock, ClockError, ClockParts, ClockState, StopKind, Target, Timestamp};
 use crm_sql::{Sql, Value};
 
@@ -150,55 +151,148 @@ pub fn set_case_due(db: &impl Sql, case_id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The running clocks the sweep must move at `now`, soonest due first:
-/// in progress and past their warning time, or not yet breached and past
-/// their due time. Each half reads its partial index of the migration
-/// (the conditions are the index's, word for word).
+/// A running clock the sweep must look at, with what its event names and
+/// the calendar its case type counts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepCandidate {
+    pub record: ClockRecord,
+    pub reference: CaseReference,
+    pub queue: Option<String>,
+    pub calendar_id: String,
+}
+
+/// The running clocks the sweep must move at `now`, soonest due first,
+/// with their cases' references, queues and calendars, in one statement
+/// (the sweep may move 50,000 at once; a statement per clock made that
+/// seconds): in progress and past their warning time, or warning and past
+/// their due time (a clock past its due time is past its warning time, so
+/// the halves are disjoint). Each half reads its partial index of the
+/// migration (the index's conditions are in it word for word).
 pub fn clocks_to_sweep(
     db: &impl Sql,
     now: i64,
     limit: u32,
-) -> Result<Vec<ClockRecord>, StoreError> {
+) -> Result<Vec<SweepCandidate>, StoreError> {
+    let running = "stopped IS NULL AND paused_since IS NULL";
     run(
         db,
         &format!(
-            "SELECT {CLOCK_COLUMNS} FROM case_clocks \
-             WHERE state = 'in-progress' AND stopped IS NULL AND paused_since IS NULL \
-             AND warn_at <= ?1 \
-             UNION \
+            "SELECT {columns}, c.reference, c.queue_id, t.calendar_id FROM ( \
              SELECT {CLOCK_COLUMNS} FROM case_clocks \
-             WHERE state IN ('in-progress', 'warning') AND stopped IS NULL AND paused_since IS NULL \
-             AND due_at <= ?1 \
-             ORDER BY due_at, case_id, target LIMIT ?2"
+             WHERE state = 'in-progress' AND {running} AND warn_at <= ?1 \
+             UNION ALL \
+             SELECT {CLOCK_COLUMNS} FROM case_clocks \
+             WHERE state IN ('in-progress', 'warning') AND {running} AND due_at <= ?1 \
+             AND state = 'warning' \
+             ORDER BY due_at, case_id, target LIMIT ?2) k \
+             JOIN cases c ON c.id = k.case_id JOIN case_types t ON t.key = c.case_type \
+             ORDER BY k.due_at, k.case_id, k.target",
+            columns = CLOCK_COLUMNS
+                .split(", ")
+                .map(|c| format!("k.{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
         ),
         &[now.into(), i64::from(limit).into()],
     )?
     .iter()
-    .map(|row| decode_clock(row))
+    .map(|row| {
+        let f = Fields::new("case_clocks", row, 0);
+        Ok(SweepCandidate {
+            record: decode_clock(row)?,
+            reference: f.parse(13, "reference", str::parse::<CaseReference>)?,
+            queue: f.opt_text(14, "queue_id")?,
+            calendar_id: f.text(15, "calendar_id")?,
+        })
+    })
     .collect()
 }
 
-/// Sets a clock's state (the sweep's move); false when there is no such
-/// clock.
-pub fn set_clock_state(
-    db: &impl Sql,
-    case_id: &str,
-    target: ClockTarget,
-    state: ClockState,
-) -> Result<bool, StoreError> {
-    let updated = run(
-        db,
-        "UPDATE case_clocks SET state = ? WHERE case_id = ? AND target = ? RETURNING case_id",
-        &[
-            state.as_str().into(),
-            case_id.into(),
-            target.as_str().into(),
-        ],
-    )?;
-    Ok(!updated.is_empty())
+/// A clock the sweep moves to `state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweptClock<'a> {
+    pub case_id: &'a str,
+    pub target: ClockTarget,
+    pub state: ClockState,
 }
 
-/// Writes an outbox event in the caller's transaction, as every change's
+/// Rows per batched statement: well under SQLite's 32,766 parameters.
+const BATCH: usize = 500;
+
+/// Sets each clock's state (the sweep's moves), a batch per statement, in
+/// key order (a sweep's clocks come soonest due first, scattered over the
+/// key and summary indexes: in key order a batch touches far fewer pages);
+/// answers how many clocks there were.
+pub fn set_clock_states(db: &impl Sql, moves: &[SweptClock<'_>]) -> Result<usize, StoreError> {
+    let mut in_key_order: Vec<&SweptClock<'_>> = moves.iter().collect();
+    in_key_order.sort_by_key(|m| (m.case_id, m.target.as_str()));
+    let mut updated = 0;
+    for batch in in_key_order.chunks(BATCH) {
+        let params: Vec<Value> = batch
+            .iter()
+            .flat_map(|m| {
+                [
+                    m.case_id.into(),
+                    m.target.as_str().into(),
+                    m.state.as_str().into(),
+                ]
+            })
+            .collect();
+        updated += run(
+            db,
+            &format!(
+                "UPDATE case_clocks SET state = m.column3 FROM (VALUES {}) AS m \
+                 WHERE case_clocks.case_id = m.column1 AND case_clocks.target = m.column2 \
+                 RETURNING 1",
+                vec!["(?, ?, ?)"; batch.len()].join(", ")
+            ),
+            &params,
+        )?
+        .len();
+    }
+    Ok(updated)
+}
+
+/// An event for the outbox, written in the transaction of the change it
+/// tells of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent<'a> {
+    pub topic: String,
+    pub aggregate_id: &'a str,
+    pub payload: serde_json::Value,
+    pub occurred_at: i64,
+    pub request_id: Option<&'a str>,
+}
+
+/// Writes outbox events in the caller's transaction, a batch per statement.
+pub fn insert_outbox_events(db: &impl Sql, events: &[OutboxEvent<'_>]) -> Result<(), StoreError> {
+    for batch in events.chunks(BATCH) {
+        let params: Vec<Value> = batch
+            .iter()
+            .flat_map(|e| {
+                [
+                    e.topic.as_str().into(),
+                    e.aggregate_id.into(),
+                    e.payload.to_string().into(),
+                    e.occurred_at.into(),
+                    e.request_id.into(),
+                ]
+            })
+            .collect();
+        run(
+            db,
+            &format!(
+                "INSERT INTO outbox_events (topic, aggregate_id, payload, occurred_at, request_id) \
+                 VALUES {}",
+                vec!["(?, ?, ?, ?, ?)"; batch.len()].join(", ")
+            ),
+            &params,
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes one outbox event in the caller's transaction, as every change's
 /// event is written.
 pub fn insert_outbox_event(
     db: &impl Sql,
@@ -208,19 +302,16 @@ pub fn insert_outbox_event(
     occurred_at: i64,
     request_id: Option<&str>,
 ) -> Result<(), StoreError> {
-    run(
+    insert_outbox_events(
         db,
-        "INSERT INTO outbox_events (topic, aggregate_id, payload, occurred_at, request_id) \
-         VALUES (?, ?, ?, ?, ?)",
-        &[
-            topic.into(),
-            aggregate_id.into(),
-            payload.to_string().into(),
-            occurred_at.into(),
-            request_id.into(),
-        ],
-    )?;
-    Ok(())
+        &[OutboxEvent {
+            topic: topic.to_string(),
+            aggregate_id,
+            payload: payload.clone(),
+            occurred_at,
+            request_id,
+        }],
+    )
 }
 
 /// How many clocks are in each state, per queue of their case (`None`: not

@@ -43,8 +43,9 @@ pub use cases::{
     open_children, participants, queue_page, update_case,
 };
 pub use clocks::{
-    ClockRecord, ClockTarget, clocks, clocks_to_sweep, insert_outbox_event, save_clock,
-    set_case_due, set_clock_state, sla_summary,
+    ClockRecord, ClockTarget, OutboxEvent, SweepCandidate, SweptClock, clocks, clocks_to_sweep,
+    insert_outbox_event, insert_outbox_events, save_clock, set_case_due, set_clock_states,
+    sla_summary,
 };
 pub use config::{
     CaseType, SlaPolicy, StoredCalendar, TimelineAnchor, TimelineStep, add_transition, calendar,

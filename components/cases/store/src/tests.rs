@@ -673,6 +673,77 @@ fn queue_pages_filter_by_assignee_status_and_category() {
     assert_eq!(page(None, &[], None).len(), all.len());
 }
 
+/// A connection that keeps the statements run on it, with their parameters.
+struct Recorded<'a> {
+    db: &'a rusqlite::Connection,
+    statements: std::cell::RefCell<Vec<(String, Vec<Value>)>>,
+}
+
+impl<'a> Recorded<'a> {
+    fn new(db: &'a rusqlite::Connection) -> Self {
+        Self {
+            db,
+            statements: Default::default(),
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.statements.borrow().len()
+    }
+}
+
+impl Sql for Recorded<'_> {
+    fn run(&self, sql: &str, params: &[Value]) -> Result<Vec<crm_sql::Row>, crm_sql::SqlError> {
+        self.statements
+            .borrow_mut()
+            .push((sql.to_string(), params.to_vec()));
+        self.db.run(sql, params)
+    }
+}
+
+/// Take-next runs under the write lock, with every officer of the queue
+/// waiting: it reads the queue's unassigned open cases from an index of
+/// their own in the order of the queue's first rule, instead of walking
+/// past every case already taken (each a row read) to find the first that
+/// is not.
+#[test]
+fn take_next_reads_the_unassigned_cases_from_their_own_index() {
+    let (_dir, db) = db();
+    rates_queue(&db);
+    let worker = officer("staff:worker@agency.gov.au");
+    use QueueOrder::{Due, Fifo, Priority as ByPriority};
+    for (rules, index) in [
+        (&[Due, ByPriority, Fifo][..], "cases_unassigned_by_due"),
+        (&[ByPriority, Due][..], "cases_unassigned_by_priority"),
+        (&[Fifo][..], "cases_unassigned_by_fifo"),
+    ] {
+        for (workable, restricted_ok) in [(vec![], true), (vec![status("new")], false)] {
+            let recorded = Recorded::new(&db);
+            let taken = take_next(
+                &recorded,
+                "rates",
+                &worker,
+                &workable,
+                rules,
+                T0,
+                restricted_ok,
+            );
+            assert_eq!(taken.unwrap(), None, "the queue is empty");
+            let (sql, params) = recorded.statements.borrow()[0].clone();
+            let choice: Vec<String> = db
+                .run(&format!("EXPLAIN QUERY PLAN {sql}"), &params)
+                .unwrap()
+                .iter()
+                .map(|row| format!("{:?}", row.last().unwrap()))
+                .collect();
+            assert!(
+                choice.iter().any(|step| step.contains(index)),
+                "{rules:?}: {choice:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_queue_page_and_the_sweep_read_their_indexes_without_sorting() {
     let (_dir, db) = db();
@@ -712,9 +783,9 @@ fn the_queue_page_and_the_sweep_read_their_indexes_without_sorting() {
     assert!(!last_fifty.contains("TEMP B-TREE"), "{last_fifty}");
     let sweep = plan(
         "SELECT case_id FROM case_clocks WHERE state = 'in-progress' AND stopped IS NULL \
-         AND paused_since IS NULL AND warn_at <= 1 UNION SELECT case_id FROM case_clocks \
+         AND paused_since IS NULL AND warn_at <= 1 UNION ALL SELECT case_id FROM case_clocks \
          WHERE state IN ('in-progress', 'warning') AND stopped IS NULL AND paused_since IS NULL \
-         AND due_at <= 1",
+         AND due_at <= 1 AND state = 'warning'",
     );
     assert!(sweep.contains("case_clocks_to_warn"), "{sweep}");
     assert!(sweep.contains("case_clocks_to_breach"), "{sweep}");
@@ -1240,7 +1311,7 @@ fn the_sweep_selects_exactly_the_running_clocks_that_moved_and_the_summary_count
     let swept: Vec<(String, ClockTarget)> = clocks_to_sweep(&db, now, 100)
         .unwrap()
         .into_iter()
-        .map(|r| (r.case_id, r.target))
+        .map(|due| (due.record.case_id, due.record.target))
         .collect();
     assert_eq!(
         swept,
@@ -1277,34 +1348,44 @@ fn the_sweep_selects_exactly_the_running_clocks_that_moved_and_the_summary_count
 
     // The sweep moves them by their stored times (past due: breached;
     // past the warning: warning); none is selected again.
-    let mut moved = Vec::new();
-    for record in clocks_to_sweep(&db, now, 100).unwrap() {
-        let next = if record.due_at <= now {
-            Breached
-        } else {
-            Warning
-        };
-        assert!(set_clock_state(&db, &record.case_id, record.target, next).unwrap());
-        insert_outbox_event(
-            &db,
-            &format!("case.sla.{}", next.as_str()),
-            &record.case_id,
-            &serde_json::json!({"target": record.target.as_str()}),
-            now,
-            Some("req_sweep"),
-        )
-        .unwrap();
-        moved.push((record.case_id, next));
-    }
+    let due = clocks_to_sweep(&db, now, 100).unwrap();
+    let moves: Vec<SweptClock> = due
+        .iter()
+        .map(|due| SweptClock {
+            case_id: &due.record.case_id,
+            target: due.record.target,
+            state: if due.record.due_at <= now {
+                Breached
+            } else {
+                Warning
+            },
+        })
+        .collect();
+    let events: Vec<OutboxEvent> = moves
+        .iter()
+        .map(|moved| OutboxEvent {
+            topic: format!("case.sla.{}", moved.state.as_str()),
+            aggregate_id: moved.case_id,
+            payload: serde_json::json!({"target": moved.target.as_str()}),
+            occurred_at: now,
+            request_id: Some("req_sweep"),
+        })
+        .collect();
     assert_eq!(
-        moved,
-        [
-            ("cas_d".to_string(), Breached),
-            ("cas_b".to_string(), Breached),
-            ("cas_a".to_string(), Warning),
-        ]
+        moves
+            .iter()
+            .map(|m| (m.case_id, m.state))
+            .collect::<Vec<_>>(),
+        [("cas_d", Breached), ("cas_b", Breached), ("cas_a", Warning)]
     );
-    assert!(!set_clock_state(&db, "cas_none", ClockTarget::Resolution, Breached).unwrap());
+    assert_eq!(set_clock_states(&db, &moves).unwrap(), 3);
+    insert_outbox_events(&db, &events).unwrap();
+    let nobody = SweptClock {
+        case_id: "cas_none",
+        target: ClockTarget::Resolution,
+        state: Breached,
+    };
+    assert_eq!(set_clock_states(&db, &[nobody]).unwrap(), 0);
     assert!(clocks_to_sweep(&db, now, 100).unwrap().is_empty());
     let stored: Vec<ClockState> = clocks(&db, "cas_b")
         .unwrap()
@@ -1354,6 +1435,92 @@ fn a_queues_rules_order_take_next_first_rule_first() {
     assert_eq!(first(&[ByPriority, Fifo]).as_deref(), Some("cas_a"));
     assert_eq!(first(&[Due]).as_deref(), Some("cas_c"));
     assert_eq!(first(&[Fifo, ByPriority]).as_deref(), Some("cas_a"));
+}
+
+/// The sweep moves up to 50,000 clocks in one request: what each event
+/// names (reference, queue, the calendar its type counts on) comes with
+/// the clocks in one statement, and the moves and events are written a
+/// batch at a time, not a statement (each a call into the host) per clock.
+#[test]
+fn a_sweep_of_thousands_of_clocks_reads_in_one_statement_and_writes_in_batches() {
+    let (_dir, db) = db();
+    rates_queue(&db);
+    let calendar = calendar(&db, "default")
+        .unwrap()
+        .unwrap()
+        .calendar()
+        .unwrap();
+    let now = T0 + 100 * 86_400_000;
+    let clocks = 1_200;
+    for n in 0..clocks {
+        let id = format!("cas_{n:05}");
+        let queue = (n % 2 == 0).then(|| "rates".to_string());
+        insert_case(
+            &db,
+            &CaseRecord {
+                queue,
+                ..case(&id, n + 1)
+            },
+        )
+        .unwrap();
+        let clock = Clock::start(at(T0 + i64::from(n)), HOUR);
+        let record =
+            ClockRecord::new(&id, ClockTarget::Resolution, clock, &calendar, at(T0)).unwrap();
+        save_clock(&db, &record).unwrap();
+    }
+    let counted = Recorded::new(&db);
+    let due = clocks_to_sweep(&counted, now, 50_000).unwrap();
+    assert_eq!(counted.count(), 1, "one statement reads them all");
+    assert_eq!(due.len(), clocks as usize);
+    let first = &due[0];
+    assert_eq!(first.record.case_id, "cas_00000");
+    assert_eq!(first.reference, CaseReference::new(2026, 1).unwrap());
+    assert_eq!(first.queue.as_deref(), Some("rates"));
+    assert_eq!(first.calendar_id, "default");
+    assert_eq!(due[1].queue, None);
+
+    let moves: Vec<SweptClock> = due
+        .iter()
+        .map(|due| SweptClock {
+            case_id: &due.record.case_id,
+            target: due.record.target,
+            state: ClockState::Breached,
+        })
+        .collect();
+    let events: Vec<OutboxEvent> = moves
+        .iter()
+        .map(|moved| OutboxEvent {
+            topic: "case.sla-breached".into(),
+            aggregate_id: moved.case_id,
+            payload: serde_json::json!({"case_id": moved.case_id}),
+            occurred_at: now,
+            request_id: Some("req_sweep"),
+        })
+        .collect();
+    counted.statements.borrow_mut().clear();
+    assert_eq!(set_clock_states(&counted, &moves).unwrap(), clocks as usize);
+    insert_outbox_events(&counted, &events).unwrap();
+    assert!(
+        counted.count() <= 10,
+        "{} statements for {clocks} clocks",
+        counted.count()
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM case_clocks WHERE state = 'breached'"
+        ),
+        i64::from(clocks)
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(DISTINCT aggregate_id) FROM outbox_events WHERE topic = 'case.sla-breached' \
+             AND request_id = 'req_sweep' AND json_extract(payload, '$.case_id') = aggregate_id"
+        ),
+        i64::from(clocks)
+    );
+    assert!(clocks_to_sweep(&db, now, 50_000).unwrap().is_empty());
 }
 
 fn open_cases_in_rates(db: &impl Sql, n: u32) -> Vec<CaseRecord> {
