@@ -610,7 +610,11 @@ fn cases_cannot_nest_in_a_circle() {
     let patch = |id: &str, parent: &str| {
         worker("worker-circle")
             .header("if-match", "\"v1\"")
-            .request("PATCH", &format!("/api/cases/{id}"), Some(&json!({"parent_id": parent})))
+            .request(
+                "PATCH",
+                &format!("/api/cases/{id}"),
+                Some(&json!({"parent_id": parent})),
+            )
     };
     for (id, parent) in [(a_id, b_id), (a_id, a_id)] {
         let problem = assert_problem(&patch(id, parent), 400, "validation");

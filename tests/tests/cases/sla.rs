@@ -150,16 +150,31 @@ fn a_reply_on_a_closed_or_waiting_case_starts_no_next_update_clock() {
             .find(|c| c["target"] == "next-update")
             .map(|c| c["state"].as_str().unwrap().to_string())
     };
-    let case = open(&by, &json!({"case_type": "kept-informed", "subject": "Informed"}));
+    let case = open(
+        &by,
+        &json!({"case_type": "kept-informed", "subject": "Informed"}),
+    );
     let id = case["id"].as_str().unwrap();
     assert_eq!(transition(&by, id, "in-progress").status, 200);
     email(id);
-    assert_eq!(next_update(id).as_deref(), Some("in-progress"), "worked: the next update is due");
+    assert_eq!(
+        next_update(id).as_deref(),
+        Some("in-progress"),
+        "worked: the next update is due"
+    );
     assert_eq!(transition(&by, id, "awaiting-citizen").status, 200);
     email(id);
-    assert_eq!(next_update(id).as_deref(), Some("succeeded"), "waiting: met, not restarted");
+    assert_eq!(
+        next_update(id).as_deref(),
+        Some("succeeded"),
+        "waiting: met, not restarted"
+    );
     assert_eq!(transition(&by, id, "in-progress").status, 200);
     assert_eq!(transition(&by, id, "resolved").status, 200);
     email(id);
-    assert_ne!(next_update(id).as_deref(), Some("in-progress"), "resolved: no update is owed");
+    assert_ne!(
+        next_update(id).as_deref(),
+        Some("in-progress"),
+        "resolved: no update is owed"
+    );
 }
