@@ -935,6 +935,7 @@ fn the_catalogues_are_seeded_and_changed_only_by_administrators_as_new_versions(
         .filter(|(id, ..)| !id.starts_with("test-"))
         .collect();
     let expected = [
+        ("case-updates", "service", "consent"),
         ("newsletters", "direct-communication", "consent"),
         ("research", "research", "consent"),
         ("service-delivery", "service", "primary-purpose"),
