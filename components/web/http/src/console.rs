@@ -194,7 +194,7 @@ pub fn contact(visit: &mut Visit, id: &str) -> Handled {
     let (record, timeline) = {
         let api = visit.api(Audience::Staff)?;
         let record = api.get(&format!("/api/contacts/{}", encode(id)))?;
-        let mut path = format!("/api/interactions?limit=20&contact_id={}", encode(id));
+        let mut path = format!("/api/interactions?page_size=20&contact_id={}", encode(id));
         if let Some(cursor) = &cursor {
             path.push_str(&format!("&cursor={}", encode(cursor)));
         }
