@@ -1,4 +1,5 @@
 use crm_tests::auth::{link_citizen, token};
+use fantoccini::Locator;
 
 use crate::browser::{Browser, Js};
 use crate::portal::dev_sign_in;
@@ -86,6 +87,16 @@ async fn staff_flow(js: Js) {
             .await
             .contains("case-management")
     );
+    // Its versions, one so far, by the intake officer who took it in.
+    browser.click_through("a[href$='/versions']").await;
+    browser.check_page("contact-versions").await;
+    let versions = browser.text("tbody").await;
+    assert!(
+        versions.contains("intake-officer (staff:intake-web)"),
+        "{versions}"
+    );
+    let rows = browser.client.find_all(Locator::Css("tbody tr")).await;
+    assert_eq!(rows.expect("rows").len(), 1);
     browser.close().await;
 
     // The citizen sees that read, by a case worker, for that purpose.

@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 use web_pages::{
-    ContactPage, Errors, Field, PurposePage, QueuePage, Radios, SearchPage, api, render,
+    ContactPage, Errors, Field, PurposePage, QueuePage, Radios, SearchPage, VersionsPage, api,
+    render,
 };
 
 use crate::api::{ApiError, encode};
@@ -214,6 +215,25 @@ pub fn contact(visit: &mut Visit, id: &str) -> Handled {
         next_page_href: timeline["next_cursor"]
             .as_str()
             .map(|c| format!("/staff/contacts/{}?cursor={}", encode(id), encode(c))),
+    };
+    Ok(html(200, &render(&page)))
+}
+
+/// `GET /staff/contacts/{id}/versions`: every version of the record.
+pub fn versions(visit: &mut Visit, id: &str) -> Handled {
+    with_purpose(visit, &here(visit))?;
+    let api = visit.api(Audience::Staff)?;
+    let record = api.get(&format!("/api/contacts/{}", encode(id)))?;
+    let history = api.get(&format!("/api/contacts/{}/history", encode(id)))?;
+    let page = VersionsPage {
+        chrome: visit.chrome("/staff/search"),
+        errors: Errors::default(),
+        name: record["display_name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        record_href: format!("/staff/contacts/{}", encode(id)),
+        versions: api::versions(&history),
     };
     Ok(html(200, &render(&page)))
 }

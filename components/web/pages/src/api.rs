@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::pages::{CaseMessage, CitizenCase, InteractionLine, PersonLine, QueueLine};
+use crate::pages::{CaseMessage, CitizenCase, InteractionLine, PersonLine, QueueLine, VersionLine};
 use crate::patterns::{Errors, Field, SummaryRow};
 
 /// A contact record's fields shown on a page, in order, with their labels.
@@ -206,4 +206,25 @@ pub fn queue(page: &Value) -> Vec<QueueLine> {
                 .map_or_else(|| "No SLA".to_string(), date_time),
         })
         .collect()
+}
+
+/// `GET /api/contacts/{id}/history`'s `versions`, newest first.
+pub fn versions(history: &Value) -> Vec<VersionLine> {
+    let mut lines: Vec<VersionLine> = items(&history["versions"])
+        .map(|v| {
+            let actor = &v["actor"];
+            VersionLine {
+                version: v["version"].as_i64().unwrap_or_default(),
+                change: text(&v["change"]),
+                when: date_time(v["recorded_at"].as_str().unwrap_or_default()),
+                by: match actor["id"].as_str() {
+                    Some(id) => format!("{} ({id})", text(&actor["role"])),
+                    None => text(&actor["role"]),
+                },
+                reason: text(&v["reason"]),
+            }
+        })
+        .collect();
+    lines.sort_by_key(|v| std::cmp::Reverse(v.version));
+    lines
 }

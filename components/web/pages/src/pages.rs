@@ -130,6 +130,26 @@ pub struct ContactPage {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionLine {
+    pub version: i64,
+    pub change: String,
+    pub when: String,
+    pub by: String,
+    pub reason: String,
+}
+
+/// A contact record's versions (`GET /api/contacts/{id}/history`).
+#[derive(Template)]
+#[template(path = "versions.html")]
+pub struct VersionsPage {
+    pub chrome: Chrome,
+    pub errors: Errors,
+    pub name: String,
+    pub record_href: String,
+    pub versions: Vec<VersionLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueLine {
     pub reference: String,
     pub subject: String,

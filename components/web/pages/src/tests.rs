@@ -168,3 +168,19 @@ fn the_queue_shows_when_each_case_falls_due() {
     assert_eq!(lines[0].assignee, "Nobody");
     assert_eq!(lines[1].due, "No SLA");
 }
+
+#[test]
+fn versions_are_listed_newest_first_with_who_changed_them() {
+    let history = json!({"versions": [
+        {"version": 1, "change": "created", "recorded_at": "2026-12-01T09:00:00Z",
+         "actor": {"role": "intake-officer", "id": "staff:intake-1"}, "reason": null},
+        {"version": 2, "change": "corrected", "recorded_at": "2026-12-02T10:15:00Z",
+         "actor": {"role": "citizen"}, "reason": "moved house"}
+    ]});
+    let lines = api::versions(&history);
+    assert_eq!(lines[0].version, 2);
+    assert_eq!(lines[0].by, "citizen");
+    assert_eq!(lines[0].reason, "moved house");
+    assert_eq!(lines[1].by, "intake-officer (staff:intake-1)");
+    assert_eq!(lines[1].when, "1 December 2026, 09:00 UTC");
+}
