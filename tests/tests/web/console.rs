@@ -127,3 +127,73 @@ async fn staff_state_a_purpose_search_and_open_a_record_the_citizen_sees_with_ja
 async fn staff_state_a_purpose_search_and_open_a_record_the_citizen_sees_without_javascript() {
     staff_flow(Js::Off).await;
 }
+
+async fn queue_flow(js: Js) {
+    let tag = format!("{js:?}").to_lowercase();
+    let officer = format!("worker-queue-{tag}");
+    let queue = format!("web-queue-{tag}");
+    let admin = host()
+        .as_caller(&token("admin-web", &["administrator"]))
+        .purpose("case-management");
+    let made = admin.request(
+        "PUT",
+        &format!("/api/queues/{queue}"),
+        Some(&serde_json::json!({"name": format!("Web queue {tag}"), "ordering": ["priority", "fifo"],
+                                 "members": [{"officer": format!("staff:{officer}"), "capacity": 5}]})),
+    );
+    assert_eq!(made.status, 200, "{}", made.body);
+    let intake = host()
+        .as_caller(&token("intake-web", &["intake-officer"]))
+        .purpose("case-management");
+    let case = intake.post_json(
+        "/api/cases",
+        &serde_json::json!({"case_type": "general-enquiry", "subject": format!("Footpath {tag}"),
+                            "priority": "high", "queue_id": queue}),
+    );
+    assert_eq!(case.status, 201, "{}", case.body);
+    let reference = case.json()["reference"].as_str().unwrap().to_string();
+
+    let mut browser = Browser::start("queue", js).await;
+    dev_sign_in(&mut browser, "role-case-worker", &officer).await;
+    browser.check_page("purpose").await;
+    browser.click("#purpose-case-management").await;
+    browser.click_through("#submit").await;
+    browser.check_page("search").await;
+    browser.click_through("a[href='/staff/queue']").await;
+    browser.check_page("queue-choose").await;
+
+    // An empty queue id is refused in place.
+    browser.click_through("#submit").await;
+    browser.check_page("queue-refused").await;
+    let refused = browser.text(".govuk-error-summary").await;
+    assert!(refused.contains("Enter the queue's id"), "{refused}");
+
+    browser.type_into("#queue_id", &queue).await;
+    browser.click_through("#submit").await;
+    browser.check_page("queue").await;
+    let row = browser.text("tbody tr").await;
+    assert!(row.contains(&reference), "{row}");
+    assert!(row.contains("Nobody"), "{row}");
+    assert!(row.contains("UTC"), "the SLA due time: {row}");
+
+    browser.click_through("#take-next").await;
+    browser.check_page("queue-taken").await;
+    let banner = browser.text(".govuk-notification-banner").await;
+    assert!(
+        banner.contains(&format!("You took {reference}")),
+        "{banner}"
+    );
+    let row = browser.text("tbody tr").await;
+    assert!(row.contains(&format!("staff:{officer}")), "{row}");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_see_a_queue_with_due_times_and_take_the_next_case_with_javascript() {
+    queue_flow(Js::On).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_see_a_queue_with_due_times_and_take_the_next_case_without_javascript() {
+    queue_flow(Js::Off).await;
+}
