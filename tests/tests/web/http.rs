@@ -41,6 +41,17 @@ fn pages_carry_the_security_headers_and_the_api_keeps_its_routes() {
     let missing = host().get("/no-such-page");
     assert_eq!(missing.status, 404);
     assert!(missing.body.contains("Page not found"));
+    // A path under the API's prefixes that no API route takes is still an
+    // API miss: a problem, not a page.
+    for path in ["/api/contactsx", "/api/no-such", "/api"] {
+        let miss = host().get(path);
+        assert_eq!(miss.status, 404, "{path}: {}", miss.body);
+        assert_eq!(
+            header(&miss, "content-type"),
+            "application/problem+json",
+            "{path}"
+        );
+    }
 }
 
 #[test]

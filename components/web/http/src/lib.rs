@@ -42,6 +42,16 @@ fn respond(req: &Request) -> Response {
     {
         return response;
     }
+    // `/...` also catches what the API's routes leave under their prefixes:
+    // those are API misses, answered as crm-host answers an unrouted path.
+    if is_api_path(&path) {
+        let problem = crm_http::Problem::not_found(format!("no operation at {path}"));
+        return Response::builder()
+            .status(problem.status)
+            .header("content-type", "application/problem+json")
+            .body(problem.to_json())
+            .build();
+    }
     let mut visit = match Visit::begin(req) {
         Ok(visit) => visit,
         Err(e) => return visit::unavailable(&e.to_string()),
@@ -66,4 +76,11 @@ fn respond(req: &Request) -> Response {
         _ => Err(Outcome::NotFound),
     };
     visit.finish(outcome)
+}
+
+/// `/api…` and `/v2…`: the API's and GOV.UK Notify's prefixes.
+fn is_api_path(path: &str) -> bool {
+    ["/api", "/v2"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
 }
