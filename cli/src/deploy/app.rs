@@ -182,10 +182,12 @@ mod tests {
             routed,
             BTreeSet::from([
                 "audit",
+                "cases",
                 "consent",
                 "contact-intake",
                 "interaction-log",
-                "notification"
+                "notification",
+                "web"
             ])
         );
         let contacts = app.routes.iter().find(|r| r.raw == "/api/contacts/...");

@@ -43,6 +43,7 @@ pub const CONTACT_INTAKE: &[Route] = &[
     route("POST", "/api/contacts/match", "matchContacts"),
     route("POST", "/api/contacts/import", "importContacts"),
     route("GET", "/api/contacts/export", "exportContacts"),
+    route("GET", "/api/contacts/me", "getOwnContact"),
     route("GET", "/api/contacts/{id}", "getContact"),
     route("PATCH", "/api/contacts/{id}", "correctContact"),
     route("GET", "/api/contacts/{id}/history", "getContactHistory"),

@@ -2581,3 +2581,22 @@ fn idempotency_keys_hold_across_replicas_on_redis() {
         .unwrap();
     assert_eq!(contacts, 1);
 }
+
+#[test]
+fn a_citizen_reads_their_own_record_at_me_without_knowing_its_id() {
+    let mine = crm_tests::app::new_contact(host(), "Mei Own-Record");
+    link_citizen(&app().db_path(), "citizen-me-1", &mine);
+    let citizen = host().as_caller(&token("citizen-me-1", &["citizen"]));
+    let own = citizen.get("/api/contacts/me");
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!(own.json()["id"], mine.as_str());
+    assert_eq!(own.json()["display_name"], "Mei Own-Record");
+
+    // Staff have no record of their own: `me` is not a contact id to them.
+    let staff = officer().get("/api/contacts/me");
+    assert_problem(&staff, 403, "forbidden");
+    // A citizen token without a link has no record: it is answered as one
+    // that does not exist.
+    let unlinked = host().as_caller(&token("citizen-me-unlinked", &["citizen"]));
+    assert_problem(&unlinked.get("/api/contacts/me"), 404, "not-found");
+}

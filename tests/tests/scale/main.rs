@@ -20,11 +20,12 @@ use crm_tests::{Host, cache_args, on_lasting_thread, workspace};
 mod split;
 
 /// The groups: name, components, replicas.
-const GROUPS: [(&str, &[&str], usize); 4] = [
+const GROUPS: [(&str, &[&str], usize); 5] = [
     ("intake", &["contact-intake"], 2),
     ("consent", &["consent"], 1),
     ("records", &["interaction-log", "notification", "audit"], 2),
     ("cases", &["cases"], 1),
+    ("web", &["web"], 1),
 ];
 
 /// The processes of a split deployment and the proxy in front of them.

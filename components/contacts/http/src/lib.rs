@@ -54,6 +54,7 @@ async fn handle(req: Request, out: ResponseOutparam) {
                 "exportContacts" => export::export(ctx, &req, &mut out),
                 "importContacts" => import::import(ctx, &req),
                 "getContact" => records::get(ctx, id),
+                "getOwnContact" => records::get_own(ctx),
                 "correctContact" => correct::correct(ctx, &req, id),
                 "getContactHistory" => records::history(ctx, id),
                 "mergeContact" => merge::merge(ctx, &req, id),

@@ -77,6 +77,18 @@ pub fn check_if_match(req: &Request, stored: &Stored, required: bool) -> Result<
 
 /// `GET /api/contacts/{id}`: the record, or for a merged id a 308 to the
 /// survivor.
+/// `GET /api/contacts/me`: a citizen's own record, found by their link
+/// (the portal knows who signed in, not which contact that is).
+pub fn get_own(ctx: &mut Ctx) -> Result<Response, Problem> {
+    let Some(own) = ctx.own_contact().map(str::to_string) else {
+        ctx.require(Action::ContactRead, Target::General, "contact/me")?;
+        return Err(Problem::forbidden(
+            "only a citizen linked to a contact has a record of their own",
+        ));
+    };
+    get(ctx, &own)
+}
+
 pub fn get(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
     let resource = format!("contact/{id}");
     ctx.require(Action::ContactRead, Target::Contact(id), &resource)?;

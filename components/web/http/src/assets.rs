@@ -1,0 +1,95 @@
+//! GOV.UK Frontend's compiled CSS and JavaScript, embedded by build.rs under
+//! fingerprinted names: a name never changes content, so browsers may keep
+//! them for a year without asking again.
+
+use spin_sdk::http::{Request, Response};
+
+pub struct Asset {
+    /// The file's name in `dist/`.
+    pub logical: &'static str,
+    /// `app-<hash>.css`: the name it is served under.
+    pub name: &'static str,
+    pub content_type: &'static str,
+    pub etag: &'static str,
+    pub plain: &'static [u8],
+    pub gzip: &'static [u8],
+    pub brotli: &'static [u8],
+}
+
+include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+
+/// Where pages link to: `/assets/<fingerprinted name>`.
+pub fn href(logical: &str) -> String {
+    let asset = ASSETS
+        .iter()
+        .find(|a| a.logical == logical)
+        .expect("build.rs embeds every asset pages link to");
+    format!("/assets/{}", asset.name)
+}
+
+/// `GET /assets/<name>`: the asset in the best encoding the client accepts,
+/// or 304 when it already has it.
+pub fn serve(req: &Request, name: &str) -> Option<Response> {
+    let asset = ASSETS.iter().find(|a| a.name == name)?;
+    let header = |name: &str| {
+        req.header(name)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut response = Response::builder();
+    response
+        .header("cache-control", "public, max-age=31536000, immutable")
+        .header("etag", asset.etag)
+        .header("vary", "accept-encoding")
+        .header("content-type", asset.content_type);
+    if header("if-none-match")
+        .split(',')
+        .any(|tag| tag.trim() == asset.etag || tag.trim() == "*")
+    {
+        return Some(response.status(304).build());
+    }
+    let accepted = header("accept-encoding");
+    let body = match Encoding::chosen(&accepted) {
+        Some(Encoding::Brotli) => {
+            response.header("content-encoding", "br");
+            asset.brotli
+        }
+        Some(Encoding::Gzip) => {
+            response.header("content-encoding", "gzip");
+            asset.gzip
+        }
+        None => asset.plain,
+    };
+    Some(response.status(200).body(body.to_vec()).build())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+}
+
+impl Encoding {
+    /// Brotli, else gzip, if `accept-encoding` lists it without `q=0`.
+    fn chosen(accept_encoding: &str) -> Option<Self> {
+        let accepts = |coding: &str| {
+            accept_encoding.split(',').any(|item| {
+                let mut parts = item.split(';').map(str::trim);
+                parts.next().is_some_and(|c| c.eq_ignore_ascii_case(coding))
+                    && !parts.any(|p| {
+                        p.strip_prefix("q=")
+                            .and_then(|q| q.parse::<f32>().ok())
+                            .is_some_and(|q| q == 0.0)
+                    })
+            })
+        };
+        if accepts("br") {
+            Some(Self::Brotli)
+        } else if accepts("gzip") {
+            Some(Self::Gzip)
+        } else {
+            None
+        }
+    }
+}
