@@ -14,6 +14,7 @@ mod config;
 mod delivery;
 mod dispatch;
 mod http_out;
+mod inbound;
 mod limits;
 mod providers;
 mod receipts;
@@ -110,6 +111,7 @@ fn handle(req: Request) -> Response {
         &AuditTrail,
         |operation, params, request_id| match operation {
             "receiveDeliveryReceipt" => receipts::receive(&req, param(params, "id"), request_id),
+            "receiveTextMessage" => inbound::receive(&req, param(params, "id"), request_id),
             _ => Ok(v2::serve(&req, operation, params, request_id)),
         },
         |ctx, operation, params| {

@@ -32,6 +32,9 @@ use crate::send::{self, Recipient, SendError, SendRequest, Sender};
 use crate::services::{self, ServiceKey};
 use crate::{config, delivery, store_problem, templates};
 
+mod letters;
+mod received_texts;
+
 /// An authenticated `/v2` caller.
 struct Caller {
     service_id: ServiceId,
@@ -88,7 +91,9 @@ pub fn serve(
     let result = match operation {
         "v2SendEmail" => send_route(req, db, &caller, TemplateType::Email),
         "v2SendSms" => send_route(req, db, &caller, TemplateType::Sms),
-        "v2SendLetter" => send_route(req, db, &caller, TemplateType::Letter),
+        "v2SendLetter" => letters::send_letter(req, db, &caller),
+        "v2GetLetterPdf" => letters::letter_pdf(db, &caller, param("id")),
+        "v2ListReceivedTexts" => received_texts::list(req, db, &caller),
         "v2GetNotification" => get_notification(req, db, &caller, param("id")),
         "v2ListNotifications" => list_notifications(req, db, &caller),
         "v2GetTemplate" => get_template(db, &caller, param("id"), None),
@@ -448,6 +453,24 @@ fn template_ref(base: &str, message: &Message) -> Json {
     })
 }
 
+/// Who a `/v2` caller sends as: its service, with its key's rules.
+fn sender(db: &Connection, caller: &Caller) -> Result<Sender, SendError> {
+    let guest_list = if caller.key.key_type == KeyType::Team {
+        services::guest_list(db, caller.service_id.as_str())?
+    } else {
+        Vec::new()
+    };
+    Ok(Sender {
+        actor: caller.actor.clone(),
+        sender: format!("service:{}", caller.service_id),
+        service_id: Some(caller.service_id.to_string()),
+        api_key_id: Some(caller.key.id.clone()),
+        key_type: caller.key.key_type,
+        created_by_name: Some(caller.key.name.clone()),
+        guest_list,
+    })
+}
+
 /// Accepts the message a `/v2` send asks for, as `id`. Idempotency keys
 /// are scoped by service and key type: a test key's message (never
 /// delivered, and hidden from live keys) is never the answer to a live
@@ -468,20 +491,7 @@ fn enqueue(
         }
         _ => Recipient::Address,
     };
-    let guest_list = if caller.key.key_type == KeyType::Team {
-        services::guest_list(db, caller.service_id.as_str())?
-    } else {
-        Vec::new()
-    };
-    let sender = Sender {
-        actor: caller.actor.clone(),
-        sender: format!("service:{}", caller.service_id),
-        service_id: Some(caller.service_id.to_string()),
-        api_key_id: Some(caller.key.id.clone()),
-        key_type: caller.key.key_type,
-        created_by_name: Some(caller.key.name.clone()),
-        guest_list,
-    };
+    let sender = sender(db, caller)?;
     let request = SendRequest {
         id,
         template_ids: vec![string(body, "template_id").unwrap_or_default()],
@@ -600,8 +610,9 @@ fn send_route(
 /// Notify's notification view.
 fn notification_view(base: &str, message: &Message) -> Json {
     // A letter's last line is its postcode or country, shown once.
+    // A precompiled letter's one placeholder line is its `line_1`.
     let mut lines = message.address_lines();
-    let postcode = lines.pop();
+    let postcode = if lines.len() > 1 { lines.pop() } else { None };
     let line = |i: usize| lines.get(i).cloned();
     let sent_to = || message.sent_to.clone().unwrap_or(message.recipient.clone());
     let (email, phone) = match message.channel {

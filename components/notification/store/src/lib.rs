@@ -13,6 +13,8 @@
 //!   secrets stay sealed here: the sealing key is the component's).
 //! - [`senders`]: services' email reply-to addresses, text message
 //!   senders and letter contact blocks.
+//! - [`letters`]: precompiled letters' PDFs.
+//! - [`received_texts`]: text messages received at services' numbers.
 //! - [`limits`]: the daily counts.
 //! - [`callbacks`]: status callbacks owed to services, their claims and
 //!   retries.
@@ -24,9 +26,11 @@
 
 pub mod callbacks;
 pub mod case_updates;
+pub mod letters;
 pub mod limits;
 pub mod messages;
 pub mod outbox;
+pub mod received_texts;
 pub mod senders;
 pub mod services;
 pub mod templates;
