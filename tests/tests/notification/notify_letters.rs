@@ -136,6 +136,33 @@ fn precompiled_letters_are_checked_kept_and_given_back() {
     assert_eq!(letters_of(host, &key), before, "nothing refused is kept");
 }
 
+/// A live key's precompiled letter goes to the letter provider with its
+/// PDF (base64 in `pdf`): the PDF is the letter, and the provider prints it.
+#[test]
+fn a_precompiled_letter_reaches_its_provider_with_its_pdf() {
+    let notifying = app();
+    let host = &notifying.host;
+    let (_, key) = notify_service(host, json!({}), "live");
+    let sent = precompiled(
+        host,
+        &key,
+        &json!({"reference": "to-print", "content": STANDARD.encode(ONE_PAGE_PDF)}),
+    );
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let id = sent.json()["id"].as_str().unwrap().to_string();
+    let handed = notifying.webhook.wait_for(&id, 1);
+    let handed = handed[0].json();
+    assert_eq!(handed["channel"], "letter", "{handed}");
+    // Compared, not printed: the PDF is 90 KB.
+    assert!(
+        handed["pdf"] == STANDARD.encode(ONE_PAGE_PDF).as_str(),
+        "the letter's PDF, base64: {:.200}",
+        handed["pdf"]
+    );
+    let read = notify_client(host, &key, 0).get(&format!("/v2/notifications/{id}"));
+    assert_eq!(read.json()["status"], "accepted", "{}", read.body);
+}
+
 /// A templated letter's PDF is rendered from what was sent (its address,
 /// subject and body in it); another service's letter is unknown, a text
 /// message is "not a letter", and a letter waiting for a virus scan is
