@@ -128,6 +128,16 @@ pub const NOTIFICATION: &[Route] = &[
         "/api/notifications/inbound/{id}",
         "receiveTextMessage",
     ),
+    public_route(
+        "GET",
+        "/api/notifications/documents/{id}",
+        "getNotifyDocument",
+    ),
+    public_route(
+        "POST",
+        "/api/notifications/documents/{id}",
+        "confirmNotifyDocument",
+    ),
     route("POST", "/api/notifications/services", "createNotifyService"),
     route(
         "POST",

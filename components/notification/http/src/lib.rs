@@ -13,6 +13,7 @@ mod case_updates;
 mod config;
 mod delivery;
 mod dispatch;
+mod documents;
 mod http_out;
 mod inbound;
 mod limits;
@@ -112,6 +113,9 @@ fn handle(req: Request) -> Response {
         |operation, params, request_id| match operation {
             "receiveDeliveryReceipt" => receipts::receive(&req, param(params, "id"), request_id),
             "receiveTextMessage" => inbound::receive(&req, param(params, "id"), request_id),
+            "getNotifyDocument" | "confirmNotifyDocument" => {
+                documents::download(&req, param(params, "id"), request_id)
+            }
             _ => Ok(v2::serve(&req, operation, params, request_id)),
         },
         |ctx, operation, params| {

@@ -26,6 +26,7 @@ use notification_rules::{
     Recipient as SimRecipient, ScheduleError, check_reference, check_schedule,
     is_simulated_recipient, sms_sender_text, test_key_outcome,
 };
+use notification_store::documents::{self, StoredDocument};
 use notification_store::letters;
 use notification_store::senders::{self, SenderKind};
 use notification_store::templates::Scope;
@@ -91,6 +92,8 @@ pub struct SendRequest {
     /// The sender's email reply-to address or text message sender to use
     /// (`email_reply_to_id`, `sms_sender_id`); else the service's default.
     pub reply_to_id: Option<String>,
+    /// Files the message links to (`/v2` emails), kept with it.
+    pub documents: Vec<StoredDocument>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -317,7 +320,13 @@ pub fn send(
         postage,
         reply_to,
     };
-    enqueue(db, sender, message, now, || Ok(()))
+    let kept = req.documents;
+    enqueue(db, sender, message, now, || {
+        for document in &kept {
+            documents::save(db, document)?;
+        }
+        Ok(())
+    })
 }
 
 /// The answer to an earlier request with the same idempotency key, if

@@ -32,6 +32,7 @@ use crate::send::{self, Recipient, SendError, SendRequest, Sender};
 use crate::services::{self, ServiceKey};
 use crate::{config, delivery, store_problem, templates};
 
+mod files;
 mod letters;
 mod received_texts;
 
@@ -481,7 +482,7 @@ fn enqueue(
     caller: &Caller,
     channel: TemplateType,
     body: &Map<String, Json>,
-    personalisation: Json,
+    attached: files::Attached,
     id: String,
 ) -> Result<send::Sent, SendError> {
     let recipient = match channel {
@@ -496,7 +497,7 @@ fn enqueue(
         id,
         template_ids: vec![string(body, "template_id").unwrap_or_default()],
         recipient,
-        personalisation,
+        personalisation: attached.personalisation,
         reference: string(body, "reference"),
         scheduled_for: string(body, "scheduled_for"),
         idempotency_key: req
@@ -510,6 +511,7 @@ fn enqueue(
         channel: Some(channel),
         one_click_unsubscribe_url: string(body, "one_click_unsubscribe_url"),
         reply_to_id: string(body, "email_reply_to_id").or_else(|| string(body, "sms_sender_id")),
+        documents: attached.documents,
     };
     send::send(db, &sender, request, now_ms())
 }
@@ -530,6 +532,15 @@ fn send_route(
     check_fields(&body, channel)?;
     let (personalisation, sanitised_content) = sanitised(&body);
     let id = uuid::Uuid::new_v4().to_string();
+    let attached = files::attach(
+        &base_url(req),
+        caller,
+        &id,
+        channel,
+        &string(&body, "email_address").unwrap_or_default(),
+        personalisation,
+        now_ms(),
+    )?;
     let resource = format!("notification/{id}");
     audit(caller, "notification.send", &resource, None)?;
     let failed = |detail: &str| {
@@ -541,7 +552,7 @@ fn send_route(
             Some(detail),
         );
     };
-    let sent = match enqueue(req, db, caller, channel, &body, personalisation, id) {
+    let sent = match enqueue(req, db, caller, channel, &body, attached, id) {
         Ok(sent) => sent,
         Err(error) => {
             if !matches!(error, SendError::ConsentRefused { .. }) {

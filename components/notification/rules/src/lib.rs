@@ -3,11 +3,12 @@
 //! retry timing, rate and daily limits, status callback bodies, and the
 //! allowed-outbound-host patterns callback URLs must fall within, phone
 //! numbers and personalisation as Notify reads and sanitises them, and
-//! letters as PDFs.
+//! letters as PDFs, and files sent by email.
 //! Callers pass in the time and any randomness.
 
 mod api_key;
 mod callback;
+mod document;
 mod error;
 mod jwt;
 mod letter_pdf;
@@ -26,6 +27,7 @@ mod timestamp;
 
 pub use api_key::{ApiKey, ApiKeyError, KeySecret, KeyType, ServiceId};
 pub use callback::StatusCallback;
+pub use document::{Document, DocumentError, MAX_DOCUMENT_BYTES};
 pub use error::{ErrorEntry, NotifyError};
 pub use jwt::{
     AuthError, Claims, TOKEN_LEEWAY_SECS, bearer_token, create_notify_jwt, token_issuer,

@@ -14,6 +14,7 @@
 //! - [`senders`]: services' email reply-to addresses, text message
 //!   senders and letter contact blocks.
 //! - [`letters`]: precompiled letters' PDFs.
+//! - [`documents`]: files sent by email, until their retention ends.
 //! - [`received_texts`]: text messages received at services' numbers.
 //! - [`limits`]: the daily counts.
 //! - [`callbacks`]: status callbacks owed to services, their claims and
@@ -26,6 +27,7 @@
 
 pub mod callbacks;
 pub mod case_updates;
+pub mod documents;
 pub mod letters;
 pub mod limits;
 pub mod messages;

@@ -1080,3 +1080,40 @@ fn received_texts_are_kept_once_and_listed_newest_first_by_service() {
             .is_err()
     );
 }
+
+#[test]
+fn a_document_is_kept_until_its_retention_ends() {
+    use crate::documents::{self, StoredDocument};
+    let db = db();
+    let service = NewService {
+        id: SERVICE.into(),
+        name: "A service".into(),
+        callback_url: None,
+        callback_token_sealed: None,
+        created_at: T0,
+        created_by: "staff:admin".into(),
+    };
+    services::create(&db, &service, &[]).unwrap();
+    message("email-1").insert(&db).unwrap();
+    let document = |id: &str, expires_at| StoredDocument {
+        id: id.into(),
+        service_id: SERVICE.into(),
+        notification_id: "email-1".into(),
+        key_sha256: "ab".repeat(32),
+        content: b"%PDF-1.7 \x00\xff".to_vec(),
+        media_type: "application/pdf".into(),
+        filename: Some("report.pdf".into()),
+        confirm_email: None,
+        created_at: T0,
+        expires_at,
+    };
+    documents::save(&db, &document("d-1", T0 + 10)).unwrap();
+    documents::save(&db, &document("d-2", T0 + 20)).unwrap();
+    assert_eq!(
+        documents::load(&db, "d-1").unwrap(),
+        Some(document("d-1", T0 + 10))
+    );
+    assert_eq!(documents::delete_expired(&db, T0 + 10).unwrap(), 1);
+    assert_eq!(documents::load(&db, "d-1").unwrap(), None);
+    assert!(documents::load(&db, "d-2").unwrap().is_some());
+}

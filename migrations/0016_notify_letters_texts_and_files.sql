@@ -1,4 +1,5 @@
--- GOV.UK Notify's precompiled letters and received text messages (issue 18).
+-- GOV.UK Notify's precompiled letters, received text messages and files sent
+-- by email (issue 18).
 --
 -- A precompiled letter's PDF, as its sender posted it (validated: a PDF of
 -- at most 2 MiB). A templated letter has no row: its PDF is rendered from
@@ -30,3 +31,24 @@ CREATE TRIGGER notify_received_texts_no_update BEFORE UPDATE ON notify_received_
 BEGIN
     SELECT RAISE(ABORT, 'received text messages are immutable');
 END;
+
+-- A file sent by email (Notify's `prepare_upload`): the message's
+-- personalisation holds a link to it with a secret key, of which only the
+-- SHA-256 is kept, so the database alone does not open it. When
+-- `confirm_email` is set, the downloader must give that address first.
+-- After `expires_at` (the sender's retention period) it is not given out,
+-- and dispatch deletes it.
+CREATE TABLE notify_documents (
+    id              TEXT PRIMARY KEY,          -- UUID, in the link
+    service_id      TEXT NOT NULL REFERENCES notify_services (id),
+    notification_id TEXT NOT NULL REFERENCES notifications (id),
+    key_sha256      TEXT NOT NULL,             -- hex SHA-256 of the link's key
+    content         BLOB NOT NULL,
+    media_type      TEXT NOT NULL,
+    filename        TEXT,
+    confirm_email   TEXT,                      -- lower-case; NULL: no confirmation
+    created_at      INTEGER NOT NULL,
+    expires_at      INTEGER NOT NULL
+);
+
+CREATE INDEX notify_documents_by_expiry ON notify_documents (expires_at);
