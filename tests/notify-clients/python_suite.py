@@ -4,8 +4,9 @@
 repository's app.
 
 The suite needs a Notify service with keys, templates, an email reply-to
-address and a text message sender; this makes them through the staff API of
-a host it starts, then runs the suite's steps in its own order
+address, a text message sender and a received text message; this makes them
+through the staff API of a host it starts (the text as the webhook provider
+hands one over, signed, on its inbound route), then runs the suite's steps in its own order
 (`test_integration`), each on its own, so that one failure does not hide
 the rest: a step whose notification was never sent fails too. It prints one
 line per step and exits non-zero if any failed.
@@ -14,6 +15,9 @@ line per step and exits non-zero if any failed.
 """
 
 import argparse
+import hashlib
+import hmac
+import json
 import os
 import socket
 import subprocess
@@ -31,6 +35,9 @@ SUITE = HERE / "python"
 SEALING_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 NUMBER = "07700900123"
 EMAIL = "functional.test@example.gov.au"
+# The service's number that members of the public text.
+INBOUND_NUMBER = "07700900500"
+WEBHOOK_SECRET = "python-suite-webhook-secret"
 # Notify's functional tests' letter contact block, which the suite checks.
 CONTACT_BLOCK = (
     "Government Digital Service\nThe White Chapel Building\n10 Whitechapel High Street\n"
@@ -52,6 +59,8 @@ def start_host(args, state):
         # they are accepted, then retried, as with a provider that is down.
         "notification_webhook_url": "http://127.0.0.1:9/messages",
         "notification_webhook_origin": "http://127.0.0.1:9",
+        # What the webhook provider signs received text messages with.
+        "notification_webhook_secret": WEBHOOK_SECRET,
     }
     command = [args.host_bin, "up", "-f", args.manifest, "--listen", f"127.0.0.1:{port}",
                "--state-dir", state, "--cache-dir", args.cache_dir]
@@ -111,7 +120,21 @@ def set_up(base, args):
     def sender(path, body):
         return admin.call("POST", f"/api/notifications/services/{service}/{path}", body)["id"]
 
+    def received_text(message):
+        """A text to the service's number, as the webhook provider hands it over."""
+        body = json.dumps({"id": str(uuid.uuid4()), "source_number": "447700900111",
+                           "destination_number": INBOUND_NUMBER, "message": message}).encode()
+        signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        reply = requests.post(f"{base}/api/notifications/inbound/webhook", data=body, timeout=30,
+                              headers={"content-type": "application/json", "x-crm-signature": signature})
+        if reply.status_code != 201:
+            raise RuntimeError(f"received text: {reply.status_code} {reply.text}")
+
     api_key = key(args.key_type)
+    sms_sender_id = sender("sms-senders", {"sms_sender": "GOVSUITE"})
+    # A second sender, a number, which texts are received at.
+    sender("sms-senders", {"sms_sender": INBOUND_NUMBER})
+    received_text("Yes, please call me back")
     return {
         "NOTIFY_API_URL": base,
         "API_KEY": api_key,
@@ -125,7 +148,7 @@ def set_up(base, args):
         "EMAIL_TEMPLATE_ID": template("email", "Hello ((name))", subject="Suite ((name))"),
         "LETTER_TEMPLATE_ID": template("letter", "Dear ((address_line_1))", subject="Suite letter",
                                        letter_contact_block=CONTACT_BLOCK),
-        "SMS_SENDER_ID": sender("sms-senders", {"sms_sender": "GOVSUITE"}),
+        "SMS_SENDER_ID": sms_sender_id,
         "EMAIL_REPLY_TO_ID": sender("email-reply-to", {"email_address": "replies@example.gov.au"}),
     }
 

@@ -197,7 +197,10 @@ pub struct Host {
 pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body as text (a byte that is not UTF-8 reads as U+FFFD).
     pub body: String,
+    /// The body as it came, for binary answers (PDFs).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -392,16 +395,17 @@ impl Host {
             .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_string()))
             .collect();
         let status = response.status().as_u16();
-        let body = response
+        let bytes = response
             .body_mut()
             .with_config()
             .limit(64 << 20)
-            .read_to_string()
+            .read_to_vec()
             .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
         Reply {
             status,
             headers,
-            body,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         }
     }
 

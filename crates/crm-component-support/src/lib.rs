@@ -292,6 +292,12 @@ pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
     form_pairs(req.query()).collect()
 }
 
+/// A field of an `application/x-www-form-urlencoded` body (an HTML form's
+/// post), percent-decoded.
+pub fn form_param(body: &[u8], name: &str) -> Option<String> {
+    form_pairs(std::str::from_utf8(body).ok()?).find_map(|(k, v)| (k == name).then_some(v))
+}
+
 fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     query.split('&').filter(|p| !p.is_empty()).map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));

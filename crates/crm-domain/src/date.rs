@@ -74,6 +74,16 @@ impl CalendarDate {
     pub fn day(self) -> u8 {
         self.day
     }
+
+    /// As a letter is dated: `7 December 2026`.
+    pub fn long_form(self) -> String {
+        format!(
+            "{} {} {}",
+            self.day,
+            MONTH_NAMES[usize::from(self.month) - 1],
+            self.year
+        )
+    }
 }
 
 impl fmt::Display for CalendarDate {
@@ -192,6 +202,7 @@ mod tests {
     #[test]
     fn calendar_dates_are_real() {
         assert_eq!(date("2024-02-29").to_string(), "2024-02-29");
+        assert_eq!(date("2026-12-07").long_form(), "7 December 2026");
         assert_eq!(date(" 2000-02-29 ").day(), 29);
         assert_eq!(
             CalendarDate::parse("2023-02-29").unwrap_err().0,

@@ -124,6 +124,21 @@ pub const NOTIFICATION: &[Route] = &[
         "/api/notifications/receipts/{id}",
         "receiveDeliveryReceipt",
     ),
+    public_route(
+        "POST",
+        "/api/notifications/inbound/{id}",
+        "receiveTextMessage",
+    ),
+    public_route(
+        "GET",
+        "/api/notifications/documents/{id}",
+        "getNotifyDocument",
+    ),
+    public_route(
+        "POST",
+        "/api/notifications/documents/{id}",
+        "confirmNotifyDocument",
+    ),
     route("POST", "/api/notifications/services", "createNotifyService"),
     route(
         "POST",
@@ -187,6 +202,8 @@ pub const NOTIFICATION: &[Route] = &[
     public_route("POST", "/v2/notifications/letter", "v2SendLetter"),
     public_route("GET", "/v2/notifications", "v2ListNotifications"),
     public_route("GET", "/v2/notifications/{id}", "v2GetNotification"),
+    public_route("GET", "/v2/notifications/{id}/pdf", "v2GetLetterPdf"),
+    public_route("GET", "/v2/received-text-messages", "v2ListReceivedTexts"),
     public_route("GET", "/v2/templates", "v2ListTemplates"),
     public_route("GET", "/v2/template/{id}", "v2GetTemplate"),
     public_route(

@@ -9,8 +9,12 @@
 //! contact's address on record, and (on a second shared host, as they
 //! dispatch) `/v2` `scheduled_for`, the 72-hour time-out and one
 //! interaction per send; and (on a host of its own) a withdrawal answered
-//! while a dispatch run is under way.
+//! while a dispatch run is under way. Issue 18's precompiled letters,
+//! letters' PDFs and received text messages (`notify_letters`), and files
+//! sent by email (`notify_files`).
 
 mod input_bounds;
 mod notification;
 mod notify_compat;
+mod notify_files;
+mod notify_letters;

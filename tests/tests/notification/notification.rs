@@ -8,7 +8,7 @@ use crm_tests::{Caller, Host, Reply, Value, json};
 use notification_rules::{ApiKey, create_notify_jwt, sign_body, verify_notify_jwt};
 
 const SEALING_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-const WEBHOOK_SECRET: &str = "webhook-shared-secret";
+pub(crate) const WEBHOOK_SECRET: &str = "webhook-shared-secret";
 const UPSTREAM_CALLBACK_TOKEN: &str = "upstream-notify-callback-token";
 /// The upstream Notify key the relay signs with.
 const UPSTREAM_KEY: &str =

@@ -179,6 +179,7 @@ pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         channel: None,
         one_click_unsubscribe_url: None,
         reply_to_id: None,
+        documents: Vec::new(),
     };
     let db = ctx.db()?;
     let sent = send::send(db, &sender, request, now_ms()).map_err(|error| {

@@ -90,5 +90,6 @@ fn request(event: &CaseUpdate, contact: &str, templates: &[String]) -> SendReque
         channel: None,
         one_click_unsubscribe_url: None,
         reply_to_id: None,
+        documents: Vec::new(),
     }
 }

@@ -7,8 +7,9 @@
 
 use crm_component_support::now_ms;
 use crm_http::Problem;
+use crm_templates::TemplateType;
 use notification_rules::{AttemptOutcome, NextStep, NotificationStatus, RetryPolicy};
-use notification_store::{Message, messages};
+use notification_store::{Message, letters, messages};
 use spin_sdk::sqlite::Connection;
 
 use crate::actor::Actor;
@@ -54,9 +55,13 @@ pub fn deliver(
     let mut plans = Vec::with_capacity(messages.len());
     let mut calls = Vec::new();
     for message in messages {
+        let letter_pdf = match message.channel {
+            TemplateType::Letter => letters::pdf_of(db, &message.id).map_err(store_problem)?,
+            _ => None,
+        };
         let plan = match providers::for_message(&message) {
             Err(detail) => Plan::Broken { message, detail },
-            Ok(provider) => match provider.hand_over(&message, started) {
+            Ok(provider) => match provider.hand_over(&message, letter_pdf.as_deref(), started) {
                 Err(detail) => Plan::Broken { message, detail },
                 Ok(Handover::Settled(path)) => Plan::Settled {
                     provider: provider.name(),

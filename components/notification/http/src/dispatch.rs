@@ -57,10 +57,14 @@ pub fn dispatch(ctx: &mut Ctx) -> Result<Response, Problem> {
     let count = |wanted: &dyn Fn(&Message) -> bool| delivered.iter().filter(|m| wanted(m)).count();
     let recorded = records::catch_up(db, &actor)?;
     let callbacks = callbacks::deliver_due(db)?;
+    // Files sent by email, once their retention period has ended.
+    let documents_deleted =
+        notification_store::documents::delete_expired(db, now).map_err(store_problem)?;
     Ok(json(
         200,
         &json!({
             "withdrawals_cancelled": withdrawn,
+            "documents_deleted": documents_deleted,
             "case_updates_queued": queued_case_updates,
             "consent_cancelled": cancelled,
             "timed_out": timed_out,

@@ -13,7 +13,9 @@ mod case_updates;
 mod config;
 mod delivery;
 mod dispatch;
+mod documents;
 mod http_out;
+mod inbound;
 mod limits;
 mod providers;
 mod receipts;
@@ -110,6 +112,10 @@ fn handle(req: Request) -> Response {
         &AuditTrail,
         |operation, params, request_id| match operation {
             "receiveDeliveryReceipt" => receipts::receive(&req, param(params, "id"), request_id),
+            "receiveTextMessage" => inbound::receive(&req, param(params, "id"), request_id),
+            "getNotifyDocument" | "confirmNotifyDocument" => {
+                documents::download(&req, param(params, "id"), request_id)
+            }
             _ => Ok(v2::serve(&req, operation, params, request_id)),
         },
         |ctx, operation, params| {

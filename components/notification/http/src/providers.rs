@@ -12,6 +12,8 @@
 //! - [`Simulator`]: test keys and Notify's smoke-test recipients: nothing is
 //!   sent; the outcome is Notify's simulated one.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use crm_templates::TemplateType;
 use notification_rules::{
     ApiKey, NotificationStatus, Recipient, SIGNATURE_HEADER, create_notify_jwt,
@@ -34,7 +36,13 @@ pub enum Handover {
 pub trait Provider {
     fn name(&self) -> &'static str;
 
-    fn hand_over(&self, message: &Message, now_ms: i64) -> Result<Handover, String>;
+    /// `letter_pdf` is a precompiled letter's PDF: the letter itself.
+    fn hand_over(
+        &self,
+        message: &Message,
+        letter_pdf: Option<&[u8]>,
+        now_ms: i64,
+    ) -> Result<Handover, String>;
 
     /// The provider's id for a message it took, from its answer (a JSON
     /// object with `id`); any 2xx is acceptance, whatever its body.
@@ -61,13 +69,18 @@ impl Provider for Webhook {
         ProviderKind::Webhook.as_str()
     }
 
-    fn hand_over(&self, message: &Message, _now_ms: i64) -> Result<Handover, String> {
+    fn hand_over(
+        &self,
+        message: &Message,
+        letter_pdf: Option<&[u8]>,
+        _now_ms: i64,
+    ) -> Result<Handover, String> {
         let to = if message.channel == TemplateType::Letter {
             json!(message.address_lines())
         } else {
             json!(message.recipient)
         };
-        let body = json!({
+        let mut body = json!({
             "id": message.id,
             "channel": message.channel.as_str(),
             "to": to,
@@ -77,9 +90,11 @@ impl Provider for Webhook {
             "reference": message.reference,
             "reply_to": message.reply_to,
             "template": {"id": message.template_id, "version": message.template_version},
-        })
-        .to_string()
-        .into_bytes();
+        });
+        if let Some(pdf) = letter_pdf {
+            body["pdf"] = json!(STANDARD.encode(pdf));
+        }
+        let body = body.to_string().into_bytes();
         let mut headers = vec![
             ("content-type".to_string(), "application/json".to_string()),
             ("idempotency-key".to_string(), message.id.clone()),
@@ -108,7 +123,32 @@ impl Provider for NotifyRelay {
         ProviderKind::NotifyRelay.as_str()
     }
 
-    fn hand_over(&self, message: &Message, now_ms: i64) -> Result<Handover, String> {
+    fn hand_over(
+        &self,
+        message: &Message,
+        letter_pdf: Option<&[u8]>,
+        now_ms: i64,
+    ) -> Result<Handover, String> {
+        let token = create_notify_jwt(self.key.secret(), self.key.service_id(), now_ms / 1000);
+        let base = self.config.base_url.trim_end_matches('/');
+        let call = |body: serde_json::Value| {
+            Handover::Http(HttpCall {
+                url: format!("{base}/v2/notifications/{}", message.channel),
+                headers: vec![
+                    ("content-type".to_string(), "application/json".to_string()),
+                    ("authorization".to_string(), format!("Bearer {token}")),
+                ],
+                body: body.to_string().into_bytes(),
+            })
+        };
+        // Upstream as what it is: a precompiled letter.
+        if let Some(pdf) = letter_pdf {
+            return Ok(call(json!({
+                "reference": message.id,
+                "content": STANDARD.encode(pdf),
+                "postage": message.postage,
+            })));
+        }
         let template_id = self
             .config
             .templates
@@ -140,19 +180,7 @@ impl Provider for NotifyRelay {
             TemplateType::Portal => return Err("portal messages are not relayed".into()),
         }
         body["personalisation"] = personalisation;
-        let token = create_notify_jwt(self.key.secret(), self.key.service_id(), now_ms / 1000);
-        Ok(Handover::Http(HttpCall {
-            url: format!(
-                "{}/v2/notifications/{}",
-                self.config.base_url.trim_end_matches('/'),
-                message.channel
-            ),
-            headers: vec![
-                ("content-type".to_string(), "application/json".to_string()),
-                ("authorization".to_string(), format!("Bearer {token}")),
-            ],
-            body: body.to_string().into_bytes(),
-        }))
+        Ok(call(body))
     }
 }
 
@@ -163,7 +191,12 @@ impl Provider for Inbox {
         ProviderKind::Inbox.as_str()
     }
 
-    fn hand_over(&self, _message: &Message, _now_ms: i64) -> Result<Handover, String> {
+    fn hand_over(
+        &self,
+        _message: &Message,
+        _letter_pdf: Option<&[u8]>,
+        _now_ms: i64,
+    ) -> Result<Handover, String> {
         Ok(Handover::Settled(vec![
             NotificationStatus::Sending,
             NotificationStatus::Delivered,
@@ -178,7 +211,12 @@ impl Provider for Simulator {
         "simulator"
     }
 
-    fn hand_over(&self, message: &Message, _now_ms: i64) -> Result<Handover, String> {
+    fn hand_over(
+        &self,
+        message: &Message,
+        _letter_pdf: Option<&[u8]>,
+        _now_ms: i64,
+    ) -> Result<Handover, String> {
         let end = match message.channel {
             TemplateType::Email => test_key_outcome(Recipient::Email(&message.recipient)),
             TemplateType::Sms => test_key_outcome(Recipient::Phone(&message.recipient)),

@@ -10,6 +10,8 @@
 //!
 //! A status that does not follow from the current one (a late or repeated
 //! receipt) changes nothing and is answered 200 with `applied: false`.
+//! Received text messages (`inbound`) come from the same providers, with
+//! the same credentials.
 
 use crm_component_support::audit::Outcome;
 use crm_component_support::{Db, json, json_body, now_ms};
@@ -49,7 +51,14 @@ fn authentic(req: &Request, provider: ProviderKind) -> bool {
     }
 }
 
-pub fn receive(req: &Request, provider_name: &str, request_id: &str) -> Result<Response, Problem> {
+/// The provider a request to a provider route (`.../{provider}`) comes
+/// from, checked by its credential, and the actor it acts as; a failure is
+/// audited as `authenticate`/`denied` and answered 401.
+pub fn authenticated_provider(
+    req: &Request,
+    provider_name: &str,
+    request_id: &str,
+) -> Result<(ProviderKind, Actor), Problem> {
     let actor = Actor {
         request_id: request_id.to_string(),
         id: format!("provider:{provider_name}"),
@@ -58,7 +67,7 @@ pub fn receive(req: &Request, provider_name: &str, request_id: &str) -> Result<R
     };
     let provider = provider(provider_name).filter(|p| authentic(req, *p));
     let Some(provider) = provider else {
-        let mut anonymous = actor.clone();
+        let mut anonymous = actor;
         anonymous.id = "anonymous".into();
         anonymous.role = "none".into();
         anonymous.record(
@@ -72,6 +81,11 @@ pub fn receive(req: &Request, provider_name: &str, request_id: &str) -> Result<R
             "the receipt's signature or token is missing or wrong",
         ));
     };
+    Ok((provider, actor))
+}
+
+pub fn receive(req: &Request, provider_name: &str, request_id: &str) -> Result<Response, Problem> {
+    let (provider, actor) = authenticated_provider(req, provider_name, request_id)?;
     let body: Json = json_body(req)?;
     let field = |name: &str| body.get(name).and_then(Json::as_str).map(str::to_string);
     let mut errors = Vec::new();

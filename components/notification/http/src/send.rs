@@ -22,10 +22,12 @@ use crm_templates::{
     Value as PValue,
 };
 use notification_rules::{
-    InvalidPhone, KeyType, NotificationStatus, NotifyPhoneNumber, Postage,
+    InvalidPhone, KeyType, NotificationStatus, NotifyPhoneNumber, Postage, PrecompiledPdf,
     Recipient as SimRecipient, ScheduleError, check_reference, check_schedule,
     is_simulated_recipient, sms_sender_text, test_key_outcome,
 };
+use notification_store::documents::{self, StoredDocument};
+use notification_store::letters;
 use notification_store::senders::{self, SenderKind};
 use notification_store::templates::Scope;
 use notification_store::{Message, StoreError, StoredTemplate, messages};
@@ -90,6 +92,8 @@ pub struct SendRequest {
     /// The sender's email reply-to address or text message sender to use
     /// (`email_reply_to_id`, `sms_sender_id`); else the service's default.
     pub reply_to_id: Option<String>,
+    /// Files the message links to (`/v2` emails), kept with it.
+    pub documents: Vec<StoredDocument>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -206,10 +210,13 @@ pub fn send(
         check_reference(reference).map_err(|e| invalid("reference", e.0))?;
     }
     limits::take_token(sender, now)?;
-    if let Some(key) = &req.idempotency_key
-        && let Some(existing) = messages::by_idempotency_key(db, &sender.sender, key)?
-    {
-        return replay(existing, &req.request_hash);
+    if let Some(earlier) = earlier(
+        db,
+        sender,
+        req.idempotency_key.as_deref(),
+        &req.request_hash,
+    )? {
+        return Ok(earlier);
     }
     let scheduled_for = req
         .scheduled_for
@@ -313,10 +320,44 @@ pub fn send(
         postage,
         reply_to,
     };
-    let enqueued = in_transaction(db, || {
-        limits::count_daily(db, sender, channel, now)?;
-        message.insert(db)?;
+    let kept = req.documents;
+    enqueue(db, sender, message, now, || {
+        for document in &kept {
+            documents::save(db, document)?;
+        }
         Ok(())
+    })
+}
+
+/// The answer to an earlier request with the same idempotency key, if
+/// there was one.
+fn earlier(
+    db: &Connection,
+    sender: &Sender,
+    idempotency_key: Option<&str>,
+    request_hash: &str,
+) -> Result<Option<Sent>, SendError> {
+    match idempotency_key {
+        Some(key) => messages::by_idempotency_key(db, &sender.sender, key)?
+            .map(|existing| replay(existing, request_hash))
+            .transpose(),
+        None => Ok(None),
+    }
+}
+
+/// Enqueues `message` in one transaction that counts it against the daily
+/// limit and does `also` (what must be kept with it, or not at all).
+fn enqueue(
+    db: &Connection,
+    sender: &Sender,
+    message: Message,
+    now: i64,
+    also: impl FnOnce() -> Result<(), SendError>,
+) -> Result<Sent, SendError> {
+    let enqueued = in_transaction(db, || {
+        limits::count_daily(db, sender, message.channel, now)?;
+        message.insert(db)?;
+        also()
     });
     match enqueued {
         Ok(()) => Ok(Sent {
@@ -337,6 +378,97 @@ pub fn send(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The template a precompiled letter names: it has none of its own, and
+/// Notify names a hidden one of its service's. This id is no template's,
+/// so reading it is a 404.
+pub const PRECOMPILED_TEMPLATE_ID: &str = "0f8b1e2a-6c2d-4e0b-9a57-5d4c7a2f1e01";
+
+/// A precompiled letter's purpose. It has no template to name one, and its
+/// address is inside the PDF, which the CRM does not read, so there is no
+/// recipient to ask consent about: it goes as a service message (README).
+const PRECOMPILED_PURPOSE: &str = "service-delivery";
+
+/// What Notify's hidden precompiled template calls a letter.
+const PRECOMPILED_SUBJECT: &str = "Pre-compiled PDF";
+
+/// A precompiled letter to accept.
+pub struct PrecompiledRequest {
+    pub id: String,
+    pub pdf: PrecompiledPdf,
+    pub reference: String,
+    pub postage: Postage,
+    pub idempotency_key: Option<String>,
+    pub request_hash: String,
+}
+
+/// Accepts a precompiled letter as [`send`] accepts a templated one (rate
+/// and daily limits, idempotent replay, no team keys), its PDF kept in the
+/// transaction that enqueues it. Its address is Notify's placeholder until
+/// a provider reads it from the PDF.
+pub fn send_precompiled(
+    db: &Connection,
+    sender: &Sender,
+    req: PrecompiledRequest,
+    now: i64,
+) -> Result<Sent, SendError> {
+    check_reference(&req.reference).map_err(|e| invalid("reference", e.0))?;
+    if sender.key_type == KeyType::Team {
+        return Err(SendError::TeamLetter);
+    }
+    limits::take_token(sender, now)?;
+    if let Some(earlier) = earlier(
+        db,
+        sender,
+        req.idempotency_key.as_deref(),
+        &req.request_hash,
+    )? {
+        return Ok(earlier);
+    }
+    let message = Message {
+        id: req.id,
+        channel: TemplateType::Letter,
+        template_id: PRECOMPILED_TEMPLATE_ID.to_string(),
+        template_version: 1,
+        purpose: PRECOMPILED_PURPOSE.to_string(),
+        contact_id: None,
+        recipient: serde_json::to_string(&["Provided as PDF"]).expect("strings serialise"),
+        subject: Some(PRECOMPILED_SUBJECT.to_string()),
+        body: String::new(),
+        html: None,
+        reference: Some(req.reference),
+        status: NotificationStatus::Created,
+        consent_id: None,
+        sender: sender.sender.clone(),
+        sender_role: sender.actor.role.clone(),
+        service_id: sender.service_id.clone(),
+        api_key_id: sender.api_key_id.clone(),
+        key_type: Some(sender.key_type.as_str().to_string()),
+        created_by_name: sender.created_by_name.clone(),
+        idempotency_key: req.idempotency_key,
+        request_hash: Some(req.request_hash),
+        scheduled_for: None,
+        next_attempt_at: Some(now + claim_ms()?),
+        attempts: 0,
+        provider: None,
+        provider_reference: None,
+        failure_reason: None,
+        created_at: now,
+        sent_at: None,
+        completed_at: None,
+        updated_at: now,
+        interaction_id: None,
+        sent_to: None,
+        one_click_unsubscribe_url: None,
+        postage: Some(req.postage.as_str().to_string()),
+        reply_to: None,
+    };
+    let id = message.id.clone();
+    enqueue(db, sender, message, now, || {
+        letters::save_pdf(db, &id, req.pdf.as_bytes())?;
+        Ok(())
+    })
 }
 
 fn replay(existing: Message, request_hash: &str) -> Result<Sent, SendError> {

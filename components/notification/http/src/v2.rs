@@ -32,6 +32,10 @@ use crate::send::{self, Recipient, SendError, SendRequest, Sender};
 use crate::services::{self, ServiceKey};
 use crate::{config, delivery, store_problem, templates};
 
+mod files;
+mod letters;
+mod received_texts;
+
 /// An authenticated `/v2` caller.
 struct Caller {
     service_id: ServiceId,
@@ -88,7 +92,9 @@ pub fn serve(
     let result = match operation {
         "v2SendEmail" => send_route(req, db, &caller, TemplateType::Email),
         "v2SendSms" => send_route(req, db, &caller, TemplateType::Sms),
-        "v2SendLetter" => send_route(req, db, &caller, TemplateType::Letter),
+        "v2SendLetter" => letters::send_letter(req, db, &caller),
+        "v2GetLetterPdf" => letters::letter_pdf(db, &caller, param("id")),
+        "v2ListReceivedTexts" => received_texts::list(req, db, &caller),
         "v2GetNotification" => get_notification(req, db, &caller, param("id")),
         "v2ListNotifications" => list_notifications(req, db, &caller),
         "v2GetTemplate" => get_template(db, &caller, param("id"), None),
@@ -448,6 +454,24 @@ fn template_ref(base: &str, message: &Message) -> Json {
     })
 }
 
+/// Who a `/v2` caller sends as: its service, with its key's rules.
+fn sender(db: &Connection, caller: &Caller) -> Result<Sender, SendError> {
+    let guest_list = if caller.key.key_type == KeyType::Team {
+        services::guest_list(db, caller.service_id.as_str())?
+    } else {
+        Vec::new()
+    };
+    Ok(Sender {
+        actor: caller.actor.clone(),
+        sender: format!("service:{}", caller.service_id),
+        service_id: Some(caller.service_id.to_string()),
+        api_key_id: Some(caller.key.id.clone()),
+        key_type: caller.key.key_type,
+        created_by_name: Some(caller.key.name.clone()),
+        guest_list,
+    })
+}
+
 /// Accepts the message a `/v2` send asks for, as `id`. Idempotency keys
 /// are scoped by service and key type: a test key's message (never
 /// delivered, and hidden from live keys) is never the answer to a live
@@ -458,7 +482,7 @@ fn enqueue(
     caller: &Caller,
     channel: TemplateType,
     body: &Map<String, Json>,
-    personalisation: Json,
+    attached: files::Attached,
     id: String,
 ) -> Result<send::Sent, SendError> {
     let recipient = match channel {
@@ -468,25 +492,12 @@ fn enqueue(
         }
         _ => Recipient::Address,
     };
-    let guest_list = if caller.key.key_type == KeyType::Team {
-        services::guest_list(db, caller.service_id.as_str())?
-    } else {
-        Vec::new()
-    };
-    let sender = Sender {
-        actor: caller.actor.clone(),
-        sender: format!("service:{}", caller.service_id),
-        service_id: Some(caller.service_id.to_string()),
-        api_key_id: Some(caller.key.id.clone()),
-        key_type: caller.key.key_type,
-        created_by_name: Some(caller.key.name.clone()),
-        guest_list,
-    };
+    let sender = sender(db, caller)?;
     let request = SendRequest {
         id,
         template_ids: vec![string(body, "template_id").unwrap_or_default()],
         recipient,
-        personalisation,
+        personalisation: attached.personalisation,
         reference: string(body, "reference"),
         scheduled_for: string(body, "scheduled_for"),
         idempotency_key: req
@@ -500,6 +511,7 @@ fn enqueue(
         channel: Some(channel),
         one_click_unsubscribe_url: string(body, "one_click_unsubscribe_url"),
         reply_to_id: string(body, "email_reply_to_id").or_else(|| string(body, "sms_sender_id")),
+        documents: attached.documents,
     };
     send::send(db, &sender, request, now_ms())
 }
@@ -520,6 +532,15 @@ fn send_route(
     check_fields(&body, channel)?;
     let (personalisation, sanitised_content) = sanitised(&body);
     let id = uuid::Uuid::new_v4().to_string();
+    let attached = files::attach(
+        &base_url(req),
+        caller,
+        &id,
+        channel,
+        &string(&body, "email_address").unwrap_or_default(),
+        personalisation,
+        now_ms(),
+    )?;
     let resource = format!("notification/{id}");
     audit(caller, "notification.send", &resource, None)?;
     let failed = |detail: &str| {
@@ -531,7 +552,7 @@ fn send_route(
             Some(detail),
         );
     };
-    let sent = match enqueue(req, db, caller, channel, &body, personalisation, id) {
+    let sent = match enqueue(req, db, caller, channel, &body, attached, id) {
         Ok(sent) => sent,
         Err(error) => {
             if !matches!(error, SendError::ConsentRefused { .. }) {
@@ -600,8 +621,9 @@ fn send_route(
 /// Notify's notification view.
 fn notification_view(base: &str, message: &Message) -> Json {
     // A letter's last line is its postcode or country, shown once.
+    // A precompiled letter's one placeholder line is its `line_1`.
     let mut lines = message.address_lines();
-    let postcode = lines.pop();
+    let postcode = if lines.len() > 1 { lines.pop() } else { None };
     let line = |i: usize| lines.get(i).cloned();
     let sent_to = || message.sent_to.clone().unwrap_or(message.recipient.clone());
     let (email, phone) = match message.channel {

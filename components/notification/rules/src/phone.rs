@@ -107,6 +107,15 @@ pub fn sms_sender_text(sender: &str) -> String {
     }
 }
 
+/// Whether two spellings name one sender: the same number however it is
+/// written (`07700 900500`, `447700900500`), or the same name.
+pub fn same_sender(a: &str, b: &str) -> bool {
+    match (NotifyPhoneNumber::parse(a), NotifyPhoneNumber::parse(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a.trim() == b.trim(),
+    }
+}
+
 /// Why a service's text message sender cannot be used: a name must be 3 to
 /// 11 letters, digits, spaces and `& . - _` with a letter among them (what
 /// networks carry as an alphanumeric sender), else it must be a number.
@@ -124,7 +133,16 @@ pub fn check_sms_sender(sender: &str) -> Result<(), &'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::{InvalidPhone, NotifyPhoneNumber};
+    use super::{InvalidPhone, NotifyPhoneNumber, same_sender};
+
+    #[test]
+    fn a_sender_is_the_same_however_its_number_is_written() {
+        assert!(same_sender("07700 900500", "447700900500"));
+        assert!(same_sender("+44 7700 900500", "07700900500"));
+        assert!(!same_sender("07700900500", "07700900501"));
+        assert!(same_sender("GOVUK", " GOVUK "));
+        assert!(!same_sender("GOVUK", "GOV.UK"));
+    }
 
     fn parsed(raw: &str) -> Result<String, InvalidPhone> {
         NotifyPhoneNumber::parse(raw).map(|n| n.as_str().to_string())

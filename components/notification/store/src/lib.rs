@@ -13,6 +13,9 @@
 //!   secrets stay sealed here: the sealing key is the component's).
 //! - [`senders`]: services' email reply-to addresses, text message
 //!   senders and letter contact blocks.
+//! - [`letters`]: precompiled letters' PDFs.
+//! - [`documents`]: files sent by email, until their retention ends.
+//! - [`received_texts`]: text messages received at services' numbers.
 //! - [`limits`]: the daily counts.
 //! - [`callbacks`]: status callbacks owed to services, their claims and
 //!   retries.
@@ -24,9 +27,12 @@
 
 pub mod callbacks;
 pub mod case_updates;
+pub mod documents;
+pub mod letters;
 pub mod limits;
 pub mod messages;
 pub mod outbox;
+pub mod received_texts;
 pub mod senders;
 pub mod services;
 pub mod templates;

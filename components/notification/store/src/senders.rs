@@ -128,3 +128,18 @@ pub fn default_of(
         .into_iter()
         .find(|s| s.is_default))
 }
+
+/// Every service's senders of a kind: which service a number belongs to is
+/// decided by the caller, which compares numbers as Notify spells them.
+pub fn all_of_kind(db: &impl Sql, kind: SenderKind) -> Result<Vec<Sender>, StoreError> {
+    Ok(db
+        .run(
+            &format!(
+                "SELECT {COLUMNS} FROM notify_service_senders WHERE kind = ? ORDER BY created_at, id"
+            ),
+            &[kind.as_str().into()],
+        )?
+        .iter()
+        .map(|row| from_row(kind, row))
+        .collect())
+}

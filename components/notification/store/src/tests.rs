@@ -1006,3 +1006,114 @@ fn a_services_senders_have_one_default_of_each_kind() {
         None
     );
 }
+
+#[test]
+fn a_precompiled_letters_pdf_is_kept_as_posted() {
+    let db = db();
+    let mut letter = message("letter-1");
+    letter.channel = TemplateType::Letter;
+    letter.insert(&db).unwrap();
+    message("email-1").insert(&db).unwrap();
+    let pdf = b"%PDF-1.4\n\x00\xff binary\n%%EOF".to_vec();
+    letters::save_pdf(&db, "letter-1", &pdf).unwrap();
+    assert_eq!(letters::pdf_of(&db, "letter-1").unwrap(), Some(pdf.clone()));
+    assert_eq!(letters::pdf_of(&db, "email-1").unwrap(), None);
+    // One PDF a letter.
+    assert!(letters::save_pdf(&db, "letter-1", &pdf).is_err());
+}
+
+#[test]
+fn received_texts_are_kept_once_and_listed_newest_first_by_service() {
+    use crate::received_texts::{self, ReceivedText};
+    let db = db();
+    let other = "0b7c2a9e-4b5d-4c6e-8f70-998877665544";
+    for id in [SERVICE, other] {
+        let service = NewService {
+            id: id.into(),
+            name: "A service".into(),
+            callback_url: None,
+            callback_token_sealed: None,
+            created_at: T0,
+            created_by: "staff:admin".into(),
+        };
+        services::create(&db, &service, &[]).unwrap();
+    }
+    let text = |id: &str, service: &str, reference: &str, at: i64| ReceivedText {
+        id: id.into(),
+        service_id: service.into(),
+        user_number: "447700900111".into(),
+        notify_number: "07700900500".into(),
+        content: format!("message {id}"),
+        created_at: at,
+        provider: "webhook".into(),
+        provider_reference: reference.into(),
+    };
+    for (id, service, reference, at) in [
+        ("a", SERVICE, "p-1", T0),
+        ("c", SERVICE, "p-2", T0 + 1),
+        ("b", SERVICE, "p-3", T0 + 1),
+        ("d", other, "p-4", T0 + 2),
+    ] {
+        let (kept, new) = received_texts::receive(&db, &text(id, service, reference, at)).unwrap();
+        assert!(new);
+        assert_eq!(kept.id, id);
+    }
+    // A repeated hand-over keeps the first.
+    let (kept, new) = received_texts::receive(&db, &text("e", SERVICE, "p-1", T0 + 9)).unwrap();
+    assert!(!new);
+    assert_eq!(kept, text("a", SERVICE, "p-1", T0));
+
+    let ids = |older_than: Option<&str>, limit| -> Vec<String> {
+        received_texts::list(&db, SERVICE, older_than, limit)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.id)
+            .collect()
+    };
+    assert_eq!(ids(None, 10), ["c", "b", "a"]);
+    assert_eq!(ids(None, 2), ["c", "b"]);
+    assert_eq!(ids(Some("b"), 2), ["a"]);
+    assert!(ids(Some("a"), 2).is_empty());
+    // Rows are never changed.
+    assert!(
+        db.run("UPDATE notify_received_texts SET content = 'x'", &[])
+            .is_err()
+    );
+}
+
+#[test]
+fn a_document_is_kept_until_its_retention_ends() {
+    use crate::documents::{self, StoredDocument};
+    let db = db();
+    let service = NewService {
+        id: SERVICE.into(),
+        name: "A service".into(),
+        callback_url: None,
+        callback_token_sealed: None,
+        created_at: T0,
+        created_by: "staff:admin".into(),
+    };
+    services::create(&db, &service, &[]).unwrap();
+    message("email-1").insert(&db).unwrap();
+    let document = |id: &str, expires_at| StoredDocument {
+        id: id.into(),
+        service_id: SERVICE.into(),
+        notification_id: "email-1".into(),
+        key_sha256: "ab".repeat(32),
+        content: b"%PDF-1.7 \x00\xff".to_vec(),
+        media_type: "application/pdf".into(),
+        filename: Some("report.pdf".into()),
+        confirm_email: None,
+        created_at: T0,
+        expires_at,
+    };
+    documents::save(&db, &document("d-1", T0 + 10)).unwrap();
+    documents::save(&db, &document("d-2", T0 + 20)).unwrap();
+    assert_eq!(
+        documents::load(&db, "d-1").unwrap(),
+        Some(document("d-1", T0 + 10))
+    );
+    assert_eq!(documents::delete_expired(&db, T0 + 10).unwrap(), 1);
+    assert_eq!(documents::load(&db, "d-1").unwrap(), None);
+    assert!(documents::load(&db, "d-2").unwrap().is_some());
+}
