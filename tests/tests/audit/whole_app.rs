@@ -186,6 +186,10 @@ const NOT_PERSONAL_READS: &[(&str, &str)] = &[
         "confirmUnsubscribe",
         "public: a signed one-click link, no caller",
     ),
+    (
+        "getNotifyDocument",
+        "public: a file link whose key is the credential, no caller",
+    ),
     ("listPrivacyNotices", "published privacy notices"),
     ("getPrivacyNotice", "a published privacy notice"),
     ("interactionStats", "counts only, no contact"),
@@ -227,6 +231,14 @@ const NOT_PERSONAL_READS: &[(&str, &str)] = &[
     ),
     (
         "v2GetTemplateVersion",
+        "Notify API: a service key, not a staff caller",
+    ),
+    (
+        "v2GetLetterPdf",
+        "Notify API: a service key, not a staff caller",
+    ),
+    (
+        "v2ListReceivedTexts",
         "Notify API: a service key, not a staff caller",
     ),
     (
