@@ -679,6 +679,19 @@ fn listed(caller: &Caller) -> ServiceView<'_> {
     }
 }
 
+/// The caller's service's message `id` (whatever key type sent it), or
+/// Notify's 400 for an id that is not a UUID and 404 for one it has not.
+fn service_message(db: &Connection, caller: &Caller, id: &str) -> Result<Message, NotifyError> {
+    if !is_uuid(id) {
+        return Err(NotifyError::validation([
+            "notification_id is not a valid UUID",
+        ]));
+    }
+    messages::of_service(db, caller.service_id.as_str(), id)
+        .map_err(|e| internal(&store_problem(e)))?
+        .ok_or_else(NotifyError::not_found)
+}
+
 /// `GET /v2/notifications/{id}`.
 fn get_notification(
     req: &Request,
@@ -686,14 +699,7 @@ fn get_notification(
     caller: &Caller,
     id: &str,
 ) -> Result<Response, NotifyError> {
-    if !is_uuid(id) {
-        return Err(NotifyError::validation([
-            "notification_id is not a valid UUID",
-        ]));
-    }
-    let message = messages::of_service(db, caller.service_id.as_str(), id)
-        .map_err(|e| internal(&store_problem(e)))?
-        .ok_or_else(NotifyError::not_found)?;
+    let message = service_message(db, caller, id)?;
     audit(
         caller,
         "notification.read",

@@ -10,13 +10,13 @@ use notification_rules::{
     ErrorEntry, LetterContent, NotifyError, PdfUnavailable, Postage, PrecompiledPdf,
     letter_pdf_availability, render_letter,
 };
-use notification_store::{letters, messages};
+use notification_store::letters;
 use serde_json::{Map, Value as Json, json};
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::sqlite::Connection;
 
-use super::{Caller, audit, body_object, internal, is_uuid, ok, send_route, to_notify};
+use super::{Caller, audit, body_object, internal, ok, send_route, service_message, to_notify};
 use crate::send::{self, PrecompiledRequest};
 use crate::{delivery, store_problem};
 
@@ -134,14 +134,7 @@ pub(super) fn letter_pdf(
     caller: &Caller,
     id: &str,
 ) -> Result<Response, NotifyError> {
-    if !is_uuid(id) {
-        return Err(NotifyError::validation([
-            "notification_id is not a valid UUID",
-        ]));
-    }
-    let message = messages::of_service(db, caller.service_id.as_str(), id)
-        .map_err(|e| internal(&store_problem(e)))?
-        .ok_or_else(NotifyError::not_found)?;
+    let message = service_message(db, caller, id)?;
     if message.channel != TemplateType::Letter {
         return Err(NotifyError::bad_request("Notification is not a letter"));
     }
