@@ -202,11 +202,11 @@ fn done(
         citizen_visible: activity.citizen_visible,
     };
     if counts_as_first_response(&facts) {
-        let (workflow, _) = cases::workflow(db, &case.case_type)?;
+        let (workflow, kind) = cases::workflow(db, &case.case_type)?;
         let working = workflow
             .status(&case.status)
             .is_some_and(|s| s.category == cases_rules::StatusCategory::Open && !s.pauses_sla);
-        Sla::of_case(db, &case)?.responded(db, &case.id, now, working)?;
+        Sla::of(db, &kind, case.priority)?.responded(db, &case.id, now, working)?;
         if case.first_response_at.is_none() {
             let version = case.version;
             case.first_response_at = Some(activity.completed_at.unwrap_or(now));

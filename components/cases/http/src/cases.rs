@@ -255,7 +255,7 @@ pub fn open(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
             cases_store::add_participant(db, &case.id, p)?;
         }
         activities::schedule_timeline(db, &case, &kind.timeline, &me, now)?;
-        Sla::of(db, &case.case_type, priority)?.start(db, &case.id, now)?;
+        Sla::of(db, &kind, priority)?.start(db, &case.id, now)?;
         cases_store::insert_outbox_event(
             db,
             "case.opened",
@@ -315,7 +315,7 @@ pub fn get(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
     let db = ctx.db()?;
     let case = access::case(ctx, db, Action::CaseRead, id)?;
     let body = if access::is_citizen(ctx) {
-        citizen_view(db, &case)?
+        citizen_view(db, &cases_store::workflow(db, 0)?, &case)?
     } else {
         let mut body = view::case(&case);
         let clocks = crate::clocks::current(db, &case)?;
@@ -335,8 +335,9 @@ pub fn get(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
     Ok(response)
 }
 
-fn citizen_view(db: &impl Sql, case: &CaseRecord) -> Result<Value, Problem> {
-    let (workflow, _) = workflow(db, &case.case_type)?;
+/// A case as its citizen sees it; `workflow` names its status (labels are
+/// the same for every case type, so a list reads them once).
+fn citizen_view(db: &impl Sql, workflow: &Workflow, case: &CaseRecord) -> Result<Value, Problem> {
     let label = workflow
         .status(&case.status)
         .map_or(case.status.as_str(), |s| s.label.as_str());
@@ -497,9 +498,10 @@ pub fn mine(ctx: &mut Ctx) -> Result<Response, Problem> {
     let family = access::merge_family(ctx, &contact)?;
     let db = ctx.db()?;
     let cases = cases_store::cases_of_contacts(db, &family, None, PAGE_MAX)?;
+    let workflow = cases_store::workflow(db, 0)?;
     let mut shown = Vec::with_capacity(cases.len());
     for case in &cases {
-        shown.push(citizen_view(db, case)?);
+        shown.push(citizen_view(db, &workflow, case)?);
     }
     Ok(json(200, &json!({"cases": shown})))
 }
@@ -688,12 +690,21 @@ pub fn move_by_rule(
     let effect = flow
         .check(roles, &case.case_type, &case.status, to, facts)
         .map_err(transition_problem)?;
-    let moved = move_case(db, &flow, case, to, now, request_id, code, summary)?;
+    let moved = move_case(db, (&flow, &kind), case, to, now, request_id, code, summary)?;
     let mut closed_children = Vec::new();
     if effect == Effect::CloseChildren {
         for child in cases_store::open_children(db, &moved.id)? {
-            let (child_workflow, _) = workflow(db, &child.case_type)?;
-            let child = move_case(db, &child_workflow, child, to, now, request_id, None, None)?;
+            let (child_flow, child_kind) = workflow(db, &child.case_type)?;
+            let child = move_case(
+                db,
+                (&child_flow, &child_kind),
+                child,
+                to,
+                now,
+                request_id,
+                None,
+                None,
+            )?;
             closed_children.push(child);
         }
     }
@@ -720,11 +731,12 @@ fn transition_problem(error: TransitionError) -> Problem {
     }
 }
 
-/// Writes the move of `case` to `to` with its clocks and outbox event.
+/// Writes the move of `case` (of the type and workflow given) to `to` with
+/// its clocks and outbox event.
 #[allow(clippy::too_many_arguments)]
 fn move_case(
     db: &impl Sql,
-    workflow: &Workflow,
+    (workflow, kind): (&Workflow, &cases_store::CaseType),
     mut case: CaseRecord,
     to: &StatusKey,
     now: i64,
@@ -767,7 +779,7 @@ fn move_case(
     if !cases_store::update_case(db, &case, version)? {
         return Err(input::changed_meanwhile(&case));
     }
-    Sla::of_case(db, &case)?.status_changed(db, &case.id, &from, &to, now)?;
+    Sla::of(db, kind, case.priority)?.status_changed(db, &case.id, &from, &to, now)?;
     // What the citizen is told of: an ending, a reopening, or a wait on them.
     let citizen_visible = from.category != to.category || to.key.as_str() == "awaiting-citizen";
     cases_store::insert_outbox_event(

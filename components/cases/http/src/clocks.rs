@@ -8,7 +8,9 @@ use std::collections::hash_map::Entry;
 
 use cases_rules::{Priority, Status, StatusCategory};
 use cases_sla::{Calendar, Clock, ClockError, ClockState, Target as ClockGoal, Timestamp};
-use cases_store::{CaseRecord, ClockRecord, ClockTarget, OutboxEvent, SlaPolicy, SweptClock};
+use cases_store::{
+    CaseRecord, CaseType, ClockRecord, ClockTarget, OutboxEvent, SlaPolicy, SweptClock,
+};
 use crm_component_support::{Action, Ctx, Target, json, now_ms, transaction};
 use crm_domain::rfc3339_utc;
 use crm_http::Problem;
@@ -31,23 +33,20 @@ pub struct Sla {
 }
 
 impl Sla {
-    /// The service levels of `case_type` at `priority`, on its calendar.
-    pub fn of(
-        db: &impl Sql,
-        case_type: &cases_rules::CaseTypeKey,
-        priority: Priority,
-    ) -> Result<Self, Problem> {
-        let kind = cases_store::case_type(db, case_type)?.ok_or_else(|| {
-            Problem::internal(format!("case type {} is missing", case_type.as_str()))
-        })?;
+    /// The service levels of a case of `kind` at `priority`, on its
+    /// calendar (for a caller that has read the case type already).
+    pub fn of(db: &impl Sql, kind: &CaseType, priority: Priority) -> Result<Self, Problem> {
         Ok(Self {
             calendar: calendar(db, &kind.calendar_id)?,
-            policy: cases_store::sla_policy(db, case_type, priority)?,
+            policy: cases_store::sla_policy(db, &kind.key, priority)?,
         })
     }
 
     pub fn of_case(db: &impl Sql, case: &CaseRecord) -> Result<Self, Problem> {
-        Self::of(db, &case.case_type, case.priority)
+        let kind = cases_store::case_type(db, &case.case_type)?.ok_or_else(|| {
+            Problem::internal(format!("case type {} is missing", case.case_type.as_str()))
+        })?;
+        Self::of(db, &kind, case.priority)
     }
 
     /// Saves `clock` as it stands at `now`.
