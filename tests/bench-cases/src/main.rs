@@ -420,7 +420,8 @@ fn run(args: &Run) -> Result<()> {
         // The generated clocks are as their last change left them: the
         // first sweeps catch the store up (50,000 clocks a call at most),
         // as a deployment's first sweep after an outage would.
-        loop {
+        // One sweep: its answer and how long it took, in ms.
+        let sweep = || -> Result<(Value, f64)> {
             let begun = Instant::now();
             let (status, body) = call(
                 &sweeper,
@@ -429,17 +430,17 @@ fn run(args: &Run) -> Result<()> {
                 &admin,
                 Some(&json!({})),
             )?;
-            let took = begun.elapsed();
+            let took = begun.elapsed().as_secs_f64() * 1000.0;
             if status != 200 {
                 bail!("the sweep answered {status}: {body}");
             }
-            let answer: Value = serde_json::from_str(&body)?;
+            Ok((serde_json::from_str(&body)?, took))
+        };
+        loop {
+            let (answer, took) = sweep()?;
             let line = format!(
                 "| catching up | | {} | {} | {} | {:.0} |",
-                answer["warned"],
-                answer["breached"],
-                answer["more"],
-                took.as_secs_f64() * 1000.0,
+                answer["warned"], answer["breached"], answer["more"], took,
             );
             eprintln!("SLA sweep {line}");
             sweeps.push(line);
@@ -449,26 +450,13 @@ fn run(args: &Run) -> Result<()> {
         }
         for &days in &args.sweep_days {
             let moved = clocks::move_on(&db, days)?;
-            let begun = Instant::now();
-            let (status, body) = call(
-                &sweeper,
-                "POST",
-                &format!("{base}/api/cases/sla/sweep"),
-                &admin,
-                Some(&json!({})),
-            )?;
-            let took = begun.elapsed();
+            let swept = sweep();
+            // Put back whether the sweep answered or not.
             clocks::put_back(&db)?;
-            if status != 200 {
-                bail!("the sweep answered {status}: {body}");
-            }
-            let answer: Value = serde_json::from_str(&body)?;
+            let (answer, took) = swept?;
             let line = format!(
                 "| {days} | {moved} | {} | {} | {} | {:.0} |",
-                answer["warned"],
-                answer["breached"],
-                answer["more"],
-                took.as_secs_f64() * 1000.0,
+                answer["warned"], answer["breached"], answer["more"], took,
             );
             eprintln!("SLA sweep {line}");
             sweeps.push(line);
