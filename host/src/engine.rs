@@ -40,11 +40,14 @@ pub fn new_engine(
         .wasm_component_model(true)
         .concurrency_support(concurrency == Concurrency::On)
         .epoch_interruption(true);
-    std::fs::create_dir_all(cache_dir)
-        .with_context(|| format!("creating {}", cache_dir.display()))?;
-    let cache_dir = std::path::absolute(cache_dir)?;
+    // wasmtime's cache gets a directory of its own: its clean-up worker
+    // deletes every file there it did not write, which took the compiled
+    // components kept beside it (`precompiled`) whenever it ran after them.
+    let wasmtime_cache = std::path::absolute(cache_dir.join("wasmtime"))?;
+    std::fs::create_dir_all(&wasmtime_cache)
+        .with_context(|| format!("creating {}", wasmtime_cache.display()))?;
     let mut cache_config = CacheConfig::new();
-    cache_config.with_directory(&cache_dir);
+    cache_config.with_directory(&wasmtime_cache);
     config.cache(Some(
         Cache::new(cache_config)
             .map_err(anyhow::Error::from)
