@@ -7,10 +7,10 @@
 use crm_auth::api_key::{PresentedKey, StoredKey};
 use crm_auth::fields::{RecordKind, hidden_fields};
 use crm_auth::jwt::{self, Expectations};
-use crm_auth_spin::VerifyError;
 use crm_auth::policy::{Action, Decision, Principal, Role, Target, may};
 use crm_auth::purpose::{self, Purpose, PurposeError, PurposeList};
 use crm_auth::{AuthError, Credential};
+use crm_auth_spin::VerifyError;
 use crm_http::{FieldError, Problem};
 use spin_sdk::http::Request;
 use spin_sdk::sqlite::Connection;

@@ -64,7 +64,9 @@ pub fn provider_origin() -> Option<String> {
     if !configured() {
         return None;
     }
-    origin(&crm_auth_spin::optional_variable(crm_auth_spin::var::ISSUER)?)
+    origin(&crm_auth_spin::optional_variable(
+        crm_auth_spin::var::ISSUER,
+    )?)
 }
 
 /// `scheme://authority` of an http(s) URL, if it is plain enough to name in
@@ -73,8 +75,10 @@ fn origin(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let plain = |c: char| c.is_ascii_alphanumeric() || ".-:[]".contains(c);
-    ((scheme == "https" || scheme == "http") && !authority.is_empty() && authority.chars().all(plain))
-        .then(|| format!("{scheme}://{authority}"))
+    ((scheme == "https" || scheme == "http")
+        && !authority.is_empty()
+        && authority.chars().all(plain))
+    .then(|| format!("{scheme}://{authority}"))
 }
 
 /// Why a sign-in did not end in a session.
@@ -185,7 +189,7 @@ impl Client {
             "{}/.well-known/openid-configuration",
             self.issuer.trim_end_matches('/')
         );
-        let response = send(Request::get(&url))?;
+        let response = send(Request::get(&url).build())?;
         if *response.status() != 200 {
             return Err(SignInError::Provider(format!(
                 "{url} answered {}",
