@@ -581,28 +581,31 @@ fn the_sign_in_page_offers_only_the_provider() {
         csp.contains(&format!("form-action 'self' {};", oidc().provider.issuer)),
         "{csp}"
     );
-    // The development sign-in is refused even with the form's own token,
+    assert!(!page.body.contains("csrf_token"), "{}", page.body);
+    // The development sign-in is refused even with the session's own CSRF
+    // token (from the sign-out form of a user signed in at the provider),
     // and the API takes no development token.
-    let cookie = page
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_string();
-    let csrf = page
+    let mut visitor = Visitor::default();
+    let callback = visitor.sign_in_at_provider("visitor");
+    assert_eq!(visitor.get(&callback).status, 303);
+    let signed_in = visitor.get(&host().url("/sign-in"));
+    let csrf = signed_in
         .body
         .split("name=\"csrf_token\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
-        .unwrap_or_default()
+        .expect("the sign-out form's token")
         .to_string();
-    let posted = host().request(
+    let posted = visitor.send(
         "POST",
-        "/sign-in",
-        &[
-            ("cookie", cookie.as_str()),
-            ("content-type", "application/x-www-form-urlencoded"),
-        ],
-        Some(format!("csrf_token={csrf}&role=administrator&subject=mallory").as_bytes()),
+        &host().url("/sign-in"),
+        Some(
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("role", "administrator"),
+                ("subject", "mallory"),
+            ][..],
+        ),
     );
     assert_eq!(posted.status, 404, "{}", posted.body);
     assert!(posted.header("set-cookie").is_none());
