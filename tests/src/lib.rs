@@ -19,6 +19,7 @@ pub mod conformance;
 pub mod consent;
 pub mod consent_probe;
 pub mod load;
+pub mod oidc;
 pub mod provider;
 pub mod proxy;
 pub mod redis;
@@ -242,14 +243,16 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// `crm-host up` with the manifest and arguments, dying with the thread that
-/// spawned it (so no host outlives its test binary).
+/// `crm-host up` with the manifest and arguments (on a free loopback port
+/// unless they say `--listen`), dying with the thread that spawned it (so no
+/// host outlives its test binary).
 fn host_command(manifest: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(host_bin());
+    command.args(["up", "-f"]).arg(manifest);
+    if !args.contains(&"--listen") {
+        command.args(["--listen", "127.0.0.1:0"]);
+    }
     command
-        .args(["up", "-f"])
-        .arg(manifest)
-        .args(["--listen", "127.0.0.1:0"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -6,10 +6,11 @@
 
 use crm_auth::api_key::{PresentedKey, StoredKey};
 use crm_auth::fields::{RecordKind, hidden_fields};
-use crm_auth::jwt::{self, Algorithm, Expectations, KeySet, TokenError};
+use crm_auth::jwt::{self, Expectations};
 use crm_auth::policy::{Action, Decision, Principal, Role, Target, may};
 use crm_auth::purpose::{self, Purpose, PurposeError, PurposeList};
 use crm_auth::{AuthError, Credential};
+use crm_auth_spin::VerifyError;
 use crm_http::{FieldError, Problem};
 use spin_sdk::http::Request;
 use spin_sdk::sqlite::Connection;
@@ -19,33 +20,12 @@ use std::cell::Cell;
 use crate::audit::{AuditRecord, AuditSink, Outcome};
 use crate::{Db, now_ms};
 
-/// Variables every authenticating component declares in `spin.toml`.
-mod var {
-    pub const ISSUER: &str = "auth_issuer";
-    pub const AUDIENCE: &str = "auth_audience";
-    pub const JWKS: &str = "auth_jwks";
-    pub const JWKS_URL: &str = "auth_jwks_url";
-    pub const ALGORITHMS: &str = "auth_algorithms";
-    pub const LEEWAY_SECS: &str = "auth_leeway_secs";
-    pub const ROLES_CLAIM: &str = "auth_roles_claim";
-    pub const PURPOSES: &str = "purposes_of_use";
-}
-
-/// How long a fetched JWKS is used before it is fetched again.
-const JWKS_TTL_MS: i64 = 5 * 60 * 1000;
-/// A token with an unknown `kid` refetches the JWKS at most this often.
-const JWKS_REFRESH_MIN_MS: i64 = 30 * 1000;
+/// The purposes a read may state (the `auth_*` variables are
+/// `crm-auth-spin`'s).
+const PURPOSES_VAR: &str = "purposes_of_use";
 
 fn variable(name: &str) -> Result<String, Problem> {
-    spin_sdk::variables::get(name)
-        .map_err(|e| Problem::internal(format!("configuration variable `{name}`: {e}")))
-}
-
-fn optional_variable(name: &str) -> Option<String> {
-    spin_sdk::variables::get(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    crm_auth_spin::variable(name).map_err(|e| Problem::internal(e.to_string()))
 }
 
 /// The verified caller and what the request has been allowed so far; handed
@@ -399,7 +379,7 @@ fn reads_personal_information(action: Action) -> bool {
 }
 
 fn purposes() -> Result<PurposeList, Problem> {
-    Ok(PurposeList::parse(&variable(var::PURPOSES)?))
+    Ok(PurposeList::parse(&variable(PURPOSES_VAR)?))
 }
 
 /// The 400 for a purpose of use that is missing or not listed.
@@ -501,9 +481,13 @@ impl From<AuthError> for Failure {
     }
 }
 
-impl From<TokenError> for Failure {
-    fn from(e: TokenError) -> Self {
-        Self::Auth(e.into())
+impl From<VerifyError> for Failure {
+    fn from(e: VerifyError) -> Self {
+        match e {
+            VerifyError::Token(e) => Self::Auth(e.into()),
+            VerifyError::Config(detail) => Self::Config(Problem::internal(detail)),
+            VerifyError::Unavailable(detail) => Self::Config(Problem::unavailable(detail)),
+        }
     }
 }
 
@@ -522,7 +506,7 @@ fn principal(header: Option<&str>, db: &Db) -> Result<Principal, Failure> {
         Credential::Jwt(token) => {
             let expect = expectations()?;
             let verified = verify_token_cached(token, &expect, db.get()?)?;
-            let roles_claim = optional_variable(var::ROLES_CLAIM).unwrap_or("roles".into());
+            let roles_claim = crm_auth_spin::roles_claim();
             let mut link_error = None;
             let principal = crm_auth::principal_from_token(&verified, &roles_claim, || {
                 citizen_link(db, &verified.issuer, &verified.subject)
@@ -539,34 +523,7 @@ fn principal(header: Option<&str>, db: &Db) -> Result<Principal, Failure> {
 }
 
 fn expectations() -> Result<Expectations, Problem> {
-    let algorithms = optional_variable(var::ALGORITHMS).unwrap_or("RS256,ES256".into());
-    let algorithms = algorithms
-        .split(',')
-        .map(|a| {
-            Algorithm::parse(a.trim()).ok_or_else(|| {
-                Problem::internal(format!(
-                    "`{}` lists unsupported algorithm `{a}`",
-                    var::ALGORITHMS
-                ))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let leeway_secs = match optional_variable(var::LEEWAY_SECS) {
-        None => 30,
-        Some(text) => text
-            .parse()
-            .ok()
-            .filter(|s| (0..=300).contains(s))
-            .ok_or_else(|| {
-                Problem::internal(format!("`{}` must be 0 to 300 seconds", var::LEEWAY_SECS))
-            })?,
-    };
-    Ok(Expectations {
-        issuer: variable(var::ISSUER)?,
-        audience: variable(var::AUDIENCE)?,
-        algorithms,
-        leeway_secs,
-    })
+    crm_auth_spin::expectations().map_err(|e| Problem::internal(e.to_string()))
 }
 
 /// How long a verified token is trusted without checking its signature again.
@@ -580,10 +537,7 @@ fn verify_token_cached(
     db: &Connection,
 ) -> Result<jwt::VerifiedToken, Failure> {
     let now = now_ms();
-    let key_source = match optional_variable(var::JWKS_URL) {
-        Some(url) => format!("url:{url}"),
-        None => format!("jwks:{}", variable(var::JWKS)?),
-    };
+    let key_source = crm_auth_spin::key_source().map_err(Failure::from)?;
     let digest = jwt::cache_digest(&expect.fingerprint(&key_source), token);
     if let Some(verified) = crm_auth_store::cached_token(db, &digest, now)
         .map_err(db_problem)?
@@ -591,66 +545,13 @@ fn verify_token_cached(
     {
         return Ok(verified);
     }
-    let verified = verify_token(token, expect)?;
+    let verified = crm_auth_spin::verify(token, expect)?;
     let cache_until = (verified.expires_at.saturating_mul(1000)).min(now + TOKEN_CACHE_MS);
     if let Ok(json) = serde_json::to_string(&verified) {
         // Best effort: a failed cache write costs a verification next time.
         let _ = crm_auth_store::cache_token(db, &digest, &json, cache_until, now);
     }
     Ok(verified)
-}
-
-fn verify_token(token: &str, expect: &Expectations) -> Result<jwt::VerifiedToken, Failure> {
-    let now_secs = now_ms() / 1000;
-    let Some(url) = optional_variable(var::JWKS_URL) else {
-        let keys = KeySet::from_jwks(&variable(var::JWKS)?)
-            .map_err(|e| Problem::internal(format!("`{}`: {e}", var::JWKS)))?;
-        return Ok(jwt::verify(token, &keys, expect, now_secs)?);
-    };
-    let (keys, fetched_at) = fetched_jwks(&url, false)?;
-    match jwt::verify(token, &keys, expect, now_secs) {
-        // A new signing key: the issuer may have rotated since we fetched.
-        Err(TokenError::UnknownKey(_)) if now_ms() - fetched_at > JWKS_REFRESH_MIN_MS => {
-            let (keys, _) = fetched_jwks(&url, true)?;
-            Ok(jwt::verify(token, &keys, expect, now_secs)?)
-        }
-        result => Ok(result?),
-    }
-}
-
-/// The JWKS at `url`, from the key-value cache while fresh.
-fn fetched_jwks(url: &str, refresh: bool) -> Result<(KeySet, i64), Problem> {
-    let store = spin_sdk::key_value::Store::open_default()
-        .map_err(|e| Problem::internal(format!("key-value store: {e}")))?;
-    let cache_key = format!("auth:jwks:{url}");
-    let now = now_ms();
-    if !refresh
-        && let Ok(Some(cached)) = store.get(&cache_key)
-        && let Some((fetched_at, body)) = std::str::from_utf8(&cached)
-            .ok()
-            .and_then(|c| c.split_once('\n'))
-        && let Ok(fetched_at) = fetched_at.parse::<i64>()
-        && now - fetched_at < JWKS_TTL_MS
-        && let Ok(keys) = KeySet::from_jwks(body)
-    {
-        return Ok((keys, fetched_at));
-    }
-    let request = spin_sdk::http::Request::get(url);
-    let response: spin_sdk::http::Response = spin_sdk::http::run(spin_sdk::http::send(request))
-        .map_err(|e| Problem::unavailable(format!("fetching the JWKS from {url}: {e}")))?;
-    if *response.status() != 200 {
-        return Err(Problem::unavailable(format!(
-            "the JWKS at {url} answered {}",
-            response.status()
-        )));
-    }
-    let body = std::str::from_utf8(response.body())
-        .map_err(|_| Problem::unavailable(format!("the JWKS at {url} is not UTF-8")))?;
-    let keys = KeySet::from_jwks(body)
-        .map_err(|e| Problem::unavailable(format!("the JWKS at {url}: {e}")))?;
-    // A cache write that fails only costs a fetch next time.
-    let _ = store.set(&cache_key, format!("{now}\n{body}").as_bytes());
-    Ok((keys, now))
 }
 
 fn stored_key(db: &Connection, presented: &PresentedKey) -> Result<Option<StoredKey>, Problem> {

@@ -5,7 +5,7 @@
 //! `target/web-screenshots/` and checked by axe-core (`browser`). The
 //! citizen portal (`portal`), the staff console (`console`), and what the
 //! component answers over plain HTTP: headers, cookies, CSRF, assets
-//! (`http`).
+//! (`http`); OpenID Connect sign-in against a real provider (`oidc`).
 
 use std::sync::OnceLock;
 
@@ -17,6 +17,7 @@ use serde_json::json;
 mod browser;
 mod console;
 mod http;
+mod oidc;
 mod portal;
 
 /// The binary's one shared host: the app's `spin.toml`, which trusts the
@@ -40,7 +41,12 @@ fn intake() -> Caller<'static> {
 /// `phone_tail` (tests share the host, so each its own, else "tell us
 /// once" finds them the same person); answers their id.
 fn person(given: &str, family: &str, email: &str, phone_tail: u32) -> String {
-    let reply = intake().post_json(
+    person_by(&intake(), given, family, email, phone_tail)
+}
+
+/// [`person`], taken in by `intake` (on another host).
+fn person_by(intake: &Caller, given: &str, family: &str, email: &str, phone_tail: u32) -> String {
+    let reply = intake.post_json(
         "/api/contacts",
         &json!({"archetype": "individual", "given_name": given, "family_name": family,
                 "emails": [email], "phones": [format!("0412 345 {phone_tail:03}")],

@@ -9,6 +9,7 @@
 mod api;
 mod assets;
 mod console;
+mod oidc;
 mod portal;
 mod session;
 mod sign_in;
@@ -24,10 +25,22 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
     img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; \
     base-uri 'none'; object-src 'none'; frame-ancestors 'none'";
 
+/// The policy, with the identity provider as a form target when people sign
+/// in there: signing out redirects on to its end-session endpoint.
+fn content_security_policy() -> String {
+    match oidc::provider_origin() {
+        Some(origin) => CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {origin}"),
+        ),
+        None => CONTENT_SECURITY_POLICY.to_string(),
+    }
+}
+
 #[http_component]
 fn handle(req: Request) -> Response {
     let mut response = respond(&req);
-    response.set_header("content-security-policy", CONTENT_SECURITY_POLICY);
+    response.set_header("content-security-policy", content_security_policy());
     response.set_header("referrer-policy", "same-origin");
     response.set_header("x-content-type-options", "nosniff");
     response
@@ -61,6 +74,8 @@ fn respond(req: &Request) -> Response {
         ("GET", [""]) => portal::start(&mut visit),
         ("GET", ["sign-in"]) => portal::sign_in_form(&mut visit),
         ("POST", ["sign-in"]) => portal::sign_in(&mut visit),
+        ("GET", ["sign-in", "oidc"]) => oidc::start(&mut visit),
+        ("GET", ["sign-in", "callback"]) => oidc::callback(&mut visit),
         ("POST", ["sign-out"]) => portal::sign_out(&mut visit),
         ("GET", ["my-details"]) => portal::my_details(&mut visit),
         ("GET", ["my-cases"]) => portal::my_cases(&mut visit),

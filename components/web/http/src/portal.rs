@@ -9,6 +9,7 @@ use web_pages::{
 };
 
 use crate::api::{ApiError, encode};
+use crate::oidc;
 use crate::session::Audience;
 use crate::sign_in::{self, Method, development};
 use crate::visit::{Handled, Outcome, Visit, html, redirect};
@@ -44,7 +45,8 @@ fn sign_in_page(
     subject: &str,
     errors: &Errors,
 ) -> spin_sdk::http::Response {
-    let development = match sign_in::method() {
+    let method = sign_in::method();
+    let development = match method {
         Method::Development => Some(DevelopmentSignIn {
             role: Radios::new(
                 "role",
@@ -58,13 +60,15 @@ fn sign_in_page(
                 .autocomplete("username")
                 .filled(subject, errors),
         }),
-        Method::Unavailable => None,
+        Method::OpenIdConnect | Method::Unavailable => None,
     };
+    let provider_href = matches!(method, Method::OpenIdConnect).then_some(oidc::START_PATH);
     let page = SignInPage {
         csrf: visit.csrf(),
         chrome: visit.chrome("/sign-in"),
         errors: errors.clone(),
         development,
+        provider_href,
     };
     html(status, &render(&page))
 }
@@ -100,10 +104,13 @@ pub fn sign_in(visit: &mut Visit) -> Handled {
     Ok(redirect(home))
 }
 
+/// Ends the session here, then at the identity provider if the user signed
+/// in there.
 pub fn sign_out(visit: &mut Visit) -> Handled {
     visit.form()?;
+    let next = oidc::end_session_url(visit);
     visit.sign_out()?;
-    Ok(redirect("/"))
+    Ok(redirect(next.as_deref().unwrap_or("/")))
 }
 
 pub fn my_details(visit: &mut Visit) -> Handled {

@@ -29,6 +29,10 @@ pub struct User {
     pub label: String,
     /// The bearer token the API is called with.
     pub token: String,
+    /// The ID token of an OpenID Connect sign-in, the hint its sign-out
+    /// gives the identity provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,6 +44,9 @@ pub struct Session {
     pub purpose: Option<String>,
     /// A one-time message for the next page (POST–redirect–GET).
     pub flash: Option<String>,
+    /// An OpenID Connect sign-in under way at the identity provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<crate::oidc::Pending>,
     pub created_ms: i64,
     pub seen_ms: i64,
 }
@@ -149,6 +156,7 @@ impl Session {
             csrf: random_token(),
             purpose: None,
             flash: None,
+            oidc: None,
             created_ms: now,
             seen_ms: now,
         }

@@ -1,21 +1,25 @@
-//! How people sign in. Today only [`development`]: pick a role and a subject
-//! and get a token signed with the public development key, offered only
-//! while the app trusts that key. The OpenID Connect code flow with PKCE is
-//! the next method: a module beside `development` that [`method`] chooses
-//! when the app's issuer is a real one, ending as this one does, in a
+//! How people sign in: [`development`] (pick a role and a subject and get a
+//! token signed with the public development key, offered only while the
+//! app trusts that key), or the OpenID Connect code flow with PKCE against
+//! the issuer the app trusts ([`crate::oidc`]). Each ends in a
 //! [`User`](crate::session::User) for a new session.
 
 /// The sign-in the app's configuration allows.
 pub enum Method {
     Development,
-    /// No method this component offers yet (a real issuer is configured).
+    /// At the identity provider `auth_issuer` names, as `web_oidc_client_id`.
+    OpenIdConnect,
+    /// A real issuer is trusted, but no client of it is configured.
     Unavailable,
 }
 
-/// Chosen from the app's `auth_*` variables, the ones the API checks tokens by.
+/// Chosen from the app's `auth_*` variables, the ones the API checks tokens
+/// by, and the `web_oidc_*` ones.
 pub fn method() -> Method {
     if development::trusted() {
         Method::Development
+    } else if crate::oidc::configured() {
+        Method::OpenIdConnect
     } else {
         Method::Unavailable
     }
@@ -118,6 +122,7 @@ pub mod development {
             },
             label: format!("{} ({})", role.as_str(), subject.0),
             token,
+            id_token: None,
         }
     }
 }

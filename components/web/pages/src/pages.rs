@@ -29,8 +29,9 @@ pub struct DevelopmentSignIn {
     pub subject: Field,
 }
 
-/// Sign-in: the development form while the development key is trusted, else
-/// a page saying sign-in is not available.
+/// Sign-in: the development form while the development key is trusted, a
+/// button on to the identity provider where one is configured, else a page
+/// saying sign-in is not available.
 #[derive(Template)]
 #[template(path = "sign_in.html")]
 pub struct SignInPage {
@@ -38,6 +39,20 @@ pub struct SignInPage {
     pub errors: Errors,
     pub csrf: String,
     pub development: Option<DevelopmentSignIn>,
+    /// Where the OpenID Connect sign-in starts.
+    pub provider_href: Option<&'static str>,
+}
+
+/// A sign-in at the identity provider that came back refused or broken:
+/// what happened, and a way to start again.
+#[derive(Template)]
+#[template(path = "sign_in_failed.html")]
+pub struct SignInFailedPage {
+    pub chrome: Chrome,
+    pub errors: Errors,
+    pub heading: &'static str,
+    pub body: &'static str,
+    pub again_href: &'static str,
 }
 
 /// APP 12: what the agency holds about the citizen, with provenance.
