@@ -62,6 +62,9 @@ struct DevToken {
     /// The subject (`sub`).
     #[arg(long, default_value = "dev-user")]
     sub: String,
+    /// The OIDC `email` claim (a template's `created_by` on Notify's `/v2`).
+    #[arg(long)]
+    email: Option<String>,
     #[arg(long, default_value = DEV_ISSUER)]
     issuer: String,
     #[arg(long, default_value = "gov-crm")]
@@ -201,7 +204,7 @@ fn dev_key() -> Result<crm_auth::jwt::signing::SigningKey> {
 
 fn dev_token(args: DevToken) -> Result<()> {
     let now = now_ms() / 1000;
-    let claims = serde_json::json!({
+    let mut claims = serde_json::json!({
         "iss": args.issuer,
         "aud": args.audience,
         "sub": args.sub,
@@ -210,6 +213,9 @@ fn dev_token(args: DevToken) -> Result<()> {
         "exp": now + args.ttl_secs,
         "roles": args.roles,
     });
+    if let Some(email) = args.email {
+        claims["email"] = email.into();
+    }
     eprintln!("DEVELOPMENT ONLY: signed with the public development key in dev/");
     println!("{}", dev_key()?.sign(&claims));
     Ok(())

@@ -11,6 +11,7 @@ use crm_auth::policy::{Action, Decision, Principal, Role, Target, may};
 use crm_auth::purpose::{self, Purpose, PurposeError, PurposeList};
 use crm_auth::{AuthError, Credential};
 use crm_auth_spin::VerifyError;
+use crm_domain::Email;
 use crm_http::{FieldError, Problem};
 use spin_sdk::http::Request;
 use spin_sdk::sqlite::Connection;
@@ -33,6 +34,9 @@ fn variable(name: &str) -> Result<String, Problem> {
 pub struct Ctx<'a> {
     pub request_id: String,
     pub caller: Principal,
+    /// The caller's email address: a token's OIDC `email` claim, when it
+    /// is one (an API key has none).
+    pub email: Option<Email>,
     db: &'a Db,
     sink: &'a dyn AuditSink,
     /// The request's path, for entries about the request as a whole.
@@ -403,7 +407,7 @@ pub fn authenticate<'a>(
 ) -> Result<Ctx<'a>, Problem> {
     let header = req.header("authorization").and_then(|v| v.as_str());
     match principal(header, db) {
-        Ok(caller) => {
+        Ok((caller, email)) => {
             let header = req.header(purpose::HEADER).map(|v| {
                 v.as_str().map_or_else(
                     || String::from_utf8_lossy(v.as_bytes()).into_owned(),
@@ -417,6 +421,7 @@ pub fn authenticate<'a>(
             let mut ctx = Ctx {
                 request_id,
                 caller,
+                email,
                 db,
                 sink,
                 path: req.path().to_string(),
@@ -497,11 +502,15 @@ impl From<Problem> for Failure {
     }
 }
 
-fn principal(header: Option<&str>, db: &Db) -> Result<Principal, Failure> {
+/// The caller, and their email address if their credential names one.
+fn principal(header: Option<&str>, db: &Db) -> Result<(Principal, Option<Email>), Failure> {
     match crm_auth::parse_authorization(header)? {
         Credential::ApiKey(presented) => {
             let stored = stored_key(db.get()?, &presented)?;
-            Ok(crm_auth::principal_from_key(&presented, stored, now_ms())?)
+            Ok((
+                crm_auth::principal_from_key(&presented, stored, now_ms())?,
+                None,
+            ))
         }
         Credential::Jwt(token) => {
             let expect = expectations()?;
@@ -514,9 +523,14 @@ fn principal(header: Option<&str>, db: &Db) -> Result<Principal, Failure> {
                     .ok()
                     .flatten()
             })?;
+            let email = verified
+                .claims
+                .get("email")
+                .and_then(|v| v.as_str())
+                .and_then(|raw| Email::parse(raw).ok());
             match link_error {
                 Some(problem) => Err(problem.into()),
-                None => Ok(principal),
+                None => Ok((principal, email)),
             }
         }
     }

@@ -58,18 +58,34 @@ pub(crate) fn fill<'a>(field: &'a Field, personalisation: &'a Personalisation) -
 /// Pieces as unformatted text, a list as "a, b and c" as Notify writes
 /// lists where there is no room for bullets (text messages, subjects).
 pub(crate) fn plain(pieces: &[Piece]) -> String {
+    joined(pieces, |items| {
+        let (last, rest) = items.split_last().expect("lists are never empty");
+        if rest.is_empty() {
+            last.clone()
+        } else {
+            format!("{} and {last}", rest.join(", "))
+        }
+    })
+}
+
+/// Pieces as Notify's API shows a filled-in body (notifications-utils'
+/// `content_with_placeholders_filled_in`): the template's text as written,
+/// line ends and Markdown included, values as given, and a list as Markdown
+/// bullets after a blank line.
+pub(crate) fn filled(pieces: &[Piece]) -> String {
+    joined(pieces, |items| {
+        let bullets: Vec<String> = items.iter().map(|item| format!("* {item}")).collect();
+        format!("\n\n{}", bullets.join("\n"))
+    })
+}
+
+/// Pieces one after another, each list written by `list`.
+fn joined(pieces: &[Piece], list: impl Fn(&[String]) -> String) -> String {
     let mut out = String::new();
     for piece in pieces {
         match piece {
             Piece::Template(text) | Piece::Value(text) => out.push_str(text),
-            Piece::List(items) => {
-                let (last, rest) = items.split_last().expect("lists are never empty");
-                if !rest.is_empty() {
-                    out.push_str(&rest.join(", "));
-                    out.push_str(" and ");
-                }
-                out.push_str(last);
-            }
+            Piece::List(items) => out.push_str(&list(items)),
         }
     }
     out
@@ -117,5 +133,18 @@ mod tests {
             "Bring a, b and c."
         );
         assert_eq!(plain(&fill(&body, &list(&[]))), "Bring .");
+    }
+
+    #[test]
+    fn filled_keeps_line_ends_and_markdown_and_bullets_lists() {
+        let body = field("# Hi ((name))\r\n\r\nBring:((items))\r\n((vip??Welcome back))");
+        let p = Personalisation::new()
+            .with("name", "[Ann](x)")
+            .with("items", Value::List(vec!["a".into(), "b".into()]))
+            .with("vip", "no");
+        assert_eq!(
+            filled(&fill(&body, &p)),
+            "# Hi [Ann](x)\r\n\r\nBring:\n\n* a\n* b\r\n"
+        );
     }
 }

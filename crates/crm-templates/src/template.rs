@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use crate::address::{AddressError, PostalAddress};
 use crate::field::{Field, SyntaxError};
-use crate::fill::{fill, missing, plain};
+use crate::fill::{fill, filled, missing, plain};
 use crate::markdown::Document;
 use crate::personalisation::Personalisation;
 use crate::sms::{SMS_CHARACTER_LIMIT, SmsLength, sms_length};
@@ -162,6 +162,9 @@ pub struct RichMessage {
     pub text: String,
     /// The body as HTML in which only the template has markup.
     pub html: String,
+    /// The body as Notify's API shows it: the template's text with the
+    /// values filled in, Markdown and Windows line ends as written, trimmed.
+    pub filled: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,6 +284,7 @@ impl Template {
             subject: subject.unwrap_or_default(),
             text: document.to_text(),
             html: document.to_html(),
+            filled: filled(&body).trim().to_string(),
         };
         if content.text.is_empty() {
             return Err(RenderError::Empty);
@@ -428,6 +432,37 @@ mod tests {
         assert_eq!(
             message.html,
             "<h2>Hello &lt;Ann&gt;</h2>\n<p>You need:</p>\n<ul><li>passport</li><li>bill</li></ul>"
+        );
+        assert_eq!(
+            message.filled,
+            "# Hello <Ann>\n\nYou need:\n\n* passport\n* bill"
+        );
+    }
+
+    #[test]
+    fn windows_line_ends_are_kept_where_notify_keeps_them() {
+        let body = "Hello ((name))\r\n\r\nFunctional test help make our world a better place";
+        let p = Personalisation::new().with("name", "Foo");
+        let Rendered::Email(email) = template(TemplateType::Email, Some("s"), body)
+            .render(&p)
+            .unwrap()
+        else {
+            panic!("expected an email");
+        };
+        assert_eq!(
+            email.filled,
+            "Hello Foo\r\n\r\nFunctional test help make our world a better place"
+        );
+        assert_eq!(
+            email.text,
+            "Hello Foo\n\nFunctional test help make our world a better place"
+        );
+        let Rendered::Sms(sms) = template(TemplateType::Sms, None, body).render(&p).unwrap() else {
+            panic!("expected an sms");
+        };
+        assert_eq!(
+            sms.body,
+            "Hello Foo\n\nFunctional test help make our world a better place"
         );
     }
 

@@ -506,3 +506,58 @@ fn reply_to_addresses_and_sms_senders_belong_to_their_service() {
         format!("sms_sender_id {unknown} does not exist in database for service id {service}")
     );
 }
+
+/// As Notify's: an email's `body` is the template's text with the values
+/// filled in, Windows line ends and Markdown as written (a text message's
+/// is the text as sent, line ends `\n`), and a template's `created_by` is
+/// an email address: its author's token's `email` claim, else the address
+/// the CRM's emails come from.
+#[test]
+fn bodies_keep_windows_line_ends_and_templates_name_their_author_by_email() {
+    let host = &app().host;
+    let address = "crlf@example.gov.au";
+    let email = consented_email(host, address, "# Hello ((name))\r\n\r\nSee you soon");
+    let mut claims = crm_tests::auth::claims("author-1", &["communications-officer"]);
+    claims["email"] = json!("Author.One@Example.GOV.au");
+    let author = host.as_caller(&crm_tests::auth::dev_key().sign(&claims));
+    let sms = author.post_json(
+        "/api/templates",
+        &json!({"name": "crlf sms", "type": "sms", "body": "Hi ((name))\r\n\r\nBye",
+                "purpose": "service-delivery"}),
+    );
+    assert_eq!(sms.status, 201, "{}", sms.body);
+    let sms = sms.json()["id"].as_str().unwrap().to_string();
+    let (service, key) = notify_service(host, json!({}), "test");
+    use_templates(host, &service, &[&email, &sms]);
+    let client = notify_client(host, &key, 0);
+
+    let sent = client.post_json(
+        "/v2/notifications/email",
+        &json!({"email_address": address, "template_id": email, "personalisation": {"name": "Ann"}}),
+    );
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let sent = sent.json();
+    assert_eq!(sent["content"]["body"], "# Hello Ann\r\n\r\nSee you soon");
+    let read = client.get(&format!(
+        "/v2/notifications/{}",
+        sent["id"].as_str().unwrap()
+    ));
+    assert_eq!(
+        read.json()["body"],
+        "# Hello Ann\r\n\r\nSee you soon",
+        "{}",
+        read.body
+    );
+
+    let text = client.post_json(
+        "/v2/notifications/sms",
+        &json!({"phone_number": "07700900123", "template_id": sms, "personalisation": {"name": "Ann"}}),
+    );
+    assert_eq!(text.status, 201, "{}", text.body);
+    assert_eq!(text.json()["content"]["body"], "Hi Ann\n\nBye");
+
+    let by_author = client.get(&format!("/v2/template/{sms}")).json();
+    assert_eq!(by_author["created_by"], "Author.One@example.gov.au");
+    let without_claim = client.get(&format!("/v2/template/{email}")).json();
+    assert_eq!(without_claim["created_by"], "notifications@crm.gov.au");
+}

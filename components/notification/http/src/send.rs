@@ -252,19 +252,21 @@ pub fn send(
         check_team_recipient(sender, channel, address.as_deref())?;
     }
     let parsed = templates::parsed(&template)?;
-    let (subject, body, html, recipient) =
+    let (subject, body, html, notify_body, recipient) =
         match parsed.render(&personalisation).map_err(SendError::Render)? {
-            Rendered::Sms(sms) => (None, sms.body, None, address.unwrap_or_default()),
+            Rendered::Sms(sms) => (None, sms.body, None, None, address.unwrap_or_default()),
             Rendered::Email(m) | Rendered::Portal(m) => (
                 Some(m.subject),
                 m.text,
                 Some(m.html),
+                Some(m.filled),
                 address.unwrap_or_default(),
             ),
             Rendered::Letter(letter) => (
                 Some(letter.content.subject),
                 letter.content.text,
                 Some(letter.content.html),
+                Some(letter.content.filled),
                 serde_json::to_string(letter.address.lines()).expect("strings serialise"),
             ),
         };
@@ -319,6 +321,7 @@ pub fn send(
         one_click_unsubscribe_url: req.one_click_unsubscribe_url,
         postage,
         reply_to,
+        notify_body,
     };
     let kept = req.documents;
     enqueue(db, sender, message, now, || {
@@ -463,6 +466,7 @@ pub fn send_precompiled(
         one_click_unsubscribe_url: None,
         postage: Some(req.postage.as_str().to_string()),
         reply_to: None,
+        notify_body: None,
     };
     let id = message.id.clone();
     enqueue(db, sender, message, now, || {

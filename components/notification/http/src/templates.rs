@@ -46,6 +46,7 @@ pub fn view(t: &StoredTemplate) -> Json {
         "updated_at": (t.version > 1).then(|| notify_time(t.created_at)),
         "version": t.version,
         "created_by": t.created_by,
+        "created_by_email": t.created_by_email,
         "subject": t.subject,
         "body": t.body,
         "letter_contact_block": t.letter_contact_block,
@@ -236,6 +237,7 @@ pub fn create(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         letter_contact_block: body.letter_contact_block,
         created_at: now,
         created_by: ctx.actor_id(),
+        created_by_email: ctx.email.as_ref().map(|e| e.as_str().to_string()),
         first_created_at: now,
         // Notify's default for a letter.
         postage: body.postage.or_else(|| {
@@ -272,6 +274,7 @@ pub fn revise(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
     }
     let db = ctx.db()?;
     let created_by = ctx.actor_id();
+    let created_by_email = ctx.email.as_ref().map(|e| e.as_str().to_string());
     let template = in_transaction(db, || {
         let previous = templates::load(db, Scope::All, id, None)
             .map_err(store_problem)?
@@ -291,6 +294,7 @@ pub fn revise(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, Proble
             postage: body.postage.or(previous.postage.clone()),
             created_at: now,
             created_by,
+            created_by_email,
             ..previous
         };
         let mut errors = validate(&next);

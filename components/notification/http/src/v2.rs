@@ -586,13 +586,13 @@ fn send_route(
     let (from_email, from_number) = config::sender_identity();
     let content = match channel {
         TemplateType::Email => json!({
-            "body": message.body, "subject": message.subject, "from_email": from_email,
+            "body": message.notify_body(), "subject": message.subject, "from_email": from_email,
             "one_click_unsubscribe_url": string(&body, "one_click_unsubscribe_url"),
         }),
         // From the sender chosen, else the service's default, else ours.
         TemplateType::Sms => json!({"body": message.body,
             "from_number": message.reply_to.clone().unwrap_or(from_number)}),
-        _ => json!({"body": message.body, "subject": message.subject}),
+        _ => json!({"body": message.notify_body(), "subject": message.subject}),
     };
     let mut answer = json!({
         "id": message.id,
@@ -642,7 +642,7 @@ fn notification_view(base: &str, message: &Message) -> Json {
         "type": message.channel.as_str(),
         "status": message.status.as_str(),
         "template": template_ref(base, message),
-        "body": message.body,
+        "body": message.notify_body(),
         "subject": message.subject,
         "created_at": notify_time(message.created_at),
         // As Notify: the name of a person who sent it by hand; none for
@@ -834,6 +834,21 @@ fn own(caller: &Caller) -> Scope<'_> {
     Scope::Service(caller.service_id.as_str())
 }
 
+/// Notify's template view, whose `created_by` is an email address: the
+/// author's (their token's `email` claim), else, for a template written
+/// with an API key or a token without one, the address the CRM's emails
+/// come from.
+fn template_view(template: &StoredTemplate) -> Json {
+    let mut view = templates::view(template);
+    view["created_by"] = json!(
+        template
+            .created_by_email
+            .clone()
+            .unwrap_or_else(|| config::sender_identity().0)
+    );
+    view
+}
+
 /// `GET /v2/template/{id}` and `GET /v2/template/{id}/version/{version}`.
 fn get_template(
     db: &Connection,
@@ -852,7 +867,7 @@ fn get_template(
     };
     let template = notify_template(db, caller, id, version)?;
     audit(caller, "template.read", &format!("template/{id}"), None)?;
-    Ok(ok(200, &templates::view(&template)))
+    Ok(ok(200, &template_view(&template)))
 }
 
 /// `GET /v2/templates?type=`.
@@ -879,7 +894,7 @@ fn list_templates(
     let views: Vec<Json> = found
         .iter()
         .filter(|t| t.kind != TemplateType::Portal)
-        .map(templates::view)
+        .map(template_view)
         .collect();
     Ok(ok(200, &json!({ "templates": views })))
 }

@@ -56,9 +56,13 @@ pub struct Message {
     /// What it went with (Notify's `reply_to_text`): an email's reply-to
     /// address, the sender a text message is from, a letter's contact block.
     pub reply_to: Option<String>,
+    /// An email's or letter's body as Notify's API shows it (the template's
+    /// text with the values filled in, line ends as written), where `body`
+    /// is the plain text providers send.
+    pub notify_body: Option<String>,
 }
 
-const COLUMNS: &str = "id, channel, template_id, template_version, purpose, contact_id, recipient, subject, body, html, reference, status, consent_id, sender, sender_role, service_id, api_key_id, key_type, created_by_name, idempotency_key, request_hash, scheduled_for, next_attempt_at, attempts, provider, provider_reference, failure_reason, created_at, sent_at, completed_at, updated_at, interaction_id, sent_to, one_click_unsubscribe_url, postage, reply_to";
+const COLUMNS: &str = "id, channel, template_id, template_version, purpose, contact_id, recipient, subject, body, html, reference, status, consent_id, sender, sender_role, service_id, api_key_id, key_type, created_by_name, idempotency_key, request_hash, scheduled_for, next_attempt_at, attempts, provider, provider_reference, failure_reason, created_at, sent_at, completed_at, updated_at, interaction_id, sent_to, one_click_unsubscribe_url, postage, reply_to, notify_body";
 
 /// One step of a message's status history.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +119,7 @@ impl Message {
             one_click_unsubscribe_url: s(33),
             postage: s(34),
             reply_to: s(35),
+            notify_body: s(36),
         })
     }
 
@@ -122,6 +127,11 @@ impl Message {
     /// simulated.
     pub fn is_test(&self) -> bool {
         self.key_type.as_deref() == Some("test")
+    }
+
+    /// The body as Notify's API shows it.
+    pub fn notify_body(&self) -> &str {
+        self.notify_body.as_deref().unwrap_or(&self.body)
     }
 
     /// A letter's address lines.
@@ -139,7 +149,7 @@ impl Message {
         db.run(
             &format!(
                 "INSERT INTO notifications ({COLUMNS}) VALUES ({})",
-                placeholders(36)
+                placeholders(37)
             ),
             &[
                 self.id.as_str().into(),
@@ -178,6 +188,7 @@ impl Message {
                 self.one_click_unsubscribe_url.clone().into(),
                 self.postage.clone().into(),
                 self.reply_to.clone().into(),
+                self.notify_body.clone().into(),
             ],
         )?;
         append_event(db, &self.id, self.status, self.created_at, None)

@@ -20,13 +20,15 @@ pub struct StoredTemplate {
     pub letter_contact_block: Option<String>,
     pub created_at: i64,
     pub created_by: String,
+    /// The author's email address (their token's `email` claim), if known.
+    pub created_by_email: Option<String>,
     /// When the first version was made (the template's `created_at`).
     pub first_created_at: i64,
     /// A letter's class of post (`first`, `second`, `economy`).
     pub postage: Option<String>,
 }
 
-const COLUMNS: &str = "t.id, t.version, t.type, t.name, t.subject, t.body, t.purpose, t.letter_contact_block, t.created_at, t.created_by, (SELECT MIN(created_at) FROM notification_templates f WHERE f.id = t.id), t.postage";
+const COLUMNS: &str = "t.id, t.version, t.type, t.name, t.subject, t.body, t.purpose, t.letter_contact_block, t.created_at, t.created_by, (SELECT MIN(created_at) FROM notification_templates f WHERE f.id = t.id), t.postage, t.created_by_email";
 
 impl StoredTemplate {
     fn from_row(v: &Row) -> Result<Self, StoreError> {
@@ -46,6 +48,7 @@ impl StoredTemplate {
             created_by: text(&v[9]).unwrap_or_default(),
             first_created_at: integer(&v[10]).unwrap_or_default(),
             postage: text(&v[11]),
+            created_by_email: text(&v[12]),
         })
     }
 }
@@ -155,7 +158,7 @@ pub fn set_services(db: &impl Sql, id: &str, services: &[String]) -> Result<(), 
 /// Writes a version. Fails if that version of the template exists.
 pub fn insert(db: &impl Sql, t: &StoredTemplate) -> Result<(), StoreError> {
     db.run(
-        "INSERT INTO notification_templates (id, version, type, name, subject, body, purpose, letter_contact_block, created_at, created_by, postage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO notification_templates (id, version, type, name, subject, body, purpose, letter_contact_block, created_at, created_by, postage, created_by_email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             t.id.as_str().into(),
             i64::from(t.version).into(),
@@ -168,6 +171,7 @@ pub fn insert(db: &impl Sql, t: &StoredTemplate) -> Result<(), StoreError> {
             t.created_at.into(),
             t.created_by.as_str().into(),
             t.postage.clone().into(),
+            t.created_by_email.clone().into(),
         ],
     )?;
     Ok(())

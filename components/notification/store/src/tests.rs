@@ -68,6 +68,7 @@ fn message(id: &str) -> Message {
         one_click_unsubscribe_url: Some("https://example.gov.au/unsubscribe".into()),
         postage: None,
         reply_to: Some("replies@example.gov.au".into()),
+        notify_body: Some("Hello\r\n\r\nAnn".into()),
     }
 }
 
@@ -83,6 +84,7 @@ fn template(id: &str, version: u32, kind: TemplateType, name: &str, at: i64) -> 
         letter_contact_block: None,
         created_at: at,
         created_by: "staff:author".into(),
+        created_by_email: Some("author@example.gov.au".into()),
         first_created_at: at,
         postage: (kind == TemplateType::Letter).then(|| "first".into()),
     }
