@@ -1754,7 +1754,8 @@ fn queues_round_trip() {
     .unwrap();
     assert_eq!(queue(&db, "rates").unwrap().as_ref(), Some(&renamed));
     let ids: Vec<String> = queues(&db).unwrap().into_iter().map(|q| q.id).collect();
-    assert_eq!(ids, ["animals", "rates"]);
+    // With the queue migration 0018 seeds for correction requests.
+    assert_eq!(ids, ["animals", "rates", "records-corrections"]);
     assert_eq!(queue(&db, "none").unwrap(), None);
     db.run(
         "UPDATE case_queues SET ordering = '[\"random\"]' WHERE id = 'animals'",

@@ -142,7 +142,7 @@ fn text(value: &Value) -> String {
     value.as_str().unwrap_or_default().to_string()
 }
 
-fn items(list: &Value) -> impl Iterator<Item = &Value> {
+fn items(list: &Value) -> impl DoubleEndedIterator<Item = &Value> {
     list.as_array().into_iter().flatten()
 }
 
