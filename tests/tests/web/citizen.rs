@@ -72,11 +72,6 @@ impl WebClient {
         client
     }
 
-    /// The session cookie (`crm-session=…`), for a request made elsewhere.
-    pub fn cookie(&self) -> &str {
-        self.cookie.as_deref().expect("a session")
-    }
-
     fn send(&mut self, method: &str, path: &str, form: Option<String>) -> Answer {
         let mut request = ureq::http::Request::builder()
             .method(method)
