@@ -234,7 +234,7 @@ fn my_consents_are_given_withdrawn_and_receipted_through_the_api() {
     assert_eq!(record["collection"]["method"], "portal-form");
     assert_eq!(record["notice_id"], "general");
     let listed = web.get("/my-consents");
-    assert!(listed.body.contains("You agreed to newsletters: email"), "{}", listed.body);
+    assert!(listed.body.contains("You agreed to newsletters by email"), "{}", listed.body);
     assert!(listed.body.contains(">Given</strong>"));
     assert!(listed.body.contains(r#"id="withdraw-newsletters-email""#));
 
@@ -247,7 +247,7 @@ fn my_consents_are_given_withdrawn_and_receipted_through_the_api() {
     let mine = ok_json(&as_citizen(subject).get("/api/consents"));
     assert_eq!(mine["current"][0]["status"], "withdrawn", "{mine}");
     let listed = web.get("/my-consents");
-    assert!(listed.body.contains("You withdrew your consent to newsletters: email"));
+    assert!(listed.body.contains("You withdrew your consent to newsletters by email"));
     assert!(listed.body.contains(">Withdrawn</strong>"));
     assert!(!listed.body.contains(r#"id="withdraw-newsletters-email""#));
     assert_eq!(audited("consent.withdraw", &format!("citizen:{subject}")), ["allowed"]);

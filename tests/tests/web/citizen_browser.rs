@@ -59,7 +59,7 @@ async fn consent_flow(js: Js) {
     assert_eq!(browser.path().await, "/my-consents");
     browser.check_page("my-consents-withdrawn").await;
     let banner = browser.text(".govuk-notification-banner").await;
-    assert!(banner.contains("You withdrew your consent to newsletters: email"), "{banner}");
+    assert!(banner.contains("You withdrew your consent to newsletters by email"), "{banner}");
     assert!(browser.text(&format!("#consent-{consent}")).await.contains("Withdrawn"));
     assert_eq!(
         as_citizen(&subject).get("/api/consents").json()["current"][0]["status"],
@@ -128,7 +128,7 @@ async fn consent_flow(js: Js) {
     assert_eq!(browser.path().await, "/my-consents", "{}", browser.text("main").await);
     browser.check_page("my-consents-given").await;
     let banner = browser.text(".govuk-notification-banner").await;
-    assert!(banner.contains("You agreed to status updates: text message"), "{banner}");
+    assert!(banner.contains("You agreed to status updates by text message"), "{banner}");
     let current = as_citizen(&subject).get("/api/consents").json()["current"].clone();
     assert!(
         current

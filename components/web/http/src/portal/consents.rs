@@ -9,7 +9,6 @@ use web_pages::citizen::consents::{
     self as view, CONSENT_CHANNELS, ConsentChoicePage, ConsentReceiptPage, DECISIONS,
     MyConsentsPage,
 };
-use web_pages::citizen::sentence;
 use web_pages::{Errors, Radios, render};
 
 use crate::api::{ApiError, encode};
@@ -175,9 +174,8 @@ pub fn record(visit: &mut Visit) -> Handled {
                     "did not agree to"
                 };
                 visit.flash(format!(
-                    "You {verb} {}: {}",
-                    sentence(&choice.purpose).to_lowercase(),
-                    view::channel_label(&choice.channel).to_lowercase()
+                    "You {verb} {}",
+                    view::decision_words(&choice.purpose, &choice.channel)
                 ));
                 return Ok(redirect("/my-consents"));
             }
@@ -224,9 +222,8 @@ pub fn withdraw(visit: &mut Visit) -> Handled {
     let status = match withdrawn {
         Ok(_) => {
             visit.flash(format!(
-                "You withdrew your consent to {}: {}",
-                sentence(purpose).to_lowercase(),
-                view::channel_label(channel).to_lowercase()
+                "You withdrew your consent to {}",
+                view::decision_words(purpose, channel)
             ));
             return Ok(redirect("/my-consents"));
         }

@@ -155,11 +155,21 @@ pub fn purposes(catalogue: &Value, consent_only: bool) -> Vec<(String, String)> 
         .collect()
 }
 
+/// A purpose as the catalogue describes it, as a title (no full stop).
 fn describe(purposes: &[(String, String)], id: &str) -> String {
     purposes
         .iter()
         .find(|(p, _)| p == id)
-        .map_or_else(|| sentence(id), |(_, d)| d.clone())
+        .map_or_else(|| sentence(id), |(_, d)| d.trim_end_matches('.').to_string())
+}
+
+/// "newsletters by email": what a decision was about, for a sentence.
+pub fn decision_words(purpose: &str, channel: &str) -> String {
+    format!(
+        "{} by {}",
+        sentence(purpose).to_lowercase(),
+        channel_label(channel).to_lowercase()
+    )
 }
 
 /// A record's status as (words, tag colour).

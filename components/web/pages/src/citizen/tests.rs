@@ -64,7 +64,7 @@ fn catalogue() -> serde_json::Value {
 fn consents_show_each_choice_now_and_every_decision_with_its_receipt() {
     let purposes = consents::purposes(&catalogue(), false);
     let current = consents::current(&consents(), &purposes);
-    assert_eq!(current[0].purpose, "Newsletters.");
+    assert_eq!(current[0].purpose, "Newsletters");
     assert_eq!(current[0].channel, "Email");
     assert_eq!(current[0].status, "Given");
     assert!(current[0].withdrawable);
@@ -321,5 +321,9 @@ fn the_start_page_links_every_portal_page_and_offers_sign_in_only_when_signed_ou
     assert!(out.contains("govuk-button--start"));
     assert!(!signed_in.contains("govuk-button--start"));
     assert_eq!(sentence("case-management"), "Case management");
+    assert_eq!(
+        consents::decision_words("status-updates", "sms"),
+        "status updates by text message"
+    );
     assert_eq!(sentence(""), "");
 }
