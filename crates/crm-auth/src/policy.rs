@@ -668,7 +668,11 @@ mod tests {
         );
         for role in Role::STAFF {
             assert_eq!(
-                may(&staff(&[role]), Action::InboxUpdate, Target::Contact("con_1")),
+                may(
+                    &staff(&[role]),
+                    Action::InboxUpdate,
+                    Target::Contact("con_1")
+                ),
                 Decision::Forbidden
             );
         }

@@ -503,7 +503,9 @@ fn citizens_open_only_kinds_open_to_them_naming_nothing_staff_decide() {
     link_citizen(&app().db_path(), "citizen-opener", &contact);
     let citizen = host().as_caller(&token("citizen-opener", &["citizen"]));
     // A kind of case staff alone open.
-    let put = |body: serde_json::Value| admin().request("PUT", "/api/cases/types/staff-review", Some(&body));
+    let put = |body: serde_json::Value| {
+        admin().request("PUT", "/api/cases/types/staff-review", Some(&body))
+    };
     let kind = json!({"title": "Staff review", "activity_kinds": ["note"],
                       "statuses": ["new", "in-progress", "resolved", "closed"],
                       "closure_policy": "block-while-child-open", "calendar_id": "default",
@@ -511,9 +513,15 @@ fn citizens_open_only_kinds_open_to_them_naming_nothing_staff_decide() {
     let staff_only = put(kind.clone());
     assert_eq!(staff_only.status, 200, "{}", staff_only.body);
     assert_eq!(staff_only.json()["citizen_openable"], false);
-    assert_eq!(staff_only.json()["citizen_queue_id"], serde_json::Value::Null);
+    assert_eq!(
+        staff_only.json()["citizen_queue_id"],
+        serde_json::Value::Null
+    );
     let problem = assert_problem(
-        &citizen.post_json("/api/cases", &json!({"case_type": "staff-review", "subject": "Let me in"})),
+        &citizen.post_json(
+            "/api/cases",
+            &json!({"case_type": "staff-review", "subject": "Let me in"}),
+        ),
         400,
         "validation",
     );
@@ -539,7 +547,9 @@ fn citizens_open_only_kinds_open_to_them_naming_nothing_staff_decide() {
         &json!({"case_type": "correction-request", "subject": "My name is misspelt"}),
     );
     let id = opened["id"].as_str().unwrap();
-    let seen = worker("worker-opener").get(&format!("/api/cases/{id}")).json();
+    let seen = worker("worker-opener")
+        .get(&format!("/api/cases/{id}"))
+        .json();
     assert_eq!(seen["queue_id"], "records-corrections", "{seen}");
     assert_eq!(seen["contact_id"], contact.as_str());
     assert_eq!(seen["priority"], "normal");
@@ -558,7 +568,9 @@ fn citizens_open_only_kinds_open_to_them_naming_nothing_staff_decide() {
         &json!({"case_type": "staff-review", "subject": "Now I may"}),
     );
     let id = opened["id"].as_str().unwrap();
-    let seen = worker("worker-opener").get(&format!("/api/cases/{id}")).json();
+    let seen = worker("worker-opener")
+        .get(&format!("/api/cases/{id}"))
+        .json();
     assert_eq!(seen["queue_id"], "records-corrections", "{seen}");
     // Staff still name their own queue, or none.
     let by_staff = open(

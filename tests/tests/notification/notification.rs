@@ -661,7 +661,10 @@ fn a_citizen_marks_their_own_inbox_messages_read_and_unread() {
     std::thread::sleep(Duration::from_millis(5));
     let again = citizen.post_json(&format!("/api/notifications/inbox/{mine}/read"), &json!({}));
     assert_eq!(again.json()["read_at"], first);
-    let unread = citizen.post_json(&format!("/api/notifications/inbox/{mine}/unread"), &json!({}));
+    let unread = citizen.post_json(
+        &format!("/api/notifications/inbox/{mine}/unread"),
+        &json!({}),
+    );
     assert_eq!(unread.status, 200, "{}", unread.body);
     assert_eq!(unread.json()["read_at"], Value::Null);
     assert_eq!(read_at(), Value::Null);
@@ -683,7 +686,13 @@ fn a_citizen_marks_their_own_inbox_messages_read_and_unread() {
         "actor_id, outcome, resource",
         "action",
         "inbox.update",
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        },
     );
     let by = |actor: &str, outcome: &str| {
         entries

@@ -66,7 +66,11 @@ impl WebClient {
         let csrf = csrf_on(&form.body);
         let signed_in = client.post_exactly(
             "/sign-in",
-            &[("csrf_token", &csrf), ("role", "citizen"), ("subject", subject)],
+            &[
+                ("csrf_token", &csrf),
+                ("role", "citizen"),
+                ("subject", subject),
+            ],
         );
         assert_eq!(signed_in.location(), "/my-details");
         client
@@ -186,13 +190,14 @@ fn ok_json(reply: &Reply) -> Value {
 }
 
 fn audited(action: &str, actor: &str) -> Vec<String> {
-    app().audit_entries("outcome, actor_id", "action", action, |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })
-    .into_iter()
-    .filter(|(_, who)| who == actor)
-    .map(|(outcome, _)| outcome)
-    .collect()
+    app()
+        .audit_entries("outcome, actor_id", "action", action, |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .into_iter()
+        .filter(|(_, who)| who == actor)
+        .map(|(outcome, _)| outcome)
+        .collect()
 }
 
 fn error_summary(page: &Answer) -> &str {
@@ -217,14 +222,25 @@ fn my_consents_are_given_withdrawn_and_receipted_through_the_api() {
     assert_eq!(form.status, 200, "{}", form.body);
     // Only purposes resting on consent are offered; the Change link's
     // purpose and channel come chosen; the privacy notice is named.
-    assert!(form.body.contains(r#"value="newsletters" checked"#), "{}", form.body);
+    assert!(
+        form.body.contains(r#"value="newsletters" checked"#),
+        "{}",
+        form.body
+    );
     assert!(form.body.contains(r#"value="email" checked"#));
     assert!(!form.body.contains(r#"value="service-delivery""#));
-    assert!(form.body.contains("How we handle your personal information"));
+    assert!(
+        form.body
+            .contains("How we handle your personal information")
+    );
 
     let given = web.post(
         "/my-consents",
-        &[("purpose", "newsletters"), ("channel", "email"), ("decision", "given")],
+        &[
+            ("purpose", "newsletters"),
+            ("channel", "email"),
+            ("decision", "given"),
+        ],
     );
     assert_eq!(given.location(), "/my-consents");
     let mine = ok_json(&as_citizen(subject).get("/api/consents"));
@@ -234,7 +250,11 @@ fn my_consents_are_given_withdrawn_and_receipted_through_the_api() {
     assert_eq!(record["collection"]["method"], "portal-form");
     assert_eq!(record["notice_id"], "general");
     let listed = web.get("/my-consents");
-    assert!(listed.body.contains("You agreed to newsletters by email"), "{}", listed.body);
+    assert!(
+        listed.body.contains("You agreed to newsletters by email"),
+        "{}",
+        listed.body
+    );
     assert!(listed.body.contains(">Given</strong>"));
     assert!(listed.body.contains(r#"id="withdraw-newsletters-email""#));
 
@@ -247,10 +267,17 @@ fn my_consents_are_given_withdrawn_and_receipted_through_the_api() {
     let mine = ok_json(&as_citizen(subject).get("/api/consents"));
     assert_eq!(mine["current"][0]["status"], "withdrawn", "{mine}");
     let listed = web.get("/my-consents");
-    assert!(listed.body.contains("You withdrew your consent to newsletters by email"));
+    assert!(
+        listed
+            .body
+            .contains("You withdrew your consent to newsletters by email")
+    );
     assert!(listed.body.contains(">Withdrawn</strong>"));
     assert!(!listed.body.contains(r#"id="withdraw-newsletters-email""#));
-    assert_eq!(audited("consent.withdraw", &format!("citizen:{subject}")), ["allowed"]);
+    assert_eq!(
+        audited("consent.withdraw", &format!("citizen:{subject}")),
+        ["allowed"]
+    );
 
     // Withdrawing again: nothing is in force, said on the page (409).
     let again = web.post(
@@ -285,20 +312,39 @@ fn a_refused_consent_form_keeps_what_was_chosen_and_records_nothing() {
     let subject = "citizen-consents-refused";
     citizen_of(subject, "Refusalton", 302);
     let mut web = WebClient::citizen(subject);
-    let refused = web.post("/my-consents", &[("purpose", "newsletters"), ("channel", "fax")]);
+    let refused = web.post(
+        "/my-consents",
+        &[("purpose", "newsletters"), ("channel", "fax")],
+    );
     assert_eq!(refused.status, 400, "{}", refused.body);
     let summary = error_summary(&refused);
-    assert!(summary.contains(r##"<a href="#channel">Select which way of contacting you it covers</a>"##), "{summary}");
+    assert!(
+        summary
+            .contains(r##"<a href="#channel">Select which way of contacting you it covers</a>"##),
+        "{summary}"
+    );
     assert!(summary.contains(r##"<a href="#decision">Select whether you agree</a>"##));
-    assert!(refused.body.contains("<title>Error: Give or change a consent"));
+    assert!(
+        refused
+            .body
+            .contains("<title>Error: Give or change a consent")
+    );
     assert!(refused.body.contains(r#"value="newsletters" checked"#));
     // A purpose that is not the catalogue's is the API's refusal, named.
     let unknown = web.post(
         "/my-consents",
-        &[("purpose", "no-such-purpose"), ("channel", "email"), ("decision", "given")],
+        &[
+            ("purpose", "no-such-purpose"),
+            ("channel", "email"),
+            ("decision", "given"),
+        ],
     );
     assert_eq!(unknown.status, 400, "{}", unknown.body);
-    assert!(error_summary(&unknown).contains(r##"href="#purpose""##), "{}", unknown.body);
+    assert!(
+        error_summary(&unknown).contains(r##"href="#purpose""##),
+        "{}",
+        unknown.body
+    );
     let mine = ok_json(&as_citizen(subject).get("/api/consents"));
     assert_eq!(mine["history"], json!([]), "nothing recorded: {mine}");
 }
@@ -314,7 +360,11 @@ fn forms_without_the_sessions_csrf_token_change_nothing() {
     for (path, fields) in [
         (
             "/my-consents",
-            vec![("purpose", "newsletters"), ("channel", "sms"), ("decision", "given")],
+            vec![
+                ("purpose", "newsletters"),
+                ("channel", "sms"),
+                ("decision", "given"),
+            ],
         ),
         (
             "/my-consents/withdraw",
@@ -328,7 +378,10 @@ fn forms_without_the_sessions_csrf_token_change_nothing() {
     ] {
         let mut forged = vec![("csrf_token", "forged")];
         forged.extend(fields.iter().copied());
-        for attempt in [web.post_exactly(path, &forged), web.post_exactly(path, &fields)] {
+        for attempt in [
+            web.post_exactly(path, &forged),
+            web.post_exactly(path, &fields),
+        ] {
             assert_eq!(attempt.status, 403, "{path}: {}", attempt.body);
             assert!(attempt.body.contains("Your form could not be sent"));
         }
@@ -405,16 +458,30 @@ fn my_messages_are_shown_as_text_and_marked_read_and_unread() {
     let mut web = WebClient::citizen(subject);
     let inbox = web.get("/my-messages");
     assert_eq!(inbox.status, 200, "{}", inbox.body);
-    assert!(inbox.body.contains("You have 1 unread message."), "{}", inbox.body);
-    assert!(inbox.body.contains(">Unread</strong>"));
-    // Each paragraph of the text its own.
     assert!(
-        inbox.body.contains(r#"<p class="govuk-body">Your permit is ready.</p>"#),
+        inbox.body.contains("You have 1 unread message."),
         "{}",
         inbox.body
     );
-    assert!(inbox.body.contains(r#"<p class="govuk-body">Collect it by Friday.</p>"#));
-    assert!(inbox.body.contains(&format!(r#"action="/my-messages/{id}/read""#)));
+    assert!(inbox.body.contains(">Unread</strong>"));
+    // Each paragraph of the text its own.
+    assert!(
+        inbox
+            .body
+            .contains(r#"<p class="govuk-body">Your permit is ready.</p>"#),
+        "{}",
+        inbox.body
+    );
+    assert!(
+        inbox
+            .body
+            .contains(r#"<p class="govuk-body">Collect it by Friday.</p>"#)
+    );
+    assert!(
+        inbox
+            .body
+            .contains(&format!(r#"action="/my-messages/{id}/read""#))
+    );
 
     let read = web.post(&format!("/my-messages/{id}/read"), &[]);
     assert_eq!(read.location(), format!("/my-messages#message-{id}"));
@@ -423,7 +490,11 @@ fn my_messages_are_shown_as_text_and_marked_read_and_unread() {
     let inbox = web.get("/my-messages");
     assert!(inbox.body.contains("Message marked as read"));
     assert!(inbox.body.contains("You have read all your messages."));
-    assert!(inbox.body.contains(&format!(r#"action="/my-messages/{id}/unread""#)));
+    assert!(
+        inbox
+            .body
+            .contains(&format!(r#"action="/my-messages/{id}/unread""#))
+    );
 
     let unread = web.post(&format!("/my-messages/{id}/unread"), &[]);
     assert_eq!(unread.location(), format!("/my-messages#message-{id}"));
@@ -453,7 +524,10 @@ fn who_looked_shows_staff_reads_by_role_and_purpose_and_pages_on() {
     assert!(first.body.contains("A case worker"), "{}", first.body);
     assert!(first.body.contains("Case management"));
     assert!(first.body.contains("Read your details"));
-    assert!(!first.body.contains("worker-looking"), "staff ids are not shown by default");
+    assert!(
+        !first.body.contains("worker-looking"),
+        "staff ids are not shown by default"
+    );
     assert!(!first.body.contains(r#"rel="prev""#));
     let next = first
         .body
@@ -481,14 +555,21 @@ fn a_correction_request_becomes_a_case_in_the_corrections_queue_and_under_my_cas
     assert!(details.body.contains(r#"href="/my-details/correction""#));
     let form = web.get("/my-details/correction?item=emails");
     assert_eq!(form.status, 200, "{}", form.body);
-    assert!(form.body.contains(r#"value="emails" checked"#), "{}", form.body);
+    assert!(
+        form.body.contains(r#"value="emails" checked"#),
+        "{}",
+        form.body
+    );
     assert!(form.body.contains(r#"value="other""#));
 
     // Nothing chosen or typed: both named, what was typed kept.
     let refused = web.post("/my-details/correction", &[("correction", "   ")]);
     assert_eq!(refused.status, 400, "{}", refused.body);
     let summary = error_summary(&refused);
-    assert!(summary.contains(r##"<a href="#item">Select which detail is wrong</a>"##), "{summary}");
+    assert!(
+        summary.contains(r##"<a href="#item">Select which detail is wrong</a>"##),
+        "{summary}"
+    );
     assert!(summary.contains(r##"<a href="#correction">Enter what it should say</a>"##));
     let too_long = "x".repeat(2001);
     let refused = web.post(
@@ -504,24 +585,46 @@ fn a_correction_request_becomes_a_case_in_the_corrections_queue_and_under_my_cas
 
     let sent = web.post(
         "/my-details/correction",
-        &[("item", "emails"), ("correction", "ada.correct@example.org")],
+        &[
+            ("item", "emails"),
+            ("correction", "ada.correct@example.org"),
+        ],
     );
     assert_eq!(sent.location(), "/my-cases");
     let cases = ok_json(&as_citizen(subject).get("/api/cases/mine"));
     let case = &cases["cases"][0];
     assert_eq!(case["case_type"], "correction-request", "{cases}");
     assert_eq!(case["subject"], "Correct my email addresses");
-    assert!(case["details"].as_str().unwrap().contains("We hold: correctby@example.org"));
-    assert!(case["details"].as_str().unwrap().contains("It should be: ada.correct@example.org"));
-    // Staff find it in the corrections queue, filed under the citizen.
-    let queue = ok_json(&case_worker("worker-corrections").get("/api/cases?queue_id=records-corrections"));
     assert!(
-        queue["cases"].as_array().unwrap().iter().any(|c| c["id"] == case["id"]),
+        case["details"]
+            .as_str()
+            .unwrap()
+            .contains("We hold: correctby@example.org")
+    );
+    assert!(
+        case["details"]
+            .as_str()
+            .unwrap()
+            .contains("It should be: ada.correct@example.org")
+    );
+    // Staff find it in the corrections queue, filed under the citizen.
+    let queue =
+        ok_json(&case_worker("worker-corrections").get("/api/cases?queue_id=records-corrections"));
+    assert!(
+        queue["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == case["id"]),
         "{queue}"
     );
     let page = web.get("/my-cases");
     let reference = case["reference"].as_str().unwrap();
-    assert!(page.body.contains(&format!("reference {reference}")), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("reference {reference}")),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("Correct my email addresses"));
     assert!(page.body.contains("It should be: ada.correct@example.org"));
 }
@@ -546,7 +649,9 @@ fn the_start_page_and_the_navigation_link_every_portal_page() {
     assert!(!start.body.contains("govuk-button--start"));
     for page in pages {
         assert!(
-            signed_out.body.contains(&format!(r#"<a class="govuk-link" href="{page}">"#)),
+            signed_out
+                .body
+                .contains(&format!(r#"<a class="govuk-link" href="{page}">"#)),
             "the start page links {page}"
         );
         let shown = web.get(page);
@@ -554,12 +659,16 @@ fn the_start_page_and_the_navigation_link_every_portal_page() {
         assert!(shown.body.contains("govuk-service-navigation"));
         for other in pages {
             assert!(
-                shown.body.contains(&format!(r#"class="govuk-service-navigation__link" href="{other}""#)),
+                shown.body.contains(&format!(
+                    r#"class="govuk-service-navigation__link" href="{other}""#
+                )),
                 "{page} links {other}"
             );
         }
         assert!(
-            shown.body.contains(&format!(r#"href="{page}" aria-current="page""#)),
+            shown
+                .body
+                .contains(&format!(r#"href="{page}" aria-current="page""#)),
             "{page} is marked current"
         );
     }

@@ -59,8 +59,16 @@ async fn consent_flow(js: Js) {
     assert_eq!(browser.path().await, "/my-consents");
     browser.check_page("my-consents-withdrawn").await;
     let banner = browser.text(".govuk-notification-banner").await;
-    assert!(banner.contains("You withdrew your consent to newsletters by email"), "{banner}");
-    assert!(browser.text(&format!("#consent-{consent}")).await.contains("Withdrawn"));
+    assert!(
+        banner.contains("You withdrew your consent to newsletters by email"),
+        "{banner}"
+    );
+    assert!(
+        browser
+            .text(&format!("#consent-{consent}"))
+            .await
+            .contains("Withdrawn")
+    );
     assert_eq!(
         as_citizen(&subject).get("/api/consents").json()["current"][0]["status"],
         "withdrawn"
@@ -68,7 +76,9 @@ async fn consent_flow(js: Js) {
 
     // Its receipt, opened, then downloaded with the browser's session.
     browser
-        .click_through(&format!("#consent-{consent} a[href='/my-consents/{consent}/receipt']"))
+        .click_through(&format!(
+            "#consent-{consent} a[href='/my-consents/{consent}/receipt']"
+        ))
         .await;
     browser.check_page("consent-receipt").await;
     let receipt_page = browser.text("main").await;
@@ -118,24 +128,39 @@ async fn consent_flow(js: Js) {
     ] {
         assert!(summary.contains(message), "{summary}");
     }
-    assert!(browser.focused_class().await.contains("govuk-error-summary"));
+    assert!(
+        browser
+            .focused_class()
+            .await
+            .contains("govuk-error-summary")
+    );
     browser
         .click("input[name='purpose'][value='status-updates']")
         .await;
     browser.click("input[name='channel'][value='sms']").await;
     browser.click("input[name='decision'][value='given']").await;
     browser.click_through("#submit").await;
-    assert_eq!(browser.path().await, "/my-consents", "{}", browser.text("main").await);
+    assert_eq!(
+        browser.path().await,
+        "/my-consents",
+        "{}",
+        browser.text("main").await
+    );
     browser.check_page("my-consents-given").await;
     let banner = browser.text(".govuk-notification-banner").await;
-    assert!(banner.contains("You agreed to status updates by text message"), "{banner}");
+    assert!(
+        banner.contains("You agreed to status updates by text message"),
+        "{banner}"
+    );
     let current = as_citizen(&subject).get("/api/consents").json()["current"].clone();
     assert!(
         current
             .as_array()
             .unwrap()
             .iter()
-            .any(|r| r["purpose"] == "status-updates" && r["channel"] == "sms" && r["status"] == "given"),
+            .any(|r| r["purpose"] == "status-updates"
+                && r["channel"] == "sms"
+                && r["status"] == "given"),
         "{current}"
     );
     browser.close().await;
@@ -160,7 +185,8 @@ async fn who_looked_flow(js: Js) {
     };
     let contact = citizen_of(&subject, family, tail);
     // A staff member reads the record through the API, for a purpose.
-    let read = case_worker(&format!("worker-looked-{tag}")).get(&format!("/api/contacts/{contact}"));
+    let read =
+        case_worker(&format!("worker-looked-{tag}")).get(&format!("/api/contacts/{contact}"));
     assert_eq!(read.status, 200, "{}", read.body);
     let message = portal_message(
         &contact,
@@ -225,14 +251,22 @@ async fn a_citizen_sees_a_staff_read_in_who_looked_and_reads_a_message_without_j
 /// Checks the correction request made in the browser: the case under my
 /// cases, and in the API.
 async fn assert_correction_filed(browser: &mut Browser, subject: &str) {
-    assert_eq!(browser.path().await, "/my-cases", "{}", browser.text("main").await);
+    assert_eq!(
+        browser.path().await,
+        "/my-cases",
+        "{}",
+        browser.text("main").await
+    );
     browser.check_page("my-cases-correction").await;
     let cases = as_citizen(subject).get("/api/cases/mine").json();
     let case = &cases["cases"][0];
     assert_eq!(case["subject"], "Correct my email addresses", "{cases}");
     let reference = case["reference"].as_str().unwrap();
     let banner = browser.text(".govuk-notification-banner").await;
-    assert!(banner.contains(&format!("reference {reference}")), "{banner}");
+    assert!(
+        banner.contains(&format!("reference {reference}")),
+        "{banner}"
+    );
     let main = browser.text("main").await;
     assert!(main.contains("Correct my email addresses"), "{main}");
     assert!(main.contains(reference), "{main}");
@@ -250,9 +284,17 @@ async fn a_citizen_asks_for_a_correction_and_follows_its_case_without_javascript
     browser.click_through("#submit").await;
     browser.check_page("correction-refused").await;
     let summary = browser.text(".govuk-error-summary").await;
-    assert!(summary.contains("Select which detail is wrong"), "{summary}");
+    assert!(
+        summary.contains("Select which detail is wrong"),
+        "{summary}"
+    );
     assert!(summary.contains("Enter what it should say"), "{summary}");
-    assert!(browser.focused_class().await.contains("govuk-error-summary"));
+    assert!(
+        browser
+            .focused_class()
+            .await
+            .contains("govuk-error-summary")
+    );
     browser.click("#item-emails").await;
     browser
         .type_into("#correction", "ada.amended@example.org")
@@ -345,13 +387,22 @@ async fn a_citizen_asks_for_a_correction_with_the_keyboard_alone_with_javascript
     browser.check_page("correction-refused").await;
     assert!(focus_is(&browser, ".govuk-error-summary").await);
     // The summary's link leads to the radios; arrows choose within them.
-    move_focus_to(&browser, Key::Tab, ".govuk-error-summary__list a[href='#item']").await;
+    move_focus_to(
+        &browser,
+        Key::Tab,
+        ".govuk-error-summary__list a[href='#item']",
+    )
+    .await;
     press(&browser, &[Key::Enter.into()]).await;
     move_focus_to(&browser, Key::Tab, "input[name='item']").await;
     move_focus_to(&browser, Key::Down, "#item-emails").await;
     press(&browser, &[Key::Space.into()]).await;
     move_focus_to(&browser, Key::Tab, "#correction").await;
-    press(&browser, &"ada.keys@example.org".chars().collect::<Vec<_>>()).await;
+    press(
+        &browser,
+        &"ada.keys@example.org".chars().collect::<Vec<_>>(),
+    )
+    .await;
     move_focus_to(&browser, Key::Tab, "#submit").await;
     press_through(&browser, Key::Enter).await;
     assert_correction_filed(&mut browser, subject).await;

@@ -69,7 +69,9 @@ pub fn choice_form(visit: &mut Visit) -> Handled {
 
 fn published_notice(notices: &Value) -> Result<view::NoticeLink, Outcome> {
     view::newest_notice(notices, NOTICE_ID).ok_or_else(|| {
-        Outcome::Unavailable(format!("privacy notice {NOTICE_ID} has no published version"))
+        Outcome::Unavailable(format!(
+            "privacy notice {NOTICE_ID} has no published version"
+        ))
     })
 }
 
@@ -138,7 +140,10 @@ pub fn record(visit: &mut Visit) -> Handled {
     if choice.purpose.is_empty() {
         errors.add("purpose", "Select what it is for");
     }
-    if !CONSENT_CHANNELS.iter().any(|c| c.as_str() == choice.channel) {
+    if !CONSENT_CHANNELS
+        .iter()
+        .any(|c| c.as_str() == choice.channel)
+    {
         errors.add("channel", "Select which way of contacting you it covers");
     }
     if !DECISIONS.iter().any(|(d, _)| *d == choice.decision) {
@@ -240,7 +245,10 @@ pub fn withdraw(visit: &mut Visit) -> Handled {
             ..
         }) => {
             for (name, reason) in fields {
-                errors.add(&button, format!("That consent cannot be withdrawn: {name} {reason}"));
+                errors.add(
+                    &button,
+                    format!("That consent cannot be withdrawn: {name} {reason}"),
+                );
             }
             400
         }

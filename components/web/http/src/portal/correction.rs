@@ -28,7 +28,14 @@ fn held_details(visit: &Visit) -> Result<Vec<Detail>, Outcome> {
 pub fn form(visit: &mut Visit) -> Handled {
     let details = held_details(visit)?;
     let item = visit.query("item").unwrap_or_default();
-    Ok(correction_page(visit, 200, &details, &item, "", &Errors::default()))
+    Ok(correction_page(
+        visit,
+        200,
+        &details,
+        &item,
+        "",
+        &Errors::default(),
+    ))
 }
 
 fn correction_page(

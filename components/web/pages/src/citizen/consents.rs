@@ -22,10 +22,8 @@ pub const CONSENT_CHANNELS: [Channel; 5] = [
 ];
 
 /// The decisions the form offers, as (value, label).
-pub const DECISIONS: &[(&str, &str)] = &[
-    ("given", "Yes, I agree"),
-    ("refused", "No, I do not agree"),
-];
+pub const DECISIONS: &[(&str, &str)] =
+    &[("given", "Yes, I agree"), ("refused", "No, I do not agree")];
 
 /// A channel as the portal names it to the person.
 pub fn channel_label(channel: &str) -> String {
@@ -157,10 +155,10 @@ pub fn purposes(catalogue: &Value, consent_only: bool) -> Vec<(String, String)> 
 
 /// A purpose as the catalogue describes it, as a title (no full stop).
 fn describe(purposes: &[(String, String)], id: &str) -> String {
-    purposes
-        .iter()
-        .find(|(p, _)| p == id)
-        .map_or_else(|| sentence(id), |(_, d)| d.trim_end_matches('.').to_string())
+    purposes.iter().find(|(p, _)| p == id).map_or_else(
+        || sentence(id),
+        |(_, d)| d.trim_end_matches('.').to_string(),
+    )
 }
 
 /// "newsletters by email": what a decision was about, for a sentence.
@@ -316,14 +314,21 @@ pub fn receipt_rows(receipt: &Value) -> (Vec<SummaryRow>, Vec<ReceiptEvent>) {
     let notice = &receipt["privacy_notice"];
     let rows = vec![
         row("Record", vec![text(&receipt["record_id"])]),
-        row("What it is for", vec![text(&purpose["purpose_description"])]),
+        row(
+            "What it is for",
+            vec![text(&purpose["purpose_description"])],
+        ),
         row(
             "Lawful basis",
-            vec![sentence(purpose["lawful_basis"].as_str().unwrap_or_default())],
+            vec![sentence(
+                purpose["lawful_basis"].as_str().unwrap_or_default(),
+            )],
         ),
         row(
             "How we may contact you",
-            vec![channel_label(receipt["channel"].as_str().unwrap_or_default())],
+            vec![channel_label(
+                receipt["channel"].as_str().unwrap_or_default(),
+            )],
         ),
         row(
             "Information used",
@@ -333,7 +338,10 @@ pub fn receipt_rows(receipt: &Value) -> (Vec<SummaryRow>, Vec<ReceiptEvent>) {
         ),
         row(
             "Who is responsible for it",
-            vec![text(&controller["party_name"]), text(&controller["party_contact"])],
+            vec![
+                text(&controller["party_name"]),
+                text(&controller["party_contact"]),
+            ],
         ),
         row(
             "Privacy notice",
@@ -353,7 +361,9 @@ pub fn receipt_rows(receipt: &Value) -> (Vec<SummaryRow>, Vec<ReceiptEvent>) {
         ),
         row(
             "Recorded",
-            vec![date_time(receipt["recorded_at"].as_str().unwrap_or_default())],
+            vec![date_time(
+                receipt["recorded_at"].as_str().unwrap_or_default(),
+            )],
         ),
         row("How to withdraw", vec![text(&receipt["withdrawal_method"])]),
     ];

@@ -37,11 +37,7 @@ pub fn details(record: &Value) -> Vec<Detail> {
         .iter()
         .filter_map(|&(field, label)| {
             let held = value_lines(&record[field]);
-            (!held.is_empty()).then_some(Detail {
-                field,
-                label,
-                held,
-            })
+            (!held.is_empty()).then_some(Detail { field, label, held })
         })
         .collect()
 }

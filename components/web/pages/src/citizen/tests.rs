@@ -101,10 +101,17 @@ fn consents_show_each_choice_now_and_every_decision_with_its_receipt() {
     // Only consent in force has a withdraw button, and it posts the CSRF
     // token with the purpose and channel; the summary links to it.
     assert_eq!(html.matches(r#"action="/my-consents/withdraw""#).count(), 1);
-    assert!(html.contains(r#"id="withdraw-newsletters-email""#), "{html}");
+    assert!(
+        html.contains(r#"id="withdraw-newsletters-email""#),
+        "{html}"
+    );
     assert!(html.contains(r##"<a href="#withdraw-newsletters-email">"##));
     assert!(html.contains(r#"name="purpose" value="newsletters""#));
-    assert_eq!(html.matches(r#"name="csrf_token" value="csrf-token-1""#).count(), 2);
+    assert_eq!(
+        html.matches(r#"name="csrf_token" value="csrf-token-1""#)
+            .count(),
+        2
+    );
     assert!(html.contains(r#"href="/my-consents/cns_0/receipt""#));
 }
 
@@ -148,8 +155,20 @@ fn the_choice_form_offers_only_purposes_resting_on_consent_and_keeps_what_was_ch
             Some("status-updates"),
             &errors,
         ),
-        channel: Radios::new("channel", "Which way?", &channel_options, Some("sms"), &errors),
-        decision: Radios::new("decision", "Do you agree?", consents::DECISIONS, None, &errors),
+        channel: Radios::new(
+            "channel",
+            "Which way?",
+            &channel_options,
+            Some("sms"),
+            &errors,
+        ),
+        decision: Radios::new(
+            "decision",
+            "Do you agree?",
+            consents::DECISIONS,
+            None,
+            &errors,
+        ),
         notice,
         errors,
     });
@@ -231,7 +250,9 @@ fn messages_show_as_text_read_or_unread_with_a_button_to_mark_them() {
     assert!(!html.contains("<p>x</p>"));
     assert!(html.contains(r#"action="/my-messages/m2/read""#));
     assert!(html.contains(r#"action="/my-messages/m1/unread""#));
-    assert!(html.contains(r#"class="govuk-service-navigation__item govuk-service-navigation__item--active""#));
+    assert!(html.contains(
+        r#"class="govuk-service-navigation__item govuk-service-navigation__item--active""#
+    ));
 }
 
 #[test]
@@ -269,7 +290,8 @@ fn the_access_log_names_who_by_role_why_and_what_and_pages_on() {
 
 #[test]
 fn a_correction_names_the_detail_what_we_hold_and_what_it_should_be() {
-    let record = json!({"display_name": "Ada Lovelace", "emails": ["ada@example.org"], "phones": []});
+    let record =
+        json!({"display_name": "Ada Lovelace", "emails": ["ada@example.org"], "phones": []});
     let details = correction::details(&record);
     let fields: Vec<&str> = details.iter().map(|d| d.field).collect();
     assert_eq!(fields, ["display_name", "emails"]);
@@ -292,11 +314,20 @@ fn a_correction_names_the_detail_what_we_hold_and_what_it_should_be() {
     let html = render(&CorrectionPage {
         chrome: chrome("/my-details"),
         csrf: "t".into(),
-        item: Radios::new("item", "Which detail is wrong?", &choices, Some("emails"), &errors),
+        item: Radios::new(
+            "item",
+            "Which detail is wrong?",
+            &choices,
+            Some("emails"),
+            &errors,
+        ),
         correction: Field::text("correction", "What should it say?").filled("", &errors),
         errors,
     });
-    assert!(html.contains(r#"id="item-emails" name="item" type="radio" value="emails" checked"#), "{html}");
+    assert!(
+        html.contains(r#"id="item-emails" name="item" type="radio" value="emails" checked"#),
+        "{html}"
+    );
     assert!(html.contains(r##"<a href="#correction">Enter what it should say</a>"##));
     assert!(html.contains(r#"id="correction-error" class="govuk-error-message""#));
 }
@@ -316,7 +347,10 @@ fn the_start_page_links_every_portal_page_and_offers_sign_in_only_when_signed_ou
     };
     let (out, signed_in) = (page(false), page(true));
     for (href, _) in PORTAL_NAV {
-        assert!(out.contains(&format!(r#"<a class="govuk-link" href="{href}">"#)), "{out}");
+        assert!(
+            out.contains(&format!(r#"<a class="govuk-link" href="{href}">"#)),
+            "{out}"
+        );
     }
     assert!(out.contains("govuk-button--start"));
     assert!(!signed_in.contains("govuk-button--start"));
