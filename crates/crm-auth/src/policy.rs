@@ -41,6 +41,8 @@ pub enum Action {
     TemplateManage,
     TemplateRead,
     InboxRead,
+    /// Mark one's own portal messages read or unread (changes no message).
+    InboxUpdate,
     AuditRead,
     AuditVerify,
     AuditCheckpoint,
@@ -327,6 +329,12 @@ pub const MATRIX: &[MatrixRow] = &[
     row(
         Action::InboxRead,
         "inbox.read",
+        false,
+        [No, No, No, No, No, Own],
+    ),
+    row(
+        Action::InboxUpdate,
+        "inbox.update",
         false,
         [No, No, No, No, No, Own],
     ),
@@ -648,6 +656,27 @@ mod tests {
             may(&me, Action::AuditRead, Target::General),
             Decision::Forbidden
         );
+        // Their inbox's read marks are theirs alone to change; no staff
+        // role or service key changes them.
+        assert_eq!(
+            may(&me, Action::InboxUpdate, Target::Contact("con_1")),
+            Decision::Allowed(Role::Citizen)
+        );
+        assert_eq!(
+            may(&me, Action::InboxUpdate, Target::Contact("con_2")),
+            Decision::NotOwnRecord
+        );
+        for role in Role::STAFF {
+            assert_eq!(
+                may(
+                    &staff(&[role]),
+                    Action::InboxUpdate,
+                    Target::Contact("con_1")
+                ),
+                Decision::Forbidden
+            );
+        }
+        assert!(!Action::InboxUpdate.grantable_to_service());
     }
 
     #[test]

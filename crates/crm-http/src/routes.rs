@@ -116,6 +116,16 @@ pub const NOTIFICATION: &[Route] = &[
     route("GET", "/api/notifications/inbox", "listInbox"),
     route(
         "POST",
+        "/api/notifications/inbox/{id}/read",
+        "markInboxMessageRead",
+    ),
+    route(
+        "POST",
+        "/api/notifications/inbox/{id}/unread",
+        "markInboxMessageUnread",
+    ),
+    route(
+        "POST",
         "/api/notifications/dispatch",
         "dispatchNotifications",
     ),

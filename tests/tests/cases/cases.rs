@@ -498,6 +498,89 @@ fn a_citizen_opens_and_follows_their_own_cases_and_sees_only_what_is_for_them() 
 }
 
 #[test]
+fn citizens_open_only_kinds_open_to_them_naming_nothing_staff_decide() {
+    let contact = new_contact(host(), "Portal Opener");
+    link_citizen(&app().db_path(), "citizen-opener", &contact);
+    let citizen = host().as_caller(&token("citizen-opener", &["citizen"]));
+    // A kind of case staff alone open.
+    let put = |body: serde_json::Value| {
+        admin().request("PUT", "/api/cases/types/staff-review", Some(&body))
+    };
+    let kind = json!({"title": "Staff review", "activity_kinds": ["note"],
+                      "statuses": ["new", "in-progress", "resolved", "closed"],
+                      "closure_policy": "block-while-child-open", "calendar_id": "default",
+                      "reopen_within_days": 0});
+    let staff_only = put(kind.clone());
+    assert_eq!(staff_only.status, 200, "{}", staff_only.body);
+    assert_eq!(staff_only.json()["citizen_openable"], false);
+    assert_eq!(
+        staff_only.json()["citizen_queue_id"],
+        serde_json::Value::Null
+    );
+    let problem = assert_problem(
+        &citizen.post_json(
+            "/api/cases",
+            &json!({"case_type": "staff-review", "subject": "Let me in"}),
+        ),
+        400,
+        "validation",
+    );
+    assert_eq!(error_fields(&problem), ["case_type"]);
+    // What staff decide is refused, each field named.
+    let problem = assert_problem(
+        &citizen.post_json(
+            "/api/cases",
+            &json!({"case_type": "general-enquiry", "subject": "Urgent!", "priority": "urgent",
+                    "confidentiality": "restricted",
+                    "participants": [{"kind": "contact", "party_id": "con_someone", "role": "applicant"}]}),
+        ),
+        400,
+        "validation",
+    );
+    assert_eq!(
+        error_fields(&problem),
+        ["priority", "confidentiality", "participants"]
+    );
+    // A correction request joins the corrections queue, about the citizen.
+    let opened = open(
+        &citizen,
+        &json!({"case_type": "correction-request", "subject": "My name is misspelt"}),
+    );
+    let id = opened["id"].as_str().unwrap();
+    let seen = worker("worker-opener")
+        .get(&format!("/api/cases/{id}"))
+        .json();
+    assert_eq!(seen["queue_id"], "records-corrections", "{seen}");
+    assert_eq!(seen["contact_id"], contact.as_str());
+    assert_eq!(seen["priority"], "normal");
+    // An administrator opens the kind to citizens, into a queue that exists.
+    let mut open_kind = kind.clone();
+    open_kind["citizen_openable"] = json!(true);
+    open_kind["citizen_queue_id"] = json!("no-such-queue");
+    assert_eq!(
+        error_fields(&assert_problem(&put(open_kind.clone()), 400, "validation")),
+        ["citizen_queue_id"]
+    );
+    open_kind["citizen_queue_id"] = json!("records-corrections");
+    assert_eq!(put(open_kind).status, 200);
+    let opened = open(
+        &citizen,
+        &json!({"case_type": "staff-review", "subject": "Now I may"}),
+    );
+    let id = opened["id"].as_str().unwrap();
+    let seen = worker("worker-opener")
+        .get(&format!("/api/cases/{id}"))
+        .json();
+    assert_eq!(seen["queue_id"], "records-corrections", "{seen}");
+    // Staff still name their own queue, or none.
+    let by_staff = open(
+        &worker("worker-opener"),
+        &json!({"case_type": "correction-request", "subject": "Taken at the counter", "contact_id": contact}),
+    );
+    assert_eq!(by_staff["queue_id"], serde_json::Value::Null, "{by_staff}");
+}
+
+#[test]
 fn a_merged_contacts_cases_show_on_the_survivor() {
     let survivor = new_contact(host(), "Merge Survivor");
     let duplicate = new_contact(host(), "Merge Duplicate");

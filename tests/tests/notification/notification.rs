@@ -613,6 +613,105 @@ fn a_retried_send_never_sends_twice() {
 }
 
 #[test]
+fn a_citizen_marks_their_own_inbox_messages_read_and_unread() {
+    let app = app();
+    let host = &app.host;
+    let (contact, portal) = ready_to_send(
+        host,
+        "Reading Person",
+        "reading.person@example.gov.au",
+        "portal",
+        Some("Read me"),
+        "Your claim ((ref)) is approved.",
+    );
+    let (other, _) = ready_to_send(
+        host,
+        "Other Reader",
+        "other.reader@example.gov.au",
+        "portal",
+        Some("Not yours"),
+        "x",
+    );
+    let send_to = |contact: &str| {
+        send(
+            host,
+            &json!({"template_id": portal, "contact_id": contact, "personalisation": {"ref": "R-1"}}),
+        )
+        .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (mine, theirs) = (send_to(&contact), send_to(&other));
+    link_citizen(&app.db_path(), "citizen-reader-1", &contact);
+    let citizen = host.as_caller(&token("citizen-reader-1", &["citizen"]));
+    let read_at = || {
+        let inbox = citizen.get("/api/notifications/inbox");
+        assert_eq!(inbox.status, 200, "{}", inbox.body);
+        inbox.json()["messages"][0]["read_at"].clone()
+    };
+    assert_eq!(read_at(), Value::Null, "unread until marked");
+    let read = citizen.post_json(&format!("/api/notifications/inbox/{mine}/read"), &json!({}));
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.json()["id"], mine.as_str());
+    let first = read.json()["read_at"].clone();
+    assert!(first.is_string(), "{}", read.body);
+    assert_eq!(read_at(), first);
+    // Reading it again keeps the first reading's time.
+    std::thread::sleep(Duration::from_millis(5));
+    let again = citizen.post_json(&format!("/api/notifications/inbox/{mine}/read"), &json!({}));
+    assert_eq!(again.json()["read_at"], first);
+    let unread = citizen.post_json(
+        &format!("/api/notifications/inbox/{mine}/unread"),
+        &json!({}),
+    );
+    assert_eq!(unread.status, 200, "{}", unread.body);
+    assert_eq!(unread.json()["read_at"], Value::Null);
+    assert_eq!(read_at(), Value::Null);
+    // Another's message, as one that does not exist: not in this inbox.
+    for id in [theirs.as_str(), "no-such-message"] {
+        assert_problem(
+            &citizen.post_json(&format!("/api/notifications/inbox/{id}/read"), &json!({})),
+            404,
+            "not-found",
+        );
+    }
+    // No staff role marks a citizen's messages.
+    assert_problem(
+        &comms(host).post_json(&format!("/api/notifications/inbox/{mine}/read"), &json!({})),
+        403,
+        "forbidden",
+    );
+    let entries = app.audit_entries(
+        "actor_id, outcome, resource",
+        "action",
+        "inbox.update",
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        },
+    );
+    let by = |actor: &str, outcome: &str| {
+        entries
+            .iter()
+            .filter(|(a, o, _)| a == actor && o == outcome)
+            .count()
+    };
+    assert_eq!(by("citizen:citizen-reader-1", "allowed"), 5, "{entries:?}");
+    assert_eq!(by("citizen:citizen-reader-1", "failed"), 2, "{entries:?}");
+    assert_eq!(by("staff:comms-1", "denied"), 1, "{entries:?}");
+    assert!(
+        entries
+            .iter()
+            .any(|(_, _, resource)| resource == &format!("notification/{mine}")),
+        "{entries:?}"
+    );
+}
+
+#[test]
 fn portal_messages_go_to_the_citizens_inbox() {
     let app = app();
     let host = &app.host;

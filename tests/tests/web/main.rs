@@ -15,6 +15,8 @@ use crm_tests::{Caller, Host};
 use serde_json::json;
 
 mod browser;
+mod citizen;
+mod citizen_browser;
 mod console;
 mod http;
 mod oidc;

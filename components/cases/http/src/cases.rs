@@ -1,8 +1,8 @@
 //! Opening, reading, listing, changing and moving cases.
 
 use cases_rules::{
-    CaseFacts, CaseTypeKey, Confidentiality, Effect, Priority, StatusCategory, StatusKey,
-    TransitionError, Workflow,
+    CaseFacts, CaseTypeKey, Confidentiality, Effect, OpeningRequest, Priority, StatusCategory,
+    StatusKey, TransitionError, Workflow, citizen_opening_refusals,
 };
 use cases_store::{CaseCursor, CaseRecord, Participant, PartyKind, QueueOrder, QueuePage};
 use crm_component_support::{
@@ -115,25 +115,6 @@ pub fn open(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     let mut errors = FieldErrors::default();
     let subject = input::one_line(&mut errors, "subject", &body.subject, SUBJECT_MAX);
     let details = input::many_lines(&mut errors, "details", &body.details, BODY_MAX);
-    let contact = match (citizen, &body.contact_id) {
-        (true, Some(_)) => {
-            errors
-                .0
-                .push(FieldError::new("contact_id", "is your own; leave it out"));
-            None
-        }
-        (true, None) => ctx.own_contact().map(str::to_string),
-        (false, raw) => errors
-            .check_optional("contact_id", raw.as_deref(), ContactId::parse)
-            .flatten()
-            .map(|c| c.as_str().to_string()),
-    };
-    if citizen && (body.queue_id.is_some() || body.assignee.is_some() || body.parent_id.is_some()) {
-        errors.0.push(FieldError::new(
-            "queue_id",
-            "queue_id, assignee and parent_id are for staff to set",
-        ));
-    }
     let db = ctx.db()?;
     let kind = cases_store::case_type(db, &body.case_type)?;
     let Some(kind) = kind else {
@@ -142,6 +123,32 @@ pub fn open(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
             "is not a configured case type",
         ));
         return Err(Problem::validation(errors.0));
+    };
+    let contact = if citizen {
+        let request = OpeningRequest {
+            priority: body.priority.is_some(),
+            contact_id: body.contact_id.is_some(),
+            queue_id: body.queue_id.is_some(),
+            assignee: body.assignee.is_some(),
+            parent_id: body.parent_id.is_some(),
+            confidentiality: body.confidentiality.is_some(),
+            participants: !body.participants.is_empty(),
+        };
+        for (field, reason) in citizen_opening_refusals(&request, kind.citizen_openable) {
+            errors.0.push(FieldError::new(field, reason));
+        }
+        ctx.own_contact().map(str::to_string)
+    } else {
+        errors
+            .check_optional("contact_id", body.contact_id.as_deref(), ContactId::parse)
+            .flatten()
+            .map(|c| c.as_str().to_string())
+    };
+    // A citizen names no queue: theirs joins the one their kind of case goes to.
+    let queue_id = if citizen {
+        kind.citizen_queue_id.clone()
+    } else {
+        body.queue_id.clone()
     };
     input::at_most(
         &mut errors,
@@ -222,7 +229,7 @@ pub fn open(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
             priority,
             channel: body.channel.or(citizen.then_some(Channel::Portal)),
             contact: contact.clone(),
-            queue: body.queue_id.clone(),
+            queue: queue_id.clone(),
             assignee: None,
             parent: body.parent_id.clone(),
             confidentiality: body.confidentiality.unwrap_or(Confidentiality::Standard),

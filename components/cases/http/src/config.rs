@@ -45,6 +45,8 @@ fn type_view(kind: &CaseType) -> Value {
         "closure_policy": kind.closure_policy,
         "calendar_id": kind.calendar_id,
         "reopen_within_days": kind.reopen_within_days,
+        "citizen_openable": kind.citizen_openable,
+        "citizen_queue_id": kind.citizen_queue_id,
     })
 }
 
@@ -98,6 +100,9 @@ struct TypeBody {
     closure_policy: ClosurePolicy,
     calendar_id: String,
     reopen_within_days: u32,
+    #[serde(default)]
+    citizen_openable: bool,
+    citizen_queue_id: Option<String>,
 }
 
 /// Bounds on a case type's lists.
@@ -169,6 +174,14 @@ pub fn put_type(ctx: &mut Ctx, req: &Request, key: &str) -> Result<Response, Pro
         }
         (Some(_), None) => {}
     }
+    if let Some(queue) = &body.citizen_queue_id
+        && cases_store::queue(db, queue)?.is_none()
+    {
+        errors.0.push(FieldError::new(
+            "citizen_queue_id",
+            "is not a configured queue",
+        ));
+    }
     let workflow = cases_store::workflow(db, body.reopen_within_days)?;
     for (i, status) in body.statuses.iter().enumerate() {
         if workflow.status(status).is_none() {
@@ -203,6 +216,8 @@ pub fn put_type(ctx: &mut Ctx, req: &Request, key: &str) -> Result<Response, Pro
         closure_policy: body.closure_policy,
         calendar_id: body.calendar_id,
         reopen_within_days: body.reopen_within_days,
+        citizen_openable: body.citizen_openable,
+        citizen_queue_id: body.citizen_queue_id,
     };
     transaction(db, |db| {
         Ok(cases_store::put_case_type(db, &kind, now_ms())?)

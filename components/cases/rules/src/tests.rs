@@ -3,7 +3,8 @@ use proptest::prelude::*;
 
 use crate::{
     Activity, ActivityKind, CaseFacts, CaseReference, CaseTypeKey, ClosurePolicy, Direction,
-    Effect, StatusKey, TransitionError, Workflow, counts_as_first_response,
+    Effect, OpeningRequest, StatusKey, TransitionError, Workflow, citizen_opening_refusals,
+    counts_as_first_response,
 };
 
 fn key(k: &str) -> StatusKey {
@@ -264,6 +265,42 @@ fn only_a_staff_message_that_reaches_the_citizen_is_a_first_response() {
     );
 }
 
+#[test]
+fn a_citizen_opens_only_kinds_of_case_open_to_them_and_sets_nothing_staff_decide() {
+    let plain = OpeningRequest::default();
+    assert!(citizen_opening_refusals(&plain, true).is_empty());
+    assert_eq!(
+        citizen_opening_refusals(&plain, false),
+        [("case_type", "is not a kind of case you can open yourself")]
+    );
+    let everything = OpeningRequest {
+        priority: true,
+        contact_id: true,
+        queue_id: true,
+        assignee: true,
+        parent_id: true,
+        confidentiality: true,
+        participants: true,
+    };
+    let fields: Vec<&str> = citizen_opening_refusals(&everything, false)
+        .iter()
+        .map(|(field, _)| *field)
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "case_type",
+            "contact_id",
+            "priority",
+            "queue_id",
+            "assignee",
+            "parent_id",
+            "confidentiality",
+            "participants"
+        ]
+    );
+}
+
 proptest! {
     #[test]
     fn any_reference_reads_back(year in 2000u16..=9999, number in 1u32..1_000_000_000) {
@@ -290,5 +327,22 @@ proptest! {
             }
             Err(other) => prop_assert!(false, "{other}"),
         }
+    }
+
+    /// Each staff-only field named is refused on its own, whatever else is.
+    #[test]
+    fn each_staff_only_field_is_refused_alone(bits in 0u8..128, openable: bool) {
+        let named = |i: u8| bits & (1 << i) != 0;
+        let request = OpeningRequest {
+            priority: named(0),
+            contact_id: named(1),
+            queue_id: named(2),
+            assignee: named(3),
+            parent_id: named(4),
+            confidentiality: named(5),
+            participants: named(6),
+        };
+        let refusals = citizen_opening_refusals(&request, openable);
+        prop_assert_eq!(refusals.len(), bits.count_ones() as usize + usize::from(!openable));
     }
 }

@@ -169,10 +169,15 @@ pub struct CaseType {
     pub closure_policy: ClosurePolicy,
     pub calendar_id: String,
     pub reopen_within_days: u32,
+    /// Whether citizens may open cases of this type about themselves.
+    pub citizen_openable: bool,
+    /// The queue a case of this type a citizen opens joins (citizens name
+    /// none); `None`: no queue.
+    pub citizen_queue_id: Option<String>,
 }
 
 const CASE_TYPE_COLUMNS: &str = "key, title, activity_kinds, timeline, participant_roles, \
-    statuses, closure_policy, calendar_id, reopen_within_days";
+    statuses, closure_policy, calendar_id, reopen_within_days, citizen_openable, citizen_queue_id";
 
 fn decode_case_type(row: &[Value]) -> Result<CaseType, StoreError> {
     let f = Fields::new("case_types", row, 0);
@@ -190,6 +195,8 @@ fn decode_case_type(row: &[Value]) -> Result<CaseType, StoreError> {
         calendar_id: f.text(7, "calendar_id")?,
         reopen_within_days: u32::try_from(reopen)
             .map_err(|_| f.corrupt("reopen_within_days", format!("{reopen} is out of range")))?,
+        citizen_openable: f.int(9, "citizen_openable")? != 0,
+        citizen_queue_id: f.opt_text(10, "citizen_queue_id")?,
     })
 }
 
@@ -266,13 +273,16 @@ pub fn put_case_type(db: &impl Sql, case_type: &CaseType, now: i64) -> Result<()
     run(
         db,
         "INSERT INTO case_types (key, title, activity_kinds, timeline, participant_roles, statuses, \
-         closure_policy, calendar_id, reopen_within_days, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         closure_policy, calendar_id, reopen_within_days, citizen_openable, citizen_queue_id, \
+         created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (key) DO UPDATE SET title = excluded.title, \
          activity_kinds = excluded.activity_kinds, timeline = excluded.timeline, \
          participant_roles = excluded.participant_roles, statuses = excluded.statuses, \
          closure_policy = excluded.closure_policy, calendar_id = excluded.calendar_id, \
-         reopen_within_days = excluded.reopen_within_days",
+         reopen_within_days = excluded.reopen_within_days, \
+         citizen_openable = excluded.citizen_openable, \
+         citizen_queue_id = excluded.citizen_queue_id",
         &[
             case_type.key.as_str().into(),
             case_type.title.as_str().into(),
@@ -283,6 +293,8 @@ pub fn put_case_type(db: &impl Sql, case_type: &CaseType, now: i64) -> Result<()
             case_type.closure_policy.as_str().into(),
             case_type.calendar_id.as_str().into(),
             i64::from(case_type.reopen_within_days).into(),
+            i64::from(case_type.citizen_openable).into(),
+            case_type.citizen_queue_id.as_deref().into(),
             now.into(),
         ],
     )?;

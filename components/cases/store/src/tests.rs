@@ -242,6 +242,13 @@ fn case_types_round_trip_and_the_seeds_are_there() {
     assert_eq!(correction.closure_policy, ClosurePolicy::CloseChildren);
     assert_eq!(correction.timeline[1].offset_days, 30);
     assert_eq!(correction.timeline[1].from, TimelineAnchor::Opened);
+    // Citizens open both seeded kinds; their corrections reach a queue.
+    assert!(general.citizen_openable && correction.citizen_openable);
+    assert_eq!(general.citizen_queue_id, None);
+    assert_eq!(
+        correction.citizen_queue_id.as_deref(),
+        Some("records-corrections")
+    );
 
     let repair = CaseType {
         key: type_key("housing-repair"),
@@ -266,11 +273,15 @@ fn case_types_round_trip_and_the_seeds_are_there() {
         closure_policy: ClosurePolicy::CloseChildren,
         calendar_id: "default".into(),
         reopen_within_days: 5,
+        citizen_openable: true,
+        citizen_queue_id: Some("records-corrections".into()),
     };
     put_case_type(&db, &repair, T0).unwrap();
     assert_eq!(case_type(&db, &repair.key).unwrap().as_ref(), Some(&repair));
     let renamed = CaseType {
         title: "Repairs".into(),
+        citizen_openable: false,
+        citizen_queue_id: None,
         ..repair.clone()
     };
     put_case_type(&db, &renamed, T0 + 1000).unwrap();
@@ -1743,7 +1754,8 @@ fn queues_round_trip() {
     .unwrap();
     assert_eq!(queue(&db, "rates").unwrap().as_ref(), Some(&renamed));
     let ids: Vec<String> = queues(&db).unwrap().into_iter().map(|q| q.id).collect();
-    assert_eq!(ids, ["animals", "rates"]);
+    // With the queue migration 0019 seeds for correction requests.
+    assert_eq!(ids, ["animals", "rates", "records-corrections"]);
     assert_eq!(queue(&db, "none").unwrap(), None);
     db.run(
         "UPDATE case_queues SET ordering = '[\"random\"]' WHERE id = 'animals'",

@@ -239,15 +239,22 @@ pub fn read(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
     Ok(json(200, &body))
 }
 
-/// `GET /api/notifications/inbox`: a citizen's portal messages, newest
-/// first.
-pub fn inbox(ctx: &mut Ctx) -> Result<Response, Problem> {
+/// The contact whose inbox a citizen's request is about; anyone else is
+/// refused `action` as a caller without an inbox.
+fn own_inbox(ctx: &mut Ctx, action: Action) -> Result<String, Problem> {
     let Some(contact) = ctx.own_contact().map(str::to_string) else {
-        ctx.require(Action::InboxRead, Target::General, "inbox")?;
+        ctx.require(action, Target::General, "inbox")?;
         return Err(Problem::forbidden(
             "only a citizen linked to a contact has an inbox",
         ));
     };
+    Ok(contact)
+}
+
+/// `GET /api/notifications/inbox`: a citizen's portal messages, newest
+/// first, each with when they read it.
+pub fn inbox(ctx: &mut Ctx) -> Result<Response, Problem> {
+    let contact = own_inbox(ctx, Action::InboxRead)?;
     ctx.require(
         Action::InboxRead,
         Target::Contact(&contact),
@@ -256,7 +263,8 @@ pub fn inbox(ctx: &mut Ctx) -> Result<Response, Problem> {
     let items: Vec<Json> = messages::inbox(ctx.db()?, &contact)
         .map_err(store_problem)?
         .iter()
-        .map(|m| {
+        .map(|entry| {
+            let m = &entry.message;
             json!({
                 "id": m.id,
                 "subject": m.subject,
@@ -264,8 +272,32 @@ pub fn inbox(ctx: &mut Ctx) -> Result<Response, Problem> {
                 "html": m.html,
                 "reference": m.reference,
                 "sent_at": m.sent_at.map(rfc3339_utc),
+                "read_at": entry.read_at.map(rfc3339_utc),
             })
         })
         .collect();
     Ok(json(200, &json!({ "messages": items })))
+}
+
+/// `POST /api/notifications/inbox/{id}/read` (`read`) and `/unread`: a
+/// citizen marks one of their portal messages read (the first reading's
+/// time is kept) or unread again. Answers only the mark, which discloses
+/// nothing the caller did not send.
+pub fn mark_inbox(ctx: &mut Ctx, id: &str, read: bool) -> Result<Response, Problem> {
+    let contact = own_inbox(ctx, Action::InboxUpdate)?;
+    ctx.require(
+        Action::InboxUpdate,
+        Target::Contact(&contact),
+        &format!("notification/{id}"),
+    )?;
+    let db = ctx.db()?;
+    let read_at = read.then(now_ms);
+    let marked = crate::in_transaction(db, || {
+        messages::mark_inbox(db, &contact, id, read_at).map_err(store_problem)
+    })?
+    .ok_or_else(|| Problem::not_found(format!("no notification/{id} in your inbox")))?;
+    Ok(json(
+        200,
+        &json!({"id": marked.message.id, "read_at": marked.read_at.map(rfc3339_utc)}),
+    ))
 }

@@ -125,6 +125,8 @@ fn handle(req: Request) -> Response {
                 "sendNotification" => api::send_route(ctx, &req),
                 "getNotification" => api::read(ctx, id),
                 "listInbox" => api::inbox(ctx),
+                "markInboxMessageRead" => api::mark_inbox(ctx, id, true),
+                "markInboxMessageUnread" => api::mark_inbox(ctx, id, false),
                 "dispatchNotifications" => dispatch::dispatch(ctx),
                 "createNotifyService" => services::create_service(ctx, &req),
                 "createNotifyApiKey" => services::create_key(ctx, &req, id),

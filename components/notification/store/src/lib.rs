@@ -5,9 +5,9 @@
 //! statement.
 //!
 //! - [`messages`]: the outbox (`notifications`) and each message's status
-//!   history: sends (idempotent by key), reads, the portal inbox, the
-//!   Notify `/v2` listing, dispatch claims, time-outs, and the claims that
-//!   record each final message's interaction once.
+//!   history: sends (idempotent by key), reads, the portal inbox and its
+//!   read marks, the Notify `/v2` listing, dispatch claims, time-outs, and
+//!   the claims that record each final message's interaction once.
 //! - [`templates`]: template versions, immutable, newest first.
 //! - [`services`]: Notify services, guest lists and API keys (sealed
 //!   secrets stay sealed here: the sealing key is the component's).

@@ -316,14 +316,79 @@ pub fn events(db: &impl Sql, id: &str) -> Result<Vec<StatusEvent>, StoreError> {
         .collect())
 }
 
+/// A message in a contact's portal inbox, and when they first read it
+/// (`None`: unread).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxEntry {
+    pub message: Message,
+    pub read_at: Option<i64>,
+}
+
+/// What makes a message part of a contact's portal inbox.
+const IN_INBOX: &str = "channel = 'portal' AND contact_id = ? AND status = 'delivered'";
+
+fn inbox_entries(
+    db: &impl Sql,
+    condition: &str,
+    params: &[Value],
+) -> Result<Vec<InboxEntry>, StoreError> {
+    // `read_at` comes after the message's own columns.
+    let read_at = COLUMNS.split(',').count();
+    db.run(
+        &format!(
+            "SELECT {COLUMNS}, (SELECT read_at FROM notification_inbox_reads \
+             WHERE notification_id = notifications.id) \
+             FROM notifications WHERE {IN_INBOX} {condition}"
+        ),
+        params,
+    )?
+    .iter()
+    .map(|row| {
+        Ok(InboxEntry {
+            message: Message::from_row(row)?,
+            read_at: integer(&row[read_at]),
+        })
+    })
+    .collect()
+}
+
 /// A contact's portal inbox: delivered portal messages, newest first, at
-/// most 200.
-pub fn inbox(db: &impl Sql, contact_id: &str) -> Result<Vec<Message>, StoreError> {
-    select(
+/// most 200, each with whether it was read.
+pub fn inbox(db: &impl Sql, contact_id: &str) -> Result<Vec<InboxEntry>, StoreError> {
+    inbox_entries(
         db,
-        "channel = 'portal' AND contact_id = ? AND status = 'delivered' ORDER BY sent_at DESC, id DESC LIMIT 200",
+        "ORDER BY sent_at DESC, id DESC LIMIT 200",
         &[contact_id.into()],
     )
+}
+
+/// Marks message `id` of `contact_id`'s inbox read at `read_at` (a message
+/// already read keeps its first time) or, with `None`, unread. `None` when
+/// the message is not in that contact's inbox: another's message is not
+/// theirs to mark. Run it in a transaction, so the answer is what was
+/// written.
+pub fn mark_inbox(
+    db: &impl Sql,
+    contact_id: &str,
+    id: &str,
+    read_at: Option<i64>,
+) -> Result<Option<InboxEntry>, StoreError> {
+    let params = [contact_id.into(), id.into()];
+    if inbox_entries(db, "AND id = ?", &params)?.is_empty() {
+        return Ok(None);
+    }
+    match read_at {
+        Some(at) => db.run(
+            "INSERT INTO notification_inbox_reads (notification_id, read_at) VALUES (?, ?) \
+             ON CONFLICT (notification_id) DO NOTHING",
+            &[id.into(), at.into()],
+        )?,
+        None => db.run(
+            "DELETE FROM notification_inbox_reads WHERE notification_id = ?",
+            &[id.into()],
+        )?,
+    };
+    Ok(inbox_entries(db, "AND id = ?", &params)?.pop())
 }
 
 /// The messages a Notify key lists: its service's, sent with keys of its

@@ -572,9 +572,58 @@ fn the_inbox_holds_a_contacts_delivered_portal_messages_newest_first() {
     let inbox: Vec<String> = messages::inbox(&db, "contact-1")
         .unwrap()
         .into_iter()
-        .map(|m| m.id)
+        .map(|m| m.message.id)
         .collect();
     assert_eq!(inbox, ["newer", "older"]);
+}
+
+#[test]
+fn a_contact_marks_their_inbox_messages_read_and_unread_and_no_one_elses() {
+    let db = db();
+    for (id, contact, status) in [
+        ("mine", "contact-1", NotificationStatus::Delivered),
+        ("not-yet", "contact-1", NotificationStatus::Created),
+        ("theirs", "contact-2", NotificationStatus::Delivered),
+    ] {
+        Message {
+            contact_id: Some(contact.into()),
+            channel: TemplateType::Portal,
+            status,
+            sent_at: Some(T0),
+            ..message(id)
+        }
+        .insert(&db)
+        .unwrap();
+    }
+    let read_at = |id: &str| {
+        messages::inbox(&db, "contact-1")
+            .unwrap()
+            .into_iter()
+            .find(|e| e.message.id == id)
+            .map(|e| e.read_at)
+    };
+    assert_eq!(read_at("mine"), Some(None), "unread until marked");
+    let marked = messages::mark_inbox(&db, "contact-1", "mine", Some(T0 + 5)).unwrap();
+    assert_eq!(marked.map(|e| e.read_at), Some(Some(T0 + 5)));
+    // Read again later: the first reading's time stays.
+    messages::mark_inbox(&db, "contact-1", "mine", Some(T0 + 9)).unwrap();
+    assert_eq!(read_at("mine"), Some(Some(T0 + 5)));
+    let unmarked = messages::mark_inbox(&db, "contact-1", "mine", None).unwrap();
+    assert_eq!(unmarked.map(|e| e.read_at), Some(None));
+    assert_eq!(read_at("mine"), Some(None));
+    // Another contact's message, one not delivered and one that does not
+    // exist are not in this inbox, and nothing is written for them.
+    for id in ["theirs", "not-yet", "missing"] {
+        assert_eq!(
+            messages::mark_inbox(&db, "contact-1", id, Some(T0)).unwrap(),
+            None,
+            "{id}"
+        );
+    }
+    let reads = db
+        .run("SELECT notification_id FROM notification_inbox_reads", &[])
+        .unwrap();
+    assert!(reads.is_empty(), "{reads:?}");
 }
 
 #[test]

@@ -80,6 +80,20 @@ fn respond(req: &Request) -> Response {
         ("GET", ["my-details"]) => portal::my_details(&mut visit),
         ("GET", ["my-cases"]) => portal::my_cases(&mut visit),
         ("POST", ["my-cases", case, "messages"]) => portal::reply(&mut visit, case),
+        ("GET", ["my-details", "correction"]) => portal::correction::form(&mut visit),
+        ("POST", ["my-details", "correction"]) => portal::correction::submit(&mut visit),
+        ("GET", ["my-consents"]) => portal::consents::list(&mut visit),
+        ("POST", ["my-consents"]) => portal::consents::record(&mut visit),
+        ("GET", ["my-consents", "choose"]) => portal::consents::choice_form(&mut visit),
+        ("POST", ["my-consents", "withdraw"]) => portal::consents::withdraw(&mut visit),
+        ("GET", ["my-consents", id, "receipt"]) => portal::consents::receipt(&mut visit, id),
+        ("GET", ["my-consents", id, "receipt.json"]) => {
+            portal::consents::receipt_download(&mut visit, id)
+        }
+        ("GET", ["my-messages"]) => portal::messages::inbox(&mut visit),
+        ("POST", ["my-messages", id, "read"]) => portal::messages::mark(&mut visit, id, true),
+        ("POST", ["my-messages", id, "unread"]) => portal::messages::mark(&mut visit, id, false),
+        ("GET", ["who-looked"]) => portal::access_log::page(&mut visit),
         ("GET", ["staff"]) => console::start(&mut visit),
         ("GET", ["staff", "purpose"]) => console::purpose_form(&mut visit),
         ("POST", ["staff", "purpose"]) => console::state_purpose(&mut visit),

@@ -1,8 +1,15 @@
 //! The citizen portal (and sign-in, which staff share): start, my details,
-//! my cases with a reply box.
+//! my cases with a reply box; the citizen's own records in the modules
+//! below (consents, messages, who looked, asking for a correction).
+
+pub mod access_log;
+pub mod consents;
+pub mod correction;
+pub mod messages;
 
 use crm_auth::policy::Role;
 use serde_json::json;
+use web_pages::citizen::PORTAL_NAV;
 use web_pages::{
     DevelopmentSignIn, Errors, Field, MyCasesPage, MyDetailsPage, Radios, SignInPage, StartPage,
     api, render,
@@ -18,20 +25,23 @@ use crate::visit::{Handled, Outcome, Visit, html, redirect};
 const REPLY_MAX_CHARS: usize = 5000;
 
 pub fn start(visit: &mut Visit) -> Handled {
-    match visit.session.as_ref().and_then(|s| s.user.as_ref()) {
-        Some(user) if user.audience == Audience::Citizen => Ok(redirect("/my-details")),
-        Some(_) => Ok(redirect("/staff/")),
-        None => {
-            let page = StartPage {
-                chrome: visit.chrome("/"),
-                errors: Errors::default(),
-                heading: "Your record with the agency",
-                lede: "See what we hold about you and where it came from, and follow and reply to your cases.",
-                start_href: "/sign-in".to_string(),
-            };
-            Ok(html(200, &render(&page)))
-        }
-    }
+    let signed_in = match visit.session.as_ref().and_then(|s| s.user.as_ref()) {
+        Some(user) if user.audience == Audience::Staff => return Ok(redirect("/staff/")),
+        Some(_) => true,
+        None => false,
+    };
+    let page = StartPage {
+        chrome: visit.chrome("/"),
+        errors: Errors::default(),
+        heading: "Your record with the agency",
+        lede: "See what we hold about you and where it came from, and ask us to correct it; \
+               follow and reply to your cases; give and withdraw your consents; read our \
+               messages to you; and see who looked at your record, and why.",
+        start_href: "/sign-in".to_string(),
+        links: PORTAL_NAV,
+        signed_in,
+    };
+    Ok(html(200, &render(&page)))
 }
 
 pub fn sign_in_form(visit: &mut Visit) -> Handled {
@@ -73,7 +83,8 @@ fn sign_in_page(
     html(status, &render(&page))
 }
 
-fn field<'f>(form: &'f [(String, String)], name: &str) -> &'f str {
+/// A posted form's field, empty when it was not sent.
+pub(crate) fn field<'f>(form: &'f [(String, String)], name: &str) -> &'f str {
     form.iter()
         .find(|(k, _)| k == name)
         .map_or("", |(_, v)| v.as_str())

@@ -203,7 +203,7 @@ impl<'r> Visit<'r> {
         let signed_in = user.is_some();
         let nav: &[(&'static str, &'static str)] = match (section, signed_in) {
             (_, false) => &[],
-            (Section::Portal, true) => &[("/my-details", "My details"), ("/my-cases", "My cases")],
+            (Section::Portal, true) => web_pages::citizen::PORTAL_NAV,
             (Section::Console, true) => &[
                 ("/staff/search", "Search people"),
                 ("/staff/queue", "Case queue"),

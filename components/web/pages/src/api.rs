@@ -8,7 +8,7 @@ use crate::pages::{CaseMessage, CitizenCase, InteractionLine, PersonLine, QueueL
 use crate::patterns::{Errors, Field, SummaryRow};
 
 /// A contact record's fields shown on a page, in order, with their labels.
-const CONTACT_FIELDS: &[(&str, &str)] = &[
+pub const CONTACT_FIELDS: &[(&str, &str)] = &[
     ("display_name", "Name"),
     ("given_name", "Given name"),
     ("family_name", "Family name"),
@@ -40,7 +40,7 @@ pub fn contact_rows(record: &Value) -> Vec<SummaryRow> {
 }
 
 /// A value as the lines a summary list shows: a list item or an address line each.
-fn value_lines(value: &Value) -> Vec<String> {
+pub fn value_lines(value: &Value) -> Vec<String> {
     match value {
         Value::String(s) if !s.is_empty() => vec![s.clone()],
         Value::Array(items) => items.iter().flat_map(value_lines).collect(),
@@ -172,6 +172,13 @@ pub fn citizen_cases(
                     .unwrap_or_default()
                     .to_string(),
                 opened: date(c["opened_at"].as_str().unwrap_or_default()),
+                details: c["details"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_string)
+                    .collect(),
                 messages: items(&c["activities"])
                     .map(|a| CaseMessage {
                         from: if a["from"] == "you" { "You" } else { "Us" }.to_string(),

@@ -6,6 +6,7 @@
 //! renders.
 
 pub mod api;
+pub mod citizen;
 pub mod pages;
 pub mod patterns;
 

@@ -11,7 +11,8 @@ pub fn render(page: &impl Template) -> String {
     page.render().expect("templates render")
 }
 
-/// The portal's or console's start page, signed out.
+/// The portal's start page: what it offers, with a way to sign in when
+/// signed out.
 #[derive(Template)]
 #[template(path = "start.html")]
 pub struct StartPage {
@@ -20,6 +21,9 @@ pub struct StartPage {
     pub heading: &'static str,
     pub lede: &'static str,
     pub start_href: String,
+    /// The pages it offers, as (href, label).
+    pub links: &'static [(&'static str, &'static str)],
+    pub signed_in: bool,
 }
 
 /// The development sign-in form.
@@ -71,6 +75,8 @@ pub struct CitizenCase {
     pub subject: String,
     pub status: String,
     pub opened: String,
+    /// What the case is about, as its lines (a correction request's detail).
+    pub details: Vec<String>,
     pub messages: Vec<CaseMessage>,
     /// The reply box, with what was typed when a reply was refused.
     pub reply: Field,
