@@ -54,6 +54,7 @@ pub const CONTACT_INTAKE: &[Route] = &[
 pub const CONSENT: &[Route] = &[
     route("POST", "/api/consents", "recordConsent"),
     route("GET", "/api/consents", "listConsents"),
+    route("GET", "/api/consents/decision", "checkConsent"),
     route("POST", "/api/consents/withdrawals", "withdrawConsent"),
     route("GET", "/api/consents/purposes", "listPurposes"),
     route("POST", "/api/consents/purposes", "createPurpose"),
