@@ -113,6 +113,7 @@ pub const INTERACTION_LOG: &[Route] = &[
 
 pub const NOTIFICATION: &[Route] = &[
     route("POST", "/api/notifications", "sendNotification"),
+    route("GET", "/api/notifications", "listNotifications"),
     // Before `{id}`: the first template that matches wins.
     route("GET", "/api/notifications/inbox", "listInbox"),
     route(
