@@ -18,6 +18,8 @@ mod browser;
 mod console;
 mod http;
 mod portal;
+mod staff_client;
+mod staff_pages;
 
 /// The binary's one shared host: the app's `spin.toml`, which trusts the
 /// development key, so the development sign-in is offered.

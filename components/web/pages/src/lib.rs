@@ -8,6 +8,7 @@
 pub mod api;
 pub mod pages;
 pub mod patterns;
+pub mod staff;
 
 #[cfg(test)]
 mod tests;
