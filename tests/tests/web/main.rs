@@ -18,6 +18,7 @@ mod browser;
 mod console;
 mod http;
 mod portal;
+mod staff_browser;
 mod staff_client;
 mod staff_pages;
 
