@@ -11,3 +11,6 @@ pub mod intake;
 pub mod interaction;
 pub mod notify;
 pub mod record;
+
+#[cfg(test)]
+mod tests;
