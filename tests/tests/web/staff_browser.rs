@@ -432,3 +432,84 @@ async fn staff_take_a_case_from_the_queue_work_and_resolve_it_with_javascript() 
 async fn staff_take_a_case_from_the_queue_work_and_resolve_it_without_javascript() {
     case_flow(Js::Off).await;
 }
+
+async fn auditor_flow(js: Js) {
+    let tag = format!("{js:?}").to_lowercase();
+    let contact = person(
+        "Agatha",
+        &format!("Audit{tag}"),
+        &format!("agatha.{tag}@example.org"),
+        if js == Js::On { 431 } else { 432 },
+    );
+    let reader = format!("reader-{tag}");
+    let read = host()
+        .as_caller(&token(&reader, &["case-worker"]))
+        .purpose("case-management")
+        .get(&format!("/api/contacts/{contact}"));
+    assert_eq!(read.status, 200, "{}", read.body);
+
+    let mut browser = Browser::start("staff-auditor", js).await;
+    dev_sign_in(&mut browser, "role-auditor", &format!("auditor-{tag}")).await;
+    assert_eq!(browser.path().await, "/staff/purpose");
+    browser.check_page("purpose").await;
+    browser.click("#purpose-audit").await;
+    browser.click_through("#submit").await;
+    browser.check_page("first-page").await;
+    browser.click_through("a[href='/staff/reports']").await;
+    browser.check_page("reports").await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("Interactions over time")
+    );
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("Service levels by queue")
+    );
+    browser.click_through("a[href='/staff/audit']").await;
+    browser.check_page("audit-trail").await;
+    browser
+        .type_into("#actor", &format!("staff:{reader}"))
+        .await;
+    browser
+        .type_into("#resource", &format!("contact/{contact}"))
+        .await;
+    browser.click_through("#apply-filters").await;
+    browser.check_page("audit-trail-filtered").await;
+    let entries = browser.text("#entries tbody").await;
+    assert!(entries.contains("contact.read"), "{entries}");
+    assert!(entries.contains(&format!("staff:{reader}")), "{entries}");
+    browser.type_into("#since-day", "31").await;
+    browser.type_into("#since-month", "2").await;
+    browser.type_into("#since-year", "2026").await;
+    browser.click_through("#apply-filters").await;
+    browser.check_page("audit-trail-refused").await;
+    assert!(
+        browser
+            .text(".govuk-error-summary")
+            .await
+            .contains("From date")
+    );
+    browser.click_through("#verify").await;
+    browser.check_page("audit-verify").await;
+    assert!(
+        browser
+            .text("#verdict")
+            .await
+            .contains("The chain is intact")
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_auditor_reads_reports_filters_the_trail_and_verifies_the_chain_with_javascript() {
+    auditor_flow(Js::On).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_auditor_reads_reports_filters_the_trail_and_verifies_the_chain_without_javascript() {
+    auditor_flow(Js::Off).await;
+}

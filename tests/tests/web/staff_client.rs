@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use crm_tests::Host;
+
 use crate::host;
 
 /// One answer of the web component.
@@ -76,6 +78,8 @@ fn unescape(text: &str) -> String {
 
 /// A signed-in staff member's browser.
 pub struct StaffBrowser {
+    /// The app's base URL.
+    base: String,
     agent: ureq::Agent,
     cookie: Option<String>,
     /// The CSRF token of the last page that had a form.
@@ -86,7 +90,13 @@ impl StaffBrowser {
     /// Signs `subject` in as `role` with the development sign-in, and
     /// states `purpose` when given.
     pub fn sign_in(role: &str, subject: &str, purpose: Option<&str>) -> Self {
+        Self::sign_in_at(host(), role, subject, purpose)
+    }
+
+    /// As [`sign_in`](Self::sign_in), on the app `host` serves.
+    pub fn sign_in_at(host: &Host, role: &str, subject: &str, purpose: Option<&str>) -> Self {
         let mut browser = Self {
+            base: host.url(""),
             agent: ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .max_redirects(0)
@@ -131,7 +141,7 @@ impl StaffBrowser {
     fn send(&mut self, method: &str, path: &str, body: Option<String>) -> Page {
         let mut request = ureq::http::Request::builder()
             .method(method)
-            .uri(host().url(path));
+            .uri(format!("{}{path}", self.base));
         if let Some(cookie) = &self.cookie {
             request = request.header("cookie", cookie.as_str());
         }

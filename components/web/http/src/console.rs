@@ -4,12 +4,14 @@
 //! what the staff member's roles allow ([`access`]).
 
 mod access;
+pub mod audit;
 pub mod cases;
 pub mod correct;
 pub mod intake;
 pub mod interaction;
 pub mod messages;
 pub mod record;
+pub mod reports;
 
 use crm_auth::policy::Action;
 use web_pages::{Errors, Field, PurposePage, Radios, SearchPage, api, render};
@@ -50,9 +52,38 @@ fn here(visit: &Visit) -> String {
     }
 }
 
+/// The console's navigation, as (page, label).
+pub const NAV: &[(&str, &str)] = &[
+    ("/staff/search", "Search people"),
+    ("/staff/queue", "Case queue"),
+    ("/staff/reports", "Reports"),
+    ("/staff/audit", "Audit trail"),
+];
+
+/// Which of the navigation's pages the holder of `token` can use: their
+/// roles hold the action each page reads with.
+pub fn offered(token: &str) -> impl Fn(&str) -> bool {
+    let permissions = Permissions::of(token);
+    move |href| match href {
+        "/staff/search" => permissions.may(Action::ContactSearch),
+        "/staff/queue" => permissions.may(Action::CaseRead),
+        "/staff/reports" => {
+            permissions.may(Action::InteractionStats) || permissions.may(Action::CaseSlaRead)
+        }
+        "/staff/audit" => permissions.may(Action::AuditRead),
+        _ => true,
+    }
+}
+
+/// `/staff/`: the first page the staff member's roles can use.
 pub fn start(visit: &mut Visit) -> Handled {
-    visit.user(Audience::Staff)?;
-    Ok(redirect("/staff/search"))
+    let offered = offered(&visit.user(Audience::Staff)?.token);
+    let first = NAV
+        .iter()
+        .map(|(href, _)| *href)
+        .find(|href| offered(href))
+        .unwrap_or("/staff/search");
+    Ok(redirect(first))
 }
 
 /// Only a console page may be come back to.

@@ -78,6 +78,9 @@ fn respond(req: &Request) -> Response {
         ("GET" | "POST", ["staff", "cases" | "queue", ..]) => {
             staff_cases(&mut visit, &method, &segments[1..])
         }
+        ("GET", ["staff", "audit"]) => console::audit::trail(&mut visit),
+        ("GET", ["staff", "audit", "verify"]) => console::audit::verify(&mut visit),
+        ("GET", ["staff", "reports"]) => console::reports::reports(&mut visit),
         _ => Err(Outcome::NotFound),
     };
     visit.finish(outcome)

@@ -4,6 +4,7 @@
 //! (view models with `staff_*.html` templates) and reads the API's answers
 //! into them.
 
+pub mod audit;
 pub mod cases;
 pub mod correct;
 pub mod details;
@@ -11,6 +12,7 @@ pub mod intake;
 pub mod interaction;
 pub mod notify;
 pub mod record;
+pub mod reports;
 
 #[cfg(test)]
 mod tests;
