@@ -250,3 +250,101 @@ fn the_consent_decision_is_said_in_words() {
     );
     assert!(!decision(false, "suppressed").permitted);
 }
+
+#[test]
+fn a_suppressed_count_is_a_gap_in_its_line_and_a_word_in_its_table() {
+    let stats = json!({
+        "columns": ["2026-W48", "2026-W49", "2026-W50"],
+        "rows": [
+            {"label": "phone", "cells": [{"count": 7, "suppressed": false}, {"count": null, "suppressed": true},
+                                         {"count": 12, "suppressed": false}], "total": {"count": 22, "suppressed": false}},
+        ],
+        "column_totals": [{"count": 7, "suppressed": false}, {"count": null, "suppressed": true},
+                          {"count": 12, "suppressed": false}],
+        "grand_total": {"count": 22, "suppressed": false},
+        "min_cell": 5
+    });
+    let drawn = super::reports::trends(&stats);
+    let phone = &drawn.chart.series[0];
+    assert_eq!(phone.runs.len(), 2, "the suppressed week breaks the line");
+    assert_eq!(phone.dots.len(), 2);
+    assert_eq!(phone.dots[1].label, "phone, 2026-W50: 12");
+    // 12 on a scale up to 20: the top of the plot is 20.
+    assert_eq!(drawn.chart.y_ticks.last().unwrap().label, "20");
+    assert!(drawn.any_suppressed);
+    assert_eq!(
+        drawn.table.rows[0],
+        (
+            "phone".to_string(),
+            vec!["7".into(), "suppressed".into(), "12".into(), "22".into()]
+        )
+    );
+    assert_eq!(drawn.table.rows[1].0, "All");
+    assert_eq!(
+        drawn.table.columns.last().map(String::as_str),
+        Some("Total")
+    );
+}
+
+#[test]
+fn the_sla_summary_stacks_each_queues_clocks_by_state() {
+    let summary = super::reports::sla_summary(&json!({"counts": [
+        {"queue_id": "rates", "state": "breached", "count": 2},
+        {"queue_id": "rates", "state": "in-progress", "count": 6},
+        {"queue_id": null, "state": "in-progress", "count": 1}
+    ]}));
+    assert_eq!(
+        summary.table.rows[0],
+        (
+            "rates".to_string(),
+            ["2", "0", "6", "0", "0", "0", "8"]
+                .map(String::from)
+                .to_vec()
+        )
+    );
+    assert_eq!(summary.table.rows[1].0, "No queue");
+    let rates = &summary.chart.bars[0];
+    assert_eq!(rates.segments.len(), 2);
+    assert_eq!(rates.segments[0].label, "rates: 2 breached");
+    // The longest bar fills the plot; segments follow on.
+    let end = rates.segments[1].x + rates.segments[1].width;
+    assert!((end - (640.0 - 16.0)).abs() < 0.01, "{end}");
+}
+
+#[test]
+fn the_trails_dates_are_whole_utc_days() {
+    let pairs: Vec<(String, String)> = [
+        ("actor", "staff:alice"),
+        ("since-day", "7"),
+        ("since-month", "12"),
+        ("since-year", "2026"),
+        ("until-day", "7"),
+        ("until-month", "12"),
+        ("until-year", "2026"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let filters = super::audit::AuditFilters::from_query(&pairs);
+    let query = filters.api_query().unwrap();
+    // 2026-12-07T00:00:00Z, and the day after for the exclusive end.
+    assert!(
+        query.contains(&("since", "1796601600000".to_string())),
+        "{query:?}"
+    );
+    assert!(
+        query.contains(&("until", "1796688000000".to_string())),
+        "{query:?}"
+    );
+    assert!(query.contains(&("actor", "staff:alice".to_string())));
+    let bad = super::audit::AuditFilters::from_query(&[
+        ("until-day".into(), "31".into()),
+        ("until-month".into(), "2".into()),
+        ("until-year".into(), "2026".into()),
+    ]);
+    let errors = bad.api_query().unwrap_err();
+    assert_eq!(
+        errors.for_field("until-day").as_deref(),
+        Some("To date must be a real date, for example 27 3 2026")
+    );
+}
