@@ -1,8 +1,10 @@
 //! The staff console's flows in Chromium, each with JavaScript on and off,
 //! every page screenshotted and checked by axe-core: intake with a
 //! duplicate (the officer uses the record we hold; once keyboard-only),
-//! a correction that meets someone else's change (the conflict page), and
-//! a case taken from the queue, worked and resolved.
+//! a correction that meets someone else's change (the conflict page), a
+//! case taken from the queue, worked and resolved, an interaction recorded
+//! and a message sent through a record's sections, and an auditor's
+//! reports, trail and chain verification.
 
 use std::time::{Duration, Instant};
 
@@ -512,4 +514,114 @@ async fn an_auditor_reads_reports_filters_the_trail_and_verifies_the_chain_with_
 #[tokio::test(flavor = "multi_thread")]
 async fn an_auditor_reads_reports_filters_the_trail_and_verifies_the_chain_without_javascript() {
     auditor_flow(Js::Off).await;
+}
+
+async fn record_and_message_flow(js: Js) {
+    let tag = format!("{js:?}").to_lowercase();
+    let contact = person(
+        "Meredith",
+        &format!("Message{tag}"),
+        &format!("meredith.{tag}@example.org"),
+        if js == Js::On { 441 } else { 442 },
+    );
+    let template = host()
+        .as_caller(&token("comms-flow", &["communications-officer"]))
+        .post_json(
+            "/api/templates",
+            &json!({"name": format!("Appointment {tag}"), "type": "portal", "subject": "Your appointment",
+                    "body": "See you at ((time)).", "purpose": "service-delivery"}),
+        );
+    assert_eq!(template.status, 201, "{}", template.body);
+    let template = template.json()["id"].as_str().unwrap().to_string();
+    let record = format!("/staff/contacts/{contact}");
+
+    let mut browser = Browser::start("staff-record", js).await;
+    staff_sign_in(
+        &mut browser,
+        "role-case-worker",
+        &format!("worker-record-{tag}"),
+        "purpose-case-management",
+    )
+    .await;
+    browser.goto(&host().url(&record)).await;
+    browser.check_page("record").await;
+    browser
+        .click_through(&format!("a[href='{record}/interactions/new']"))
+        .await;
+    browser.check_page("interaction").await;
+    browser.click_through("#submit").await;
+    browser.check_page("interaction-refused").await;
+    assert!(
+        browser
+            .text(".govuk-error-summary")
+            .await
+            .contains("Category")
+    );
+    browser.click("#channel").await;
+    browser.click("#direction").await;
+    browser.type_into("#category", "enquiry").await;
+    browser
+        .type_into("#subject", "Asked about the appointment")
+        .await;
+    browser.click_through("#submit").await;
+    assert_eq!(browser.path().await, record);
+    browser.check_page("interaction-recorded").await;
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("Asked about the appointment")
+    );
+
+    for (section, name) in [
+        ("consents", "consents"),
+        ("cases", "cases"),
+        ("messages", "messages"),
+    ] {
+        browser
+            .click_through(&format!("a[href='{record}/{section}']"))
+            .await;
+        browser.check_page(name).await;
+    }
+    browser
+        .click_through(&format!("a[href='{record}/messages/new']"))
+        .await;
+    browser.check_page("message-template").await;
+    browser.click(&format!("input[value='{template}']")).await;
+    browser.click_through("#submit").await;
+    browser.check_page("message-personalise").await;
+    browser.click_through("#submit").await;
+    browser.check_page("message-personalise-refused").await;
+    browser
+        .type_into("#personalisation-time", "10am Tuesday")
+        .await;
+    browser.click_through("#submit").await;
+    browser.check_page("message-check").await;
+    assert!(
+        browser
+            .text("#message-preview")
+            .await
+            .contains("See you at 10am Tuesday.")
+    );
+    assert!(
+        browser
+            .text("#consent-decision")
+            .await
+            .contains("No consent is needed")
+    );
+    browser.click_through("#submit").await;
+    assert_eq!(browser.path().await, format!("{record}/messages"));
+    browser.check_page("message-sent").await;
+    assert!(browser.text("main").await.contains("Your appointment"));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_record_an_interaction_and_send_a_message_with_javascript() {
+    record_and_message_flow(Js::On).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_record_an_interaction_and_send_a_message_without_javascript() {
+    record_and_message_flow(Js::Off).await;
 }
