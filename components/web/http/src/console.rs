@@ -4,14 +4,14 @@
 //! what the staff member's roles allow ([`access`]).
 
 mod access;
-pub mod audit;
-pub mod cases;
-pub mod correct;
-pub mod intake;
-pub mod interaction;
-pub mod messages;
-pub mod record;
-pub mod reports;
+mod audit;
+mod cases;
+mod correct;
+mod intake;
+mod interaction;
+mod messages;
+mod record;
+mod reports;
 
 use crm_auth::policy::Action;
 use web_pages::{Errors, Field, PurposePage, Radios, SearchPage, api, render};
@@ -49,6 +49,61 @@ fn here(visit: &Visit) -> String {
     match visit.req.query() {
         "" => visit.req.path().to_string(),
         query => format!("{}?{query}", visit.req.path()),
+    }
+}
+
+/// The console's pages beyond the purpose and search: `rest` is the path
+/// after `/staff/`.
+pub fn route(visit: &mut Visit, method: &str, rest: &[&str]) -> Handled {
+    match (method, rest) {
+        (_, ["contacts", "new", steps @ ..]) => intake_route(visit, method, steps),
+        (_, ["contacts", id, rest @ ..]) => record_route(visit, method, id, rest),
+        ("GET", ["queue"]) => cases::queue(visit),
+        ("POST", ["queue", "take-next"]) => cases::take_next(visit),
+        ("GET", ["cases", id]) => cases::case(visit, id),
+        ("POST", ["cases", id, "transition"]) => cases::transition(visit, id),
+        ("POST", ["cases", id, "activities"]) => cases::add_activity(visit, id),
+        ("POST", ["cases", id, "participants"]) => cases::add_participant(visit, id),
+        ("GET", ["audit"]) => audit::trail(visit),
+        ("GET", ["audit", "verify"]) => audit::verify(visit),
+        ("GET", ["reports"]) => reports::reports(visit),
+        _ => Err(Outcome::NotFound),
+    }
+}
+
+/// `/staff/contacts/new/...`: adding a contact, "tell us once".
+fn intake_route(visit: &mut Visit, method: &str, steps: &[&str]) -> Handled {
+    match (method, steps) {
+        ("GET", []) => intake::form(visit),
+        ("POST", []) => intake::submit(visit),
+        ("GET", ["duplicates"]) => intake::duplicates(visit),
+        ("POST", ["duplicates"]) => intake::create_anyway(visit),
+        ("POST", ["use"]) => intake::use_existing(visit),
+        ("GET", ["check"]) => intake::check(visit),
+        ("POST", ["check"]) => intake::create(visit),
+        _ => Err(Outcome::NotFound),
+    }
+}
+
+/// `/staff/contacts/{id}/...`: a record's pages and what is done to it.
+fn record_route(visit: &mut Visit, method: &str, id: &str, rest: &[&str]) -> Handled {
+    match (method, rest) {
+        ("GET", []) => record::contact(visit, id),
+        ("GET", ["versions"]) => record::versions(visit, id),
+        ("GET", ["consents"]) => record::consents(visit, id),
+        ("GET", ["messages"]) => record::messages(visit, id),
+        ("GET", ["cases"]) => record::cases(visit, id),
+        ("GET", ["correct"]) => correct::form(visit, id),
+        ("POST", ["correct"]) => correct::submit(visit, id),
+        ("GET", ["interactions", "new"]) => interaction::form(visit, id),
+        ("POST", ["interactions", "new"]) => interaction::submit(visit, id),
+        ("GET", ["messages", "new"]) => messages::choose(visit, id),
+        ("POST", ["messages", "new"]) => messages::chose(visit, id),
+        ("GET", ["messages", "new", "personalise"]) => messages::personalise(visit, id),
+        ("POST", ["messages", "new", "personalise"]) => messages::personalised(visit, id),
+        ("GET", ["messages", "new", "check"]) => messages::check(visit, id),
+        ("POST", ["messages", "new", "check"]) => messages::send(visit, id),
+        _ => Err(Outcome::NotFound),
     }
 }
 

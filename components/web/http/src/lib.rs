@@ -69,78 +69,10 @@ fn respond(req: &Request) -> Response {
         ("GET", ["staff", "purpose"]) => console::purpose_form(&mut visit),
         ("POST", ["staff", "purpose"]) => console::state_purpose(&mut visit),
         ("GET", ["staff", "search"]) => console::search(&mut visit),
-        ("GET" | "POST", ["staff", "contacts", "new", ..]) => {
-            staff_intake(&mut visit, &method, &segments[3..])
-        }
-        ("GET" | "POST", ["staff", "contacts", id, rest @ ..]) => {
-            staff_record(&mut visit, &method, id, rest)
-        }
-        ("GET" | "POST", ["staff", "cases" | "queue", ..]) => {
-            staff_cases(&mut visit, &method, &segments[1..])
-        }
-        ("GET", ["staff", "audit"]) => console::audit::trail(&mut visit),
-        ("GET", ["staff", "audit", "verify"]) => console::audit::verify(&mut visit),
-        ("GET", ["staff", "reports"]) => console::reports::reports(&mut visit),
+        (_, ["staff", rest @ ..]) => console::route(&mut visit, &method, rest),
         _ => Err(Outcome::NotFound),
     };
     visit.finish(outcome)
-}
-
-/// `/staff/contacts/new...`: adding a contact, "tell us once".
-fn staff_intake(visit: &mut Visit, method: &str, rest: &[&str]) -> Result<Response, Outcome> {
-    use console::intake;
-    match (method, rest) {
-        ("GET", []) => intake::form(visit),
-        ("POST", []) => intake::submit(visit),
-        ("GET", ["duplicates"]) => intake::duplicates(visit),
-        ("POST", ["duplicates"]) => intake::create_anyway(visit),
-        ("POST", ["use"]) => intake::use_existing(visit),
-        ("GET", ["check"]) => intake::check(visit),
-        ("POST", ["check"]) => intake::create(visit),
-        _ => Err(Outcome::NotFound),
-    }
-}
-
-/// `/staff/contacts/{id}/...`: a record's pages and what is done to it.
-fn staff_record(
-    visit: &mut Visit,
-    method: &str,
-    id: &str,
-    rest: &[&str],
-) -> Result<Response, Outcome> {
-    use console::{correct, interaction, messages, record};
-    match (method, rest) {
-        ("GET", []) => record::contact(visit, id),
-        ("GET", ["versions"]) => record::versions(visit, id),
-        ("GET", ["consents"]) => record::consents(visit, id),
-        ("GET", ["messages"]) => record::messages(visit, id),
-        ("GET", ["cases"]) => record::cases(visit, id),
-        ("GET", ["correct"]) => correct::form(visit, id),
-        ("POST", ["correct"]) => correct::submit(visit, id),
-        ("GET", ["interactions", "new"]) => interaction::form(visit, id),
-        ("POST", ["interactions", "new"]) => interaction::submit(visit, id),
-        ("GET", ["messages", "new"]) => messages::choose(visit, id),
-        ("POST", ["messages", "new"]) => messages::chose(visit, id),
-        ("GET", ["messages", "new", "personalise"]) => messages::personalise(visit, id),
-        ("POST", ["messages", "new", "personalise"]) => messages::personalised(visit, id),
-        ("GET", ["messages", "new", "check"]) => messages::check(visit, id),
-        ("POST", ["messages", "new", "check"]) => messages::send(visit, id),
-        _ => Err(Outcome::NotFound),
-    }
-}
-
-/// `/staff/queue` and `/staff/cases/{id}/...`.
-fn staff_cases(visit: &mut Visit, method: &str, rest: &[&str]) -> Result<Response, Outcome> {
-    use console::cases;
-    match (method, rest) {
-        ("GET", ["queue"]) => cases::queue(visit),
-        ("POST", ["queue", "take-next"]) => cases::take_next(visit),
-        ("GET", ["cases", id]) => cases::case(visit, id),
-        ("POST", ["cases", id, "transition"]) => cases::transition(visit, id),
-        ("POST", ["cases", id, "activities"]) => cases::add_activity(visit, id),
-        ("POST", ["cases", id, "participants"]) => cases::add_participant(visit, id),
-        _ => Err(Outcome::NotFound),
-    }
 }
 
 /// `/api…` and `/v2…`: the API's and GOV.UK Notify's prefixes.
