@@ -54,6 +54,7 @@ pub const CONTACT_INTAKE: &[Route] = &[
 pub const CONSENT: &[Route] = &[
     route("POST", "/api/consents", "recordConsent"),
     route("GET", "/api/consents", "listConsents"),
+    route("GET", "/api/consents/decision", "checkConsent"),
     route("POST", "/api/consents/withdrawals", "withdrawConsent"),
     route("GET", "/api/consents/purposes", "listPurposes"),
     route("POST", "/api/consents/purposes", "createPurpose"),
@@ -112,6 +113,7 @@ pub const INTERACTION_LOG: &[Route] = &[
 
 pub const NOTIFICATION: &[Route] = &[
     route("POST", "/api/notifications", "sendNotification"),
+    route("GET", "/api/notifications", "listNotifications"),
     // Before `{id}`: the first template that matches wins.
     route("GET", "/api/notifications/inbox", "listInbox"),
     route(

@@ -175,6 +175,21 @@ fn the_transition_table_decides_and_a_refusal_names_the_allowed_targets() {
             "duplicate"
         ]
     );
+    // The case itself names the same targets, with their labels, before
+    // anyone tries one.
+    let read = by.get(&format!("/api/cases/{id}"));
+    assert_eq!(read.status, 200, "{}", read.body);
+    let offered: Vec<_> = read.json()["allowed_transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["to"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(offered, allowed);
+    assert_eq!(
+        read.json()["allowed_transitions"][1],
+        json!({"to": "in-progress", "label": "In progress"})
+    );
     let moved = transition(&by, id, "in-progress");
     assert_eq!(moved.status, 200, "{}", moved.body);
     assert_eq!(moved.header("etag"), Some("\"v2\""));

@@ -230,3 +230,63 @@ fn a_queue_page_is_keyset_paginated_in_due_order() {
     );
     assert_eq!(error_fields(&problem), ["cursor"]);
 }
+
+#[test]
+fn a_queue_page_filters_by_priority_and_sla_state_and_shows_each_cases_sla_state() {
+    queue("filter-q", &["filterer"], 100);
+    let by = worker("filterer");
+    let mut opened = Vec::new();
+    for priority in ["low", "high", "urgent"] {
+        let mut body = enquiry(&format!("Filter {priority}"), None, Some("filter-q"));
+        body["priority"] = json!(priority);
+        opened.push(open(&by, &body)["id"].as_str().unwrap().to_string());
+    }
+    // The urgent case is a year old: the sweep finds its clocks breached.
+    let year_ms: i64 = 366 * 86_400_000;
+    app()
+        .db()
+        .execute(
+            "UPDATE case_clocks SET started_at = started_at - ?2, last_change = last_change - ?2,
+                 due_at = due_at - ?2, warn_at = warn_at - ?2 WHERE case_id = ?1",
+            rusqlite::params![opened[2], year_ms],
+        )
+        .unwrap();
+    let swept = admin().post_json("/api/cases/sla/sweep", &json!({}));
+    assert_eq!(swept.status, 200, "{}", swept.body);
+    let page = |filter: &str| {
+        let reply = by.get(&format!("/api/cases?queue_id=filter-q&order=fifo&{filter}"));
+        assert_eq!(reply.status, 200, "{filter}: {}", reply.body);
+        reply.json()["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().to_string(),
+                    c["sla_state"].as_str().unwrap_or("none").to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let state = |i: usize, s: &str| (opened[i].clone(), s.to_string());
+    assert_eq!(
+        page("priority=high,urgent"),
+        [state(1, "in-progress"), state(2, "breached")]
+    );
+    assert_eq!(page("sla_state=breached,warning"), [state(2, "breached")]);
+    assert_eq!(
+        page("sla_state=in-progress&priority=low"),
+        [state(0, "in-progress")]
+    );
+    for (filter, field) in [
+        ("priority=soon", "priority"),
+        ("sla_state=succeeded", "sla_state"),
+    ] {
+        let problem = assert_problem(
+            &by.get(&format!("/api/cases?queue_id=filter-q&{filter}")),
+            400,
+            "validation",
+        );
+        assert_eq!(error_fields(&problem), [field], "{filter}");
+    }
+}

@@ -488,6 +488,73 @@ fn the_check_seen_from_another_component_names_what_it_cannot_answer() {
     );
 }
 
+/// A sender asks `GET /api/consents/decision` before sending: it answers
+/// what `crm:consent/decisions` answers the send, as each decision is taken.
+#[test]
+fn the_decision_route_answers_what_the_send_will_be_told() {
+    let c = contact("decision");
+    let decided = |purpose: &str, channel: &str| {
+        let reply = officer().get(&format!(
+            "/api/consents/decision?contact_id={c}&purpose={purpose}&channel={channel}"
+        ));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let answer = reply.json();
+        assert_eq!(answer["contact_id"], c.as_str());
+        assert_eq!(answer["channel"], channel);
+        let interface = check(&c, purpose, channel);
+        for member in ["permitted", "reason", "consent_id"] {
+            assert_eq!(answer[member], interface[member], "{member}: {answer}");
+        }
+        answer
+    };
+    assert_check(
+        &decided("status-updates", "email"),
+        false,
+        "no-consent",
+        None,
+    );
+    let given = give(&c, "status-updates", "email");
+    assert_check(
+        &decided("status-updates", "email"),
+        true,
+        "consent-given",
+        Some(&given["id"]),
+    );
+    assert_check(&decided("status-updates", "sms"), false, "no-consent", None);
+    assert_check(
+        &decided("service-delivery", "letter"),
+        true,
+        "lawful-basis:primary-purpose",
+        Some(&Value::Null),
+    );
+    let withdrawn = officer().post_json(
+        "/api/consents/withdrawals",
+        &json!({"contact_id": c, "purpose": "status-updates", "channel": "email", "via": "phone"}),
+    );
+    assert_eq!(withdrawn.status, 200, "{}", withdrawn.body);
+    assert_check(
+        &decided("status-updates", "email"),
+        false,
+        "withdrawn",
+        None,
+    );
+
+    // It reads the contact's consents: a purpose of use, and the fields.
+    let unstated = host()
+        .as_caller(&token("officer-1", &["intake-officer"]))
+        .get(&format!(
+            "/api/consents/decision?contact_id={c}&purpose=status-updates&channel=email"
+        ));
+    assert_problem(&unstated, 400, "purpose-of-use");
+    let bad = officer().get(&format!(
+        "/api/consents/decision?contact_id={c}&purpose=Not_A_Purpose&channel=video"
+    ));
+    assert_eq!(
+        error_fields(&assert_problem(&bad, 400, "validation")),
+        ["purpose", "channel"]
+    );
+}
+
 #[test]
 fn do_not_contact_entries_block_every_purpose_that_contacts_the_person() {
     let c = contact("dnc");

@@ -557,12 +557,36 @@ fn a_send_to_a_contact_needs_consent_and_is_delivered_recorded_and_audited() {
         "{actions:?}"
     );
 
+    // The contact's messages, newest first, a page at a time; the refused
+    // send made none.
+    let again = send();
+    assert_eq!(again.status, 201, "{}", again.body);
+    let newest = again.json()["id"].as_str().unwrap().to_string();
+    let page = |query: &str| {
+        let reply = comms(host).get(&format!("/api/notifications?contact_id={contact}&{query}"));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()
+    };
+    let first = page("limit=1");
+    assert_eq!(first["notifications"][0]["id"], newest.as_str());
+    assert_eq!(first["next_older_than"], newest.as_str());
+    let second = page(&format!("limit=1&older_than={newest}"));
+    assert_eq!(second["notifications"][0]["id"], message_id);
+    assert_eq!(second["notifications"][0]["status"], "delivered");
+    assert_eq!(second["next_older_than"], Value::Null);
+    assert_eq!(page("")["notifications"].as_array().unwrap().len(), 2);
+
     // Reading notifications is for those who send them.
     let intake = host
         .as_caller(&token("intake-only", &["intake-officer"]))
         .purpose("case-management");
     assert_problem(
         &intake.get(&format!("/api/notifications/{message_id}")),
+        403,
+        "forbidden",
+    );
+    assert_problem(
+        &intake.get(&format!("/api/notifications?contact_id={contact}")),
         403,
         "forbidden",
     );

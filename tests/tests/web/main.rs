@@ -21,6 +21,10 @@ mod console;
 mod http;
 mod oidc;
 mod portal;
+mod staff_browser;
+mod staff_client;
+mod staff_pages;
+mod staff_reports;
 
 /// The binary's one shared host: the app's `spin.toml`, which trusts the
 /// development key, so the development sign-in is offered.

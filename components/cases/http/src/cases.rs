@@ -4,11 +4,12 @@ use cases_rules::{
     CaseFacts, CaseTypeKey, Confidentiality, Effect, OpeningRequest, Priority, StatusCategory,
     StatusKey, TransitionError, Workflow, citizen_opening_refusals,
 };
+use cases_sla::ClockState;
 use cases_store::{CaseCursor, CaseRecord, Participant, PartyKind, QueueOrder, QueuePage};
 use crm_component_support::{
     Action, Ctx, Outcome, Target, created, json, json_body, now_ms, query_param, transaction,
 };
-use crm_domain::{CalendarDate, Channel, ContactId, FieldErrors, OfficerId};
+use crm_domain::{CalendarDate, Channel, ContactId, FieldErrors, Invalid, OfficerId};
 use crm_http::{FieldError, Problem};
 use crm_sql::Sql;
 use serde::Deserialize;
@@ -335,6 +336,14 @@ pub fn get(ctx: &mut Ctx, id: &str) -> Result<Response, Problem> {
             .iter()
             .map(view::activity)
             .collect();
+        let (flow, kind) = workflow(db, &case.case_type)?;
+        body["allowed_transitions"] = allowed_targets(&flow, &kind, &access::roles(ctx), &case)
+            .into_iter()
+            .map(|key| {
+                let label = flow.status(key).map_or(key.as_str(), |s| s.label.as_str());
+                json!({"to": key.as_str(), "label": label})
+            })
+            .collect();
         body
     };
     let mut response = json(200, &body);
@@ -409,6 +418,8 @@ pub fn list(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
                 assignee: assignee.as_ref(),
                 statuses: &page.statuses,
                 category: page.category,
+                priorities: &page.priorities,
+                sla_states: &page.sla_states,
                 order: page.order,
                 after: cursor,
                 limit: limit + 1,
@@ -439,10 +450,20 @@ pub fn list(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         Outcome::Allowed,
         Some("listed"),
     )?;
+    let ids: Vec<&str> = shown.iter().map(|c| c.id.as_str()).collect();
+    let sla_states = cases_store::sla_states(db, &ids)?;
+    let lines: Vec<Value> = shown
+        .iter()
+        .map(|c| {
+            let mut line = view::case(c);
+            line["sla_state"] = json!(sla_states.get(&c.id).map(|s| s.as_str()));
+            line
+        })
+        .collect();
     Ok(json(
         200,
         &json!({
-            "cases": shown.iter().map(view::case).collect::<Vec<_>>(),
+            "cases": lines,
             "next_cursor": if more { next } else { None },
         }),
     ))
@@ -453,19 +474,52 @@ struct PageQuery {
     assignee: Option<String>,
     statuses: Vec<StatusKey>,
     category: Option<StatusCategory>,
+    priorities: Vec<Priority>,
+    sla_states: Vec<ClockState>,
     order: QueueOrder,
+}
+
+/// The states a case's SLA may be found by: those of a clock that runs or
+/// waits (a met or cancelled one no longer counts).
+const SLA_FILTER_STATES: [ClockState; 4] = [
+    ClockState::InProgress,
+    ClockState::Warning,
+    ClockState::Breached,
+    ClockState::Paused,
+];
+
+fn sla_filter_state(raw: &str) -> Result<ClockState, Invalid> {
+    SLA_FILTER_STATES
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+        .ok_or_else(|| {
+            let names: Vec<&str> = SLA_FILTER_STATES.iter().map(|s| s.as_str()).collect();
+            Invalid(format!("must be one of {}", names.join(", ")))
+        })
+}
+
+/// A comma-separated query parameter, each item through `parse`.
+fn list_param<T>(
+    req: &Request,
+    errors: &mut FieldErrors,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> Vec<T> {
+    query_param(req, name)
+        .map(|raw| {
+            raw.split(',')
+                .filter(|s| !s.is_empty())
+                .filter_map(|s| errors.check(name, parse(s)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn page_query(req: &Request) -> Result<PageQuery, Problem> {
     let mut errors = FieldErrors::default();
-    let statuses = query_param(req, "status")
-        .map(|raw| {
-            raw.split(',')
-                .filter(|s| !s.is_empty())
-                .filter_map(|s| errors.check("status", StatusKey::parse(s)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let statuses = list_param(req, &mut errors, "status", StatusKey::parse);
+    let priorities = list_param(req, &mut errors, "priority", Priority::parse);
+    let sla_states = list_param(req, &mut errors, "sla_state", sla_filter_state);
     let category = errors
         .check_optional(
             "category",
@@ -487,6 +541,8 @@ fn page_query(req: &Request) -> Result<PageQuery, Problem> {
         assignee: query_param(req, "assignee"),
         statuses,
         category,
+        priorities,
+        sla_states,
         order,
     })
 }
@@ -686,10 +742,8 @@ pub fn move_by_rule(
         return Err(transition_problem(TransitionError::NotAllowed {
             from: case.status.as_str().to_string(),
             to: to.as_str().to_string(),
-            allowed: flow
-                .allowed_targets(roles, &case.case_type, &case.status)
+            allowed: allowed_targets(&flow, &kind, roles, &case)
                 .into_iter()
-                .filter(|k| kind.statuses.contains(k))
                 .map(|k| k.as_str().to_string())
                 .collect(),
         }));
@@ -716,6 +770,20 @@ pub fn move_by_rule(
         }
     }
     Ok((moved, closed_children))
+}
+
+/// The statuses the transition table lets `roles` move `case` to, among
+/// those its type allows.
+fn allowed_targets<'f>(
+    flow: &'f Workflow,
+    kind: &cases_store::CaseType,
+    roles: &[crm_auth::policy::Role],
+    case: &CaseRecord,
+) -> Vec<&'f StatusKey> {
+    flow.allowed_targets(roles, &case.case_type, &case.status)
+        .into_iter()
+        .filter(|k| kind.statuses.contains(k))
+        .collect()
 }
 
 fn whole_days(ms: i64) -> u32 {

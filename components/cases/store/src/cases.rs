@@ -1,11 +1,14 @@
 //! Cases: their gapless references, rows with optimistic versions, keyset
 //! queue pages, children, a merge family's cases, and participants.
 
+use std::collections::HashMap;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cases_rules::{
     CaseReference, CaseTypeKey, Confidentiality, Priority, StatusCategory, StatusKey,
 };
+use cases_sla::ClockState;
 use crm_domain::{CalendarDate, Channel, ContactId, OfficerId};
 use crm_sql::{Sql, Value, placeholders};
 use thiserror::Error;
@@ -327,10 +330,50 @@ pub struct QueuePage<'a> {
     pub assignee: Option<&'a OfficerId>,
     pub statuses: &'a [StatusKey],
     pub category: Option<StatusCategory>,
+    /// Any of these (empty: any priority).
+    pub priorities: &'a [Priority],
+    /// Cases whose [`SLA_STATE`] is any of these (empty: any, or none).
+    pub sla_states: &'a [ClockState],
     pub order: QueueOrder,
     /// Made with the same `order`.
     pub after: Option<CaseCursor>,
     pub limit: u32,
+}
+
+/// A case's SLA state, as the sweep last left its clocks: the most urgent
+/// of their states (breached, then warning, in progress, paused); NULL when
+/// none of them is running or waiting. One expression for the queue page's
+/// filter and [`sla_states`], so the state a case is shown in is the one it
+/// is found by.
+const SLA_STATE: &str = "(SELECT CASE MAX(CASE state WHEN 'breached' THEN 4 \
+    WHEN 'warning' THEN 3 WHEN 'in-progress' THEN 2 WHEN 'paused' THEN 1 END) \
+    WHEN 4 THEN 'breached' WHEN 3 THEN 'warning' WHEN 2 THEN 'in-progress' \
+    WHEN 1 THEN 'paused' END FROM case_clocks WHERE case_clocks.case_id = cases.id)";
+
+/// The [`SLA_STATE`] of each of `ids` that has one, by case id.
+pub fn sla_states(db: &impl Sql, ids: &[&str]) -> Result<HashMap<String, ClockState>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let params: Vec<Value> = ids.iter().map(|id| (*id).into()).collect();
+    let rows = run(
+        db,
+        &format!(
+            "SELECT id, {SLA_STATE} FROM cases WHERE id IN ({})",
+            placeholders(ids.len())
+        ),
+        &params,
+    )?;
+    let mut states = HashMap::new();
+    for row in &rows {
+        let f = Fields::new("cases", row, 0);
+        if let Some(state) = f.opt_parse(1, "sla state", |s| {
+            ClockState::parse(s).ok_or("not a clock state")
+        })? {
+            states.insert(f.text(0, "id")?, state);
+        }
+    }
+    Ok(states)
 }
 
 /// A page of cases in `page.order`, after `page.after`: keyset pagination
@@ -353,6 +396,20 @@ pub fn queue_page(db: &impl Sql, page: &QueuePage<'_>) -> Result<Vec<CaseRecord>
     if let Some(category) = page.category {
         conditions.push("status_category = ?".into());
         params.push(category.as_str().into());
+    }
+    if !page.priorities.is_empty() {
+        conditions.push(format!(
+            "priority IN ({})",
+            placeholders(page.priorities.len())
+        ));
+        params.extend(page.priorities.iter().map(|p| p.as_str().into()));
+    }
+    if !page.sla_states.is_empty() {
+        conditions.push(format!(
+            "{SLA_STATE} IN ({})",
+            placeholders(page.sla_states.len())
+        ));
+        params.extend(page.sla_states.iter().map(|s| s.as_str().into()));
     }
     if let Some(after) = &page.after {
         let (condition, values) = after.condition(page.order)?;

@@ -40,7 +40,7 @@ pub use activities::{
 pub use cases::{
     CaseCursor, CaseRecord, CursorError, Participant, PartyKind, QueuePage, add_participant,
     case_by_id, case_by_reference, cases_of_contacts, children, insert_case, next_reference,
-    open_children, participants, queue_page, update_case,
+    open_children, participants, queue_page, sla_states, update_case,
 };
 pub use clocks::{
     ClockRecord, ClockTarget, OutboxEvent, SweepCandidate, SweptClock, clocks, clocks_to_sweep,

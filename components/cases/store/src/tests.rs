@@ -585,6 +585,8 @@ fn keyset_pages_stitched_together_are_the_whole_ordered_list() {
                     assignee: None,
                     statuses: &[],
                     category: Some(StatusCategory::Open),
+                    priorities: &[],
+                    sla_states: &[],
                     order,
                     after,
                     limit,
@@ -635,6 +637,8 @@ fn a_cursor_resumes_only_the_order_it_was_made_in() {
             assignee: None,
             statuses: &[],
             category: None,
+            priorities: &[],
+            sla_states: &[],
             order: QueueOrder::Due,
             after: Some(fifo),
             limit: 10,
@@ -660,6 +664,8 @@ fn queue_pages_filter_by_assignee_status_and_category() {
                 assignee,
                 statuses,
                 category,
+                priorities: &[],
+                sla_states: &[],
                 order: QueueOrder::Fifo,
                 after: None,
                 limit: 100,
@@ -1211,7 +1217,8 @@ fn plus_minutes(start: Timestamp, minutes: i64) -> Timestamp {
 }
 
 #[test]
-fn the_sweep_selects_exactly_the_running_clocks_that_moved_and_the_summary_counts() {
+fn the_sweep_selects_exactly_the_running_clocks_that_moved_and_the_summary_and_queue_pages_see_them()
+ {
     let (_dir, db) = db();
     rates_queue(&db);
     let now = T0 + 10_000;
@@ -1356,6 +1363,44 @@ fn the_sweep_selects_exactly_the_running_clocks_that_moved_and_the_summary_count
             (None, "in-progress", 1),
         ])
     );
+
+    // Each case's SLA state is its most urgent clock's (a stopped one
+    // counts for nothing), and a queue page finds cases by it.
+    let states = sla_states(&db, &["cas_a", "cas_b", "cas_c", "cas_d", "cas_none"]).unwrap();
+    let mut states: Vec<(&str, ClockState)> =
+        states.iter().map(|(id, s)| (id.as_str(), *s)).collect();
+    states.sort_by_key(|(id, _)| *id);
+    assert_eq!(
+        states,
+        [
+            ("cas_a", InProgress),
+            ("cas_b", Warning),
+            ("cas_c", Breached),
+            ("cas_d", InProgress)
+        ]
+    );
+    let late = |sla_states: &[ClockState], priorities: &[Priority]| {
+        ids(&queue_page(
+            &db,
+            &QueuePage {
+                queue: None,
+                assignee: None,
+                statuses: &[],
+                category: None,
+                priorities,
+                sla_states,
+                order: QueueOrder::Fifo,
+                after: None,
+                limit: 100,
+            },
+        )
+        .unwrap())
+    };
+    assert_eq!(late(&[Breached, Warning], &[]), ["cas_b", "cas_c"]);
+    assert_eq!(late(&[InProgress], &[]), ["cas_a", "cas_d"]);
+    assert_eq!(late(&[Paused], &[]), Vec::<String>::new());
+    assert_eq!(late(&[InProgress], &[Priority::Normal]).len(), 2);
+    assert!(late(&[InProgress], &[Priority::Urgent]).is_empty());
 
     // The sweep moves them by their stored times (past due: breached;
     // past the warning: warning); none is selected again.

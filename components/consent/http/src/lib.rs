@@ -48,6 +48,7 @@ fn handle(req: Request) -> Response {
             match operation {
                 "recordConsent" => records::record(ctx, &req),
                 "listConsents" => records::list(ctx, &req),
+                "checkConsent" => records::decision(ctx, &req),
                 "getConsent" => records::get(ctx, param("id")),
                 "getConsentReceipt" => records::receipt(ctx, param("id")),
                 "withdrawConsent" => records::withdraw(ctx, &req),

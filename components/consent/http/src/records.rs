@@ -186,6 +186,49 @@ pub fn list(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
     ))
 }
 
+/// `GET /api/consents/decision?contact_id=&purpose=&channel=`: whether the
+/// contact may be reached for `purpose` by `channel` now, decided as a send
+/// is (`crm:consent/decisions` runs the same check), so a sender sees the
+/// answer before sending.
+pub fn decision(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
+    let contact = subject(ctx, query_param(req, "contact_id"))?;
+    ctx.require(
+        Action::ConsentRead,
+        Target::Contact(&contact),
+        &format!("contact/{contact}/consents"),
+    )?;
+    let mut fields = Fields::default();
+    let contact_id = fields.check("contact_id", ContactId::parse(&contact));
+    let purpose = fields.check(
+        "purpose",
+        PurposeId::parse(&query_param(req, "purpose").unwrap_or_default()),
+    );
+    let channel = fields.check(
+        "channel",
+        Channel::parse(&query_param(req, "channel").unwrap_or_default()),
+    );
+    let (contact_id, (purpose, channel)) = fields.finish(contact_id.zip(purpose.zip(channel)))?;
+    let decided = store::check(
+        ctx.db()?,
+        contact_id.as_str(),
+        purpose.as_str(),
+        Some(channel),
+        now_ms(),
+    )
+    .map_err(|e| Problem::internal(e.detail()))?;
+    Ok(json(
+        200,
+        &serde_json::json!({
+            "contact_id": contact_id.as_str(),
+            "purpose": purpose.as_str(),
+            "channel": channel.as_str(),
+            "permitted": decided.permitted,
+            "reason": decided.reason.code(),
+            "consent_id": decided.consent_id.map(|id| id.to_string()),
+        }),
+    ))
+}
+
 /// Authorises reading record `id`; its contact decides who may. A missing
 /// record is answered after the same check, so the answer reveals nothing
 /// more. Returns the contact.

@@ -2,7 +2,9 @@
 //! portal inbox.
 
 use crm_component_support::audit::Outcome;
-use crm_component_support::{Action, Ctx, FieldError, Target, created, json, json_body, now_ms};
+use crm_component_support::{
+    Action, Ctx, FieldError, Target, created, json, json_body, now_ms, query_param,
+};
 use crm_domain::rfc3339_utc;
 use crm_http::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, Problem};
 use crm_templates::TemplateType;
@@ -211,6 +213,49 @@ pub fn send_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
         response.set_header(IDEMPOTENT_REPLAYED_HEADER, "true");
     }
     Ok(response)
+}
+
+/// The most messages one page of a contact's list holds.
+const LIST_MAX: usize = 200;
+
+/// `GET /api/notifications?contact_id=`: the messages sent to a contact,
+/// newest first, `limit` a page (50 unless asked), the next page after
+/// `older_than` (a message id: the last one shown).
+pub fn list_route(ctx: &mut Ctx, req: &Request) -> Result<Response, Problem> {
+    let contact = query_param(req, "contact_id")
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Problem::validation(vec![FieldError::new("contact_id", "is required")]))?;
+    ctx.require(
+        Action::NotificationRead,
+        Target::Contact(&contact),
+        &format!("contact/{contact}/notifications"),
+    )?;
+    let limit = match query_param(req, "limit") {
+        None => 50,
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=LIST_MAX).contains(n))
+            .ok_or_else(|| {
+                Problem::validation(vec![FieldError::new(
+                    "limit",
+                    format!("must be a whole number from 1 to {LIST_MAX}"),
+                )])
+            })?,
+    };
+    let older_than = query_param(req, "older_than").filter(|id| !id.is_empty());
+    let mut found = messages::of_contact(ctx.db()?, &contact, older_than.as_deref(), limit + 1)
+        .map_err(store_problem)?;
+    let more = found.len() > limit;
+    found.truncate(limit);
+    let next = more.then(|| found.last().map(|m| m.id.clone())).flatten();
+    Ok(json(
+        200,
+        &json!({
+            "notifications": found.iter().map(view).collect::<Vec<_>>(),
+            "next_older_than": next,
+        }),
+    ))
 }
 
 /// `GET /api/notifications/{id}`, with its status history.

@@ -123,6 +123,7 @@ fn handle(req: Request) -> Response {
             let id = param(params, "id");
             match operation {
                 "sendNotification" => api::send_route(ctx, &req),
+                "listNotifications" => api::list_route(ctx, &req),
                 "getNotification" => api::read(ctx, id),
                 "listInbox" => api::inbox(ctx),
                 "markInboxMessageRead" => api::mark_inbox(ctx, id, true),

@@ -391,6 +391,39 @@ pub fn mark_inbox(
     Ok(inbox_entries(db, "AND id = ?", &params)?.pop())
 }
 
+/// The messages sent to a contact, newest first (by creation, then id),
+/// only those older than message `older_than` when given, at most `limit`.
+pub fn of_contact(
+    db: &impl Sql,
+    contact_id: &str,
+    older_than: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Message>, StoreError> {
+    let mut clause = "contact_id = ?".to_string();
+    let mut params: Vec<Value> = vec![contact_id.into()];
+    newest_first(&mut clause, &mut params, older_than, limit);
+    select(db, &clause, &params)
+}
+
+/// Ends a listing's `clause`: only messages older than message
+/// `older_than` (by creation, then id) when given, newest first, at most
+/// `limit`.
+fn newest_first(
+    clause: &mut String,
+    params: &mut Vec<Value>,
+    older_than: Option<&str>,
+    limit: usize,
+) {
+    if let Some(older_than) = older_than {
+        clause.push_str(
+            " AND (created_at, id) < (SELECT created_at, id FROM notifications WHERE id = ?)",
+        );
+        params.push(older_than.into());
+    }
+    clause.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+    params.push((limit as i64).into());
+}
+
 /// The messages a Notify key lists: its service's, sent with keys of its
 /// own type (`live`, `team` or `test`), as Notify lists them.
 #[derive(Debug, Clone, Copy)]
@@ -449,14 +482,12 @@ pub fn list(
         clause.push_str(" AND reference = ?");
         params.push(reference.as_str().into());
     }
-    if let Some(older_than) = &listing.older_than {
-        clause.push_str(
-            " AND (created_at, id) < (SELECT created_at, id FROM notifications WHERE id = ?)",
-        );
-        params.push(older_than.as_str().into());
-    }
-    clause.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
-    params.push((listing.limit as i64).into());
+    newest_first(
+        &mut clause,
+        &mut params,
+        listing.older_than.as_deref(),
+        listing.limit,
+    );
     select(db, &clause, &params)
 }
 

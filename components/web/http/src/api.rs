@@ -18,9 +18,18 @@ pub enum ApiError {
         detail: String,
         /// Each failed field as (name, reason).
         errors: Vec<(String, String)>,
+        /// The whole problem, for its extension members (a possible
+        /// duplicate's `candidates`, a refused transition's `allowed`).
+        body: Value,
     },
     #[error("the API could not be reached: {0}")]
     Unreachable(String),
+}
+
+/// A successful answer: its body and, for a versioned record, its `ETag`.
+pub struct Answer {
+    pub json: Value,
+    pub etag: Option<String>,
 }
 
 pub struct Api<'a> {
@@ -41,14 +50,48 @@ impl<'a> Api<'a> {
     }
 
     pub fn get(&self, path_and_query: &str) -> Result<Value, ApiError> {
-        self.call(Method::Get, path_and_query, None)
+        Ok(self.call(Method::Get, path_and_query, None, &[])?.json)
+    }
+
+    /// A read that also answers the record's version (`ETag`).
+    pub fn get_versioned(&self, path: &str) -> Result<Answer, ApiError> {
+        self.call(Method::Get, path, None, &[])
     }
 
     pub fn post(&self, path: &str, body: &Value) -> Result<Value, ApiError> {
-        self.call(Method::Post, path, Some(body))
+        Ok(self.call(Method::Post, path, Some(body), &[])?.json)
     }
 
-    fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
+    /// A write the API keeps once under `key` (`Idempotency-Key`): sent
+    /// again, as when a form is submitted twice, it answers the first.
+    pub fn post_once(&self, path: &str, body: &Value, key: &str) -> Result<Value, ApiError> {
+        Ok(self
+            .call(Method::Post, path, Some(body), &[("idempotency-key", key)])?
+            .json)
+    }
+
+    /// A change to the version `etag` names (`If-Match`).
+    pub fn patch(&self, path: &str, body: &Value, etag: &str) -> Result<Value, ApiError> {
+        Ok(self
+            .call(Method::Patch, path, Some(body), &[("if-match", etag)])?
+            .json)
+    }
+
+    /// A write that the API refuses (412) if the record is no longer at
+    /// the version `etag` names.
+    pub fn post_if_match(&self, path: &str, body: &Value, etag: &str) -> Result<Value, ApiError> {
+        Ok(self
+            .call(Method::Post, path, Some(body), &[("if-match", etag)])?
+            .json)
+    }
+
+    fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Answer, ApiError> {
         let mut request = Request::builder();
         request
             .method(method)
@@ -57,6 +100,9 @@ impl<'a> Api<'a> {
             .header("accept", "application/json");
         if let Some(purpose) = self.purpose {
             request.header("purpose-of-use", purpose);
+        }
+        for (name, value) in headers {
+            request.header(*name, *value);
         }
         let request = match body {
             Some(body) => request
@@ -70,7 +116,11 @@ impl<'a> Api<'a> {
         let status = *response.status();
         let json: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
-            return Ok(json);
+            let etag = response
+                .header("etag")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            return Ok(Answer { json, etag });
         }
         Err(ApiError::Problem {
             status,
@@ -91,6 +141,7 @@ impl<'a> Api<'a> {
                     )
                 })
                 .collect(),
+            body: json,
         })
     }
 }

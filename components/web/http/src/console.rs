@@ -1,15 +1,25 @@
-//! The staff console: the purpose of use, search people, a contact record,
-//! the case queue with take-next. Every read carries the stated purpose.
+//! The staff console: the purpose of use and search here; contact records,
+//! new contacts, corrections, interactions, messages and cases in its
+//! modules. Every read carries the stated purpose, and a page offers only
+//! what the staff member's roles allow ([`access`]).
 
-use serde_json::Value;
-use web_pages::{
-    ContactPage, Errors, Field, PurposePage, QueuePage, Radios, SearchPage, VersionsPage, api,
-    render,
-};
+mod access;
+mod audit;
+mod cases;
+mod correct;
+mod intake;
+mod interaction;
+mod messages;
+mod record;
+mod reports;
+
+use crm_auth::policy::Action;
+use web_pages::{Errors, Field, PurposePage, Radios, SearchPage, api, render};
 
 use crate::api::{ApiError, encode};
 use crate::session::Audience;
 use crate::visit::{Handled, Outcome, Visit, html, redirect};
+use access::Permissions;
 
 /// The purposes a staff member may state: the app's `purposes_of_use`.
 fn purposes() -> Vec<String> {
@@ -42,9 +52,93 @@ fn here(visit: &Visit) -> String {
     }
 }
 
+/// The console's pages beyond the purpose and search: `rest` is the path
+/// after `/staff/`.
+pub fn route(visit: &mut Visit, method: &str, rest: &[&str]) -> Handled {
+    match (method, rest) {
+        (_, ["contacts", "new", steps @ ..]) => intake_route(visit, method, steps),
+        (_, ["contacts", id, rest @ ..]) => record_route(visit, method, id, rest),
+        ("GET", ["queue"]) => cases::queue(visit),
+        ("POST", ["queue", "take-next"]) => cases::take_next(visit),
+        ("GET", ["cases", id]) => cases::case(visit, id),
+        ("POST", ["cases", id, "transition"]) => cases::transition(visit, id),
+        ("POST", ["cases", id, "activities"]) => cases::add_activity(visit, id),
+        ("POST", ["cases", id, "participants"]) => cases::add_participant(visit, id),
+        ("GET", ["audit"]) => audit::trail(visit),
+        ("GET", ["audit", "verify"]) => audit::verify(visit),
+        ("GET", ["reports"]) => reports::reports(visit),
+        _ => Err(Outcome::NotFound),
+    }
+}
+
+/// `/staff/contacts/new/...`: adding a contact, "tell us once".
+fn intake_route(visit: &mut Visit, method: &str, steps: &[&str]) -> Handled {
+    match (method, steps) {
+        ("GET", []) => intake::form(visit),
+        ("POST", []) => intake::submit(visit),
+        ("GET", ["duplicates"]) => intake::duplicates(visit),
+        ("POST", ["duplicates"]) => intake::create_anyway(visit),
+        ("POST", ["use"]) => intake::use_existing(visit),
+        ("GET", ["check"]) => intake::check(visit),
+        ("POST", ["check"]) => intake::create(visit),
+        _ => Err(Outcome::NotFound),
+    }
+}
+
+/// `/staff/contacts/{id}/...`: a record's pages and what is done to it.
+fn record_route(visit: &mut Visit, method: &str, id: &str, rest: &[&str]) -> Handled {
+    match (method, rest) {
+        ("GET", []) => record::contact(visit, id),
+        ("GET", ["versions"]) => record::versions(visit, id),
+        ("GET", ["consents"]) => record::consents(visit, id),
+        ("GET", ["messages"]) => record::messages(visit, id),
+        ("GET", ["cases"]) => record::cases(visit, id),
+        ("GET", ["correct"]) => correct::form(visit, id),
+        ("POST", ["correct"]) => correct::submit(visit, id),
+        ("GET", ["interactions", "new"]) => interaction::form(visit, id),
+        ("POST", ["interactions", "new"]) => interaction::submit(visit, id),
+        ("GET", ["messages", "new"]) => messages::choose(visit, id),
+        ("POST", ["messages", "new"]) => messages::chose(visit, id),
+        ("GET", ["messages", "new", "personalise"]) => messages::personalise(visit, id),
+        ("POST", ["messages", "new", "personalise"]) => messages::personalised(visit, id),
+        ("GET", ["messages", "new", "check"]) => messages::check(visit, id),
+        ("POST", ["messages", "new", "check"]) => messages::send(visit, id),
+        _ => Err(Outcome::NotFound),
+    }
+}
+
+/// The console's navigation, as (page, label).
+pub const NAV: &[(&str, &str)] = &[
+    ("/staff/search", "Search people"),
+    ("/staff/queue", "Case queue"),
+    ("/staff/reports", "Reports"),
+    ("/staff/audit", "Audit trail"),
+];
+
+/// Which of the navigation's pages the holder of `token` can use: their
+/// roles hold the action each page reads with.
+pub fn offered(token: &str) -> impl Fn(&str) -> bool {
+    let permissions = Permissions::of(token);
+    move |href| match href {
+        "/staff/search" => permissions.may(Action::ContactSearch),
+        "/staff/queue" => permissions.may(Action::CaseRead),
+        "/staff/reports" => {
+            permissions.may(Action::InteractionStats) || permissions.may(Action::CaseSlaRead)
+        }
+        "/staff/audit" => permissions.may(Action::AuditRead),
+        _ => true,
+    }
+}
+
+/// `/staff/`: the first page the staff member's roles can use.
 pub fn start(visit: &mut Visit) -> Handled {
-    visit.user(Audience::Staff)?;
-    Ok(redirect("/staff/search"))
+    let offered = offered(&visit.user(Audience::Staff)?.token);
+    let first = NAV
+        .iter()
+        .map(|(href, _)| *href)
+        .find(|href| offered(href))
+        .unwrap_or("/staff/search");
+    Ok(redirect(first))
 }
 
 /// Only a console page may be come back to.
@@ -163,6 +257,7 @@ pub fn search(visit: &mut Visit) -> Handled {
             .find(|(n, _)| *n == name)
             .map_or(String::new(), |(_, v)| v.clone())
     };
+    let can_add = permissions(visit)?.may(Action::ContactCreate);
     let page = SearchPage {
         chrome: visit.chrome("/staff/search"),
         name: Field::text("name", "Name").filled(&value("name"), &errors),
@@ -173,6 +268,7 @@ pub fn search(visit: &mut Visit) -> Handled {
             .input_type("tel")
             .filled(&value("phone"), &errors),
         results,
+        can_add,
         errors,
     };
     let status = if page.errors.is_empty() { 200 } else { 400 };
@@ -187,140 +283,37 @@ fn label(field: &str) -> &'static str {
     }
 }
 
-/// `GET /staff/contacts/{id}`: the record and the first page of its timeline
-/// (a later one with `?cursor=`).
-pub fn contact(visit: &mut Visit, id: &str) -> Handled {
-    with_purpose(visit, &here(visit))?;
-    let cursor = visit.query("cursor");
-    let (record, timeline) = {
-        let api = visit.api(Audience::Staff)?;
-        let record = api.get(&format!("/api/contacts/{}", encode(id)))?;
-        let mut path = format!("/api/interactions?page_size=20&contact_id={}", encode(id));
-        if let Some(cursor) = &cursor {
-            path.push_str(&format!("&cursor={}", encode(cursor)));
-        }
-        (record, api.get(&path)?)
-    };
-    let page = ContactPage {
-        chrome: visit.chrome("/staff/search"),
-        errors: Errors::default(),
-        name: record["display_name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        version: record["version"].as_i64().unwrap_or_default(),
-        versions_href: format!("/staff/contacts/{}/versions", encode(id)),
-        rows: api::contact_rows(&record),
-        interactions: api::interactions(&timeline),
-        next_page_href: timeline["next_cursor"]
-            .as_str()
-            .map(|c| format!("/staff/contacts/{}?cursor={}", encode(id), encode(c))),
-    };
-    Ok(html(200, &render(&page)))
+/// The signed-in staff member's permissions.
+fn permissions(visit: &Visit) -> Result<Permissions, Outcome> {
+    Ok(Permissions::of(&visit.user(Audience::Staff)?.token))
 }
 
-/// `GET /staff/contacts/{id}/versions`: every version of the record.
-pub fn versions(visit: &mut Visit, id: &str) -> Handled {
-    with_purpose(visit, &here(visit))?;
-    let api = visit.api(Audience::Staff)?;
-    let record = api.get(&format!("/api/contacts/{}", encode(id)))?;
-    let history = api.get(&format!("/api/contacts/{}/history", encode(id)))?;
-    let page = VersionsPage {
-        chrome: visit.chrome("/staff/search"),
-        errors: Errors::default(),
-        name: record["display_name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-        record_href: format!("/staff/contacts/{}", encode(id)),
-        versions: api::versions(&history),
-    };
-    Ok(html(200, &render(&page)))
+/// A posted form's value of `name` ("" when it has none).
+fn value(form: &[(String, String)], name: &str) -> String {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map_or(String::new(), |(_, v)| v.clone())
 }
 
-/// `GET /staff/queue?queue_id=…`: the queue's open cases, soonest due first.
-pub fn queue(visit: &mut Visit) -> Handled {
-    with_purpose(visit, &here(visit))?;
-    let queue_id = visit.query("queue_id").map(|q| q.trim().to_string());
-    let mut errors = Errors::default();
-    let mut cases = None;
-    match queue_id.as_deref() {
-        None => {}
-        Some("") => errors.add("queue_id", "Enter the queue's id"),
-        Some(queue) => {
-            let path = format!(
-                "/api/cases?category=open&order=due&queue_id={}",
-                encode(queue)
-            );
-            match visit.api(Audience::Staff)?.get(&path) {
-                Ok(page) => cases = Some(api::queue(&page)),
-                Err(ApiError::Problem {
-                    status: 400 | 404,
-                    detail,
-                    errors: fields,
-                    ..
-                }) => {
-                    let reason = fields.into_iter().next().map_or(detail, |(_, r)| r);
-                    errors.add("queue_id", format!("Queue {reason}"));
-                }
-                Err(e) => return Err(e.into()),
-            }
+/// The API's refusal as the page's errors: each field through `refusal`
+/// (which names the box and says why); a refusal naming no field goes to
+/// `first_box` in the API's words.
+fn add_refusals(
+    errors: &mut Errors,
+    fields: Vec<(String, String)>,
+    detail: &str,
+    first_box: &str,
+    refusal: impl Fn(&str, &str) -> (String, String),
+) {
+    if fields.is_empty() {
+        let mut sentence = detail.to_string();
+        if let Some(first) = sentence.get(..1) {
+            sentence.replace_range(..1, &first.to_uppercase());
         }
+        errors.add(first_box, sentence);
     }
-    queue_page(
-        visit,
-        queue_id.as_deref().unwrap_or_default(),
-        cases,
-        &errors,
-    )
-}
-
-fn queue_page(
-    visit: &mut Visit,
-    queue_id: &str,
-    cases: Option<Vec<web_pages::QueueLine>>,
-    errors: &Errors,
-) -> Handled {
-    let page = QueuePage {
-        csrf: visit.csrf(),
-        chrome: visit.chrome("/staff/queue"),
-        errors: errors.clone(),
-        queue_id: Field::text("queue_id", "Queue").filled(queue_id, errors),
-        cases,
-    };
-    Ok(html(
-        if errors.is_empty() { 200 } else { 400 },
-        &render(&page),
-    ))
-}
-
-/// `POST /staff/queue/take-next`: assigns the queue's next case to the
-/// staff member and says which it was.
-pub fn take_next(visit: &mut Visit) -> Handled {
-    visit.user(Audience::Staff)?;
-    let form = visit.form()?;
-    let queue = form
-        .iter()
-        .find(|(k, _)| k == "queue_id")
-        .map_or(String::new(), |(_, v)| v.trim().to_string());
-    let back = format!("/staff/queue?queue_id={}", encode(&queue));
-    let taken = visit.api(Audience::Staff)?.post(
-        &format!("/api/queues/{}/take-next", encode(&queue)),
-        &Value::Object(Default::default()),
-    );
-    match taken {
-        Ok(case) => {
-            let reference = case["reference"].as_str().unwrap_or("a case").to_string();
-            visit.flash(format!("You took {reference}"));
-        }
-        Err(ApiError::Problem {
-            status: 404 | 409,
-            detail,
-            ..
-        }) => {
-            visit.flash(format!("No case was taken: {detail}"));
-        }
-        Err(e) => return Err(e.into()),
+    for (field, reason) in fields {
+        let (id, message) = refusal(&field, &reason);
+        errors.add(id, message);
     }
-    Ok(redirect(&back))
 }

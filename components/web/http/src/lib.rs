@@ -98,10 +98,7 @@ fn respond(req: &Request) -> Response {
         ("GET", ["staff", "purpose"]) => console::purpose_form(&mut visit),
         ("POST", ["staff", "purpose"]) => console::state_purpose(&mut visit),
         ("GET", ["staff", "search"]) => console::search(&mut visit),
-        ("GET", ["staff", "contacts", id]) => console::contact(&mut visit, id),
-        ("GET", ["staff", "contacts", id, "versions"]) => console::versions(&mut visit, id),
-        ("GET", ["staff", "queue"]) => console::queue(&mut visit),
-        ("POST", ["staff", "queue", "take-next"]) => console::take_next(&mut visit),
+        (_, ["staff", rest @ ..]) => console::route(&mut visit, &method, rest),
         _ => Err(Outcome::NotFound),
     };
     visit.finish(outcome)

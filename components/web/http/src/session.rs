@@ -4,6 +4,8 @@
 //! the staff member's purpose. A session ends after `IDLE_MS` without a
 //! request or `ABSOLUTE_MS` after it began, whichever is first.
 
+use std::collections::BTreeMap;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -47,6 +49,11 @@ pub struct Session {
     /// An OpenID Connect sign-in under way at the identity provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oidc: Option<crate::oidc::Pending>,
+    /// Forms of several steps a staff member is part-way through (a new
+    /// contact, a message), by name: kept between the steps' redirects and
+    /// gone with the session.
+    #[serde(default)]
+    pub drafts: BTreeMap<String, serde_json::Value>,
     pub created_ms: i64,
     pub seen_ms: i64,
 }
@@ -157,6 +164,7 @@ impl Session {
             purpose: None,
             flash: None,
             oidc: None,
+            drafts: BTreeMap::new(),
             created_ms: now,
             seen_ms: now,
         }
@@ -165,6 +173,22 @@ impl Session {
     /// Whether the session has ended by either clock at `now`.
     pub fn expired(&self, now: i64) -> bool {
         now - self.seen_ms > IDLE_MS || now - self.created_ms > ABSOLUTE_MS
+    }
+
+    /// The draft kept under `name`, if it is one of `T`.
+    pub fn draft<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
+        self.drafts
+            .get(name)
+            .and_then(|d| serde_json::from_value(d.clone()).ok())
+    }
+
+    pub fn keep_draft<T: Serialize>(&mut self, name: &str, draft: &T) {
+        let value = serde_json::to_value(draft).expect("drafts serialise");
+        self.drafts.insert(name.to_string(), value);
+    }
+
+    pub fn drop_draft(&mut self, name: &str) {
+        self.drafts.remove(name);
     }
 
     /// Whether `given` is this session's CSRF token, in constant time.

@@ -204,10 +204,12 @@ impl<'r> Visit<'r> {
         let nav: &[(&'static str, &'static str)] = match (section, signed_in) {
             (_, false) => &[],
             (Section::Portal, true) => web_pages::citizen::PORTAL_NAV,
-            (Section::Console, true) => &[
-                ("/staff/search", "Search people"),
-                ("/staff/queue", "Case queue"),
-            ],
+            (Section::Console, true) => crate::console::NAV,
+        };
+        // The console offers only the pages the staff member's roles use.
+        let offered = match (section, self.session.as_ref().and_then(|s| s.user.as_ref())) {
+            (Section::Console, Some(user)) => Some(crate::console::offered(&user.token)),
+            _ => None,
         };
         let purpose = match section {
             Section::Console => self.session.as_ref().and_then(|s| s.purpose.clone()),
@@ -226,6 +228,7 @@ impl<'r> Visit<'r> {
             js: assets::href("app.mjs"),
             nav: nav
                 .iter()
+                .filter(|(href, _)| offered.as_ref().is_none_or(|offers| offers(href)))
                 .map(|(href, label)| NavItem {
                     href,
                     label,

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::pages::{CaseMessage, CitizenCase, InteractionLine, PersonLine, QueueLine, VersionLine};
+use crate::pages::{CaseMessage, CitizenCase, InteractionLine, PersonLine, VersionLine};
 use crate::patterns::{Errors, Field, SummaryRow};
 
 /// A contact record's fields shown on a page, in order, with their labels.
@@ -197,22 +197,6 @@ pub fn citizen_cases(
 /// The id of the reply box of `case`, which its errors are reported against.
 pub fn reply_field_id(case: &str) -> String {
     format!("reply-{case}")
-}
-
-/// `GET /api/cases?queue_id=…`'s `cases`, with when each falls due.
-pub fn queue(page: &Value) -> Vec<QueueLine> {
-    items(&page["cases"])
-        .map(|c| QueueLine {
-            reference: text(&c["reference"]),
-            subject: text(&c["subject"]),
-            priority: text(&c["priority"]),
-            status: text(&c["status"]),
-            assignee: c["assignee"].as_str().unwrap_or("Nobody").to_string(),
-            due: c["due_at"]
-                .as_str()
-                .map_or_else(|| "No SLA".to_string(), date_time),
-        })
-        .collect()
 }
 
 /// `GET /api/contacts/{id}/history`'s `versions`, newest first.

@@ -9,6 +9,7 @@ pub mod api;
 pub mod citizen;
 pub mod pages;
 pub mod patterns;
+pub mod staff;
 
 #[cfg(test)]
 mod tests;

@@ -128,6 +128,8 @@ pub struct SearchPage {
     pub phone: Field,
     /// `None` until a search was made.
     pub results: Option<Vec<PersonLine>>,
+    /// Whether the staff member may add a contact.
+    pub can_add: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,19 +137,6 @@ pub struct InteractionLine {
     pub when: String,
     pub channel: String,
     pub summary: String,
-}
-
-#[derive(Template)]
-#[template(path = "contact.html")]
-pub struct ContactPage {
-    pub chrome: Chrome,
-    pub errors: Errors,
-    pub name: String,
-    pub version: i64,
-    pub versions_href: String,
-    pub rows: Vec<SummaryRow>,
-    pub interactions: Vec<InteractionLine>,
-    pub next_page_href: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,28 +157,6 @@ pub struct VersionsPage {
     pub name: String,
     pub record_href: String,
     pub versions: Vec<VersionLine>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueLine {
-    pub reference: String,
-    pub subject: String,
-    pub priority: String,
-    pub status: String,
-    pub assignee: String,
-    /// When the case's SLA falls due.
-    pub due: String,
-}
-
-#[derive(Template)]
-#[template(path = "queue.html")]
-pub struct QueuePage {
-    pub chrome: Chrome,
-    pub errors: Errors,
-    pub csrf: String,
-    pub queue_id: Field,
-    /// `None` until a queue was chosen.
-    pub cases: Option<Vec<QueueLine>>,
 }
 
 /// A page that only says something: not found, not allowed, unavailable.

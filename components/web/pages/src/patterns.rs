@@ -82,8 +82,8 @@ pub struct Field {
     /// The element's id, which the error summary links to: the name, unless
     /// the page repeats the field.
     pub id: String,
-    pub name: &'static str,
-    pub label: &'static str,
+    pub name: String,
+    pub label: String,
     pub hint: Option<&'static str>,
     pub input_type: &'static str,
     pub autocomplete: Option<&'static str>,
@@ -92,11 +92,11 @@ pub struct Field {
 }
 
 impl Field {
-    pub fn text(name: &'static str, label: &'static str) -> Self {
+    pub fn text(name: &str, label: &str) -> Self {
         Self {
             id: name.to_string(),
-            name,
-            label,
+            name: name.to_string(),
+            label: label.to_string(),
             hint: None,
             input_type: "text",
             autocomplete: None,
@@ -181,4 +181,90 @@ pub struct SummaryRow {
     pub key: String,
     pub lines: Vec<String>,
     pub source: Option<String>,
+}
+
+/// Tick boxes: any of `choices` (GOV.UK checkboxes).
+#[derive(Debug, Clone)]
+pub struct Checkboxes {
+    pub name: &'static str,
+    pub legend: &'static str,
+    pub choices: Vec<Choice>,
+}
+
+impl Checkboxes {
+    /// `options` as (value, label), those in `chosen` ticked.
+    pub fn new(
+        name: &'static str,
+        legend: &'static str,
+        options: &[(&str, &str)],
+        chosen: &[String],
+    ) -> Self {
+        Self {
+            name,
+            legend,
+            choices: options
+                .iter()
+                .map(|(value, label)| Choice {
+                    value: value.to_string(),
+                    label: label.to_string(),
+                    checked: chosen.iter().any(|c| c == value),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A drop-down list: one of `choices` (`checked` is the one selected).
+#[derive(Debug, Clone)]
+pub struct Select {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub choices: Vec<Choice>,
+    pub error: Option<String>,
+}
+
+impl Select {
+    /// `options` as (value, label), `chosen` selected.
+    pub fn new(
+        name: &'static str,
+        label: &'static str,
+        options: &[(&str, &str)],
+        chosen: &str,
+        errors: &Errors,
+    ) -> Self {
+        Self {
+            name,
+            label,
+            choices: options
+                .iter()
+                .map(|(value, label)| Choice {
+                    value: value.to_string(),
+                    label: label.to_string(),
+                    checked: chosen == *value,
+                })
+                .collect(),
+            error: errors.for_field(name),
+        }
+    }
+}
+
+/// A date as day, month and year boxes (GOV.UK date input); its error is
+/// reported against the day box, `{id}-day`.
+#[derive(Debug, Clone)]
+pub struct DateInput {
+    pub id: &'static str,
+    pub legend: &'static str,
+    pub hint: &'static str,
+    pub day: String,
+    pub month: String,
+    pub year: String,
+    pub error: Option<String>,
+}
+
+/// A link that leads to another page (an action, a section).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub href: String,
+    pub label: String,
+    pub current: bool,
 }
