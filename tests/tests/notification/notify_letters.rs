@@ -15,9 +15,18 @@ use crate::notification::{
     use_templates,
 };
 
-/// The official Python client's own test letter (binary, compressed).
-const ONE_PAGE_PDF: &[u8] =
-    include_bytes!("../../notify-clients/python/integration_test/test_files/one_page_pdf.pdf");
+/// A one-page letter, the smallest PDF a reader opens (no xref: readers
+/// rebuild it).
+const ONE_PAGE_PDF: &[u8] = b"%PDF-1.4
+1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj
+2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj
+3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >> endobj
+4 0 obj << /Length 44 >> stream
+BT /F1 12 Tf 72 770 Td (A letter) Tj ET
+endstream endobj
+trailer << /Root 1 0 R >>
+%%EOF
+";
 
 fn precompiled(host: &Host, key: &str, body: &Value) -> Reply {
     notify_client(host, key, 0).post_json("/v2/notifications/letter", body)

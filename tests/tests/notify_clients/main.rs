@@ -43,8 +43,11 @@ fn suite_passes(runner: &str) {
     println!("{stdout}");
 }
 
-/// notifications-python-client's 28 steps (`tests/notify-clients/python`).
+/// notifications-python-client's 28 steps (`tests/notify-clients/python`),
+/// once its suite's files are there (`cargo test -- --include-ignored`
+/// runs it).
 #[test]
+#[ignore = "notifications-python-client's suite is not in the repository: see tests/notify-clients/python/NOTICE.md"]
 fn python_client_suite_passes_with_test_and_live_keys() {
     suite_passes("python_suite.py");
 }
