@@ -25,7 +25,7 @@ fn admin() -> Caller<'static> {
 /// CSRF token, and none writes anything then.
 #[test]
 fn no_console_form_is_taken_without_its_csrf_token() {
-    let contact = person("Csrf", "Tokenless", "csrf.tokenless@example.org", 301);
+    let contact = person("Csrf", "Tokenless", "csrf.tokenless@example.org", 501);
     let case = staff("intake-csrf", &["intake-officer"]).post_json(
         "/api/cases",
         &json!({"case_type": "general-enquiry", "subject": "Csrf", "contact_id": contact}),
@@ -72,8 +72,8 @@ fn no_console_form_is_taken_without_its_csrf_token() {
 /// section shows only what the API answered them.
 #[test]
 fn a_records_sections_and_actions_follow_the_readers_roles() {
-    let household = person("Hazel", "Housemate", "hazel.housemate@example.org", 311);
-    let contact = person("Harriet", "Household", "harriet.household@example.org", 312);
+    let household = person("Hazel", "Housemate", "hazel.housemate@example.org", 511);
+    let contact = person("Harriet", "Household", "harriet.household@example.org", 512);
     let officer = staff("intake-sections", &["intake-officer"]);
     let read = officer.get(&format!("/api/contacts/{contact}"));
     let related = staff("intake-sections", &["intake-officer"]).header("if-match", read.header("etag").unwrap()).request(
@@ -170,7 +170,7 @@ fn a_records_sections_and_actions_follow_the_readers_roles() {
 /// used or overruled with a reason, and only the last step writes.
 #[test]
 fn a_new_contact_is_checked_for_duplicates_before_it_is_made() {
-    let existing = person("Ingrid", "Intaker", "ingrid.intaker@example.org", 321);
+    let existing = person("Ingrid", "Intaker", "ingrid.intaker@example.org", 521);
     let mut officer =
         StaffBrowser::sign_in("intake-officer", "intake-new", Some("service-delivery"));
     let search = officer.get("/staff/search");
@@ -319,7 +319,7 @@ fn a_new_contact_is_checked_for_duplicates_before_it_is_made() {
 /// what the officer typed.
 #[test]
 fn a_correction_made_on_an_old_version_comes_back_as_a_conflict_page() {
-    let contact = person("Connie", "Conflict", "connie.conflict@example.org", 331);
+    let contact = person("Connie", "Conflict", "connie.conflict@example.org", 531);
     let mut officer =
         StaffBrowser::sign_in("case-worker", "worker-correct", Some("case-management"));
     let path = format!("/staff/contacts/{contact}/correct");
@@ -338,7 +338,7 @@ fn a_correction_made_on_an_old_version_comes_back_as_a_conflict_page() {
             ("given_name", "Connie"),
             ("family_name", "Conflict"),
             ("emails", "connie.conflict@example.org"),
-            ("phones", "+61412345331"),
+            ("phones", "+61412345531"),
             ("reason", "No change"),
         ],
     );
@@ -353,7 +353,7 @@ fn a_correction_made_on_an_old_version_comes_back_as_a_conflict_page() {
             ("given_name", "Connie"),
             ("family_name", "Conflicted"),
             ("emails", "connie.conflict@example.org"),
-            ("phones", "+61412345331"),
+            ("phones", "+61412345531"),
             ("reason", ""),
         ],
     );
@@ -386,7 +386,7 @@ fn a_correction_made_on_an_old_version_comes_back_as_a_conflict_page() {
             ("given_name", "Connie"),
             ("family_name", "Conflicted"),
             ("emails", "connie.conflict@example.org"),
-            ("phones", "+61412345331"),
+            ("phones", "+61412345531"),
             ("reason", "Spelled wrongly"),
         ],
     );
@@ -424,7 +424,7 @@ fn a_correction_made_on_an_old_version_comes_back_as_a_conflict_page() {
             ("given_name", "Constance"),
             ("family_name", "Conflicted"),
             ("emails", "connie.conflict@example.org"),
-            ("phones", "+61412345331"),
+            ("phones", "+61412345531"),
             ("reason", "Spelled wrongly"),
         ],
     );
@@ -438,7 +438,7 @@ fn a_correction_made_on_an_old_version_comes_back_as_a_conflict_page() {
 /// An interaction is recorded once, however often its form is sent.
 #[test]
 fn an_interaction_is_recorded_once_and_a_refused_one_is_shown_again() {
-    let contact = person("Ivan", "Interact", "ivan.interact@example.org", 341);
+    let contact = person("Ivan", "Interact", "ivan.interact@example.org", 541);
     let mut officer =
         StaffBrowser::sign_in("case-worker", "worker-interaction", Some("case-management"));
     let path = format!("/staff/contacts/{contact}/interactions/new");
@@ -495,7 +495,7 @@ fn an_interaction_is_recorded_once_and_a_refused_one_is_shown_again() {
 /// the message and the consent decision before anything is sent.
 #[test]
 fn a_message_shows_its_preview_and_consent_decision_before_it_is_sent() {
-    let contact = person("Mona", "Messaged", "mona.messaged@example.org", 351);
+    let contact = person("Mona", "Messaged", "mona.messaged@example.org", 551);
     let comms_api = host()
         .as_caller(&token("comms-message", &["communications-officer"]))
         .purpose("communications");
@@ -574,7 +574,7 @@ fn a_message_shows_its_preview_and_consent_decision_before_it_is_sent() {
 /// filters by status, priority, SLA state and assignee.
 #[test]
 fn a_case_is_worked_from_its_page_and_found_by_the_queues_filters() {
-    let contact = person("Cass", "Caseworked", "cass.caseworked@example.org", 361);
+    let contact = person("Cass", "Caseworked", "cass.caseworked@example.org", 561);
     let queue = "web-filters-q";
     let made = admin().request(
         "PUT",
