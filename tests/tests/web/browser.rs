@@ -314,3 +314,19 @@ fn axe_source() -> String {
         )
     })
 }
+
+/// Presses `keys`, one after another, as a keyboard does.
+pub async fn press(browser: &Browser, keys: &[char]) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut actions = KeyActions::new("keyboard".to_string());
+    for key in keys {
+        actions = actions
+            .then(KeyAction::Down { value: *key })
+            .then(KeyAction::Up { value: *key });
+    }
+    browser
+        .client
+        .perform_actions(actions)
+        .await
+        .expect("pressing keys");
+}

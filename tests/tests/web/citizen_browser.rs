@@ -8,11 +8,10 @@
 use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use serde_json::{Value, json};
 
-use crate::browser::{Browser, Js};
+use crate::browser::{Browser, Js, press};
 use crate::citizen::{as_citizen, case_worker, citizen_of, portal_message, staff_records_consent};
 use crate::host;
 use crate::portal::dev_sign_in;
@@ -302,21 +301,6 @@ async fn a_citizen_asks_for_a_correction_and_follows_its_case_without_javascript
     browser.click_through("#submit").await;
     assert_correction_filed(&mut browser, subject).await;
     browser.close().await;
-}
-
-/// Presses `keys`, one after another, as a keyboard does.
-async fn press(browser: &Browser, keys: &[char]) {
-    let mut actions = KeyActions::new("keyboard".to_string());
-    for key in keys {
-        actions = actions
-            .then(KeyAction::Down { value: *key })
-            .then(KeyAction::Up { value: *key });
-    }
-    browser
-        .client
-        .perform_actions(actions)
-        .await
-        .expect("pressing keys");
 }
 
 /// Whether the focused element matches `css`.

@@ -9,11 +9,10 @@
 use std::time::{Duration, Instant};
 
 use crm_tests::auth::token;
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use serde_json::json;
 
-use crate::browser::{Browser, Js};
+use crate::browser::{Browser, Js, press};
 use crate::portal::dev_sign_in;
 use crate::{app, host, person};
 
@@ -116,21 +115,6 @@ async fn staff_intake_with_a_duplicate_uses_the_existing_record_with_javascript(
 #[tokio::test(flavor = "multi_thread")]
 async fn staff_intake_with_a_duplicate_uses_the_existing_record_without_javascript() {
     intake_flow(Js::Off).await;
-}
-
-/// Presses `keys` in turn, as a keyboard does.
-async fn press(browser: &Browser, keys: &[char]) {
-    let mut actions = KeyActions::new("keyboard".to_string());
-    for key in keys {
-        actions = actions
-            .then(KeyAction::Down { value: *key })
-            .then(KeyAction::Up { value: *key });
-    }
-    browser
-        .client
-        .perform_actions(actions)
-        .await
-        .expect("key actions");
 }
 
 /// Tabs until the element with `id` has focus.
