@@ -1,6 +1,7 @@
 //! deploy/kubernetes/ is what `crm-cli deploy kubernetes` makes of spin.toml
 //! and deploy/topology.toml, and every object in it is valid offline: the
-//! SpinApps against spin-operator's CRD schema, the rest against
+//! SpinApps against our schema of SpinKube's SpinApp
+//! (tests/kubernetes/spinapp.schema.yaml), the rest against
 //! Kubernetes' schemas (tests/kubernetes/validate.py, in the virtual
 //! environment `scripts/test` installs from tests/kubernetes/requirements.txt).
 

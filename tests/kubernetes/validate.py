@@ -1,12 +1,12 @@
 """Validates Kubernetes manifests offline, strictly (an unknown field is an error,
 as the API server's strict field validation makes it), with jsonschema:
-SpinApps against spin-operator's CRD schema (core.spinkube.dev_spinapps.yaml
-beside this file), every other object against Kubernetes' own JSON schemas
-as the pinned kubernetes-validate package ships them.
+SpinApps against our own schema of SpinKube's SpinApp (spinapp.schema.yaml
+beside this file, written from SpinKube's API reference), every other object
+against Kubernetes' own JSON schemas as the pinned kubernetes-validate
+package ships them.
 
 Usage: validate.py FILE.yaml...; exits 1 naming each invalid object."""
 
-import copy
 import pathlib
 import sys
 
@@ -15,36 +15,11 @@ import kubernetes_validate
 import yaml
 
 KUBERNETES_VERSION = "1.34.0"
-CRD = pathlib.Path(__file__).with_name("core.spinkube.dev_spinapps.yaml")
-
-
-def strict(schema):
-    """The schema with additionalProperties: false wherever it lists
-    properties and neither allows more nor preserves unknown fields."""
-    schema = copy.deepcopy(schema)
-
-    def walk(node):
-        if isinstance(node, dict):
-            if (
-                "properties" in node
-                and "additionalProperties" not in node
-                and not node.get("x-kubernetes-preserve-unknown-fields")
-            ):
-                node["additionalProperties"] = False
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
-    return schema
+SPINAPP_SCHEMA = pathlib.Path(__file__).with_name("spinapp.schema.yaml")
 
 
 def spinapp_schema():
-    crd = next(d for d in yaml.safe_load_all(CRD.read_text()) if d)
-    version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1")
-    return strict(version["schema"]["openAPIV3Schema"])
+    return yaml.safe_load(SPINAPP_SCHEMA.read_text())
 
 
 def main(paths):
