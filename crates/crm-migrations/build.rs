@@ -1,8 +1,11 @@
 //! Lists `migrations/NNNN_name.sql` into `MIGRATIONS`, so a new migration is
-//! a new file and nothing else.
+//! a new file and nothing else: each as its statements, compacted.
 
 use std::fmt::Write;
 use std::path::Path;
+
+#[path = "src/statements.rs"]
+mod statements;
 
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
@@ -32,11 +35,14 @@ fn main() {
     }
     let mut out = String::from("&[\n");
     for (version, name) in &files {
-        let path = dir.join(format!("{name}.sql"));
+        let sql = std::fs::read_to_string(dir.join(format!("{name}.sql"))).expect("readable");
+        let statements: Vec<String> = statements::split_statements(&sql)
+            .into_iter()
+            .map(statements::compact)
+            .collect();
         writeln!(
             out,
-            "    Migration {{ version: {version}, name: {name:?}, sql: include_str!({:?}) }},",
-            path.canonicalize().unwrap().display().to_string()
+            "    Migration {{ version: {version}, name: {name:?}, statements: &{statements:?} }},"
         )
         .unwrap();
     }

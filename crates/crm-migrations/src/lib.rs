@@ -3,17 +3,20 @@
 //! `BEGIN IMMEDIATE` transaction, so racing first requests serialise and the
 //! schema reaches the database on unmodified Spin with no extra flags.
 //!
-//! Statement rule: statements are separated by `;` outside quotes and
-//! comments; a `CREATE TRIGGER` runs to its `END;`.
+//! `build.rs` splits each file into its statements (`statements.rs`: `;`
+//! outside quotes and comments ends one; a `CREATE TRIGGER` runs to its
+//! `END;`) and drops comments and runs of spaces, so a component carries
+//! only the SQL it runs (every component that opens the database holds
+//! these), and one statement goes to each `execute`, as libSQL needs.
 
 use crm_sql::{Sql, Value};
 use thiserror::Error;
 
-/// One migration: its number, name and SQL.
+/// One migration: its number, name and statements.
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,
-    pub sql: &'static str,
+    pub statements: &'static [&'static str],
 }
 
 /// Every file in `migrations/`, in order (listed by `build.rs`).
@@ -124,7 +127,7 @@ fn apply_pending(db: &impl Sql) -> Result<usize, MigrationError> {
             name: migration.name,
             message,
         };
-        for statement in split_statements(migration.sql) {
+        for statement in migration.statements {
             execute(db, statement).map_err(failed)?;
         }
         execute(db, &format!(
@@ -142,65 +145,8 @@ fn is_busy(message: &str) -> bool {
     message.contains("locked") || message.contains("busy")
 }
 
-/// Splits SQL on `;` that are outside quotes and comments; drops empty pieces.
-pub fn split_statements(sql: &str) -> Vec<&str> {
-    let bytes = sql.as_bytes();
-    let mut statements = Vec::new();
-    let (mut start, mut i) = (0, 0);
-    while i < bytes.len() {
-        match bytes[i] {
-            quote @ (b'\'' | b'"') => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote {
-                    i += 1;
-                }
-            }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b';' if !inside_trigger_body(&sql[start..i]) => {
-                statements.push(&sql[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    statements.push(&sql[start.min(sql.len())..]);
-    statements
-        .into_iter()
-        .filter(|s| !strip_comments(s).trim().is_empty())
-        .map(str::trim)
-        .collect()
-}
-
-/// Whether `so_far` is a `CREATE TRIGGER` whose body has not reached `END`.
-fn inside_trigger_body(so_far: &str) -> bool {
-    let text = strip_comments(so_far).to_ascii_uppercase();
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let is_trigger = matches!(
-        words.as_slice(),
-        ["CREATE", "TRIGGER", ..] | ["CREATE", "TEMP" | "TEMPORARY", "TRIGGER", ..]
-    );
-    is_trigger && words.last() != Some(&"END")
-}
-
-fn strip_comments(statement: &str) -> String {
-    statement
-        .lines()
-        .map(|l| l.split("--").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+#[cfg(test)]
+mod statements;
 
 #[cfg(test)]
 mod tests {
@@ -214,27 +160,6 @@ mod tests {
         c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
         c.pragma_update(None, "journal_mode", "WAL").unwrap();
         c
-    }
-
-    #[test]
-    fn splitting_respects_quotes_and_comments() {
-        let sql = "CREATE TABLE a (x TEXT DEFAULT ';'); -- a comment; here\nINSERT INTO a VALUES ('b;c');\n/* ; */ SELECT 1;\n-- only a comment\n";
-        assert_eq!(
-            split_statements(sql),
-            vec![
-                "CREATE TABLE a (x TEXT DEFAULT ';')",
-                "-- a comment; here\nINSERT INTO a VALUES ('b;c')",
-                "/* ; */ SELECT 1"
-            ]
-        );
-        let trigger = "CREATE TRIGGER t BEFORE UPDATE ON a BEGIN SELECT RAISE(ABORT, 'no; never'); SELECT 2; END;\nSELECT 3;";
-        assert_eq!(
-            split_statements(trigger),
-            vec![
-                "CREATE TRIGGER t BEFORE UPDATE ON a BEGIN SELECT RAISE(ABORT, 'no; never'); SELECT 2; END",
-                "SELECT 3"
-            ]
-        );
     }
 
     #[test]
