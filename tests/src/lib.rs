@@ -47,10 +47,10 @@ pub fn host_bin() -> PathBuf {
 
 /// A built Wasm file: `name` is the crate name with underscores.
 pub fn wasm(name: &str) -> PathBuf {
-    let path = workspace().join(format!("target/wasm32-wasip2/release/{name}.wasm"));
+    let path = workspace().join(format!("target/wasm32-wasip2/wasm/{name}.wasm"));
     assert!(
         path.exists(),
-        "{} is missing: run `cargo build --target wasm32-wasip2 --release -p {}` (scripts/test does)",
+        "{} is missing: run `cargo build --target wasm32-wasip2 --profile wasm -p {}` (scripts/test does)",
         path.display(),
         name.replace('_', "-")
     );
@@ -76,11 +76,11 @@ pub fn cache_args(extra: &[&str]) -> Vec<String> {
 /// (more components, whose `{wasm:NAME}` [`AppDir::new`] expands), to run
 /// the real app beside a test guest.
 pub fn app_manifest(extra: &str) -> String {
-    let release = workspace().join("target/wasm32-wasip2/release/");
+    let built = workspace().join("target/wasm32-wasip2/wasm/");
     let app = std::fs::read_to_string(workspace().join("spin.toml")).expect("spin.toml");
     app.replace(
-        "\"target/wasm32-wasip2/release/",
-        &format!("\"{}", release.display()),
+        "\"target/wasm32-wasip2/wasm/",
+        &format!("\"{}", built.display()),
     ) + extra
 }
 

@@ -24,10 +24,10 @@ struct Args {
     /// The host binary; build it with `cargo build --release -p crm-host`.
     #[arg(long, default_value = "target/release/crm-host")]
     host_bin: PathBuf,
-    /// The guest; build it with `cargo build --target wasm32-wasip2 --release -p guest-bench-target`.
+    /// The guest; build it with `cargo build --target wasm32-wasip2 --profile wasm -p guest-bench-target`.
     #[arg(
         long,
-        default_value = "target/wasm32-wasip2/release/guest_bench_target.wasm"
+        default_value = "target/wasm32-wasip2/wasm/guest_bench_target.wasm"
     )]
     guest: PathBuf,
     /// Seconds per run.
