@@ -527,8 +527,8 @@ fn calendar_view(c: &StoredCalendar) -> Value {
         "id": c.id,
         "zone": c.zone,
         "week": c.week.iter().map(|day| day.iter().map(|h| json!({
-            "start": h.start.strftime("%H:%M").to_string(),
-            "end": h.end.strftime("%H:%M").to_string(),
+            "start": hours_and_minutes(h.start),
+            "end": hours_and_minutes(h.end),
         })).collect::<Vec<_>>()).collect::<Vec<_>>(),
         "holidays": c.extra_holidays.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
         "includes_national": c.includes_national,
@@ -652,6 +652,11 @@ pub fn put_calendar(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, 
     configure(ctx, &format!("cases/calendars/{}", stored.id))?;
     transaction(db, |db| Ok(cases_store::put_calendar(db, &stored)?))?;
     Ok(json(200, &calendar_view(&stored)))
+}
+
+/// `08:30`: what a calendar's intervals are written in.
+fn hours_and_minutes(time: Time) -> String {
+    format!("{:02}:{:02}", time.hour(), time.minute())
 }
 
 fn parse_time(raw: &str) -> Result<Time, crm_domain::Invalid> {

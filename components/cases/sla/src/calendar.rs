@@ -64,7 +64,8 @@ impl Calendar {
         week: [Vec<WorkingHours>; 7],
         holidays: impl IntoIterator<Item = Date>,
     ) -> Result<Self, CalendarError> {
-        let zone = TimeZone::get(zone).map_err(|_| CalendarError::UnknownZone(zone.into()))?;
+        let zone =
+            crate::zones::time_zone(zone).ok_or_else(|| CalendarError::UnknownZone(zone.into()))?;
         for (index, hours) in week.iter().enumerate() {
             let day = weekday(index);
             for h in hours {
@@ -186,7 +187,9 @@ impl Calendar {
                     seconds += b.duration_since(a).as_secs();
                 }
             }
-            date = date.tomorrow().expect("a date before the year 9999");
+            date = date
+                .tomorrow()
+                .unwrap_or_else(|_| panic!("a date before the year 9999"));
         }
         (seconds / 60) as u64
     }
@@ -218,10 +221,11 @@ impl Calendar {
     fn instant(&self, date: Date, time: Time) -> Timestamp {
         self.zone
             .to_timestamp(date.to_datetime(time))
-            .expect("a working day's time is in range")
+            // Not `expect`: jiff's error printer would come with it.
+            .unwrap_or_else(|_| panic!("a working day's time is in range"))
     }
 }
 
 fn weekday(monday_zero: usize) -> Weekday {
-    Weekday::from_monday_zero_offset(monday_zero as i8).expect("0 to 6")
+    Weekday::from_monday_zero_offset(monday_zero as i8).unwrap_or_else(|_| panic!("0 to 6"))
 }

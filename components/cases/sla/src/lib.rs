@@ -6,6 +6,7 @@
 mod calendar;
 mod clock;
 pub mod holidays;
+mod zones;
 
 pub use calendar::{Calendar, CalendarError, WorkingHours};
 pub use clock::{Clock, ClockError, ClockParts, ClockState, StopKind, Target};

@@ -412,7 +412,12 @@ fn decode_calendar(row: &[Value]) -> Result<StoredCalendar, StoreError> {
         id: f.text(0, "id")?,
         zone: f.text(1, "zone")?,
         week: f.json(2, "week", decode_week)?,
-        extra_holidays: f.json(3, "holidays", |v| string_list(v, |s| s.parse::<Date>()))?,
+        extra_holidays: f.json(3, "holidays", |v| {
+            string_list(v, |s| {
+                s.parse::<Date>()
+                    .map_err(|_| "is not a date such as 2026-06-08")
+            })
+        })?,
         includes_national: f.flag(4, "includes_national")?,
     })
 }
@@ -426,12 +431,14 @@ fn decode_week(value: serde_json::Value) -> Result<[Vec<WorkingHours>; 7], Strin
             day.iter()
                 .map(|interval| {
                     let time = |name: &str| {
-                        interval
+                        let text = interval
                             .get(name)
                             .and_then(serde_json::Value::as_str)
-                            .ok_or(format!("an interval has no `{name}`"))?
-                            .parse::<Time>()
-                            .map_err(|e| e.to_string())
+                            .ok_or(format!("an interval has no `{name}`"))?;
+                        // jiff's own error text would bring its whole
+                        // error printer into the component.
+                        text.parse::<Time>()
+                            .map_err(|_| format!("`{text}` is not a time such as 08:30"))
                     };
                     Ok(WorkingHours {
                         start: time("start")?,

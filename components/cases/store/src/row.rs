@@ -134,7 +134,10 @@ impl<'a> Fields<'a> {
         column: &'static str,
     ) -> Result<Option<Timestamp>, StoreError> {
         self.opt_int(index, column)?
-            .map(|ms| Timestamp::from_millisecond(ms).map_err(|e| self.corrupt(column, e)))
+            .map(|ms| {
+                Timestamp::from_millisecond(ms)
+                    .map_err(|_| self.corrupt(column, "is outside the times a clock can hold"))
+            })
             .transpose()
     }
 
