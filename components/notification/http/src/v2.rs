@@ -319,13 +319,12 @@ fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), N
             messages.push(format!("{field} is not a valid UUID"));
         }
     }
-    // Echoed back to the sender, so bounded as any other URL.
+    // Echoed back to the sender, so bounded as any other URL; a longer one
+    // is refused in Notify's words too.
     if let Some(url) = body.get("one_click_unsubscribe_url").and_then(Json::as_str)
         && HttpsUrl::parse(url, MAX_UNSUBSCRIBE_URL_CHARS).is_err()
     {
-        messages.push(format!(
-            "one_click_unsubscribe_url is not an https URL of at most {MAX_UNSUBSCRIBE_URL_CHARS} characters"
-        ));
+        messages.push("one_click_unsubscribe_url is not a valid https url".to_string());
     }
     match body.get("sanitise_content_for") {
         None | Some(Json::Null) => {}
@@ -391,16 +390,16 @@ fn string(body: &Map<String, Json>, field: &str) -> Option<String> {
 
 fn to_notify(error: SendError) -> NotifyError {
     match &error {
+        // Notify's schema checks recipients with its format checkers, so a
+        // bad address or number is a `ValidationError` naming the field.
+        SendError::Invalid { field, .. } if field == "email_address" => {
+            NotifyError::validation(["email_address Not a valid email address"])
+        }
         SendError::Invalid { .. } => NotifyError::validation([error.to_string()]),
         SendError::Render(render) => NotifyError::from(render),
-        SendError::InvalidPhone(_) => NotifyError {
-            status_code: 400,
-            errors: vec![ErrorEntry {
-                error: "InvalidPhoneError".into(),
-                message: error.to_string(),
-            }],
-            retry_after_secs: None,
-        },
+        SendError::InvalidPhone(reason) => {
+            NotifyError::validation([format!("phone_number {reason}")])
+        }
         SendError::RateLimited {
             per_minute,
             key_type,
