@@ -82,7 +82,11 @@ fn invalid_email_addresses_are_refused_in_notifys_words() {
     let email = consented_email(host, "valid@example.gov.au", "Hi ((name))");
     let (service, key) = notify_service(host, json!({}), "live");
     use_templates(host, &service, &[&email]);
-    for address in ["no-at-sign.example.gov.au", "a b@example.gov.au", "x@localhost"] {
+    for address in [
+        "no-at-sign.example.gov.au",
+        "a b@example.gov.au",
+        "x@localhost",
+    ] {
         let reply = notify_client(host, &key, 0).post_json(
             "/v2/notifications/email",
             &json!({"email_address": address, "template_id": email, "personalisation": {"name": "A"}}),
