@@ -295,10 +295,10 @@ def steps(env):
         created = [t["created_at"] for t in texts]
         equal(created, sorted(created, reverse=True), "received texts, newest first")
 
-    def template(template_id, version=None, **expected):
+    def template(template_id, at_version=None, **expected):
         def step():
-            answer = notify.get_template(template_id) if version is None else \
-                notify.get_template_version(template_id, version)
+            answer = notify.get_template(template_id) if at_version is None else \
+                notify.get_template_version(template_id, at_version)
             schemas.check("template", answer)
             equal(answer["id"], template_id, "id")
             equal(answer["created_by"], env["AUTHOR_EMAIL"], "created_by")
