@@ -181,6 +181,9 @@ def set_up(base, args):
         "FUNCTIONAL_TEST_EMAIL": EMAIL,
         "SMS_SENDER": "GOVSUITE",
         "INBOUND_NUMBER": INBOUND_NUMBER,
+        # What a text sent from that number says it is from: Notify's
+        # sending form, the digits with the country code.
+        "INBOUND_NUMBER_AS_SENDER": "44" + INBOUND_NUMBER[1:],
         "INBOUND_SMS_SENDER_ID": inbound_sender_id,
         "RECEIVED_TEXTS": str(RECEIVED_TEXTS),
         "AUTHOR_EMAIL": AUTHOR_EMAIL,

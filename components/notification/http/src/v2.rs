@@ -639,7 +639,7 @@ fn notification_view(base: &str, message: &Message) -> Json {
         "line_4": line(3), "line_5": line(4), "line_6": line(5),
         "postcode": postcode,
         "type": message.channel.as_str(),
-        "status": message.status.as_str(),
+        "status": shown_status(message).as_str(),
         "template": template_ref(base, message),
         "body": message.notify_body(),
         "subject": message.subject,
@@ -667,6 +667,15 @@ fn notification_view(base: &str, message: &Message) -> Json {
             json!(notify_time(estimated_delivery(message.created_at, postage)));
     }
     view
+}
+
+/// A message's status as Notify shows it: a letter's in letter terms.
+fn shown_status(message: &Message) -> NotificationStatus {
+    if message.channel == TemplateType::Letter {
+        message.status.as_letter_status()
+    } else {
+        message.status
+    }
 }
 
 /// Which messages a key lists: its service's, sent with keys of its own
