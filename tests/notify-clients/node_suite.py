@@ -1,14 +1,10 @@
-"""Runs notifications-node-client's own integration suite, unmodified
-(`node/spec/integration`, from alphagov/notifications-node-client at 8.4.0,
-MIT: `node/LICENSE`), with mocha against notifications-node-client 8.4.0
-from npm (`node/package-lock.json`, installed by `npm ci`), against a real
-crm-host serving this repository's app, in the environment `notify_env`
-makes.
+"""Runs the project's suite for notifications-node-client 8.4.0
+(`node/spec/client.spec.js`, with mocha; both from npm, pinned in
+`node/package-lock.json` and installed by `npm ci`) against a real crm-host
+serving this repository's app, in the environment `notify_env` makes.
 
-The suite loads the client as `../../client/notification.js`, as in its own
-repository: `node/client` links to the installed package's. It runs once per
-key type on one host; mocha prints each test, and this exits non-zero if any
-run failed.
+It runs the suite once per key type on one host; mocha prints each test,
+and this exits 1 if any run failed.
 
     node_suite.py --manifest spin.toml --host-bin crm-host --cli crm-cli --cache-dir DIR [--key-type test|live]...
 """
@@ -22,18 +18,14 @@ from pathlib import Path
 import notify_env
 
 NODE = Path(__file__).resolve().parent / "node"
+MOCHA = NODE / "node_modules" / ".bin" / "mocha"
 
 
 def run(env, key_type):
     """The suite with a `key_type` key; whether it passed."""
-    print(f"== notifications-node-client's integration suite, {key_type} key", flush=True)
-    # `npm test --integration` sets npm_config_integration, which the
-    # suite needs to run rather than skip itself.
-    variables = {**os.environ, **env, "npm_config_integration": "true"}
-    mocha = NODE / "node_modules" / ".bin" / "mocha"
-    # The suite reads its test PDF by a path relative to its repository's root.
-    done = subprocess.run([str(mocha), "--reporter", "spec", "spec/integration/test.js"],
-                          cwd=NODE, env=variables, check=False)
+    print(f"== notifications-node-client, {key_type} key", flush=True)
+    done = subprocess.run([str(MOCHA), "--reporter", "spec", "spec/client.spec.js"],
+                          cwd=NODE, env={**os.environ, **env}, check=False)
     return done.returncode == 0
 
 
@@ -41,9 +33,7 @@ def main():
     parser = argparse.ArgumentParser()
     notify_env.add_arguments(parser)
     args = parser.parse_args()
-    if not (NODE / "spec" / "integration" / "test.js").exists():
-        sys.exit(f"{NODE}/spec/integration/test.js is missing: see {NODE}/NOTICE.md")
-    if not (NODE / "node_modules" / ".bin" / "mocha").exists():
+    if not MOCHA.exists():
         sys.exit(f"run `npm ci --prefix {NODE}` first (scripts/test does)")
     with notify_env.running_app(args, "node") as base:
         made = notify_env.set_up(base, args)

@@ -1,16 +1,18 @@
-"""The environment GOV.UK Notify's client integration suites run in, made on
+"""The environment the project's GOV.UK Notify client suites run in, made on
 a real crm-host serving this repository's app.
 
-Both suites (notifications-python-client's and notifications-node-client's)
-read the same variables: a base URL, API keys, templates, senders and a
-received text message. `running_app` starts a host; `set_up` makes a
-service, its keys (test, live and team), senders and a received text through
-the staff API and the provider's signed inbound route, and templates shaped
-as Notify's own functional-test templates are (names, bodies with Windows
-line ends, and the version history the Node suite reads back). One service
-serves every key type: `suite_env` picks the key a run sends with.
+Both suites (`python/`, driving notifications-python-client, and `node/`,
+driving notifications-node-client) read the same variables: a base URL, API
+keys, templates, senders and received text messages. `running_app` starts a
+host; `set_up` makes a service, its keys (test, live and team), senders and
+more received texts than one page holds, through the staff API and the
+provider's signed inbound route, and templates shaped as Notify's own
+functional-test templates are (names, bodies with Windows line ends, a
+version history), with an email template for a file link. One service serves
+every key type: `suite_env` picks the key a run sends with.
 """
 
+import concurrent.futures
 import contextlib
 import hashlib
 import hmac
@@ -27,6 +29,8 @@ import requests
 
 SEALING_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 NUMBER = "07700900123"
+# A number on no guest list, which team keys may not send to.
+NON_GUEST_NUMBER = "07700900999"
 EMAIL = "functional.test@example.gov.au"
 # The service's number that members of the public text.
 INBOUND_NUMBER = "07700900500"
@@ -40,6 +44,8 @@ CONTACT_BLOCK = (
     "London\nE1 8QS\nUnited Kingdom"
 )
 KEY_TYPES = ("test", "live")
+# One more than a page of received texts (Notify pages by 250).
+RECEIVED_TEXTS = 251
 
 
 def add_arguments(parser):
@@ -92,7 +98,10 @@ def running_app(args, name):
 
 
 def wait_until_healthy(host, base, log_path):
-    deadline = time.time() + 120
+    # As long as crm_tests gives a host: with a cold compiled-code cache,
+    # two hosts compiling every component at once on a busy machine took
+    # over 120 s.
+    deadline = time.time() + 180
     while time.time() < deadline:
         try:
             if requests.get(f"{base}/.well-known/spin/health", timeout=2).ok:
@@ -102,7 +111,7 @@ def wait_until_healthy(host, base, log_path):
         if host.poll() is not None:
             sys.exit(f"crm-host exited:\n{log_path.read_text()[-4000:]}")
         time.sleep(0.5)
-    sys.exit("crm-host did not become healthy in 120 s")
+    sys.exit("crm-host did not become healthy in 180 s")
 
 
 def token(cli, role, email=None):
@@ -160,14 +169,28 @@ def set_up(base, args):
 
     sms_sender_id = sender("sms-senders", {"sms_sender": "GOVSUITE"})
     # A second sender, a number, which texts are received at.
-    sender("sms-senders", {"sms_sender": INBOUND_NUMBER})
+    inbound_sender_id = sender("sms-senders", {"sms_sender": INBOUND_NUMBER})
+    # Oldest first: the newest is the one the suites look for first.
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(received_text, [f"Received text {n}" for n in range(1, RECEIVED_TEXTS)]))
     received_text("Yes, please call me back")
     return {
         "keys": {kind: key(kind) for kind in KEY_TYPES},
         "NOTIFY_API_URL": base,
+        "SERVICE_ID": service,
         "API_SENDING_KEY": key("team"),
         "FUNCTIONAL_TEST_NUMBER": NUMBER,
+        "NON_GUEST_NUMBER": NON_GUEST_NUMBER,
         "FUNCTIONAL_TEST_EMAIL": EMAIL,
+        "SMS_SENDER": "GOVSUITE",
+        "INBOUND_NUMBER": INBOUND_NUMBER,
+        # What a text sent from that number says it is from: Notify's
+        # sending form, the digits with the country code.
+        "INBOUND_NUMBER_AS_SENDER": "44" + INBOUND_NUMBER[1:],
+        "INBOUND_SMS_SENDER_ID": inbound_sender_id,
+        "RECEIVED_TEXTS": str(RECEIVED_TEXTS),
+        "AUTHOR_EMAIL": AUTHOR_EMAIL,
+        "CONTACT_BLOCK": CONTACT_BLOCK,
         # Notify's functional-test templates, as the suites read them back.
         "SMS_TEMPLATE_ID": template(
             {"type": "sms", "name": "Example text message template",
@@ -181,6 +204,9 @@ def set_up(base, args):
             {"type": "letter", "name": "Untitled", "subject": "Main heading",
              "body": "Hello ((address_line_1))"},
             {"name": "Client functional letter template", "letter_contact_block": CONTACT_BLOCK}),
+        "FILE_EMAIL_TEMPLATE_ID": template(
+            {"type": "email", "name": "Client functional test file template",
+             "subject": "Your file", "body": "Download it here: ((link_to_file))"}),
         "SMS_SENDER_ID": sms_sender_id,
         "EMAIL_REPLY_TO_ID": sender("email-reply-to", {"email_address": "replies@example.gov.au"}),
     }
@@ -189,8 +215,9 @@ def set_up(base, args):
 def suite_env(made, key_type):
     """The suites' variables for a run with a `key_type` key."""
     env = {name: value for name, value in made.items() if name != "keys"}
+    env["KEY_TYPE"] = key_type
     env["API_KEY"] = made["keys"][key_type]
-    # Set, so the received-text step runs (the Python suite skips it when
-    # empty) and is counted.
-    env["INBOUND_SMS_QUERY_KEY"] = made["keys"][key_type]
+    # What the suites read another key type's message with.
+    env["LIVE_API_KEY"] = made["keys"]["live"]
+    env["TEST_API_KEY"] = made["keys"]["test"]
     return env

@@ -125,7 +125,11 @@ fn notify_v2_bounds_what_it_stores_or_echoes() {
         ),
         (
             json!({"one_click_unsubscribe_url": "javascript:alert(1)"}),
-            "one_click_unsubscribe_url is not an https URL of at most 2048 characters",
+            "one_click_unsubscribe_url is not a valid https url",
+        ),
+        (
+            json!({"one_click_unsubscribe_url": format!("https://example.gov.au/{}", "u".repeat(2048))}),
+            "one_click_unsubscribe_url is not a valid https url",
         ),
         (
             json!({"email_reply_to_id": "x".repeat(1 << 20)}),

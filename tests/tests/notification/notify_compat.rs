@@ -74,6 +74,31 @@ fn email_sends_answer_sanitised_content() {
     );
 }
 
+/// An address Notify's schema would refuse is its `ValidationError`, in
+/// its words, whatever the CRM's own rule found wrong.
+#[test]
+fn invalid_email_addresses_are_refused_in_notifys_words() {
+    let host = &app().host;
+    let email = consented_email(host, "valid@example.gov.au", "Hi ((name))");
+    let (service, key) = notify_service(host, json!({}), "live");
+    use_templates(host, &service, &[&email]);
+    for address in [
+        "no-at-sign.example.gov.au",
+        "a b@example.gov.au",
+        "x@localhost",
+    ] {
+        let reply = notify_client(host, &key, 0).post_json(
+            "/v2/notifications/email",
+            &json!({"email_address": address, "template_id": email, "personalisation": {"name": "A"}}),
+        );
+        assert_eq!(
+            assert_notify_error(&reply, 400, "ValidationError"),
+            "email_address Not a valid email address",
+            "{address}"
+        );
+    }
+}
+
 /// Numbers are read as Notify reads them (a national number is a UK one,
 /// any other country's needs its code) and compared normalised: a guest
 /// list's `+447700900123` is the `07700 900123` a team key sends to, and a
@@ -127,9 +152,11 @@ fn phone_numbers_are_read_and_compared_as_notify_does() {
         ("06700 900123", "Not a UK mobile number"),
         ("+999 1234 5678", "Not a valid country prefix"),
     ] {
+        // Notify's schema checks the number: a `ValidationError` naming
+        // the field, in its v2 API's words.
         assert_eq!(
-            assert_notify_error(&send(&live, number), 400, "InvalidPhoneError"),
-            message,
+            assert_notify_error(&send(&live, number), 400, "ValidationError"),
+            format!("phone_number {message}"),
             "{number}"
         );
     }

@@ -1,12 +1,15 @@
-//! GOV.UK Notify's official clients' own integration suites, unmodified,
-//! against a real crm-host serving the app's `spin.toml` (issue 18): each
-//! runs once with a test key and once with a live key, on one host, in the
-//! environment `tests/notify-clients/notify_env.py` makes (a service, its
-//! keys, Notify's functional-test templates, senders and a received text).
+//! GOV.UK Notify compatibility (issue 18): the project's own suites drive
+//! the official clients through every operation they offer against a real
+//! crm-host serving the app's `spin.toml`, and check every answer against
+//! JSON Schemas written from Notify's API documentation
+//! (`tests/notify-clients/schemas`). Each runs once with a test key and
+//! once with a live key, on one host, in the environment
+//! `tests/notify-clients/notify_env.py` makes (a service, its keys,
+//! Notify's functional-test templates, senders and received texts).
 //! `scripts/test` installs the clients: notifications-python-client 13.0.0
-//! in `target/notify-clients` (`tests/notify-clients/requirements.txt`) and
-//! notifications-node-client 8.4.0 with mocha (`npm ci` in
-//! `tests/notify-clients/node`).
+//! with jsonschema in `target/notify-clients`
+//! (`tests/notify-clients/requirements.txt`) and notifications-node-client
+//! 8.4.0 with mocha and ajv (`npm ci` in `tests/notify-clients/node`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -43,20 +46,14 @@ fn suite_passes(runner: &str) {
     println!("{stdout}");
 }
 
-/// notifications-python-client's 28 steps (`tests/notify-clients/python`),
-/// once its suite's files are there (`cargo test -- --include-ignored`
-/// runs it).
+/// notifications-python-client (`tests/notify-clients/python/steps.py`).
 #[test]
-#[ignore = "notifications-python-client's suite is not in the repository: see tests/notify-clients/python/NOTICE.md"]
 fn python_client_suite_passes_with_test_and_live_keys() {
     suite_passes("python_suite.py");
 }
 
-/// notifications-node-client's 29 tests (`tests/notify-clients/node`),
-/// once its suite's files are there (`cargo test -- --include-ignored`
-/// runs it).
+/// notifications-node-client (`tests/notify-clients/node/spec`).
 #[test]
-#[ignore = "notifications-node-client's suite is not in the repository yet: see tests/notify-clients/node/NOTICE.md"]
 fn node_client_suite_passes_with_test_and_live_keys() {
     suite_passes("node_suite.py");
 }

@@ -78,6 +78,8 @@ pub fn preview_view(
         "body": body,
         "subject": subject,
         "html": html,
+        // As Notify's: a letter's postage, null for the rest.
+        "postage": t.postage,
     }))
 }
 

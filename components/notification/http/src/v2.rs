@@ -319,13 +319,12 @@ fn check_fields(body: &Map<String, Json>, channel: TemplateType) -> Result<(), N
             messages.push(format!("{field} is not a valid UUID"));
         }
     }
-    // Echoed back to the sender, so bounded as any other URL.
+    // Echoed back to the sender, so bounded as any other URL; a longer one
+    // is refused in Notify's words too.
     if let Some(url) = body.get("one_click_unsubscribe_url").and_then(Json::as_str)
         && HttpsUrl::parse(url, MAX_UNSUBSCRIBE_URL_CHARS).is_err()
     {
-        messages.push(format!(
-            "one_click_unsubscribe_url is not an https URL of at most {MAX_UNSUBSCRIBE_URL_CHARS} characters"
-        ));
+        messages.push("one_click_unsubscribe_url is not a valid https url".to_string());
     }
     match body.get("sanitise_content_for") {
         None | Some(Json::Null) => {}
@@ -391,16 +390,16 @@ fn string(body: &Map<String, Json>, field: &str) -> Option<String> {
 
 fn to_notify(error: SendError) -> NotifyError {
     match &error {
+        // Notify's schema checks recipients with its format checkers, so a
+        // bad address or number is a `ValidationError` naming the field.
+        SendError::Invalid { field, .. } if field == "email_address" => {
+            NotifyError::validation(["email_address Not a valid email address"])
+        }
         SendError::Invalid { .. } => NotifyError::validation([error.to_string()]),
         SendError::Render(render) => NotifyError::from(render),
-        SendError::InvalidPhone(_) => NotifyError {
-            status_code: 400,
-            errors: vec![ErrorEntry {
-                error: "InvalidPhoneError".into(),
-                message: error.to_string(),
-            }],
-            retry_after_secs: None,
-        },
+        SendError::InvalidPhone(reason) => {
+            NotifyError::validation([format!("phone_number {reason}")])
+        }
         SendError::RateLimited {
             per_minute,
             key_type,
@@ -640,7 +639,7 @@ fn notification_view(base: &str, message: &Message) -> Json {
         "line_4": line(3), "line_5": line(4), "line_6": line(5),
         "postcode": postcode,
         "type": message.channel.as_str(),
-        "status": message.status.as_str(),
+        "status": shown_status(message).as_str(),
         "template": template_ref(base, message),
         "body": message.notify_body(),
         "subject": message.subject,
@@ -668,6 +667,15 @@ fn notification_view(base: &str, message: &Message) -> Json {
             json!(notify_time(estimated_delivery(message.created_at, postage)));
     }
     view
+}
+
+/// A message's status as Notify shows it: a letter's in letter terms.
+fn shown_status(message: &Message) -> NotificationStatus {
+    if message.channel == TemplateType::Letter {
+        message.status.as_letter_status()
+    } else {
+        message.status
+    }
 }
 
 /// Which messages a key lists: its service's, sent with keys of its own

@@ -74,6 +74,18 @@ impl NotificationStatus {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
+    /// The status Notify's API shows for a letter in this one: a letter
+    /// not yet handed over (`created`, `sending`) is `accepted`, a
+    /// delivered one `received`; the rest as they are.
+    /// (`notification_store::messages::list` filters by the same mapping.)
+    pub fn as_letter_status(self) -> Self {
+        match self {
+            Self::Created | Self::Sending => Self::Accepted,
+            Self::Delivered => Self::Received,
+            other => other,
+        }
+    }
+
     /// The statuses this one may move to. Final statuses move nowhere: a
     /// late or repeated receipt never changes an outcome already recorded.
     fn next(self) -> &'static [NotificationStatus] {
@@ -121,6 +133,21 @@ impl NotificationStatus {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn letters_show_notifys_letter_statuses() {
+        use super::NotificationStatus::*;
+        for (stored, shown) in [
+            (Created, Accepted),
+            (Sending, Accepted),
+            (Delivered, Received),
+            (Accepted, Accepted),
+            (TechnicalFailure, TechnicalFailure),
+            (PendingVirusCheck, PendingVirusCheck),
+        ] {
+            assert_eq!(stored.as_letter_status(), shown, "{stored:?}");
+        }
+    }
+
     use super::*;
     use NotificationStatus::*;
 

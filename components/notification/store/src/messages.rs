@@ -472,8 +472,11 @@ pub fn list(
         params.push(channel.as_str().into());
     }
     if !listing.statuses.is_empty() {
+        // By the status shown: a letter's as Notify shows it
+        // (`NotificationStatus::as_letter_status`).
         clause.push_str(&format!(
-            " AND status IN ({})",
+            " AND (CASE WHEN channel = 'letter' AND status IN ('created', 'sending') THEN 'accepted' \
+             WHEN channel = 'letter' AND status = 'delivered' THEN 'received' ELSE status END) IN ({})",
             placeholders(listing.statuses.len())
         ));
         params.extend(listing.statuses.iter().map(|s| s.as_str().into()));

@@ -643,7 +643,9 @@ fn a_key_sees_its_services_messages_of_its_kind() {
         .insert(&db)
         .unwrap();
     };
-    use NotificationStatus::{Delivered, PermanentFailure, TechnicalFailure};
+    use NotificationStatus::{
+        Accepted, Created, Delivered, PermanentFailure, Received, TechnicalFailure,
+    };
     sent("a", "live", TemplateType::Email, Delivered, "r1", T0);
     sent(
         "b",
@@ -663,6 +665,8 @@ fn a_key_sees_its_services_messages_of_its_kind() {
     );
     sent("t", "test", TemplateType::Email, Delivered, "r1", T0 + 3);
     sent("m", "team", TemplateType::Sms, Delivered, "r3", T0 + 4);
+    sent("l1", "live", TemplateType::Letter, Created, "r4", T0 + 5);
+    sent("l2", "live", TemplateType::Letter, Delivered, "r4", T0 + 6);
     message("crm-own").insert(&db).unwrap();
 
     let live = ServiceView {
@@ -688,7 +692,11 @@ fn a_key_sees_its_services_messages_of_its_kind() {
         limit: 250,
         ..Listing::default()
     };
-    assert_eq!(ids(live, &page), ["c", "b", "a"], "newest first");
+    assert_eq!(
+        ids(live, &page),
+        ["l2", "l1", "c", "b", "a"],
+        "newest first"
+    );
     assert_eq!(ids(test, &page), ["t"]);
     assert_eq!(ids(team, &page), ["m"], "a team key lists only team sends");
     // A read by id sees the service's message whichever key sent it.
@@ -710,6 +718,15 @@ fn a_key_sees_its_services_messages_of_its_kind() {
         ..page.clone()
     };
     assert_eq!(ids(live, &failed), ["c", "b"]);
+    // Letters are listed by the status Notify shows for them.
+    let by_status = |status| Listing {
+        statuses: vec![status],
+        ..page.clone()
+    };
+    assert_eq!(ids(live, &by_status(Accepted)), ["l1"]);
+    assert_eq!(ids(live, &by_status(Received)), ["l2"]);
+    assert_eq!(ids(live, &by_status(Delivered)), ["a"]);
+    assert!(ids(live, &by_status(Created)).is_empty());
     let emails = Listing {
         channel: Some(TemplateType::Email),
         reference: Some("r1".into()),
