@@ -7,7 +7,9 @@
 //! - `audit keygen | verify`: the checkpoint signing key, and an offline walk
 //!   of the audit trail in a database file;
 //! - `deploy proxy | kubernetes`: an nginx configuration and SpinKube
-//!   manifests for a split deployment, generated from spin.toml.
+//!   manifests for a split deployment, generated from spin.toml;
+//! - `shrink-wasm`: `wasm-opt -Oz` on built components (spin.toml's build
+//!   commands).
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,6 +22,7 @@ use rusqlite::Connection;
 
 mod audit;
 mod deploy;
+mod shrink;
 
 /// The development key, compiled in so `dev-token` works from anywhere.
 const DEV_KEY: &str = include_str!("../../dev/dev-signing-key.json");
@@ -51,6 +54,13 @@ enum Command {
     /// Configurations for a split deployment (reverse proxy, Kubernetes).
     #[command(subcommand)]
     Deploy(deploy::DeployCommand),
+    /// Optimise built Wasm components for size with binaryen's `wasm-opt`
+    /// (left as they are when it is not installed).
+    ShrinkWasm {
+        /// Component files, rewritten in place.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -171,6 +181,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Deploy(command) => deploy::run(command),
+        Command::ShrinkWasm { files } => shrink::run(&files),
         Command::Audit(AuditCommand::Verify { db, public_key }) => {
             let db = open_existing(&db)?;
             let report = audit::verify(&db, public_key.as_deref())?;
