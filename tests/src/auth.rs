@@ -40,6 +40,14 @@ pub fn token(sub: &str, roles: &[&str]) -> String {
     dev_key().sign(&claims(sub, roles))
 }
 
+/// A development token for `sub` in `roles` valid for `seconds`, for
+/// benchmarks that outlast five minutes.
+pub fn lasting_token(sub: &str, roles: &[&str], seconds: i64) -> String {
+    let mut claims = claims(sub, roles);
+    claims["exp"] = json!(now_secs() + seconds);
+    dev_key().sign(&claims)
+}
+
 /// The `crm-cli` binary: `CRM_CLI_BIN`, else the debug build (built by
 /// `scripts/test`).
 pub fn cli_bin() -> PathBuf {

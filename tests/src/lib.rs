@@ -23,6 +23,7 @@ pub mod oidc;
 pub mod provider;
 pub mod proxy;
 pub mod redis;
+pub mod split;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {

@@ -20,8 +20,60 @@ pub struct Measured {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
-    /// (status, count), by status.
+    /// (status, count), by status; 0 for no answer.
     pub statuses: Vec<(u16, usize)>,
+}
+
+impl Measured {
+    /// Requests not answered with a 2xx status.
+    pub fn not_2xx(&self) -> usize {
+        self.statuses
+            .iter()
+            .filter(|(status, _)| !(200..300).contains(status))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// Every request of a run, for figures over some of them.
+pub struct Samples {
+    /// (n, status, latency ms) per request, in no particular order.
+    pub requests: Vec<(u64, u16, f64)>,
+    pub elapsed_secs: f64,
+}
+
+impl Samples {
+    /// The figures of the requests whose `n` `keep` accepts (their rate over
+    /// the whole run).
+    pub fn measure(&self, keep: impl Fn(u64) -> bool) -> Measured {
+        let kept: Vec<&(u64, u16, f64)> =
+            self.requests.iter().filter(|(n, _, _)| keep(*n)).collect();
+        let mut latencies: Vec<f64> = kept.iter().map(|(_, _, ms)| *ms).collect();
+        latencies.sort_by(f64::total_cmp);
+        let mut statuses: Vec<(u16, usize)> = Vec::new();
+        for (_, status, _) in &kept {
+            match statuses.iter_mut().find(|(s, _)| s == status) {
+                Some((_, n)) => *n += 1,
+                None => statuses.push((*status, 1)),
+            }
+        }
+        statuses.sort();
+        let quantile = |q| {
+            if latencies.is_empty() {
+                f64::NAN
+            } else {
+                percentile(&latencies, q)
+            }
+        };
+        Measured {
+            requests: latencies.len(),
+            per_sec: latencies.len() as f64 / self.elapsed_secs,
+            p50_ms: quantile(0.50),
+            p99_ms: quantile(0.99),
+            max_ms: latencies.last().copied().unwrap_or_default(),
+            statuses,
+        }
+    }
 }
 
 /// Runs `make(n)` (n counting up across all threads) for `duration`.
@@ -31,9 +83,19 @@ pub fn run(
     duration: Duration,
     make: &(dyn Fn(u64) -> Call + Sync),
 ) -> Measured {
+    record(base, connections, duration, make).measure(|_| true)
+}
+
+/// [`run`], keeping every request's `n`, status and latency.
+pub fn record(
+    base: &str,
+    connections: usize,
+    duration: Duration,
+    make: &(dyn Fn(u64) -> Call + Sync),
+) -> Samples {
     let next = AtomicU64::new(0);
     let started = Instant::now();
-    let per_thread: Vec<(Vec<f64>, Vec<u16>)> = std::thread::scope(|s| {
+    let per_thread: Vec<Vec<(u64, u16, f64)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..connections)
             .map(|_| {
                 s.spawn(|| {
@@ -43,9 +105,10 @@ pub fn run(
                         .timeout_global(Some(Duration::from_secs(60)))
                         .build()
                         .into();
-                    let (mut latencies, mut statuses) = (Vec::new(), Vec::new());
+                    let mut requests = Vec::new();
                     while started.elapsed() < duration {
-                        let call = make(next.fetch_add(1, Ordering::Relaxed));
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        let call = make(n);
                         let url = format!("{base}{}", call.path);
                         let mut request =
                             ureq::http::Request::builder().method(call.method).uri(url);
@@ -74,10 +137,9 @@ pub fn run(
                             }
                             Err(_) => 0,
                         };
-                        latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
-                        statuses.push(status);
+                        requests.push((n, status, sent.elapsed().as_secs_f64() * 1000.0));
                     }
-                    (latencies, statuses)
+                    requests
                 })
             })
             .collect();
@@ -86,27 +148,9 @@ pub fn run(
             .map(|h| h.join().expect("load thread"))
             .collect()
     });
-    let elapsed = started.elapsed().as_secs_f64();
-    let mut latencies: Vec<f64> = per_thread
-        .iter()
-        .flat_map(|(l, _)| l.iter().copied())
-        .collect();
-    latencies.sort_by(f64::total_cmp);
-    let mut statuses: Vec<(u16, usize)> = Vec::new();
-    for status in per_thread.iter().flat_map(|(_, s)| s.iter().copied()) {
-        match statuses.iter_mut().find(|(s, _)| *s == status) {
-            Some((_, n)) => *n += 1,
-            None => statuses.push((status, 1)),
-        }
-    }
-    statuses.sort();
-    Measured {
-        requests: latencies.len(),
-        per_sec: latencies.len() as f64 / elapsed,
-        p50_ms: percentile(&latencies, 0.50),
-        p99_ms: percentile(&latencies, 0.99),
-        max_ms: latencies.last().copied().unwrap_or_default(),
-        statuses,
+    Samples {
+        requests: per_thread.into_iter().flatten().collect(),
+        elapsed_secs: started.elapsed().as_secs_f64(),
     }
 }
 

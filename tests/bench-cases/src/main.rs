@@ -162,9 +162,10 @@ struct Run {
 
 /// A staff token for `sub` in `roles`, good for two hours.
 fn token(sub: &str, roles: &[&str]) -> String {
-    let mut claims = crm_tests::auth::claims(sub, roles);
-    claims["exp"] = json!(crm_tests::auth::now_secs() + 7200);
-    format!("Bearer {}", crm_tests::auth::dev_key().sign(&claims))
+    format!(
+        "Bearer {}",
+        crm_tests::auth::lasting_token(sub, roles, 7200)
+    )
 }
 
 /// Sends one request as `credential` for case management, reading the

@@ -18,6 +18,11 @@ use crate::people;
 pub const SEED: u64 = 1;
 const BATCH: u64 = 20_000;
 
+/// The id of generated contact `n`.
+pub fn id(n: u64) -> String {
+    format!("con_gen{n:025}")
+}
+
 /// How many contacts the database at `path` holds (0 when there is none).
 pub fn existing(path: &Path) -> Result<u64> {
     if !path.exists() {
@@ -64,7 +69,7 @@ fn write_one(db: &Connection, n: u64, today: crm_domain::CalendarDate) -> Result
     let contact = contacts_rules::validate(&fields, today)
         .map_err(|e| anyhow::anyhow!("contact {n}: {e}"))?;
     let fields = contact.to_fields();
-    let id = format!("con_gen{n:025}");
+    let id = id(n);
     // Spread over the past five years, in order.
     let at = crm_domain::rfc3339_utc(1_638_316_800_000 + n as i64 * 150_000);
     let stamp = FieldProvenance {

@@ -11,8 +11,6 @@
 //!    (`GET /api/contacts?name=<given> <family prefix>`) and email search,
 //!    and prints requests/s, p50, p99 and the statuses seen.
 
-mod generate;
-mod people;
 mod probe;
 
 use std::io::{BufRead, BufReader};
@@ -24,6 +22,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use serde_json::json;
 
+use crm_bench_contacts::{generate, people};
 use crm_tests::load::{self, Call, Measured};
 
 #[derive(Parser)]

@@ -5,7 +5,9 @@ use crm_tests::app::{admin, assert_problem, officer};
 use crm_tests::auth::{cli, token};
 use crm_tests::{Caller, Host, Reply, Value, json};
 
-use crate::{Deployment, GROUPS, shared};
+use crm_tests::split::{Deployment, replica};
+
+use crate::{groups, shared};
 
 fn auditor(host: &Host) -> Caller<'_> {
     host.as_caller(&token("auditor-1", &["auditor"]))
@@ -307,12 +309,8 @@ fn writes_across_a_kill(
             .collect()
     });
     // Each group's writes here go to its first component.
-    let (_, components, _) = GROUPS
-        .iter()
-        .find(|(name, _, _)| *name == group)
-        .expect("a group");
     assert!(
-        served(victim, components[0]) > 0,
+        served(victim, &deployment.group(group).components[0]) > 0,
         "the killed replica had served nothing"
     );
     assert!(
@@ -327,7 +325,7 @@ fn writes_across_a_kill(
 
 #[test]
 fn killing_an_intake_replica_loses_no_acknowledged_write() {
-    let deployment = Deployment::start();
+    let deployment = Deployment::start(groups());
     let acknowledged = writes_across_a_kill(&deployment, "intake", |t, n| {
         let name = format!("Survivor {t}.{n}");
         (
@@ -345,7 +343,7 @@ fn killing_an_intake_replica_loses_no_acknowledged_write() {
 
 #[test]
 fn killing_a_records_replica_mid_append_leaves_one_whole_chain() {
-    let deployment = Deployment::start();
+    let deployment = Deployment::start(groups());
     let proxy = deployment.proxy();
     let contact = created_id(&officer(proxy, "officer-1").post_json(
         "/api/contacts",
@@ -383,9 +381,9 @@ fn killing_a_records_replica_mid_append_leaves_one_whole_chain() {
 #[test]
 fn a_restarted_process_catches_up_from_the_outbox() {
     let state = tempfile::tempdir().unwrap();
-    let intake = crate::replica(state.path(), &["contact-intake"]);
-    let consent_process = crate::replica(state.path(), &["consent"]);
-    let records = crate::replica(state.path(), &["interaction-log", "notification", "audit"]);
+    let intake = replica(state.path(), &["contact-intake"]);
+    let consent_process = replica(state.path(), &["consent"]);
+    let records = replica(state.path(), &["interaction-log", "notification", "audit"]);
     let reply = admin(&consent_process, "admin-1").post_json(
         "/api/consents/purposes",
         &crm_tests::consent::direct_purpose("reminders"),
@@ -431,7 +429,7 @@ fn a_restarted_process_catches_up_from_the_outbox() {
     );
     assert!(matches!(withdrawn.status, 200 | 201), "{}", withdrawn.body);
 
-    let records = crate::replica(state.path(), &["interaction-log", "notification", "audit"]);
+    let records = replica(state.path(), &["interaction-log", "notification", "audit"]);
     let summary = admin(&records, "admin-1").post_json("/api/notifications/dispatch", &json!({}));
     assert_eq!(summary.status, 200, "{}", summary.body);
     assert!(
