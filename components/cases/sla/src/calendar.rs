@@ -156,7 +156,10 @@ impl Calendar {
                 let from = open.max(start);
                 let available = close.duration_since(from);
                 if remaining <= available {
-                    return Ok(from + remaining);
+                    // Checked: past the last instant there is, it is past the horizon.
+                    return from
+                        .checked_add(remaining)
+                        .map_err(|_| CalendarError::BeyondHorizon(first));
                 }
                 remaining -= available;
             }
@@ -221,7 +224,6 @@ impl Calendar {
     fn instant(&self, date: Date, time: Time) -> Timestamp {
         self.zone
             .to_timestamp(date.to_datetime(time))
-            // Not `expect`: jiff's error printer would come with it.
             .unwrap_or_else(|_| panic!("a working day's time is in range"))
     }
 }

@@ -435,8 +435,6 @@ fn decode_week(value: serde_json::Value) -> Result<[Vec<WorkingHours>; 7], Strin
                             .get(name)
                             .and_then(serde_json::Value::as_str)
                             .ok_or(format!("an interval has no `{name}`"))?;
-                        // jiff's own error text would bring its whole
-                        // error printer into the component.
                         text.parse::<Time>()
                             .map_err(|_| format!("`{text}` is not a time such as 08:30"))
                     };
