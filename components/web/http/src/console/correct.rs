@@ -7,7 +7,7 @@
 use crm_auth::policy::Action;
 use serde_json::{Value, json};
 use web_pages::staff::correct::{Conflict, CorrectPage, changed_details};
-use web_pages::staff::details::{self, ContactDetails};
+use web_pages::staff::details::{self, ContactDetails, Identifying};
 use web_pages::{Errors, Field, api, render};
 
 use super::record::load;
@@ -45,7 +45,7 @@ fn page(
     correction: &Correction,
     errors: &Errors,
     conflict: Option<Conflict>,
-    show_birth: bool,
+    identifying: Identifying,
 ) -> Handled {
     let page = CorrectPage {
         csrf: visit.csrf(),
@@ -55,7 +55,7 @@ fn page(
         record_href: format!("/staff/contacts/{}", encode(id)),
         version: correction.version,
         etag: correction.etag.clone(),
-        form: correction.details.form(errors, show_birth),
+        form: correction.details.form(errors, identifying),
         reason: Field::text("reason", "What was wrong?")
             .hint("Kept with the new version, and shown to the person if they ask")
             .filled(&correction.reason, errors),
@@ -89,7 +89,7 @@ pub fn form(visit: &mut Visit, id: &str) -> Handled {
         &correction,
         &Errors::default(),
         None,
-        permissions.may(Action::ContactReadIdentifiers),
+        permissions.identifying(),
     )
 }
 
@@ -106,7 +106,7 @@ fn at_version(history: &Value, version: i64) -> Option<ContactDetails> {
 pub fn submit(visit: &mut Visit, id: &str) -> Handled {
     let form = visit.form()?;
     let permissions = may_correct(visit)?;
-    let show_birth = permissions.may(Action::ContactReadIdentifiers);
+    let identifying = permissions.identifying();
     let history_path = format!("/api/contacts/{}/history", encode(id));
     let history = visit.api(Audience::Staff)?.get(&history_path)?;
     let correction = Correction {
@@ -121,16 +121,16 @@ pub fn submit(visit: &mut Visit, id: &str) -> Handled {
         etag: value(&form, "etag"),
     };
     let seen = at_version(&history, correction.version).ok_or(Outcome::NotFound)?;
-    let changes = match correction.details.changes_since(&seen) {
+    let changes = match correction.details.changes_since(&seen, identifying) {
         Ok(changes) => changes,
         Err(errors) => {
-            return page(visit, 400, id, &correction, &errors, None, show_birth);
+            return page(visit, 400, id, &correction, &errors, None, identifying);
         }
     };
     if changes.is_empty() {
         let mut errors = Errors::default();
         errors.add("archetype", "You have not changed any details");
-        return page(visit, 400, id, &correction, &errors, None, show_birth);
+        return page(visit, 400, id, &correction, &errors, None, identifying);
     }
     let mut body = json!({"changes": changes, "reason": correction.reason.trim()});
     if !correction.details.given_by.trim().is_empty() {
@@ -150,7 +150,7 @@ pub fn submit(visit: &mut Visit, id: &str) -> Handled {
             Ok(redirect(&format!("/staff/contacts/{}", encode(id))))
         }
         Err(ApiError::Problem { status: 412, .. }) => {
-            conflict(visit, id, correction, &seen, show_birth)
+            conflict(visit, id, correction, &seen, identifying)
         }
         // Merged into another record meanwhile: that one is corrected now.
         Err(ApiError::Problem {
@@ -181,7 +181,7 @@ pub fn submit(visit: &mut Visit, id: &str) -> Handled {
                     }
                 },
             );
-            page(visit, 400, id, &correction, &errors, None, show_birth)
+            page(visit, 400, id, &correction, &errors, None, identifying)
         }
         Err(e) => Err(e.into()),
     }
@@ -194,7 +194,7 @@ fn conflict(
     id: &str,
     correction: Correction,
     seen: &ContactDetails,
-    show_birth: bool,
+    identifying: Identifying,
 ) -> Handled {
     let current = load(visit, id)?;
     let history = visit
@@ -219,7 +219,7 @@ fn conflict(
     let changes = changed_details(
         seen,
         &ContactDetails::from_record(&current.json),
-        show_birth,
+        identifying,
     );
     let on_top = Correction {
         name: name_of(&current.json),
@@ -238,6 +238,6 @@ fn conflict(
             changes,
             by,
         }),
-        show_birth,
+        identifying,
     )
 }

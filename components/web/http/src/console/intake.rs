@@ -7,7 +7,7 @@
 use crm_auth::policy::Action;
 use serde_json::{Value, json};
 use web_pages::render;
-use web_pages::staff::details::{self, ContactDetails};
+use web_pages::staff::details::{self, ContactDetails, Identifying};
 use web_pages::staff::intake::{
     CheckContactPage, DuplicatesPage, NewContactDraft, NewContactPage, candidate_lines,
 };
@@ -46,23 +46,18 @@ fn keep(visit: &mut Visit, draft: &NewContactDraft) {
     visit.session_mut().keep_draft(DRAFT, draft);
 }
 
-/// Whether the form shows dates of birth: only to roles that read them.
-fn shows_birth(permissions: &Permissions) -> bool {
-    permissions.may(Action::ContactReadIdentifiers)
-}
-
 fn form_page(
     visit: &mut Visit,
     status: u16,
     details: &ContactDetails,
     errors: &Errors,
-    show_birth: bool,
+    identifying: Identifying,
 ) -> Handled {
     let page = NewContactPage {
         csrf: visit.csrf(),
         chrome: visit.chrome("/staff/search"),
         errors: errors.clone(),
-        form: details.form(errors, show_birth),
+        form: details.form(errors, identifying),
     };
     Ok(html(status, &render(&page)))
 }
@@ -77,7 +72,7 @@ pub fn form(visit: &mut Visit) -> Handled {
         200,
         &details,
         &Errors::default(),
-        shows_birth(&permissions),
+        permissions.identifying(),
     )
 }
 
@@ -86,9 +81,9 @@ pub fn submit(visit: &mut Visit) -> Handled {
     let form = visit.form()?;
     let permissions = may_add(visit)?;
     let details = ContactDetails::from_form(&form);
-    let fields = match details.to_fields() {
+    let fields = match details.to_fields(permissions.identifying()) {
         Ok(fields) => fields,
-        Err(errors) => return form_page(visit, 400, &details, &errors, shows_birth(&permissions)),
+        Err(errors) => return form_page(visit, 400, &details, &errors, permissions.identifying()),
     };
     let matched = visit
         .api(Audience::Staff)?
@@ -116,7 +111,7 @@ pub fn submit(visit: &mut Visit) -> Handled {
         }) => {
             let mut errors = Errors::default();
             add_refusals(&mut errors, refused, &detail, "archetype", details::refusal);
-            form_page(visit, 400, &details, &errors, shows_birth(&permissions))
+            form_page(visit, 400, &details, &errors, permissions.identifying())
         }
         Err(e) => Err(e.into()),
     }
@@ -223,7 +218,7 @@ pub fn check(visit: &mut Visit) -> Handled {
         csrf: visit.csrf(),
         chrome: visit.chrome("/staff/search"),
         errors: Errors::default(),
-        rows: draft.details.rows(shows_birth(&permissions)),
+        rows: draft.details.rows(permissions.identifying()),
         duplicate_reason: draft.duplicate_reason.clone(),
     };
     Ok(html(200, &render(&page)))
@@ -234,7 +229,7 @@ pub fn create(visit: &mut Visit) -> Handled {
     visit.form()?;
     let permissions = may_add(visit)?;
     let mut draft = ready(visit)?;
-    let mut body = match draft.details.to_fields() {
+    let mut body = match draft.details.to_fields(permissions.identifying()) {
         Ok(fields) => fields,
         Err(errors) => {
             return form_page(
@@ -242,7 +237,7 @@ pub fn create(visit: &mut Visit) -> Handled {
                 400,
                 &draft.details,
                 &errors,
-                shows_birth(&permissions),
+                permissions.identifying(),
             );
         }
     };
@@ -293,7 +288,7 @@ pub fn create(visit: &mut Visit) -> Handled {
                 400,
                 &draft.details,
                 &errors,
-                shows_birth(&permissions),
+                permissions.identifying(),
             )
         }
         Err(e) => Err(e.into()),
