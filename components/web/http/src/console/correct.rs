@@ -6,12 +6,13 @@
 
 use crm_auth::policy::Action;
 use serde_json::{Value, json};
+use web_pages::posted;
 use web_pages::staff::correct::{Conflict, CorrectPage, changed_details};
 use web_pages::staff::details::{self, ContactDetails, Identifying};
 use web_pages::{Errors, Field, api, render};
 
 use super::record::load;
-use super::{Permissions, add_refusals, here, permissions, value, with_purpose};
+use super::{Permissions, form_refused, here, permissions, with_purpose};
 use crate::api::{ApiError, encode};
 use crate::session::Audience;
 use crate::visit::{Handled, Outcome, Visit, html, redirect};
@@ -116,9 +117,9 @@ pub fn submit(visit: &mut Visit, id: &str) -> Handled {
             .map(|v| name_of(&v["record"]))
             .unwrap_or_default(),
         details: ContactDetails::from_form(&form),
-        reason: value(&form, "reason"),
-        version: value(&form, "version").parse().unwrap_or_default(),
-        etag: value(&form, "etag"),
+        reason: posted(&form, "reason").to_string(),
+        version: posted(&form, "version").parse().unwrap_or_default(),
+        etag: posted(&form, "etag").to_string(),
     };
     let seen = at_version(&history, correction.version).ok_or(Outcome::NotFound)?;
     let changes = match correction.details.changes_since(&seen, identifying) {
@@ -161,29 +162,16 @@ pub fn submit(visit: &mut Visit, id: &str) -> Handled {
             visit.flash(detail);
             Ok(redirect(&format!("/staff/contacts/{}", encode(id))))
         }
-        Err(ApiError::Problem {
-            status: 400,
-            errors: refused,
-            detail,
-            ..
-        }) => {
-            let mut errors = Errors::default();
-            add_refusals(
-                &mut errors,
-                refused,
-                &detail,
-                "archetype",
-                |field, reason| {
-                    if field == "reason" {
-                        ("reason".to_string(), format!("Reason {reason}"))
-                    } else {
-                        details::refusal(field, reason)
-                    }
-                },
-            );
+        Err(e) => {
+            let errors = form_refused(e, "archetype", |field, reason| {
+                if field == "reason" {
+                    ("reason".to_string(), format!("Reason {reason}"))
+                } else {
+                    details::refusal(field, reason)
+                }
+            })?;
             page(visit, 400, id, &correction, &errors, None, identifying)
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -6,6 +6,7 @@
 
 use crm_auth::policy::Action;
 use serde_json::{Value, json};
+use web_pages::posted;
 use web_pages::render;
 use web_pages::staff::details::{self, ContactDetails, Identifying};
 use web_pages::staff::intake::{
@@ -13,7 +14,7 @@ use web_pages::staff::intake::{
 };
 use web_pages::{Errors, Field};
 
-use super::{Permissions, add_refusals, permissions, value, with_purpose};
+use super::{Permissions, form_refused, permissions, with_purpose};
 use crate::api::{ApiError, encode};
 use crate::session::{Audience, random_token};
 use crate::visit::{Handled, Outcome, Visit, html, redirect};
@@ -103,17 +104,10 @@ pub fn submit(visit: &mut Visit) -> Handled {
                 CHECK
             }))
         }
-        Err(ApiError::Problem {
-            status: 400,
-            errors: refused,
-            detail,
-            ..
-        }) => {
-            let mut errors = Errors::default();
-            add_refusals(&mut errors, refused, &detail, "archetype", details::refusal);
+        Err(e) => {
+            let errors = form_refused(e, "archetype", details::refusal)?;
             form_page(visit, 400, &details, &errors, permissions.identifying())
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -156,7 +150,7 @@ pub fn use_existing(visit: &mut Visit) -> Handled {
     let Some(draft) = draft(visit) else {
         return Ok(redirect(FORM));
     };
-    let chosen = value(&form, "contact_id");
+    let chosen = posted(&form, "contact_id");
     if !draft.is_candidate(&chosen) {
         let mut errors = Errors::default();
         errors.add(
@@ -179,7 +173,7 @@ pub fn create_anyway(visit: &mut Visit) -> Handled {
     let Some(mut draft) = draft(visit).filter(NewContactDraft::has_candidates) else {
         return Ok(redirect(FORM));
     };
-    let reason = value(&form, "reason");
+    let reason = posted(&form, "reason");
     let mut errors = Errors::default();
     if reason.trim().is_empty() {
         errors.add("reason", "Say why this is someone else");
@@ -275,14 +269,8 @@ pub fn create(visit: &mut Visit) -> Handled {
             keep(visit, &draft);
             Ok(redirect(DUPLICATES))
         }
-        Err(ApiError::Problem {
-            status: 400,
-            errors: refused,
-            detail,
-            ..
-        }) => {
-            let mut errors = Errors::default();
-            add_refusals(&mut errors, refused, &detail, "archetype", details::refusal);
+        Err(e) => {
+            let errors = form_refused(e, "archetype", details::refusal)?;
             form_page(
                 visit,
                 400,
@@ -291,6 +279,5 @@ pub fn create(visit: &mut Visit) -> Handled {
                 permissions.identifying(),
             )
         }
-        Err(e) => Err(e.into()),
     }
 }

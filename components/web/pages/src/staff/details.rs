@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::api::date;
-use crate::patterns::{Checkboxes, DateInput, Errors, Field, Radios, SummaryRow};
+use crate::patterns::{Checkboxes, DateInput, Errors, Field, Radios, SummaryRow, posted};
 
 /// What the archetype radios offer.
 pub const ARCHETYPES: &[(&str, &str)] = &[
@@ -294,11 +294,7 @@ pub struct ContactForm {
 impl ContactDetails {
     /// What a posted form holds.
     pub fn from_form(form: &[(String, String)]) -> Self {
-        let value = |name: &str| {
-            form.iter()
-                .find(|(k, _)| k == name)
-                .map_or(String::new(), |(_, v)| v.clone())
-        };
+        let value = |name: &str| posted(form, name).to_string();
         Self {
             archetype: value("archetype"),
             given_name: value("given_name"),
