@@ -25,6 +25,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use serde_json::{Value, json};
 
+use crm_tests::auth::bench_bearer;
 use drive::{Figures, Host, agent, measure};
 
 #[derive(Parser)]
@@ -165,13 +166,6 @@ fn load_average() -> String {
         .join(", ")
 }
 
-/// A bearer credential for `sub` in `roles`, good for two hours.
-fn bearer(sub: &str, roles: &[&str]) -> String {
-    let mut claims = crm_tests::auth::claims(sub, roles);
-    claims["exp"] = json!(crm_tests::auth::now_secs() + 7200);
-    format!("Bearer {}", crm_tests::auth::dev_key().sign(&claims))
-}
-
 /// One API call; its status and body, refused unless `expect`.
 fn api(
     agent: &ureq::Agent,
@@ -224,8 +218,8 @@ fn in_parallel(
 /// Contacts, a timeline on the first `timed_contacts`, and cases in
 /// [`QUEUE`]; answers the timed contacts' ids.
 fn seed(base: &str, args: &Args) -> Result<Vec<String>> {
-    let intake = bearer("bench-web-intake", &["intake-officer"]);
-    let admin = bearer("bench-web-admin", &["administrator"]);
+    let intake = bench_bearer("bench-web-intake", &["intake-officer"]);
+    let admin = bench_bearer("bench-web-admin", &["administrator"]);
     let ids = Mutex::new(vec![String::new(); args.contacts]);
     in_parallel(args.contacts, |agent, i| {
         let made = api(
@@ -330,11 +324,9 @@ fn send(
     }
     let mut response = match form {
         Some(fields) => {
-            let body: String = fields
-                .iter()
-                .map(|(k, v)| format!("{k}={}", encode(v)))
-                .collect::<Vec<_>>()
-                .join("&");
+            let body = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish();
             agent.run(
                 request
                     .header("content-type", "application/x-www-form-urlencoded")
@@ -365,19 +357,6 @@ fn send(
         body,
         set_cookie,
     })
-}
-
-/// Percent-encodes a form value.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The form's CSRF token on a sign-in or purpose page.

@@ -7,7 +7,7 @@
 
 use fantoccini::Locator;
 use fantoccini::key::Key;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::browser::{Browser, Js, focus_is, move_focus_to, press, press_through};
 use crate::citizen::{as_citizen, case_worker, citizen_of, portal_message, staff_records_consent};

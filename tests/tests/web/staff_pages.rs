@@ -505,7 +505,7 @@ fn every_field_of_a_contact_is_corrected_from_the_console() {
             ("language", "english"),
             ("accessibility", "large_print"),
             ("interpreter", "x"),
-            ("accessibility_other", &too_long),
+            ("accessibility_other", too_long.as_str()),
             ("tags", "needs help"),
             ("reason", "Told us by phone"),
         ],
@@ -553,11 +553,9 @@ fn every_field_of_a_contact_is_corrected_from_the_console() {
     assert!(refused.has("value=\"large_print\" checked"));
     assert_eq!(read()["version"], 1, "nothing was written");
 
-    // Every new field corrected in one version.
-    let corrected = post(
-        &mut officer,
-        "1",
-        &[
+    // The new fields as the officer fills them in, with `other` needs.
+    let every_field = |other: &'static str, reason: &'static str| {
+        [
             ("identifiers", "abn: 51 824 753 556"),
             ("residential_address_line_1", "1 High St"),
             ("residential_locality", "Canberra"),
@@ -567,10 +565,34 @@ fn every_field_of_a_contact_is_corrected_from_the_console() {
             ("accessibility", "large_print"),
             ("accessibility", "tty"),
             ("interpreter", "vi"),
-            ("accessibility_other", "Calls after 10am"),
+            ("accessibility_other", other),
             ("tags", "carer\nrural"),
-            ("reason", "Told us by phone"),
-        ],
+            ("given_by", "phone"),
+            ("reason", reason),
+        ]
+    };
+    // Accessibility needs are collected only where the API's consent
+    // check allows them: not with no channel given (a counter, which
+    // service delivery does not use); its refusal is shown by their boxes.
+    let no_channel: Vec<(&str, &str)> = every_field("Calls after 10am", "Told us by phone")
+        .into_iter()
+        .filter(|(name, _)| *name != "given_by")
+        .collect();
+    let unconsented = post(&mut officer, "1", &no_channel);
+    assert_eq!(unconsented.status, 400, "{}", unconsented.body);
+    assert_eq!(unconsented.error_fields(), ["interpreter"]);
+    assert!(
+        unconsented.errors()[0].contains("needs the contact's consent"),
+        "{:?}",
+        unconsented.errors()
+    );
+    assert_eq!(read()["version"], 1, "nothing was written");
+
+    // Every new field corrected in one version.
+    let corrected = post(
+        &mut officer,
+        "1",
+        &every_field("Calls after 10am", "Told us by phone"),
     );
     let location = corrected.redirected();
     assert!(officer.get(&location).has("it is now version 2"));
@@ -615,20 +637,7 @@ fn every_field_of_a_contact_is_corrected_from_the_console() {
     let stale = post(
         &mut officer,
         "2",
-        &[
-            ("identifiers", "abn: 51824753556"),
-            ("residential_address_line_1", "1 High St"),
-            ("residential_locality", "Canberra"),
-            ("residential_state", "ACT"),
-            ("residential_postcode", "2600"),
-            ("language", "vi"),
-            ("accessibility", "large_print"),
-            ("accessibility", "tty"),
-            ("interpreter", "vi"),
-            ("accessibility_other", "Calls after 11am"),
-            ("tags", "carer\nrural"),
-            ("reason", "Later calls"),
-        ],
+        &every_field("Calls after 11am", "Later calls"),
     );
     assert_eq!(stale.status, 409, "{}", stale.body);
     let changed = stale

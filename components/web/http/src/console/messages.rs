@@ -95,7 +95,7 @@ pub fn choose(visit: &mut Visit, id: &str) -> Handled {
 pub fn chose(visit: &mut Visit, id: &str) -> Handled {
     let form = visit.form()?;
     may_send(visit)?;
-    let template_id = posted(&form, "template_id");
+    let template_id = posted(&form, "template_id").to_string();
     let known = !template_id.is_empty()
         && match template(visit, &template_id) {
             Ok(_) => true,

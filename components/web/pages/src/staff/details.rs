@@ -114,7 +114,7 @@ impl AddressKind {
         let named = ADDRESS_BOXES
             .iter()
             .find(|(name, ..)| *name == part)
-            .map_or(part, |(.., named)| named);
+            .map_or(part, |(.., named)| *named);
         (
             self.box_name(part),
             capitalised(&format!("{}{named}", self.qualifier)),
@@ -231,6 +231,9 @@ impl AddressDetails {
             self.line_2,
             [&self.locality, &self.state, &self.postcode]
                 .map(|p| p.trim())
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
                 .join(" "),
             self.country
         ))
