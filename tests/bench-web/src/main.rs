@@ -215,6 +215,20 @@ fn in_parallel(
     })
 }
 
+/// `n` in letters (names take no digits): 0 is `a`, 26 is `ba`.
+fn letters(mut n: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'a' + (n % 26) as u8);
+        n /= 26;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII letters")
+}
+
 /// Contacts, a timeline on the first `timed_contacts`, and cases in
 /// [`QUEUE`]; answers the timed contacts' ids.
 fn seed(base: &str, args: &Args) -> Result<Vec<String>> {
@@ -229,8 +243,8 @@ fn seed(base: &str, args: &Args) -> Result<Vec<String>> {
             &intake,
             &json!({
                 "archetype": "individual",
-                "given_name": format!("Bench{i}"),
-                "family_name": format!("Webpage{}", i * 7919 % 100_003),
+                "given_name": format!("Bench {}", letters(i)),
+                "family_name": format!("Webpage {}", letters(i * 7919 % 100_003)),
                 "emails": [format!("bench.web.{i}@example.org")],
                 "phones": [format!("04{:08}", 10_000_000 + i)],
                 "postal_address": {"lines": [format!("{} Bench St", i % 400 + 1)],
@@ -277,13 +291,14 @@ fn seed(base: &str, args: &Args) -> Result<Vec<String>> {
         200,
     )?;
     in_parallel(args.cases, |agent, i| {
+        let priority = ["low", "normal", "high", "urgent"][i % 4];
         api(
             agent,
             "POST",
             &format!("{base}/api/cases"),
             &intake,
             &json!({"case_type": "general-enquiry", "subject": format!("Bins missed, street {i}"),
-                    "priority": ["low", "normal", "high", "urgent"][i % 4],
+                    "priority": priority,
                     "contact_id": ids[i % ids.len()], "queue_id": QUEUE}),
             201,
         )
