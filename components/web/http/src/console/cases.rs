@@ -217,7 +217,7 @@ fn act(
     with_purpose(visit, &format!("/staff/cases/{}", encode(id)))?;
     let forms = CaseForms::from_form(&form);
     let etag = posted(&form, "etag");
-    let answered = call(&visit.api(Audience::Staff)?, &forms, &etag);
+    let answered = call(&visit.api(Audience::Staff)?, &forms, etag);
     let mut errors = Errors::default();
     match answered {
         Ok(_) => {

@@ -151,7 +151,7 @@ pub fn use_existing(visit: &mut Visit) -> Handled {
         return Ok(redirect(FORM));
     };
     let chosen = posted(&form, "contact_id");
-    if !draft.is_candidate(&chosen) {
+    if !draft.is_candidate(chosen) {
         let mut errors = Errors::default();
         errors.add(
             "reason",
@@ -163,7 +163,7 @@ pub fn use_existing(visit: &mut Visit) -> Handled {
         session.drop_draft(DRAFT);
     }
     visit.flash("You used the record we already hold; no new record was made");
-    Ok(redirect(&format!("/staff/contacts/{}", encode(&chosen))))
+    Ok(redirect(&format!("/staff/contacts/{}", encode(chosen))))
 }
 
 /// `POST /staff/contacts/new/duplicates`: a new record after all, and why.
@@ -184,7 +184,7 @@ pub fn create_anyway(visit: &mut Visit) -> Handled {
         );
     }
     if !errors.is_empty() {
-        return duplicates_page(visit, 400, &draft, &reason, &errors);
+        return duplicates_page(visit, 400, &draft, reason, &errors);
     }
     draft.duplicate_reason = Some(reason.trim().to_string());
     draft.idempotency_key = random_token();
