@@ -48,6 +48,12 @@ pub fn lasting_token(sub: &str, roles: &[&str], seconds: i64) -> String {
     dev_key().sign(&claims)
 }
 
+/// The benchmarks' bearer credential for `sub` in `roles`: a token good
+/// for two hours.
+pub fn bench_bearer(sub: &str, roles: &[&str]) -> String {
+    format!("Bearer {}", lasting_token(sub, roles, 7200))
+}
+
 /// The `crm-cli` binary: `CRM_CLI_BIN`, else the debug build (built by
 /// `scripts/test`).
 pub fn cli_bin() -> PathBuf {

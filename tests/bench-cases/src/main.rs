@@ -23,6 +23,7 @@ use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 
+use crm_tests::auth::bench_bearer;
 use drive::{Figures, Host, Send, agent, measure};
 use generate::Plan;
 
@@ -160,14 +161,6 @@ struct Run {
     scenarios: Vec<String>,
 }
 
-/// A staff token for `sub` in `roles`, good for two hours.
-fn token(sub: &str, roles: &[&str]) -> String {
-    format!(
-        "Bearer {}",
-        crm_tests::auth::lasting_token(sub, roles, 7200)
-    )
-}
-
 /// Sends one request as `credential` for case management, reading the
 /// whole answer; its status.
 fn call(
@@ -214,7 +207,7 @@ fn run(args: &Run) -> Result<()> {
     // A member of each queue reads and works its cases (restricted ones too).
     let workers: Vec<String> = (0..plan.queues)
         .map(|q| {
-            token(
+            bench_bearer(
                 &generate::subject(generate::members(&plan, q)[0]),
                 &["case-worker"],
             )
@@ -376,7 +369,7 @@ fn run(args: &Run) -> Result<()> {
                 generate::members(&plan, q)
                     .into_iter()
                     .take(officers)
-                    .map(|s| token(&generate::subject(s), &["case-worker"]))
+                    .map(|s| bench_bearer(&generate::subject(s), &["case-worker"]))
                     .collect()
             })
             .collect();
@@ -416,7 +409,7 @@ fn run(args: &Run) -> Result<()> {
 
     let mut sweeps: Vec<String> = Vec::new();
     if wanted("sweep") {
-        let admin = token("bench-admin", &["administrator"]);
+        let admin = bench_bearer("bench-admin", &["administrator"]);
         let sweeper = agent();
         // The generated clocks are as their last change left them: the
         // first sweeps catch the store up (50,000 clocks a call at most),

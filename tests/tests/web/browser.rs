@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::key::Key;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -329,4 +330,44 @@ pub async fn press(browser: &Browser, keys: &[char]) {
         .perform_actions(actions)
         .await
         .expect("pressing keys");
+}
+
+/// Whether the focused element matches `css`.
+pub async fn focus_is(browser: &Browser, css: &str) -> bool {
+    browser
+        .client
+        .execute(
+            "return document.activeElement.matches(arguments[0]);",
+            vec![json!(css)],
+        )
+        .await
+        .expect("reading the focus")
+        == json!(true)
+}
+
+/// Moves the focus with `key` (Tab, or an arrow within a radio group)
+/// until it is on `css`.
+pub async fn move_focus_to(browser: &Browser, key: Key, css: &str) {
+    for _ in 0..100 {
+        if focus_is(browser, css).await {
+            return;
+        }
+        press(browser, &[key.into()]).await;
+    }
+    panic!("the keyboard never reached {css}");
+}
+
+/// Presses `key` on what has the focus, and waits for the page it leads to.
+pub async fn press_through(browser: &Browser, key: Key) {
+    let old = browser
+        .client
+        .find(Locator::Css("html"))
+        .await
+        .expect("a page");
+    press(browser, &[key.into()]).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while old.tag_name().await.is_ok() {
+        assert!(Instant::now() < deadline, "pressing {key:?} led nowhere");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

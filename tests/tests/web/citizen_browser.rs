@@ -5,13 +5,11 @@
 //! asking for a correction, which becomes a case under my cases (with
 //! JavaScript on, done with the keyboard alone).
 
-use std::time::{Duration, Instant};
-
 use fantoccini::Locator;
 use fantoccini::key::Key;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::browser::{Browser, Js, press};
+use crate::browser::{Browser, Js, focus_is, move_focus_to, press, press_through};
 use crate::citizen::{as_citizen, case_worker, citizen_of, portal_message, staff_records_consent};
 use crate::host;
 use crate::portal::dev_sign_in;
@@ -301,46 +299,6 @@ async fn a_citizen_asks_for_a_correction_and_follows_its_case_without_javascript
     browser.click_through("#submit").await;
     assert_correction_filed(&mut browser, subject).await;
     browser.close().await;
-}
-
-/// Whether the focused element matches `css`.
-async fn focus_is(browser: &Browser, css: &str) -> bool {
-    browser
-        .client
-        .execute(
-            "return document.activeElement.matches(arguments[0]);",
-            vec![json!(css)],
-        )
-        .await
-        .expect("reading the focus")
-        == json!(true)
-}
-
-/// Moves the focus with `key` (Tab, or an arrow within a radio group)
-/// until it is on `css`.
-async fn move_focus_to(browser: &Browser, key: Key, css: &str) {
-    for _ in 0..60 {
-        if focus_is(browser, css).await {
-            return;
-        }
-        press(browser, &[key.into()]).await;
-    }
-    panic!("the keyboard never reached {css}");
-}
-
-/// Presses `key` on what has the focus, and waits for the page it leads to.
-async fn press_through(browser: &Browser, key: Key) {
-    let old = browser
-        .client
-        .find(Locator::Css("html"))
-        .await
-        .expect("a page");
-    press(browser, &[key.into()]).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while old.tag_name().await.is_ok() {
-        assert!(Instant::now() < deadline, "pressing {key:?} led nowhere");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

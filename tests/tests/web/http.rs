@@ -141,6 +141,52 @@ fn assets_are_fingerprinted_immutable_compressed_and_revalidated() {
     assert_eq!(host().get("/assets/app.css").status, 404);
 }
 
+/// Pages are gzip-compressed only for a request the browser says came
+/// from this site or its user (`Sec-Fetch-Site`): a cross-site one could
+/// reflect chosen text beside the CSRF token (BREACH), so it and one that
+/// does not say get the page as it is.
+#[test]
+fn pages_are_compressed_only_for_requests_from_this_site() {
+    for site in ["same-origin", "none"] {
+        let (head, body) = raw_get(
+            "/sign-in",
+            &format!("accept-encoding: gzip, br\r\nsec-fetch-site: {site}"),
+        );
+        assert!(head.contains("content-encoding: gzip"), "{site}: {head}");
+        assert!(
+            head.contains("vary: accept-encoding, sec-fetch-site"),
+            "{head}"
+        );
+        let mut page = String::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_string(&mut page)
+            .expect("gzip");
+        assert!(page.contains("Development sign-in"), "{site}");
+        assert!(page.contains("name=\"csrf_token\""), "{site}");
+        assert!(
+            body.len() < page.len() / 2,
+            "{} of {}",
+            body.len(),
+            page.len()
+        );
+    }
+    for site in [
+        "accept-encoding: gzip\r\nsec-fetch-site: cross-site",
+        "accept-encoding: gzip\r\nsec-fetch-site: same-site",
+        "accept-encoding: gzip",
+        "sec-fetch-site: same-origin",
+    ] {
+        let (head, body) = raw_get("/sign-in", site);
+        assert!(!head.contains("content-encoding"), "{site}: {head}");
+        assert!(
+            head.contains("vary: accept-encoding, sec-fetch-site"),
+            "{head}"
+        );
+        let page = String::from_utf8(body).expect("a plain page");
+        assert!(page.contains("name=\"csrf_token\""), "{site}");
+    }
+}
+
 /// A GET over a bare connection, for a binary (compressed) body: its
 /// lower-cased head and its body.
 fn raw_get(path: &str, header: &str) -> (String, Vec<u8>) {

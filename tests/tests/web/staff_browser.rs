@@ -6,13 +6,11 @@
 //! and a message sent through a record's sections, and an auditor's
 //! reports, trail and chain verification.
 
-use std::time::{Duration, Instant};
-
 use crm_tests::auth::token;
 use fantoccini::key::Key;
 use serde_json::json;
 
-use crate::browser::{Browser, Js, press};
+use crate::browser::{Browser, Js, focus_is, move_focus_to, press, press_through};
 use crate::portal::dev_sign_in;
 use crate::{app, host, person};
 
@@ -117,36 +115,8 @@ async fn staff_intake_with_a_duplicate_uses_the_existing_record_without_javascri
     intake_flow(Js::Off).await;
 }
 
-/// Tabs until the element with `id` has focus.
-async fn tab_to(browser: &Browser, id: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let active = browser.client.active_element().await.expect("focus");
-        if active.attr("id").await.expect("an id").as_deref() == Some(id) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "tabbing never reached #{id}");
-        press(browser, &[Key::Tab.into()]).await;
-    }
-}
-
 async fn type_keys(browser: &Browser, text: &str) {
     press(browser, &text.chars().collect::<Vec<_>>()).await;
-}
-
-/// Presses Enter on the focused control and waits for the next page.
-async fn enter_through(browser: &Browser) {
-    let old = browser
-        .client
-        .find(fantoccini::Locator::Css("html"))
-        .await
-        .expect("a page");
-    press(browser, &[Key::Enter.into()]).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while old.tag_name().await.is_ok() {
-        assert!(Instant::now() < deadline, "Enter led nowhere");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The same intake, done with the keyboard alone: tabbing, typing,
@@ -159,37 +129,139 @@ async fn staff_intake_with_a_duplicate_is_done_with_the_keyboard_alone() {
     browser.goto(&host().url("/sign-in")).await;
     browser.check_page("sign-in").await;
     // Sign in: the role radios, then the user id.
-    tab_to(&browser, "role").await;
+    move_focus_to(&browser, Key::Tab, "#role").await;
     // Down from the first role (citizen) to the intake officer.
     press(&browser, &[Key::Down.into()]).await;
-    tab_to(&browser, "subject").await;
+    move_focus_to(&browser, Key::Tab, "#subject").await;
     type_keys(&browser, "intake-keyboard").await;
-    enter_through(&browser).await;
+    press_through(&browser, Key::Enter).await;
     assert_eq!(browser.path().await, "/staff/purpose");
     browser.check_page("purpose").await;
-    tab_to(&browser, "purpose").await;
+    move_focus_to(&browser, Key::Tab, "#purpose").await;
     press(&browser, &[Key::Space.into()]).await;
-    tab_to(&browser, "submit").await;
-    enter_through(&browser).await;
+    move_focus_to(&browser, Key::Tab, "#submit").await;
+    press_through(&browser, Key::Enter).await;
     assert_eq!(browser.path().await, "/staff/search");
     browser.check_page("search").await;
-    tab_to(&browser, "add-contact").await;
-    enter_through(&browser).await;
+    move_focus_to(&browser, Key::Tab, "#add-contact").await;
+    press_through(&browser, Key::Enter).await;
     browser.check_page("new-contact").await;
-    tab_to(&browser, "archetype").await;
+    move_focus_to(&browser, Key::Tab, "#archetype").await;
     press(&browser, &[Key::Space.into()]).await;
-    tab_to(&browser, "family_name").await;
+    move_focus_to(&browser, Key::Tab, "#family_name").await;
     type_keys(&browser, "Keyboardson").await;
-    tab_to(&browser, "emails").await;
+    move_focus_to(&browser, Key::Tab, "#emails").await;
     type_keys(&browser, email).await;
-    tab_to(&browser, "submit").await;
-    enter_through(&browser).await;
+    move_focus_to(&browser, Key::Tab, "#submit").await;
+    press_through(&browser, Key::Enter).await;
     assert_eq!(browser.path().await, "/staff/contacts/new/duplicates");
     browser.check_page("possible-duplicates").await;
-    tab_to(&browser, "use-1").await;
-    enter_through(&browser).await;
+    move_focus_to(&browser, Key::Tab, "#use-1").await;
+    press_through(&browser, Key::Enter).await;
     assert_eq!(browser.path().await, format!("/staff/contacts/{existing}"));
     browser.check_page("existing-record").await;
+    browser.close().await;
+}
+
+/// Every field of a record corrected with the keyboard alone: the
+/// residential address, a preferred language the API refuses (the error
+/// summary takes the focus and leads back to the box), accessibility needs
+/// and tags; each page checked by axe-core.
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_correct_every_field_of_a_record_with_the_keyboard_alone() {
+    let contact = person("Kay", "Keyfields", "kay.keyfields@example.org", 602);
+    let mut browser = Browser::start("staff-correct-keyboard", Js::On).await;
+    browser.goto(&host().url("/sign-in")).await;
+    move_focus_to(&browser, Key::Tab, "#role").await;
+    // Down from the first role (citizen) to the intake officer.
+    press(&browser, &[Key::Down.into()]).await;
+    move_focus_to(&browser, Key::Tab, "#subject").await;
+    type_keys(&browser, "intake-fields-keys").await;
+    press_through(&browser, Key::Enter).await;
+    move_focus_to(&browser, Key::Tab, "#purpose").await;
+    press(&browser, &[Key::Space.into()]).await;
+    move_focus_to(&browser, Key::Tab, "#submit").await;
+    press_through(&browser, Key::Enter).await;
+    browser
+        .goto(&host().url(&format!("/staff/contacts/{contact}")))
+        .await;
+    move_focus_to(
+        &browser,
+        Key::Tab,
+        &format!("a[href='/staff/contacts/{contact}/correct']"),
+    )
+    .await;
+    press_through(&browser, Key::Enter).await;
+    browser.check_page("correct-every-field").await;
+    for (id, text) in [
+        ("#residential_address_line_1", "9 Keys Lane"),
+        ("#residential_locality", "Hobart"),
+        ("#residential_state", "TAS"),
+        ("#residential_postcode", "7000"),
+        ("#language", "english"),
+        ("#reason", "Moved house"),
+    ] {
+        move_focus_to(&browser, Key::Tab, id).await;
+        type_keys(&browser, text).await;
+    }
+    move_focus_to(&browser, Key::Tab, "#submit").await;
+    press_through(&browser, Key::Enter).await;
+    browser.check_page("correct-every-field-refused").await;
+    assert!(focus_is(&browser, ".govuk-error-summary").await);
+    assert_eq!(
+        browser
+            .attr("#residential_postcode", "value")
+            .await
+            .as_deref(),
+        Some("7000"),
+        "what was typed is kept"
+    );
+    // The summary's link leads to the language box, to put it right.
+    move_focus_to(
+        &browser,
+        Key::Tab,
+        ".govuk-error-summary__list a[href='#language']",
+    )
+    .await;
+    press(&browser, &[Key::Enter.into()]).await;
+    move_focus_to(&browser, Key::Tab, "#language").await;
+    // The summary's link put the caret before what was typed: to its end,
+    // then rub it out.
+    press(&browser, &[Key::End.into()]).await;
+    press(&browser, &[Key::Backspace.into(); 7]).await;
+    type_keys(&browser, "vi").await;
+    move_focus_to(&browser, Key::Tab, "#accessibility-tty").await;
+    press(&browser, &[Key::Space.into()]).await;
+    move_focus_to(&browser, Key::Tab, "#tags").await;
+    type_keys(&browser, "carer").await;
+    // Given by phone (the first of the radios): a channel the API's
+    // consent check allows accessibility needs through.
+    move_focus_to(&browser, Key::Tab, "#given_by").await;
+    press(&browser, &[Key::Space.into()]).await;
+    move_focus_to(&browser, Key::Tab, "#submit").await;
+    press_through(&browser, Key::Enter).await;
+    assert_eq!(
+        browser.path().await,
+        format!("/staff/contacts/{contact}"),
+        "{}",
+        browser.text("main").await
+    );
+    browser.check_page("corrected-every-field").await;
+    assert!(
+        browser
+            .text(".govuk-notification-banner")
+            .await
+            .contains("version 2")
+    );
+    let record = host()
+        .as_caller(&token("intake-fields-keys", &["intake-officer"]))
+        .purpose("service-delivery")
+        .get(&format!("/api/contacts/{contact}"))
+        .json();
+    assert_eq!(record["residential_address"]["locality"], "Hobart");
+    assert_eq!(record["language"], "vi");
+    assert_eq!(record["accessibility_needs"]["tty"], true);
+    assert_eq!(record["tags"], json!(["carer"]));
     browser.close().await;
 }
 

@@ -435,6 +435,234 @@ fn a_correction_made_on_an_old_version_comes_back_as_a_conflict_page() {
     assert_eq!(now["family_name"], "Conflicted");
 }
 
+/// The correction form takes every field of a contact the officer may
+/// see: identifiers, the residential address, the preferred language,
+/// accessibility needs and tags. Each refused value is named in the error
+/// summary and by its box, with what was typed kept and nothing written;
+/// a change made meanwhile to one of them is a conflict page.
+#[test]
+fn every_field_of_a_contact_is_corrected_from_the_console() {
+    let contact = person("Fiona", "Fields", "fiona.fields@example.org", 601);
+    let api = || staff("intake-fields", &["intake-officer"]);
+    let read = || api().get(&format!("/api/contacts/{contact}")).json();
+    let mut officer =
+        StaffBrowser::sign_in("case-worker", "worker-fields", Some("case-management"));
+    let path = format!("/staff/contacts/{contact}/correct");
+    let form = officer.get(&path);
+    assert_eq!(form.status, 200, "{}", form.body);
+    for name in [
+        "identifiers",
+        "residential_address_line_1",
+        "residential_postcode",
+        "residential_country",
+        "language",
+        "accessibility",
+        "interpreter",
+        "accessibility_other",
+        "tags",
+    ] {
+        assert!(form.has(&format!("name=\"{name}\"")), "no {name} box");
+    }
+    let kept = [
+        ("archetype", "individual"),
+        ("given_name", "Fiona"),
+        ("family_name", "Fields"),
+        ("emails", "fiona.fields@example.org"),
+        ("phones", "+61412345601"),
+    ];
+    let post = |officer: &mut StaffBrowser, version: &str, extra: &[(&str, &str)]| {
+        let etag = format!("\"v{version}\"");
+        let mut fields = vec![("version", version), ("etag", etag.as_str())];
+        fields.extend(kept);
+        fields.extend(extra);
+        officer.post(&path, &fields)
+    };
+
+    // An identifier the form cannot read: refused before the API is asked.
+    let unreadable = post(
+        &mut officer,
+        "1",
+        &[("identifiers", "51 824 753 556"), ("reason", "ABN given")],
+    );
+    assert_eq!(unreadable.status, 400, "{}", unreadable.body);
+    assert_eq!(unreadable.error_fields(), ["identifiers"]);
+    assert_eq!(
+        unreadable.textarea("identifiers").as_deref(),
+        Some("51 824 753 556")
+    );
+
+    // Each new field refused by the API, all at once.
+    let too_long = "x".repeat(501);
+    let refused = post(
+        &mut officer,
+        "1",
+        &[
+            ("identifiers", "tfn: 123 456 782"),
+            ("residential_address_line_1", "1 High St"),
+            ("residential_locality", "Canberra"),
+            ("residential_state", "ACT"),
+            ("residential_postcode", "26"),
+            ("language", "english"),
+            ("accessibility", "large_print"),
+            ("interpreter", "x"),
+            ("accessibility_other", too_long.as_str()),
+            ("tags", "needs help"),
+            ("reason", "Told us by phone"),
+        ],
+    );
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let mut fields = refused.error_fields();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "accessibility_other",
+            "identifiers",
+            "interpreter",
+            "language",
+            "residential_postcode",
+            "tags"
+        ],
+        "{:?}",
+        refused.errors()
+    );
+    let errors = refused.errors();
+    for start in [
+        "Identifier 1 tax file numbers must not be recorded",
+        "Residential postcode ",
+        "Preferred language must start with a 2- or 3-letter language code",
+        "Interpreter language ",
+        "Other accessibility needs ",
+        "Tag 1 must contain only letters, digits and hyphens",
+    ] {
+        assert!(
+            errors.iter().any(|e| e.starts_with(start)),
+            "{start}: {errors:?}"
+        );
+    }
+    for id in fields {
+        assert!(refused.has(&format!("id=\"{id}-error\"")), "{id} inline");
+    }
+    assert_eq!(
+        refused.textarea("identifiers").as_deref(),
+        Some("tfn: 123 456 782")
+    );
+    assert_eq!(refused.input("residential_postcode").as_deref(), Some("26"));
+    assert_eq!(refused.input("language").as_deref(), Some("english"));
+    assert_eq!(refused.textarea("tags").as_deref(), Some("needs help"));
+    assert!(refused.has("value=\"large_print\" checked"));
+    assert_eq!(read()["version"], 1, "nothing was written");
+
+    // The new fields as the officer fills them in, with `other` needs.
+    let every_field = |other: &'static str, reason: &'static str| {
+        [
+            ("identifiers", "abn: 51 824 753 556"),
+            ("residential_address_line_1", "1 High St"),
+            ("residential_locality", "Canberra"),
+            ("residential_state", "ACT"),
+            ("residential_postcode", "2600"),
+            ("language", "vi"),
+            ("accessibility", "large_print"),
+            ("accessibility", "tty"),
+            ("interpreter", "vi"),
+            ("accessibility_other", other),
+            ("tags", "carer\nrural"),
+            ("given_by", "phone"),
+            ("reason", reason),
+        ]
+    };
+    // Accessibility needs are collected only where the API's consent
+    // check allows them: not with no channel given (a counter, which
+    // service delivery does not use); its refusal is shown by their boxes.
+    let no_channel: Vec<(&str, &str)> = every_field("Calls after 10am", "Told us by phone")
+        .into_iter()
+        .filter(|(name, _)| *name != "given_by")
+        .collect();
+    let unconsented = post(&mut officer, "1", &no_channel);
+    assert_eq!(unconsented.status, 400, "{}", unconsented.body);
+    assert_eq!(unconsented.error_fields(), ["interpreter"]);
+    assert!(
+        unconsented.errors()[0].contains("needs the contact's consent"),
+        "{:?}",
+        unconsented.errors()
+    );
+    assert_eq!(read()["version"], 1, "nothing was written");
+
+    // Every new field corrected in one version.
+    let corrected = post(
+        &mut officer,
+        "1",
+        &every_field("Calls after 10am", "Told us by phone"),
+    );
+    let location = corrected.redirected();
+    assert!(officer.get(&location).has("it is now version 2"));
+    let record = read();
+    assert_eq!(
+        record["identifiers"],
+        json!([{"scheme": "abn", "value": "51824753556"}])
+    );
+    assert_eq!(record["residential_address"]["postcode"], "2600");
+    assert_eq!(record["residential_address"]["lines"], json!(["1 High St"]));
+    assert_eq!(record["language"], "vi");
+    assert_eq!(
+        record["accessibility_needs"],
+        json!({"interpreter": "vi", "large_print": true, "tty": true, "auslan": false,
+               "other": "Calls after 10am"})
+    );
+    assert_eq!(record["tags"], json!(["carer", "rural"]));
+    assert_eq!(record["family_name"], "Fields", "the rest is kept");
+    assert_eq!(record["phones"], json!(["+61412345601"]));
+
+    // The form reads them back.
+    let form = officer.get(&path);
+    assert_eq!(
+        form.textarea("identifiers").as_deref(),
+        Some("abn: 51824753556")
+    );
+    assert_eq!(
+        form.input("residential_locality").as_deref(),
+        Some("Canberra")
+    );
+    assert!(form.has("value=\"tty\" checked") && !form.has("value=\"auslan\" checked"));
+    assert_eq!(form.textarea("tags").as_deref(), Some("carer\nrural"));
+
+    // Someone changes the tags and language meanwhile: a conflict page
+    // naming them, the officer's own change kept and not written.
+    let meanwhile = api().header("if-match", "\"v2\"").request(
+        "PATCH",
+        &format!("/api/contacts/{contact}"),
+        Some(&json!({"changes": {"tags": ["carer"], "language": "en"}, "reason": "Moved on"})),
+    );
+    assert_eq!(meanwhile.status, 200, "{}", meanwhile.body);
+    let stale = post(
+        &mut officer,
+        "2",
+        &every_field("Calls after 11am", "Later calls"),
+    );
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    let changed = stale
+        .body
+        .split("changed-meanwhile")
+        .nth(1)
+        .and_then(|table| table.split("</table>").next())
+        .unwrap_or_default();
+    assert!(
+        changed.contains("Tags") && changed.contains("Preferred language"),
+        "{changed}"
+    );
+    assert!(!changed.contains("Accessibility needs"), "{changed}");
+    assert_eq!(
+        stale.input("accessibility_other").as_deref(),
+        Some("Calls after 11am")
+    );
+    assert_eq!(stale.input("version").as_deref(), Some("3"));
+    assert_eq!(
+        read()["accessibility_needs"]["other"],
+        "Calls after 10am",
+        "nothing of theirs was written"
+    );
+}
+
 /// An interaction is recorded once, however often its form is sent.
 #[test]
 fn an_interaction_is_recorded_once_and_a_refused_one_is_shown_again() {

@@ -4,6 +4,8 @@
 
 use spin_sdk::http::{Request, Response};
 
+use crate::compression::accepts;
+
 pub struct Asset {
     /// The file's name in `dist/`.
     pub logical: &'static str,
@@ -73,20 +75,9 @@ enum Encoding {
 impl Encoding {
     /// Brotli, else gzip, if `accept-encoding` lists it without `q=0`.
     fn chosen(accept_encoding: &str) -> Option<Self> {
-        let accepts = |coding: &str| {
-            accept_encoding.split(',').any(|item| {
-                let mut parts = item.split(';').map(str::trim);
-                parts.next().is_some_and(|c| c.eq_ignore_ascii_case(coding))
-                    && !parts.any(|p| {
-                        p.strip_prefix("q=")
-                            .and_then(|q| q.parse::<f32>().ok())
-                            .is_some_and(|q| q == 0.0)
-                    })
-            })
-        };
-        if accepts("br") {
+        if accepts(accept_encoding, "br") {
             Some(Self::Brotli)
-        } else if accepts("gzip") {
+        } else if accepts(accept_encoding, "gzip") {
             Some(Self::Gzip)
         } else {
             None

@@ -14,7 +14,7 @@ mod record;
 mod reports;
 
 use crm_auth::policy::Action;
-use web_pages::{Errors, Field, PurposePage, Radios, SearchPage, api, render};
+use web_pages::{Errors, Field, PurposePage, Radios, SearchPage, api, posted, render};
 
 use crate::api::{ApiError, encode};
 use crate::session::Audience;
@@ -185,12 +185,7 @@ fn purpose_page(
 pub fn state_purpose(visit: &mut Visit) -> Handled {
     visit.user(Audience::Staff)?;
     let form = visit.form()?;
-    let value = |name: &str| {
-        form.iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
-    let (purpose, next) = (value("purpose"), value("next"));
+    let (purpose, next) = (posted(&form, "purpose"), posted(&form, "next"));
     if !purposes().iter().any(|p| p == purpose) {
         let mut errors = Errors::default();
         errors.add("purpose", "Select why you are opening records");
@@ -288,11 +283,26 @@ fn permissions(visit: &Visit) -> Result<Permissions, Outcome> {
     Ok(Permissions::of(&visit.user(Audience::Staff)?.token))
 }
 
-/// A posted form's value of `name` ("" when it has none).
-fn value(form: &[(String, String)], name: &str) -> String {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map_or(String::new(), |(_, v)| v.clone())
+/// A form the API refused (400) as the page's errors, through
+/// [`add_refusals`]; any other failure as the outcome it is.
+fn form_refused(
+    error: ApiError,
+    first_box: &str,
+    refusal: impl Fn(&str, &str) -> (String, String),
+) -> Result<Errors, Outcome> {
+    match error {
+        ApiError::Problem {
+            status: 400,
+            errors: refused,
+            detail,
+            ..
+        } => {
+            let mut errors = Errors::default();
+            add_refusals(&mut errors, refused, &detail, first_box, refusal);
+            Ok(errors)
+        }
+        other => Err(other.into()),
+    }
 }
 
 /// The API's refusal as the page's errors: each field through `refusal`

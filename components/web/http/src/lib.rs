@@ -8,6 +8,7 @@
 
 mod api;
 mod assets;
+mod compression;
 mod console;
 mod oidc;
 mod portal;
@@ -40,6 +41,7 @@ fn content_security_policy() -> String {
 #[http_component]
 fn handle(req: Request) -> Response {
     let mut response = respond(&req);
+    compression::compress_page(&req, &mut response);
     response.set_header("content-security-policy", content_security_policy());
     response.set_header("referrer-policy", "same-origin");
     response.set_header("x-content-type-options", "nosniff");

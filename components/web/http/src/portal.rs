@@ -12,7 +12,7 @@ use serde_json::json;
 use web_pages::citizen::PORTAL_NAV;
 use web_pages::{
     DevelopmentSignIn, Errors, Field, MyCasesPage, MyDetailsPage, Radios, SignInPage, StartPage,
-    api, render,
+    api, posted, render,
 };
 
 use crate::api::{ApiError, encode};
@@ -83,19 +83,12 @@ fn sign_in_page(
     html(status, &render(&page))
 }
 
-/// A posted form's field, empty when it was not sent.
-pub(crate) fn field<'f>(form: &'f [(String, String)], name: &str) -> &'f str {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
 pub fn sign_in(visit: &mut Visit) -> Handled {
     let form = visit.form()?;
     let Method::Development = sign_in::method() else {
         return Err(Outcome::NotFound);
     };
-    let (role_raw, subject_raw) = (field(&form, "role"), field(&form, "subject"));
+    let (role_raw, subject_raw) = (posted(&form, "role"), posted(&form, "subject"));
     let mut errors = Errors::default();
     let role = Role::parse(role_raw).filter(|r| *r != Role::Service);
     if role.is_none() {
@@ -158,7 +151,7 @@ fn cases_page(
 /// on the case.
 pub fn reply(visit: &mut Visit, case: &str) -> Handled {
     let form = visit.form()?;
-    let text = field(&form, "reply").to_string();
+    let text = posted(&form, "reply").to_string();
     let mut errors = Errors::default();
     if text.trim().is_empty() {
         errors.add(api::reply_field_id(case), "Enter your reply");

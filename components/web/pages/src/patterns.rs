@@ -76,6 +76,13 @@ impl Errors {
     }
 }
 
+/// A posted form's value of `name` ("" when it has none).
+pub fn posted<'f>(form: &'f [(String, String)], name: &str) -> &'f str {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
 /// A text input or textarea with what was typed and its inline error.
 #[derive(Debug, Clone)]
 pub struct Field {

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use crm_auth::policy::{Action, Grant, Role};
 use serde_json::Value;
+use web_pages::staff::details::Identifying;
 
 pub struct Permissions(Vec<Role>);
 
@@ -37,5 +38,14 @@ impl Permissions {
     /// Whether one of the roles holds `action` on any record.
     pub fn may(&self, action: Action) -> bool {
         self.0.iter().any(|role| action.grant(*role) == Grant::Any)
+    }
+
+    /// Whether they see a contact's date of birth and identifiers.
+    pub fn identifying(&self) -> Identifying {
+        if self.may(Action::ContactReadIdentifiers) {
+            Identifying::Shown
+        } else {
+            Identifying::Hidden
+        }
     }
 }

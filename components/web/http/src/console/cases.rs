@@ -4,13 +4,14 @@
 
 use crm_auth::policy::Action;
 use serde_json::{Value, json};
+use web_pages::posted;
 use web_pages::staff::cases::{
     CaseAccess, CaseAction, CaseForms, CasePage, PRIORITIES, QueueFilters, QueuePage, SLA_STATES,
     queue_lines, queue_options, refusal, statuses,
 };
 use web_pages::{Checkboxes, Errors, Field, Select, render};
 
-use super::{add_refusals, here, permissions, value, with_purpose};
+use super::{add_refusals, here, permissions, with_purpose};
 use crate::api::{ApiError, encode};
 use crate::session::Audience;
 use crate::visit::{Handled, Visit, html, redirect};
@@ -134,7 +135,7 @@ fn query_string(pairs: &[(&str, String)]) -> String {
 pub fn take_next(visit: &mut Visit) -> Handled {
     let form = visit.form()?;
     visit.user(Audience::Staff)?;
-    let queue = value(&form, "queue_id").trim().to_string();
+    let queue = posted(&form, "queue_id").trim().to_string();
     let back = format!("/staff/queue?queue_id={}", encode(&queue));
     let taken = visit.api(Audience::Staff)?.post(
         &format!("/api/queues/{}/take-next", encode(&queue)),
@@ -215,8 +216,8 @@ fn act(
     let form = visit.form()?;
     with_purpose(visit, &format!("/staff/cases/{}", encode(id)))?;
     let forms = CaseForms::from_form(&form);
-    let etag = value(&form, "etag");
-    let answered = call(&visit.api(Audience::Staff)?, &forms, &etag);
+    let etag = posted(&form, "etag");
+    let answered = call(&visit.api(Audience::Staff)?, &forms, etag);
     let mut errors = Errors::default();
     match answered {
         Ok(_) => {

@@ -6,12 +6,13 @@
 
 use crm_auth::policy::Action;
 use serde_json::{Value, json};
+use web_pages::posted;
 use web_pages::staff::correct::{Conflict, CorrectPage, changed_details};
-use web_pages::staff::details::{self, ContactDetails};
+use web_pages::staff::details::{self, ContactDetails, Identifying};
 use web_pages::{Errors, Field, api, render};
 
 use super::record::load;
-use super::{Permissions, add_refusals, here, permissions, value, with_purpose};
+use super::{Permissions, form_refused, here, permissions, with_purpose};
 use crate::api::{ApiError, encode};
 use crate::session::Audience;
 use crate::visit::{Handled, Outcome, Visit, html, redirect};
@@ -45,7 +46,7 @@ fn page(
     correction: &Correction,
     errors: &Errors,
     conflict: Option<Conflict>,
-    show_birth: bool,
+    identifying: Identifying,
 ) -> Handled {
     let page = CorrectPage {
         csrf: visit.csrf(),
@@ -55,7 +56,7 @@ fn page(
         record_href: format!("/staff/contacts/{}", encode(id)),
         version: correction.version,
         etag: correction.etag.clone(),
-        form: correction.details.form(errors, show_birth),
+        form: correction.details.form(errors, identifying),
         reason: Field::text("reason", "What was wrong?")
             .hint("Kept with the new version, and shown to the person if they ask")
             .filled(&correction.reason, errors),
@@ -89,7 +90,7 @@ pub fn form(visit: &mut Visit, id: &str) -> Handled {
         &correction,
         &Errors::default(),
         None,
-        permissions.may(Action::ContactReadIdentifiers),
+        permissions.identifying(),
     )
 }
 
@@ -106,7 +107,7 @@ fn at_version(history: &Value, version: i64) -> Option<ContactDetails> {
 pub fn submit(visit: &mut Visit, id: &str) -> Handled {
     let form = visit.form()?;
     let permissions = may_correct(visit)?;
-    let show_birth = permissions.may(Action::ContactReadIdentifiers);
+    let identifying = permissions.identifying();
     let history_path = format!("/api/contacts/{}/history", encode(id));
     let history = visit.api(Audience::Staff)?.get(&history_path)?;
     let correction = Correction {
@@ -116,21 +117,21 @@ pub fn submit(visit: &mut Visit, id: &str) -> Handled {
             .map(|v| name_of(&v["record"]))
             .unwrap_or_default(),
         details: ContactDetails::from_form(&form),
-        reason: value(&form, "reason"),
-        version: value(&form, "version").parse().unwrap_or_default(),
-        etag: value(&form, "etag"),
+        reason: posted(&form, "reason").to_string(),
+        version: posted(&form, "version").parse().unwrap_or_default(),
+        etag: posted(&form, "etag").to_string(),
     };
     let seen = at_version(&history, correction.version).ok_or(Outcome::NotFound)?;
-    let changes = match correction.details.changes_since(&seen) {
+    let changes = match correction.details.changes_since(&seen, identifying) {
         Ok(changes) => changes,
         Err(errors) => {
-            return page(visit, 400, id, &correction, &errors, None, show_birth);
+            return page(visit, 400, id, &correction, &errors, None, identifying);
         }
     };
     if changes.is_empty() {
         let mut errors = Errors::default();
         errors.add("archetype", "You have not changed any details");
-        return page(visit, 400, id, &correction, &errors, None, show_birth);
+        return page(visit, 400, id, &correction, &errors, None, identifying);
     }
     let mut body = json!({"changes": changes, "reason": correction.reason.trim()});
     if !correction.details.given_by.trim().is_empty() {
@@ -150,7 +151,7 @@ pub fn submit(visit: &mut Visit, id: &str) -> Handled {
             Ok(redirect(&format!("/staff/contacts/{}", encode(id))))
         }
         Err(ApiError::Problem { status: 412, .. }) => {
-            conflict(visit, id, correction, &seen, show_birth)
+            conflict(visit, id, correction, &seen, identifying)
         }
         // Merged into another record meanwhile: that one is corrected now.
         Err(ApiError::Problem {
@@ -161,29 +162,16 @@ pub fn submit(visit: &mut Visit, id: &str) -> Handled {
             visit.flash(detail);
             Ok(redirect(&format!("/staff/contacts/{}", encode(id))))
         }
-        Err(ApiError::Problem {
-            status: 400,
-            errors: refused,
-            detail,
-            ..
-        }) => {
-            let mut errors = Errors::default();
-            add_refusals(
-                &mut errors,
-                refused,
-                &detail,
-                "archetype",
-                |field, reason| {
-                    if field == "reason" {
-                        ("reason".to_string(), format!("Reason {reason}"))
-                    } else {
-                        details::refusal(field, reason)
-                    }
-                },
-            );
-            page(visit, 400, id, &correction, &errors, None, show_birth)
+        Err(e) => {
+            let errors = form_refused(e, "archetype", |field, reason| {
+                if field == "reason" {
+                    ("reason".to_string(), format!("Reason {reason}"))
+                } else {
+                    details::refusal(field, reason)
+                }
+            })?;
+            page(visit, 400, id, &correction, &errors, None, identifying)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -194,7 +182,7 @@ fn conflict(
     id: &str,
     correction: Correction,
     seen: &ContactDetails,
-    show_birth: bool,
+    identifying: Identifying,
 ) -> Handled {
     let current = load(visit, id)?;
     let history = visit
@@ -219,7 +207,7 @@ fn conflict(
     let changes = changed_details(
         seen,
         &ContactDetails::from_record(&current.json),
-        show_birth,
+        identifying,
     );
     let on_top = Correction {
         name: name_of(&current.json),
@@ -238,6 +226,6 @@ fn conflict(
             changes,
             by,
         }),
-        show_birth,
+        identifying,
     )
 }

@@ -6,14 +6,15 @@
 
 use crm_auth::policy::Action;
 use serde_json::{Value, json};
+use web_pages::posted;
 use web_pages::render;
-use web_pages::staff::details::{self, ContactDetails};
+use web_pages::staff::details::{self, ContactDetails, Identifying};
 use web_pages::staff::intake::{
     CheckContactPage, DuplicatesPage, NewContactDraft, NewContactPage, candidate_lines,
 };
 use web_pages::{Errors, Field};
 
-use super::{Permissions, add_refusals, permissions, value, with_purpose};
+use super::{Permissions, form_refused, permissions, with_purpose};
 use crate::api::{ApiError, encode};
 use crate::session::{Audience, random_token};
 use crate::visit::{Handled, Outcome, Visit, html, redirect};
@@ -46,23 +47,18 @@ fn keep(visit: &mut Visit, draft: &NewContactDraft) {
     visit.session_mut().keep_draft(DRAFT, draft);
 }
 
-/// Whether the form shows dates of birth: only to roles that read them.
-fn shows_birth(permissions: &Permissions) -> bool {
-    permissions.may(Action::ContactReadIdentifiers)
-}
-
 fn form_page(
     visit: &mut Visit,
     status: u16,
     details: &ContactDetails,
     errors: &Errors,
-    show_birth: bool,
+    identifying: Identifying,
 ) -> Handled {
     let page = NewContactPage {
         csrf: visit.csrf(),
         chrome: visit.chrome("/staff/search"),
         errors: errors.clone(),
-        form: details.form(errors, show_birth),
+        form: details.form(errors, identifying),
     };
     Ok(html(status, &render(&page)))
 }
@@ -77,7 +73,7 @@ pub fn form(visit: &mut Visit) -> Handled {
         200,
         &details,
         &Errors::default(),
-        shows_birth(&permissions),
+        permissions.identifying(),
     )
 }
 
@@ -86,9 +82,9 @@ pub fn submit(visit: &mut Visit) -> Handled {
     let form = visit.form()?;
     let permissions = may_add(visit)?;
     let details = ContactDetails::from_form(&form);
-    let fields = match details.to_fields() {
+    let fields = match details.to_fields(permissions.identifying()) {
         Ok(fields) => fields,
-        Err(errors) => return form_page(visit, 400, &details, &errors, shows_birth(&permissions)),
+        Err(errors) => return form_page(visit, 400, &details, &errors, permissions.identifying()),
     };
     let matched = visit
         .api(Audience::Staff)?
@@ -108,17 +104,10 @@ pub fn submit(visit: &mut Visit) -> Handled {
                 CHECK
             }))
         }
-        Err(ApiError::Problem {
-            status: 400,
-            errors: refused,
-            detail,
-            ..
-        }) => {
-            let mut errors = Errors::default();
-            add_refusals(&mut errors, refused, &detail, "archetype", details::refusal);
-            form_page(visit, 400, &details, &errors, shows_birth(&permissions))
+        Err(e) => {
+            let errors = form_refused(e, "archetype", details::refusal)?;
+            form_page(visit, 400, &details, &errors, permissions.identifying())
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -161,8 +150,8 @@ pub fn use_existing(visit: &mut Visit) -> Handled {
     let Some(draft) = draft(visit) else {
         return Ok(redirect(FORM));
     };
-    let chosen = value(&form, "contact_id");
-    if !draft.is_candidate(&chosen) {
+    let chosen = posted(&form, "contact_id");
+    if !draft.is_candidate(chosen) {
         let mut errors = Errors::default();
         errors.add(
             "reason",
@@ -174,7 +163,7 @@ pub fn use_existing(visit: &mut Visit) -> Handled {
         session.drop_draft(DRAFT);
     }
     visit.flash("You used the record we already hold; no new record was made");
-    Ok(redirect(&format!("/staff/contacts/{}", encode(&chosen))))
+    Ok(redirect(&format!("/staff/contacts/{}", encode(chosen))))
 }
 
 /// `POST /staff/contacts/new/duplicates`: a new record after all, and why.
@@ -184,7 +173,7 @@ pub fn create_anyway(visit: &mut Visit) -> Handled {
     let Some(mut draft) = draft(visit).filter(NewContactDraft::has_candidates) else {
         return Ok(redirect(FORM));
     };
-    let reason = value(&form, "reason");
+    let reason = posted(&form, "reason");
     let mut errors = Errors::default();
     if reason.trim().is_empty() {
         errors.add("reason", "Say why this is someone else");
@@ -195,7 +184,7 @@ pub fn create_anyway(visit: &mut Visit) -> Handled {
         );
     }
     if !errors.is_empty() {
-        return duplicates_page(visit, 400, &draft, &reason, &errors);
+        return duplicates_page(visit, 400, &draft, reason, &errors);
     }
     draft.duplicate_reason = Some(reason.trim().to_string());
     draft.idempotency_key = random_token();
@@ -223,7 +212,7 @@ pub fn check(visit: &mut Visit) -> Handled {
         csrf: visit.csrf(),
         chrome: visit.chrome("/staff/search"),
         errors: Errors::default(),
-        rows: draft.details.rows(shows_birth(&permissions)),
+        rows: draft.details.rows(permissions.identifying()),
         duplicate_reason: draft.duplicate_reason.clone(),
     };
     Ok(html(200, &render(&page)))
@@ -234,7 +223,7 @@ pub fn create(visit: &mut Visit) -> Handled {
     visit.form()?;
     let permissions = may_add(visit)?;
     let mut draft = ready(visit)?;
-    let mut body = match draft.details.to_fields() {
+    let mut body = match draft.details.to_fields(permissions.identifying()) {
         Ok(fields) => fields,
         Err(errors) => {
             return form_page(
@@ -242,7 +231,7 @@ pub fn create(visit: &mut Visit) -> Handled {
                 400,
                 &draft.details,
                 &errors,
-                shows_birth(&permissions),
+                permissions.identifying(),
             );
         }
     };
@@ -280,22 +269,15 @@ pub fn create(visit: &mut Visit) -> Handled {
             keep(visit, &draft);
             Ok(redirect(DUPLICATES))
         }
-        Err(ApiError::Problem {
-            status: 400,
-            errors: refused,
-            detail,
-            ..
-        }) => {
-            let mut errors = Errors::default();
-            add_refusals(&mut errors, refused, &detail, "archetype", details::refusal);
+        Err(e) => {
+            let errors = form_refused(e, "archetype", details::refusal)?;
             form_page(
                 visit,
                 400,
                 &draft.details,
                 &errors,
-                shows_birth(&permissions),
+                permissions.identifying(),
             )
         }
-        Err(e) => Err(e.into()),
     }
 }

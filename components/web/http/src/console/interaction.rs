@@ -6,8 +6,8 @@ use web_pages::staff::interaction::{self, InteractionForm};
 use web_pages::{Errors, render};
 
 use super::record::load;
-use super::{add_refusals, here, permissions, with_purpose};
-use crate::api::{ApiError, encode};
+use super::{form_refused, here, permissions, with_purpose};
+use crate::api::encode;
 use crate::session::{Audience, random_token};
 use crate::visit::{Handled, Outcome, Visit, html, redirect};
 
@@ -70,22 +70,9 @@ pub fn submit(visit: &mut Visit, id: &str) -> Handled {
             visit.flash("The interaction was recorded");
             Ok(redirect(&format!("/staff/contacts/{}", encode(id))))
         }
-        Err(ApiError::Problem {
-            status: 400,
-            errors: refused,
-            detail,
-            ..
-        }) => {
-            let mut errors = Errors::default();
-            add_refusals(
-                &mut errors,
-                refused,
-                &detail,
-                "channel",
-                interaction::refusal,
-            );
+        Err(e) => {
+            let errors = form_refused(e, "channel", interaction::refusal)?;
             page(visit, 400, id, &form, errors)
         }
-        Err(e) => Err(e.into()),
     }
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use crm_auth::policy::Action;
 use serde_json::{Value, json};
+use web_pages::posted;
 use web_pages::staff::notify::{
     CheckMessagePage, ChooseTemplatePage, ConsentDecision, MessageDraft, PersonalisePage,
     channel_name, placeholder_fields, placeholder_id, placeholders, template_choices,
@@ -16,7 +17,7 @@ use web_pages::staff::notify::{
 use web_pages::{Errors, render};
 
 use super::record::load;
-use super::{add_refusals, here, permissions, value, with_purpose};
+use super::{add_refusals, here, permissions, with_purpose};
 use crate::api::{ApiError, encode};
 use crate::session::{Audience, random_token};
 use crate::visit::{Handled, Outcome, Visit, html, redirect};
@@ -94,7 +95,7 @@ pub fn choose(visit: &mut Visit, id: &str) -> Handled {
 pub fn chose(visit: &mut Visit, id: &str) -> Handled {
     let form = visit.form()?;
     may_send(visit)?;
-    let template_id = value(&form, "template_id");
+    let template_id = posted(&form, "template_id").to_string();
     let known = !template_id.is_empty()
         && match template(visit, &template_id) {
             Ok(_) => true,
@@ -166,7 +167,7 @@ pub fn personalised(visit: &mut Visit, id: &str) -> Handled {
     let names = placeholders(&template);
     let values: BTreeMap<String, String> = names
         .iter()
-        .map(|n| (n.clone(), value(&form, &placeholder_id(n))))
+        .map(|n| (n.clone(), posted(&form, &placeholder_id(n)).to_string()))
         .collect();
     let mut errors = Errors::default();
     for (name, typed) in &values {

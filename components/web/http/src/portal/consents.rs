@@ -12,9 +12,9 @@ use web_pages::citizen::consents::{
 use web_pages::{Errors, Radios, render};
 
 use crate::api::{ApiError, encode};
-use crate::portal::field;
 use crate::session::Audience;
 use crate::visit::{Handled, Outcome, Visit, html, redirect};
+use web_pages::posted;
 
 /// The privacy notice a decision made in the portal is made under: its
 /// newest version is the one the form shows.
@@ -132,9 +132,9 @@ fn choice_page(visit: &mut Visit, status: u16, choice: &Choice, errors: &Errors)
 pub fn record(visit: &mut Visit) -> Handled {
     let form = visit.form()?;
     let choice = Choice {
-        purpose: field(&form, "purpose").to_string(),
-        channel: field(&form, "channel").to_string(),
-        decision: field(&form, "decision").to_string(),
+        purpose: posted(&form, "purpose").to_string(),
+        channel: posted(&form, "channel").to_string(),
+        decision: posted(&form, "decision").to_string(),
     };
     let mut errors = Errors::default();
     if choice.purpose.is_empty() {
@@ -217,7 +217,7 @@ pub fn record(visit: &mut Visit) -> Handled {
 /// purpose and channel, through the portal.
 pub fn withdraw(visit: &mut Visit) -> Handled {
     let form = visit.form()?;
-    let (purpose, channel) = (field(&form, "purpose"), field(&form, "channel"));
+    let (purpose, channel) = (posted(&form, "purpose"), posted(&form, "channel"));
     let button = view::withdraw_id(purpose, channel);
     let withdrawn = visit.api(Audience::Citizen)?.post(
         "/api/consents/withdrawals",

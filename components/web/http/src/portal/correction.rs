@@ -8,9 +8,9 @@ use web_pages::citizen::correction::{self as view, CorrectionPage, Detail, OTHER
 use web_pages::{Errors, Field, Radios, render};
 
 use crate::api::ApiError;
-use crate::portal::field;
 use crate::session::Audience;
 use crate::visit::{Handled, Outcome, Visit, html, redirect};
+use web_pages::posted;
 
 /// The case type a correction request opens (seeded by migration 0012,
 /// open to citizens since 0019).
@@ -65,7 +65,7 @@ fn correction_page(
 /// `POST /my-details/correction`: the request, as a case about the citizen.
 pub fn submit(visit: &mut Visit) -> Handled {
     let form = visit.form()?;
-    let (item, typed) = (field(&form, "item"), field(&form, "correction"));
+    let (item, typed) = (posted(&form, "item"), posted(&form, "correction"));
     let details = held_details(visit)?;
     let detail = details.iter().find(|d| d.field == item);
     let mut errors = Errors::default();

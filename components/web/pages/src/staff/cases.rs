@@ -7,7 +7,9 @@ use askama::Template;
 use serde_json::Value;
 
 use crate::api::date_time;
-use crate::patterns::{Checkboxes, Chrome, Errors, Field, Link, Radios, Select, SummaryRow};
+use crate::patterns::{
+    Checkboxes, Chrome, Errors, Field, Link, Radios, Select, SummaryRow, posted,
+};
 
 pub const PRIORITIES: &[(&str, &str)] = &[
     ("urgent", "Urgent"),
@@ -280,11 +282,7 @@ pub struct CaseForms {
 
 impl CaseForms {
     pub fn from_form(form: &[(String, String)]) -> Self {
-        let value = |name: &str| {
-            form.iter()
-                .find(|(k, _)| k == name)
-                .map_or(String::new(), |(_, v)| v.clone())
-        };
+        let value = |name: &str| posted(form, name).to_string();
         Self {
             to: value("to"),
             resolution_summary: value("resolution_summary"),

@@ -7,7 +7,7 @@
 use askama::Template;
 
 use crate::patterns::{Chrome, Errors, Field};
-use crate::staff::details::{ContactDetails, ContactForm};
+use crate::staff::details::{ContactDetails, ContactForm, Identifying};
 
 #[derive(Template)]
 #[template(path = "staff_correct.html")]
@@ -46,11 +46,11 @@ pub struct ChangedDetail {
 pub fn changed_details(
     seen: &ContactDetails,
     current: &ContactDetails,
-    show_birth: bool,
+    identifying: Identifying,
 ) -> Vec<ChangedDetail> {
-    seen.rows(show_birth)
+    seen.rows(identifying)
         .into_iter()
-        .zip(current.rows(show_birth))
+        .zip(current.rows(identifying))
         .filter(|(was, now)| was.lines != now.lines)
         .map(|(was, now)| ChangedDetail {
             detail: now.key,

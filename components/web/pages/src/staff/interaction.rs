@@ -6,7 +6,7 @@
 use askama::Template;
 use serde_json::{Map, Value, json};
 
-use crate::patterns::{Chrome, Errors, Field, Radios, Select};
+use crate::patterns::{Chrome, Errors, Field, Radios, Select, posted};
 
 pub const CHANNELS: &[(&str, &str)] = &[
     ("phone", "Phone"),
@@ -51,11 +51,7 @@ pub struct InteractionForm {
 
 impl InteractionForm {
     pub fn from_form(form: &[(String, String)]) -> Self {
-        let value = |name: &str| {
-            form.iter()
-                .find(|(k, _)| k == name)
-                .map_or(String::new(), |(_, v)| v.clone())
-        };
+        let value = |name: &str| posted(form, name).to_string();
         Self {
             channel: value("channel"),
             direction: value("direction"),

@@ -2,7 +2,7 @@ use serde_json::json;
 
 use super::cases::{CaseAction, QueueFilters, SlaTag, queue_lines, refusal as case_refusal};
 use super::correct::changed_details;
-use super::details::{ContactDetails, refusal};
+use super::details::{ContactDetails, Identifying, refusal};
 use super::intake::{NewContactDraft, candidate_lines, reason};
 use super::notify::ConsentDecision;
 use super::record::{RecordAccess, RecordHeader, RecordSection, relationships};
@@ -29,7 +29,7 @@ fn typed_details_become_the_apis_fields_and_blank_ones_none() {
         ("locality", "Canberra"),
         ("postcode", "2600"),
     ]);
-    let fields = details.to_fields().unwrap();
+    let fields = details.to_fields(Identifying::Shown).unwrap();
     assert_eq!(fields["given_name"], "Ada");
     assert_eq!(fields["organisation_name"], serde_json::Value::Null);
     assert_eq!(
@@ -72,7 +72,7 @@ fn a_date_of_birth_needs_all_three_boxes_and_numbers() {
             ("birth-month", month),
             ("birth-year", year),
         ]);
-        let errors = details.to_fields().unwrap_err();
+        let errors = details.to_fields(Identifying::Shown).unwrap_err();
         assert_eq!(errors.for_field("birth-day").as_deref(), Some(error));
     }
 }
@@ -87,12 +87,15 @@ fn a_record_reads_back_into_the_form_and_only_changed_fields_are_sent() {
     });
     let seen = ContactDetails::from_record(&record);
     assert_eq!(seen.birth_day, "07");
-    assert_eq!(seen.address_line_2, "Unit 2");
-    assert_eq!(seen.changes_since(&seen).unwrap().len(), 0);
+    assert_eq!(seen.postal.line_2, "Unit 2");
+    assert_eq!(
+        seen.changes_since(&seen, Identifying::Shown).unwrap().len(),
+        0
+    );
     let mut now = seen.clone();
     now.family_name = "King".into();
     now.phones = String::new();
-    let changes = now.changes_since(&seen).unwrap();
+    let changes = now.changes_since(&seen, Identifying::Shown).unwrap();
     assert_eq!(
         serde_json::Value::Object(changes),
         json!({"family_name": "King", "phones": []})
@@ -101,11 +104,127 @@ fn a_record_reads_back_into_the_form_and_only_changed_fields_are_sent() {
         given_name: "Augusta".into(),
         ..seen.clone()
     };
-    let changed = changed_details(&seen, &current, true);
+    let changed = changed_details(&seen, &current, Identifying::Shown);
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0].detail, "Given names");
     assert_eq!(changed[0].was, ["Ada"]);
     assert_eq!(changed[0].now, ["Augusta"]);
+}
+
+#[test]
+fn every_field_reads_back_into_the_form_and_is_sent_only_when_changed() {
+    let record = json!({
+        "archetype": "individual", "family_name": "Lovelace",
+        "date_of_birth": "1815-12-07",
+        "identifiers": [{"scheme": "abn", "value": "51824753556"}, {"scheme": "crn", "value": "123456789A"}],
+        "postal_address": {"lines": ["1 Main St"], "locality": "Canberra", "state": "ACT", "postcode": "2600", "country": "AU"},
+        "residential_address": {"lines": ["2 Rue Haute"], "locality": "Paris", "state": null, "postcode": "75001", "country": "FR"},
+        "language": "fr",
+        "accessibility_needs": {"interpreter": "vi", "large_print": true, "tty": false, "auslan": true, "other": null},
+        "tags": ["vip", "carer"]
+    });
+    let seen = ContactDetails::from_record(&record);
+    assert_eq!(seen.identifiers, "abn: 51824753556\ncrn: 123456789A");
+    assert_eq!(seen.postal.country, "", "Australia is the default");
+    assert_eq!(seen.residential.country, "FR");
+    assert_eq!(seen.accessibility, ["large_print", "auslan"]);
+    assert_eq!(seen.tags, "vip\ncarer");
+    assert!(
+        seen.changes_since(&seen, Identifying::Shown)
+            .unwrap()
+            .is_empty()
+    );
+
+    let now = typed(&[
+        ("archetype", "individual"),
+        ("family_name", "Lovelace"),
+        ("birth-day", "07"),
+        ("birth-month", "12"),
+        ("birth-year", "1815"),
+        ("identifiers", "abn: 51824753556\n medicare : 2123 45670 1 "),
+        ("address_line_1", "1 Main St"),
+        ("locality", "Canberra"),
+        ("state", "ACT"),
+        ("postcode", "2600"),
+        ("residential_address_line_1", "2 Rue Haute"),
+        ("residential_locality", "Paris"),
+        ("residential_postcode", "75001"),
+        ("residential_country", "FR"),
+        ("language", "en"),
+        ("accessibility", "tty"),
+        ("interpreter", ""),
+        ("accessibility_other", "Calls after 10am"),
+        ("tags", "vip"),
+    ]);
+    let changes = now.changes_since(&seen, Identifying::Shown).unwrap();
+    assert_eq!(
+        serde_json::Value::Object(changes),
+        json!({
+            "identifiers": [{"scheme": "abn", "value": "51824753556"}, {"scheme": "medicare", "value": "2123 45670 1"}],
+            "language": "en",
+            "accessibility_needs": {"interpreter": null, "large_print": false, "tty": true, "auslan": false, "other": "Calls after 10am"},
+            "tags": ["vip"]
+        })
+    );
+    let rows = now.rows(Identifying::Shown);
+    let row = |key: &str| rows.iter().find(|r| r.key == key).unwrap().lines.clone();
+    assert_eq!(
+        row("Residential address"),
+        ["2 Rue Haute", "Paris 75001", "FR"]
+    );
+    assert_eq!(
+        row("Accessibility needs"),
+        ["TTY or the National Relay Service", "Calls after 10am"]
+    );
+}
+
+/// A reader who may not see identifying details is neither shown them
+/// nor sends them, even when a forged form carries them.
+#[test]
+fn identifying_details_are_neither_shown_nor_sent_to_a_reader_who_may_not_see_them() {
+    let seen =
+        ContactDetails::from_record(&json!({"archetype": "individual", "family_name": "Hidden"}));
+    let forged = typed(&[
+        ("archetype", "individual"),
+        ("family_name", "Hidden"),
+        ("identifiers", "abn: 51824753556"),
+        ("birth-day", "1"),
+        ("birth-month", "2"),
+        ("birth-year", "1990"),
+    ]);
+    assert!(
+        forged
+            .changes_since(&seen, Identifying::Hidden)
+            .unwrap()
+            .is_empty()
+    );
+    let fields = forged.to_fields(Identifying::Hidden).unwrap();
+    assert!(!fields.contains_key("identifiers") && !fields.contains_key("date_of_birth"));
+    let form = forged.form(&crate::Errors::default(), Identifying::Hidden);
+    assert!(form.identifiers.is_none() && form.birth.is_none());
+    let keys: Vec<String> = forged
+        .rows(Identifying::Hidden)
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k == "Identifiers" || k == "Date of birth")
+    );
+}
+
+#[test]
+fn an_identifier_needs_its_scheme_before_a_colon() {
+    let errors = typed(&[("identifiers", "abn: 51824753556\n51824753556")])
+        .to_fields(Identifying::Shown)
+        .unwrap_err();
+    assert_eq!(
+        errors.for_field("identifiers").as_deref(),
+        Some(
+            "Identifier 2 must be a scheme, a colon and the number, for example abn: 51 824 753 556"
+        )
+    );
 }
 
 #[test]
@@ -122,8 +241,46 @@ fn api_refusals_name_the_box_they_are_about() {
     assert_eq!(refusal("postal_address.postcode", "x").0, "postcode");
     assert_eq!(refusal("date_of_birth", "x").0, "birth-day");
     assert_eq!(
-        refusal("identifiers", "is wrong"),
-        ("archetype".into(), "identifiers is wrong".into())
+        refusal("identifiers[1].value", "must be 11 digits"),
+        (
+            "identifiers".into(),
+            "Identifier 2 must be 11 digits".into()
+        )
+    );
+    assert_eq!(
+        refusal("residential_address.lines[1]", "is too long"),
+        (
+            "residential_address_line_2".into(),
+            "Residential address line 2 is too long".into()
+        )
+    );
+    assert_eq!(
+        refusal("changes.residential_address.postcode", "must be 4 digits"),
+        (
+            "residential_postcode".into(),
+            "Residential postcode must be 4 digits".into()
+        )
+    );
+    assert_eq!(
+        refusal("postal_address.state", "x").1,
+        "State or territory x"
+    );
+    assert_eq!(refusal("language", "x").0, "language");
+    assert_eq!(
+        refusal("accessibility_needs.interpreter", "x").0,
+        "interpreter"
+    );
+    assert_eq!(
+        refusal("accessibility_needs.other", "x").0,
+        "accessibility_other"
+    );
+    assert_eq!(
+        refusal("tags[0]", "must be lower case"),
+        ("tags".into(), "Tag 1 must be lower case".into())
+    );
+    assert_eq!(
+        refusal("relationships", "is wrong"),
+        ("archetype".into(), "relationships is wrong".into())
     );
     assert_eq!(
         case_refusal(CaseAction::Participant, "kind", "must be contact or staff").0,
