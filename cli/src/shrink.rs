@@ -41,32 +41,44 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
 }
 
 fn shrink_file(file: &Path) -> Result<()> {
-    let stamp = stamp_path(file);
+    // cargo copies its linked output over `file` on every build, changed or
+    // not, so the shrunk bytes are kept beside it with the fingerprint of
+    // what they were made from, and put back when that comes again.
+    let (cache, source) = (
+        file.with_extension("wasm.shrunk"),
+        file.with_extension("wasm.shrunk-source"),
+    );
     let built = std::fs::read(file)?;
-    if std::fs::read_to_string(&stamp).ok() == Some(fingerprint(&built)) {
-        return Ok(()); // shrunk already, and not rebuilt since
+    let cached = std::fs::read(&cache).ok();
+    if cached.as_deref() == Some(&built[..]) {
+        return Ok(());
     }
-    let shrunk = splice(&built, optimise)?;
-    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-        .validate_all(&shrunk)
-        .context("the shrunk component does not validate")?;
+    let shrunk = match cached {
+        Some(shrunk) if std::fs::read_to_string(&source).ok() == Some(fingerprint(&built)) => {
+            shrunk
+        }
+        _ => {
+            let shrunk = splice(&built, optimise)?;
+            wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+                .validate_all(&shrunk)
+                .context("the shrunk component does not validate")?;
+            std::fs::write(&cache, &shrunk)?;
+            std::fs::write(&source, fingerprint(&built))?;
+            println!(
+                "{}: {} -> {} bytes",
+                file.display(),
+                built.len(),
+                shrunk.len()
+            );
+            shrunk
+        }
+    };
     let temporary = file.with_extension("wasm.shrinking");
     std::fs::write(&temporary, &shrunk)?;
     // A rename, not a write in place: cargo's copy in deps/ is a hard link
     // to this file and stays as it linked it.
     std::fs::rename(&temporary, file)?;
-    std::fs::write(&stamp, fingerprint(&shrunk))?;
-    println!(
-        "{}: {} -> {} bytes",
-        file.display(),
-        built.len(),
-        shrunk.len()
-    );
     Ok(())
-}
-
-fn stamp_path(file: &Path) -> PathBuf {
-    file.with_extension("wasm.shrunk")
 }
 
 /// What identifies a file's content well enough to skip work twice.

@@ -1,6 +1,8 @@
 //! Embeds the assets `npm run build` left in `components/web/dist/` (spin.toml's
-//! build command runs it) under fingerprinted names, with gzip and brotli
-//! copies compressed once here rather than on every request.
+//! build command runs it) under fingerprinted names, as gzip and brotli
+//! copies compressed once here rather than on every request. No plain copy:
+//! the rare client that takes neither gets the gzip copy inflated, which
+//! keeps 180 KB out of the component.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -45,13 +47,12 @@ fn main() {
             std::fs::write(&p, data).unwrap();
             p.display().to_string()
         };
-        let plain = write("", &bytes);
         let gzip = write(".gz", &gzip(&bytes));
         let brotli = write(".br", &brotli(&bytes));
         writeln!(
             table,
             "    Asset {{ logical: {file:?}, name: {name:?}, content_type: {content_type:?}, \
-             etag: \"\\\"{hash}\\\"\", plain: include_bytes!({plain:?}), \
+             etag: \"\\\"{hash}\\\"\", \
              gzip: include_bytes!({gzip:?}), brotli: include_bytes!({brotli:?}) }},"
         )
         .unwrap();
