@@ -626,9 +626,9 @@ pub fn put_calendar(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, 
         extra_holidays: holidays,
         includes_national: body.includes_national,
     };
-    stored
+    let calendar = stored
         .calendar()
-        .and_then(|c| c.works_every_year())
+        .and_then(|c| c.works_every_year().map(|()| c))
         .map_err(|e| {
             let field = match e {
                 CalendarError::UnknownZone(_) => "zone",
@@ -643,9 +643,6 @@ pub fn put_calendar(ctx: &mut Ctx, req: &Request, id: &str) -> Result<Response, 
         .filter(|t| t.calendar_id == stored.id)
         .map(|t| t.key)
         .collect();
-    let calendar = stored
-        .calendar()
-        .map_err(|e| Problem::internal(format!("a checked calendar: {e}")))?;
     if let Some(why) = policies_out_of_reach(db, &calendar, &users)? {
         return Err(Problem::validation(vec![FieldError::new("week", why)]));
     }
